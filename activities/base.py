@@ -1,0 +1,233 @@
+"""What every activity kind provides: config and submission models, a tally, templates, export rows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+FormFields = Mapping[str, Sequence[str]]
+"""A submitted form, each field a list of values (HTML forms repeat names for checkboxes)."""
+
+Offload = Callable[..., Awaitable[Any]]
+"""Runs a CPU-bound, picklable function away from the event loop: `await offload(fn, *args)`."""
+
+
+class SubmissionInvalid(ValueError):
+    """A submission a participant must correct; the message is shown to them as it is."""
+
+
+class KindConfig(BaseModel):
+    """Base of every kind's Config: unknown keys are errors, so a deck typo is caught."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KindSubmission(BaseModel):
+    """Base of every kind's Submission (validated with the activity's config in the context)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class ResponseEvent:
+    """One committed response, as published on the backplane and folded into tallies."""
+
+    activity_id: int
+    participant_id: int
+    epoch: int
+    version: int
+    payload: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "activity": self.activity_id,
+            "participant": self.participant_id,
+            "epoch": self.epoch,
+            "version": self.version,
+            "payload": self.payload,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ResponseEvent:
+        return cls(
+            activity_id=int(data["activity"]),
+            participant_id=int(data["participant"]),
+            epoch=int(data["epoch"]),
+            version=int(data["version"]),
+            payload=dict(data["payload"]),
+        )
+
+
+SubmissionT = TypeVar("SubmissionT", bound=KindSubmission)
+ConfigT = TypeVar("ConfigT", bound=KindConfig)
+
+
+class Tally(ABC, Generic[ConfigT, SubmissionT]):
+    """The live aggregate of one activity's responses.
+
+    Folding is idempotent and order-insensitive: for each participant only the response with the highest
+    (epoch, version) counts, a replaced answer is retracted before the new one is added, and a response of an
+    epoch older than the tally's (one from before a reset) is ignored. So folding any permutation of events,
+    with repeats, gives the same tally as a recompute from the stored responses.
+    """
+
+    submission_model: ClassVar[type[KindSubmission]]
+
+    def __init__(self, config: ConfigT) -> None:
+        self.config = config
+        self.epoch = 0
+        self._latest: dict[int, tuple[int, SubmissionT]] = {}
+        self.clear()
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Forget every contribution (the per-participant record is reset by the caller)."""
+
+    @abstractmethod
+    def add(self, submission: SubmissionT) -> None:
+        """Count one participant's submission."""
+
+    @abstractmethod
+    def retract(self, submission: SubmissionT) -> None:
+        """Undo `add` of the same submission."""
+
+    @abstractmethod
+    def snapshot(self, moderation: Mapping[str, Any]) -> dict[str, Any]:
+        """The aggregate as plain data for templates and the JSON API, with moderation applied."""
+
+    def fold(self, event: ResponseEvent) -> bool:
+        """Apply one response event; returns whether the tally changed."""
+        if event.epoch < self.epoch:
+            return False
+        if event.epoch > self.epoch:
+            self.reset(event.epoch)
+        current = self._latest.get(event.participant_id)
+        if current is not None and current[0] >= event.version:
+            return False
+        submission = self.parse_payload(event.payload)
+        if current is not None:
+            self.retract(current[1])
+        self.add(submission)
+        self._latest[event.participant_id] = (event.version, submission)
+        return True
+
+    def reset(self, epoch: int) -> bool:
+        """Drop every response older than `epoch`; returns whether anything changed."""
+        if epoch <= self.epoch:
+            return False
+        self.epoch = epoch
+        self._latest.clear()
+        self.clear()
+        return True
+
+    def parse_payload(self, payload: Mapping[str, Any]) -> SubmissionT:
+        """A stored payload back as the kind's Submission (already validated once, so trusted)."""
+        return self.submission_model.model_validate(payload, context={"config": self.config, "stored": True})  # type: ignore[return-value]
+
+    def answer_of(self, participant_id: int) -> SubmissionT | None:
+        """The participant's counted submission, if any."""
+        current = self._latest.get(participant_id)
+        return None if current is None else current[1]
+
+    @property
+    def respondents(self) -> int:
+        """How many people have a counted response."""
+        return len(self._latest)
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A rendered file a kind offers beside its HTML (a word-cloud image, a chart)."""
+
+    body: bytes
+    media_type: str
+
+
+@dataclass
+class ActivityView:
+    """What a kind's templates receive about one activity, beside the tally snapshot."""
+
+    id: int
+    position: int
+    kind: str
+    title: str
+    prompt: str
+    config: Any
+    voting_open: bool
+    results_visible: bool
+    moderation: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
+    """One kind of activity. A kind owns its models, tally, templates and export rows; the server knows none."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    config_model: ClassVar[type[KindConfig]]
+    submission_model: ClassVar[type[KindSubmission]]
+    tally_class: ClassVar[type[Tally[Any, Any]]]
+    # Moderation actions the presenter may take, each mapped to the form field it reads.
+    moderation_actions: ClassVar[frozenset[str]] = frozenset()
+    assets: ClassVar[frozenset[str]] = frozenset()
+
+    @property
+    def templates_dir(self) -> Path:
+        """Where this kind's templates live: `<kind>/participant.html`, `presenter.html`, `projector.html`."""
+        import sys
+
+        return Path(sys.modules[type(self).__module__].__file__ or "").parent / "templates"
+
+    def parse_config(self, raw: Mapping[str, Any]) -> ConfigT:
+        """The kind's config from a deck; raises pydantic's ValidationError with the location of each error."""
+        return self.config_model.model_validate(raw)  # type: ignore[return-value]
+
+    def new_tally(self, config: ConfigT) -> Tally[ConfigT, SubmissionT]:
+        return self.tally_class(config)
+
+    @abstractmethod
+    def submission_from_form(self, config: ConfigT, form: FormFields) -> dict[str, Any]:
+        """Pick this kind's fields out of a submitted form (no validation yet)."""
+
+    def validate_submission(self, config: ConfigT, form: FormFields) -> SubmissionT:
+        """A valid submission from the form, or SubmissionInvalid with a message for the participant."""
+        raw = self.submission_from_form(config, form)
+        try:
+            return self.submission_model.model_validate(raw, context={"config": config})  # type: ignore[return-value]
+        except ValidationError as error:
+            raise SubmissionInvalid(_first_message(error)) from None
+
+    def moderate(self, moderation: dict[str, Any], action: str, form: FormFields) -> dict[str, Any]:
+        """The activity's moderation state after a presenter's action (e.g. hide a word)."""
+        raise SubmissionInvalid(f"{self.label} has no moderation action {action!r}.")
+
+    async def render_asset(self, name: str, snapshot: Mapping[str, Any], seed: int, offload: Offload) -> Asset:
+        """Render one of `assets` for the current snapshot."""
+        raise KeyError(name)
+
+    @abstractmethod
+    def export_rows(self, config: ConfigT, submission: SubmissionT) -> list[dict[str, Any]]:
+        """CSV rows (column -> value) describing one response."""
+
+
+def _first_message(error: ValidationError) -> str:
+    first = error.errors()[0]
+    message = str(first.get("msg", "This answer is not valid."))
+    return message.removeprefix("Value error, ")
+
+
+def digest(data: Any) -> str:
+    """A short, stable fingerprint of JSON-able data (cache keys, asset versions)."""
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hashlib.blake2s(blob, digest_size=8).hexdigest()
+
+
+def field_values(form: FormFields, name: str) -> list[str]:
+    """A form field's values, each stripped, blanks left out."""
+    return [value.strip() for value in form.get(name, ()) if value.strip()]

@@ -1,0 +1,106 @@
+"""`poll`: single or multiple choice, shown as live bars with counts and percentages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, Tally, field_values
+
+MAX_OPTIONS = 20
+MAX_OPTION_LENGTH = 120
+
+
+class PollConfig(KindConfig):
+    options: list[str] = Field(min_length=2, max_length=MAX_OPTIONS)
+    multiple: bool = False
+    max_choices: int | None = Field(default=None, ge=1, le=MAX_OPTIONS)
+
+    @field_validator("options")
+    @classmethod
+    def _distinct_options(cls, options: list[str]) -> list[str]:
+        cleaned = [" ".join(option.split()) for option in options]
+        if any(not option for option in cleaned):
+            raise ValueError("an option is empty")
+        if any(len(option) > MAX_OPTION_LENGTH for option in cleaned):
+            raise ValueError(f"an option is longer than {MAX_OPTION_LENGTH} characters")
+        if len({option.casefold() for option in cleaned}) != len(cleaned):
+            raise ValueError("two options are the same")
+        return cleaned
+
+    @property
+    def choice_limit(self) -> int:
+        """How many options one participant may pick."""
+        if not self.multiple:
+            return 1
+        return self.max_choices or len(self.options)
+
+
+class PollSubmission(KindSubmission):
+    choices: list[int] = Field(description="Indexes into the poll's options, in ascending order")
+
+    @model_validator(mode="after")
+    def _fits_config(self, info: ValidationInfo) -> PollSubmission:
+        config: PollConfig = (info.context or {})["config"]
+        if not self.choices:
+            raise ValueError("Pick an option first.")
+        if len(set(self.choices)) != len(self.choices):
+            raise ValueError("An option was picked twice.")
+        if any(not 0 <= choice < len(config.options) for choice in self.choices):
+            raise ValueError("That option is not part of this poll.")
+        limit = config.choice_limit
+        if len(self.choices) > limit:
+            raise ValueError("Pick one option." if limit == 1 else f"Pick at most {limit} options.")
+        return self
+
+
+class PollTally(Tally[PollConfig, PollSubmission]):
+    submission_model = PollSubmission
+
+    def clear(self) -> None:
+        self.counts = [0] * len(self.config.options)
+
+    def add(self, submission: PollSubmission) -> None:
+        for choice in submission.choices:
+            self.counts[choice] += 1
+
+    def retract(self, submission: PollSubmission) -> None:
+        for choice in submission.choices:
+            self.counts[choice] -= 1
+
+    def snapshot(self, moderation: Mapping[str, Any]) -> dict[str, Any]:
+        voters = self.respondents
+        top = max(self.counts, default=0)
+        return {
+            "respondents": voters,
+            "options": [
+                {
+                    "label": label,
+                    "count": count,
+                    "percent": round(100 * count / voters) if voters else 0,
+                    "leading": count == top and count > 0,
+                }
+                for label, count in zip(self.config.options, self.counts, strict=True)
+            ],
+        }
+
+
+class Poll(ActivityKind[PollConfig, PollSubmission]):
+    name = "poll"
+    label = "Poll"
+    config_model = PollConfig
+    submission_model = PollSubmission
+    tally_class = PollTally
+
+    def submission_from_form(self, config: PollConfig, form: FormFields) -> dict[str, Any]:
+        # A value that is no option index becomes -1, which the Submission refuses with its own message.
+        values = field_values(form, "choice")
+        return {"choices": sorted(int(v) if v.isdigit() and len(v) <= 3 else -1 for v in values)}
+
+    def export_rows(self, config: PollConfig, submission: PollSubmission) -> list[dict[str, Any]]:
+        return [{"option": config.options[choice], "option_index": choice} for choice in submission.choices]
+
+
+kind = Poll()

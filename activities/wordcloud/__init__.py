@@ -1,0 +1,175 @@
+"""`wordcloud`: the three-word prompt. Counts people, not submissions; drawn live as a cloud and a top list."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from activities.base import (
+    ActivityKind,
+    Asset,
+    FormFields,
+    KindConfig,
+    KindSubmission,
+    Offload,
+    SubmissionInvalid,
+    Tally,
+    digest,
+    field_values,
+)
+from activities.wordcloud.image import draw
+from activities.wordcloud.normalise import LANGUAGES, surface_form, tidy, word_key
+
+MAX_ENTRIES = 10
+MAX_ENTRY_LENGTH = 60
+CLOUD_WORDS = 150
+IMAGE_CACHE_SIZE = 64
+
+
+class WordcloudConfig(KindConfig):
+    entries: int = Field(default=3, ge=1, le=MAX_ENTRIES, description="Entries per participant")
+    max_length: int = Field(default=25, ge=1, le=MAX_ENTRY_LENGTH, description="Characters per entry")
+    fold_accents: bool = False
+    lemmatise: bool = False
+    language: str = "en"
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, language: str) -> str:
+        if language not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(sorted(LANGUAGES))}")
+        return language
+
+
+class Word(BaseModel):
+    key: str
+    text: str
+
+
+class WordcloudSubmission(KindSubmission):
+    words: list[Word]
+
+    @field_validator("words", mode="before")
+    @classmethod
+    def _normalise(cls, raw: Any, info: ValidationInfo) -> Any:
+        context = info.context or {}
+        if context.get("stored"):
+            return raw
+        config: WordcloudConfig = context["config"]
+        return normalise_entries(config, raw)
+
+
+def normalise_entries(config: WordcloudConfig, entries: list[str]) -> list[Word]:
+    """What a participant typed as the words that count: tidied, checked, keyed, de-duplicated."""
+    entries = [tidy(entry) for entry in entries if tidy(entry)]
+    if not entries:
+        raise ValueError("Type at least one word.")
+    if len(entries) > config.entries:
+        raise ValueError(f"At most {config.entries} entries, please.")
+    words: dict[str, Word] = {}
+    for entry in entries:
+        if len(entry) > config.max_length:
+            raise ValueError(f"Keep each entry to {config.max_length} characters: {entry[:config.max_length]}…")
+        surface = surface_form(entry)
+        if not surface:
+            raise ValueError("An entry needs letters or digits, not only punctuation.")
+        key = word_key(surface, accents=config.fold_accents, lemmatise=config.lemmatise, language=config.language)
+        words.setdefault(key, Word(key=key, text=surface))
+    return list(words.values())
+
+
+class WordcloudTally(Tally[WordcloudConfig, WordcloudSubmission]):
+    submission_model = WordcloudSubmission
+
+    def clear(self) -> None:
+        self.people: Counter[str] = Counter()
+        self.forms: dict[str, Counter[str]] = {}
+
+    def add(self, submission: WordcloudSubmission) -> None:
+        for word in submission.words:
+            self.people[word.key] += 1
+            self.forms.setdefault(word.key, Counter())[word.text] += 1
+
+    def retract(self, submission: WordcloudSubmission) -> None:
+        for word in submission.words:
+            self.people[word.key] -= 1
+            self.forms[word.key][word.text] -= 1
+            if self.people[word.key] <= 0:
+                del self.people[word.key], self.forms[word.key]
+
+    def label(self, key: str) -> str:
+        """The most common way people wrote a key; ties go to the alphabetically first."""
+        forms = self.forms[key]
+        return min((form for form, n in forms.items() if n > 0), key=lambda form: (-forms[form], form))
+
+    def snapshot(self, moderation: Mapping[str, Any]) -> dict[str, Any]:
+        hidden = set(moderation.get("hidden", ()))
+        ranked = sorted(self.people.items(), key=lambda item: (-item[1], item[0]))
+        words = [{"key": key, "text": self.label(key), "count": n} for key, n in ranked]
+        shown = [word for word in words if word["key"] not in hidden]
+        cloud = [(word["text"], word["count"]) for word in shown[:CLOUD_WORDS]]
+        return {
+            "respondents": self.respondents,
+            "words": shown,
+            "hidden": [word for word in words if word["key"] in hidden],
+            "top": max((word["count"] for word in shown), default=0),
+            "cloud": cloud,
+            "cloud_digest": digest(cloud),
+        }
+
+
+class Wordcloud(ActivityKind[WordcloudConfig, WordcloudSubmission]):
+    name = "wordcloud"
+    label = "Word cloud"
+    config_model = WordcloudConfig
+    submission_model = WordcloudSubmission
+    tally_class = WordcloudTally
+    moderation_actions = frozenset({"hide", "show"})
+    assets = frozenset({"cloud.png", "cloud.svg"})
+
+    def __init__(self) -> None:
+        self._images: OrderedDict[tuple[str, int, str], bytes] = OrderedDict()
+        self._drawing: dict[tuple[str, int, str], asyncio.Future[bytes]] = {}
+
+    def submission_from_form(self, config: WordcloudConfig, form: FormFields) -> dict[str, Any]:
+        return {"words": field_values(form, "word")}
+
+    def moderate(self, moderation: dict[str, Any], action: str, form: FormFields) -> dict[str, Any]:
+        keys = field_values(form, "word")
+        if action not in self.moderation_actions or len(keys) != 1:
+            raise SubmissionInvalid("Choose one word to hide or show.")
+        hidden = [key for key in moderation.get("hidden", []) if key != keys[0]]
+        if action == "hide":
+            hidden.append(keys[0])
+        return {**moderation, "hidden": sorted(hidden)}
+
+    async def render_asset(self, name: str, snapshot: Mapping[str, Any], seed: int, offload: Offload) -> Asset:
+        """The cloud image, drawn off the event loop; one drawing per table, shared by every viewer."""
+        fmt = name.rsplit(".", 1)[-1]
+        if name not in self.assets:
+            raise KeyError(name)
+        key = (fmt, seed, snapshot["cloud_digest"])
+        media_type = "image/svg+xml" if fmt == "svg" else "image/png"
+        if key in self._images:
+            self._images.move_to_end(key)
+            return Asset(self._images[key], media_type)
+        if key not in self._drawing:
+            self._drawing[key] = asyncio.ensure_future(offload(draw, list(snapshot["cloud"]), seed, fmt))
+        try:
+            body = await asyncio.shield(self._drawing[key])
+        finally:
+            self._drawing.pop(key, None)
+        self._images[key] = body
+        while len(self._images) > IMAGE_CACHE_SIZE:
+            self._images.popitem(last=False)
+        return Asset(body, media_type)
+
+    def export_rows(self, config: WordcloudConfig, submission: WordcloudSubmission) -> list[dict[str, Any]]:
+        return [{"entry": word.text, "normalised": word.key} for word in submission.words]
+
+
+kind = Wordcloud()

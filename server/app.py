@@ -1,0 +1,123 @@
+"""The application: create_app(settings) wires the database, backplane, writer, hub and routes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlmodel import select
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from activities import registry as default_registry
+from server import ROOT, __version__
+from server.accounts import count_users
+from server.auth import LoginRequired, login_url
+from server.backplane import from_url
+from server.config import Settings, get_settings
+from server.db import create_engine, session_factory, upgrade
+from server.decks import deck_files, parse_deck
+from server.models import Deck, utcnow
+from server.problems import http_exception_handler, validation_exception_handler
+from server.routes import accounts, api, participant, presenter, projector
+from server.security import setup_token
+from server.services import Services
+from server.views import Views, make_environment
+from server.writer import ResponseWriter
+
+log = logging.getLogger("handsup")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A Handsup app for these settings (from the environment when none are given)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await _start(settings)
+        app.state.services = services
+        writer_task = asyncio.create_task(services.writer.run())
+        services.hub.start()
+        try:
+            yield
+        finally:
+            await services.hub.close()
+            writer_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer_task
+            await services.writer.drain()
+            await services.backplane.close()
+            services.close_pool()
+            await services.engine.dispose()
+
+    app = FastAPI(title="Handsup", version=__version__, lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
+                  description="Self-hosted, real-time workshop facilitation. Errors are application/problem+json.")
+    app.add_middleware(SessionMiddleware, secret_key=settings.resolved_secret_key, session_cookie="handsup_session",
+                       max_age=14 * 24 * 3600, same_site="lax", https_only=settings.https_cookies)
+    app.add_exception_handler(StarletteHTTPException, http_exception_handler)
+    app.add_exception_handler(RequestValidationError, validation_exception_handler)
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, error: LoginRequired) -> Response:
+        return RedirectResponse(login_url(error.next_url), status_code=303)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz(request: Request) -> JSONResponse:
+        """200 once the server is ready: database reachable, writer running."""
+        services: Services = request.app.state.services
+        async with services.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    app.include_router(api.router)
+    app.include_router(accounts.router)
+    app.include_router(presenter.router)
+    app.include_router(presenter.socket_router)
+    app.include_router(projector.router)
+    app.include_router(projector.socket_router)
+    app.include_router(participant.router)  # last: it owns the /{code} pages
+    return app
+
+
+async def _start(settings: Settings) -> Services:
+    url = settings.resolved_database_url
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    backplane = from_url(settings.backplane_url, settings.backplane_queue_limit)
+    await backplane.connect()
+    writer = ResponseWriter(engine, backplane, interval_ms=settings.commit_interval_ms,
+                            batch_limit=settings.commit_batch_limit, queue_limit=settings.write_queue_limit)
+    services = Services(settings=settings, engine=engine, db=session_factory(engine), backplane=backplane,
+                        writer=writer, registry=default_registry,
+                        views=Views(make_environment(default_registry), default_registry))
+    await load_decks(services)
+    if not await count_users(services.db):
+        link = f"{settings.public_url or f'http://{settings.host}:{settings.port}'}/setup/"
+        # The console is where the person starting the server looks; print() is the plain way to reach it.
+        print(f"\n  No accounts yet. Create the first (admin) account here:\n  {link}"  # noqa: T201
+              f"{setup_token(settings.resolved_secret_key)}\n", file=sys.stderr, flush=True)
+    return services
+
+
+async def load_decks(services: Services) -> None:
+    """Store (or refresh) every deck of the decks folder; a broken shipped deck stops the start loudly."""
+    for path in deck_files(services.settings.decks_dir):
+        source = path.read_text(encoding="utf-8")
+        spec = parse_deck(source, services.registry)
+        async with services.db() as db, db.begin():
+            deck = (await db.exec(select(Deck).where(Deck.slug == path.stem))).first()
+            if deck is None:
+                db.add(Deck(slug=path.stem, title=spec.title, source=source))
+            elif deck.source != source:
+                deck.source, deck.title, deck.updated_at = source, spec.title, utcnow()
+                db.add(deck)

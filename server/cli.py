@@ -1,0 +1,132 @@
+"""The `handsup` command: serve, manage accounts and tokens, check decks, migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from activities import registry
+from server.config import Settings, get_settings
+from server.decks import DeckInvalid, parse_deck
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="handsup", description="Self-hosted, real-time workshop facilitation.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server (settings from HANDSUP_* variables)")
+    serve.add_argument("--host", help="address to listen on (HANDSUP_HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (HANDSUP_PORT)")
+
+    user = commands.add_parser("user", help="accounts").add_subparsers(dest="action", required=True)
+    add = user.add_parser("add", help="create an account")
+    add.add_argument("email")
+    add.add_argument("--role", choices=["admin", "organizer", "presenter"], default="presenter")
+    add.add_argument("--password-file", type=Path, help="read the password from this file (else: a prompt)")
+
+    token = commands.add_parser("token", help="API tokens").add_subparsers(dest="action", required=True)
+    create = token.add_parser("create", help="print a new API token for an account")
+    create.add_argument("email")
+    create.add_argument("--name", default="", help="what the token is for")
+
+    deck = commands.add_parser("deck", help="decks").add_subparsers(dest="action", required=True)
+    check = deck.add_parser("check", help="validate deck files; every error with its line")
+    check.add_argument("files", nargs="+", type=Path)
+
+    db = commands.add_parser("db", help="the database").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="apply migrations")
+
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "deck":
+        return _check_decks(args.files)
+    settings = get_settings()
+    if args.command == "serve":
+        return _serve(settings, args.host, args.port)
+    if args.command == "db":
+        from server.db import upgrade
+
+        upgrade(settings.resolved_database_url)
+        _say("Database is up to date.")
+        return 0
+    return asyncio.run(_accounts(settings, args))
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = settings.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, ws="auto",
+                ws_max_size=settings.websocket_message_limit, ws_per_message_deflate=False, backlog=4096,
+                proxy_headers=True, log_level="info")
+    return 0
+
+
+async def _accounts(settings: Settings, args: argparse.Namespace) -> int:
+    from server.accounts import AccountRefused, add_user, create_token
+    from server.db import create_engine, session_factory, upgrade
+    from server.models import Role
+
+    await asyncio.to_thread(upgrade, settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url)
+    maker = session_factory(engine)
+    try:
+        if args.command == "user":
+            password = _password(args.password_file)
+            user = await add_user(maker, args.email, password, Role(args.role))
+            _say(f"Created {user.role} account {user.email}.")
+        else:
+            _say(await create_token(maker, args.email, args.name), stream=sys.stdout)
+        return 0
+    except AccountRefused as refused:
+        _say(f"handsup: {refused}")
+        return 1
+    finally:
+        await engine.dispose()
+
+
+def _password(path: Path | None) -> str:
+    if path is not None:
+        return path.read_text(encoding="utf-8").rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise SystemExit("handsup: the two passwords differ")
+    return first
+
+
+def _check_decks(files: list[Path]) -> int:
+    failed = 0
+    for path in files:
+        try:
+            deck = parse_deck(path.read_text(encoding="utf-8"), registry)
+        except OSError as error:
+            _say(f"{path}: cannot read: {error.strerror}")
+            failed += 1
+        except DeckInvalid as invalid:
+            for problem in invalid.problems:
+                where = f"{path}:{problem.line}" if problem.line else str(path)
+                _say(f"{where}: {problem.path + ': ' if problem.path else ''}{problem.message}")
+            failed += 1
+        else:
+            _say(f"{path}: ok ({deck.title!r}, {len(deck.activities)} activities)", stream=sys.stdout)
+    return 1 if failed else 0
+
+
+def _say(text: str, stream: object = None) -> None:
+    print(text, file=stream or sys.stderr)  # noqa: T201  (a command-line tool talks on its streams)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,163 @@
+"""Decks: YAML files of activities. Parsing points at the line of every error."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from activities import Registry
+from server.models import ResultsMode
+
+MAX_DECK_BYTES = 256 * 1024
+MAX_ACTIVITIES = 200
+COMMON_KEYS = {"kind", "title", "prompt", "results"}
+
+
+@dataclass(frozen=True)
+class DeckProblem:
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line else "deck"
+        return f"{where}: {self.path + ': ' if self.path else ''}{self.message}"
+
+
+class DeckInvalid(ValueError):
+    """A deck with one or more problems, each with its line."""
+
+    def __init__(self, problems: Sequence[DeckProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+class ActivitySpec(BaseModel):
+    kind: str
+    title: str
+    prompt: str = ""
+    results: ResultsMode = ResultsMode.live
+    config: dict[str, Any]
+
+
+class DeckSpec(BaseModel):
+    title: str
+    description: str = ""
+    activities: list[ActivitySpec]
+
+
+def parse_deck(text: str, registry: Registry) -> DeckSpec:
+    """A checked deck from YAML text; raises DeckInvalid listing every problem with its line."""
+    if len(text.encode()) > MAX_DECK_BYTES:
+        raise DeckInvalid([DeckProblem(None, "", f"a deck may be at most {MAX_DECK_BYTES // 1024} KiB")])
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise DeckInvalid([DeckProblem(line, "", f"not valid YAML: {getattr(error, 'problem', error)}")]) from None
+    locate = _Locator(root)
+    problems: list[DeckProblem] = []
+    if not isinstance(data, dict):
+        raise DeckInvalid([DeckProblem(1, "", "a deck is a mapping with 'title' and 'activities'")])
+    for key in sorted(set(data) - {"title", "description", "activities"}, key=str):
+        problems.append(DeckProblem(locate((key,)), str(key), "unknown key"))
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip() or len(title) > 200:
+        problems.append(DeckProblem(locate(("title",)), "title", "a title of 1 to 200 characters is required"))
+    raw_activities = data.get("activities")
+    if not isinstance(raw_activities, list) or not raw_activities:
+        problems.append(DeckProblem(locate(("activities",)), "activities", "a list of at least one activity"))
+        raise DeckInvalid(problems)
+    if len(raw_activities) > MAX_ACTIVITIES:
+        problems.append(DeckProblem(locate(("activities",)), "activities", f"at most {MAX_ACTIVITIES} activities"))
+    activities = []
+    for index, raw in enumerate(raw_activities):
+        spec = _parse_activity(index, raw, registry, locate, problems)
+        if spec is not None:
+            activities.append(spec)
+    if problems:
+        raise DeckInvalid(problems)
+    return DeckSpec(title=title.strip(), description=str(data.get("description", "")), activities=activities)
+
+
+def _parse_activity(index: int, raw: Any, registry: Registry, locate: _Locator,
+                    problems: list[DeckProblem]) -> ActivitySpec | None:
+    here = ("activities", index)
+    name = f"activities[{index}]"
+    if not isinstance(raw, dict):
+        problems.append(DeckProblem(locate(here), name, "an activity is a mapping with 'kind' and 'title'"))
+        return None
+    kind_name = raw.get("kind")
+    if kind_name not in registry:
+        known = ", ".join(registry.names())
+        problems.append(DeckProblem(locate((*here, "kind")), f"{name}.kind", f"unknown kind {kind_name!r} ({known})"))
+        return None
+    before = len(problems)
+    title = raw.get("title")
+    if not isinstance(title, str) or not title.strip() or len(title) > 200:
+        problems.append(DeckProblem(locate((*here, "title")), f"{name}.title", "a title of 1 to 200 characters"))
+    prompt = raw.get("prompt", "")
+    if not isinstance(prompt, str) or len(prompt) > 1000:
+        problems.append(DeckProblem(locate((*here, "prompt")), f"{name}.prompt", "text of at most 1000 characters"))
+    results = raw.get("results", "live")
+    if results not in {mode.value for mode in ResultsMode}:
+        problems.append(DeckProblem(locate((*here, "results")), f"{name}.results", "'live' or 'hidden'"))
+    config = {key: value for key, value in raw.items() if key not in COMMON_KEYS}
+    try:
+        parsed = registry[kind_name].parse_config(config)
+    except ValidationError as error:
+        for item in error.errors():
+            loc = tuple(item["loc"])
+            path = ".".join(str(part) for part in loc)
+            line = locate((*here, *loc)) or locate((*here, *loc[:1])) or locate(here)
+            problems.append(DeckProblem(line, f"{name}.{path}", item["msg"].removeprefix("Value error, ")))
+    if len(problems) > before:
+        return None
+    return ActivitySpec(kind=kind_name, title=title.strip(), prompt=prompt.strip(), results=ResultsMode(results),
+                        config=parsed.model_dump(mode="json"))
+
+
+class _Locator:
+    """Finds the line of a path (keys and list indexes) in the YAML node tree."""
+
+    def __init__(self, root: yaml.Node | None) -> None:
+        self._root = root
+
+    def __call__(self, path: tuple[Any, ...]) -> int | None:
+        node = self._root
+        line = None
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+                if match is None:
+                    return line
+                line = match[0].start_mark.line + 1
+                node = match[1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
+                return line
+        return line if line is not None else (node.start_mark.line + 1 if node is not None else None)
+
+
+def slugify(text: str) -> str:
+    """A URL-safe name: 'Spring Institute 2017' -> 'spring-institute-2017'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:100] or "deck"
+
+
+def deck_files(folder: Path | None) -> list[Path]:
+    """The YAML decks in a folder, by name."""
+    if folder is None or not folder.is_dir():
+        return []
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])

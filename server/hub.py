@@ -1,0 +1,327 @@
+"""The hub: one Room per session a worker serves, holding its tallies and its sockets.
+
+Tallies change only by folding backplane events (so every worker agrees); the room's ticker turns changes into
+HTML fragments for presenters and projectors at most once per push interval, and state changes into a new stage
+for every participant. Each socket has a bounded queue: a client that falls behind is dropped and resyncs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import col, select
+from starlette.websockets import WebSocket
+
+from activities.base import ResponseEvent, Tally
+from server.backplane import Overflow, Subscription, session_channel
+from server.models import Participant, Response
+from server.sessions import SessionSnapshot, load_snapshot
+
+if TYPE_CHECKING:
+    from server.services import Services
+
+log = logging.getLogger(__name__)
+
+# Close codes: 1013 asks htmx's ws extension (and any client) to reconnect after a pause; 4404/4403 do not.
+TRY_AGAIN = 1013
+GONE = 4404
+
+
+class Audience(StrEnum):
+    participant = "participant"
+    presenter = "presenter"
+    projector = "projector"
+
+
+class Connection:
+    """One socket and its bounded outbox."""
+
+    def __init__(self, websocket: WebSocket, audience: Audience, participant_id: int | None, limit: int) -> None:
+        self.websocket = websocket
+        self.audience = audience
+        self.participant_id = participant_id
+        self._outbox: asyncio.Queue[str | None] = asyncio.Queue(maxsize=limit)
+        self._sender: asyncio.Task[None] | None = None
+        self.dropped = False
+
+    def start(self) -> None:
+        self._sender = asyncio.create_task(self._send_loop())
+
+    def send(self, text: str) -> None:
+        """Queue a message; a full outbox drops the client, which reconnects and gets a fresh page."""
+        if self.dropped:
+            return
+        try:
+            self._outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            self.dropped = True
+            asyncio.create_task(self._close(TRY_AGAIN, "too slow: reconnect to catch up"))
+
+    async def _send_loop(self) -> None:
+        with contextlib.suppress(Exception):
+            while (text := await self._outbox.get()) is not None:
+                await self.websocket.send_text(text)
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code, reason)
+
+    async def stop(self) -> None:
+        if self._sender is not None:
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._sender
+
+
+class Room:
+    """A session as one worker serves it."""
+
+    def __init__(self, services: Services, session_id: int) -> None:
+        self.services = services
+        self.session_id = session_id
+        self.snapshot: SessionSnapshot
+        self.tallies: dict[int, Tally[Any, Any]] = {}
+        self.participants: set[int] = set()
+        self.connections: set[Connection] = set()
+        self._dirty: set[int] = set()
+        self._stage_dirty = False
+        self._wake = asyncio.Event()
+        self._stack = AsyncExitStack()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.idle_since: float | None = time.monotonic()
+
+    async def open(self) -> None:
+        """Subscribe first, then load from the database, then fold what arrived meanwhile."""
+        subscription: Subscription = await self._stack.enter_async_context(
+            self.services.backplane.subscribe(session_channel(self.session_id)))
+        await self._load()
+        self._tasks = [asyncio.create_task(self._consume(subscription)), asyncio.create_task(self._tick())]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for connection in list(self.connections):
+            await connection.stop()
+        await self._stack.aclose()
+
+    # --- state -------------------------------------------------------------------------------------------
+
+    async def _load(self) -> None:
+        """Everything from the database: the session, a fresh tally per activity, who has joined."""
+        services = self.services
+        self.snapshot = await load_snapshot(services.db, services.registry, self.session_id)
+        tallies = {a.id: services.registry[a.kind].new_tally(self.snapshot.configs[a.id])
+                   for a in self.snapshot.activities if a.id is not None}
+        epochs = {a.id: a.epoch for a in self.snapshot.activities}
+        for tally_id, tally in tallies.items():
+            tally.reset(epochs[tally_id])
+        async with services.db() as db:
+            rows = await db.exec(select(Response.activity_id, Response.participant_id, Response.epoch,
+                                        Response.version, Response.payload)
+                                 .where(col(Response.activity_id).in_(list(tallies))))
+            for activity_id, participant_id, epoch, version, payload in rows.all():
+                tallies[activity_id].fold(ResponseEvent(activity_id, participant_id, epoch, version, payload))
+            joined = await db.exec(select(Participant.id).where(Participant.session_id == self.session_id))
+            self.participants = {pid for pid in joined.all() if pid is not None}
+        self.tallies = tallies
+        self._mark_stage()
+
+    async def _reload_state(self) -> None:
+        """The session's state changed (presenter action): new snapshot; tallies of reset activities emptied."""
+        self.snapshot = await load_snapshot(self.services.db, self.services.registry, self.session_id)
+        for activity in self.snapshot.activities:
+            if activity.id in self.tallies:
+                self.tallies[activity.id].reset(activity.epoch)
+        self._mark_stage()
+
+    async def _consume(self, subscription: Subscription) -> None:
+        while True:
+            try:
+                message = await subscription.get()
+                await self._apply(message)
+            except Overflow:
+                log.warning("session %d: backplane overflow, reloading from the database", self.session_id)
+                await self._load()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("session %d: event handling failed; reloading", self.session_id)
+                await self._load()
+
+    async def _apply(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "responses":
+            for item in message["items"]:
+                event = ResponseEvent.from_json(item)
+                tally = self.tallies.get(event.activity_id)
+                if tally is not None and tally.fold(event):
+                    self._mark(event.activity_id)
+        elif kind == "joined":
+            self.participants.add(int(message["participant"]))
+            self._mark(None)
+        elif kind == "state":
+            await self._reload_state()
+
+    # --- pushes --------------------------------------------------------------------------------------------
+
+    def _mark(self, activity_id: int | None) -> None:
+        if activity_id is not None:
+            self._dirty.add(activity_id)
+        self._wake.set()
+
+    def _mark_stage(self) -> None:
+        self._stage_dirty = True
+        self._wake.set()
+
+    async def _tick(self) -> None:
+        interval = self.services.settings.push_interval_ms / 1000
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                self._flush()
+            except Exception:
+                log.exception("session %d: rendering a push failed", self.session_id)
+            await asyncio.sleep(interval)
+
+    def _flush(self) -> None:
+        views = self.services.views
+        if self._stage_dirty:
+            self._stage_dirty = False
+            self._dirty.clear()
+            self._broadcast_stage()
+            self._send(Audience.presenter, views.presenter_live(self))
+            self._send(Audience.projector, views.projector_stage(self))
+            return
+        dirty, self._dirty = self._dirty, set()
+        shown = {a.id for a in views.projected_activities(self)}
+        for activity_id in dirty & shown:
+            activity = self.snapshot.activity(activity_id)
+            if activity is None:
+                continue
+            self._send(Audience.presenter, views.results(self, activity, Audience.presenter))
+            self._send(Audience.projector, views.results(self, activity, Audience.projector))
+        self._send(Audience.presenter, views.counts(self))
+
+    def _broadcast_stage(self) -> None:
+        """One rendering for everyone, plus a personal one for each participant who already answered."""
+        views = self.services.views
+        current = self.snapshot.current
+        tally = self.tallies.get(current.id) if current is not None and current.id is not None else None
+        shared: str | None = None
+        for connection in self.connections:
+            if connection.audience != Audience.participant or connection.participant_id is None:
+                continue
+            answer = tally.answer_of(connection.participant_id) if tally is not None else None
+            if answer is not None:
+                connection.send(views.participant_stage(self, answer))
+            else:
+                shared = shared or views.participant_stage(self)
+                connection.send(shared)
+
+    def _send(self, audience: Audience, text: str) -> None:
+        for connection in self.connections:
+            if connection.audience == audience:
+                connection.send(text)
+
+    # --- sockets -------------------------------------------------------------------------------------------
+
+    def attach(self, connection: Connection) -> None:
+        self.connections.add(connection)
+        self.idle_since = None
+        connection.start()
+
+    async def detach(self, connection: Connection) -> None:
+        self.connections.discard(connection)
+        await connection.stop()
+        if not self.connections:
+            self.idle_since = time.monotonic()
+
+    def tally(self, activity_id: int) -> Tally[Any, Any]:
+        return self.tallies[activity_id]
+
+    @property
+    def online(self) -> int:
+        """Participants with a socket open to this worker."""
+        return len({c.participant_id for c in self.connections if c.audience == Audience.participant})
+
+
+class Hub:
+    """The rooms of this worker, opened on first use and closed when idle."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._rooms: dict[int, Room] = {}
+        self._opening: dict[int, asyncio.Future[Room]] = {}
+        self._janitor: asyncio.Task[None] | None = None
+
+    async def room(self, session_id: int) -> Room:
+        """The room of a session, opened (and loaded) once however many callers ask at the same time."""
+        room = self._rooms.get(session_id)
+        if room is not None:
+            return room
+        if session_id not in self._opening:
+            self._opening[session_id] = asyncio.ensure_future(self._open(session_id))
+        try:
+            return await asyncio.shield(self._opening[session_id])
+        finally:
+            self._opening.pop(session_id, None)
+
+    async def _open(self, session_id: int) -> Room:
+        room = Room(self.services, session_id)
+        await room.open()
+        self._rooms[session_id] = room
+        return room
+
+    def start(self) -> None:
+        self._janitor = asyncio.create_task(self._close_idle_rooms())
+
+    async def _close_idle_rooms(self) -> None:
+        limit = self.services.settings.room_idle_seconds
+        while True:
+            await asyncio.sleep(max(1.0, limit / 4))
+            now = time.monotonic()
+            for session_id, room in list(self._rooms.items()):
+                if room.idle_since is not None and now - room.idle_since > limit:
+                    del self._rooms[session_id]
+                    await room.close()
+
+    async def close(self) -> None:
+        if self._janitor is not None:
+            self._janitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._janitor
+        for room in list(self._rooms.values()):
+            await room.close()
+        self._rooms.clear()
+
+    @property
+    def rooms(self) -> dict[int, Room]:
+        return self._rooms
+
+
+async def serve_socket(room: Room, connection: Connection, first: str,
+                       on_message: Callable[[str], Awaitable[None]] | None) -> None:
+    """Attach a socket to a room, send it the current view, then read until it closes."""
+    connection.send(first)
+    room.attach(connection)
+    try:
+        while True:
+            message = await connection.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")  # binary frames are not part of the protocol: ignored
+            if on_message is not None and text is not None:
+                await on_message(text)
+    finally:
+        await room.detach(connection)

@@ -1,0 +1,135 @@
+"""Database tables. Domain words (deck, session, activity, participant, response) as in DESIGN.md."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+
+class Role(enum.StrEnum):
+    """What an account may do; each role includes the ones below it."""
+
+    presenter = "presenter"
+    organizer = "organizer"
+    admin = "admin"
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
+    password_hash: str = Field(max_length=255)
+    role: Role = Field(default=Role.presenter, max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(default="", max_length=100)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    last_used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+
+class Deck(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    title: str = Field(max_length=200)
+    source: str = Field(description="The deck's YAML text, as written")
+    owner_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+
+class SessionState(enum.StrEnum):
+    live = "live"
+    ended = "ended"
+
+
+class Session(SQLModel, table=True):
+    """One live run of a deck; participants join it by its six-digit code."""
+
+    __table_args__ = (
+        # A code is unique among live sessions only: ended sessions keep theirs for the record.
+        Index(
+            "ix_session_live_code",
+            "code",
+            unique=True,
+            sqlite_where=text("state = 'live'"),
+            postgresql_where=text("state = 'live'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=12, index=True)
+    title: str = Field(max_length=200)
+    deck_id: int | None = Field(default=None, foreign_key="deck.id")
+    presenter_id: int = Field(foreign_key="user.id", index=True)
+    state: SessionState = Field(default=SessionState.live, max_length=16)
+    current_activity_id: int | None = Field(default=None)
+    projector_secret: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    ended_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+
+class ResultsMode(enum.StrEnum):
+    live = "live"
+    hidden = "hidden"
+
+
+class Activity(SQLModel, table=True):
+    """One interactive item of a session: a kind plus its config, copied from the deck when the session starts."""
+
+    __table_args__ = (UniqueConstraint("session_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="session.id", index=True)
+    position: int
+    kind: str = Field(max_length=40)
+    title: str = Field(max_length=200)
+    prompt: str = Field(default="", max_length=1000)
+    config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    results: ResultsMode = Field(default=ResultsMode.live, max_length=16)
+    voting_open: bool = Field(default=True)
+    revealed: bool = Field(default=False)
+    moderation: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Bumped by a reset: responses of an older epoch no longer count.
+    epoch: int = Field(default=0)
+
+
+class Participant(SQLModel, table=True):
+    """An anonymous person in one session, known by the hash of the token in their cookie."""
+
+    __table_args__ = (UniqueConstraint("session_id", "token_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="session.id", index=True)
+    token_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+
+
+class Response(SQLModel, table=True):
+    """A participant's current answer to one activity; a newer (epoch, version) replaces it."""
+
+    __table_args__ = (UniqueConstraint("activity_id", "participant_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", index=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    epoch: int = Field(default=0)
+    version: int = Field(sa_type=BigInteger)  # type: ignore[call-overload]
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]

@@ -1,0 +1,70 @@
+"""Errors as people read them: problem+json bodies for the API (RFC 9457), pages for browsers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(HTTPException):
+    """An error with a title and a detail a person can act on."""
+
+    def __init__(self, status: int, title: str, detail: str = "", headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
+        super().__init__(status_code=status, detail=detail or title, headers=headers)
+        self.title = title
+        self.extra = extra
+
+
+def problem_response(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
+                     **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def wants_page(request: Request) -> bool:
+    """Whether to answer with an HTML page rather than problem+json."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+async def http_exception_handler(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    title = getattr(error, "title", None) or _TITLES.get(error.status_code, "Error")
+    detail = str(error.detail)
+    if wants_page(request):
+        templates = request.app.state.services.views
+        html = templates.render("errors/message.html", title=title, detail=detail, status=error.status_code)
+        return Response(html, status_code=error.status_code, media_type="text/html", headers=error.headers)
+    return problem_response(error.status_code, title, detail, error.headers, **getattr(error, "extra", {}))
+
+
+async def validation_exception_handler(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    errors = [
+        {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))}
+        for item in error.errors()
+    ]
+    detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:5])
+    return problem_response(422, "The request is not valid", detail, errors=errors)
+
+
+_TITLES = {
+    400: "Bad request",
+    401: "Sign-in needed",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    410: "Gone",
+    413: "Too large",
+    415: "Unsupported media type",
+    422: "Not valid",
+    429: "Too many requests",
+    503: "Busy",
+}

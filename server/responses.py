@@ -1,0 +1,75 @@
+"""The one path of a response, whichever door it came in by (websocket, form post, JSON API)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from activities.base import FormFields, KindSubmission, ResponseEvent, SubmissionInvalid
+from server.hub import Room
+from server.writer import WriterBusy, WriterFailed
+
+ACTIVITY_FIELD = "activity"
+
+
+class Refused(Exception):
+    """A response the server will not take; the message is for the participant, the status for the API."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def respond(room: Room, participant_id: int, activity_id: int, form: FormFields) -> ResponseEvent:
+    """Validate, store (group commit), and return the committed event. Refused: nothing was stored."""
+    snapshot = room.snapshot
+    activity = snapshot.activity(activity_id)
+    if not snapshot.live:
+        raise Refused("This session has ended. Thank you for taking part!")
+    if activity is None or activity.id is None:
+        raise Refused("That activity is not part of this session.")
+    if snapshot.current is not activity:
+        raise Refused("The presenter has moved on; your screen now shows the current activity.")
+    if not activity.voting_open:
+        raise Refused("Voting is closed for this activity.")
+    kind = room.services.registry[activity.kind]
+    try:
+        submission: KindSubmission = kind.validate_submission(snapshot.configs[activity.id], form)
+    except SubmissionInvalid as error:
+        raise Refused(str(error), 422) from None
+    try:
+        return await room.services.writer.submit(room.session_id, activity.id, participant_id, activity.epoch,
+                                                 submission.model_dump(mode="json"))
+    except WriterBusy:
+        raise Refused("The server is very busy; your answer was not saved. Please send it again.", 503) from None
+    except WriterFailed:
+        raise Refused("Your answer could not be saved. Please send it again.", 503) from None
+
+
+def form_from_json(data: Mapping[str, Any], limit: int) -> FormFields:
+    """A form from JSON fields (htmx's ws extension, the JSON API): strings or lists of strings only."""
+    form: dict[str, list[str]] = {}
+    for name, value in data.items():
+        if name == "HEADERS":
+            continue
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in values):
+            raise Refused(f"The field {name!r} must be text.", 422)
+        form[str(name)] = [str(v)[:limit] for v in values]
+    return form
+
+
+def parse_socket_message(text: str, limit: int) -> tuple[int, FormFields]:
+    """A participant's websocket message as (activity id, form); Refused if malformed."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise Refused("That message was not understood.", 400) from None
+    if not isinstance(data, dict):
+        raise Refused("That message was not understood.", 400)
+    form = form_from_json(data, limit)
+    activity = form.get(ACTIVITY_FIELD, [""])[0]
+    if not activity.isdigit():
+        raise Refused("That message does not say which activity it answers.", 422)
+    return int(activity), form

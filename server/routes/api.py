@@ -1,0 +1,266 @@
+"""The JSON API under /api/v1: everything a script or another client needs. Errors are problem+json."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+
+from server.auth import ApiUser, ServicesDep, presented_session
+from server.decks import DeckInvalid, parse_deck
+from server.models import Activity, Deck, Participant, ResultsMode, Session, User
+from server.problems import Problem
+from server.responses import Refused, form_from_json, respond
+from server.routes import base_url
+from server.routes.participant import _participant
+from server.routes.presenter import run_control, start_from_deck
+from server.security import new_token
+from server.services import Services
+from server.sessions import NotFound, create_session, find_live_session, hash_token, load_snapshot
+
+router = APIRouter(prefix="/api/v1", tags=["v1"])
+
+Answer = dict[str, str | list[str]]
+
+
+class DeckPublic(BaseModel):
+    id: int
+    slug: str
+    title: str
+
+
+class ActivityPublic(BaseModel):
+    id: int
+    position: int
+    kind: str
+    title: str
+    prompt: str
+    config: dict[str, Any]
+    results: ResultsMode
+    voting_open: bool
+    revealed: bool
+
+
+class SessionPublic(BaseModel):
+    id: int
+    code: str
+    title: str
+    state: str
+    join_url: str
+    qr_svg_url: str
+    projector_url: str
+    current_activity_id: int | None
+    activities: list[ActivityPublic]
+
+
+class SessionCreate(BaseModel):
+    """Start a session from a stored deck (by id or slug) or from deck YAML given inline."""
+
+    deck_id: int | None = None
+    deck_slug: str | None = Field(default=None, max_length=100)
+    deck_yaml: str | None = Field(default=None, max_length=256 * 1024)
+    title: str | None = Field(default=None, max_length=200)
+
+
+class ControlRequest(BaseModel):
+    action: Literal["goto", "next", "previous", "open", "close", "reveal", "conceal", "reset", "moderate", "end"]
+    activity_id: int | None = None
+    fields: Answer = Field(default_factory=dict, description="For `moderate`: e.g. {verb: hide, word: school}")
+
+
+class JoinRequest(BaseModel):
+    code: str = Field(max_length=20, examples=["902180"])
+
+
+class CurrentActivity(BaseModel):
+    session_id: int
+    title: str
+    state: str
+    activity: ActivityPublic | None
+
+
+class Joined(BaseModel):
+    participant_token: str = Field(description="Send as X-Participant-Token with each response")
+    participant_id: int
+    live: CurrentActivity
+
+
+class ResponseCreate(BaseModel):
+    activity_id: int
+    answer: Answer = Field(description="The activity's form fields, e.g. {choice: ['0']} or {word: ['trust']}")
+
+
+class Received(BaseModel):
+    received: Literal[True] = True
+    activity_id: int
+    version: int
+
+
+class TallyPublic(BaseModel):
+    activity_id: int
+    kind: str
+    respondents: int
+    results: dict[str, Any]
+
+
+def _activity_public(activity: Activity) -> ActivityPublic:
+    assert activity.id is not None
+    return ActivityPublic(id=activity.id, position=activity.position, kind=activity.kind, title=activity.title,
+                          prompt=activity.prompt, config=activity.config, results=activity.results,
+                          voting_open=activity.voting_open, revealed=activity.revealed)
+
+
+async def _session_public(services: Services, request: Request, session_id: int) -> SessionPublic:
+    snapshot = await load_snapshot(services.db, services.registry, session_id)
+    session = snapshot.session
+    base = base_url(services.settings, request)
+    return SessionPublic(id=snapshot.id, code=session.code, title=session.title, state=session.state,
+                         join_url=f"{base}/{session.code}", qr_svg_url=f"{base}/{session.code}/qr.svg",
+                         projector_url=f"{base}/projector/{session.projector_secret}",
+                         current_activity_id=session.current_activity_id,
+                         activities=[_activity_public(a) for a in snapshot.activities])
+
+
+@router.get("/decks", response_model=list[DeckPublic])
+async def list_decks(user: ApiUser, services: ServicesDep) -> list[DeckPublic]:
+    """The decks sessions can start from."""
+    async with services.db() as db:
+        decks = (await db.exec(select(Deck).order_by(col(Deck.title)))).all()
+    return [DeckPublic(id=d.id or 0, slug=d.slug, title=d.title) for d in decks]
+
+
+@router.post("/sessions", response_model=SessionPublic, status_code=201, openapi_extra={
+    "requestBody": {"required": True, "content": {
+        "application/json": {"schema": SessionCreate.model_json_schema()},
+        "application/yaml": {"schema": {"type": "string", "description": "A deck, as in examples/decks/"}},
+    }}})
+async def create_session_api(request: Request, user: ApiUser, services: ServicesDep) -> SessionPublic:
+    """Start a live session: from a stored deck (JSON `deck_id` or `deck_slug`) or a deck's YAML."""
+    body = await request.body()
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if content_type in {"application/yaml", "application/x-yaml", "text/yaml"}:
+        request_data = SessionCreate(deck_yaml=body.decode("utf-8", "replace"))
+    elif content_type == "application/json":
+        try:
+            request_data = SessionCreate.model_validate_json(body)
+        except ValueError as error:
+            raise Problem(422, "The request is not valid", str(error).splitlines()[0]) from None
+    else:
+        raise Problem(415, "Unsupported media type", "Send application/json or application/yaml.")
+    session = await _start(services, user, request_data)
+    assert session.id is not None
+    return await _session_public(services, request, session.id)
+
+
+async def _start(services: Services, user: User, data: SessionCreate) -> Session:
+    if data.deck_yaml is not None:
+        try:
+            spec = parse_deck(data.deck_yaml, services.registry)
+        except DeckInvalid as error:
+            raise Problem(422, "The deck has problems", str(error),
+                          problems=[{"line": p.line, "path": p.path, "message": p.message}
+                                    for p in error.problems]) from None
+        assert user.id is not None
+        return await create_session(services.db, spec, presenter_id=user.id, title=data.title)
+    deck_id = data.deck_id
+    if deck_id is None and data.deck_slug:
+        async with services.db() as db:
+            deck_id = (await db.exec(select(Deck.id).where(Deck.slug == data.deck_slug))).first()
+        if deck_id is None:
+            raise Problem(404, "No such deck", f"There is no deck {data.deck_slug!r}.")
+    if deck_id is None:
+        raise Problem(422, "The request is not valid", "Give deck_id, deck_slug or deck_yaml.")
+    return await start_from_deck(services, user, deck_id, data.title)
+
+
+@router.get("/sessions/{session_id}", response_model=SessionPublic)
+async def read_session(session_id: int, request: Request, user: ApiUser, services: ServicesDep) -> SessionPublic:
+    """A session you present: code, links, state and activities."""
+    await presented_session(services, user, session_id)
+    return await _session_public(services, request, session_id)
+
+
+@router.post("/sessions/{session_id}/control", response_model=SessionPublic)
+async def control_session(session_id: int, body: ControlRequest, request: Request, user: ApiUser,
+                          services: ServicesDep) -> SessionPublic:
+    """Run the session (goto, next, previous, open, close, reveal, conceal, reset, moderate, end)."""
+    await presented_session(services, user, session_id)
+    fields = {k: v if isinstance(v, list) else [v] for k, v in body.fields.items()}
+    await run_control(services, session_id, body.action, body.activity_id, fields)
+    return await _session_public(services, request, session_id)
+
+
+@router.get("/sessions/{session_id}/activities/{activity_id}/tally", response_model=TallyPublic)
+async def read_tally(session_id: int, activity_id: int, user: ApiUser, services: ServicesDep) -> TallyPublic:
+    """The live aggregate of one activity (moderation applied), as the presenter sees it."""
+    await presented_session(services, user, session_id)
+    room = await services.hub.room(session_id)
+    activity = room.snapshot.activity(activity_id)
+    if activity is None:
+        raise Problem(404, "Not found", "No such activity in this session.")
+    tally = room.tallies[activity_id]
+    return TallyPublic(activity_id=activity_id, kind=activity.kind, respondents=tally.respondents,
+                       results=tally.snapshot(activity.moderation))
+
+
+@router.post("/join", response_model=Joined, status_code=201)
+async def join_session(body: JoinRequest, services: ServicesDep) -> Joined:
+    """Join a live session by its code, as a participant. No account needed."""
+    try:
+        session = await find_live_session(services.db, "".join(ch for ch in body.code if ch.isdigit()))
+    except NotFound:
+        raise Problem(404, "No such session", "No session is running with that code.") from None
+    token = new_token()
+    participant_id = await _participant(services, session, token)
+    assert session.id is not None
+    return Joined(participant_token=token, participant_id=participant_id, live=await _current(services, session.id))
+
+
+async def _current(services: Services, session_id: int) -> CurrentActivity:
+    room = await services.hub.room(session_id)
+    current = room.snapshot.current
+    session = room.snapshot.session
+    return CurrentActivity(session_id=session_id, title=session.title, state=session.state,
+                           activity=_activity_public(current) if current is not None else None)
+
+
+async def _participant_of(services: Services, activity_id: int, token: str) -> tuple[int, int]:
+    async with services.db() as db:
+        activity = await db.get(Activity, activity_id)
+        if activity is None:
+            raise Problem(404, "Not found", "No such activity.")
+        participant = (await db.exec(select(Participant.id).where(
+            Participant.session_id == activity.session_id, Participant.token_hash == hash_token(token)))).first()
+    if participant is None:
+        raise Problem(403, "Not joined", "Join the session first (POST /api/v1/join) and send its token.")
+    return activity.session_id, participant
+
+
+@router.get("/live", response_model=CurrentActivity)
+async def live_activity(services: ServicesDep, session_id: int,
+                        x_participant_token: Annotated[str, Header(max_length=100)]) -> CurrentActivity:
+    """What a participant's screen shows now: the session's current activity."""
+    async with services.db() as db:
+        joined = (await db.exec(select(Participant.id).where(
+            Participant.session_id == session_id,
+            Participant.token_hash == hash_token(x_participant_token)))).first()
+    if joined is None:
+        raise Problem(403, "Not joined", "Join the session first (POST /api/v1/join) and send its token.")
+    return await _current(services, session_id)
+
+
+@router.post("/responses", response_model=Received, status_code=201)
+async def create_response(body: ResponseCreate, services: ServicesDep,
+                          x_participant_token: Annotated[str, Header(max_length=100)]) -> Received:
+    """Answer the current activity (replacing an earlier answer while voting is open). 201 means stored."""
+    session_id, participant_id = await _participant_of(services, body.activity_id, x_participant_token)
+    room = await services.hub.room(session_id)
+    try:
+        form = form_from_json(body.answer, services.settings.form_field_limit)
+        event = await respond(room, participant_id, body.activity_id, form)
+    except Refused as refused:
+        raise Problem(refused.status, "Not accepted", str(refused)) from None
+    return Received(activity_id=body.activity_id, version=event.version)
+

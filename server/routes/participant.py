@@ -1,0 +1,187 @@
+"""Participants: the join page, the activity page, its websocket, and the plain-form fallback."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, WebSocket
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import select
+
+from server.auth import ServicesDep
+from server.backplane import session_channel
+from server.hub import GONE, Audience, Connection, Room, serve_socket
+from server.models import Session, SessionState
+from server.problems import Problem
+from server.responses import ACTIVITY_FIELD, Refused, form_from_json, parse_socket_message, respond
+from server.routes import join_url, same_origin
+from server.security import new_token
+from server.services import Services
+from server.sessions import NotFound, clean_code, find_live_session, format_code, join, stored_answer
+from server.views import qr_svg
+
+router = APIRouter(include_in_schema=False)
+COOKIE = "handsup_participant"
+COOKIE_DAYS = 30
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request, services: ServicesDep) -> HTMLResponse:
+    """The join page: type the six-digit code."""
+    return HTMLResponse(services.views.render("home.html", error=None, code=""))
+
+
+@router.post("/join", response_class=HTMLResponse)
+async def join_by_code(services: ServicesDep, code: Annotated[str, Form(max_length=40)] = "") -> Response:
+    """The join form: off to the session's page, or the form again with what went wrong."""
+    cleaned = clean_code(code)
+    if cleaned is None:
+        message = "A code has six digits, like 123 456."
+    else:
+        try:
+            await find_live_session(services.db, cleaned)
+            return RedirectResponse(f"/{cleaned}", status_code=303)
+        except NotFound:
+            message = await _why_not_live(services, cleaned)
+    html = services.views.render("home.html", error=message, code=code[:40])
+    return HTMLResponse(html, status_code=404 if cleaned else 422)
+
+
+async def _why_not_live(services: Services, code: str) -> str:
+    async with services.db() as db:
+        ended = (await db.exec(select(Session.id).where(Session.code == code,
+                                                        Session.state == SessionState.ended))).first()
+    if ended is not None:
+        return f"The session {format_code(code)} has ended. Thank you for taking part!"
+    return f"No session is running with the code {format_code(code)}. Check the code on the screen."
+
+
+async def _session_for(services: Services, code: str) -> Session:
+    cleaned = clean_code(code)
+    if cleaned is None:
+        raise Problem(404, "Not found", "There is no page here. To join a session, type its six-digit code.")
+    try:
+        return await find_live_session(services.db, cleaned)
+    except NotFound:
+        raise Problem(404, "No such session", await _why_not_live(services, cleaned)) from None
+
+
+async def _participant(services: Services, session: Session, token: str) -> int:
+    assert session.id is not None
+    participant_id, new = await join(services.db, session.id, token)
+    if new:
+        await services.backplane.publish(session_channel(session.id), {"type": "joined", "participant": participant_id})
+    return participant_id
+
+
+async def _page(request: Request, services: Services, session: Session, participant_id: int,
+                error: str | None = None, status: int = 200) -> HTMLResponse:
+    assert session.id is not None
+    room = await services.hub.room(session.id)
+    current = room.snapshot.current
+    answer = None
+    if current is not None and current.id is not None:
+        payload = await stored_answer(services.db, current, participant_id)
+        answer = room.tallies[current.id].parse_payload(payload) if payload is not None else None
+    html = services.views.render(
+        "participant/page.html",
+        session=session,
+        stage=services.views.participant_stage(room, answer, error=error),
+        join_url=join_url(services.settings, request, session.code),
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def _with_cookie(response: Response, services: Services, token: str) -> Response:
+    response.set_cookie(COOKIE, token, max_age=COOKIE_DAYS * 86400, httponly=True, samesite="lax",
+                        secure=services.settings.https_cookies)
+    return response
+
+
+@router.get("/{code}", response_class=HTMLResponse)
+async def participant_page(code: str, request: Request, services: ServicesDep) -> Response:
+    """The participant's page: the current activity, live."""
+    session = await _session_for(services, code)
+    if clean_code(code) != code:
+        return RedirectResponse(f"/{session.code}", status_code=307)
+    token = request.cookies.get(COOKIE) or new_token()
+    participant_id = await _participant(services, session, token)
+    return _with_cookie(await _page(request, services, session, participant_id), services, token)
+
+
+@router.get("/{code}/qr.svg")
+async def join_qr(code: str, request: Request, services: ServicesDep) -> Response:
+    """The QR code of a live session's join link."""
+    session = await _session_for(services, code)
+    svg = qr_svg(join_url(services.settings, request, session.code))
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
+
+
+@router.post("/{code}/respond", response_class=HTMLResponse)
+async def respond_by_form(code: str, request: Request, services: ServicesDep) -> Response:
+    """The no-JavaScript path: a plain form post, stored, then back to the page (which shows 'received')."""
+    session = await _session_for(services, code)
+    token = request.cookies.get(COOKIE) or new_token()
+    participant_id = await _participant(services, session, token)
+    assert session.id is not None
+    room = await services.hub.room(session.id)
+    form = await request.form()
+    fields: dict[str, Any] = {key: form.getlist(key) for key in form}
+    try:
+        form_fields = form_from_json(fields, services.settings.form_field_limit)
+        activity = form_fields.get(ACTIVITY_FIELD, [""])[0]
+        if not activity.isdigit():
+            raise Refused("That form does not say which activity it answers.")
+        await respond(room, participant_id, int(activity), form_fields)
+    except Refused as refused:
+        response = await _page(request, services, session, participant_id, error=str(refused), status=422)
+        return _with_cookie(response, services, token)
+    return _with_cookie(RedirectResponse(f"/{session.code}", status_code=303), services, token)
+
+
+@router.websocket("/ws/participant/{code}")
+async def participant_socket(websocket: WebSocket, code: str) -> None:
+    """Pushes the participant's stage as the presenter moves; takes their answers and acknowledges each."""
+    services: Services = websocket.app.state.services
+    token = websocket.cookies.get(COOKIE)
+    cleaned = clean_code(code)
+    if not same_origin(websocket) or token is None or cleaned is None:
+        await websocket.close(GONE, "join the session from its page first")
+        return
+    try:
+        session = await find_live_session(services.db, cleaned)
+    except NotFound:
+        await websocket.close(GONE, "no live session with that code")
+        return
+    participant_id = await _participant(services, session, token)
+    assert session.id is not None
+    room = await services.hub.room(session.id)
+    await websocket.accept()
+    connection = Connection(websocket, Audience.participant, participant_id, services.settings.client_queue_limit)
+
+    async def on_message(text: str) -> None:
+        await _answer(room, connection, participant_id, text)
+
+    current = room.snapshot.current
+    answer = room.tallies[current.id].answer_of(participant_id) if current and current.id else None
+    await serve_socket(room, connection, services.views.participant_stage(room, answer), on_message)
+
+
+async def _answer(room: Room, connection: Connection, participant_id: int, text: str) -> None:
+    views = room.services.views
+    limit = room.services.settings.websocket_message_limit
+    activity = None
+    try:
+        if len(text) > limit:
+            raise Refused(f"That answer is too long (at most {limit // 1024} KiB).")
+        activity_id, form = parse_socket_message(text, room.services.settings.form_field_limit)
+        activity = room.snapshot.activity(activity_id)
+        await respond(room, participant_id, activity_id, form)
+    except Refused as refused:
+        if activity is None:
+            connection.send(views.render("participant/notice.html", message=str(refused)))
+        else:
+            connection.send(views.participant_status(activity, error=str(refused)))
+        return
+    assert activity is not None
+    connection.send(views.participant_status(activity, error=None))

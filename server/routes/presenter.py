@@ -1,0 +1,140 @@
+"""Presenters: the dashboard, starting a session from a deck, the presenter view, its controls and socket."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, WebSocket
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import col, select
+
+from activities.base import SubmissionInvalid
+from server.auth import PageUser, ServicesDep, check_csrf, csrf_token, may_present, presented_session
+from server.decks import DeckInvalid, parse_deck
+from server.hub import GONE, Audience, Connection, serve_socket
+from server.models import Deck, Role, Session, SessionState, User
+from server.problems import Problem
+from server.routes import join_url, same_origin
+from server.services import Services
+from server.sessions import ControlRefused, NotFound, control, create_session
+from server.views import qr_svg
+
+router = APIRouter(prefix="/present", include_in_schema=False)
+socket_router = APIRouter(include_in_schema=False)
+
+
+@router.get("", response_class=HTMLResponse)
+async def dashboard(request: Request, user: PageUser, services: ServicesDep) -> HTMLResponse:
+    """Decks to start from, and this presenter's sessions (live ones first)."""
+    async with services.db() as db:
+        decks = (await db.exec(select(Deck).order_by(col(Deck.title)))).all()
+        query = select(Session).order_by(col(Session.state).desc(), col(Session.created_at).desc()).limit(50)
+        if user.role != Role.admin:
+            query = query.where(Session.presenter_id == user.id)
+        sessions = (await db.exec(query)).all()
+    html = services.views.render("presenter/dashboard.html", user=user, decks=decks, sessions=sessions,
+                                 csrf=csrf_token(request), live=SessionState.live)
+    return HTMLResponse(html)
+
+
+@router.post("/sessions", dependencies=[Depends(check_csrf)])
+async def start_session(user: PageUser, services: ServicesDep, deck_id: Annotated[int, Form()],
+                        title: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Start a live session from a deck, then open its presenter view."""
+    session = await start_from_deck(services, user, deck_id, title or None)
+    return RedirectResponse(f"/present/{session.id}", status_code=303)
+
+
+async def start_from_deck(services: Services, user: User, deck_id: int, title: str | None) -> Session:
+    """A new live session from a stored deck (shared by the page and the JSON API)."""
+    async with services.db() as db:
+        deck = await db.get(Deck, deck_id)
+    if deck is None:
+        raise Problem(404, "No such deck", f"There is no deck {deck_id}.")
+    try:
+        spec = parse_deck(deck.source, services.registry)
+    except DeckInvalid as error:
+        raise Problem(422, "The deck has problems", str(error)) from None
+    assert user.id is not None
+    return await create_session(services.db, spec, presenter_id=user.id, deck_id=deck.id, title=title)
+
+
+@router.get("/{session_id}", response_class=HTMLResponse)
+async def presenter_page(session_id: int, request: Request, user: PageUser, services: ServicesDep) -> HTMLResponse:
+    """The presenter view: outline, current activity, controls, live results and counts."""
+    session = await presented_session(services, user, session_id)
+    room = await services.hub.room(session_id)
+    html = services.views.render(
+        "presenter/page.html",
+        session=session,
+        live=services.views.presenter_live(room),
+        csrf=csrf_token(request),
+        join_url=join_url(services.settings, request, session.code),
+        projector_url=f"/projector/{session.projector_secret}",
+        qr=qr_svg(join_url(services.settings, request, session.code)),
+    )
+    return HTMLResponse(html)
+
+
+@router.post("/{session_id}/control", dependencies=[Depends(check_csrf)])
+async def presenter_control(session_id: int, request: Request, user: PageUser, services: ServicesDep) -> Response:
+    """One presenter action (next, open, close, reveal, reset, moderate, end...); the views update by push."""
+    await presented_session(services, user, session_id)
+    form = await request.form()
+    fields: dict[str, Any] = {key: [str(v) for v in form.getlist(key)] for key in form if key != "csrf_token"}
+    action = fields.get("action", [""])[0]
+    activity = fields.get("activity", [""])[0]
+    await run_control(services, session_id, action, int(activity) if activity.isdigit() else None, fields)
+    if request.headers.get("hx-request"):
+        return Response(status_code=204)
+    return RedirectResponse(f"/present/{session_id}", status_code=303)
+
+
+async def run_control(services: Services, session_id: int, action: str, activity_id: int | None,
+                      fields: dict[str, list[str]]) -> None:
+    """Apply a control action, turning refusals into problems (shared by the page and the JSON API)."""
+    try:
+        await control(services.db, services.backplane, services.registry, session_id, action, activity_id, fields)
+    except (ControlRefused, SubmissionInvalid) as refused:
+        raise Problem(409, "Not possible now", str(refused)) from None
+    except NotFound:
+        raise Problem(404, "Not found", "No such session.") from None
+
+
+@router.get("/{session_id}/activities/{activity_id}/{asset}")
+async def presenter_asset(session_id: int, activity_id: int, asset: str, user: PageUser,
+                          services: ServicesDep) -> Response:
+    """A kind's rendered file for the presenter (the word-cloud image)."""
+    await presented_session(services, user, session_id)
+    return await activity_asset(services, session_id, activity_id, asset, projector=False)
+
+
+async def activity_asset(services: Services, session_id: int, activity_id: int, asset: str, *,
+                         projector: bool) -> Response:
+    room = await services.hub.room(session_id)
+    activity = room.snapshot.activity(activity_id)
+    if activity is None or asset not in services.registry[activity.kind].assets:
+        raise Problem(404, "Not found", "No such file.")
+    if projector and not room.snapshot.results_visible(activity):
+        raise Problem(404, "Not found", "These results are not shown yet.")
+    kind = services.registry[activity.kind]
+    rendered = await kind.render_asset(asset, room.tallies[activity_id].snapshot(activity.moderation),
+                                       activity_id, services.offload)
+    return Response(rendered.body, media_type=rendered.media_type, headers={"Cache-Control": "private, max-age=60"})
+
+
+@socket_router.websocket("/ws/presenter/{session_id}")
+async def presenter_socket(websocket: WebSocket, session_id: int) -> None:
+    """Pushes the presenter view: state on every change, results and counts as they move."""
+    services: Services = websocket.app.state.services
+    user_id = websocket.session.get("user_id")
+    async with services.db() as db:
+        user = await db.get(User, user_id) if isinstance(user_id, int) else None
+        session = await db.get(Session, session_id)
+    if not same_origin(websocket) or user is None or session is None or not may_present(user, session):
+        await websocket.close(GONE, "sign in as this session's presenter")
+        return
+    room = await services.hub.room(session_id)
+    await websocket.accept()
+    connection = Connection(websocket, Audience.presenter, None, services.settings.client_queue_limit)
+    await serve_socket(room, connection, services.views.presenter_live(room), None)

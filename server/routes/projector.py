@@ -1,0 +1,67 @@
+"""The projector view: opened by a read-only secret link; large type, the join code, live results."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, WebSocket
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import select
+
+from server.auth import ServicesDep
+from server.hub import GONE, Audience, Connection, serve_socket
+from server.models import Session
+from server.problems import Problem
+from server.routes import join_url
+from server.routes.presenter import activity_asset
+from server.services import Services
+from server.views import qr_svg
+
+router = APIRouter(prefix="/projector", include_in_schema=False)
+socket_router = APIRouter(include_in_schema=False)
+
+
+async def _session_by_secret(services: Services, secret: str) -> Session | None:
+    if not 16 <= len(secret) <= 64:
+        return None
+    async with services.db() as db:
+        return (await db.exec(select(Session).where(Session.projector_secret == secret))).first()
+
+
+async def _projected(services: Services, secret: str) -> Session:
+    session = await _session_by_secret(services, secret)
+    if session is None:
+        raise Problem(404, "Not found", "This projector link is not valid. Copy it again from the presenter view.")
+    return session
+
+
+@router.get("/{secret}", response_class=HTMLResponse)
+async def projector_page(secret: str, request: Request, services: ServicesDep) -> HTMLResponse:
+    """What the room sees."""
+    session = await _projected(services, secret)
+    assert session.id is not None
+    room = await services.hub.room(session.id)
+    url = join_url(services.settings, request, session.code)
+    html = services.views.render("projector/page.html", session=session, stage=services.views.projector_stage(room),
+                                 join_url=url, qr=qr_svg(url))
+    return HTMLResponse(html)
+
+
+@router.get("/{secret}/activities/{activity_id}/{asset}")
+async def projector_asset(secret: str, activity_id: int, asset: str, services: ServicesDep) -> Response:
+    """A kind's rendered file for the projector, once its results may be shown."""
+    session = await _projected(services, secret)
+    assert session.id is not None
+    return await activity_asset(services, session.id, activity_id, asset, projector=True)
+
+
+@socket_router.websocket("/ws/projector/{secret}")
+async def projector_socket(websocket: WebSocket, secret: str) -> None:
+    """Pushes the projector stage and its results; read-only: messages from it are ignored."""
+    services: Services = websocket.app.state.services
+    session = await _session_by_secret(services, secret)
+    if session is None or session.id is None:
+        await websocket.close(GONE, "not a valid projector link")
+        return
+    room = await services.hub.room(session.id)
+    await websocket.accept()
+    connection = Connection(websocket, Audience.projector, None, services.settings.client_queue_limit)
+    await serve_socket(room, connection, services.views.projector_stage(room), None)

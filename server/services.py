@@ -1,0 +1,48 @@
+"""What a running server holds: settings, database, backplane, writer, hub, templates. One per app."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from activities import Registry
+from server.backplane import Backplane
+from server.config import Settings
+from server.hub import Hub
+from server.views import Views
+from server.writer import ResponseWriter
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    db: async_sessionmaker[AsyncSession]
+    backplane: Backplane
+    writer: ResponseWriter
+    registry: Registry
+    views: Views
+    hub: Hub = field(init=False)
+    _pool: ProcessPoolExecutor | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.hub = Hub(self)
+
+    async def offload(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run CPU-bound work (drawing a word cloud) in a worker process, off the event loop."""
+        if self._pool is None:
+            # One worker: drawing never takes more than one of the box's cores from the event loop.
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def close_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

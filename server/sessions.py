@@ -1,0 +1,227 @@
+"""Sessions: starting one from a deck, join codes, participants, and the presenter's controls."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from activities import Registry
+from activities.base import FormFields, KindConfig
+from server.backplane import Backplane, session_channel
+from server.decks import DeckSpec
+from server.models import Activity, Participant, Response, ResultsMode, Session, SessionState, utcnow
+
+CODE_DIGITS = 6
+CODE_ATTEMPTS = 50
+
+
+class NotFound(LookupError):
+    """No such session, activity or code (or not live any more)."""
+
+
+class ControlRefused(ValueError):
+    """A presenter action that does not apply (unknown action, activity of another session)."""
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a bearer secret (participant cookie, API token): SHA-256, hex."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def format_code(code: str) -> str:
+    """'902180' -> '902 180', easier to read off a projector."""
+    return f"{code[:3]} {code[3:]}"
+
+
+def clean_code(text: str) -> str | None:
+    """A typed code with spaces and dashes removed, if it is six digits."""
+    digits = "".join(ch for ch in text if ch not in " -\u00a0")
+    return digits if len(digits) == CODE_DIGITS and digits.isascii() and digits.isdigit() else None
+
+
+@dataclass
+class SessionSnapshot:
+    """A session and its activities as one worker holds them; reloaded whenever the session's state changes."""
+
+    session: Session
+    activities: list[Activity]
+    configs: dict[int, KindConfig] = field(default_factory=dict)
+
+    @property
+    def id(self) -> int:
+        assert self.session.id is not None
+        return self.session.id
+
+    @property
+    def live(self) -> bool:
+        return self.session.state == SessionState.live
+
+    @property
+    def current(self) -> Activity | None:
+        return self.activity(self.session.current_activity_id)
+
+    def activity(self, activity_id: int | None) -> Activity | None:
+        return next((a for a in self.activities if a.id == activity_id), None)
+
+    def neighbour(self, step: int) -> Activity | None:
+        """The activity `step` places after the current one (the first one from the lobby)."""
+        current = self.current
+        if current is None:
+            return self.activities[0] if step > 0 and self.activities else None
+        index = self.activities.index(current) + step
+        return self.activities[index] if 0 <= index < len(self.activities) else None
+
+    @staticmethod
+    def results_visible(activity: Activity) -> bool:
+        """Whether the room (projector) may see an activity's results."""
+        return activity.results == ResultsMode.live or activity.revealed
+
+
+async def create_session(maker: async_sessionmaker[AsyncSession], spec: DeckSpec, *, presenter_id: int,
+                         deck_id: int | None = None, title: str | None = None) -> Session:
+    """A live session from a checked deck, with a six-digit code no other live session has."""
+    for _ in range(CODE_ATTEMPTS):
+        try:
+            async with maker() as db, db.begin():
+                session = Session(
+                    code=f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}",
+                    title=(title or spec.title).strip()[:200],
+                    deck_id=deck_id,
+                    presenter_id=presenter_id,
+                    projector_secret=secrets.token_urlsafe(24),
+                )
+                db.add(session)
+                await db.flush()
+                assert session.id is not None
+                for position, item in enumerate(spec.activities):
+                    db.add(Activity(session_id=session.id, position=position, kind=item.kind, title=item.title,
+                                    prompt=item.prompt, config=item.config, results=item.results))
+            return session
+        except IntegrityError:
+            continue  # the code is taken by a live session: draw another
+    raise RuntimeError("No free join code was found; end some live sessions and try again.")
+
+
+async def load_snapshot(maker: async_sessionmaker[AsyncSession], registry: Registry,
+                        session_id: int) -> SessionSnapshot:
+    """A session with its activities and their parsed configs."""
+    async with maker() as db:
+        session = await db.get(Session, session_id)
+        if session is None:
+            raise NotFound(f"session {session_id}")
+        result = await db.exec(select(Activity).where(Activity.session_id == session_id).order_by(
+            col(Activity.position)))
+        activities = list(result.all())
+    configs = {a.id: registry[a.kind].parse_config(a.config) for a in activities if a.id is not None}
+    return SessionSnapshot(session, activities, configs)
+
+
+async def find_live_session(maker: async_sessionmaker[AsyncSession], code: str) -> Session:
+    """The live session with this code."""
+    async with maker() as db:
+        result = await db.exec(select(Session).where(Session.code == code, Session.state == SessionState.live))
+        session = result.first()
+    if session is None:
+        raise NotFound(code)
+    return session
+
+
+async def join(maker: async_sessionmaker[AsyncSession], session_id: int, token: str) -> tuple[int, bool]:
+    """The participant id for this token in this session, creating it on first join; and whether it is new."""
+    token_hash = hash_token(token)
+    query = select(Participant.id).where(Participant.session_id == session_id, Participant.token_hash == token_hash)
+    async with maker() as db:
+        found = (await db.exec(query)).first()
+    if found is not None:
+        return found, False
+    try:
+        async with maker() as db, db.begin():
+            participant = Participant(session_id=session_id, token_hash=token_hash)
+            db.add(participant)
+            await db.flush()
+            assert participant.id is not None
+            return participant.id, True
+    except IntegrityError:  # joined at the same moment from another tab
+        async with maker() as db:
+            return (await db.exec(query)).one(), False
+
+
+async def participant_count(db: AsyncSession, session_id: int) -> int:
+    result = await db.exec(select(func.count()).select_from(Participant).where(Participant.session_id == session_id))
+    return int(result.one())
+
+
+CONTROL_ACTIONS = ("goto", "next", "previous", "open", "close", "reveal", "conceal", "reset", "moderate", "end")
+
+
+async def control(maker: async_sessionmaker[AsyncSession], backplane: Backplane, registry: Registry,
+                  session_id: int, action: str, activity_id: int | None = None,
+                  form: FormFields | None = None) -> None:
+    """Apply one presenter action, then tell every worker serving the session to reload its state."""
+    if action not in CONTROL_ACTIONS:
+        raise ControlRefused(f"Unknown action {action!r}; one of {', '.join(CONTROL_ACTIONS)}.")
+    async with maker() as db, db.begin():
+        session = await db.get(Session, session_id, with_for_update=True)
+        if session is None:
+            raise NotFound(f"session {session_id}")
+        if session.state != SessionState.live:
+            raise ControlRefused("This session has ended.")
+        activities = list((await db.exec(select(Activity).where(Activity.session_id == session_id).order_by(
+            col(Activity.position)))).all())
+        await _apply(db, registry, session, activities, action, activity_id, form or {})
+    await backplane.publish(session_channel(session_id), {"type": "state"})
+
+
+async def _apply(db: AsyncSession, registry: Registry, session: Session, activities: list[Activity], action: str,
+                 activity_id: int | None, form: FormFields) -> None:
+    snapshot = SessionSnapshot(session, activities)
+    if action in {"next", "previous"}:
+        target = snapshot.neighbour(1 if action == "next" else -1)
+        if target is None and action == "next":
+            raise ControlRefused("This is the last activity.")
+        session.current_activity_id = target.id if target else None
+        db.add(session)
+        return
+    if action == "end":
+        session.state = SessionState.ended
+        session.ended_at = utcnow()
+        db.add(session)
+        return
+    activity = snapshot.activity(activity_id) if activity_id is not None else snapshot.current
+    if action == "goto":
+        # No activity: back to the lobby ("waiting for the presenter").
+        session.current_activity_id = activity.id if activity else None
+        db.add(session)
+        return
+    if activity is None:
+        raise ControlRefused("Choose an activity of this session.")
+    if action in {"open", "close"}:
+        activity.voting_open = action == "open"
+    elif action in {"reveal", "conceal"}:
+        activity.revealed = action == "reveal"
+    elif action == "reset":
+        activity.epoch += 1
+        await db.exec(delete(Response).where(  # type: ignore[call-overload]
+            col(Response.activity_id) == activity.id, col(Response.epoch) < activity.epoch))
+    elif action == "moderate":
+        verb = next(iter(form.get("verb", ())), "")
+        activity.moderation = registry[activity.kind].moderate(dict(activity.moderation), verb, form)
+    db.add(activity)
+
+
+async def stored_answer(maker: async_sessionmaker[AsyncSession], activity: Activity,
+                        participant_id: int) -> dict[str, Any] | None:
+    """A participant's stored answer to an activity in its current epoch."""
+    async with maker() as db:
+        result = await db.exec(select(Response.payload).where(
+            Response.activity_id == activity.id, Response.participant_id == participant_id,
+            Response.epoch == activity.epoch))
+        return result.first()

@@ -1,0 +1,156 @@
+"""The write-behind queue: responses are committed in groups, then acknowledged, then published."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from activities.base import ResponseEvent
+from server.backplane import Backplane, session_channel
+from server.models import Response, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class WriterBusy(Exception):
+    """The queue is full: the response was not taken and the participant should try again."""
+
+
+class WriterFailed(Exception):
+    """The database refused the group this response was in; nothing of it was stored."""
+
+
+@dataclass
+class _Pending:
+    session_id: int
+    event: ResponseEvent
+    done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class VersionClock:
+    """Versions that grow within a process and roughly follow time across processes (microseconds)."""
+
+    def __init__(self) -> None:
+        self._last = 0
+
+    def next(self) -> int:
+        self._last = max(self._last + 1, time.time_ns() // 1000)
+        return self._last
+
+
+class ResponseWriter:
+    """Gathers responses, commits each group in one transaction, then acknowledges and publishes them."""
+
+    def __init__(self, engine: AsyncEngine, backplane: Backplane, *, interval_ms: int, batch_limit: int,
+                 queue_limit: int) -> None:
+        self._engine = engine
+        self._backplane = backplane
+        self._interval = interval_ms / 1000
+        self._batch_limit = batch_limit
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=queue_limit)
+        self._clock = VersionClock()
+        self._upsert = _upsert_statement(engine.dialect.name)
+        self.committed = 0
+        self.batches = 0
+
+    @property
+    def depth(self) -> int:
+        """Responses waiting for a commit."""
+        return self._queue.qsize()
+
+    async def submit(self, session_id: int, activity_id: int, participant_id: int, epoch: int,
+                     payload: dict[str, Any]) -> ResponseEvent:
+        """Store one response; returns once it is committed (never earlier)."""
+        event = ResponseEvent(activity_id, participant_id, epoch, self._clock.next(), payload)
+        pending = _Pending(session_id, event)
+        try:
+            self._queue.put_nowait(pending)
+        except asyncio.QueueFull:
+            raise WriterBusy from None
+        await asyncio.shield(pending.done)
+        return event
+
+    async def run(self) -> None:
+        """The writer loop: one group per iteration, at most one commit per interval."""
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._batch_limit and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            started = time.monotonic()
+            await self._commit(batch)
+            await asyncio.sleep(max(0.0, self._interval - (time.monotonic() - started)))
+
+    async def drain(self) -> None:
+        """Commit whatever is queued (at shutdown)."""
+        while not self._queue.empty():
+            batch = [self._queue.get_nowait() for _ in range(min(self._queue.qsize(), self._batch_limit))]
+            await self._commit(batch)
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        now = utcnow()
+        rows = [
+            {
+                "activity_id": p.event.activity_id,
+                "participant_id": p.event.participant_id,
+                "epoch": p.event.epoch,
+                "version": p.event.version,
+                "payload": p.event.payload,
+                "updated_at": now,
+            }
+            for p in batch
+        ]
+        try:
+            async with self._engine.begin() as connection:
+                await connection.execute(self._upsert, rows)
+        except Exception as error:
+            log.exception("commit of %d responses failed", len(batch))
+            for pending in batch:
+                if not pending.done.done():
+                    pending.done.set_exception(WriterFailed(str(error)))
+            return
+        self.committed += len(batch)
+        self.batches += 1
+        for pending in batch:
+            if not pending.done.done():
+                pending.done.set_result(None)
+        await self._publish(batch)
+
+    async def _publish(self, batch: list[_Pending]) -> None:
+        by_session: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for pending in batch:
+            by_session[pending.session_id].append(pending.event.to_json())
+        for session_id, items in by_session.items():
+            try:
+                await self._backplane.publish(session_channel(session_id), {"type": "responses", "items": items})
+            except Exception:
+                # Stored and acknowledged already; viewers catch up when their room resyncs from the database.
+                log.exception("publishing %d responses of session %d failed", len(items), session_id)
+
+
+def _upsert_statement(dialect: str) -> Any:
+    """INSERT, or replace the stored answer when this one is newer by (epoch, version)."""
+    table = Response.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    newer = or_(
+        table.c.epoch < statement.excluded.epoch,
+        and_(table.c.epoch == statement.excluded.epoch, table.c.version < statement.excluded.version),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.activity_id, table.c.participant_id],
+        set_={
+            "epoch": statement.excluded.epoch,
+            "version": statement.excluded.version,
+            "payload": statement.excluded.payload,
+            "updated_at": statement.excluded.updated_at,
+        },
+        where=newer,
+    )

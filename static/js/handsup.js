@@ -1,0 +1,74 @@
+// Handsup's glue around htmx: connection state, the no-socket fallback, "sending" feedback, word-cloud images.
+(function () {
+  "use strict";
+  var socketOpen = false;
+
+  function show(id, visible, text) {
+    var el = document.getElementById(id);
+    if (!el) return;
+    if (text) el.textContent = text;
+    el.hidden = !visible;
+  }
+
+  document.addEventListener("htmx:wsOpen", function () {
+    socketOpen = true;
+    show("connection", false);
+  });
+  document.addEventListener("htmx:wsClose", function () {
+    socketOpen = false;
+    show("connection", true, "Connection lost. Reconnecting…");
+  });
+
+  // With no open socket, let the form post the plain way: the answer is stored and the page comes back.
+  document.addEventListener("htmx:wsConfigSend", function (event) {
+    if (!socketOpen) event.preventDefault();
+  });
+
+  // Between sending and the server's "received" (sent only once the answer is stored).
+  document.addEventListener("htmx:wsAfterSend", function (event) {
+    var form = event.target.closest ? event.target.closest("form") : null;
+    var status = form ? form.querySelector(".status") : null;
+    if (status) {
+      status.className = "status pending";
+      status.textContent = "Sending…";
+    }
+  });
+
+  // Presenter controls answer with a problem body when something is not possible now.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr, message = "That did not work. Please try again.";
+    try { message = JSON.parse(xhr.responseText).detail || message; } catch (e) { /* keep the default */ }
+    show("toast", true, message);
+    window.setTimeout(function () { show("toast", false); }, 6000);
+  });
+
+  // Word-cloud images: keep showing the current picture, load the newer one behind it, then swap.
+  // One request in flight per image, so a fast-moving cloud never queues up drawings.
+  var loading = {};
+  function refreshClouds() {
+    var sources = document.querySelectorAll(".cloud-src");
+    for (var i = 0; i < sources.length; i++) {
+      var source = sources[i], img = document.getElementById(source.dataset.for);
+      if (!img) continue;
+      img.alt = source.dataset.alt;
+      var wanted = source.dataset.src;
+      if (img.dataset.shown === wanted || loading[img.id] === wanted) continue;
+      if (loading[img.id]) { img.dataset.wanted = wanted; continue; }
+      load(img, wanted);
+    }
+  }
+  function load(img, src) {
+    loading[img.id] = src;
+    var next = new Image();
+    next.onload = next.onerror = function () {
+      delete loading[img.id];
+      if (next.naturalWidth) { img.src = src; img.dataset.shown = src; }
+      var wanted = img.dataset.wanted;
+      delete img.dataset.wanted;
+      if (wanted && wanted !== src) load(img, wanted);
+    };
+    next.src = src;
+  }
+  document.addEventListener("htmx:wsAfterMessage", refreshClouds);
+  document.addEventListener("DOMContentLoaded", refreshClouds);
+})();
