@@ -1,0 +1,194 @@
+"""Shared fixtures: a real app on a real SQLite file, factories, and a real uvicorn for end-to-end suites."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from server.accounts import add_user, create_token
+from server.app import create_app
+from server.config import Settings
+from server.models import Role, User
+from server.services import Services
+
+ROOT = Path(__file__).resolve().parent.parent
+DECK = ROOT / "examples" / "decks" / "distributed-leadership.yaml"
+PASSWORD = "correct horse battery staple"
+SECRET = "test-secret-" + "x" * 40
+T = TypeVar("T")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for one test: its own data folder and SQLite file, fast commits and pushes."""
+    return Settings(env="test", data_dir=tmp_path, secret_key=SECRET, commit_interval_ms=5, push_interval_ms=20)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """A TestClient with the app started (lifespan run): migrations applied, example deck loaded."""
+    with TestClient(create_app(settings), base_url="http://testserver") as test_client:
+        yield test_client
+
+
+def services_of(client: TestClient) -> Services:
+    services: Services = client.app.state.services  # type: ignore[attr-defined]
+    return services
+
+
+def run(client: TestClient, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """Run a coroutine function on the app's own event loop (where its database and hub live)."""
+    assert client.portal is not None
+    return client.portal.call(fn, *args)
+
+
+def make_user(client: TestClient, email: str = "presenter@example.org", role: Role = Role.presenter) -> User:
+    return run(client, lambda: add_user(services_of(client).db, email, PASSWORD, role))
+
+
+def api_token(client: TestClient, email: str) -> str:
+    return run(client, lambda: create_token(services_of(client).db, email))
+
+
+def login(client: TestClient, email: str, password: str = PASSWORD) -> None:
+    """Sign a TestClient in through the real login form (CSRF token included)."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, "login page has a CSRF field"
+    response = client.post("/login", data={"csrf_token": token.group(1), "email": email, "password": password,
+                                           "next": "/present"}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+@dataclass
+class Presenter:
+    """A presenter with an API token, and helpers to drive a session through the JSON API."""
+
+    client: TestClient
+    user: User
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def start(self, deck_yaml: str | None = None) -> dict[str, Any]:
+        body = {"deck_yaml": deck_yaml} if deck_yaml is not None else {"deck_slug": "distributed-leadership"}
+        response = self.client.post("/api/v1/sessions", json=body, headers=self.headers)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def control(self, session_id: int, action: str, activity_id: int | None = None, **fields: Any) -> dict[str, Any]:
+        response = self.client.post(f"/api/v1/sessions/{session_id}/control", headers=self.headers,
+                                    json={"action": action, "activity_id": activity_id, "fields": fields})
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def tally(self, session_id: int, activity_id: int) -> dict[str, Any]:
+        response = self.client.get(f"/api/v1/sessions/{session_id}/activities/{activity_id}/tally",
+                                   headers=self.headers)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+
+@pytest.fixture
+def presenter(client: TestClient) -> Presenter:
+    user = make_user(client)
+    return Presenter(client, user, api_token(client, user.email))
+
+
+def join(client: TestClient, code: str) -> str:
+    """Join as a new participant through the API; the token doubles as the participant cookie."""
+    response = client.post("/api/v1/join", json={"code": code})
+    assert response.status_code == 201, response.text
+    return str(response.json()["participant_token"])
+
+
+def respond(client: TestClient, token: str, activity_id: int, **answer: Any) -> httpx.Response:
+    return client.post("/api/v1/responses", json={"activity_id": activity_id, "answer": answer},
+                       headers={"X-Participant-Token": token})
+
+
+# --- a real server ---------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    """A `handsup serve` process on loopback, with its own data folder."""
+
+    url: str
+    port: int
+    data_dir: Path
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def setup_link(self) -> str:
+        match = re.search(r"(http://\S+/setup/\S+)", self.log.read_text())
+        assert match, f"the server printed a setup link:\n{self.log.read_text()}"
+        return match.group(1)
+
+    def env(self) -> dict[str, str]:
+        return server_env(self.port, self.data_dir)
+
+
+def server_env(port: int, data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HANDSUP_")}
+    env.update(HANDSUP_ENV="test", HANDSUP_PORT=str(port), HANDSUP_DATA_DIR=str(data_dir),
+               HANDSUP_SECRET_KEY=SECRET, **extra)
+    return env
+
+
+def start_server(data_dir: Path, port: int | None = None, **extra: str) -> LiveServer:
+    """Start `handsup serve` and wait until /healthz answers 200 (a real uvicorn, real sockets)."""
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir / "server.log"
+    process = subprocess.Popen([sys.executable, "-m", "server.cli", "serve"], cwd=ROOT,
+                               env=server_env(port, data_dir, **extra), stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return LiveServer(url, port, data_dir, log, process)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"the server did not become ready:\n{log.read_text()}")
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = start_server(tmp_path_factory.mktemp("live"))
+    yield server
+    stop_server(server)
