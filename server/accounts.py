@@ -30,8 +30,9 @@ async def count_users(maker: async_sessionmaker[AsyncSession]) -> int:
         return int((await db.exec(select(func.count()).select_from(User))).one())
 
 
-async def add_user(maker: async_sessionmaker[AsyncSession], email: str, password: str, role: Role,
-                   *, only_if_first: bool = False) -> User:
+async def add_user(
+    maker: async_sessionmaker[AsyncSession], email: str, password: str, role: Role, *, only_if_first: bool = False
+) -> User:
     """A new account. With only_if_first, refused unless the server has none yet (the setup link)."""
     email = clean_email(email)
     problem = password_problem(password)

@@ -59,10 +59,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             services.close_pool()
             await services.engine.dispose()
 
-    app = FastAPI(title="Handsup", version=__version__, lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
-                  description="Self-hosted, real-time workshop facilitation. Errors are application/problem+json.")
-    app.add_middleware(SessionMiddleware, secret_key=settings.resolved_secret_key, session_cookie="handsup_session",
-                       max_age=14 * 24 * 3600, same_site="lax", https_only=settings.https_cookies)
+    app = FastAPI(
+        title="Handsup",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        description="Self-hosted, real-time workshop facilitation. Errors are application/problem+json.",
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key,
+        session_cookie="handsup_session",
+        max_age=14 * 24 * 3600,
+        same_site="lax",
+        https_only=settings.https_cookies,
+    )
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     app.add_exception_handler(RequestValidationError, validation_exception_handler)
 
@@ -95,17 +107,29 @@ async def _start(settings: Settings) -> Services:
     engine = create_engine(url)
     backplane = from_url(settings.backplane_url, settings.backplane_queue_limit)
     await backplane.connect()
-    writer = ResponseWriter(engine, backplane, interval_ms=settings.commit_interval_ms,
-                            batch_limit=settings.commit_batch_limit, queue_limit=settings.write_queue_limit)
-    services = Services(settings=settings, engine=engine, db=session_factory(engine), backplane=backplane,
-                        writer=writer, registry=default_registry,
-                        views=Views(make_environment(default_registry), default_registry))
+    writer = ResponseWriter(
+        engine,
+        backplane,
+        interval_ms=settings.commit_interval_ms,
+        batch_limit=settings.commit_batch_limit,
+        queue_limit=settings.write_queue_limit,
+    )
+    services = Services(
+        settings=settings,
+        engine=engine,
+        db=session_factory(engine),
+        backplane=backplane,
+        writer=writer,
+        registry=default_registry,
+        views=Views(make_environment(default_registry), default_registry),
+    )
     await load_decks(services)
     if not await count_users(services.db):
         link = f"{settings.public_url or f'http://{settings.host}:{settings.port}'}/setup/"
-        # The console is where the person starting the server looks; print() is the plain way to reach it.
-        print(f"\n  No accounts yet. Create the first (admin) account here:\n  {link}"  # noqa: T201
-              f"{setup_token(settings.resolved_secret_key)}\n", file=sys.stderr, flush=True)
+        # The console is where the person starting the server looks for it.
+        token = setup_token(settings.resolved_secret_key)
+        sys.stderr.write(f"\n  No accounts yet. Create the first (admin) account here:\n  {link}{token}\n\n")
+        sys.stderr.flush()
     return services
 
 

@@ -81,13 +81,21 @@ async def api_user(request: Request, services: ServicesDep) -> User:
     """The user an API token belongs to (`Authorization: Bearer hsu_...`)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise Problem(401, "Sign-in needed", "Send an API token: Authorization: Bearer <token>.",
-                      headers={"WWW-Authenticate": "Bearer"})
+        raise Problem(
+            401,
+            "Sign-in needed",
+            "Send an API token: Authorization: Bearer <token>.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     async with services.db() as db, db.begin():
         row = (await db.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip())))).first()
         if row is None or row.revoked_at is not None:
-            raise Problem(401, "Sign-in needed", "That API token is not valid or was revoked.",
-                          headers={"WWW-Authenticate": "Bearer"})
+            raise Problem(
+                401,
+                "Sign-in needed",
+                "That API token is not valid or was revoked.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         row.last_used_at = utcnow()
         db.add(row)
         user = await db.get(User, row.user_id)

@@ -61,9 +61,11 @@ class Backplane(ABC):
     def __init__(self, queue_limit: int = 50_000) -> None:
         self.queue_limit = queue_limit
 
+    @abstractmethod
     async def connect(self) -> None:
         """Open connections; called once at start-up."""
 
+    @abstractmethod
     async def close(self) -> None:
         """Release connections; called once at shutdown."""
 
@@ -82,6 +84,12 @@ class MemoryBackplane(Backplane):
     def __init__(self, queue_limit: int = 50_000) -> None:
         super().__init__(queue_limit)
         self._subscribers: dict[str, set[Subscription]] = {}
+
+    async def connect(self) -> None:
+        """Nothing to open: subscribers live in this process."""
+
+    async def close(self) -> None:
+        self._subscribers.clear()
 
     async def publish(self, channel: str, message: Message) -> None:
         raw = json.dumps(message, separators=(",", ":"))

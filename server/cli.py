@@ -8,6 +8,7 @@ import getpass
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from activities import registry
 from server.config import Settings, get_settings
@@ -68,9 +69,17 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
     from server.app import create_app
 
     settings = settings.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, ws="auto",
-                ws_max_size=settings.websocket_message_limit, ws_per_message_deflate=False, backlog=4096,
-                proxy_headers=True, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ws="auto",
+        ws_max_size=settings.websocket_message_limit,
+        ws_per_message_deflate=False,
+        backlog=4096,
+        proxy_headers=True,
+        log_level="info",
+    )
     return 0
 
 
@@ -124,7 +133,7 @@ def _check_decks(files: list[Path]) -> int:
     return 1 if failed else 0
 
 
-def _say(text: str, stream: object = None) -> None:
+def _say(text: str, stream: TextIO | None = None) -> None:
     print(text, file=stream or sys.stderr)  # noqa: T201  (a command-line tool talks on its streams)
 
 

@@ -50,8 +50,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         key = self.secret_key
-        if self.env == "production" and key is not None and (
-            key.strip().lower() in PLACEHOLDER_SECRETS or len(key) < MIN_SECRET_LENGTH
+        if (
+            self.env == "production"
+            and key is not None
+            and (key.strip().lower() in PLACEHOLDER_SECRETS or len(key) < MIN_SECRET_LENGTH)
         ):
             raise ValueError(
                 f"HANDSUP_SECRET_KEY is a placeholder or shorter than {MIN_SECRET_LENGTH} characters; "

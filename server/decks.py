@@ -73,6 +73,7 @@ def parse_deck(text: str, registry: Registry) -> DeckSpec:
     title = data.get("title")
     if not isinstance(title, str) or not title.strip() or len(title) > 200:
         problems.append(DeckProblem(locate(("title",)), "title", "a title of 1 to 200 characters is required"))
+        title = ""
     raw_activities = data.get("activities")
     if not isinstance(raw_activities, list) or not raw_activities:
         problems.append(DeckProblem(locate(("activities",)), "activities", "a list of at least one activity"))
@@ -89,15 +90,16 @@ def parse_deck(text: str, registry: Registry) -> DeckSpec:
     return DeckSpec(title=title.strip(), description=str(data.get("description", "")), activities=activities)
 
 
-def _parse_activity(index: int, raw: Any, registry: Registry, locate: _Locator,
-                    problems: list[DeckProblem]) -> ActivitySpec | None:
+def _parse_activity(
+    index: int, raw: Any, registry: Registry, locate: _Locator, problems: list[DeckProblem]
+) -> ActivitySpec | None:
     here = ("activities", index)
     name = f"activities[{index}]"
     if not isinstance(raw, dict):
         problems.append(DeckProblem(locate(here), name, "an activity is a mapping with 'kind' and 'title'"))
         return None
     kind_name = raw.get("kind")
-    if kind_name not in registry:
+    if not isinstance(kind_name, str) or kind_name not in registry:
         known = ", ".join(registry.names())
         problems.append(DeckProblem(locate((*here, "kind")), f"{name}.kind", f"unknown kind {kind_name!r} ({known})"))
         return None
@@ -105,9 +107,11 @@ def _parse_activity(index: int, raw: Any, registry: Registry, locate: _Locator,
     title = raw.get("title")
     if not isinstance(title, str) or not title.strip() or len(title) > 200:
         problems.append(DeckProblem(locate((*here, "title")), f"{name}.title", "a title of 1 to 200 characters"))
+        title = ""
     prompt = raw.get("prompt", "")
     if not isinstance(prompt, str) or len(prompt) > 1000:
         problems.append(DeckProblem(locate((*here, "prompt")), f"{name}.prompt", "text of at most 1000 characters"))
+        prompt = ""
     results = raw.get("results", "live")
     if results not in {mode.value for mode in ResultsMode}:
         problems.append(DeckProblem(locate((*here, "results")), f"{name}.results", "'live' or 'hidden'"))
@@ -122,8 +126,13 @@ def _parse_activity(index: int, raw: Any, registry: Registry, locate: _Locator,
             problems.append(DeckProblem(line, f"{name}.{path}", item["msg"].removeprefix("Value error, ")))
     if len(problems) > before:
         return None
-    return ActivitySpec(kind=kind_name, title=title.strip(), prompt=prompt.strip(), results=ResultsMode(results),
-                        config=parsed.model_dump(mode="json"))
+    return ActivitySpec(
+        kind=kind_name,
+        title=title.strip(),
+        prompt=prompt.strip(),
+        results=ResultsMode(results),
+        config=parsed.model_dump(mode="json"),
+    )
 
 
 class _Locator:

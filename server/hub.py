@@ -16,7 +16,8 @@ from contextlib import AsyncExitStack
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import select
 from starlette.websockets import WebSocket
 
 from activities.base import ResponseEvent, Tally
@@ -100,7 +101,8 @@ class Room:
     async def open(self) -> None:
         """Subscribe first, then load from the database, then fold what arrived meanwhile."""
         subscription: Subscription = await self._stack.enter_async_context(
-            self.services.backplane.subscribe(session_channel(self.session_id)))
+            self.services.backplane.subscribe(session_channel(self.session_id))
+        )
         await self._load()
         self._tasks = [asyncio.create_task(self._consume(subscription)), asyncio.create_task(self._tick())]
 
@@ -120,17 +122,28 @@ class Room:
         """Everything from the database: the session, a fresh tally per activity, who has joined."""
         services = self.services
         self.snapshot = await load_snapshot(services.db, services.registry, self.session_id)
-        tallies = {a.id: services.registry[a.kind].new_tally(self.snapshot.configs[a.id])
-                   for a in self.snapshot.activities if a.id is not None}
+        tallies = {
+            a.id: services.registry[a.kind].new_tally(self.snapshot.configs[a.id])
+            for a in self.snapshot.activities
+            if a.id is not None
+        }
         epochs = {a.id: a.epoch for a in self.snapshot.activities}
         for tally_id, tally in tallies.items():
             tally.reset(epochs[tally_id])
-        async with services.db() as db:
-            rows = await db.exec(select(Response.activity_id, Response.participant_id, Response.epoch,
-                                        Response.version, Response.payload)
-                                 .where(col(Response.activity_id).in_(list(tallies))))
-            for activity_id, participant_id, epoch, version, payload in rows.all():
+        responses = Response.__table__.c  # type: ignore[attr-defined]
+        async with services.engine.connect() as connection:
+            rows = await connection.execute(
+                sa_select(
+                    responses.activity_id,
+                    responses.participant_id,
+                    responses.epoch,
+                    responses.version,
+                    responses.payload,
+                ).where(responses.activity_id.in_(list(tallies)))
+            )
+            for activity_id, participant_id, epoch, version, payload in rows:
                 tallies[activity_id].fold(ResponseEvent(activity_id, participant_id, epoch, version, payload))
+        async with services.db() as db:
             joined = await db.exec(select(Participant.id).where(Participant.session_id == self.session_id))
             self.participants = {pid for pid in joined.all() if pid is not None}
         self.tallies = tallies
@@ -310,8 +323,9 @@ class Hub:
         return self._rooms
 
 
-async def serve_socket(room: Room, connection: Connection, first: str,
-                       on_message: Callable[[str], Awaitable[None]] | None) -> None:
+async def serve_socket(
+    room: Room, connection: Connection, first: str, on_message: Callable[[str], Awaitable[None]] | None
+) -> None:
     """Attach a socket to a room, send it the current view, then read until it closes."""
     connection.send(first)
     room.attach(connection)

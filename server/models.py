@@ -15,7 +15,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-
 class Role(enum.StrEnum):
     """What an account may do; each role includes the ones below it."""
 
@@ -29,7 +28,7 @@ class User(SQLModel, table=True):
     email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
     password_hash: str = Field(max_length=255)
     role: Role = Field(default=Role.presenter, max_length=16)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
 class ApiToken(SQLModel, table=True):
@@ -39,9 +38,9 @@ class ApiToken(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", index=True)
     name: str = Field(default="", max_length=100)
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
-    last_used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
-    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    last_used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class Deck(SQLModel, table=True):
@@ -50,8 +49,8 @@ class Deck(SQLModel, table=True):
     title: str = Field(max_length=200)
     source: str = Field(description="The deck's YAML text, as written")
     owner_id: int | None = Field(default=None, foreign_key="user.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
 class SessionState(enum.StrEnum):
@@ -81,8 +80,8 @@ class Session(SQLModel, table=True):
     state: SessionState = Field(default=SessionState.live, max_length=16)
     current_activity_id: int | None = Field(default=None)
     projector_secret: str = Field(max_length=64, sa_column_kwargs={"unique": True})
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
-    ended_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    ended_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class ResultsMode(enum.StrEnum):
@@ -118,7 +117,7 @@ class Participant(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="session.id", index=True)
     token_hash: str = Field(max_length=64)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
 class Response(SQLModel, table=True):
@@ -130,6 +129,6 @@ class Response(SQLModel, table=True):
     activity_id: int = Field(foreign_key="activity.id", index=True)
     participant_id: int = Field(foreign_key="participant.id", index=True)
     epoch: int = Field(default=0)
-    version: int = Field(sa_type=BigInteger)  # type: ignore[call-overload]
+    version: int = Field(sa_type=BigInteger)
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

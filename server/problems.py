@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -15,17 +16,19 @@ PROBLEM_JSON = "application/problem+json"
 class Problem(HTTPException):
     """An error with a title and a detail a person can act on."""
 
-    def __init__(self, status: int, title: str, detail: str = "", headers: dict[str, str] | None = None,
-                 **extra: Any) -> None:
+    def __init__(
+        self, status: int, title: str, detail: str = "", headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(status_code=status, detail=detail or title, headers=headers)
         self.title = title
         self.extra = extra
 
 
-def problem_response(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
-                     **extra: Any) -> JSONResponse:
+def problem_response(
+    status: int, title: str, detail: str, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers or {}))
 
 
 def wants_page(request: Request) -> bool:
@@ -47,8 +50,7 @@ async def http_exception_handler(request: Request, error: Exception) -> Response
 async def validation_exception_handler(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     errors = [
-        {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))}
-        for item in error.errors()
+        {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))} for item in error.errors()
     ]
     detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:5])
     return problem_response(422, "The request is not valid", detail, errors=errors)

@@ -39,8 +39,9 @@ async def respond(room: Room, participant_id: int, activity_id: int, form: FormF
     except SubmissionInvalid as error:
         raise Refused(str(error), 422) from None
     try:
-        return await room.services.writer.submit(room.session_id, activity.id, participant_id, activity.epoch,
-                                                 submission.model_dump(mode="json"))
+        return await room.services.writer.submit(
+            room.session_id, activity.id, participant_id, activity.epoch, submission.model_dump(mode="json")
+        )
     except WriterBusy:
         raise Refused("The server is very busy; your answer was not saved. Please send it again.", 503) from None
     except WriterFailed:

@@ -85,8 +85,14 @@ class SessionSnapshot:
         return activity.results == ResultsMode.live or activity.revealed
 
 
-async def create_session(maker: async_sessionmaker[AsyncSession], spec: DeckSpec, *, presenter_id: int,
-                         deck_id: int | None = None, title: str | None = None) -> Session:
+async def create_session(
+    maker: async_sessionmaker[AsyncSession],
+    spec: DeckSpec,
+    *,
+    presenter_id: int,
+    deck_id: int | None = None,
+    title: str | None = None,
+) -> Session:
     """A live session from a checked deck, with a six-digit code no other live session has."""
     for _ in range(CODE_ATTEMPTS):
         try:
@@ -102,23 +108,34 @@ async def create_session(maker: async_sessionmaker[AsyncSession], spec: DeckSpec
                 await db.flush()
                 assert session.id is not None
                 for position, item in enumerate(spec.activities):
-                    db.add(Activity(session_id=session.id, position=position, kind=item.kind, title=item.title,
-                                    prompt=item.prompt, config=item.config, results=item.results))
+                    db.add(
+                        Activity(
+                            session_id=session.id,
+                            position=position,
+                            kind=item.kind,
+                            title=item.title,
+                            prompt=item.prompt,
+                            config=item.config,
+                            results=item.results,
+                        )
+                    )
             return session
         except IntegrityError:
             continue  # the code is taken by a live session: draw another
     raise RuntimeError("No free join code was found; end some live sessions and try again.")
 
 
-async def load_snapshot(maker: async_sessionmaker[AsyncSession], registry: Registry,
-                        session_id: int) -> SessionSnapshot:
+async def load_snapshot(
+    maker: async_sessionmaker[AsyncSession], registry: Registry, session_id: int
+) -> SessionSnapshot:
     """A session with its activities and their parsed configs."""
     async with maker() as db:
         session = await db.get(Session, session_id)
         if session is None:
             raise NotFound(f"session {session_id}")
-        result = await db.exec(select(Activity).where(Activity.session_id == session_id).order_by(
-            col(Activity.position)))
+        result = await db.exec(
+            select(Activity).where(Activity.session_id == session_id).order_by(col(Activity.position))
+        )
         activities = list(result.all())
     configs = {a.id: registry[a.kind].parse_config(a.config) for a in activities if a.id is not None}
     return SessionSnapshot(session, activities, configs)
@@ -139,7 +156,7 @@ async def join(maker: async_sessionmaker[AsyncSession], session_id: int, token: 
     token_hash = hash_token(token)
     query = select(Participant.id).where(Participant.session_id == session_id, Participant.token_hash == token_hash)
     async with maker() as db:
-        found = (await db.exec(query)).first()
+        found: int | None = (await db.exec(query)).first()
     if found is not None:
         return found, False
     try:
@@ -151,7 +168,9 @@ async def join(maker: async_sessionmaker[AsyncSession], session_id: int, token: 
             return participant.id, True
     except IntegrityError:  # joined at the same moment from another tab
         async with maker() as db:
-            return (await db.exec(query)).one(), False
+            existing = (await db.exec(query)).one()
+        assert existing is not None
+        return existing, False
 
 
 async def participant_count(db: AsyncSession, session_id: int) -> int:
@@ -162,9 +181,15 @@ async def participant_count(db: AsyncSession, session_id: int) -> int:
 CONTROL_ACTIONS = ("goto", "next", "previous", "open", "close", "reveal", "conceal", "reset", "moderate", "end")
 
 
-async def control(maker: async_sessionmaker[AsyncSession], backplane: Backplane, registry: Registry,
-                  session_id: int, action: str, activity_id: int | None = None,
-                  form: FormFields | None = None) -> None:
+async def control(
+    maker: async_sessionmaker[AsyncSession],
+    backplane: Backplane,
+    registry: Registry,
+    session_id: int,
+    action: str,
+    activity_id: int | None = None,
+    form: FormFields | None = None,
+) -> None:
     """Apply one presenter action, then tell every worker serving the session to reload its state."""
     if action not in CONTROL_ACTIONS:
         raise ControlRefused(f"Unknown action {action!r}; one of {', '.join(CONTROL_ACTIONS)}.")
@@ -174,14 +199,26 @@ async def control(maker: async_sessionmaker[AsyncSession], backplane: Backplane,
             raise NotFound(f"session {session_id}")
         if session.state != SessionState.live:
             raise ControlRefused("This session has ended.")
-        activities = list((await db.exec(select(Activity).where(Activity.session_id == session_id).order_by(
-            col(Activity.position)))).all())
+        activities = list(
+            (
+                await db.exec(
+                    select(Activity).where(Activity.session_id == session_id).order_by(col(Activity.position))
+                )
+            ).all()
+        )
         await _apply(db, registry, session, activities, action, activity_id, form or {})
     await backplane.publish(session_channel(session_id), {"type": "state"})
 
 
-async def _apply(db: AsyncSession, registry: Registry, session: Session, activities: list[Activity], action: str,
-                 activity_id: int | None, form: FormFields) -> None:
+async def _apply(
+    db: AsyncSession,
+    registry: Registry,
+    session: Session,
+    activities: list[Activity],
+    action: str,
+    activity_id: int | None,
+    form: FormFields,
+) -> None:
     snapshot = SessionSnapshot(session, activities)
     if action in {"next", "previous"}:
         target = snapshot.neighbour(1 if action == "next" else -1)
@@ -209,19 +246,26 @@ async def _apply(db: AsyncSession, registry: Registry, session: Session, activit
         activity.revealed = action == "reveal"
     elif action == "reset":
         activity.epoch += 1
-        await db.exec(delete(Response).where(  # type: ignore[call-overload]
-            col(Response.activity_id) == activity.id, col(Response.epoch) < activity.epoch))
+        await db.exec(
+            delete(Response).where(col(Response.activity_id) == activity.id, col(Response.epoch) < activity.epoch)
+        )
     elif action == "moderate":
         verb = next(iter(form.get("verb", ())), "")
         activity.moderation = registry[activity.kind].moderate(dict(activity.moderation), verb, form)
     db.add(activity)
 
 
-async def stored_answer(maker: async_sessionmaker[AsyncSession], activity: Activity,
-                        participant_id: int) -> dict[str, Any] | None:
+async def stored_answer(
+    maker: async_sessionmaker[AsyncSession], activity: Activity, participant_id: int
+) -> dict[str, Any] | None:
     """A participant's stored answer to an activity in its current epoch."""
     async with maker() as db:
-        result = await db.exec(select(Response.payload).where(
-            Response.activity_id == activity.id, Response.participant_id == participant_id,
-            Response.epoch == activity.epoch))
-        return result.first()
+        result = await db.exec(
+            select(Response.payload).where(
+                Response.activity_id == activity.id,
+                Response.participant_id == participant_id,
+                Response.epoch == activity.epoch,
+            )
+        )
+        payload = result.first()
+    return dict(payload) if payload is not None else None

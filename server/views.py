@@ -51,7 +51,7 @@ class Views:
         assert activity.id is not None
         tally = room.tallies[activity.id]
         session = room.snapshot.session
-        base = (f"/present/{session.id}" if audience == "presenter" else f"/projector/{session.projector_secret}")
+        base = f"/present/{session.id}" if audience == "presenter" else f"/projector/{session.projector_secret}"
         return {
             "activity": activity,
             "config": room.snapshot.configs[activity.id],

@@ -49,8 +49,9 @@ class VersionClock:
 class ResponseWriter:
     """Gathers responses, commits each group in one transaction, then acknowledges and publishes them."""
 
-    def __init__(self, engine: AsyncEngine, backplane: Backplane, *, interval_ms: int, batch_limit: int,
-                 queue_limit: int) -> None:
+    def __init__(
+        self, engine: AsyncEngine, backplane: Backplane, *, interval_ms: int, batch_limit: int, queue_limit: int
+    ) -> None:
         self._engine = engine
         self._backplane = backplane
         self._interval = interval_ms / 1000
@@ -66,8 +67,9 @@ class ResponseWriter:
         """Responses waiting for a commit."""
         return self._queue.qsize()
 
-    async def submit(self, session_id: int, activity_id: int, participant_id: int, epoch: int,
-                     payload: dict[str, Any]) -> ResponseEvent:
+    async def submit(
+        self, session_id: int, activity_id: int, participant_id: int, epoch: int, payload: dict[str, Any]
+    ) -> ResponseEvent:
         """Store one response; returns once it is committed (never earlier)."""
         event = ResponseEvent(activity_id, participant_id, epoch, self._clock.next(), payload)
         pending = _Pending(session_id, event)

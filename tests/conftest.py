@@ -67,8 +67,11 @@ def login(client: TestClient, email: str, password: str = PASSWORD) -> None:
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token, "login page has a CSRF field"
-    response = client.post("/login", data={"csrf_token": token.group(1), "email": email, "password": password,
-                                           "next": "/present"}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"csrf_token": token.group(1), "email": email, "password": password, "next": "/present"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
 
 
@@ -91,14 +94,18 @@ class Presenter:
         return dict(response.json())
 
     def control(self, session_id: int, action: str, activity_id: int | None = None, **fields: Any) -> dict[str, Any]:
-        response = self.client.post(f"/api/v1/sessions/{session_id}/control", headers=self.headers,
-                                    json={"action": action, "activity_id": activity_id, "fields": fields})
+        response = self.client.post(
+            f"/api/v1/sessions/{session_id}/control",
+            headers=self.headers,
+            json={"action": action, "activity_id": activity_id, "fields": fields},
+        )
         assert response.status_code == 200, response.text
         return dict(response.json())
 
     def tally(self, session_id: int, activity_id: int) -> dict[str, Any]:
-        response = self.client.get(f"/api/v1/sessions/{session_id}/activities/{activity_id}/tally",
-                                   headers=self.headers)
+        response = self.client.get(
+            f"/api/v1/sessions/{session_id}/activities/{activity_id}/tally", headers=self.headers
+        )
         assert response.status_code == 200, response.text
         return dict(response.json())
 
@@ -117,8 +124,9 @@ def join(client: TestClient, code: str) -> str:
 
 
 def respond(client: TestClient, token: str, activity_id: int, **answer: Any) -> httpx.Response:
-    return client.post("/api/v1/responses", json={"activity_id": activity_id, "answer": answer},
-                       headers={"X-Participant-Token": token})
+    return client.post(
+        "/api/v1/responses", json={"activity_id": activity_id, "answer": answer}, headers={"X-Participant-Token": token}
+    )
 
 
 # --- a real server ---------------------------------------------------------------------------------------------
@@ -151,8 +159,9 @@ class LiveServer:
 
 def server_env(port: int, data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HANDSUP_")}
-    env.update(HANDSUP_ENV="test", HANDSUP_PORT=str(port), HANDSUP_DATA_DIR=str(data_dir),
-               HANDSUP_SECRET_KEY=SECRET, **extra)
+    env.update(
+        HANDSUP_ENV="test", HANDSUP_PORT=str(port), HANDSUP_DATA_DIR=str(data_dir), HANDSUP_SECRET_KEY=SECRET, **extra
+    )
     return env
 
 
@@ -161,8 +170,13 @@ def start_server(data_dir: Path, port: int | None = None, **extra: str) -> LiveS
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / "server.log"
-    process = subprocess.Popen([sys.executable, "-m", "server.cli", "serve"], cwd=ROOT,
-                               env=server_env(port, data_dir, **extra), stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve"],
+        cwd=ROOT,
+        env=server_env(port, data_dir, **extra),
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

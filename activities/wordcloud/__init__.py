@@ -73,7 +73,7 @@ def normalise_entries(config: WordcloudConfig, entries: list[str]) -> list[Word]
     words: dict[str, Word] = {}
     for entry in entries:
         if len(entry) > config.max_length:
-            raise ValueError(f"Keep each entry to {config.max_length} characters: {entry[:config.max_length]}…")
+            raise ValueError(f"Keep each entry to {config.max_length} characters: {entry[: config.max_length]}…")
         surface = surface_form(entry)
         if not surface:
             raise ValueError("An entry needs letters or digits, not only punctuation.")
@@ -109,7 +109,7 @@ class WordcloudTally(Tally[WordcloudConfig, WordcloudSubmission]):
     def snapshot(self, moderation: Mapping[str, Any]) -> dict[str, Any]:
         hidden = set(moderation.get("hidden", ()))
         ranked = sorted(self.people.items(), key=lambda item: (-item[1], item[0]))
-        words = [{"key": key, "text": self.label(key), "count": n} for key, n in ranked]
+        words: list[dict[str, Any]] = [{"key": key, "text": self.label(key), "count": n} for key, n in ranked]
         shown = [word for word in words if word["key"] not in hidden]
         cloud = [(word["text"], word["count"]) for word in shown[:CLOUD_WORDS]]
         return {

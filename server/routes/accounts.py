@@ -23,18 +23,29 @@ def _safe_next(target: str) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, services: ServicesDep, next: str = "/present") -> HTMLResponse:
-    html = services.views.render("auth/login.html", csrf=csrf_token(request), next=_safe_next(next), error=None,
-                                 email="")
+    html = services.views.render(
+        "auth/login.html", csrf=csrf_token(request), next=_safe_next(next), error=None, email=""
+    )
     return HTMLResponse(html)
 
 
 @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
-async def login(request: Request, services: ServicesDep, email: Annotated[str, Form(max_length=254)],
-                password: Annotated[str, Form(max_length=1024)], next: Annotated[str, Form()] = "/present") -> Response:
+async def login(
+    request: Request,
+    services: ServicesDep,
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=1024)],
+    next: Annotated[str, Form()] = "/present",
+) -> Response:
     user = await authenticate(services.db, email, password)
     if user is None:
-        html = services.views.render("auth/login.html", csrf=csrf_token(request), next=_safe_next(next),
-                                     error="That email and password do not match an account.", email=email)
+        html = services.views.render(
+            "auth/login.html",
+            csrf=csrf_token(request),
+            next=_safe_next(next),
+            error="That email and password do not match an account.",
+            email=email,
+        )
         return HTMLResponse(html, status_code=401)
     request.session.clear()
     request.session["user_id"] = user.id
@@ -49,27 +60,38 @@ async def logout(request: Request) -> Response:
 
 async def _check_setup(services: ServicesDep, token: str) -> None:
     if not setup_token_valid(services.settings.resolved_secret_key, token) or await count_users(services.db):
-        raise Problem(404, "Setup link used", "This setup link is not valid any more: the server has an "
-                      "administrator already. Sign in, or ask your administrator for an account.")
+        raise Problem(
+            404,
+            "Setup link used",
+            "This setup link is not valid any more: the server has an "
+            "administrator already. Sign in, or ask your administrator for an account.",
+        )
 
 
 @router.get("/setup/{token}", response_class=HTMLResponse)
 async def setup_page(token: str, request: Request, services: ServicesDep) -> HTMLResponse:
     """The one-time page that creates the first (admin) account."""
     await _check_setup(services, token)
-    return HTMLResponse(services.views.render("auth/setup.html", csrf=csrf_token(request), error=None, email="",
-                                              token=token))
+    return HTMLResponse(
+        services.views.render("auth/setup.html", csrf=csrf_token(request), error=None, email="", token=token)
+    )
 
 
 @router.post("/setup/{token}", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
-async def setup(token: str, request: Request, services: ServicesDep, email: Annotated[str, Form(max_length=254)],
-                password: Annotated[str, Form(max_length=1024)]) -> Response:
+async def setup(
+    token: str,
+    request: Request,
+    services: ServicesDep,
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=1024)],
+) -> Response:
     await _check_setup(services, token)
     try:
         user = await add_user(services.db, email, password, Role.admin, only_if_first=True)
     except AccountRefused as refused:
-        html = services.views.render("auth/setup.html", csrf=csrf_token(request), error=str(refused), email=email,
-                                     token=token)
+        html = services.views.render(
+            "auth/setup.html", csrf=csrf_token(request), error=str(refused), email=email, token=token
+        )
         return HTMLResponse(html, status_code=422)
     request.session.clear()
     request.session["user_id"] = user.id

@@ -107,20 +107,34 @@ class TallyPublic(BaseModel):
 
 def _activity_public(activity: Activity) -> ActivityPublic:
     assert activity.id is not None
-    return ActivityPublic(id=activity.id, position=activity.position, kind=activity.kind, title=activity.title,
-                          prompt=activity.prompt, config=activity.config, results=activity.results,
-                          voting_open=activity.voting_open, revealed=activity.revealed)
+    return ActivityPublic(
+        id=activity.id,
+        position=activity.position,
+        kind=activity.kind,
+        title=activity.title,
+        prompt=activity.prompt,
+        config=activity.config,
+        results=activity.results,
+        voting_open=activity.voting_open,
+        revealed=activity.revealed,
+    )
 
 
 async def _session_public(services: Services, request: Request, session_id: int) -> SessionPublic:
     snapshot = await load_snapshot(services.db, services.registry, session_id)
     session = snapshot.session
     base = base_url(services.settings, request)
-    return SessionPublic(id=snapshot.id, code=session.code, title=session.title, state=session.state,
-                         join_url=f"{base}/{session.code}", qr_svg_url=f"{base}/{session.code}/qr.svg",
-                         projector_url=f"{base}/projector/{session.projector_secret}",
-                         current_activity_id=session.current_activity_id,
-                         activities=[_activity_public(a) for a in snapshot.activities])
+    return SessionPublic(
+        id=snapshot.id,
+        code=session.code,
+        title=session.title,
+        state=session.state,
+        join_url=f"{base}/{session.code}",
+        qr_svg_url=f"{base}/{session.code}/qr.svg",
+        projector_url=f"{base}/projector/{session.projector_secret}",
+        current_activity_id=session.current_activity_id,
+        activities=[_activity_public(a) for a in snapshot.activities],
+    )
 
 
 @router.get("/decks", response_model=list[DeckPublic])
@@ -131,11 +145,20 @@ async def list_decks(user: ApiUser, services: ServicesDep) -> list[DeckPublic]:
     return [DeckPublic(id=d.id or 0, slug=d.slug, title=d.title) for d in decks]
 
 
-@router.post("/sessions", response_model=SessionPublic, status_code=201, openapi_extra={
-    "requestBody": {"required": True, "content": {
-        "application/json": {"schema": SessionCreate.model_json_schema()},
-        "application/yaml": {"schema": {"type": "string", "description": "A deck, as in examples/decks/"}},
-    }}})
+@router.post(
+    "/sessions",
+    response_model=SessionPublic,
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": SessionCreate.model_json_schema()},
+                "application/yaml": {"schema": {"type": "string", "description": "A deck, as in examples/decks/"}},
+            },
+        }
+    },
+)
 async def create_session_api(request: Request, user: ApiUser, services: ServicesDep) -> SessionPublic:
     """Start a live session: from a stored deck (JSON `deck_id` or `deck_slug`) or a deck's YAML."""
     body = await request.body()
@@ -159,9 +182,12 @@ async def _start(services: Services, user: User, data: SessionCreate) -> Session
         try:
             spec = parse_deck(data.deck_yaml, services.registry)
         except DeckInvalid as error:
-            raise Problem(422, "The deck has problems", str(error),
-                          problems=[{"line": p.line, "path": p.path, "message": p.message}
-                                    for p in error.problems]) from None
+            raise Problem(
+                422,
+                "The deck has problems",
+                str(error),
+                problems=[{"line": p.line, "path": p.path, "message": p.message} for p in error.problems],
+            ) from None
         assert user.id is not None
         return await create_session(services.db, spec, presenter_id=user.id, title=data.title)
     deck_id = data.deck_id
@@ -183,8 +209,9 @@ async def read_session(session_id: int, request: Request, user: ApiUser, service
 
 
 @router.post("/sessions/{session_id}/control", response_model=SessionPublic)
-async def control_session(session_id: int, body: ControlRequest, request: Request, user: ApiUser,
-                          services: ServicesDep) -> SessionPublic:
+async def control_session(
+    session_id: int, body: ControlRequest, request: Request, user: ApiUser, services: ServicesDep
+) -> SessionPublic:
     """Run the session (goto, next, previous, open, close, reveal, conceal, reset, moderate, end)."""
     await presented_session(services, user, session_id)
     fields = {k: v if isinstance(v, list) else [v] for k, v in body.fields.items()}
@@ -201,8 +228,12 @@ async def read_tally(session_id: int, activity_id: int, user: ApiUser, services:
     if activity is None:
         raise Problem(404, "Not found", "No such activity in this session.")
     tally = room.tallies[activity_id]
-    return TallyPublic(activity_id=activity_id, kind=activity.kind, respondents=tally.respondents,
-                       results=tally.snapshot(activity.moderation))
+    return TallyPublic(
+        activity_id=activity_id,
+        kind=activity.kind,
+        respondents=tally.respondents,
+        results=tally.snapshot(activity.moderation),
+    )
 
 
 @router.post("/join", response_model=Joined, status_code=201)
@@ -222,8 +253,12 @@ async def _current(services: Services, session_id: int) -> CurrentActivity:
     room = await services.hub.room(session_id)
     current = room.snapshot.current
     session = room.snapshot.session
-    return CurrentActivity(session_id=session_id, title=session.title, state=session.state,
-                           activity=_activity_public(current) if current is not None else None)
+    return CurrentActivity(
+        session_id=session_id,
+        title=session.title,
+        state=session.state,
+        activity=_activity_public(current) if current is not None else None,
+    )
 
 
 async def _participant_of(services: Services, activity_id: int, token: str) -> tuple[int, int]:
@@ -231,29 +266,40 @@ async def _participant_of(services: Services, activity_id: int, token: str) -> t
         activity = await db.get(Activity, activity_id)
         if activity is None:
             raise Problem(404, "Not found", "No such activity.")
-        participant = (await db.exec(select(Participant.id).where(
-            Participant.session_id == activity.session_id, Participant.token_hash == hash_token(token)))).first()
+        participant = (
+            await db.exec(
+                select(Participant.id).where(
+                    Participant.session_id == activity.session_id, Participant.token_hash == hash_token(token)
+                )
+            )
+        ).first()
     if participant is None:
         raise Problem(403, "Not joined", "Join the session first (POST /api/v1/join) and send its token.")
     return activity.session_id, participant
 
 
 @router.get("/live", response_model=CurrentActivity)
-async def live_activity(services: ServicesDep, session_id: int,
-                        x_participant_token: Annotated[str, Header(max_length=100)]) -> CurrentActivity:
+async def live_activity(
+    services: ServicesDep, session_id: int, x_participant_token: Annotated[str, Header(max_length=100)]
+) -> CurrentActivity:
     """What a participant's screen shows now: the session's current activity."""
     async with services.db() as db:
-        joined = (await db.exec(select(Participant.id).where(
-            Participant.session_id == session_id,
-            Participant.token_hash == hash_token(x_participant_token)))).first()
+        joined = (
+            await db.exec(
+                select(Participant.id).where(
+                    Participant.session_id == session_id, Participant.token_hash == hash_token(x_participant_token)
+                )
+            )
+        ).first()
     if joined is None:
         raise Problem(403, "Not joined", "Join the session first (POST /api/v1/join) and send its token.")
     return await _current(services, session_id)
 
 
 @router.post("/responses", response_model=Received, status_code=201)
-async def create_response(body: ResponseCreate, services: ServicesDep,
-                          x_participant_token: Annotated[str, Header(max_length=100)]) -> Received:
+async def create_response(
+    body: ResponseCreate, services: ServicesDep, x_participant_token: Annotated[str, Header(max_length=100)]
+) -> Received:
     """Answer the current activity (replacing an earlier answer while voting is open). 201 means stored."""
     session_id, participant_id = await _participant_of(services, body.activity_id, x_participant_token)
     room = await services.hub.room(session_id)
@@ -263,4 +309,3 @@ async def create_response(body: ResponseCreate, services: ServicesDep,
     except Refused as refused:
         raise Problem(refused.status, "Not accepted", str(refused)) from None
     return Received(activity_id=body.activity_id, version=event.version)
-

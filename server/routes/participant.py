@@ -49,8 +49,9 @@ async def join_by_code(services: ServicesDep, code: Annotated[str, Form(max_leng
 
 async def _why_not_live(services: Services, code: str) -> str:
     async with services.db() as db:
-        ended = (await db.exec(select(Session.id).where(Session.code == code,
-                                                        Session.state == SessionState.ended))).first()
+        ended = (
+            await db.exec(select(Session.id).where(Session.code == code, Session.state == SessionState.ended))
+        ).first()
     if ended is not None:
         return f"The session {format_code(code)} has ended. Thank you for taking part!"
     return f"No session is running with the code {format_code(code)}. Check the code on the screen."
@@ -74,8 +75,14 @@ async def _participant(services: Services, session: Session, token: str) -> int:
     return participant_id
 
 
-async def _page(request: Request, services: Services, session: Session, participant_id: int,
-                error: str | None = None, status: int = 200) -> HTMLResponse:
+async def _page(
+    request: Request,
+    services: Services,
+    session: Session,
+    participant_id: int,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     assert session.id is not None
     room = await services.hub.room(session.id)
     current = room.snapshot.current
@@ -93,8 +100,14 @@ async def _page(request: Request, services: Services, session: Session, particip
 
 
 def _with_cookie(response: Response, services: Services, token: str) -> Response:
-    response.set_cookie(COOKIE, token, max_age=COOKIE_DAYS * 86400, httponly=True, samesite="lax",
-                        secure=services.settings.https_cookies)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=COOKIE_DAYS * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=services.settings.https_cookies,
+    )
     return response
 
 

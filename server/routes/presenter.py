@@ -32,14 +32,24 @@ async def dashboard(request: Request, user: PageUser, services: ServicesDep) -> 
         if user.role != Role.admin:
             query = query.where(Session.presenter_id == user.id)
         sessions = (await db.exec(query)).all()
-    html = services.views.render("presenter/dashboard.html", user=user, decks=decks, sessions=sessions,
-                                 csrf=csrf_token(request), live=SessionState.live)
+    html = services.views.render(
+        "presenter/dashboard.html",
+        user=user,
+        decks=decks,
+        sessions=sessions,
+        csrf=csrf_token(request),
+        live=SessionState.live,
+    )
     return HTMLResponse(html)
 
 
 @router.post("/sessions", dependencies=[Depends(check_csrf)])
-async def start_session(user: PageUser, services: ServicesDep, deck_id: Annotated[int, Form()],
-                        title: Annotated[str, Form(max_length=200)] = "") -> Response:
+async def start_session(
+    user: PageUser,
+    services: ServicesDep,
+    deck_id: Annotated[int, Form()],
+    title: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
     """Start a live session from a deck, then open its presenter view."""
     session = await start_from_deck(services, user, deck_id, title or None)
     return RedirectResponse(f"/present/{session.id}", status_code=303)
@@ -90,8 +100,9 @@ async def presenter_control(session_id: int, request: Request, user: PageUser, s
     return RedirectResponse(f"/present/{session_id}", status_code=303)
 
 
-async def run_control(services: Services, session_id: int, action: str, activity_id: int | None,
-                      fields: dict[str, list[str]]) -> None:
+async def run_control(
+    services: Services, session_id: int, action: str, activity_id: int | None, fields: dict[str, list[str]]
+) -> None:
     """Apply a control action, turning refusals into problems (shared by the page and the JSON API)."""
     try:
         await control(services.db, services.backplane, services.registry, session_id, action, activity_id, fields)
@@ -102,15 +113,17 @@ async def run_control(services: Services, session_id: int, action: str, activity
 
 
 @router.get("/{session_id}/activities/{activity_id}/{asset}")
-async def presenter_asset(session_id: int, activity_id: int, asset: str, user: PageUser,
-                          services: ServicesDep) -> Response:
+async def presenter_asset(
+    session_id: int, activity_id: int, asset: str, user: PageUser, services: ServicesDep
+) -> Response:
     """A kind's rendered file for the presenter (the word-cloud image)."""
     await presented_session(services, user, session_id)
     return await activity_asset(services, session_id, activity_id, asset, projector=False)
 
 
-async def activity_asset(services: Services, session_id: int, activity_id: int, asset: str, *,
-                         projector: bool) -> Response:
+async def activity_asset(
+    services: Services, session_id: int, activity_id: int, asset: str, *, projector: bool
+) -> Response:
     room = await services.hub.room(session_id)
     activity = room.snapshot.activity(activity_id)
     if activity is None or asset not in services.registry[activity.kind].assets:
@@ -118,8 +131,9 @@ async def activity_asset(services: Services, session_id: int, activity_id: int, 
     if projector and not room.snapshot.results_visible(activity):
         raise Problem(404, "Not found", "These results are not shown yet.")
     kind = services.registry[activity.kind]
-    rendered = await kind.render_asset(asset, room.tallies[activity_id].snapshot(activity.moderation),
-                                       activity_id, services.offload)
+    rendered = await kind.render_asset(
+        asset, room.tallies[activity_id].snapshot(activity.moderation), activity_id, services.offload
+    )
     return Response(rendered.body, media_type=rendered.media_type, headers={"Cache-Control": "private, max-age=60"})
 
 

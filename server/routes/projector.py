@@ -40,8 +40,9 @@ async def projector_page(secret: str, request: Request, services: ServicesDep) -
     assert session.id is not None
     room = await services.hub.room(session.id)
     url = join_url(services.settings, request, session.code)
-    html = services.views.render("projector/page.html", session=session, stage=services.views.projector_stage(room),
-                                 join_url=url, qr=qr_svg(url))
+    html = services.views.render(
+        "projector/page.html", session=session, stage=services.views.projector_stage(room), join_url=url, qr=qr_svg(url)
+    )
     return HTMLResponse(html)
 
 

@@ -1,0 +1,61 @@
+# Handsup: `make run` to try it, `make test` to check it. Everything else is a step of those two.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# System packages the test suite drives for real: command -> Debian package.
+SYSTEM_COMMANDS := chromium:chromium
+
+.PHONY: run test lint typecheck pytest system-deps bench bench-full clean
+
+run: $(VENV)/.run-installed ## install into .venv and serve http://127.0.0.1:8000 (SQLite, example deck)
+	HANDSUP_ENV=$${HANDSUP_ENV:-development} $(BIN)/handsup serve
+
+test: system-deps $(VENV)/.test-installed lint typecheck pytest ## install what the suite needs, then run all of it
+
+pytest: $(VENV)/.test-installed
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.test-installed
+	$(BIN)/mypy
+
+bench: $(VENV)/.test-installed ## the quick benchmark profile; writes bench/results/latest.json
+	$(BIN)/python -m bench.run --profile quick
+
+bench-full: $(VENV)/.test-installed
+	$(BIN)/python -m bench.run --profile full
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.run-installed
+
+# Installs what is missing by apt-get when run as root; otherwise says what to install and stops.
+system-deps:
+	@missing=""; \
+	for pair in $(SYSTEM_COMMANDS); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "The test suite needs these system packages:$$missing (install them, e.g. with apt-get, as root)" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/browser/screenshots
