@@ -170,13 +170,14 @@ def start_server(data_dir: Path, port: int | None = None, **extra: str) -> LiveS
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / "server.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve"],
-        cwd=ROOT,
-        env=server_env(port, data_dir, **extra),
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve"],
+            cwd=ROOT,
+            env=server_env(port, data_dir, **extra),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
