@@ -19,9 +19,13 @@
     show("connection", true, "Connection lost. Reconnecting…");
   });
 
-  // With no open socket, let the form post the plain way: the answer is stored and the page comes back.
+  // With no open socket, post the form the plain way: the answer is stored and the page comes back.
+  // (htmx has cancelled the native submit already; form.submit() sends it without htmx seeing it.)
   document.addEventListener("htmx:wsConfigSend", function (event) {
-    if (!socketOpen) event.preventDefault();
+    if (socketOpen) return;
+    event.preventDefault();
+    var form = event.target.closest ? event.target.closest("form[action]") : null;
+    if (form) form.submit();
   });
 
   // Between sending and the server's "received" (sent only once the answer is stored).

@@ -29,8 +29,10 @@ def chromium_path() -> str:
     """Debian's Chromium (`make test` installs it); a missing browser fails the run, it never skips it."""
     path = os.environ.get("HANDSUP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
-        pytest.fail("Chromium is not installed: run `make test` (it installs the chromium package) or set "
-                    "HANDSUP_CHROMIUM to a Chromium binary.")
+        pytest.fail(
+            "Chromium is not installed: run `make test` (it installs the chromium package) or set "
+            "HANDSUP_CHROMIUM to a Chromium binary."
+        )
     return path
 
 

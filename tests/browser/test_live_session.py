@@ -34,8 +34,9 @@ def presenter_click(presenter: Page, name: str) -> None:
     presenter.get_by_role("button", name=name, exact=True).first.click()
 
 
-def test_a_session_runs_from_the_example_deck(browser: Browser, live_server: LiveServer,
-                                              page_errors: PageErrors) -> None:
+def test_a_session_runs_from_the_example_deck(
+    browser: Browser, live_server: LiveServer, page_errors: PageErrors
+) -> None:
     presenter = page_errors.watch(browser.new_context(**LAPTOP).new_page(), "presenter")
     sign_up_first_admin(presenter, live_server)
     screenshot(presenter, "presenter-dashboard")
@@ -100,7 +101,8 @@ def test_a_session_runs_from_the_example_deck(browser: Browser, live_server: Liv
     # The participant changes their mind while voting is open; the count stays three people.
     phones[2].get_by_text("Maintaining the organization").click()
     phones[2].get_by_role("button", name="Update my answer").click()
-    expect(projector.locator(".bars li", has_text="Maintaining the organization").locator(".value")).to_contain_text("33%")
+    maintaining = projector.locator(".bars li", has_text="Maintaining the organization")
+    expect(maintaining.locator(".value")).to_contain_text("33%")
     expect(projector.locator(".respondents")).to_have_text("3 people answered")
 
     # Closing voting is shown plainly on the phones, and answers are refused.

@@ -1,0 +1,115 @@
+"""Taking part without websockets: JavaScript off, or a venue network that blocks the socket."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+
+from tests.browser.conftest import PHONE, PageErrors
+from tests.conftest import PASSWORD, ROOT, LiveServer
+
+pytestmark = pytest.mark.browser
+
+
+def cli(server: LiveServer, *args: str) -> str:
+    """Run the real `handsup` command against the live server's database."""
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        cwd=ROOT,
+        env=server.env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+@dataclass
+class LivePoll:
+    api: httpx.Client
+    session: dict[str, Any]
+
+    @property
+    def code(self) -> str:
+        return str(self.session["code"])
+
+    def goto(self, position: int) -> dict[str, Any]:
+        activity = self.session["activities"][position]
+        response = self.api.post(
+            f"/api/v1/sessions/{self.session['id']}/control", json={"action": "goto", "activity_id": activity["id"]}
+        )
+        assert response.status_code == 200, response.text
+        return dict(activity)
+
+    def respondents(self, activity: dict[str, Any]) -> int:
+        response = self.api.get(f"/api/v1/sessions/{self.session['id']}/activities/{activity['id']}/tally")
+        return int(response.json()["respondents"])
+
+
+@pytest.fixture(scope="module")
+def live(live_server: LiveServer) -> Iterator[LivePoll]:
+    password_file = live_server.data_dir / "password"
+    password_file.write_text(PASSWORD)
+    cli(live_server, "user", "add", "presenter@example.org", "--password-file", str(password_file))
+    token = cli(live_server, "token", "create", "presenter@example.org")
+    with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {token}"}) as api:
+        response = api.post("/api/v1/sessions", json={"deck_slug": "distributed-leadership"})
+        assert response.status_code == 201, response.text
+        yield LivePoll(api, response.json())
+
+
+def vote(phone: Page, choice: str) -> None:
+    phone.get_by_text(choice).click()
+    phone.get_by_role("button", name=re.compile(r"^(Send|Update my answer)$")).click()
+    expect(phone.get_by_role("status").filter(has_text="Received")).to_be_visible()
+
+
+def test_a_phone_without_javascript_takes_part_by_plain_forms(
+    browser: Browser, live_server: LiveServer, live: LivePoll
+) -> None:
+    poll = live.goto(1)
+    before = live.respondents(poll)
+    phone = browser.new_context(java_script_enabled=False, **PHONE).new_page()
+    phone.goto(live_server.url + "/")
+    phone.get_by_label("Enter the code on the screen").fill(live.code)
+    phone.get_by_role("button", name="Join").click()
+    expect(phone.get_by_role("heading", name="How do school leaders spend their time?")).to_be_visible()
+    vote(phone, "Engaging in improvement")
+    assert live.respondents(poll) == before + 1
+    expect(phone.get_by_label("Engaging in improvement")).to_be_checked()
+
+    # Without JavaScript the page cannot follow by itself; reloading reaches the current activity.
+    cloud = live.goto(2)
+    phone.reload()
+    expect(phone.get_by_role("heading", name="Understanding influence vs. authority")).to_be_visible()
+    phone.locator("input[name=word]").first.fill("Trust")
+    phone.get_by_role("button", name="Send").click()
+    expect(phone.get_by_role("status").filter(has_text="Received")).to_be_visible()
+    assert live.respondents(cloud) == 1
+    expect(phone.locator("input[name=word]").first).to_have_value("trust")
+
+
+def test_a_blocked_websocket_falls_back_to_posting_the_form(
+    browser: Browser, live_server: LiveServer, live: LivePoll, page_errors: PageErrors
+) -> None:
+    poll = live.goto(1)
+    before = live.respondents(poll)
+    phone = page_errors.watch(browser.new_context(**PHONE).new_page(), "phone")
+
+    def refuse(socket: WebSocketRoute) -> None:  # as a venue proxy that drops websocket upgrades
+        socket.close(code=1011, reason="blocked")
+
+    phone.route_web_socket(re.compile(r"/ws/"), refuse)
+    phone.goto(f"{live_server.url}/{live.code}")
+    expect(phone.locator("#connection")).to_be_visible()
+    vote(phone, "Putting out fires")
+    assert live.respondents(poll) == before + 1
+    assert page_errors.errors == []
