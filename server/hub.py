@@ -92,7 +92,8 @@ class Room:
         self.participants: set[int] = set()
         self.connections: set[Connection] = set()
         self._dirty: set[int] = set()
-        self._stage_dirty = False
+        self._views_dirty = False  # presenter and projector need their whole view again
+        self._stage_dirty = False  # so do the participants (what their phones show has changed)
         self._wake = asyncio.Event()
         self._stack = AsyncExitStack()
         self._tasks: list[asyncio.Task[None]] = []
@@ -150,12 +151,17 @@ class Room:
         self._mark_stage()
 
     async def _reload_state(self) -> None:
-        """The session's state changed (presenter action): new snapshot; tallies of reset activities emptied."""
+        """The session's state changed (presenter action): new snapshot; tallies of reset activities emptied.
+
+        Phones get a new stage only when what they show changed, so a presenter hiding a word or revealing
+        results never wipes what participants are typing.
+        """
+        before = _phone_view(self.snapshot)
         self.snapshot = await load_snapshot(self.services.db, self.services.registry, self.session_id)
         for activity in self.snapshot.activities:
             if activity.id in self.tallies:
                 self.tallies[activity.id].reset(activity.epoch)
-        self._mark_stage()
+        self._mark_stage(participants=_phone_view(self.snapshot) != before)
 
     async def _consume(self, subscription: Subscription) -> None:
         while True:
@@ -192,8 +198,9 @@ class Room:
             self._dirty.add(activity_id)
         self._wake.set()
 
-    def _mark_stage(self) -> None:
-        self._stage_dirty = True
+    def _mark_stage(self, participants: bool = True) -> None:
+        self._views_dirty = True
+        self._stage_dirty = self._stage_dirty or participants
         self._wake.set()
 
     async def _tick(self) -> None:
@@ -209,10 +216,11 @@ class Room:
 
     def _flush(self) -> None:
         views = self.services.views
-        if self._stage_dirty:
-            self._stage_dirty = False
+        if self._views_dirty:
+            if self._stage_dirty:
+                self._broadcast_stage()
+            self._views_dirty = self._stage_dirty = False
             self._dirty.clear()
-            self._broadcast_stage()
             self._send(Audience.presenter, views.presenter_live(self))
             self._send(Audience.projector, views.projector_stage(self))
             return
@@ -267,6 +275,14 @@ class Room:
     def online(self) -> int:
         """Participants with a socket open to this worker."""
         return len({c.participant_id for c in self.connections if c.audience == Audience.participant})
+
+
+def _phone_view(snapshot: SessionSnapshot) -> tuple[object, ...]:
+    """What decides a participant's stage: session state, current activity, voting open, its epoch."""
+    current = snapshot.current
+    if current is None:
+        return (snapshot.live, None)
+    return (snapshot.live, current.id, current.voting_open, current.epoch)
 
 
 class Hub:

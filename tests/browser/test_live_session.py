@@ -76,10 +76,12 @@ def test_a_session_runs_from_the_example_deck(
     screenshot(projector, "projector-wordcloud")
     screenshot(presenter, "presenter-wordcloud")
 
-    # The presenter hides a word: it leaves the projector, and can be shown again.
+    # The presenter hides a word: it leaves the projector, and what a phone is typing stays put.
+    phones[2].locator("input[name=word]").nth(2).fill("half-typed")
     presenter.locator(".top-words li", has_text="courage").get_by_role("button", name="Hide").click()
     expect(projector.locator(".top-words")).not_to_contain_text("courage")
     expect(presenter.locator(".hidden-words summary")).to_contain_text("1 hidden word")
+    expect(phones[2].locator("input[name=word]").nth(2)).to_have_value("half-typed")
 
     # Activity 2: a poll; bars move on the projector; a refreshed phone keeps its answer.
     presenter_click(presenter, "Next ▶")
