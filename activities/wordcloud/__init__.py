@@ -27,6 +27,9 @@ from activities.wordcloud.normalise import LANGUAGES, surface_form, tidy, word_k
 MAX_ENTRIES = 10
 MAX_ENTRY_LENGTH = 60
 CLOUD_WORDS = 150
+# The picture is drawn from size levels, not raw counts: a vote that does not move a word to another level
+# leaves the picture (and its layout) exactly as it was. The top-words list beside it shows exact counts.
+CLOUD_LEVELS = 6
 IMAGE_CACHE_SIZE = 64
 
 
@@ -111,7 +114,7 @@ class WordcloudTally(Tally[WordcloudConfig, WordcloudSubmission]):
         ranked = sorted(self.people.items(), key=lambda item: (-item[1], item[0]))
         words: list[dict[str, Any]] = [{"key": key, "text": self.label(key), "count": n} for key, n in ranked]
         shown = [word for word in words if word["key"] not in hidden]
-        cloud = [(word["text"], word["count"]) for word in shown[:CLOUD_WORDS]]
+        cloud = cloud_levels(shown[:CLOUD_WORDS])
         return {
             "respondents": self.respondents,
             "words": shown,
@@ -120,6 +123,13 @@ class WordcloudTally(Tally[WordcloudConfig, WordcloudSubmission]):
             "cloud": cloud,
             "cloud_digest": digest(cloud),
         }
+
+
+def cloud_levels(words: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """(text, level 1..CLOUD_LEVELS) for the picture, biggest first, ties in alphabetical order."""
+    top = max((word["count"] for word in words), default=0)
+    levels = [(word["text"], -(-word["count"] * CLOUD_LEVELS // top)) for word in words]
+    return sorted(levels, key=lambda item: (-item[1], item[0]))
 
 
 class Wordcloud(ActivityKind[WordcloudConfig, WordcloudSubmission]):
