@@ -1,0 +1,195 @@
+"""The benchmark's entry point: `python -m bench.run --profile quick` (from the repository root).
+
+Runs the bare baseline app and then the Handsup server under the same load, each in its own process started
+here, and writes bench/results/latest.json: Handsup's figures at the top level, the baseline's under `baseline`,
+and their ratios. A target that fails is reported (with the reason) rather than ending the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from bench.baseline import BaselineTarget
+from bench.driver import Profile, Target, run_target
+from bench.loadgen import HandsupTarget
+from bench.procs import ROOT, raise_open_files
+
+RESULTS = ROOT / "bench" / "results"
+OPEN_FILES = 65536
+PROFILES = {
+    "quick": Profile(
+        "quick", participants=500, votes=1000, rate=500.0, join_rate=250.0, join_concurrency=100, idle_s=3.0, repeat=3
+    ),
+    # The targets of the project's scale issue: 10,000 participants, 10,000 votes at 2,000/s.
+    "full": Profile(
+        "full",
+        participants=10_000,
+        votes=10_000,
+        rate=2000.0,
+        join_rate=250.0,
+        join_concurrency=200,
+        idle_s=5.0,
+        join_timeout_s=60.0,
+        ack_timeout_s=120.0,
+        presenter_timeout_s=60.0,
+        fanout_timeout_s=120.0,
+    ),
+}
+WORST = frozenset({"acked_answers_lost", "votes_refused_or_lost", "presenter_untraced_votes", "server_log_problems"})
+SUMMARY = (
+    "participants_connected",
+    "join_p50_ms",
+    "ack_p50_ms",
+    "ack_p99_ms",
+    "presenter_p50_ms",
+    "presenter_p99_ms",
+    "fanout_p99_ms",
+    "throughput_votes_per_s",
+    "server_cpu_s",
+    "client_cpu_s",
+    "other_processes_cpu_s",
+    "acked_answers_lost",
+    "error",
+)
+RATIOS = (
+    "throughput_votes_per_s",
+    "ack_p50_ms",
+    "ack_p99_ms",
+    "presenter_p50_ms",
+    "presenter_p99_ms",
+    "fanout_p99_ms",
+    "close_fanout_p99_ms",
+    "join_p50_ms",
+    "rss_per_participant_kib",
+    "server_cpu_s",
+)
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop for the load generator when it is installed (as uvicorn uses it for the servers): less client CPU."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def run_one(make: Callable[[Path], Target], profile: Profile, keep: bool) -> dict[str, Any]:
+    """One target, in its own temporary folder and event loop; a failure becomes an `error` entry."""
+    workdir = Path(tempfile.mkdtemp(prefix="handsup-bench-"))
+    started = time.perf_counter()
+    target = make(workdir)
+    try:
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            figures = runner.run(run_target(target, profile))
+    except Exception as error:  # report what failed and go on to the next target
+        figures = {"error": f"{type(error).__name__}: {error}", "traceback": traceback.format_exc().splitlines()[-12:]}
+    figures["target_wall_s"] = round(time.perf_counter() - started, 1)
+    figures["workdir"] = str(workdir) if keep else None
+    if not keep:
+        _remove(workdir)
+    return figures
+
+
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several runs of one target as one: the median of each number (the worst for loss counts), every run kept."""
+    if len(runs) == 1:
+        return runs[0]
+    merged = dict(runs[-1])
+    for key, value in runs[-1].items():
+        values = [run.get(key) for run in runs]
+        if isinstance(value, bool) or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            continue
+        merged[key] = max(values) if key in WORST else statistics.median(values)  # type: ignore[type-var]
+    for run in runs:
+        if "error" in run:
+            merged.setdefault("error", run["error"])
+    merged["repeats"] = [{key: run.get(key) for key in SUMMARY} for run in runs]
+    return merged
+
+
+def _remove(folder: Path) -> None:
+    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
+    folder.rmdir()
+
+
+def ratios(handsup: dict[str, Any], baseline: dict[str, Any]) -> dict[str, float | None]:
+    """Handsup's figure divided by the baseline's, for the figures both have."""
+    out: dict[str, float | None] = {}
+    for name in RATIOS:
+        mine, bare = handsup.get(name), baseline.get(name)
+        ok = isinstance(mine, int | float) and isinstance(bare, int | float) and bare
+        out[name] = round(mine / bare, 3) if ok else None  # type: ignore[operator]
+    return out
+
+
+def machine() -> dict[str, Any]:
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    total = next((int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:")), None)
+    return {
+        "cores": len(os.sched_getaffinity(0)),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "memory_kib": total,
+        "load_average_at_start": os.getloadavg(),
+        "open_files_limit": raise_open_files(OPEN_FILES),
+        "client_event_loop": "uvloop" if event_loop_factory() else "asyncio",
+        "versions": {name: version(name) for name in ("uvicorn", "websockets", "starlette", "fastapi", "httpx")},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark Handsup against a bare uvicorn websocket app.")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
+    parser.add_argument("--only", choices=["both", "handsup", "baseline"], default="both")
+    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument("--repeat", type=int, help="runs of each target, alternating (default: the profile's)")
+    parser.add_argument("--keep", action="store_true", help="keep the data folders and server logs")
+    args = parser.parse_args(argv)
+    profile = PROFILES[args.profile]
+    host = machine()  # raises the open-files limit first: the servers inherit it
+    started = datetime.now(UTC)
+    repeat = args.repeat or profile.repeat
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "handsup": []}
+    for _ in range(repeat):  # alternate the two targets, so that both see the same (noisy) machine
+        if args.only != "handsup":
+            runs["baseline"].append(run_one(BaselineTarget, profile, args.keep))
+        if args.only != "baseline":
+            runs["handsup"].append(run_one(HandsupTarget, profile, args.keep))
+    baseline = combine(runs["baseline"]) if runs["baseline"] else {}
+    handsup = combine(runs["handsup"]) if runs["handsup"] else {}
+    result = {
+        **handsup,
+        "baseline": baseline,
+        "throughput_ratio_to_baseline": ratios(handsup, baseline)["throughput_votes_per_s"],
+        "ratios_to_baseline": ratios(handsup, baseline),
+        "profile": {**dataclasses.asdict(profile), "repeat": repeat},
+        "machine": host,
+        "command": " ".join([Path(sys.executable).name, "-m", "bench.run", *(argv or sys.argv[1:])]),
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))  # noqa: T201  (the figures are the program's output)
+    return 1 if "error" in handsup or "error" in baseline else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
