@@ -228,6 +228,11 @@ def digest(data: Any) -> str:
     return hashlib.blake2s(blob, digest_size=8).hexdigest()
 
 
+def whole_number(text: str, digits: int = 9) -> int | None:
+    """`text` as a non-negative integer if it is 1 to `digits` ASCII digits ('²' and '١' are not), else None."""
+    return int(text) if 0 < len(text) <= digits and text.isascii() and text.isdigit() else None
+
+
 def field_values(form: FormFields, name: str) -> list[str]:
     """A form field's values, each stripped, blanks left out."""
     return [value.strip() for value in form.get(name, ()) if value.strip()]

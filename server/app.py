@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Handsup",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         description="Self-hosted, real-time workshop facilitation. Errors are application/problem+json.",
     )

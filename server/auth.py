@@ -7,6 +7,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import select
 
 from server.models import ApiToken, Role, Session, User, utcnow
@@ -77,10 +78,15 @@ async def page_user(request: Request, services: ServicesDep) -> User:
 PageUser = Annotated[User, Depends(page_user)]
 
 
-async def api_user(request: Request, services: ServicesDep) -> User:
+bearer = HTTPBearer(auto_error=False, description="An API token, from `handsup token create EMAIL`")
+
+
+async def api_user(
+    services: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> User:
     """The user an API token belongs to (`Authorization: Bearer hsu_...`)."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = credentials.credentials if credentials is not None else ""
+    if not token:
         raise Problem(
             401,
             "Sign-in needed",

@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from pydantic import ValidationError
+
 from activities import registry
-from server.config import Settings, get_settings
+from server.config import ConfigError, Settings, get_settings
 from server.decks import DeckInvalid, parse_deck
 
 
@@ -46,6 +48,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     except KeyboardInterrupt:
         return 130
+    except ValidationError as error:
+        for item in error.errors():
+            message = str(item["msg"]).removeprefix("Value error, ")
+            setting = "_".join(map(str, item["loc"])).upper()
+            _say(f"handsup: HANDSUP_{setting}: {message}" if setting else f"handsup: {message}")
+        return 2
+    except ConfigError as error:
+        _say(f"handsup: {error}")
+        return 2
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -74,10 +85,12 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
         host=settings.host,
         port=settings.port,
         ws="auto",
-        ws_max_size=settings.websocket_message_limit,
+        # Headroom over our own limit: a message just over it gets a readable refusal, not a 1009 close.
+        ws_max_size=4 * settings.websocket_message_limit,
         ws_per_message_deflate=False,
         backlog=4096,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level="info",
     )
     return 0

@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from server import ROOT
@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     decks_dir: Path | None = ROOT / "examples" / "decks"
     https_cookies: bool = False
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1", description="Proxies whose X-Forwarded-* headers are trusted (comma-separated, or *)"
+    )
 
     # The write-behind queue: how long the writer gathers responses before one commit, and how many at most.
     commit_interval_ms: int = 20
@@ -46,6 +49,16 @@ class Settings(BaseSettings):
     websocket_message_limit: int = 16 * 1024
     form_field_limit: int = 2000
     room_idle_seconds: float = 120.0
+
+    @field_validator("decks_dir", mode="before")
+    @classmethod
+    def _no_decks_dir(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else None
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -76,7 +89,7 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         if self.env == "production":
-            raise RuntimeError(
+            raise ConfigError(
                 "HANDSUP_SECRET_KEY is not set. A production server needs its own secret; generate one with: "
                 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
             )
@@ -86,6 +99,10 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+class ConfigError(RuntimeError):
+    """A setting the server cannot start with; the message says what to do."""
 
 
 def get_settings() -> Settings:

@@ -41,6 +41,12 @@ class Audience(StrEnum):
     projector = "projector"
 
 
+async def refuse(websocket: WebSocket, reason: str) -> None:
+    """Turn a socket away with 4404, which browsers (and htmx) report; closing before accept would not."""
+    await websocket.accept()
+    await websocket.close(GONE, reason)
+
+
 class Connection:
     """One socket and its bounded outbox."""
 
@@ -261,12 +267,14 @@ class Room:
         self.connections.add(connection)
         self.idle_since = None
         connection.start()
+        self._mark(None)  # the presenter's "connected" count
 
     async def detach(self, connection: Connection) -> None:
         self.connections.discard(connection)
         await connection.stop()
         if not self.connections:
             self.idle_since = time.monotonic()
+        self._mark(None)
 
     def tally(self, activity_id: int) -> Tally[Any, Any]:
         return self.tallies[activity_id]
@@ -298,6 +306,8 @@ class Hub:
         """The room of a session, opened (and loaded) once however many callers ask at the same time."""
         room = self._rooms.get(session_id)
         if room is not None:
+            if room.idle_since is not None:
+                room.idle_since = time.monotonic()  # in use: not closed under a caller about to attach
             return room
         if session_id not in self._opening:
             self._opening[session_id] = asyncio.ensure_future(self._open(session_id))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -47,13 +48,34 @@ async def http_exception_handler(request: Request, error: Exception) -> Response
     return problem_response(error.status_code, title, detail, error.headers, **getattr(error, "extra", {}))
 
 
+def describe_errors(items: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """Pydantic's errors as one readable line ("body.deck_id: Input should be a valid integer") and a list."""
+    errors = [{"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))} for item in items]
+    return "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:5]), errors
+
+
 async def validation_exception_handler(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
-    errors = [
-        {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))} for item in error.errors()
-    ]
-    detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:5])
+    detail, errors = describe_errors(error.errors())
     return problem_response(422, "The request is not valid", detail, errors=errors)
+
+
+class ProblemBody(BaseModel):
+    """An error (RFC 9457 problem details); `detail` is written for people."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries saying these statuses answer with application/problem+json."""
+    schema = ProblemBody.model_json_schema()
+    return {
+        status: {"description": _TITLES.get(status, "Error"), "content": {PROBLEM_JSON: {"schema": schema}}}
+        for status in statuses
+    }
 
 
 _TITLES = {

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from activities.base import FormFields, KindSubmission, ResponseEvent, SubmissionInvalid
+from activities.base import FormFields, KindSubmission, ResponseEvent, SubmissionInvalid, whole_number
 from server.hub import Room
 from server.writer import WriterBusy, WriterFailed
 
@@ -29,6 +29,8 @@ async def respond(room: Room, participant_id: int, activity_id: int, form: FormF
         raise Refused("This session has ended. Thank you for taking part!")
     if activity is None or activity.id is None:
         raise Refused("That activity is not part of this session.")
+    if snapshot.current is None:
+        raise Refused("The presenter has not started an activity yet.")
     if snapshot.current is not activity:
         raise Refused("The presenter has moved on; your screen now shows the current activity.")
     if not activity.voting_open:
@@ -70,7 +72,12 @@ def parse_socket_message(text: str, limit: int) -> tuple[int, FormFields]:
     if not isinstance(data, dict):
         raise Refused("That message was not understood.", 400)
     form = form_from_json(data, limit)
-    activity = form.get(ACTIVITY_FIELD, [""])[0]
-    if not activity.isdigit():
-        raise Refused("That message does not say which activity it answers.", 422)
-    return int(activity), form
+    return activity_of(form), form
+
+
+def activity_of(form: FormFields) -> int:
+    """The id of the activity a form answers (its hidden `activity` field); Refused without one."""
+    activity_id = whole_number(next(iter(form.get(ACTIVITY_FIELD, ())), ""))
+    if activity_id is None:
+        raise Refused("That form does not say which activity it answers.", 422)
+    return activity_id

@@ -42,6 +42,11 @@ def new_token(prefix: str = "") -> str:
     return prefix + secrets.token_urlsafe(32)
 
 
+def looks_like_token(value: str | None) -> bool:
+    """Whether a bearer secret has the shape new_token() gives (so nobody picks a short, guessable one)."""
+    return value is not None and 40 <= len(value) <= 100 and all(ch.isalnum() or ch in "-_" for ch in value)
+
+
 def same(a: str, b: str) -> bool:
     """Constant-time comparison of two secrets."""
     return hmac.compare_digest(a.encode(), b.encode())

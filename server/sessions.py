@@ -233,6 +233,8 @@ async def _apply(
         db.add(session)
         return
     activity = snapshot.activity(activity_id) if activity_id is not None else snapshot.current
+    if activity_id is not None and activity is None:
+        raise ControlRefused("That activity is not part of this session.")
     if action == "goto":
         # No activity: back to the lobby ("waiting for the presenter").
         session.current_activity_id = activity.id if activity else None

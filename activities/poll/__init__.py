@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, Tally, field_values
+from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, Tally, field_values, whole_number
 
 MAX_OPTIONS = 20
 MAX_OPTION_LENGTH = 120
@@ -46,10 +46,10 @@ class PollSubmission(KindSubmission):
         config: PollConfig = (info.context or {})["config"]
         if not self.choices:
             raise ValueError("Pick an option first.")
-        if len(set(self.choices)) != len(self.choices):
-            raise ValueError("An option was picked twice.")
         if any(not 0 <= choice < len(config.options) for choice in self.choices):
             raise ValueError("That option is not part of this poll.")
+        if len(set(self.choices)) != len(self.choices):
+            raise ValueError("An option was picked twice.")
         limit = config.choice_limit
         if len(self.choices) > limit:
             raise ValueError("Pick one option." if limit == 1 else f"Pick at most {limit} options.")
@@ -97,7 +97,7 @@ class Poll(ActivityKind[PollConfig, PollSubmission]):
     def submission_from_form(self, config: PollConfig, form: FormFields) -> dict[str, Any]:
         # A value that is no option index becomes -1, which the Submission refuses with its own message.
         values = field_values(form, "choice")
-        return {"choices": sorted(int(v) if v.isdigit() and len(v) <= 3 else -1 for v in values)}
+        return {"choices": sorted(-1 if (index := whole_number(v, 3)) is None else index for v in values)}
 
     def export_rows(self, config: PollConfig, submission: PollSubmission) -> list[dict[str, Any]]:
         return [{"option": config.options[choice], "option_index": choice} for choice in submission.choices]

@@ -5,24 +5,24 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import col, select
 
 from server.auth import ApiUser, ServicesDep, presented_session
 from server.decks import DeckInvalid, parse_deck
 from server.models import Activity, Deck, Participant, ResultsMode, Session, User
-from server.problems import Problem
+from server.problems import Problem, describe_errors, problem_responses
 from server.responses import Refused, form_from_json, respond
 from server.routes import base_url
 from server.routes.participant import _participant
 from server.routes.presenter import run_control, start_from_deck
 from server.security import new_token
 from server.services import Services
-from server.sessions import NotFound, create_session, find_live_session, hash_token, load_snapshot
+from server.sessions import NotFound, clean_code, create_session, find_live_session, hash_token, load_snapshot
 
-router = APIRouter(prefix="/api/v1", tags=["v1"])
+router = APIRouter(prefix="/api/v1", tags=["v1"], responses=problem_responses(400, 401, 403, 404, 409, 415, 422, 503))
 
-Answer = dict[str, str | list[str]]
+Answer = dict[str, str | int | list[str | int]]
 
 
 class DeckPublic(BaseModel):
@@ -168,8 +168,9 @@ async def create_session_api(request: Request, user: ApiUser, services: Services
     elif content_type == "application/json":
         try:
             request_data = SessionCreate.model_validate_json(body)
-        except ValueError as error:
-            raise Problem(422, "The request is not valid", str(error).splitlines()[0]) from None
+        except ValidationError as error:
+            detail, errors = describe_errors(error.errors())
+            raise Problem(422, "The request is not valid", detail, errors=errors) from None
     else:
         raise Problem(415, "Unsupported media type", "Send application/json or application/yaml.")
     session = await _start(services, user, request_data)
@@ -214,7 +215,7 @@ async def control_session(
 ) -> SessionPublic:
     """Run the session (goto, next, previous, open, close, reveal, conceal, reset, moderate, end)."""
     await presented_session(services, user, session_id)
-    fields = {k: v if isinstance(v, list) else [v] for k, v in body.fields.items()}
+    fields = {k: [str(x) for x in (v if isinstance(v, list) else [v])] for k, v in body.fields.items()}
     await run_control(services, session_id, body.action, body.activity_id, fields)
     return await _session_public(services, request, session_id)
 
@@ -240,7 +241,7 @@ async def read_tally(session_id: int, activity_id: int, user: ApiUser, services:
 async def join_session(body: JoinRequest, services: ServicesDep) -> Joined:
     """Join a live session by its code, as a participant. No account needed."""
     try:
-        session = await find_live_session(services.db, "".join(ch for ch in body.code if ch.isdigit()))
+        session = await find_live_session(services.db, clean_code(body.code) or "")
     except NotFound:
         raise Problem(404, "No such session", "No session is running with that code.") from None
     token = new_token()

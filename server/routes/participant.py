@@ -10,12 +10,12 @@ from sqlmodel import select
 
 from server.auth import ServicesDep
 from server.backplane import session_channel
-from server.hub import GONE, Audience, Connection, Room, serve_socket
+from server.hub import Audience, Connection, Room, refuse, serve_socket
 from server.models import Session, SessionState
 from server.problems import Problem
-from server.responses import ACTIVITY_FIELD, Refused, form_from_json, parse_socket_message, respond
+from server.responses import Refused, activity_of, form_from_json, parse_socket_message, respond
 from server.routes import join_url, same_origin
-from server.security import new_token
+from server.security import looks_like_token, new_token
 from server.services import Services
 from server.sessions import NotFound, clean_code, find_live_session, format_code, join, stored_answer
 from server.views import qr_svg
@@ -117,9 +117,15 @@ async def participant_page(code: str, request: Request, services: ServicesDep) -
     session = await _session_for(services, code)
     if clean_code(code) != code:
         return RedirectResponse(f"/{session.code}", status_code=307)
-    token = request.cookies.get(COOKIE) or new_token()
+    token = _cookie_token(request)
     participant_id = await _participant(services, session, token)
     return _with_cookie(await _page(request, services, session, participant_id), services, token)
+
+
+def _cookie_token(request: Request) -> str:
+    """The participant's token from their cookie, or a new one (a cookie we did not issue is ignored)."""
+    token = request.cookies.get(COOKIE)
+    return token if token is not None and looks_like_token(token) else new_token()
 
 
 @router.get("/{code}/qr.svg")
@@ -134,7 +140,7 @@ async def join_qr(code: str, request: Request, services: ServicesDep) -> Respons
 async def respond_by_form(code: str, request: Request, services: ServicesDep) -> Response:
     """The no-JavaScript path: a plain form post, stored, then back to the page (which shows 'received')."""
     session = await _session_for(services, code)
-    token = request.cookies.get(COOKIE) or new_token()
+    token = _cookie_token(request)
     participant_id = await _participant(services, session, token)
     assert session.id is not None
     room = await services.hub.room(session.id)
@@ -142,10 +148,7 @@ async def respond_by_form(code: str, request: Request, services: ServicesDep) ->
     fields: dict[str, Any] = {key: form.getlist(key) for key in form}
     try:
         form_fields = form_from_json(fields, services.settings.form_field_limit)
-        activity = form_fields.get(ACTIVITY_FIELD, [""])[0]
-        if not activity.isdigit():
-            raise Refused("That form does not say which activity it answers.")
-        await respond(room, participant_id, int(activity), form_fields)
+        await respond(room, participant_id, activity_of(form_fields), form_fields)
     except Refused as refused:
         response = await _page(request, services, session, participant_id, error=str(refused), status=422)
         return _with_cookie(response, services, token)
@@ -158,13 +161,13 @@ async def participant_socket(websocket: WebSocket, code: str) -> None:
     services: Services = websocket.app.state.services
     token = websocket.cookies.get(COOKIE)
     cleaned = clean_code(code)
-    if not same_origin(websocket) or token is None or cleaned is None:
-        await websocket.close(GONE, "join the session from its page first")
+    if not same_origin(websocket) or token is None or not looks_like_token(token) or cleaned is None:
+        await refuse(websocket, "join the session from its page first")
         return
     try:
         session = await find_live_session(services.db, cleaned)
     except NotFound:
-        await websocket.close(GONE, "no live session with that code")
+        await refuse(websocket, "no live session with that code")
         return
     participant_id = await _participant(services, session, token)
     assert session.id is not None
@@ -191,7 +194,7 @@ async def _answer(room: Room, connection: Connection, participant_id: int, text:
         activity = room.snapshot.activity(activity_id)
         await respond(room, participant_id, activity_id, form)
     except Refused as refused:
-        if activity is None:
+        if activity is None or activity is not room.snapshot.current:  # no status line of it on their screen
             connection.send(views.render("participant/notice.html", message=str(refused)))
         else:
             connection.send(views.participant_status(activity, error=str(refused)))

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Form, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
-from activities.base import SubmissionInvalid
+from activities.base import SubmissionInvalid, whole_number
 from server.auth import PageUser, ServicesDep, check_csrf, csrf_token, may_present, presented_session
 from server.decks import DeckInvalid, parse_deck
-from server.hub import GONE, Audience, Connection, serve_socket
+from server.hub import Audience, Connection, refuse, serve_socket
 from server.models import Deck, Role, Session, SessionState, User
 from server.problems import Problem
 from server.routes import join_url, same_origin
@@ -94,7 +94,7 @@ async def presenter_control(session_id: int, request: Request, user: PageUser, s
     fields: dict[str, Any] = {key: [str(v) for v in form.getlist(key)] for key in form if key != "csrf_token"}
     action = fields.get("action", [""])[0]
     activity = fields.get("activity", [""])[0]
-    await run_control(services, session_id, action, int(activity) if activity.isdigit() else None, fields)
+    await run_control(services, session_id, action, whole_number(activity), fields)
     if request.headers.get("hx-request"):
         return Response(status_code=204)
     return RedirectResponse(f"/present/{session_id}", status_code=303)
@@ -146,7 +146,7 @@ async def presenter_socket(websocket: WebSocket, session_id: int) -> None:
         user = await db.get(User, user_id) if isinstance(user_id, int) else None
         session = await db.get(Session, session_id)
     if not same_origin(websocket) or user is None or session is None or not may_present(user, session):
-        await websocket.close(GONE, "sign in as this session's presenter")
+        await refuse(websocket, "sign in as this session's presenter")
         return
     room = await services.hub.room(session_id)
     await websocket.accept()

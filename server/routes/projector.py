@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import select
 
 from server.auth import ServicesDep
-from server.hub import GONE, Audience, Connection, serve_socket
+from server.hub import Audience, Connection, refuse, serve_socket
 from server.models import Session
 from server.problems import Problem
 from server.routes import join_url
@@ -60,7 +60,7 @@ async def projector_socket(websocket: WebSocket, secret: str) -> None:
     services: Services = websocket.app.state.services
     session = await _session_by_secret(services, secret)
     if session is None or session.id is None:
-        await websocket.close(GONE, "not a valid projector link")
+        await refuse(websocket, "not a valid projector link")
         return
     room = await services.hub.room(session.id)
     await websocket.accept()

@@ -14,9 +14,15 @@
     socketOpen = true;
     show("connection", false);
   });
-  document.addEventListener("htmx:wsClose", function () {
+  document.addEventListener("htmx:wsClose", function (event) {
     socketOpen = false;
-    show("connection", true, "Connection lost. Reconnecting…");
+    var close = event.detail && event.detail.event;
+    if (close && close.code >= 4000) {
+      // Turned away for good (session over, link not valid): htmx does not retry these, and neither do we.
+      show("connection", true, "This page is no longer live. Reload it, or join again with the code.");
+    } else {
+      show("connection", true, "Connection lost. Reconnecting…");
+    }
   });
 
   // With no open socket, post the form the plain way: the answer is stored and the page comes back.
