@@ -129,6 +129,35 @@ def respond(client: TestClient, token: str, activity_id: int, **answer: Any) -> 
     )
 
 
+def eventually(probe: Callable[[], T], *, seconds: float = 5.0) -> T:
+    """Call `probe` until it stops failing an assertion, for at most `seconds` (tallies fold asynchronously)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return probe()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.02)
+
+
+def stored(client: TestClient, statement: Any) -> list[Any]:
+    """Rows of a SQLModel `select(...)`, read from the app's database on its own loop."""
+
+    async def read() -> list[Any]:
+        async with services_of(client).db() as db:
+            return list((await db.exec(statement)).all())
+
+    return run(client, read)
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token a page carries (a form field, or htmx's X-CSRF-Token header on <body>)."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html) or re.search(r'"X-CSRF-Token": "([^"]+)"', html)
+    assert match, "the page carries a CSRF token"
+    return match.group(1)
+
+
 # --- a real server ---------------------------------------------------------------------------------------------
 
 
