@@ -1,0 +1,315 @@
+"""Decks: YAML files of activities, checked with every problem pointing at its line."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from activities import registry
+from server.cli import main
+from server.decks import MAX_ACTIVITIES, DeckInvalid, DeckProblem, deck_files, parse_deck, slugify
+from server.models import ResultsMode
+from tests.conftest import DECK
+
+GOOD = """\
+title: Influence
+activities:
+  - kind: wordcloud
+    title: Three words
+    prompt: What does influence mean?
+  - kind: poll
+    title: Where does the week go?
+    options: [Fires, Maintenance, Improvement]
+    results: hidden
+"""
+
+
+def problems(text: str) -> list[tuple[int | None, str, str]]:
+    with pytest.raises(DeckInvalid) as caught:
+        parse_deck(textwrap.dedent(text), registry)
+    return [(p.line, p.path, p.message) for p in caught.value.problems]
+
+
+# --- parse_deck ---------------------------------------------------------------------------------------------------
+
+
+def test_parse_deck_reads_the_shipped_example_deck() -> None:
+    deck = parse_deck(DECK.read_text(encoding="utf-8"), registry)
+    assert deck.title == "Transforming Schools Through Distributed Leadership"
+    assert [a.kind for a in deck.activities] == [
+        "wordcloud", "poll", "wordcloud", "poll", "poll", "poll", "poll", "wordcloud",
+    ]  # fmt: skip
+    assert deck.activities[0].config["lemmatise"] is True
+    assert deck.activities[1].config["options"] == [
+        "Putting out fires", "Maintaining the organization", "Engaging in improvement",
+    ]  # fmt: skip
+    assert deck.activities[4].config["max_choices"] == 2
+    assert deck.activities[5].results == ResultsMode.hidden
+
+
+def test_parse_deck_fills_in_each_kinds_defaults() -> None:
+    deck = parse_deck(GOOD, registry)
+    assert deck.activities[0].prompt == "What does influence mean?"
+    assert deck.activities[0].config == {
+        "entries": 3, "max_length": 25, "fold_accents": False, "lemmatise": False, "language": "en",
+    }  # fmt: skip
+    assert deck.activities[1].config == {"options": ["Fires", "Maintenance", "Improvement"], "multiple": False,
+                                         "max_choices": None}  # fmt: skip
+    assert deck.activities[1].results == ResultsMode.hidden
+
+
+def test_parse_deck_points_at_an_unknown_kind_and_lists_the_known_ones() -> None:
+    assert problems("""\
+        title: T
+        activities:
+          - kind: poll
+            title: A
+            options: [a, b]
+          - kind: quiz
+            title: B
+        """) == [(6, "activities[1].kind", "unknown kind 'quiz' (poll, wordcloud)")]
+
+
+def test_parse_deck_points_at_a_missing_kind() -> None:
+    assert problems("""\
+        title: T
+        activities:
+          - title: A
+        """) == [(3, "activities[0].kind", "unknown kind None (poll, wordcloud)")]
+
+
+def test_parse_deck_points_at_a_kind_that_is_not_text() -> None:
+    assert problems("""\
+        title: T
+        activities:
+          - kind: [poll]
+            title: A
+        """)[0][:2] == (3, "activities[0].kind")
+
+
+def test_parse_deck_points_at_each_bad_config_value() -> None:
+    assert problems("""\
+        title: T
+        activities:
+          - kind: poll
+            title: A
+            options:
+              - a
+              - A
+          - kind: wordcloud
+            title: W
+            entries: 99
+        """) == [
+        (5, "activities[0].options", "two options are the same"),
+        (10, "activities[1].entries", "Input should be less than or equal to 10"),
+    ]
+
+
+def test_parse_deck_points_at_a_missing_config_value_by_its_activity() -> None:
+    assert problems("""\
+        title: T
+        activities:
+          - kind: wordcloud
+            title: W
+          - kind: poll
+            title: A
+        """) == [(5, "activities[1].options", "Field required")]
+
+
+def test_parse_deck_points_at_unknown_keys_of_the_deck_and_of_an_activity() -> None:
+    assert problems("""\
+        title: T
+        colour: red
+        activities:
+          - kind: wordcloud
+            title: W
+            colour: blue
+        """) == [(2, "colour", "unknown key"), (6, "activities[0].colour", "Extra inputs are not permitted")]
+
+
+def test_parse_deck_reports_a_missing_deck_title() -> None:
+    found = problems("""\
+        activities:
+          - kind: wordcloud
+            title: W
+        """)
+    assert found == [(None, "title", "a title of 1 to 200 characters is required")]
+    assert str(DeckProblem(*found[0])) == "deck: title: a title of 1 to 200 characters is required"
+
+
+def test_parse_deck_points_at_an_empty_deck_title() -> None:
+    assert problems("""\
+        title: "  "
+        activities:
+          - kind: wordcloud
+            title: W
+        """) == [(1, "title", "a title of 1 to 200 characters is required")]
+
+
+def test_parse_deck_points_a_missing_activity_title_at_its_activity() -> None:
+    assert problems("""\
+        title: T
+        activities:
+          - kind: wordcloud
+            title: W
+          - kind: wordcloud
+            prompt: no title here
+        """) == [(5, "activities[1].title", "a title of 1 to 200 characters")]
+
+
+def test_parse_deck_points_at_a_results_mode_it_does_not_know() -> None:
+    assert problems("""\
+        title: T
+        activities:
+          - kind: wordcloud
+            title: W
+            results: later
+        """) == [(5, "activities[0].results", "'live' or 'hidden'")]
+
+
+def test_parse_deck_points_at_a_results_mode_that_is_not_text() -> None:
+    assert problems("""\
+        title: T
+        activities:
+          - kind: wordcloud
+            title: W
+            results: [live]
+        """) == [(5, "activities[0].results", "'live' or 'hidden'")]
+
+
+def test_parse_deck_points_at_invalid_yaml() -> None:
+    found = problems("""\
+        title: T
+        activities:
+          - kind: poll
+            title: A
+            options: [a, b
+          - kind: wordcloud
+        """)
+    assert found == [(6, "", "not valid YAML: expected ',' or ']', but got ':'")]
+
+
+def test_parse_deck_points_at_a_badly_indented_line() -> None:
+    [(line, _, message)] = problems("title: T\nactivities:\n  - kind: poll\n    title: A\n   options: [a, b]\n")
+    assert line == 5
+    assert message.startswith("not valid YAML: ")
+
+
+def test_parse_deck_points_at_a_tab_used_for_indentation() -> None:
+    [(line, _, message)] = problems("title: T\nactivities:\n  - kind: poll\n\ttitle: A\n")
+    assert line == 4
+    assert message.startswith("not valid YAML")
+
+
+@pytest.mark.parametrize("text", ["", "just text", "- a\n- b\n"])
+def test_parse_deck_needs_a_mapping(text: str) -> None:
+    assert problems(text) == [(1, "", "a deck is a mapping with 'title' and 'activities'")]
+
+
+def test_parse_deck_needs_at_least_one_activity() -> None:
+    assert problems("title: T\nactivities: []\n") == [(2, "activities", "a list of at least one activity")]
+
+
+def test_parse_deck_refuses_more_activities_than_the_limit() -> None:
+    many = "".join(f"  - {{kind: wordcloud, title: W{i}}}\n" for i in range(MAX_ACTIVITIES + 1))
+    assert (2, "activities", f"at most {MAX_ACTIVITIES} activities") in problems("title: T\nactivities:\n" + many)
+
+
+def test_parse_deck_refuses_a_deck_over_the_size_limit() -> None:
+    assert problems("title: T\n#" + "x" * 300_000 + "\n") == [(None, "", "a deck may be at most 256 KiB")]
+
+
+def test_parse_deck_lists_every_problem_at_once() -> None:
+    found = problems("""\
+        title: T
+        activities:
+          - kind: quiz
+            title: A
+          - kind: poll
+            title: B
+            options: [a]
+          - kind: wordcloud
+        """)
+    assert [(line, path) for line, path, _ in found] == [
+        (3, "activities[0].kind"), (7, "activities[1].options"), (8, "activities[2].title"),
+    ]  # fmt: skip
+
+
+def test_deck_invalid_message_lists_each_problem_on_its_line() -> None:
+    with pytest.raises(DeckInvalid) as caught:
+        parse_deck("title: T\nactivities:\n  - kind: quiz\n    title: A\n", registry)
+    assert str(caught.value) == "line 3: activities[0].kind: unknown kind 'quiz' (poll, wordcloud)"
+
+
+def test_slugify_makes_url_safe_names() -> None:
+    assert slugify("Spring Institute 2017") == "spring-institute-2017"
+    assert slugify("Éducation & Équité!") == "education-equite"
+    assert slugify("!!!") == "deck"
+
+
+def test_deck_files_lists_yaml_files_by_name(tmp_path: Path) -> None:
+    for name in ("b.yaml", "a.yml", "notes.txt"):
+        (tmp_path / name).write_text("")
+    assert [p.name for p in deck_files(tmp_path)] == ["a.yml", "b.yaml"]
+    assert deck_files(None) == []
+    assert deck_files(tmp_path / "missing") == []
+
+
+# --- handsup deck check ---------------------------------------------------------------------------------------------
+
+
+def test_deck_check_accepts_the_example_deck(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["deck", "check", str(DECK)]) == 0
+    out, err = capsys.readouterr()
+    assert out == f"{DECK}: ok ('Transforming Schools Through Distributed Leadership', 8 activities)\n"
+    assert err == ""
+
+
+def test_deck_check_prints_each_problem_with_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "title: T\nactivities:\n  - kind: quiz\n    title: A\n  - kind: poll\n    title: B\n    options: [a]\n"
+    )
+    assert main(["deck", "check", str(broken)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        f"{broken}:3: activities[0].kind: unknown kind 'quiz' (poll, wordcloud)",
+        f"{broken}:7: activities[1].options: List should have at least 2 items after validation, not 1",
+    ]
+
+
+def test_deck_check_fails_if_any_file_fails_and_still_checks_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("activities: []\n")
+    assert main(["deck", "check", str(broken), str(DECK)]) == 1
+    out, err = capsys.readouterr()
+    assert f"{DECK}: ok" in out
+    assert f"{broken}: title: a title of 1 to 200 characters is required" in err
+    assert f"{broken}:1: activities: a list of at least one activity" in err
+
+
+def test_deck_check_says_when_a_file_cannot_be_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "missing.yaml"
+    assert main(["deck", "check", str(missing)]) == 1
+    assert capsys.readouterr().err == f"{missing}: cannot read: No such file or directory\n"
+
+
+def test_deck_check_says_when_a_file_is_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes("title: Éducation\nactivities:\n  - kind: wordcloud\n    title: W\n".encode("latin-1"))
+    assert main(["deck", "check", str(latin1)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{latin1}: ")
+    assert "UTF-8" in err
+
+
+def test_deck_check_needs_at_least_one_file(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["deck", "check"])
+    assert exited.value.code == 2
+    assert "files" in capsys.readouterr().err
