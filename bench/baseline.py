@@ -198,7 +198,10 @@ class BaselineTarget:
     def folded(self, text: str) -> int | None:
         return int(text[6:]) if text.startswith("count ") else None
 
-    stage_steps = ("close", "next")  # two plain broadcasts, for the same two presenter actions as Handsup's
+    stage_steps: tuple[str, ...] = (
+        "close",
+        "next",
+    )  # two plain broadcasts, for the same two presenter actions as Handsup's
 
     async def change_stage(self, step: str, http: httpx.AsyncClient) -> None:
         self.slide += 1

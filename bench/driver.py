@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
+import gc
 import json
 import math
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
@@ -65,8 +67,10 @@ class Target(Protocol):
     """A server under test, as the driver sees it."""
 
     name: str
-    server_pid: int
     rounds_limit: int  # how many votes one participant may cast and still be traceable on the presenter view
+
+    @property
+    def server_pid(self) -> int: ...
 
     def launch(self) -> None: ...
     def stop(self) -> int | None: ...
@@ -577,17 +581,17 @@ def socket_figures(run: Run) -> dict[str, Any]:
     }
 
 
+PHASES = (
+    ("ramp", "ramp_start", "ramp_end"),
+    ("idle", "ramp_end", "idle_end"),
+    ("burst", "idle_end", "burst_end"),
+    ("fanout", "burst_end", "fanout_end"),
+)
+
+
 def cpu_figures(run: Run) -> dict[str, Any]:
     meters = run.meters
-    phases = {
-        name: meters.between(start, end)
-        for name, start, end in (
-            ("ramp", "ramp_start", "ramp_end"),
-            ("idle", "ramp_end", "idle_end"),
-            ("burst", "idle_end", "burst_end"),
-            ("fanout", "burst_end", "fanout_end"),
-        )
-    }
+    phases = {name: meters.between(start, end) for name, start, end in PHASES}
     total = meters.between("ramp_start", "fanout_end")
     return {
         "server_cpu_s": total["server_cpu_s"],
@@ -606,6 +610,40 @@ async def connect_presenter(run: Run, http: httpx.AsyncClient) -> None:
     url, headers = await run.target.presenter_socket(http)
     run.presenter.ws = await asyncio.wait_for(open_socket(url, headers), 30)
     run.presenter.reader = asyncio.create_task(read_presenter(run))
+
+
+@dataclass
+class LagProbe:
+    """How late this client's own event loop wakes up: if it is late, its latency figures are inflated too."""
+
+    interval: float = 0.01
+    lags: list[float] = field(default_factory=list)
+
+    async def watch(self) -> None:
+        while True:
+            due = time.perf_counter() + self.interval
+            await asyncio.sleep(self.interval)
+            self.lags.append(max(0.0, time.perf_counter() - due))
+
+    def figures(self) -> dict[str, float | None]:
+        return {
+            "client_loop_lag_p99_ms": percentile(self.lags, 99),
+            "client_loop_lag_max_ms": percentile(self.lags, 100),
+        }
+
+
+@contextlib.contextmanager
+def quiet_collector() -> Iterator[None]:
+    """No garbage-collector pauses in the load generator while it timestamps: with 10,000 sockets a full
+    collection stalls it for a noticeable time, which would show up as server latency. Freeze what exists, pause."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
 async def _phase(run: Run, name: str, step: Callable[[], Awaitable[None]]) -> bool:
@@ -635,10 +673,14 @@ async def measure(run: Run, http: httpx.AsyncClient) -> dict[str, Any]:
     meters.mark("idle_end")
     expected_stage = len(run.connected)
     base = run.presenter.level
-    ok = ok and await _phase(run, "burst", lambda: _burst_phase(run, base))
-    meters.mark("burst_end")
-    ok = ok and await _phase(run, "fanout", lambda: fan_out(run, http))
-    meters.mark("fanout_end")
+    probe = LagProbe()
+    watcher = asyncio.create_task(probe.watch())
+    with quiet_collector():
+        ok = ok and await _phase(run, "burst", lambda: _burst_phase(run, base))
+        meters.mark("burst_end")
+        ok = ok and await _phase(run, "fanout", lambda: fan_out(run, http))
+        meters.mark("fanout_end")
+    watcher.cancel()
     if run.presenter.closed is not None:
         run.notes.append(f"the presenter socket closed during the run ({run.presenter.closed})")
     if meters.server_gone_at is not None:
@@ -649,6 +691,7 @@ async def measure(run: Run, http: httpx.AsyncClient) -> dict[str, Any]:
         **fanout_figures(run, expected_stage),
         **socket_figures(run),
         **cpu_figures(run),
+        **probe.figures(),
         "completed": ok,
     }
 
@@ -681,6 +724,23 @@ def last_answers(run: Run) -> dict[int, int]:
     }
 
 
+def gc_figures(pauses: list[list[float]], meters: Meters) -> dict[str, Any]:
+    """The server's collector pauses ([end time, generation, seconds]) per phase: count, total, longest."""
+    figures: dict[str, Any] = {}
+    for name, start, end in PHASES:
+        if start not in meters.marks or end not in meters.marks:
+            continue
+        first, last = meters.marks[start].wall, meters.marks[end].wall
+        inside = [(int(gen), seconds) for moment, gen, seconds in pauses if first <= moment < last]
+        figures[name] = {
+            "collections": len(inside),
+            "full_collections": sum(1 for gen, _ in inside if gen == 2),
+            "total_s": round(sum(seconds for _, seconds in inside), 3),
+            "longest_ms": round(max((seconds for _, seconds in inside), default=0.0) * 1000, 1),
+        }
+    return figures
+
+
 async def run_target(target: Target, profile: Profile) -> dict[str, Any]:
     """Start the target's server, drive it, stop it, let the target check what it stored; the figures."""
     try:
@@ -690,4 +750,6 @@ async def run_target(target: Target, profile: Profile) -> dict[str, Any]:
         exit_code = await asyncio.to_thread(target.stop)
     figures["server_exit_code"] = exit_code
     figures.update(await asyncio.to_thread(target.check, last_answers(run)))
+    if "server_gc_pauses" in figures:
+        figures["server_gc"] = gc_figures(figures.pop("server_gc_pauses"), run.meters)
     return figures

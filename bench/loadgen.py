@@ -35,8 +35,9 @@ class HandsupTarget:
 
     name = "handsup"
 
-    def __init__(self, workdir: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, workdir: Path, extra_env: dict[str, str] | None = None, gc_stats: bool = False) -> None:
         self.workdir = workdir
+        self.gc_file = workdir / "gc.json" if gc_stats else None
         self.port = free_port()
         self.env = _server_env(self.port, workdir, extra_env or {})
         self.server: ServerProcess | None = None
@@ -55,9 +56,10 @@ class HandsupTarget:
         password.write_text(secrets.token_urlsafe(24))
         self._cli("user", "add", EMAIL, "--role", "presenter", "--password-file", str(password))
         self.token = self._cli("token", "create", EMAIL).strip()
-        self.server = start_process(
-            [sys.executable, "-m", "server.cli", "serve"], self.env, self.port, self.workdir / "server.log"
-        )
+        command = ["-m", "server.cli", "serve"]
+        if self.gc_file is not None:  # the same server, with its collector's pauses timed (bench/gcwatch.py)
+            command = ["-m", "bench.gcwatch", str(self.gc_file), "serve"]
+        self.server = start_process([sys.executable, *command], self.env, self.port, self.workdir / "server.log")
 
     def _cli(self, *args: str) -> str:
         done = subprocess.run(
@@ -90,7 +92,10 @@ class HandsupTarget:
     def check(self, answers: dict[int, int]) -> dict[str, Any]:
         """After the stop: every acknowledged last answer must be in the database file; what the server logged."""
         assert self.server is not None
-        return {**self._persisted(answers), **_log_problems(self.server.log)}
+        figures = {**self._persisted(answers), **_log_problems(self.server.log)}
+        if self.gc_file is not None and self.gc_file.exists():
+            figures["server_gc_pauses"] = json.loads(self.gc_file.read_text())
+        return figures
 
     def _persisted(self, answers: dict[int, int]) -> dict[str, Any]:
         database = self.workdir / "handsup.db"
@@ -187,7 +192,10 @@ class HandsupTarget:
         counts = [int(n) for n in COUNT.findall(text, start, end if end > 0 else len(text))]
         return sum((option + 1) * count for option, count in enumerate(counts))
 
-    stage_steps = ("close", "next")  # close voting (a personal stage per voter), then the next activity
+    stage_steps: tuple[str, ...] = (
+        "close",
+        "next",
+    )  # close voting (a personal stage per voter), then the next activity
 
     async def change_stage(self, step: str, http: httpx.AsyncClient) -> None:
         if step == "close":

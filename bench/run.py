@@ -20,6 +20,7 @@ import time
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--repeat", type=int, help="runs of each target, alternating (default: the profile's)")
     parser.add_argument("--keep", action="store_true", help="keep the data folders and server logs")
+    parser.add_argument("--server-gc", action="store_true", help="time Handsup's garbage-collector pauses per phase")
     args = parser.parse_args(argv)
     profile = PROFILES[args.profile]
     host = machine()  # raises the open-files limit first: the servers inherit it
@@ -171,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only != "handsup":
             runs["baseline"].append(run_one(BaselineTarget, profile, args.keep))
         if args.only != "baseline":
-            runs["handsup"].append(run_one(HandsupTarget, profile, args.keep))
+            runs["handsup"].append(run_one(partial(HandsupTarget, gc_stats=args.server_gc), profile, args.keep))
     baseline = combine(runs["baseline"]) if runs["baseline"] else {}
     handsup = combine(runs["handsup"]) if runs["handsup"] else {}
     result = {
