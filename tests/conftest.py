@@ -22,6 +22,7 @@ from server.app import create_app
 from server.config import Settings
 from server.models import Role, User
 from server.services import Services
+from server.sessions import SessionSnapshot, load_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 DECK = ROOT / "examples" / "decks" / "distributed-leadership.yaml"
@@ -149,6 +150,28 @@ def stored(client: TestClient, statement: Any) -> list[Any]:
             return list((await db.exec(statement)).all())
 
     return run(client, read)
+
+
+def caught_up(client: TestClient, session_id: int) -> None:
+    """Wait (bounded) until this worker's room shows the session as the database has it.
+
+    A presenter action reaches the rooms through the backplane a moment after the control call returns.
+    """
+    services = services_of(client)
+
+    def view(snapshot: SessionSnapshot) -> tuple[Any, ...]:
+        activities = [(a.id, a.voting_open, a.revealed, a.epoch, a.moderation) for a in snapshot.activities]
+        return snapshot.session.state, snapshot.session.current_activity_id, activities
+
+    async def compare() -> tuple[Any, Any]:
+        room = await services.hub.room(session_id)
+        return view(room.snapshot), view(await load_snapshot(services.db, services.registry, session_id))
+
+    def same() -> None:
+        in_room, in_database = run(client, compare)
+        assert in_room == in_database
+
+    eventually(same)
 
 
 def csrf_from(html: str) -> str:
