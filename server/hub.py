@@ -241,20 +241,20 @@ class Room:
         self._send(Audience.presenter, views.counts(self))
 
     def _broadcast_stage(self) -> None:
-        """One rendering for everyone, plus a personal one for each participant who already answered."""
+        """One rendering per distinct answer: everyone who has not answered shares one, and so do the people
+        who gave the same answer (a poll of four options costs five renderings, however large the room)."""
         views = self.services.views
         current = self.snapshot.current
         tally = self.tallies.get(current.id) if current is not None and current.id is not None else None
-        shared: str | None = None
+        rendered: dict[str, str] = {}
         for connection in self.connections:
             if connection.audience != Audience.participant or connection.participant_id is None:
                 continue
             answer = tally.answer_of(connection.participant_id) if tally is not None else None
-            if answer is not None:
-                connection.send(views.participant_stage(self, answer))
-            else:
-                shared = shared or views.participant_stage(self)
-                connection.send(shared)
+            key = answer.model_dump_json() if answer is not None else ""
+            if key not in rendered:
+                rendered[key] = views.participant_stage(self, answer)
+            connection.send(rendered[key])
 
     def _send(self, audience: Audience, text: str) -> None:
         for connection in self.connections:
