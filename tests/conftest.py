@@ -15,8 +15,10 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
+import server.security
 from server.accounts import add_user, create_token
 from server.app import create_app
 from server.config import Settings
@@ -29,6 +31,18 @@ DECK = ROOT / "examples" / "decks" / "distributed-leadership.yaml"
 PASSWORD = "correct horse battery staple"
 SECRET = "test-secret-" + "x" * 40
 T = TypeVar("T")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashes() -> Iterator[None]:
+    """Argon2 at test-sized costs in this process: the same code path in a hundredth of the time.
+
+    A real server (start_server) keeps the production costs; hashes verify whatever costs made them.
+    """
+    production = server.security._hasher
+    server.security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    server.security._hasher = production
 
 
 @pytest.fixture
