@@ -158,8 +158,9 @@ def test_create_session_by_deck_slug(client: TestClient, presenter: Presenter) -
 
 def test_create_session_by_deck_id_with_a_title(client: TestClient, presenter: Presenter) -> None:
     [deck] = client.get("/api/v1/decks", headers=presenter.headers).json()
-    response = client.post("/api/v1/sessions", json={"deck_id": deck["id"], "title": "Oakland, April 27"},
-                           headers=presenter.headers)  # fmt: skip
+    response = client.post(
+        "/api/v1/sessions", json={"deck_id": deck["id"], "title": "Oakland, April 27"}, headers=presenter.headers
+    )
     assert response.status_code == 201, response.text
     assert response.json()["title"] == "Oakland, April 27"
 
@@ -168,16 +169,21 @@ def test_create_session_from_inline_deck_yaml(presenter: Presenter) -> None:
     session = presenter.start(SMALL_DECK)
     assert session["title"] == "Two questions"
     assert [(a["kind"], a["title"]) for a in session["activities"]] == [
-        ("poll", "Where does the week go?"), ("wordcloud", "Three words"),
-    ]  # fmt: skip
-    assert session["activities"][0]["config"] == {"options": ["Fires", "Maintenance", "Improvement"],
-                                                  "multiple": False, "max_choices": None}  # fmt: skip
+        ("poll", "Where does the week go?"),
+        ("wordcloud", "Three words"),
+    ]
+    assert session["activities"][0]["config"] == {
+        "options": ["Fires", "Maintenance", "Improvement"],
+        "multiple": False,
+        "max_choices": None,
+    }
 
 
 @pytest.mark.parametrize("media_type", ["application/yaml", "application/x-yaml", "text/yaml; charset=utf-8"])
 def test_create_session_from_a_raw_yaml_body(client: TestClient, presenter: Presenter, media_type: str) -> None:
-    response = client.post("/api/v1/sessions", content=SMALL_DECK.encode(),
-                           headers={**presenter.headers, "Content-Type": media_type})  # fmt: skip
+    response = client.post(
+        "/api/v1/sessions", content=SMALL_DECK.encode(), headers={**presenter.headers, "Content-Type": media_type}
+    )
     assert response.status_code == 201, response.text
     assert response.json()["title"] == "Two questions"
 
@@ -195,15 +201,21 @@ def test_a_bad_inline_deck_is_422_with_every_problem_and_its_line(client: TestCl
     assert body["title"] == "The deck has problems"
     assert body["problems"] == [
         {"line": 3, "path": "activities[0].kind", "message": "unknown kind 'quiz' (poll, wordcloud)"},
-        {"line": 7, "path": "activities[1].options",
-         "message": "List should have at least 2 items after validation, not 1"},
-    ]  # fmt: skip
+        {
+            "line": 7,
+            "path": "activities[1].options",
+            "message": "List should have at least 2 items after validation, not 1",
+        },
+    ]
     assert body["detail"].splitlines()[0] == "line 3: activities[0].kind: unknown kind 'quiz' (poll, wordcloud)"
 
 
 def test_a_bad_raw_yaml_deck_is_422_with_line_numbers(client: TestClient, presenter: Presenter) -> None:
-    response = client.post("/api/v1/sessions", content=b"title: T\nactivities:\n  - kind: poll\n\ttitle: A\n",
-                           headers={**presenter.headers, "Content-Type": "application/yaml"})  # fmt: skip
+    response = client.post(
+        "/api/v1/sessions",
+        content=b"title: T\nactivities:\n  - kind: poll\n\ttitle: A\n",
+        headers={**presenter.headers, "Content-Type": "application/yaml"},
+    )
     [found] = problem(response, 422)["problems"]
     assert found["line"] == 4 and found["message"].startswith("not valid YAML")
 
@@ -214,8 +226,9 @@ def test_a_failed_create_starts_no_session(client: TestClient, presenter: Presen
 
 
 @pytest.mark.parametrize("body", [{"deck_slug": "no-such-deck"}, {"deck_id": 999}])
-def test_create_session_from_an_unknown_deck_is_404(client: TestClient, presenter: Presenter,
-                                                     body: dict[str, Any]) -> None:  # fmt: skip
+def test_create_session_from_an_unknown_deck_is_404(
+    client: TestClient, presenter: Presenter, body: dict[str, Any]
+) -> None:
     assert problem(client.post("/api/v1/sessions", json=body, headers=presenter.headers), 404)["title"] == (
         "No such deck"
     )
@@ -227,16 +240,19 @@ def test_create_session_without_a_deck_says_what_to_give(client: TestClient, pre
 
 
 @pytest.mark.parametrize("content", [b"{not json", b'{"deck_id": "abc"}', b'{"deck_slug": "x", "extra": [}'])
-def test_create_session_with_a_malformed_json_body_is_422(client: TestClient, presenter: Presenter,
-                                                           content: bytes) -> None:  # fmt: skip
-    response = client.post("/api/v1/sessions", content=content,
-                           headers={**presenter.headers, "Content-Type": "application/json"})  # fmt: skip
+def test_create_session_with_a_malformed_json_body_is_422(
+    client: TestClient, presenter: Presenter, content: bytes
+) -> None:
+    response = client.post(
+        "/api/v1/sessions", content=content, headers={**presenter.headers, "Content-Type": "application/json"}
+    )
     assert problem(response, 422)["title"] == "The request is not valid"
 
 
 @pytest.mark.parametrize("media_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", None])
-def test_create_session_with_another_media_type_is_415(client: TestClient, presenter: Presenter,
-                                                        media_type: str | None) -> None:  # fmt: skip
+def test_create_session_with_another_media_type_is_415(
+    client: TestClient, presenter: Presenter, media_type: str | None
+) -> None:
     headers = dict(presenter.headers)
     if media_type is not None:
         headers["Content-Type"] = media_type
@@ -280,16 +296,18 @@ def test_control_answers_with_the_session_after_the_action(presenter: Presenter)
 def test_control_refusal_is_409_with_the_reason(client: TestClient, presenter: Presenter) -> None:
     session = presenter.start(SMALL_DECK)
     presenter.control(session["id"], "goto", cloud_of(session))
-    response = client.post(f"/api/v1/sessions/{session['id']}/control", json={"action": "next"},
-                           headers=presenter.headers)  # fmt: skip
+    response = client.post(
+        f"/api/v1/sessions/{session['id']}/control", json={"action": "next"}, headers=presenter.headers
+    )
     body = problem(response, 409)
     assert (body["title"], body["detail"]) == ("Not possible now", "This is the last activity.")
 
 
 def test_control_with_an_unknown_action_is_422(client: TestClient, presenter: Presenter) -> None:
     session = presenter.start(SMALL_DECK)
-    response = client.post(f"/api/v1/sessions/{session['id']}/control", json={"action": "shuffle"},
-                           headers=presenter.headers)  # fmt: skip
+    response = client.post(
+        f"/api/v1/sessions/{session['id']}/control", json={"action": "shuffle"}, headers=presenter.headers
+    )
     body = problem(response, 422)
     assert body["errors"][0]["loc"] == ["body", "action"]
 
@@ -301,14 +319,17 @@ def test_control_moderate_takes_fields_as_text_or_lists(client: TestClient, pres
     assert after["activities"][1]["config"]["entries"] == 3
     tally = presenter.tally(session["id"], cloud_of(session))
     assert tally["results"]["hidden"] == []
-    response = client.post(f"/api/v1/sessions/{session['id']}/control", headers=presenter.headers,
-                           json={"action": "moderate", "activity_id": poll_of(session),
-                                 "fields": {"verb": "hide", "word": "x"}})  # fmt: skip
+    response = client.post(
+        f"/api/v1/sessions/{session['id']}/control",
+        headers=presenter.headers,
+        json={"action": "moderate", "activity_id": poll_of(session), "fields": {"verb": "hide", "word": "x"}},
+    )
     assert problem(response, 409)["detail"] == "Poll has no moderation action 'hide'."
 
 
-def test_tally_of_a_poll_counts_and_percentages(client: TestClient, presenter: Presenter,
-                                                running: dict[str, Any]) -> None:  # fmt: skip
+def test_tally_of_a_poll_counts_and_percentages(
+    client: TestClient, presenter: Presenter, running: dict[str, Any]
+) -> None:
     poll = poll_of(running)
     for choice in ("0", "0", "2"):
         assert respond(client, join(client, running["code"]), poll, choice=choice).status_code == 201
@@ -321,12 +342,15 @@ def test_tally_of_a_poll_counts_and_percentages(client: TestClient, presenter: P
     tally = eventually(counted)
     assert (tally["activity_id"], tally["kind"]) == (poll, "poll")
     assert [(o["label"], o["count"], o["percent"], o["leading"]) for o in tally["results"]["options"]] == [
-        ("Fires", 2, 67, True), ("Maintenance", 0, 0, False), ("Improvement", 1, 33, False),
-    ]  # fmt: skip
+        ("Fires", 2, 67, True),
+        ("Maintenance", 0, 0, False),
+        ("Improvement", 1, 33, False),
+    ]
 
 
-def test_tally_of_a_word_cloud_applies_moderation(client: TestClient, presenter: Presenter,
-                                                  running: dict[str, Any]) -> None:  # fmt: skip
+def test_tally_of_a_word_cloud_applies_moderation(
+    client: TestClient, presenter: Presenter, running: dict[str, Any]
+) -> None:
     cloud = cloud_of(running)
     presenter.control(running["id"], "goto", cloud)
     caught_up(client, running["id"])
@@ -346,8 +370,9 @@ def test_tally_of_a_word_cloud_applies_moderation(client: TestClient, presenter:
 
 def test_tally_of_an_activity_of_another_session_is_404(client: TestClient, presenter: Presenter) -> None:
     mine, theirs = presenter.start(SMALL_DECK), presenter.start(SMALL_DECK)
-    response = client.get(f"/api/v1/sessions/{mine['id']}/activities/{poll_of(theirs)}/tally",
-                          headers=presenter.headers)  # fmt: skip
+    response = client.get(
+        f"/api/v1/sessions/{mine['id']}/activities/{poll_of(theirs)}/tally", headers=presenter.headers
+    )
     assert problem(response, 404)["detail"] == "No such activity in this session."
 
 
@@ -417,8 +442,7 @@ def test_respond_stores_the_answer_and_gives_its_version(client: TestClient, run
     assert (row.version, row.payload) == (received["version"], {"choices": [1]})
 
 
-def test_respond_again_replaces_the_answer(client: TestClient, presenter: Presenter,
-                                           running: dict[str, Any]) -> None:  # fmt: skip
+def test_respond_again_replaces_the_answer(client: TestClient, presenter: Presenter, running: dict[str, Any]) -> None:
     token = join(client, running["code"])
     first = respond(client, token, poll_of(running), choice="1").json()
     second = respond(client, token, poll_of(running), choice=["2"]).json()
@@ -433,8 +457,9 @@ def test_respond_again_replaces_the_answer(client: TestClient, presenter: Presen
     eventually(counted)
 
 
-def test_respond_when_voting_is_closed_is_409(client: TestClient, presenter: Presenter,
-                                              running: dict[str, Any]) -> None:  # fmt: skip
+def test_respond_when_voting_is_closed_is_409(
+    client: TestClient, presenter: Presenter, running: dict[str, Any]
+) -> None:
     token = join(client, running["code"])
     presenter.control(running["id"], "close")
     caught_up(client, running["id"])
@@ -443,12 +468,15 @@ def test_respond_when_voting_is_closed_is_409(client: TestClient, presenter: Pre
     assert stored(client, select(Response)) == []
 
 
-@pytest.mark.parametrize(("answer", "message"), [
-    ({}, "Pick an option first."),
-    ({"choice": ["0", "1"]}, "Pick one option."),
-    ({"choice": "7"}, "That option is not part of this poll."),
-    ({"choice": "one"}, "That option is not part of this poll."),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ({}, "Pick an option first."),
+        ({"choice": ["0", "1"]}, "Pick one option."),
+        ({"choice": "7"}, "That option is not part of this poll."),
+        ({"choice": "one"}, "That option is not part of this poll."),
+    ],
+)
 def test_respond_with_an_invalid_answer_is_422_with_the_kinds_message(
     client: TestClient, running: dict[str, Any], answer: dict[str, Any], message: str
 ) -> None:
@@ -480,8 +508,9 @@ def test_respond_with_a_wrong_token_is_403(client: TestClient, running: dict[str
     assert body["detail"] == "Join the session first (POST /api/v1/join) and send its token."
 
 
-def test_respond_with_the_token_of_another_session_is_403(client: TestClient, presenter: Presenter,
-                                                           running: dict[str, Any]) -> None:  # fmt: skip
+def test_respond_with_the_token_of_another_session_is_403(
+    client: TestClient, presenter: Presenter, running: dict[str, Any]
+) -> None:
     elsewhere = presenter.start(SMALL_DECK)
     token = join(client, elsewhere["code"])
     problem(respond(client, token, poll_of(running), choice="1"), 403)
@@ -505,8 +534,9 @@ def test_respond_in_the_lobby_is_409(client: TestClient, presenter: Presenter) -
     problem(respond(client, token, poll_of(session), choice="1"), 409)
 
 
-def test_respond_after_the_session_ended_is_409(client: TestClient, presenter: Presenter,
-                                                running: dict[str, Any]) -> None:  # fmt: skip
+def test_respond_after_the_session_ended_is_409(
+    client: TestClient, presenter: Presenter, running: dict[str, Any]
+) -> None:
     token = join(client, running["code"])
     presenter.control(running["id"], "end")
     caught_up(client, running["id"])

@@ -215,8 +215,9 @@ def test_from_url_gives_the_memory_backend_with_its_queue_limit() -> None:
     assert plane.queue_limit == 7
 
 
-@pytest.mark.parametrize(("url", "scheme"), [("redis://localhost:6379/0", "redis"), ("kafka://q", "kafka"),
-                                             ("localhost", "")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("url", "scheme"), [("redis://localhost:6379/0", "redis"), ("kafka://q", "kafka"), ("localhost", "")]
+)
 def test_from_url_refuses_a_scheme_it_has_no_backend_for(url: str, scheme: str) -> None:
     with pytest.raises(ValueError) as refused:
         from_url(url)

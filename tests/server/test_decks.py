@@ -39,12 +39,21 @@ def test_parse_deck_reads_the_shipped_example_deck() -> None:
     deck = parse_deck(DECK.read_text(encoding="utf-8"), registry)
     assert deck.title == "Transforming Schools Through Distributed Leadership"
     assert [a.kind for a in deck.activities] == [
-        "wordcloud", "poll", "wordcloud", "poll", "poll", "poll", "poll", "wordcloud",
-    ]  # fmt: skip
+        "wordcloud",
+        "poll",
+        "wordcloud",
+        "poll",
+        "poll",
+        "poll",
+        "poll",
+        "wordcloud",
+    ]
     assert deck.activities[0].config["lemmatise"] is True
     assert deck.activities[1].config["options"] == [
-        "Putting out fires", "Maintaining the organization", "Engaging in improvement",
-    ]  # fmt: skip
+        "Putting out fires",
+        "Maintaining the organization",
+        "Engaging in improvement",
+    ]
     assert deck.activities[4].config["max_choices"] == 2
     assert deck.activities[5].results == ResultsMode.hidden
 
@@ -53,10 +62,17 @@ def test_parse_deck_fills_in_each_kinds_defaults() -> None:
     deck = parse_deck(GOOD, registry)
     assert deck.activities[0].prompt == "What does influence mean?"
     assert deck.activities[0].config == {
-        "entries": 3, "max_length": 25, "fold_accents": False, "lemmatise": False, "language": "en",
-    }  # fmt: skip
-    assert deck.activities[1].config == {"options": ["Fires", "Maintenance", "Improvement"], "multiple": False,
-                                         "max_choices": None}  # fmt: skip
+        "entries": 3,
+        "max_length": 25,
+        "fold_accents": False,
+        "lemmatise": False,
+        "language": "en",
+    }
+    assert deck.activities[1].config == {
+        "options": ["Fires", "Maintenance", "Improvement"],
+        "multiple": False,
+        "max_choices": None,
+    }
     assert deck.activities[1].results == ResultsMode.hidden
 
 
@@ -233,8 +249,10 @@ def test_parse_deck_lists_every_problem_at_once() -> None:
           - kind: wordcloud
         """)
     assert [(line, path) for line, path, _ in found] == [
-        (3, "activities[0].kind"), (7, "activities[1].options"), (8, "activities[2].title"),
-    ]  # fmt: skip
+        (3, "activities[0].kind"),
+        (7, "activities[1].options"),
+        (8, "activities[2].title"),
+    ]
 
 
 def test_deck_invalid_message_lists_each_problem_on_its_line() -> None:

@@ -83,8 +83,9 @@ def test_join_with_something_that_is_not_a_code_says_what_a_code_is(client: Test
     assert "A code has six digits, like 123 456." in response.text
 
 
-def test_join_an_ended_session_says_it_has_ended(client: TestClient, presenter: Presenter,
-                                                 session: dict[str, Any]) -> None:  # fmt: skip
+def test_join_an_ended_session_says_it_has_ended(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
     presenter.control(session["id"], "end")
     code = session["code"]
     response = client.post("/join", data={"code": code})
@@ -107,8 +108,9 @@ def test_a_page_that_is_not_a_code_is_a_404_page(client: TestClient) -> None:
     assert "There is no page here. To join a session, type its six-digit code." in page.text
 
 
-def test_an_ended_sessions_page_says_it_has_ended(client: TestClient, presenter: Presenter,
-                                                  session: dict[str, Any]) -> None:  # fmt: skip
+def test_an_ended_sessions_page_says_it_has_ended(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
     presenter.control(session["id"], "end")
     page = client.get(f"/{session['code']}", headers=BROWSER)
     assert page.status_code == 404
@@ -148,8 +150,7 @@ def test_the_cookie_is_secure_when_the_server_is_behind_https(settings: Settings
         assert "Secure" in https.get(f"/{session['code']}").headers["set-cookie"]
 
 
-def test_a_second_visit_with_the_cookie_is_the_same_participant(client: TestClient,
-                                                                session: dict[str, Any]) -> None:  # fmt: skip
+def test_a_second_visit_with_the_cookie_is_the_same_participant(client: TestClient, session: dict[str, Any]) -> None:
     first = client.get(f"/{session['code']}", headers=BROWSER)
     token = first.cookies["handsup_participant"]
     client.get(f"/{session['code']}", headers=BROWSER)
@@ -196,8 +197,9 @@ def test_a_form_post_stores_the_answer_and_returns_to_the_page(
 ) -> None:
     poll = show(client, presenter, session, 0)
     client.get(f"/{session['code']}")
-    response = client.post(f"/{session['code']}/respond", data={"activity": str(poll), "choice": "1"},
-                           follow_redirects=False)  # fmt: skip
+    response = client.post(
+        f"/{session['code']}/respond", data={"activity": str(poll), "choice": "1"}, follow_redirects=False
+    )
     assert (response.status_code, response.headers["location"]) == (303, f"/{session['code']}")
     [row] = stored(client, select(Response))
     assert row.payload == {"choices": [1]}
@@ -211,8 +213,9 @@ def test_a_form_post_without_a_prior_visit_joins_and_sets_the_cookie(
     client: TestClient, presenter: Presenter, session: dict[str, Any]
 ) -> None:
     poll = show(client, presenter, session, 0)
-    response = client.post(f"/{session['code']}/respond", data={"activity": str(poll), "choice": "2"},
-                           follow_redirects=False)  # fmt: skip
+    response = client.post(
+        f"/{session['code']}/respond", data={"activity": str(poll), "choice": "2"}, follow_redirects=False
+    )
     assert response.status_code == 303
     token = response.cookies["handsup_participant"]
     [participant] = participants(client)
@@ -221,8 +224,9 @@ def test_a_form_post_without_a_prior_visit_joins_and_sets_the_cookie(
     assert row.participant_id == participant.id
 
 
-def test_a_form_post_replaces_the_earlier_answer(client: TestClient, presenter: Presenter,
-                                                 session: dict[str, Any]) -> None:  # fmt: skip
+def test_a_form_post_replaces_the_earlier_answer(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
     poll = show(client, presenter, session, 0)
     for choice in ("0", "2"):
         client.post(f"/{session['code']}/respond", data={"activity": str(poll), "choice": choice})
@@ -259,8 +263,9 @@ def test_a_form_post_for_an_activity_that_is_not_current_says_so(
     assert stored(client, select(Response)) == []
 
 
-def test_a_form_post_without_its_activity_says_so(client: TestClient, presenter: Presenter,
-                                                  session: dict[str, Any]) -> None:  # fmt: skip
+def test_a_form_post_without_its_activity_says_so(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
     show(client, presenter, session, 0)
     response = client.post(f"/{session['code']}/respond", data={"choice": "1"})
     assert response.status_code == 422
@@ -268,8 +273,9 @@ def test_a_form_post_without_its_activity_says_so(client: TestClient, presenter:
     assert stored(client, select(Response)) == []
 
 
-def test_a_form_post_when_voting_is_closed_says_so(client: TestClient, presenter: Presenter,
-                                                   session: dict[str, Any]) -> None:  # fmt: skip
+def test_a_form_post_when_voting_is_closed_says_so(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
     poll = show(client, presenter, session, 0)
     presenter.control(session["id"], "close")
     caught_up(client, session["id"])
@@ -282,8 +288,9 @@ def test_a_form_post_when_voting_is_closed_says_so(client: TestClient, presenter
 # --- hostile text ---------------------------------------------------------------------------------------------------
 
 
-def test_hostile_words_are_escaped_on_the_participant_page(client: TestClient, presenter: Presenter,
-                                                          session: dict[str, Any]) -> None:  # fmt: skip
+def test_hostile_words_are_escaped_on_the_participant_page(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
     cloud = show(client, presenter, session, 1)
     response = client.post(f"/{session['code']}/respond", data={"activity": str(cloud), "word": HOSTILE})
     assert response.status_code == 200  # after the redirect
@@ -295,8 +302,9 @@ def test_hostile_words_are_escaped_on_the_participant_page(client: TestClient, p
     assert html.escape(typed, quote=True) in page
 
 
-def test_hostile_words_are_escaped_on_the_projector(client: TestClient, presenter: Presenter,
-                                                    session: dict[str, Any]) -> None:  # fmt: skip
+def test_hostile_words_are_escaped_on_the_projector(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
     cloud = show(client, presenter, session, 1)
     client.post(f"/{session['code']}/respond", data={"activity": str(cloud), "word": HOSTILE})
     eventually(lambda: _respondents(presenter, session["id"], cloud, 1))

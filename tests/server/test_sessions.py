@@ -49,14 +49,17 @@ def start(client: TestClient, user: User, title: str | None = None) -> Session:
     return run(client, lambda: create_session(services_of(client).db, SPEC, presenter_id=presenter_id, title=title))
 
 
-def act(client: TestClient, session: Session, action: str, activity: Activity | int | None = None,
-        **form: list[str]) -> None:  # fmt: skip
+def act(
+    client: TestClient, session: Session, action: str, activity: Activity | int | None = None, **form: list[str]
+) -> None:
     services = services_of(client)
     activity_id = activity.id if isinstance(activity, Activity) else activity
     assert session.id is not None
     session_id = session.id
-    run(client, lambda: control(services.db, services.backplane, services.registry, session_id, action, activity_id,
-                                form))  # fmt: skip
+    run(
+        client,
+        lambda: control(services.db, services.backplane, services.registry, session_id, action, activity_id, form),
+    )
 
 
 def refusal(client: TestClient, session: Session, action: str, activity: Activity | int | None = None) -> str:
@@ -86,8 +89,9 @@ def forced_codes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     def randbelow(limit: int) -> int:
         return queue.pop(0) if queue else secrets.randbelow(limit)
 
-    monkeypatch.setattr(server.sessions, "secrets",
-                        SimpleNamespace(randbelow=randbelow, token_urlsafe=secrets.token_urlsafe))  # fmt: skip
+    monkeypatch.setattr(
+        server.sessions, "secrets", SimpleNamespace(randbelow=randbelow, token_urlsafe=secrets.token_urlsafe)
+    )
     return queue
 
 
@@ -104,8 +108,7 @@ def test_codes_keep_their_leading_zeros(client: TestClient, user: User, forced_c
     assert start(client, user).code == "000042"
 
 
-def test_a_code_taken_by_a_live_session_is_drawn_again(client: TestClient, user: User,
-                                                       forced_codes: list[int]) -> None:  # fmt: skip
+def test_a_code_taken_by_a_live_session_is_drawn_again(client: TestClient, user: User, forced_codes: list[int]) -> None:
     forced_codes.extend([123456, 123456, 123456, 654321])
     first, second = start(client, user), start(client, user)
     assert (first.code, second.code) == ("123456", "654321")
@@ -140,9 +143,20 @@ def test_find_live_session_does_not_find_an_ended_one(client: TestClient, user: 
         run(client, lambda: find_live_session(services_of(client).db, session.code))
 
 
-@pytest.mark.parametrize(("typed", "code"), [("902180", "902180"), ("902 180", "902180"), ("902-180", "902180"),
-                                             (" 902\u00a0180 ", "902180"), ("90218", None), ("9021800", None),
-                                             ("abcdef", None), ("９０２１８０", None), ("", None)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("902180", "902180"),
+        ("902 180", "902180"),
+        ("902-180", "902180"),
+        (" 902\u00a0180 ", "902180"),
+        ("90218", None),
+        ("9021800", None),
+        ("abcdef", None),
+        ("９０２１８０", None),
+        ("", None),
+    ],
+)
 def test_clean_code_accepts_six_digits_with_spaces_or_dashes(typed: str, code: str | None) -> None:
     assert clean_code(typed) == code
 
