@@ -331,3 +331,17 @@ def test_deck_check_needs_at_least_one_file(capsys: pytest.CaptureFixture[str]) 
         main(["deck", "check"])
     assert exited.value.code == 2
     assert "files" in capsys.readouterr().err
+
+
+def test_quoted_yes_no_options_are_taken_as_written() -> None:
+    deck = parse_deck(
+        'title: T\nactivities:\n  - kind: poll\n    title: A\n    options: ["Yes", "No", "1"]\n', registry
+    )
+    assert deck.activities[0].config["options"] == ["Yes", "No", "1"]
+
+
+def test_unquoted_yes_no_options_are_reported_at_their_line_as_docs_decks_md_says() -> None:
+    assert problems("title: T\nactivities:\n  - kind: poll\n    title: A\n    options: [Yes, No]\n") == [
+        (5, "activities[0].options.0", "Input should be a valid string"),
+        (5, "activities[0].options.1", "Input should be a valid string"),
+    ]
