@@ -185,6 +185,11 @@ def test_a_session_may_be_given_its_own_title(client: TestClient, user: User) ->
     assert start(client, user, title="  Phoenix, April 24  ").title == "Phoenix, April 24"
 
 
+@pytest.mark.parametrize("blank", ["", "   ", None])
+def test_a_blank_session_title_falls_back_to_the_decks(client: TestClient, user: User, blank: str | None) -> None:
+    assert start(client, user, title=blank).title == SPEC.title
+
+
 def test_each_session_has_its_own_projector_secret(client: TestClient, user: User) -> None:
     one, two = start(client, user), start(client, user)
     assert len(one.projector_secret) >= 32 and one.projector_secret != two.projector_secret
