@@ -97,7 +97,8 @@ class Client:
     index: int
     joined: Joined | None = None
     ws: ClientConnection | None = None
-    join_s: float | None = None
+    join_s: float | None = None  # join request + socket open + first stage
+    join_http_s: float | None = None  # of which the join request
     failure: str | None = None
     pending: deque[Vote] = field(default_factory=deque)
     last_acked_round: int | None = None
@@ -358,6 +359,7 @@ async def join_one(run: Run, client: Client, http: httpx.AsyncClient) -> None:
     try:
         async with asyncio.timeout(run.profile.join_timeout_s):
             client.joined = await run.target.join(http)
+            client.join_http_s = time.perf_counter() - started
             url, headers = run.target.participant_socket(client.joined)
             ws = await open_socket(url, headers)
             first = await ws.recv()
@@ -554,6 +556,9 @@ def join_figures(run: Run) -> dict[str, Any]:
         "join_rate_offered_per_s": run.profile.join_rate,
         "join_rate_achieved_per_s": round(connected / ramp["wall_s"], 1) if ramp["wall_s"] else None,
         **spread(times, "join"),
+        **spread(
+            [c.join_http_s for c in run.clients if c.join_s is not None and c.join_http_s is not None], "join_http"
+        ),
         "rss_before_kib": run.meters.rss("ramp_start"),
         "rss_idle_kib": run.meters.rss("idle_end"),
         "rss_per_participant_kib": round(idle_delta / connected, 1) if connected else None,

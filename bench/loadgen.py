@@ -248,11 +248,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=400.0, help="offered votes per second")
     parser.add_argument("--join-rate", type=float, default=250.0)
     parser.add_argument("--idle", type=float, default=3.0, help="seconds between the ramp and the burst")
+    parser.add_argument("--server-gc", action="store_true", help="time the server's garbage-collector pauses")
     args = parser.parse_args(argv)
     raise_open_files(OPEN_FILES)
     profile = Profile("custom", args.participants, args.votes, args.rate, args.join_rate, 100, args.idle)
     with tempfile.TemporaryDirectory(prefix="handsup-bench-") as workdir:
-        figures = asyncio.run(run_target(HandsupTarget(Path(workdir)), profile))
+        figures = asyncio.run(run_target(HandsupTarget(Path(workdir), gc_stats=args.server_gc), profile))
     print(json.dumps(figures, indent=2))  # noqa: T201
     return 0
 

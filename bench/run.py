@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -140,6 +141,17 @@ def ratios(handsup: dict[str, Any], baseline: dict[str, Any]) -> dict[str, float
     return out
 
 
+def code_version() -> dict[str, Any]:
+    """The commit the servers ran from, and whether the code under test had uncommitted changes."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    changed = git("status", "--porcelain", "--", "server", "activities", "client", "static")
+    return {"commit": git("rev-parse", "HEAD") or None, "uncommitted_changes_under_test": bool(changed)}
+
+
 def machine() -> dict[str, Any]:
     meminfo = Path("/proc/meminfo").read_text().splitlines()
     total = next((int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:")), None)
@@ -183,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         "ratios_to_baseline": ratios(handsup, baseline),
         "profile": {**dataclasses.asdict(profile), "repeat": repeat},
         "machine": host,
+        "code": code_version(),
         "command": " ".join([Path(sys.executable).name, "-m", "bench.run", *(argv or sys.argv[1:])]),
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
