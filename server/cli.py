@@ -136,6 +136,9 @@ def _check_decks(files: list[Path]) -> int:
         except OSError as error:
             _say(f"{path}: cannot read: {error.strerror}")
             failed += 1
+        except UnicodeDecodeError as error:
+            _say(f"{path}: not UTF-8 text (byte {error.start}); save the deck as UTF-8")
+            failed += 1
         except DeckInvalid as invalid:
             for problem in invalid.problems:
                 where = f"{path}:{problem.line}" if problem.line else str(path)

@@ -113,7 +113,7 @@ def _parse_activity(
         problems.append(DeckProblem(locate((*here, "prompt")), f"{name}.prompt", "text of at most 1000 characters"))
         prompt = ""
     results = raw.get("results", "live")
-    if results not in {mode.value for mode in ResultsMode}:
+    if not isinstance(results, str) or results not in {mode.value for mode in ResultsMode}:
         problems.append(DeckProblem(locate((*here, "results")), f"{name}.results", "'live' or 'hidden'"))
     config = {key: value for key, value in raw.items() if key not in COMMON_KEYS}
     try:

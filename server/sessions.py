@@ -99,7 +99,7 @@ async def create_session(
             async with maker() as db, db.begin():
                 session = Session(
                     code=f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}",
-                    title=(title or spec.title).strip()[:200],
+                    title=((title or "").strip() or spec.title)[:200],
                     deck_id=deck_id,
                     presenter_id=presenter_id,
                     projector_secret=secrets.token_urlsafe(24),
@@ -232,14 +232,14 @@ async def _apply(
         session.ended_at = utcnow()
         db.add(session)
         return
-    activity = snapshot.activity(activity_id) if activity_id is not None else snapshot.current
-    if activity_id is not None and activity is None:
+    if activity_id is not None and snapshot.activity(activity_id) is None:
         raise ControlRefused("That activity is not part of this session.")
     if action == "goto":
         # No activity: back to the lobby ("waiting for the presenter").
-        session.current_activity_id = activity.id if activity else None
+        session.current_activity_id = activity_id
         db.add(session)
         return
+    activity = snapshot.activity(activity_id) if activity_id is not None else snapshot.current
     if activity is None:
         raise ControlRefused("Choose an activity of this session.")
     if action in {"open", "close"}:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 from sqlmodel import col, select
 
 from server.auth import ApiUser, ServicesDep, presented_session
@@ -22,7 +22,7 @@ from server.sessions import NotFound, clean_code, create_session, find_live_sess
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], responses=problem_responses(400, 401, 403, 404, 409, 415, 422, 503))
 
-Answer = dict[str, str | int | list[str | int]]
+Answer = dict[str, StrictStr | StrictInt | list[StrictStr | StrictInt]]  # true/false are no answer
 
 
 class DeckPublic(BaseModel):
