@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import anyio
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from starlette.testclient import TestClient
+from starlette.testclient import TestClient, WebSocketTestSession
 
 import server.security
 from server.accounts import add_user, create_token
@@ -192,6 +193,45 @@ def csrf_from(html: str) -> str:
     """The CSRF token a page carries (a form field, or htmx's X-CSRF-Token header on <body>)."""
     match = re.search(r'name="csrf_token" value="([^"]+)"', html) or re.search(r'"X-CSRF-Token": "([^"]+)"', html)
     assert match, "the page carries a CSRF token"
+    return match.group(1)
+
+
+# --- websockets ------------------------------------------------------------------------------------------------
+
+
+def receive(ws: WebSocketTestSession, seconds: float = 5.0) -> str:
+    """The next text frame within `seconds`: a push that never comes fails the test instead of hanging it.
+
+    TestClient's own receive_text() has no timeout; this reads the same in-memory stream with one.
+    """
+
+    async def next_message() -> Any:
+        with anyio.fail_after(seconds):
+            return await ws._send_rx.receive()
+
+    message = ws.portal.call(next_message)
+    ws._raise_on_close(message)
+    return str(message["text"])
+
+
+def receive_until(ws: WebSocketTestSession, wanted: Callable[[str], bool], seconds: float = 5.0) -> str:
+    """The first frame `wanted` accepts, skipping the others (counts, other fragments), within `seconds`."""
+    deadline = time.monotonic() + seconds
+    seen: list[str] = []
+    while True:
+        try:
+            frame = receive(ws, max(0.0, deadline - time.monotonic()))
+        except TimeoutError:
+            raise AssertionError(f"no wanted frame within {seconds} s; got {[root_id(f) for f in seen]}") from None
+        if wanted(frame):
+            return frame
+        seen.append(frame)
+
+
+def root_id(frame: str) -> str:
+    """The id of a fragment's root element, which is what htmx swaps by."""
+    match = re.match(r'\s*<[a-z]+[^>]*?\sid="([^"]+)"', frame)
+    assert match, f"a fragment with an id at its root: {frame[:120]}"
     return match.group(1)
 
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
-import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
-import anyio
 import pytest
 from sqlmodel import select
 from starlette.testclient import TestClient, WebSocketTestSession
@@ -17,7 +14,20 @@ from starlette.websockets import WebSocketDisconnect
 
 from server.hub import GONE
 from server.models import Response
-from tests.conftest import Presenter, api_token, caught_up, eventually, join, login, make_user, respond, stored
+from tests.conftest import (
+    Presenter,
+    api_token,
+    caught_up,
+    eventually,
+    join,
+    login,
+    make_user,
+    receive,
+    receive_until,
+    respond,
+    root_id,
+    stored,
+)
 
 DECK = """\
 title: Two questions
@@ -29,42 +39,6 @@ activities:
     title: Three words
 """
 HTMX_HEADERS = {"HX-Request": "true", "HX-Trigger": None, "HX-Target": "main", "HX-Current-URL": "http://testserver/"}
-
-
-def receive(ws: WebSocketTestSession, seconds: float) -> str:
-    """The next text frame, waiting at most `seconds`: a push that never comes fails the test instead of hanging it."""
-
-    async def next_message() -> Any:
-        with anyio.fail_after(seconds):
-            return await ws._send_rx.receive()
-
-    message = ws.portal.call(next_message)
-    ws._raise_on_close(message)
-    return str(message["text"])
-
-
-def receive_until(ws: WebSocketTestSession, wanted: Callable[[str], bool], seconds: float = 5.0) -> str:
-    """The first frame `wanted` accepts, skipping the others (counts, other fragments), within `seconds`."""
-    deadline = time.monotonic() + seconds
-    seen: list[str] = []
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"no wanted frame within {seconds} s; got {[root_id(f) for f in seen]}")
-        try:
-            frame = receive(ws, left)
-        except TimeoutError:
-            raise AssertionError(f"no wanted frame within {seconds} s; got {[root_id(f) for f in seen]}") from None
-        if wanted(frame):
-            return frame
-        seen.append(frame)
-
-
-def root_id(frame: str) -> str:
-    """The id of a fragment's root element, which is what htmx swaps by."""
-    match = re.match(r'\s*<[a-z]+[^>]*?\sid="([^"]+)"', frame)
-    assert match, f"a fragment with an id at its root: {frame[:120]}"
-    return match.group(1)
 
 
 def rooted(fragment_id: str) -> Callable[[str], bool]:
@@ -246,6 +220,33 @@ def test_ending_the_session_tells_the_participants(
         receive(ws, 5)
         presenter.control(session["id"], "end")
         assert "This session has ended" in receive_until(ws, rooted("stage"))
+
+
+def test_revealing_results_or_hiding_a_word_sends_phones_nothing(client: TestClient, presenter: Presenter) -> None:
+    hidden = DECK.replace(
+        "options: [Fires, Maintenance, Improvement]", "options: [Fires, Maintenance, Improvement]\n    results: hidden"
+    )
+    session = presenter.start(hidden)
+    poll = session["activities"][0]["id"]
+    presenter.control(session["id"], "goto", poll)
+    caught_up(client, session["id"])
+    secret = session["projector_url"].rsplit("/", 1)[1]
+    token = join(client, session["code"])
+    with (
+        participant_socket(client, session["code"], token) as phone,
+        client.websocket_connect(f"/ws/projector/{secret}") as projector,
+    ):
+        receive(phone)
+        receive(projector)
+        presenter.control(session["id"], "reveal", poll)
+        # A round's phone stages are queued before its projector view: once the projector has the revealed
+        # results, any stage the reveal caused would already be waiting on the phone.
+        receive_until(projector, lambda frame: root_id(frame) == "projector-stage" and "(0)</small>" in frame)
+        presenter.control(session["id"], "moderate", session["activities"][1]["id"], verb="hide", word="rude")
+        receive_until(projector, rooted("projector-stage"))
+        presenter.control(session["id"], "close")
+        stage = receive(phone)
+    assert root_id(stage) == "stage" and "Voting is closed." in stage
 
 
 def test_a_participant_socket_without_the_cookie_is_closed_with_4404(
