@@ -1,0 +1,110 @@
+"""The application as it starts: migrations, the decks folder, the first-run link, health, static files."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from server.app import create_app
+from server.config import Settings
+from server.decks import DeckInvalid
+from server.security import setup_token_valid
+from tests.conftest import DECK, Presenter, api_token, make_user
+
+SMALL = "title: {title}\nactivities:\n  - kind: wordcloud\n    title: Three words\n"
+
+
+READERS = itertools.count()
+
+
+def decks(client: TestClient) -> list[tuple[int, str, str]]:
+    """The stored decks, as the JSON API lists them (read by a new presenter each time)."""
+    user = make_user(client, f"reader-{next(READERS)}@example.org")
+    headers = {"Authorization": f"Bearer {api_token(client, user.email)}"}
+    return [(d["id"], d["slug"], d["title"]) for d in client.get("/api/v1/decks", headers=headers).json()]
+
+
+def test_health_answers_once_the_database_is_reachable(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok", "version": "0.1.0"}
+
+
+def test_the_vendored_front_end_is_served(client: TestClient) -> None:
+    for path in (
+        "/static/vendor/htmx/htmx.min.js",
+        "/static/vendor/htmx/ws.min.js",
+        "/static/js/handsup.js",
+        "/static/css/handsup.css",
+    ):
+        assert client.get(path).status_code == 200, path
+
+
+def test_there_is_no_swagger_ui_but_there_is_an_openapi_description(client: TestClient) -> None:
+    assert client.get("/api/docs").status_code == 404
+    assert client.get("/openapi.json").json()["info"]["title"] == "Handsup"
+
+
+def test_a_fresh_server_prints_its_setup_link(settings: Settings, capfd: pytest.CaptureFixture[str]) -> None:
+    with TestClient(create_app(settings)):
+        pass
+    err = capfd.readouterr().err
+    assert "No accounts yet. Create the first (admin) account here:" in err
+    link = re.search(r"http://127\.0\.0\.1:8000/setup/(\S+)", err)
+    assert link and setup_token_valid(settings.resolved_secret_key, link.group(1))
+
+
+def test_a_server_with_accounts_prints_no_setup_link(settings: Settings, capfd: pytest.CaptureFixture[str]) -> None:
+    with TestClient(create_app(settings)) as client:
+        make_user(client)
+    capfd.readouterr()
+    with TestClient(create_app(settings)):
+        pass
+    assert "No accounts yet" not in capfd.readouterr().err
+
+
+def test_the_decks_folder_is_loaded_at_start(client: TestClient) -> None:
+    assert [slug for _, slug, _ in decks(client)] == ["distributed-leadership"]
+
+
+def test_a_changed_deck_file_is_refreshed_at_the_next_start(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    (folder / "influence.yaml").write_text(SMALL.format(title="Influence"))
+    settings = settings.model_copy(update={"decks_dir": folder})
+    with TestClient(create_app(settings)) as client:
+        [(deck_id, slug, title)] = decks(client)
+    (folder / "influence.yaml").write_text(SMALL.format(title="Influence, revised"))
+    (folder / "authority.yml").write_text(SMALL.format(title="Authority"))
+    with TestClient(create_app(settings)) as client:
+        assert sorted(decks(client)) == [
+            (deck_id, "influence", "Influence, revised"),
+            (deck_id + 1, "authority", "Authority"),
+        ]
+
+
+def test_a_broken_deck_in_the_decks_folder_stops_the_start(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    shutil.copy(DECK, folder)
+    (folder / "broken.yaml").write_text("title: T\nactivities:\n  - kind: quiz\n    title: A\n")
+    with pytest.raises(DeckInvalid, match="line 3: activities\\[0\\].kind: unknown kind 'quiz'"):
+        with TestClient(create_app(settings.model_copy(update={"decks_dir": folder}))):
+            pass
+
+
+def test_without_a_decks_folder_there_are_no_decks(settings: Settings) -> None:
+    with TestClient(create_app(settings.model_copy(update={"decks_dir": None}))) as client:
+        assert decks(client) == []
+
+
+def test_join_links_use_the_public_url_when_one_is_set(settings: Settings) -> None:
+    public = settings.model_copy(update={"public_url": "https://vote.example.org"})
+    with TestClient(create_app(public)) as client:
+        user = make_user(client)
+        session = Presenter(client, user, api_token(client, user.email)).start()
+    assert session["join_url"] == f"https://vote.example.org/{session['code']}"
+    assert session["projector_url"].startswith("https://vote.example.org/projector/")
