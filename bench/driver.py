@@ -27,6 +27,7 @@ from websockets.exceptions import ConnectionClosed
 from bench.procs import client_cpu_seconds, cpu_seconds, machine_busy_seconds, rss_kib
 
 FAILURE_SAMPLE = 5  # distinct failure messages kept per kind
+SEND_TIMEOUT_S = 10.0  # one vote's send (it only waits when the server stops reading)
 
 
 class Kind(Enum):
@@ -438,8 +439,8 @@ async def _send_vote(run: Run, vote: Vote) -> None:
     vote.sent = time.perf_counter()
     client.pending.append(vote)
     try:
-        await client.ws.send(run.target.vote(vote.round))
-    except ConnectionClosed as error:
+        await asyncio.wait_for(client.ws.send(run.target.vote(vote.round)), SEND_TIMEOUT_S)
+    except (ConnectionClosed, TimeoutError) as error:  # a server that stops reading must not hang the sender
         vote.error = _error(error)
 
 
