@@ -156,6 +156,10 @@ class Room:
         self.tallies = tallies
         self._mark_stage()
 
+    async def refresh_state(self) -> None:
+        """Apply a state change made by this worker now, without waiting for its backplane event."""
+        await self._reload_state()
+
     async def _reload_state(self) -> None:
         """The session's state changed (presenter action): new snapshot; tallies of reset activities emptied.
 

@@ -44,7 +44,12 @@ def new_token(prefix: str = "") -> str:
 
 def looks_like_token(value: str | None) -> bool:
     """Whether a bearer secret has the shape new_token() gives (so nobody picks a short, guessable one)."""
-    return value is not None and 40 <= len(value) <= 100 and all(ch.isalnum() or ch in "-_" for ch in value)
+    return (
+        value is not None
+        and 40 <= len(value) <= 100
+        and value.isascii()
+        and all(ch.isalnum() or ch in "-_" for ch in value)
+    )
 
 
 def same(a: str, b: str) -> bool:

@@ -106,6 +106,9 @@ async def run_control(
     """Apply a control action, turning refusals into problems (shared by the page and the JSON API)."""
     try:
         await control(services.db, services.backplane, services.registry, session_id, action, activity_id, fields)
+        room = services.hub.rooms.get(session_id)
+        if room is not None:
+            await room.refresh_state()  # read-your-writes: answers sent right after this call see the change
     except (ControlRefused, SubmissionInvalid) as refused:
         raise Problem(409, "Not possible now", str(refused)) from None
     except NotFound:
