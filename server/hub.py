@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from enum import StrEnum
@@ -20,7 +21,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import select
 from starlette.websockets import WebSocket
 
-from activities.base import ResponseEvent, Tally
+from activities.base import ResponseEvent, Tally, digest
 from server.backplane import Overflow, Subscription, session_channel
 from server.models import Participant, Response
 from server.sessions import SessionSnapshot, load_snapshot
@@ -57,6 +58,7 @@ class Connection:
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue(maxsize=limit)
         self._sender: asyncio.Task[None] | None = None
         self.dropped = False
+        self.stage_key = ""  # the participant stage this socket shows (see Room.stage_key)
 
     def start(self) -> None:
         self._sender = asyncio.create_task(self._send_loop())
@@ -96,7 +98,9 @@ class Room:
         self.snapshot: SessionSnapshot
         self.tallies: dict[int, Tally[Any, Any]] = {}
         self.participants: set[int] = set()
-        self.connections: set[Connection] = set()
+        # Sockets by audience, so pushing to the one presenter never walks ten thousand phones.
+        self._audiences: dict[Audience, set[Connection]] = {audience: set() for audience in Audience}
+        self._online: Counter[int] = Counter()  # participant -> open sockets (a phone may have two tabs)
         self._dirty: set[int] = set()
         self._views_dirty = False  # presenter and projector need their whole view again
         self._stage_dirty = False  # so do the participants (what their phones show has changed)
@@ -119,7 +123,7 @@ class Room:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        for connection in list(self.connections):
+        for connection in self.connections:
             await connection.stop()
         await self._stack.aclose()
 
@@ -251,9 +255,11 @@ class Room:
         current = self.snapshot.current
         tally = self.tallies.get(current.id) if current is not None and current.id is not None else None
         rendered: dict[str, str] = {}
-        for connection in self.connections:
-            if connection.audience != Audience.participant or connection.participant_id is None:
+        stage_key = self.stage_key
+        for connection in self._audiences[Audience.participant]:
+            if connection.participant_id is None or connection.stage_key == stage_key:
                 continue
+            connection.stage_key = stage_key
             answer = tally.answer_of(connection.participant_id) if tally is not None else None
             key = answer.model_dump_json() if answer is not None else ""
             if key not in rendered:
@@ -261,40 +267,55 @@ class Room:
             connection.send(rendered[key])
 
     def _send(self, audience: Audience, text: str) -> None:
-        for connection in self.connections:
-            if connection.audience == audience:
-                connection.send(text)
+        for connection in self._audiences[audience]:
+            connection.send(text)
 
     # --- sockets -------------------------------------------------------------------------------------------
 
+    @property
+    def stage_key(self) -> str:
+        """A fingerprint of what phones show (the same on every worker); a phone that has it is not sent it again,
+        so a duplicate push never wipes what someone is typing."""
+        return digest(_phone_view(self.snapshot))
+
+    @property
+    def connections(self) -> list[Connection]:
+        """Every socket of this room, all audiences."""
+        return [c for sockets in self._audiences.values() for c in sockets]
+
     def attach(self, connection: Connection) -> None:
-        self.connections.add(connection)
+        self._audiences[connection.audience].add(connection)
+        if connection.participant_id is not None:
+            self._online[connection.participant_id] += 1
         self.idle_since = None
         connection.start()
         self._mark(None)  # the presenter's "connected" count
 
     async def detach(self, connection: Connection) -> None:
-        self.connections.discard(connection)
+        sockets = self._audiences[connection.audience]
+        if connection in sockets:
+            sockets.remove(connection)
+            if connection.participant_id is not None:
+                self._online[connection.participant_id] -= 1
+                if self._online[connection.participant_id] <= 0:
+                    del self._online[connection.participant_id]
         await connection.stop()
-        if not self.connections:
+        if not any(self._audiences.values()):
             self.idle_since = time.monotonic()
         self._mark(None)
-
-    def tally(self, activity_id: int) -> Tally[Any, Any]:
-        return self.tallies[activity_id]
 
     @property
     def online(self) -> int:
         """Participants with a socket open to this worker."""
-        return len({c.participant_id for c in self.connections if c.audience == Audience.participant})
+        return len(self._online)
 
 
-def _phone_view(snapshot: SessionSnapshot) -> tuple[object, ...]:
+def _phone_view(snapshot: SessionSnapshot) -> list[object]:
     """What decides a participant's stage: session state, current activity, voting open, its epoch."""
     current = snapshot.current
     if current is None:
-        return (snapshot.live, None)
-    return (snapshot.live, current.id, current.voting_open, current.epoch)
+        return [snapshot.live, None]
+    return [snapshot.live, current.id, current.voting_open, current.epoch]
 
 
 class Hub:
@@ -354,10 +375,11 @@ class Hub:
 
 
 async def serve_socket(
-    room: Room, connection: Connection, first: str, on_message: Callable[[str], Awaitable[None]] | None
+    room: Room, connection: Connection, first: str | None, on_message: Callable[[str], Awaitable[None]] | None
 ) -> None:
-    """Attach a socket to a room, send it the current view, then read until it closes."""
-    connection.send(first)
+    """Attach a socket to a room, send it the current view (unless it has it), then read until it closes."""
+    if first is not None:
+        connection.send(first)
     room.attach(connection)
     try:
         while True:

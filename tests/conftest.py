@@ -46,6 +46,11 @@ def quick_password_hashes() -> Iterator[None]:
     server.security._hasher = production
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Real-browser tests last: the quick tests report first, and the browser's loop starts after them."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings for one test: its own data folder and SQLite file, fast commits and pushes."""

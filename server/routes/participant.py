@@ -93,6 +93,7 @@ async def _page(
     html = services.views.render(
         "participant/page.html",
         session=session,
+        stage_key=room.stage_key,
         stage=services.views.participant_stage(room, answer, error=error),
         join_url=join_url(services.settings, request, session.code),
     )
@@ -178,9 +179,14 @@ async def participant_socket(websocket: WebSocket, code: str) -> None:
     async def on_message(text: str) -> None:
         await _answer(room, connection, participant_id, text)
 
-    current = room.snapshot.current
-    answer = room.tallies[current.id].answer_of(participant_id) if current and current.id else None
-    await serve_socket(room, connection, services.views.participant_stage(room, answer), on_message)
+    # A phone that shows the current stage already (it came with the page) is not sent it again.
+    first = None
+    connection.stage_key = room.stage_key
+    if websocket.query_params.get("stage") != connection.stage_key:
+        current = room.snapshot.current
+        answer = room.tallies[current.id].answer_of(participant_id) if current and current.id else None
+        first = services.views.participant_stage(room, answer)
+    await serve_socket(room, connection, first, on_message)
 
 
 async def _answer(room: Room, connection: Connection, participant_id: int, text: str) -> None:

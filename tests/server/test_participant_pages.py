@@ -178,7 +178,7 @@ def test_a_cookie_the_server_did_not_issue_is_replaced(client: TestClient, sessi
 def test_in_the_lobby_the_page_says_you_are_in(client: TestClient, session: dict[str, Any]) -> None:
     page = client.get(f"/{session['code']}", headers=BROWSER)
     assert "You're in!" in page.text
-    assert f'ws-connect="/ws/participant/{session["code"]}"' in page.text
+    assert f'ws-connect="/ws/participant/{session["code"]}?stage=' in page.text
 
 
 def test_the_page_shows_the_current_poll_as_a_form_that_works_without_javascript(

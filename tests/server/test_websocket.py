@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
@@ -201,6 +202,38 @@ def test_the_presenter_moving_on_pushes_the_new_stage_to_every_participant(
         for phone in phones:
             stage = receive_until(phone, rooted("stage"))
             assert f'id="form-{poll}"' in stage
+
+
+def stage_key_of(page: str) -> str:
+    match = re.search(r'ws-connect="/ws/participant/\d+\?stage=([0-9a-f]+)"', page)
+    assert match, "the page names the stage it shows in its socket URL"
+    return match.group(1)
+
+
+def test_a_phone_that_has_the_stage_from_its_page_is_not_sent_it_again(
+    client: TestClient, presenter: Presenter, session: dict[str, Any], on_poll: int
+) -> None:
+    """A second copy would wipe what the participant started typing before the socket connected."""
+    token = join(client, session["code"])
+    page = client.get(f"/{session['code']}", headers={"cookie": f"handsup_participant={token}"}).text
+    url = f"/ws/participant/{session['code']}?stage={stage_key_of(page)}"
+    with client.websocket_connect(url, headers={"cookie": f"handsup_participant={token}"}) as phone:
+        phone.send_text(json.dumps(answer(on_poll, choice="1")))
+        assert root_id(receive(phone, 5)) == f"status-{on_poll}"  # the reply comes first: no stage was sent
+        presenter.control(session["id"], "close", on_poll)
+        assert "Voting is closed" in receive_until(phone, rooted("stage"))
+
+
+def test_a_phone_whose_page_is_out_of_date_gets_the_current_stage(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
+    token = join(client, session["code"])
+    lobby = client.get(f"/{session['code']}", headers={"cookie": f"handsup_participant={token}"}).text
+    presenter.control(session["id"], "next")
+    caught_up(client, session["id"])
+    url = f"/ws/participant/{session['code']}?stage={stage_key_of(lobby)}"
+    with client.websocket_connect(url, headers={"cookie": f"handsup_participant={token}"}) as phone:
+        assert f'id="form-{session["activities"][0]["id"]}"' in receive_until(phone, rooted("stage"))
 
 
 def test_closing_voting_pushes_a_stage_that_says_so(
