@@ -17,19 +17,30 @@ import anyio
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.testclient import TestClient, WebSocketTestSession
 
 import server.security
 from server.accounts import add_user, create_token
 from server.app import create_app
 from server.config import Settings
-from server.models import Role, User
+from server.models import Participant, Role, Session, User
 from server.services import Services
 from server.sessions import SessionSnapshot, load_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 DECK = ROOT / "examples" / "decks" / "distributed-leadership.yaml"
 PASSWORD = "correct horse battery staple"
+# A small deck for tests that need a poll (position 0) and a word cloud (position 1).
+TWO_QUESTIONS = """\
+title: Two questions
+activities:
+  - kind: poll
+    title: Where does the week go?
+    options: [Fires, Maintenance, Improvement]
+  - kind: wordcloud
+    title: Three words
+"""
 SECRET = "test-secret-" + "x" * 40
 T = TypeVar("T")
 
@@ -49,6 +60,12 @@ def quick_password_hashes() -> Iterator[None]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Real-browser tests last: the quick tests report first, and the browser's loop starts after them."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio, as the server does."""
+    return "asyncio"
 
 
 @pytest.fixture
@@ -73,6 +90,25 @@ def run(client: TestClient, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
     """Run a coroutine function on the app's own event loop (where its database and hub live)."""
     assert client.portal is not None
     return client.portal.call(fn, *args)
+
+
+async def seed_session(db: AsyncSession, people: int, code: str = "123456") -> tuple[int, list[int]]:
+    """A presenter, a live session and `people` participants written straight to the database.
+
+    For tests of the storage layer that run without an app; returns the session id and participant ids.
+    """
+    user = User(email="presenter@example.org", password_hash="-")
+    db.add(user)
+    await db.flush()
+    assert user.id is not None
+    session = Session(code=code, title="Seeded", presenter_id=user.id, projector_secret=code * 6)
+    db.add(session)
+    await db.flush()
+    assert session.id is not None
+    participants = [Participant(session_id=session.id, token_hash=f"{n:064x}") for n in range(people)]
+    db.add_all(participants)
+    await db.flush()
+    return session.id, [p.id for p in participants if p.id is not None]
 
 
 def make_user(client: TestClient, email: str = "presenter@example.org", role: Role = Role.presenter) -> User:
@@ -266,6 +302,21 @@ class LiveServer:
 
     def env(self) -> dict[str, str]:
         return server_env(self.port, self.data_dir)
+
+
+def cli(server: LiveServer, *args: str) -> str:
+    """Run `handsup ...` against a live server's data folder, as an operator would on the box."""
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        cwd=ROOT,
+        env=server.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
 
 
 def server_env(port: int, data_dir: Path, **extra: str) -> dict[str, str]:

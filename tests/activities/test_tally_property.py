@@ -25,8 +25,9 @@ from activities.wordcloud import WordcloudConfig
 from activities.wordcloud import kind as wordcloud
 from server.backplane import MemoryBackplane, session_channel
 from server.db import create_engine, session_factory, transaction, upgrade
-from server.models import Activity, Participant, Response, Session, User
+from server.models import Activity, Response
 from server.writer import ResponseWriter
+from tests.conftest import seed_session
 
 PARTICIPANTS = 3
 EPOCHS = 3
@@ -64,18 +65,8 @@ async def _seed(url: str) -> Database:
     engine = create_engine(url)
     try:
         async with transaction(session_factory(engine)) as db:
-            user = User(email="presenter@example.org", password_hash="-")
-            db.add(user)
-            await db.flush()
-            assert user.id is not None
-            session = Session(code="424242", title="Property", presenter_id=user.id, projector_secret="p" * 32)
-            db.add(session)
-            await db.flush()
-            assert session.id is not None
-            people = [Participant(session_id=session.id, token_hash=f"{n:064x}") for n in range(PARTICIPANTS)]
-            db.add_all(people)
-            await db.flush()
-            return Database(url, session.id, [p.id for p in people if p.id is not None])
+            session_id, people = await seed_session(db, PARTICIPANTS, code="424242")
+            return Database(url, session_id, people)
     finally:
         await engine.dispose()
 

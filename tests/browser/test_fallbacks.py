@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,22 +12,9 @@ import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import PHONE, PageErrors
-from tests.conftest import PASSWORD, ROOT, LiveServer
+from tests.conftest import PASSWORD, LiveServer, cli
 
 pytestmark = pytest.mark.browser
-
-
-def cli(server: LiveServer, *args: str) -> str:
-    """Run the real `handsup` command against the live server's database."""
-    done = subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        cwd=ROOT,
-        env=server.env(),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
 
 
 @dataclass

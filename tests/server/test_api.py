@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from server.models import Activity, ApiToken, Participant, Response, Role, Session, utcnow
 from server.routes import api
 from tests.conftest import (
+    TWO_QUESTIONS,
     Presenter,
     api_token,
     caught_up,
@@ -26,15 +27,6 @@ from tests.conftest import (
     stored,
 )
 
-SMALL_DECK = """\
-title: Two questions
-activities:
-  - kind: poll
-    title: Where does the week go?
-    options: [Fires, Maintenance, Improvement]
-  - kind: wordcloud
-    title: Three words
-"""
 BROKEN_DECK = """\
 title: Broken
 activities:
@@ -65,7 +57,7 @@ def other(client: TestClient) -> Presenter:
 @pytest.fixture
 def running(client: TestClient, presenter: Presenter) -> dict[str, Any]:
     """A session from the small deck, on its poll."""
-    session = presenter.start(SMALL_DECK)
+    session = presenter.start(TWO_QUESTIONS)
     presenter.control(session["id"], "goto", session["activities"][0]["id"])
     caught_up(client, session["id"])
     return session
@@ -166,7 +158,7 @@ def test_create_session_by_deck_id_with_a_title(client: TestClient, presenter: P
 
 
 def test_create_session_from_inline_deck_yaml(presenter: Presenter) -> None:
-    session = presenter.start(SMALL_DECK)
+    session = presenter.start(TWO_QUESTIONS)
     assert session["title"] == "Two questions"
     assert [(a["kind"], a["title"]) for a in session["activities"]] == [
         ("poll", "Where does the week go?"),
@@ -182,14 +174,14 @@ def test_create_session_from_inline_deck_yaml(presenter: Presenter) -> None:
 @pytest.mark.parametrize("media_type", ["application/yaml", "application/x-yaml", "text/yaml; charset=utf-8"])
 def test_create_session_from_a_raw_yaml_body(client: TestClient, presenter: Presenter, media_type: str) -> None:
     response = client.post(
-        "/api/v1/sessions", content=SMALL_DECK.encode(), headers={**presenter.headers, "Content-Type": media_type}
+        "/api/v1/sessions", content=TWO_QUESTIONS.encode(), headers={**presenter.headers, "Content-Type": media_type}
     )
     assert response.status_code == 201, response.text
     assert response.json()["title"] == "Two questions"
 
 
 def test_a_session_created_over_the_api_belongs_to_its_presenter(client: TestClient, presenter: Presenter) -> None:
-    session = presenter.start(SMALL_DECK)
+    session = presenter.start(TWO_QUESTIONS)
     [row] = stored(client, select(Session))
     assert (row.id, row.presenter_id) == (session["id"], presenter.user.id)
     assert client.get(f"/api/v1/sessions/{session['id']}", headers=presenter.headers).json() == session
@@ -256,7 +248,7 @@ def test_create_session_with_another_media_type_is_415(
     headers = dict(presenter.headers)
     if media_type is not None:
         headers["Content-Type"] = media_type
-    body = problem(client.post("/api/v1/sessions", content=SMALL_DECK.encode(), headers=headers), 415)
+    body = problem(client.post("/api/v1/sessions", content=TWO_QUESTIONS.encode(), headers=headers), 415)
     assert body["detail"] == "Send application/json or application/yaml."
 
 
@@ -264,7 +256,7 @@ def test_create_session_with_another_media_type_is_415(
 
 
 def test_read_session_of_another_presenter_is_404(client: TestClient, presenter: Presenter, other: Presenter) -> None:
-    session = presenter.start(SMALL_DECK)
+    session = presenter.start(TWO_QUESTIONS)
     sid = session["id"]
     assert problem(client.get(f"/api/v1/sessions/{sid}", headers=other.headers), 404)["detail"] == (
         "No such session among yours."
@@ -281,12 +273,12 @@ def test_read_session_that_does_not_exist_is_404(client: TestClient, presenter: 
 def test_an_admin_may_run_anyones_session(client: TestClient, presenter: Presenter) -> None:
     admin = make_user(client, "admin@example.org", Role.admin)
     headers = {"Authorization": f"Bearer {api_token(client, admin.email)}"}
-    session = presenter.start(SMALL_DECK)
+    session = presenter.start(TWO_QUESTIONS)
     assert client.get(f"/api/v1/sessions/{session['id']}", headers=headers).status_code == 200
 
 
 def test_control_answers_with_the_session_after_the_action(presenter: Presenter) -> None:
-    session = presenter.start(SMALL_DECK)
+    session = presenter.start(TWO_QUESTIONS)
     after = presenter.control(session["id"], "next")
     assert after["current_activity_id"] == poll_of(session)
     closed = presenter.control(session["id"], "close")
@@ -294,7 +286,7 @@ def test_control_answers_with_the_session_after_the_action(presenter: Presenter)
 
 
 def test_control_refusal_is_409_with_the_reason(client: TestClient, presenter: Presenter) -> None:
-    session = presenter.start(SMALL_DECK)
+    session = presenter.start(TWO_QUESTIONS)
     presenter.control(session["id"], "goto", cloud_of(session))
     response = client.post(
         f"/api/v1/sessions/{session['id']}/control", json={"action": "next"}, headers=presenter.headers
@@ -304,7 +296,7 @@ def test_control_refusal_is_409_with_the_reason(client: TestClient, presenter: P
 
 
 def test_control_with_an_unknown_action_is_422(client: TestClient, presenter: Presenter) -> None:
-    session = presenter.start(SMALL_DECK)
+    session = presenter.start(TWO_QUESTIONS)
     response = client.post(
         f"/api/v1/sessions/{session['id']}/control", json={"action": "shuffle"}, headers=presenter.headers
     )
@@ -313,7 +305,7 @@ def test_control_with_an_unknown_action_is_422(client: TestClient, presenter: Pr
 
 
 def test_control_moderate_takes_fields_as_text_or_lists(client: TestClient, presenter: Presenter) -> None:
-    session = presenter.start(SMALL_DECK)
+    session = presenter.start(TWO_QUESTIONS)
     presenter.control(session["id"], "moderate", cloud_of(session), verb="hide", word="rude")
     presenter.control(session["id"], "moderate", cloud_of(session), verb=["hide"], word=["awful"])
     [cloud] = stored(client, select(Activity).where(Activity.id == cloud_of(session)))
@@ -368,7 +360,7 @@ def test_tally_of_a_word_cloud_applies_moderation(
 
 
 def test_tally_of_an_activity_of_another_session_is_404(client: TestClient, presenter: Presenter) -> None:
-    mine, theirs = presenter.start(SMALL_DECK), presenter.start(SMALL_DECK)
+    mine, theirs = presenter.start(TWO_QUESTIONS), presenter.start(TWO_QUESTIONS)
     response = client.get(
         f"/api/v1/sessions/{mine['id']}/activities/{poll_of(theirs)}/tally", headers=presenter.headers
     )
@@ -510,7 +502,7 @@ def test_respond_with_a_wrong_token_is_403(client: TestClient, running: dict[str
 def test_respond_with_the_token_of_another_session_is_403(
     client: TestClient, presenter: Presenter, running: dict[str, Any]
 ) -> None:
-    elsewhere = presenter.start(SMALL_DECK)
+    elsewhere = presenter.start(TWO_QUESTIONS)
     token = join(client, elsewhere["code"])
     problem(respond(client, token, poll_of(running), choice="1"), 403)
 
@@ -528,7 +520,7 @@ def test_respond_to_an_activity_that_is_not_current_is_409(client: TestClient, r
 
 
 def test_respond_in_the_lobby_is_409(client: TestClient, presenter: Presenter) -> None:
-    session = presenter.start(SMALL_DECK)
+    session = presenter.start(TWO_QUESTIONS)
     token = join(client, session["code"])
     problem(respond(client, token, poll_of(session), choice="1"), 409)
 

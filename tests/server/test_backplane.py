@@ -78,11 +78,6 @@ def listeners(backplane: Backplane, channel: str) -> int:
 BACKENDS = {"memory": MemoryBackplane, "loopback": LoopbackBackplane}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(params=sorted(BACKENDS))
 async def backplane(request: pytest.FixtureRequest) -> AsyncIterator[Backplane]:
     plane: Backplane = BACKENDS[request.param](queue_limit=3)

@@ -17,11 +17,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def url(tmp_path: Path) -> str:
     """A migrated SQLite file in a folder that did not exist (migrations run outside the event loop)."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'folder' / 'handsup.db'}"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +13,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import PASSWORD, ROOT, LiveServer, csrf_from, eventually
+from tests.conftest import PASSWORD, LiveServer, cli, csrf_from, eventually
 
 PHONES = 5
 ADMIN = "admin@example.org"
@@ -43,21 +41,6 @@ class Presenting:
         )
         assert response.status_code == 200, response.text
         return dict(response.json())
-
-
-def cli(server: LiveServer, *args: str) -> str:
-    """Run `handsup ...` against the server's data folder, as an operator would on the box."""
-    done = subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        cwd=ROOT,
-        env=server.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
 
 
 @pytest.fixture(scope="module")

@@ -14,24 +14,15 @@ from server.app import create_app
 from server.config import Settings
 from server.models import Participant, Response
 from server.sessions import hash_token
-from tests.conftest import Presenter, api_token, caught_up, eventually, make_user, stored
+from tests.conftest import TWO_QUESTIONS, Presenter, api_token, caught_up, eventually, make_user, stored
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-DECK = """\
-title: Two questions
-activities:
-  - kind: poll
-    title: Where does the week go?
-    options: [Fires, Maintenance, Improvement]
-  - kind: wordcloud
-    title: Three words
-"""
 HOSTILE = "<script>alert(1)</script>"
 
 
 @pytest.fixture
 def session(client: TestClient, presenter: Presenter) -> dict[str, Any]:
-    return presenter.start(DECK)
+    return presenter.start(TWO_QUESTIONS)
 
 
 def show(client: TestClient, presenter: Presenter, session: dict[str, Any], position: int) -> int:
@@ -146,7 +137,7 @@ def test_the_participant_cookie_is_http_only_and_same_site_lax(client: TestClien
 def test_the_cookie_is_secure_when_the_server_is_behind_https(settings: Settings) -> None:
     with TestClient(create_app(settings.model_copy(update={"https_cookies": True}))) as https:
         user = make_user(https)
-        session = Presenter(https, user, api_token(https, user.email)).start(DECK)
+        session = Presenter(https, user, api_token(https, user.email)).start(TWO_QUESTIONS)
         assert "Secure" in https.get(f"/{session['code']}").headers["set-cookie"]
 
 
@@ -318,7 +309,7 @@ def _respondents(presenter: Presenter, session_id: int, activity_id: int, expect
 
 
 def test_a_hostile_session_title_is_escaped(client: TestClient, presenter: Presenter) -> None:
-    session = presenter.start(DECK.replace("title: Two questions", 'title: "<img src=x onerror=alert(1)>"'))
+    session = presenter.start(TWO_QUESTIONS.replace("title: Two questions", 'title: "<img src=x onerror=alert(1)>"'))
     page = client.get(f"/{session['code']}", headers=BROWSER).text
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page

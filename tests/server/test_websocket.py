@@ -16,6 +16,7 @@ from starlette.websockets import WebSocketDisconnect
 from server.hub import GONE
 from server.models import Response
 from tests.conftest import (
+    TWO_QUESTIONS,
     Presenter,
     api_token,
     caught_up,
@@ -30,15 +31,6 @@ from tests.conftest import (
     stored,
 )
 
-DECK = """\
-title: Two questions
-activities:
-  - kind: poll
-    title: Where does the week go?
-    options: [Fires, Maintenance, Improvement]
-  - kind: wordcloud
-    title: Three words
-"""
 HTMX_HEADERS = {"HX-Request": "true", "HX-Trigger": None, "HX-Target": "main", "HX-Current-URL": "http://testserver/"}
 
 
@@ -65,7 +57,7 @@ def answer(activity: int, **fields: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def session(client: TestClient, presenter: Presenter) -> dict[str, Any]:
-    return presenter.start(DECK)
+    return presenter.start(TWO_QUESTIONS)
 
 
 @pytest.fixture
@@ -256,7 +248,7 @@ def test_ending_the_session_tells_the_participants(
 
 
 def test_revealing_results_or_hiding_a_word_sends_phones_nothing(client: TestClient, presenter: Presenter) -> None:
-    hidden = DECK.replace(
+    hidden = TWO_QUESTIONS.replace(
         "options: [Fires, Maintenance, Improvement]", "options: [Fires, Maintenance, Improvement]\n    results: hidden"
     )
     session = presenter.start(hidden)
@@ -374,7 +366,7 @@ def test_the_projector_socket_shows_only_a_count_until_hidden_results_are_reveal
     client: TestClient, presenter: Presenter
 ) -> None:
     session = presenter.start(
-        DECK.replace(
+        TWO_QUESTIONS.replace(
             "options: [Fires, Maintenance, Improvement]",
             "options: [Fires, Maintenance, Improvement]\n    results: hidden",
         )

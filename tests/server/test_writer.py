@@ -16,8 +16,9 @@ from sqlmodel import select
 
 from server.backplane import MemoryBackplane, session_channel
 from server.db import create_engine, session_factory, transaction, upgrade
-from server.models import Activity, Participant, Response, Session, User
+from server.models import Activity, Response
 from server.writer import ResponseWriter, VersionClock, WriterBusy, WriterFailed
+from tests.conftest import seed_session
 
 pytestmark = pytest.mark.anyio
 PEOPLE = 20
@@ -48,11 +49,6 @@ class World:
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def database_url(tmp_path: Path) -> str:
     url = f"sqlite+aiosqlite:///{tmp_path / 'handsup.db'}"
     upgrade(url)
@@ -63,23 +59,14 @@ def database_url(tmp_path: Path) -> str:
 async def world(database_url: str) -> AsyncIterator[World]:
     engine = create_engine(database_url)
     async with transaction(session_factory(engine)) as db:
-        user = User(email="presenter@example.org", password_hash="-")
-        db.add(user)
-        await db.flush()
-        assert user.id is not None
-        session = Session(code="123456", title="Writer", presenter_id=user.id, projector_secret="s" * 32)
-        db.add(session)
-        await db.flush()
-        assert session.id is not None
+        session_id, ids = await seed_session(db, PEOPLE)
         activity = Activity(
-            session_id=session.id, position=0, kind="poll", title="Poll", config={"options": ["a", "b"]}
+            session_id=session_id, position=0, kind="poll", title="Poll", config={"options": ["a", "b"]}
         )
-        people = [Participant(session_id=session.id, token_hash=f"{n:064x}") for n in range(PEOPLE)]
-        db.add_all([activity, *people])
+        db.add(activity)
         await db.flush()
         assert activity.id is not None
-        ids = [p.id for p in people if p.id is not None]
-    yield World(engine, MemoryBackplane(), session.id, activity.id, ids)
+    yield World(engine, MemoryBackplane(), session_id, activity.id, ids)
     await engine.dispose()
 
 
