@@ -16,9 +16,11 @@ test: system-deps $(VENV)/.test-installed lint typecheck pytest ## install what 
 pytest: $(VENV)/.test-installed
 	$(BIN)/python -m pytest
 
+CODE := server activities tests bench
+
 lint: $(VENV)/.test-installed
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy
