@@ -24,7 +24,7 @@ from starlette.websockets import WebSocket
 from activities.base import ResponseEvent, Tally, digest
 from server.backplane import Overflow, Subscription, session_channel
 from server.models import Participant, Response
-from server.sessions import SessionSnapshot, load_snapshot
+from server.sessions import NotFound, SessionSnapshot, find_live_session, hash_token, join, load_snapshot
 
 if TYPE_CHECKING:
     from server.services import Services
@@ -97,7 +97,7 @@ class Room:
         self.session_id = session_id
         self.snapshot: SessionSnapshot
         self.tallies: dict[int, Tally[Any, Any]] = {}
-        self.participants: set[int] = set()
+        self.participants: dict[str, int] = {}  # token hash -> participant id: who has joined
         # Sockets by audience, so pushing to the one presenter never walks ten thousand phones.
         self._audiences: dict[Audience, set[Connection]] = {audience: set() for audience in Audience}
         self._online: Counter[int] = Counter()  # participant -> open sockets (a phone may have two tabs)
@@ -155,8 +155,10 @@ class Room:
             for activity_id, participant_id, epoch, version, payload in rows:
                 tallies[activity_id].fold(ResponseEvent(activity_id, participant_id, epoch, version, payload))
         async with services.db() as db:
-            joined = await db.exec(select(Participant.id).where(Participant.session_id == self.session_id))
-            self.participants = {pid for pid in joined.all() if pid is not None}
+            joined = await db.exec(
+                select(Participant.token_hash, Participant.id).where(Participant.session_id == self.session_id)
+            )
+            self.participants = {token_hash: pid for token_hash, pid in joined.all() if pid is not None}
         self.tallies = tallies
         self._mark_stage()
 
@@ -200,7 +202,7 @@ class Room:
                 if tally is not None and tally.fold(event):
                     self._mark(event.activity_id)
         elif kind == "joined":
-            self.participants.add(int(message["participant"]))
+            self.participants[str(message["token_hash"])] = int(message["participant"])
             self._mark(None)
         elif kind == "state":
             await self._reload_state()
@@ -272,6 +274,19 @@ class Room:
 
     # --- sockets -------------------------------------------------------------------------------------------
 
+    async def participant(self, token: str) -> int:
+        """The participant this token is in the session, joining on first sight (from memory when known)."""
+        token_hash = hash_token(token)
+        known = self.participants.get(token_hash)
+        if known is not None:
+            return known
+        participant_id, new = await join(self.services.db, self.session_id, token)
+        self.participants[token_hash] = participant_id
+        if new:
+            message = {"type": "joined", "participant": participant_id, "token_hash": token_hash}
+            await self.services.backplane.publish(session_channel(self.session_id), message)
+        return participant_id
+
     @property
     def stage_key(self) -> str:
         """A fingerprint of what phones show (the same on every worker); a phone that has it is not sent it again,
@@ -324,6 +339,7 @@ class Hub:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._rooms: dict[int, Room] = {}
+        self._codes: dict[str, int] = {}  # join code -> session id, for live sessions with a room here
         self._opening: dict[int, asyncio.Future[Room]] = {}
         self._janitor: asyncio.Task[None] | None = None
 
@@ -340,6 +356,22 @@ class Hub:
             return await asyncio.shield(self._opening[session_id])
         finally:
             self._opening.pop(session_id, None)
+
+    async def live_room(self, code: str) -> Room:
+        """The room of the live session with this join code; NotFound if no live session has it."""
+        session_id = self._codes.get(code)
+        if session_id is not None and session_id in self._rooms:
+            room = await self.room(session_id)
+            if room.snapshot.live and room.snapshot.session.code == code:
+                return room
+        self._codes.pop(code, None)
+        session = await find_live_session(self.services.db, code)
+        assert session.id is not None
+        room = await self.room(session.id)
+        if not room.snapshot.live:
+            raise NotFound(code)
+        self._codes[code] = session.id
+        return room
 
     async def _open(self, session_id: int) -> Room:
         room = Room(self.services, session_id)

@@ -14,11 +14,10 @@ from server.models import Activity, Deck, Participant, ResultsMode, Session, Use
 from server.problems import Problem, describe_errors, problem_responses
 from server.responses import Refused, form_from_json, respond
 from server.routes import base_url
-from server.routes.participant import _participant
 from server.routes.presenter import run_control, start_from_deck
 from server.security import new_token
 from server.services import Services
-from server.sessions import NotFound, clean_code, create_session, find_live_session, hash_token, load_snapshot
+from server.sessions import NotFound, clean_code, create_session, hash_token, load_snapshot
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], responses=problem_responses(400, 401, 403, 404, 409, 415, 422, 503))
 
@@ -241,13 +240,14 @@ async def read_tally(session_id: int, activity_id: int, user: ApiUser, services:
 async def join_session(body: JoinRequest, services: ServicesDep) -> Joined:
     """Join a live session by its code, as a participant. No account needed."""
     try:
-        session = await find_live_session(services.db, clean_code(body.code) or "")
+        room = await services.hub.live_room(clean_code(body.code) or "")
     except NotFound:
         raise Problem(404, "No such session", "No session is running with that code.") from None
     token = new_token()
-    participant_id = await _participant(services, session, token)
-    assert session.id is not None
-    return Joined(participant_token=token, participant_id=participant_id, live=await _current(services, session.id))
+    participant_id = await room.participant(token)
+    return Joined(
+        participant_token=token, participant_id=participant_id, live=await _current(services, room.session_id)
+    )
 
 
 async def _current(services: Services, session_id: int) -> CurrentActivity:

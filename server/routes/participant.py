@@ -9,7 +9,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
 from server.auth import ServicesDep
-from server.backplane import session_channel
 from server.hub import Audience, Connection, Room, refuse, serve_socket
 from server.models import Session, SessionState
 from server.problems import Problem
@@ -17,7 +16,7 @@ from server.responses import Refused, activity_of, form_from_json, parse_socket_
 from server.routes import join_url, same_origin
 from server.security import looks_like_token, new_token
 from server.services import Services
-from server.sessions import NotFound, clean_code, find_live_session, format_code, join, stored_answer
+from server.sessions import NotFound, clean_code, format_code, stored_answer
 from server.views import qr_svg
 
 router = APIRouter(include_in_schema=False)
@@ -39,7 +38,7 @@ async def join_by_code(services: ServicesDep, code: Annotated[str, Form(max_leng
         message = "A code has six digits, like 123 456."
     else:
         try:
-            await find_live_session(services.db, cleaned)
+            await services.hub.live_room(cleaned)
             return RedirectResponse(f"/{cleaned}", status_code=303)
         except NotFound:
             message = await _why_not_live(services, cleaned)
@@ -57,34 +56,26 @@ async def _why_not_live(services: Services, code: str) -> str:
     return f"No session is running with the code {format_code(code)}. Check the code on the screen."
 
 
-async def _session_for(services: Services, code: str) -> Session:
+async def _room_for(services: Services, code: str) -> Room:
+    """The room of the live session a participant URL names, or a 404 page that says why."""
     cleaned = clean_code(code)
     if cleaned is None:
         raise Problem(404, "Not found", "There is no page here. To join a session, type its six-digit code.")
     try:
-        return await find_live_session(services.db, cleaned)
+        return await services.hub.live_room(cleaned)
     except NotFound:
         raise Problem(404, "No such session", await _why_not_live(services, cleaned)) from None
-
-
-async def _participant(services: Services, session: Session, token: str) -> int:
-    assert session.id is not None
-    participant_id, new = await join(services.db, session.id, token)
-    if new:
-        await services.backplane.publish(session_channel(session.id), {"type": "joined", "participant": participant_id})
-    return participant_id
 
 
 async def _page(
     request: Request,
     services: Services,
-    session: Session,
+    room: Room,
     participant_id: int,
     error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    assert session.id is not None
-    room = await services.hub.room(session.id)
+    session = room.snapshot.session
     current = room.snapshot.current
     answer = None
     if current is not None and current.id is not None:
@@ -115,12 +106,13 @@ def _with_cookie(response: Response, services: Services, token: str) -> Response
 @router.get("/{code}", response_class=HTMLResponse)
 async def participant_page(code: str, request: Request, services: ServicesDep) -> Response:
     """The participant's page: the current activity, live."""
-    session = await _session_for(services, code)
+    room = await _room_for(services, code)
+    session = room.snapshot.session
     if clean_code(code) != code:
         return RedirectResponse(f"/{session.code}", status_code=307)
     token = _cookie_token(request)
-    participant_id = await _participant(services, session, token)
-    return _with_cookie(await _page(request, services, session, participant_id), services, token)
+    participant_id = await room.participant(token)
+    return _with_cookie(await _page(request, services, room, participant_id), services, token)
 
 
 def _cookie_token(request: Request) -> str:
@@ -132,26 +124,25 @@ def _cookie_token(request: Request) -> str:
 @router.get("/{code}/qr.svg")
 async def join_qr(code: str, request: Request, services: ServicesDep) -> Response:
     """The QR code of a live session's join link."""
-    session = await _session_for(services, code)
-    svg = qr_svg(join_url(services.settings, request, session.code))
+    room = await _room_for(services, code)
+    svg = qr_svg(join_url(services.settings, request, room.snapshot.session.code))
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
 
 
 @router.post("/{code}/respond", response_class=HTMLResponse)
 async def respond_by_form(code: str, request: Request, services: ServicesDep) -> Response:
     """The no-JavaScript path: a plain form post, stored, then back to the page (which shows 'received')."""
-    session = await _session_for(services, code)
+    room = await _room_for(services, code)
+    session = room.snapshot.session
     token = _cookie_token(request)
-    participant_id = await _participant(services, session, token)
-    assert session.id is not None
-    room = await services.hub.room(session.id)
+    participant_id = await room.participant(token)
     form = await request.form()
     fields: dict[str, Any] = {key: form.getlist(key) for key in form}
     try:
         form_fields = form_from_json(fields, services.settings.form_field_limit)
         await respond(room, participant_id, activity_of(form_fields), form_fields)
     except Refused as refused:
-        response = await _page(request, services, session, participant_id, error=str(refused), status=422)
+        response = await _page(request, services, room, participant_id, error=str(refused), status=422)
         return _with_cookie(response, services, token)
     return _with_cookie(RedirectResponse(f"/{session.code}", status_code=303), services, token)
 
@@ -166,13 +157,11 @@ async def participant_socket(websocket: WebSocket, code: str) -> None:
         await refuse(websocket, "join the session from its page first")
         return
     try:
-        session = await find_live_session(services.db, cleaned)
+        room = await services.hub.live_room(cleaned)
     except NotFound:
         await refuse(websocket, "no live session with that code")
         return
-    participant_id = await _participant(services, session, token)
-    assert session.id is not None
-    room = await services.hub.room(session.id)
+    participant_id = await room.participant(token)
     await websocket.accept()
     connection = Connection(websocket, Audience.participant, participant_id, services.settings.client_queue_limit)
 
