@@ -27,7 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from bench.driver import HttpError, Joined, Kind, post_json
 from bench.procs import ServerProcess, free_port, start_process
 
-WS_MAX_SIZE = 16 * 1024  # the server's default websocket_message_limit (server/config.py)
+WS_MAX_SIZE = 4 * 16 * 1024  # as `handsup serve`: 4x the default websocket_message_limit (server/cli.py)
 
 
 class Bare:

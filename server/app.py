@@ -23,9 +23,9 @@ from server import ROOT, __version__
 from server.accounts import count_users
 from server.auth import LoginRequired, login_url
 from server.backplane import from_url
-from server.config import Settings, get_settings
+from server.config import ConfigError, Settings, get_settings
 from server.db import create_engine, session_factory, upgrade
-from server.decks import deck_files, parse_deck
+from server.decks import DeckInvalid, deck_files, parse_deck
 from server.models import Deck, utcnow
 from server.problems import http_exception_handler, validation_exception_handler
 from server.routes import accounts, api, participant, presenter, projector
@@ -137,7 +137,10 @@ async def load_decks(services: Services) -> None:
     """Store (or refresh) every deck of the decks folder; a broken shipped deck stops the start loudly."""
     for path in deck_files(services.settings.decks_dir):
         source = path.read_text(encoding="utf-8")
-        spec = parse_deck(source, services.registry)
+        try:
+            spec = parse_deck(source, services.registry)
+        except DeckInvalid as error:
+            raise ConfigError(f"The deck {path} has problems (check it with: handsup deck check):\n{error}") from None
         async with services.db() as db, db.begin():
             deck = (await db.exec(select(Deck).where(Deck.slug == path.stem))).first()
             if deck is None:

@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     decks_dir: Path | None = ROOT / "examples" / "decks"
     https_cookies: bool = False
     forwarded_allow_ips: str = Field(
-        default="127.0.0.1", description="Proxies whose X-Forwarded-* headers are trusted (comma-separated, or *)"
+        default="127.0.0.1,::1",
+        description="Proxies whose X-Forwarded-* headers are trusted (comma-separated, or *)",
     )
 
     # The write-behind queue: how long the writer gathers responses before one commit, and how many at most.

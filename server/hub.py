@@ -172,12 +172,13 @@ class Room:
         Phones get a new stage only when what they show changed, so a presenter hiding a word or revealing
         results never wipes what participants are typing.
         """
-        before = _phone_view(self.snapshot)
+        before, phones_before = _state_of(self.snapshot), _phone_view(self.snapshot)
         self.snapshot = await load_snapshot(self.services.db, self.services.registry, self.session_id)
         for activity in self.snapshot.activities:
             if activity.id in self.tallies:
                 self.tallies[activity.id].reset(activity.epoch)
-        self._mark_stage(participants=_phone_view(self.snapshot) != before)
+        if _state_of(self.snapshot) != before:  # the event of a change already applied changes nothing
+            self._mark_stage(participants=_phone_view(self.snapshot) != phones_before)
 
     async def _consume(self, subscription: Subscription) -> None:
         while True:
@@ -323,6 +324,13 @@ class Room:
     def online(self) -> int:
         """Participants with a socket open to this worker."""
         return len(self._online)
+
+
+def _state_of(snapshot: SessionSnapshot) -> str:
+    """A fingerprint of everything a presenter action can change."""
+    session = snapshot.session
+    activities = [[a.id, a.voting_open, a.revealed, a.epoch, a.moderation] for a in snapshot.activities]
+    return digest([session.state, session.current_activity_id, activities])
 
 
 def _phone_view(snapshot: SessionSnapshot) -> list[object]:

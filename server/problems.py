@@ -50,8 +50,14 @@ async def http_exception_handler(request: Request, error: Exception) -> Response
 
 def describe_errors(items: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     """Pydantic's errors as one readable line ("body.deck_id: Input should be a valid integer") and a list."""
-    errors = [{"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))} for item in items]
-    return "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:5]), errors
+    errors: list[dict[str, Any]] = []
+    lines: list[str] = []
+    for item in items:
+        loc = [str(part) for part in item.get("loc", ())]
+        msg = str(item.get("msg", ""))
+        errors.append({"loc": loc, "msg": msg})
+        lines.append(f"{'.'.join(loc)}: {msg}" if loc else msg)
+    return "; ".join(lines[:5]), errors
 
 
 async def validation_exception_handler(request: Request, error: Exception) -> Response:

@@ -2,6 +2,18 @@
 (function () {
   "use strict";
   var socketOpen = false;
+  // Close codes after which htmx's websocket extension reconnects by itself.
+  var RECONNECTS = [1006, 1011, 1012, 1013];
+
+  // Every (re)connect tells the server which stage this phone shows now, so it is not sent again (a second
+  // copy would wipe what the participant is typing) and a stale one is replaced.
+  htmx.createWebSocket = function (url) {
+    var stage = document.getElementById("stage");
+    if (stage && stage.dataset.stage) url = url.replace(/([?&]stage=)[^&]*/, "$1" + stage.dataset.stage);
+    var socket = new WebSocket(url, []);
+    socket.binaryType = htmx.config.wsBinaryType;
+    return socket;
+  };
 
   function show(id, visible, text) {
     var el = document.getElementById(id);
@@ -17,8 +29,8 @@
   document.addEventListener("htmx:wsClose", function (event) {
     socketOpen = false;
     var close = event.detail && event.detail.event;
-    if (close && close.code >= 4000) {
-      // Turned away for good (session over, link not valid): htmx does not retry these, and neither do we.
+    if (close && RECONNECTS.indexOf(close.code) < 0) {
+      // Turned away for good (session over, link not valid) or closed on purpose: htmx does not retry these.
       show("connection", true, "This page is no longer live. Reload it, or join again with the code.");
     } else {
       show("connection", true, "Connection lost. Reconnecting…");

@@ -28,11 +28,14 @@ class LivePoll:
 
     def goto(self, position: int) -> dict[str, Any]:
         activity = self.session["activities"][position]
+        self.control("goto", activity)
+        return dict(activity)
+
+    def control(self, action: str, activity: dict[str, Any]) -> None:
         response = self.api.post(
-            f"/api/v1/sessions/{self.session['id']}/control", json={"action": "goto", "activity_id": activity["id"]}
+            f"/api/v1/sessions/{self.session['id']}/control", json={"action": action, "activity_id": activity["id"]}
         )
         assert response.status_code == 200, response.text
-        return dict(activity)
 
     def respondents(self, activity: dict[str, Any]) -> int:
         response = self.api.get(f"/api/v1/sessions/{self.session['id']}/activities/{activity['id']}/tally")
@@ -97,4 +100,32 @@ def test_a_blocked_websocket_falls_back_to_posting_the_form(
     expect(phone.locator("#connection")).to_be_visible()
     vote(phone, "Putting out fires")
     assert live.respondents(poll) == before + 1
+    assert page_errors.errors == []
+
+
+def test_a_phone_that_reconnects_gets_what_changed_while_it_was_away(
+    browser: Browser, live_server: LiveServer, live: LivePoll, page_errors: PageErrors
+) -> None:
+    """The reconnect names the stage the phone shows now, not the one its page came with."""
+    poll = live.goto(1)
+    sockets: list[WebSocketRoute] = []
+    urls: list[str] = []
+
+    def relay(socket: WebSocketRoute) -> None:
+        urls.append(socket.url)
+        if len(sockets) == 1:  # the reconnect: voting reopens while the phone was away, then it gets through
+            live.control("open", poll)
+        sockets.append(socket)
+        socket.connect_to_server()
+
+    phone = page_errors.watch(browser.new_context(**PHONE).new_page(), "phone")
+    phone.route_web_socket(re.compile(r"/ws/participant/"), relay)
+    phone.goto(f"{live_server.url}/{live.code}")  # the page comes with voting open
+    expect(phone.get_by_role("button", name="Send")).to_be_visible()
+    live.control("close", poll)
+    expect(phone.get_by_role("status")).to_contain_text("Voting is closed")
+
+    sockets[0].close(code=1012, reason="server restarting")  # htmx reconnects after a short, jittered pause
+    expect(phone.get_by_role("button", name="Send")).to_be_visible(timeout=10_000)
+    assert len(urls) == 2 and urls[0] != urls[1]  # the second connect named the "closed" stage it showed
     assert page_errors.errors == []

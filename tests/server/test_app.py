@@ -11,8 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from server.app import create_app
-from server.config import Settings
-from server.decks import DeckInvalid
+from server.config import ConfigError, Settings
 from server.security import setup_token_valid
 from tests.conftest import DECK, Presenter, api_token, make_user
 
@@ -91,7 +90,9 @@ def test_a_broken_deck_in_the_decks_folder_stops_the_start(settings: Settings, t
     folder.mkdir()
     shutil.copy(DECK, folder)
     (folder / "broken.yaml").write_text("title: T\nactivities:\n  - kind: quiz\n    title: A\n")
-    with pytest.raises(DeckInvalid, match="line 3: activities\\[0\\].kind: unknown kind 'quiz'"):
+    with pytest.raises(
+        ConfigError, match="(?s)broken.yaml has problems.*line 3: activities\\[0\\].kind: unknown kind 'quiz'"
+    ):
         with TestClient(create_app(settings.model_copy(update={"decks_dir": folder}))):
             pass
 
