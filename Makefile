@@ -3,8 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# System packages the test suite drives for real: command -> Debian package.
-SYSTEM_COMMANDS := chromium:chromium
+# System packages the test suite drives for real: command -> Debian packages (comma-separated). Chromium's
+# fonts are only "recommended" by Debian, and we install without recommends, so they are named here.
+SYSTEM_COMMANDS := chromium:chromium,fonts-liberation,fonts-dejavu-core
 
 .PHONY: run test lint typecheck pytest system-deps bench bench-full clean
 
@@ -47,7 +48,7 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 system-deps:
 	@missing=""; \
 	for pair in $(SYSTEM_COMMANDS); do \
-	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $$(echo $${pair##*:} | tr , ' ')"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
