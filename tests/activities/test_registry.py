@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.metadata import EntryPoint
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,19 +14,22 @@ from activities.poll import Poll
 from activities.poll import kind as poll
 
 
-class Scale(Poll):
-    """A stand-in third-party kind (a poll by another name), loaded through an entry point."""
+class Straw(Poll):
+    """A stand-in third-party kind (a straw poll: a poll by another name), loaded through an entry point."""
 
-    name = "scale"
-    label = "Scale"
-
-
-scale = Scale()
+    name = "strawpoll"
+    label = "Straw poll"
 
 
-def test_the_built_in_kinds_are_registered_by_name() -> None:
-    assert registry.names() == ["poll", "wordcloud"]
-    assert [kind.name for kind in registry.all()] == ["poll", "wordcloud"]
+strawpoll = Straw()
+
+
+def test_the_built_in_kinds_are_the_packages_of_the_activities_folder() -> None:
+    folder = Path(activities.__file__).parent
+    packages = sorted(path.name for path in folder.iterdir() if (path / "__init__.py").exists())
+    assert {"poll", "wordcloud"} <= set(packages)
+    assert registry.names() == packages
+    assert [kind.name for kind in registry.all()] == packages
     assert "poll" in registry and "quiz" not in registry
     with pytest.raises(KeyError):
         registry["quiz"]
@@ -41,15 +45,15 @@ def test_a_second_kind_with_a_taken_name_is_refused() -> None:
 def test_a_plugin_kind_from_the_entry_point_group_is_loaded_after_the_built_ins(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    plugin = EntryPoint(name="scale", value=f"{__name__}:scale", group=ENTRY_POINT_GROUP)
+    plugin = EntryPoint(name="strawpoll", value=f"{__name__}:strawpoll", group=ENTRY_POINT_GROUP)
 
     def entry_points(group: str) -> list[EntryPoint]:
         return [plugin] if group == ENTRY_POINT_GROUP else []
 
     monkeypatch.setattr(activities, "entry_points", entry_points)
     loaded = load_registry()
-    assert loaded.names() == ["poll", "scale", "wordcloud"]
-    assert loaded["scale"] is scale
+    assert loaded.names() == sorted([*registry.names(), "strawpoll"])
+    assert loaded["strawpoll"] is strawpoll
 
 
 def test_a_plugin_may_not_take_a_built_in_name(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from sqlmodel import select
 from starlette.testclient import TestClient
 
+from activities import registry
 from server.models import Activity, ApiToken, Participant, Response, Role, Session, utcnow
 from server.routes import api
 from tests.conftest import (
@@ -36,6 +37,8 @@ activities:
     title: B
     options: [only one]
 """
+
+KNOWN = ", ".join(registry.names())  # the unknown-kind message lists every kind there is
 
 
 def problem(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -192,14 +195,14 @@ def test_a_bad_inline_deck_is_422_with_every_problem_and_its_line(client: TestCl
     body = problem(response, 422)
     assert body["title"] == "The deck has problems"
     assert body["problems"] == [
-        {"line": 3, "path": "activities[0].kind", "message": "unknown kind 'quiz' (poll, wordcloud)"},
+        {"line": 3, "path": "activities[0].kind", "message": f"unknown kind 'quiz' ({KNOWN})"},
         {
             "line": 7,
             "path": "activities[1].options",
             "message": "List should have at least 2 items after validation, not 1",
         },
     ]
-    assert body["detail"].splitlines()[0] == "line 3: activities[0].kind: unknown kind 'quiz' (poll, wordcloud)"
+    assert body["detail"].splitlines()[0] == f"line 3: activities[0].kind: unknown kind 'quiz' ({KNOWN})"
 
 
 def test_a_bad_raw_yaml_deck_is_422_with_line_numbers(client: TestClient, presenter: Presenter) -> None:

@@ -25,6 +25,8 @@ activities:
     results: hidden
 """
 
+KNOWN = ", ".join(registry.names())  # the unknown-kind message lists every kind there is
+
 
 def problems(text: str) -> list[tuple[int | None, str, str]]:
     with pytest.raises(DeckInvalid) as caught:
@@ -85,7 +87,7 @@ def test_parse_deck_points_at_an_unknown_kind_and_lists_the_known_ones() -> None
             options: [a, b]
           - kind: quiz
             title: B
-        """) == [(6, "activities[1].kind", "unknown kind 'quiz' (poll, wordcloud)")]
+        """) == [(6, "activities[1].kind", f"unknown kind 'quiz' ({KNOWN})")]
 
 
 def test_parse_deck_points_at_a_missing_kind() -> None:
@@ -93,7 +95,7 @@ def test_parse_deck_points_at_a_missing_kind() -> None:
         title: T
         activities:
           - title: A
-        """) == [(3, "activities[0].kind", "unknown kind None (poll, wordcloud)")]
+        """) == [(3, "activities[0].kind", f"unknown kind None ({KNOWN})")]
 
 
 def test_parse_deck_points_at_a_kind_that_is_not_text() -> None:
@@ -258,7 +260,7 @@ def test_parse_deck_lists_every_problem_at_once() -> None:
 def test_deck_invalid_message_lists_each_problem_on_its_line() -> None:
     with pytest.raises(DeckInvalid) as caught:
         parse_deck("title: T\nactivities:\n  - kind: quiz\n    title: A\n", registry)
-    assert str(caught.value) == "line 3: activities[0].kind: unknown kind 'quiz' (poll, wordcloud)"
+    assert str(caught.value) == f"line 3: activities[0].kind: unknown kind 'quiz' ({KNOWN})"
 
 
 def test_slugify_makes_url_safe_names() -> None:
@@ -294,7 +296,7 @@ def test_deck_check_prints_each_problem_with_file_and_line(tmp_path: Path, capsy
     out, err = capsys.readouterr()
     assert out == ""
     assert err.splitlines() == [
-        f"{broken}:3: activities[0].kind: unknown kind 'quiz' (poll, wordcloud)",
+        f"{broken}:3: activities[0].kind: unknown kind 'quiz' ({KNOWN})",
         f"{broken}:7: activities[1].options: List should have at least 2 items after validation, not 1",
     ]
 
