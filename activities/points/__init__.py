@@ -1,0 +1,142 @@
+"""`points`: each participant spreads a budget of points across items; the room sees each item's mean share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, Tally, field_values
+
+MIN_ITEMS = 2
+MAX_ITEMS = 12
+MAX_ITEM_LENGTH = 120
+MIN_TOTAL = 10
+MAX_TOTAL = 1000
+DEFAULT_TOTAL = 100
+# A typed value is echoed back in a refusal; this keeps a pasted novel out of the message.
+MAX_ECHO = 12
+
+
+class PointsConfig(KindConfig):
+    items: list[str] = Field(min_length=MIN_ITEMS, max_length=MAX_ITEMS, description="What the points go to")
+    total: int = Field(default=DEFAULT_TOTAL, ge=MIN_TOTAL, le=MAX_TOTAL, description="Points per participant")
+
+    @field_validator("items")
+    @classmethod
+    def _distinct_items(cls, items: list[str]) -> list[str]:
+        cleaned = [" ".join(item.split()) for item in items]
+        if any(not item for item in cleaned):
+            raise ValueError("an item is empty")
+        if any(len(item) > MAX_ITEM_LENGTH for item in cleaned):
+            raise ValueError(f"an item is longer than {MAX_ITEM_LENGTH} characters")
+        if len({item.casefold() for item in cleaned}) != len(cleaned):
+            raise ValueError("two items are the same")
+        return cleaned
+
+
+class PointsSubmission(KindSubmission):
+    points: list[int] = Field(description="Points given to each item, in the deck's order")
+
+    @field_validator("points", mode="before")
+    @classmethod
+    def _read_typed_points(cls, raw: Any, info: ValidationInfo) -> Any:
+        context = info.context or {}
+        if context.get("stored") or not isinstance(raw, list):
+            return raw
+        config: PointsConfig = context["config"]
+        if len(raw) != len(config.items):
+            raise ValueError("Give points for every item.")
+        return [read_points(config, item, value) for item, value in zip(config.items, raw, strict=True)]
+
+    @model_validator(mode="after")
+    def _spends_the_whole_budget(self, info: ValidationInfo) -> PointsSubmission:
+        config: PointsConfig = (info.context or {})["config"]
+        if len(self.points) != len(config.items):
+            raise ValueError("Give points for every item.")
+        if any(not 0 <= points <= config.total for points in self.points):
+            raise ValueError(f"Give each item between 0 and {config.total} points.")
+        spent = sum(self.points)
+        if spent == 0:
+            raise ValueError(f"Spread {config.total} points across the items first.")
+        if spent < config.total:
+            raise ValueError(f"Your points add up to {spent}; add {config.total - spent} more to make {config.total}.")
+        if spent > config.total:
+            raise ValueError(f"Your points add up to {spent}; take {spent - config.total} away to make {config.total}.")
+        return self
+
+
+def read_points(config: PointsConfig, item: str, value: Any) -> int:
+    """One item's points as typed (blank is 0), or ValueError saying what is wrong with them."""
+    text = str(value).strip()
+    if not text:
+        return 0
+    digits = text.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(f"Use whole numbers of points: “{item}” has {text[:MAX_ECHO]}.")
+    if text.startswith("-") and digits.strip("0"):
+        raise ValueError(f"Points cannot be negative: “{item}” has {text[:MAX_ECHO]}.")
+    # A number longer than any budget is over it whatever its digits; no need to convert it.
+    number = int(digits) if len(digits) <= len(str(MAX_TOTAL)) else MAX_TOTAL + 1
+    if number > config.total:
+        raise ValueError(f"“{item}” has {text[:MAX_ECHO]} points; one item can take at most {config.total}.")
+    return number
+
+
+class PointsTally(Tally[PointsConfig, PointsSubmission]):
+    submission_model = PointsSubmission
+
+    def clear(self) -> None:
+        self.sums = [0] * len(self.config.items)
+
+    def add(self, submission: PointsSubmission) -> None:
+        for index, points in enumerate(submission.points):
+            self.sums[index] += points
+
+    def retract(self, submission: PointsSubmission) -> None:
+        for index, points in enumerate(submission.points):
+            self.sums[index] -= points
+
+    def snapshot(self, moderation: Mapping[str, Any]) -> dict[str, Any]:
+        """Items in deck order with their summed points, mean per respondent and that mean as % of the budget."""
+        people = self.respondents
+        top = max(self.sums, default=0)
+        budget = people * self.config.total
+        return {
+            "respondents": people,
+            "total": self.config.total,
+            "items": [
+                {
+                    "label": label,
+                    "points": points,
+                    "mean": round(points / people, 1) if people else 0.0,
+                    "percent": round(100 * points / budget, 1) if budget else 0.0,
+                    "leading": points == top and points > 0,
+                }
+                for label, points in zip(self.config.items, self.sums, strict=True)
+            ],
+        }
+
+
+class Points(ActivityKind[PointsConfig, PointsSubmission]):
+    name = "points"
+    label = "Points"
+    config_model = PointsConfig
+    submission_model = PointsSubmission
+    tally_class = PointsTally
+
+    def submission_from_form(self, config: PointsConfig, form: FormFields) -> dict[str, Any]:
+        # A field sent twice keeps its values joined, so the Submission refuses it as not a whole number.
+        return {"points": [" ".join(field_values(form, field_name(i))) for i in range(len(config.items))]}
+
+    def export_rows(self, config: PointsConfig, submission: PointsSubmission) -> list[dict[str, Any]]:
+        return [{"item": item, "points": n} for item, n in zip(config.items, submission.points, strict=True)]
+
+
+def field_name(index: int) -> str:
+    """The form field of the item at `index`."""
+    return f"item-{index}"
+
+
+kind = Points()
