@@ -1,0 +1,170 @@
+"""`open`: short open-ended answers, shown as cards; the presenter may hide, highlight, or approve each first."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from activities.base import (
+    ActivityKind,
+    FormFields,
+    KindConfig,
+    KindSubmission,
+    SubmissionInvalid,
+    Tally,
+    digest,
+    field_values,
+)
+from activities.wordcloud.normalise import tidy
+
+DEFAULT_LENGTH = 280
+MIN_LENGTH_LIMIT = 20
+MAX_LENGTH_LIMIT = 1000
+# The projector shows at most this many cards (highlighted and newest first); the rest are counted.
+MAX_PROJECTED = 24
+# A run of characters without a space longer than this gets break opportunities, so it cannot overflow a card.
+UNBROKEN_RUN = 24
+# Which moderation list each presenter verb adds its answer to (True) or removes it from (False).
+VERBS: dict[str, tuple[str, bool]] = {
+    "hide": ("hidden", True),
+    "show": ("hidden", False),
+    "highlight": ("highlighted", True),
+    "unhighlight": ("highlighted", False),
+    "approve": ("approved", True),
+}
+_KEY = re.compile(r"[0-9a-f]{16}")
+_LONG_RUN = re.compile(rf"\S{{{UNBROKEN_RUN + 1},}}")
+
+
+class OpenConfig(KindConfig):
+    max_length: int = Field(
+        default=DEFAULT_LENGTH, ge=MIN_LENGTH_LIMIT, le=MAX_LENGTH_LIMIT, description="Characters per answer"
+    )
+    moderated: bool = Field(default=False, description="Answers reach the projector only once the presenter approves")
+
+
+class OpenSubmission(KindSubmission):
+    text: str = Field(max_length=MAX_LENGTH_LIMIT)
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _tidy(cls, raw: Any, info: ValidationInfo) -> Any:
+        context = info.context or {}
+        if context.get("stored") or not isinstance(raw, str):
+            return raw
+        config: OpenConfig = context["config"]
+        text = tidy(raw)
+        if not text:
+            raise ValueError("Write an answer before sending.")
+        if len(text) > config.max_length:
+            raise ValueError(f"Keep your answer to {config.max_length} characters; it has {len(text)}.")
+        return text
+
+
+def answer_key(text: str) -> str:
+    """The moderation key of an answer: a digest of its text, so an edited answer is a new one."""
+    return digest(text)
+
+
+def pieces(text: str) -> list[str]:
+    """The text cut where a card may break a line: long runs without spaces are split every UNBROKEN_RUN."""
+    out: list[str] = []
+    start = 0
+    for run in _LONG_RUN.finditer(text):
+        out.append(text[start : run.start()])
+        word = run.group()
+        out += [word[i : i + UNBROKEN_RUN] for i in range(0, len(word), UNBROKEN_RUN)]
+        start = run.end()
+    out.append(text[start:])
+    return [piece for piece in out if piece]
+
+
+class OpenTally(Tally[OpenConfig, OpenSubmission]):
+    submission_model = OpenSubmission
+
+    def clear(self) -> None:
+        self.people: Counter[str] = Counter()
+
+    def add(self, submission: OpenSubmission) -> None:
+        self.people[submission.text] += 1
+
+    def retract(self, submission: OpenSubmission) -> None:
+        self.people[submission.text] -= 1
+        if self.people[submission.text] <= 0:
+            del self.people[submission.text]
+
+    def newest_versions(self) -> dict[str, int]:
+        """Each answer text's newest version (people who wrote the same text share one card)."""
+        newest: dict[str, int] = {}
+        for version, submission in self._latest.values():
+            newest[submission.text] = max(version, newest.get(submission.text, 0))
+        return newest
+
+    def snapshot(self, moderation: Mapping[str, Any]) -> dict[str, Any]:
+        """Cards ordered highlighted first, then newest first, then by text: the same whatever the fold order."""
+        hidden = set(moderation.get("hidden", ()))
+        highlighted = set(moderation.get("highlighted", ()))
+        approved = set(moderation.get("approved", ()))
+        newest = self.newest_versions()
+        cards: list[dict[str, Any]] = []
+        for text, count in self.people.items():
+            key = answer_key(text)
+            pending = self.config.moderated and key not in approved
+            cards.append(
+                {
+                    "key": key,
+                    "text": text,
+                    "pieces": pieces(text),
+                    "count": count,
+                    "version": newest.get(text, 0),
+                    "hidden": key in hidden,
+                    "highlighted": key in highlighted,
+                    "pending": pending,
+                    "visible": key not in hidden and not pending,
+                }
+            )
+        cards.sort(key=lambda card: (not card["highlighted"], -card["version"], card["text"]))
+        visible = [card for card in cards if card["visible"]]
+        return {
+            "respondents": self.respondents,
+            "moderated": self.config.moderated,
+            "cards": cards,
+            "visible": visible[:MAX_PROJECTED],
+            "more": max(0, len(visible) - MAX_PROJECTED),
+            "pending": sum(card["pending"] and not card["hidden"] for card in cards),
+        }
+
+
+class Open(ActivityKind[OpenConfig, OpenSubmission]):
+    name = "open"
+    label = "Open question"
+    config_model = OpenConfig
+    submission_model = OpenSubmission
+    tally_class = OpenTally
+    moderation_actions = frozenset(VERBS)
+
+    def submission_from_form(self, config: OpenConfig, form: FormFields) -> dict[str, Any]:
+        # Several "text" fields (a forged form) are joined, then held to the same limit as one.
+        return {"text": " ".join(form.get("text", ()))}
+
+    def moderate(self, moderation: dict[str, Any], action: str, form: FormFields) -> dict[str, Any]:
+        keys = field_values(form, "answer")
+        if action not in VERBS:
+            raise SubmissionInvalid("Choose hide, show, highlight, unhighlight or approve.")
+        if len(keys) != 1 or not _KEY.fullmatch(keys[0]):
+            raise SubmissionInvalid(f"Choose one answer to {action}.")
+        name, present = VERBS[action]
+        keys_now = [key for key in moderation.get(name, []) if key != keys[0]]
+        if present:
+            keys_now.append(keys[0])
+        return {**moderation, name: sorted(keys_now)}
+
+    def export_rows(self, config: OpenConfig, submission: OpenSubmission) -> list[dict[str, Any]]:
+        return [{"text": submission.text}]
+
+
+kind = Open()

@@ -1,0 +1,301 @@
+"""The open-question kind: its config, what a participant may write, the cards, moderation and export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from activities import registry
+from activities.base import ResponseEvent, SubmissionInvalid, digest
+from activities.open import (
+    MAX_PROJECTED,
+    UNBROKEN_RUN,
+    OpenConfig,
+    OpenSubmission,
+    OpenTally,
+    answer_key,
+    kind,
+    pieces,
+)
+from tests.activities.folding import Database, check_folding_matches_recompute
+
+PLAIN = OpenConfig()
+MODERATED = OpenConfig(moderated=True)
+SHORT = OpenConfig(max_length=20)
+
+
+def text_of(config: OpenConfig, *typed: str) -> str:
+    return kind.validate_submission(config, {"text": list(typed)}).text
+
+
+def refusal(config: OpenConfig, form: dict[str, list[str]]) -> str:
+    with pytest.raises(SubmissionInvalid) as caught:
+        kind.validate_submission(config, form)
+    return str(caught.value)
+
+
+def event(participant: int, version: int, text: str, epoch: int = 0) -> ResponseEvent:
+    return ResponseEvent(
+        activity_id=1, participant_id=participant, epoch=epoch, version=version, payload={"text": text}
+    )
+
+
+def tally_of(config: OpenConfig, *answers: tuple[int, int, str]) -> OpenTally:
+    """A tally with each (participant, version, text) folded in the order given."""
+    tally = OpenTally(config)
+    for participant, version, text in answers:
+        tally.fold(event(participant, version, text))
+    return tally
+
+
+def texts(snapshot: dict[str, Any], cards: str = "cards") -> list[str]:
+    return [card["text"] for card in snapshot[cards]]
+
+
+# --- config -------------------------------------------------------------------------------------------------------
+
+
+def test_open_is_registered_under_its_name() -> None:
+    assert registry["open"] is kind
+    assert kind.moderation_actions == {"hide", "show", "highlight", "unhighlight", "approve"}
+
+
+def test_open_config_defaults_to_280_characters_unmoderated() -> None:
+    config = kind.parse_config({})
+    assert (config.max_length, config.moderated) == (280, False)
+
+
+def test_open_config_accepts_its_bounds() -> None:
+    assert kind.parse_config({"max_length": 20, "moderated": True}).max_length == 20
+    assert kind.parse_config({"max_length": 1000}).max_length == 1000
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"max_length": 19}, "greater than or equal to 20"),
+        ({"max_length": 1001}, "less than or equal to 1000"),
+        ({"moderated": "perhaps"}, "valid boolean"),
+        ({"max_lenght": 100}, "Extra inputs are not permitted"),
+    ],
+)
+def test_open_config_refuses_what_a_deck_gets_wrong(raw: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        kind.parse_config(raw)
+
+
+# --- what a participant may write ---------------------------------------------------------------------------------
+
+
+def test_open_tidies_spaces_and_keeps_case_and_punctuation() -> None:
+    assert text_of(PLAIN, "  We need\n\n more   time   to talk!  ") == "We need more time to talk!"
+
+
+def test_open_removes_control_and_zero_width_characters_and_normalises_unicode() -> None:
+    assert text_of(PLAIN, "tr\u200bu\x07st ﬁrst") == "trust first"
+
+
+def test_open_keeps_markup_as_plain_text() -> None:
+    assert text_of(PLAIN, "<script>alert(1)</script>") == "<script>alert(1)</script>"
+
+
+def test_open_asks_for_an_answer_when_the_text_is_empty() -> None:
+    assert refusal(PLAIN, {"text": [""]}) == "Write an answer before sending."
+    assert refusal(PLAIN, {"text": [" \u200b\n\t"]}) == "Write an answer before sending."
+    assert refusal(PLAIN, {}) == "Write an answer before sending."
+
+
+def test_open_refuses_a_text_longer_than_the_limit_and_says_how_long() -> None:
+    assert refusal(SHORT, {"text": ["x" * 21]}) == "Keep your answer to 20 characters; it has 21."
+
+
+def test_open_measures_length_after_tidying() -> None:
+    assert text_of(SHORT, "   " + "x" * 20 + "  \u200b ") == "x" * 20
+
+
+def test_open_holds_several_text_fields_to_the_same_limit() -> None:
+    assert text_of(PLAIN, "one", "two") == "one two"
+    assert refusal(SHORT, {"text": ["x" * 10, "y" * 10]}) == "Keep your answer to 20 characters; it has 21."
+
+
+def test_open_trusts_a_stored_payload_as_it_is() -> None:
+    stored = OpenSubmission.model_validate({"text": "As stored"}, context={"config": PLAIN, "stored": True})
+    assert stored.text == "As stored"
+
+
+# --- the cards ----------------------------------------------------------------------------------------------------
+
+
+def test_open_shows_newest_answers_first() -> None:
+    tally = tally_of(PLAIN, (1, 10, "First"), (2, 30, "Third"), (3, 20, "Second"))
+    snapshot = tally.snapshot({})
+    assert texts(snapshot) == ["Third", "Second", "First"]
+    assert texts(snapshot, "visible") == ["Third", "Second", "First"]
+    assert snapshot["respondents"] == 3
+
+
+def test_open_replaces_a_participants_answer_and_moves_it_to_the_front() -> None:
+    tally = tally_of(PLAIN, (1, 10, "Draft"), (2, 20, "Other"), (1, 30, "Final"))
+    assert texts(tally.snapshot({})) == ["Final", "Other"]
+    assert tally.respondents == 2
+    assert tally.answer_of(1) == tally.parse_payload({"text": "Final"})
+
+
+def test_open_ignores_an_older_version_arriving_late() -> None:
+    tally = tally_of(PLAIN, (1, 30, "Final"), (1, 10, "Draft"))
+    assert texts(tally.snapshot({})) == ["Final"]
+
+
+def test_open_add_and_retract_count_people_per_text() -> None:
+    tally = OpenTally(PLAIN)
+    same = tally.parse_payload({"text": "Same"})
+    tally.add(same)
+    tally.add(same)
+    assert tally.people == {"Same": 2}
+    tally.retract(same)
+    tally.retract(same)
+    assert tally.people == {}
+
+
+def test_open_merges_the_same_text_into_one_card_with_its_newest_version() -> None:
+    tally = tally_of(PLAIN, (1, 10, "Yes"), (2, 20, "No"), (3, 30, "Yes"))
+    cards = tally.snapshot({})["cards"]
+    assert [(card["text"], card["count"], card["version"]) for card in cards] == [("Yes", 2, 30), ("No", 1, 20)]
+
+
+def test_open_orders_cards_of_the_same_version_by_text() -> None:
+    tally = tally_of(PLAIN, (1, 10, "b"), (2, 10, "a"))
+    assert texts(tally.snapshot({})) == ["a", "b"]
+
+
+def test_open_reset_forgets_every_answer() -> None:
+    tally = tally_of(PLAIN, (1, 10, "Old"))
+    tally.fold(event(2, 5, "New", epoch=1))
+    assert texts(tally.snapshot({})) == ["New"]
+
+
+def test_open_projects_a_bounded_number_of_cards_and_counts_the_rest() -> None:
+    tally = tally_of(PLAIN, *[(p, p, f"Answer {p}") for p in range(MAX_PROJECTED + 3)])
+    snapshot = tally.snapshot({})
+    assert len(snapshot["visible"]) == MAX_PROJECTED
+    assert snapshot["more"] == 3
+    assert len(snapshot["cards"]) == MAX_PROJECTED + 3
+
+
+def test_open_cuts_long_runs_without_spaces_so_a_card_can_wrap_them() -> None:
+    assert pieces("short words stay whole") == ["short words stay whole"]
+    long = "x" * (UNBROKEN_RUN * 2 + 1)
+    assert pieces(f"a {long} b") == ["a ", "x" * UNBROKEN_RUN, "x" * UNBROKEN_RUN, "x", " b"]
+    assert "".join(pieces(f"a {long} b")) == f"a {long} b"
+
+
+# --- moderation -----------------------------------------------------------------------------------------------------
+
+
+def test_open_keys_answers_by_a_digest_of_their_text() -> None:
+    assert answer_key("Trust") == digest("Trust")
+    assert tally_of(PLAIN, (1, 1, "Trust")).snapshot({})["cards"][0]["key"] == digest("Trust")
+
+
+def test_open_hide_takes_an_answer_off_the_projector_and_show_brings_it_back() -> None:
+    tally = tally_of(PLAIN, (1, 10, "Kind"), (2, 20, "Rude"))
+    moderation = kind.moderate({}, "hide", {"answer": [answer_key("Rude")]})
+    assert moderation == {"hidden": [answer_key("Rude")]}
+    snapshot = tally.snapshot(moderation)
+    assert texts(snapshot, "visible") == ["Kind"]
+    assert [card["hidden"] for card in snapshot["cards"]] == [True, False]
+    shown = kind.moderate(moderation, "show", {"answer": [answer_key("Rude")]})
+    assert shown == {"hidden": []}
+    assert texts(tally.snapshot(shown), "visible") == ["Rude", "Kind"]
+
+
+def test_open_highlight_puts_an_answer_first_and_unhighlight_puts_it_back() -> None:
+    tally = tally_of(PLAIN, (1, 10, "Older"), (2, 20, "Newer"))
+    moderation = kind.moderate({}, "highlight", {"answer": [answer_key("Older")]})
+    snapshot = tally.snapshot(moderation)
+    assert texts(snapshot, "visible") == ["Older", "Newer"]
+    assert snapshot["visible"][0]["highlighted"] is True
+    back = kind.moderate(moderation, "unhighlight", {"answer": [answer_key("Older")]})
+    assert texts(tally.snapshot(back), "visible") == ["Newer", "Older"]
+
+
+def test_open_moderated_answers_wait_for_approval() -> None:
+    tally = tally_of(MODERATED, (1, 10, "Fine"), (2, 20, "Pending"))
+    snapshot = tally.snapshot({})
+    assert snapshot["visible"] == []
+    assert snapshot["pending"] == 2
+    approved = kind.moderate({}, "approve", {"answer": [answer_key("Fine")]})
+    snapshot = tally.snapshot(approved)
+    assert texts(snapshot, "visible") == ["Fine"]
+    assert [(card["text"], card["pending"]) for card in snapshot["cards"]] == [("Pending", True), ("Fine", False)]
+    assert snapshot["pending"] == 1
+
+
+def test_open_an_edited_answer_needs_approving_again() -> None:
+    tally = tally_of(MODERATED, (1, 10, "Approved text"))
+    approved = kind.moderate({}, "approve", {"answer": [answer_key("Approved text")]})
+    assert texts(tally.snapshot(approved), "visible") == ["Approved text"]
+    tally.fold(event(1, 20, "Approved text, then edited"))
+    snapshot = tally.snapshot(approved)
+    assert snapshot["visible"] == []
+    assert snapshot["cards"][0]["pending"] is True
+
+
+def test_open_a_hidden_approved_answer_stays_off_the_projector() -> None:
+    tally = tally_of(MODERATED, (1, 10, "Text"))
+    key = answer_key("Text")
+    moderation = kind.moderate(kind.moderate({}, "approve", {"answer": [key]}), "hide", {"answer": [key]})
+    assert moderation == {"approved": [key], "hidden": [key]}
+    assert tally.snapshot(moderation)["visible"] == []
+
+
+def test_open_approval_is_ignored_when_not_moderated() -> None:
+    snapshot = tally_of(PLAIN, (1, 10, "Text")).snapshot({})
+    assert (snapshot["pending"], snapshot["cards"][0]["pending"]) == (0, False)
+
+
+def test_open_moderating_twice_is_the_same_as_once() -> None:
+    key = answer_key("Twice")
+    once = kind.moderate({}, "highlight", {"answer": [key]})
+    assert kind.moderate(once, "highlight", {"answer": [key]}) == once == {"highlighted": [key]}
+
+
+@pytest.mark.parametrize(
+    ("verb", "form", "message"),
+    [
+        ("delete", {"answer": [digest("x")]}, "Choose hide, show, highlight, unhighlight or approve."),
+        ("hide", {}, "Choose one answer to hide."),
+        ("approve", {"answer": [digest("x"), digest("y")]}, "Choose one answer to approve."),
+        ("highlight", {"answer": ["not a key"]}, "Choose one answer to highlight."),
+    ],
+)
+def test_open_moderation_refuses_an_unknown_verb_or_answer(verb: str, form: dict[str, list[str]], message: str) -> None:
+    with pytest.raises(SubmissionInvalid) as caught:
+        kind.moderate({}, verb, form)
+    assert str(caught.value) == message
+
+
+# --- export -------------------------------------------------------------------------------------------------------
+
+
+def test_open_export_rows_give_the_text() -> None:
+    submission = kind.validate_submission(PLAIN, {"text": ["  More  time "]})
+    assert kind.export_rows(PLAIN, submission) == [{"text": "More time"}]
+
+
+# --- folding in any order -------------------------------------------------------------------------------------------
+
+VOCABULARY = ["Trust", "trust", "More time to talk", "  More time\nto talk ", "<b>bold</b>", "équipe", "e\u0301quipe"]
+FORMS = st.sampled_from(VOCABULARY).map(lambda typed: {"text": [typed]})
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_open_tally_folded_in_any_order_equals_a_recompute_from_the_database(
+    database: Database, data: st.DataObject
+) -> None:
+    check_folding_matches_recompute(database, kind, MODERATED, FORMS, data)
