@@ -81,7 +81,7 @@ class Views:
 
     def participant_status(self, activity: Activity, *, error: str | None) -> str:
         """Just the status line of an activity: 'received', or what to fix."""
-        return self.render("participant/status.html", activity=activity, error=error, received=error is None)
+        return self.render("participant/reply.html", activity=activity, error=error, received=error is None)
 
     def presenter_live(self, room: Room) -> str:
         return self.render("presenter/live.html", room=room, views=self, snapshot=room.snapshot)

@@ -68,6 +68,7 @@ def test_a_session_runs_from_the_example_deck(
             boxes.nth(index).fill(word)
         phone.get_by_role("button", name="Send").click()
         expect(phone.get_by_role("status").filter(has_text="Received")).to_be_visible()
+        expect(phone.get_by_role("button", name="Update my answer")).to_be_visible()  # from the reply
     screenshot(phones[0], "phone-wordcloud")
     top = projector.locator(".top-words li").first
     expect(top).to_contain_text("trust")
