@@ -12,9 +12,11 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from activities import registry
+from server.decks import parse_deck
 from server.models import Activity, ApiToken, Participant, Response, Role, Session, utcnow
 from server.routes import api
 from tests.conftest import (
+    DECK,
     TWO_QUESTIONS,
     Presenter,
     api_token,
@@ -146,7 +148,7 @@ def test_create_session_by_deck_slug(client: TestClient, presenter: Presenter) -
     assert session["qr_svg_url"] == f"http://testserver/{session['code']}/qr.svg"
     assert re.fullmatch(r"http://testserver/projector/[\w-]{16,64}", session["projector_url"])
     assert [a["kind"] for a in session["activities"]][:2] == ["wordcloud", "poll"]
-    assert len(session["activities"]) == 8
+    assert len(session["activities"]) == len(parse_deck(DECK.read_text(), registry).activities)
     first = session["activities"][0]
     assert (first["position"], first["voting_open"], first["revealed"], first["results"]) == (0, True, False, "live")
 
