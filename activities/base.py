@@ -228,6 +228,20 @@ def digest(data: Any) -> str:
     return hashlib.blake2s(blob, digest_size=8).hexdigest()
 
 
+def distinct_labels(labels: list[str], what: str, limit: int) -> list[str]:
+    """Deck labels (options, items, cards...) with runs of spaces collapsed; refuses empty, too long and repeated
+    (ignoring case) ones, naming `what` they are: "two items are the same"."""
+    cleaned = [" ".join(label.split()) for label in labels]
+    one = f"{'an' if what[:1] in 'aeiou' else 'a'} {what}"
+    if any(not label for label in cleaned):
+        raise ValueError(f"{one} is empty")
+    if any(len(label) > limit for label in cleaned):
+        raise ValueError(f"{one} is longer than {limit} characters")
+    if len({label.casefold() for label in cleaned}) != len(cleaned):
+        raise ValueError(f"two {what}s are the same")
+    return cleaned
+
+
 def whole_number(text: str, digits: int = 9) -> int | None:
     """`text` as a non-negative integer if it is 1 to `digits` ASCII digits ('²' and '١' are not), else None."""
     return int(text) if 0 < len(text) <= digits and text.isascii() and text.isdigit() else None

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, Tally, field_values
+from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, Tally, distinct_labels, field_values
 
 MIN_ITEMS = 2
 MAX_ITEMS = 12
@@ -26,14 +26,7 @@ class PointsConfig(KindConfig):
     @field_validator("items")
     @classmethod
     def _distinct_items(cls, items: list[str]) -> list[str]:
-        cleaned = [" ".join(item.split()) for item in items]
-        if any(not item for item in cleaned):
-            raise ValueError("an item is empty")
-        if any(len(item) > MAX_ITEM_LENGTH for item in cleaned):
-            raise ValueError(f"an item is longer than {MAX_ITEM_LENGTH} characters")
-        if len({item.casefold() for item in cleaned}) != len(cleaned):
-            raise ValueError("two items are the same")
-        return cleaned
+        return distinct_labels(items, "item", MAX_ITEM_LENGTH)
 
 
 class PointsSubmission(KindSubmission):

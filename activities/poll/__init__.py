@@ -7,7 +7,16 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, Tally, field_values, whole_number
+from activities.base import (
+    ActivityKind,
+    FormFields,
+    KindConfig,
+    KindSubmission,
+    Tally,
+    distinct_labels,
+    field_values,
+    whole_number,
+)
 
 MAX_OPTIONS = 20
 MAX_OPTION_LENGTH = 120
@@ -21,14 +30,7 @@ class PollConfig(KindConfig):
     @field_validator("options")
     @classmethod
     def _distinct_options(cls, options: list[str]) -> list[str]:
-        cleaned = [" ".join(option.split()) for option in options]
-        if any(not option for option in cleaned):
-            raise ValueError("an option is empty")
-        if any(len(option) > MAX_OPTION_LENGTH for option in cleaned):
-            raise ValueError(f"an option is longer than {MAX_OPTION_LENGTH} characters")
-        if len({option.casefold() for option in cleaned}) != len(cleaned):
-            raise ValueError("two options are the same")
-        return cleaned
+        return distinct_labels(options, "option", MAX_OPTION_LENGTH)
 
     @property
     def choice_limit(self) -> int:

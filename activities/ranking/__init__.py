@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, Tally, whole_number
+from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, Tally, distinct_labels, whole_number
 
 MIN_ITEMS = 2
 MAX_ITEMS = 15
@@ -26,14 +26,7 @@ class RankingConfig(KindConfig):
     @field_validator("items")
     @classmethod
     def _distinct_items(cls, items: list[str]) -> list[str]:
-        cleaned = [" ".join(item.split()) for item in items]
-        if any(not item for item in cleaned):
-            raise ValueError("an item is empty")
-        if any(len(item) > MAX_ITEM_LENGTH for item in cleaned):
-            raise ValueError(f"an item is longer than {MAX_ITEM_LENGTH} characters")
-        if len({item.casefold() for item in cleaned}) != len(cleaned):
-            raise ValueError("two items are the same")
-        return cleaned
+        return distinct_labels(items, "item", MAX_ITEM_LENGTH)
 
     @model_validator(mode="after")
     def _top_fits(self) -> RankingConfig:

@@ -7,7 +7,16 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, Tally, field_values, whole_number
+from activities.base import (
+    ActivityKind,
+    FormFields,
+    KindConfig,
+    KindSubmission,
+    Tally,
+    distinct_labels,
+    field_values,
+    whole_number,
+)
 
 MAX_STATEMENTS = 20
 MAX_STATEMENT_LENGTH = 160
@@ -34,14 +43,7 @@ class ScaleConfig(KindConfig):
     @field_validator("statements")
     @classmethod
     def _distinct_statements(cls, statements: list[str]) -> list[str]:
-        cleaned = [_tidy(statement) for statement in statements]
-        if any(not statement for statement in cleaned):
-            raise ValueError("a statement is empty")
-        if any(len(statement) > MAX_STATEMENT_LENGTH for statement in cleaned):
-            raise ValueError(f"a statement is longer than {MAX_STATEMENT_LENGTH} characters")
-        if len({statement.casefold() for statement in cleaned}) != len(cleaned):
-            raise ValueError("two statements are the same")
-        return cleaned
+        return distinct_labels(statements, "statement", MAX_STATEMENT_LENGTH)
 
     @field_validator("labels")
     @classmethod

@@ -8,7 +8,16 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, SubmissionInvalid, Tally, whole_number
+from activities.base import (
+    ActivityKind,
+    FormFields,
+    KindConfig,
+    KindSubmission,
+    SubmissionInvalid,
+    Tally,
+    distinct_labels,
+    whole_number,
+)
 
 MIN_BINS = 2
 MAX_BINS = 5
@@ -22,18 +31,6 @@ ORDERS = ("deck", "agreed", "contested")
 BIN_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9")
 
 
-def _tidy_labels(labels: list[str], what: str, limit: int) -> list[str]:
-    """Labels with runs of spaces collapsed; refuses empty, too long and repeated (ignoring case) ones."""
-    cleaned = [" ".join(label.split()) for label in labels]
-    if any(not label for label in cleaned):
-        raise ValueError(f"a {what} is empty")
-    if any(len(label) > limit for label in cleaned):
-        raise ValueError(f"a {what} is longer than {limit} characters")
-    if len({label.casefold() for label in cleaned}) != len(cleaned):
-        raise ValueError(f"two {what}s are the same")
-    return cleaned
-
-
 class SortConfig(KindConfig):
     bins: list[str] = Field(
         default_factory=lambda: ["Influence", "Authority"], min_length=MIN_BINS, max_length=MAX_BINS
@@ -43,7 +40,7 @@ class SortConfig(KindConfig):
     @field_validator("bins")
     @classmethod
     def _distinct_bins(cls, bins: list[str]) -> list[str]:
-        cleaned = _tidy_labels(bins, "bin", MAX_BIN_LENGTH)
+        cleaned = distinct_labels(bins, "bin", MAX_BIN_LENGTH)
         if any(label.casefold() == UNSURE for label in cleaned):
             raise ValueError("a bin may not be called Unsure: every card already offers Unsure")
         return cleaned
@@ -51,7 +48,7 @@ class SortConfig(KindConfig):
     @field_validator("cards")
     @classmethod
     def _distinct_cards(cls, cards: list[str]) -> list[str]:
-        return _tidy_labels(cards, "card", MAX_CARD_LENGTH)
+        return distinct_labels(cards, "card", MAX_CARD_LENGTH)
 
 
 class SortSubmission(KindSubmission):
