@@ -17,7 +17,8 @@ from server.models import ResultsMode
 
 MAX_DECK_BYTES = 256 * 1024
 MAX_ACTIVITIES = 200
-COMMON_KEYS = {"kind", "title", "prompt", "results"}
+COMMON_KEYS = {"kind", "title", "prompt", "results", "countdown"}
+MIN_COUNTDOWN, MAX_COUNTDOWN = 5, 3600
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class ActivitySpec(BaseModel):
     title: str
     prompt: str = ""
     results: ResultsMode = ResultsMode.live
+    countdown: int | None = None
     config: dict[str, Any]
 
 
@@ -115,6 +117,12 @@ def _parse_activity(
     results = raw.get("results", "live")
     if not isinstance(results, str) or results not in {mode.value for mode in ResultsMode}:
         problems.append(DeckProblem(locate((*here, "results")), f"{name}.results", "'live' or 'hidden'"))
+    countdown = raw.get("countdown")
+    if countdown is not None and (
+        not isinstance(countdown, int) or isinstance(countdown, bool) or not MIN_COUNTDOWN <= countdown <= MAX_COUNTDOWN
+    ):
+        where = locate((*here, "countdown"))
+        problems.append(DeckProblem(where, f"{name}.countdown", f"seconds, from {MIN_COUNTDOWN} to {MAX_COUNTDOWN}"))
     config = {key: value for key, value in raw.items() if key not in COMMON_KEYS}
     try:
         parsed = registry[kind_name].parse_config(config)
@@ -131,6 +139,7 @@ def _parse_activity(
         title=title.strip(),
         prompt=prompt.strip(),
         results=ResultsMode(results),
+        countdown=countdown,
         config=parsed.model_dump(mode="json"),
     )
 

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +24,18 @@ from starlette.websockets import WebSocket
 
 from activities.base import ResponseEvent, Tally, digest
 from server.backplane import Overflow, Subscription, session_channel
-from server.models import Participant, Response
-from server.sessions import NotFound, SessionSnapshot, find_live_session, hash_token, join, load_snapshot
+from server.models import Participant, Response, as_utc, utcnow
+from server.sessions import (
+    ControlRefused,
+    NotFound,
+    SessionSnapshot,
+    control,
+    find_live_session,
+    hash_token,
+    join,
+    load_snapshot,
+    seconds_left,
+)
 
 if TYPE_CHECKING:
     from server.services import Services
@@ -108,6 +119,7 @@ class Room:
         self._stack = AsyncExitStack()
         self._tasks: list[asyncio.Task[None]] = []
         self.idle_since: float | None = time.monotonic()
+        self._countdown: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         """Subscribe first, then load from the database, then fold what arrived meanwhile."""
@@ -118,6 +130,7 @@ class Room:
         self._tasks = [asyncio.create_task(self._consume(subscription)), asyncio.create_task(self._tick())]
 
     async def close(self) -> None:
+        self._disarm_countdown()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -161,6 +174,7 @@ class Room:
             self.participants = {token_hash: pid for token_hash, pid in joined.all() if pid is not None}
         self.tallies = tallies
         self._mark_stage()
+        self._arm_countdown()
 
     async def refresh_state(self) -> None:
         """Apply a state change made by this worker now, without waiting for its backplane event."""
@@ -179,6 +193,33 @@ class Room:
                 self.tallies[activity.id].reset(activity.epoch)
         if _state_of(self.snapshot) != before:  # the event of a change already applied changes nothing
             self._mark_stage(participants=_phone_view(self.snapshot) != phones_before)
+            self._arm_countdown()
+
+    # --- countdowns ------------------------------------------------------------------------------------------
+
+    def _arm_countdown(self) -> None:
+        """Close voting when the current activity's countdown runs out. Every worker serving the session arms
+        one; the close is idempotent, and answers after the deadline are refused whatever the timers do."""
+        self._disarm_countdown()
+        current = self.snapshot.current
+        if current is None or current.id is None or current.closes_at is None or seconds_left(current) is None:
+            return
+        self._countdown = asyncio.create_task(self._expire(current.id, as_utc(current.closes_at)))
+
+    def _disarm_countdown(self) -> None:
+        if self._countdown is not None:
+            self._countdown.cancel()
+            self._countdown = None
+
+    async def _expire(self, activity_id: int, closes_at: datetime) -> None:
+        await asyncio.sleep(max(0.0, (closes_at - utcnow()).total_seconds()))
+        services = self.services
+        try:
+            await control(services.db, services.backplane, services.registry, self.session_id, "expire", activity_id)
+        except (ControlRefused, NotFound):
+            pass  # the session ended or moved on meanwhile
+        except Exception:
+            log.exception("session %d: closing voting at the end of a countdown failed", self.session_id)
 
     async def _consume(self, subscription: Subscription) -> None:
         while True:
@@ -329,16 +370,18 @@ class Room:
 def _state_of(snapshot: SessionSnapshot) -> str:
     """A fingerprint of everything a presenter action can change."""
     session = snapshot.session
-    activities = [[a.id, a.voting_open, a.revealed, a.epoch, a.moderation] for a in snapshot.activities]
+    activities = [
+        [a.id, a.voting_open, a.revealed, a.epoch, a.moderation, str(a.closes_at)] for a in snapshot.activities
+    ]
     return digest([session.state, session.current_activity_id, activities])
 
 
 def _phone_view(snapshot: SessionSnapshot) -> list[object]:
-    """What decides a participant's stage: session state, current activity, voting open, its epoch."""
+    """What decides a participant's stage: session state, current activity, voting open, its epoch, countdown."""
     current = snapshot.current
     if current is None:
         return [snapshot.live, None]
-    return [snapshot.live, current.id, current.voting_open, current.epoch]
+    return [snapshot.live, current.id, current.voting_open, current.epoch, str(current.closes_at)]
 
 
 class Hub:

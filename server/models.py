@@ -15,6 +15,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored timestamp as aware UTC (SQLite hands them back without their zone)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 class Role(enum.StrEnum):
     """What an account may do; each role includes the ones below it."""
 
@@ -107,6 +112,9 @@ class Activity(SQLModel, table=True):
     moderation: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # Bumped by a reset: responses of an older epoch no longer count.
     epoch: int = Field(default=0)
+    # An optional countdown: the presenter starts it, and voting closes by itself at `closes_at`.
+    countdown_seconds: int | None = Field(default=None)
+    closes_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class Participant(SQLModel, table=True):

@@ -8,6 +8,7 @@ from typing import Any
 
 from activities.base import FormFields, KindSubmission, ResponseEvent, SubmissionInvalid, whole_number
 from server.hub import Room
+from server.sessions import seconds_left
 from server.writer import WriterBusy, WriterFailed
 
 ACTIVITY_FIELD = "activity"
@@ -35,6 +36,8 @@ async def respond(room: Room, participant_id: int, activity_id: int, form: FormF
         raise Refused("The presenter has moved on; your screen now shows the current activity.")
     if not activity.voting_open:
         raise Refused("Voting is closed for this activity.")
+    if seconds_left(activity) == 0:
+        raise Refused("Time is up: voting has closed.")
     kind = room.services.registry[activity.kind]
     try:
         submission: KindSubmission = kind.validate_submission(snapshot.configs[activity.id], form)

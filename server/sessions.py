@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func
@@ -14,10 +16,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
-from activities.base import FormFields, KindConfig
+from activities.base import FormFields, KindConfig, whole_number
 from server.backplane import Backplane, session_channel
-from server.decks import DeckSpec
-from server.models import Activity, Participant, Response, ResultsMode, Session, SessionState, utcnow
+from server.decks import MAX_COUNTDOWN, MIN_COUNTDOWN, DeckSpec
+from server.models import Activity, Participant, Response, ResultsMode, Session, SessionState, as_utc, utcnow
 
 CODE_DIGITS = 6
 CODE_ATTEMPTS = 50
@@ -117,6 +119,7 @@ async def create_session(
                             prompt=item.prompt,
                             config=item.config,
                             results=item.results,
+                            countdown_seconds=item.countdown,
                         )
                     )
             return session
@@ -178,7 +181,20 @@ async def participant_count(db: AsyncSession, session_id: int) -> int:
     return int(result.one())
 
 
-CONTROL_ACTIONS = ("goto", "next", "previous", "open", "close", "reveal", "conceal", "reset", "moderate", "end")
+CONTROL_ACTIONS = (
+    "goto",
+    "next",
+    "previous",
+    "open",
+    "close",
+    "countdown",
+    "expire",
+    "reveal",
+    "conceal",
+    "reset",
+    "moderate",
+    "end",
+)
 
 
 async def control(
@@ -244,6 +260,17 @@ async def _apply(
         raise ControlRefused("Choose an activity of this session.")
     if action in {"open", "close"}:
         activity.voting_open = action == "open"
+        activity.closes_at = None  # the presenter's hand overrides a running countdown
+    elif action == "countdown":
+        seconds = countdown_seconds(activity, form)
+        activity.voting_open = True
+        activity.closes_at = utcnow() + timedelta(seconds=seconds)
+    elif action == "expire":
+        # Sent by every worker's timer at zero: closes only a countdown that has really run out (idempotent).
+        if activity.closes_at is None or as_utc(activity.closes_at) > utcnow():
+            return
+        activity.voting_open = False
+        activity.closes_at = None
     elif action in {"reveal", "conceal"}:
         activity.revealed = action == "reveal"
     elif action == "reset":
@@ -255,6 +282,22 @@ async def _apply(
         verb = next(iter(form.get("verb", ())), "")
         activity.moderation = registry[activity.kind].moderate(dict(activity.moderation), verb, form)
     db.add(activity)
+
+
+def countdown_seconds(activity: Activity, form: FormFields) -> int:
+    """The length of a countdown: the `seconds` field of the action, else the activity's from the deck."""
+    given = whole_number(next(iter(form.get("seconds", ())), ""), 4)
+    seconds = given if given is not None else activity.countdown_seconds
+    if seconds is None or not MIN_COUNTDOWN <= seconds <= MAX_COUNTDOWN:
+        raise ControlRefused(f"Give the countdown in seconds, from {MIN_COUNTDOWN} to {MAX_COUNTDOWN}.")
+    return seconds
+
+
+def seconds_left(activity: Activity) -> int | None:
+    """Whole seconds until a running countdown closes voting (0 once it has run out), or None."""
+    if activity.closes_at is None or not activity.voting_open:
+        return None
+    return max(0, math.ceil((as_utc(activity.closes_at) - utcnow()).total_seconds()))
 
 
 async def stored_answer(

@@ -10,7 +10,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from activities import Registry
 from server import ROOT, __version__
 from server.models import Activity
-from server.sessions import format_code
+from server.sessions import format_code, seconds_left
 
 if TYPE_CHECKING:
     from server.hub import Audience, Room
@@ -27,7 +27,7 @@ def make_environment(registry: Registry) -> Environment:
         undefined=StrictUndefined,
         enable_async=False,
     )
-    env.globals.update(version=__version__, format_code=format_code)
+    env.globals.update(version=__version__, format_code=format_code, seconds_left=seconds_left)
     return env
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request
@@ -10,7 +11,7 @@ from sqlmodel import col, select
 
 from server.auth import ApiUser, ServicesDep, presented_session
 from server.decks import DeckInvalid, parse_deck
-from server.models import Activity, Deck, Participant, ResultsMode, Session, User
+from server.models import Activity, Deck, Participant, ResultsMode, Session, User, as_utc
 from server.problems import Problem, describe_errors, problem_responses
 from server.responses import Refused, form_from_json, respond
 from server.routes import base_url
@@ -40,6 +41,8 @@ class ActivityPublic(BaseModel):
     results: ResultsMode
     voting_open: bool
     revealed: bool
+    countdown_seconds: int | None = Field(description="The deck's countdown for this activity, if any")
+    closes_at: datetime | None = Field(description="When a running countdown closes voting")
 
 
 class SessionPublic(BaseModel):
@@ -64,9 +67,14 @@ class SessionCreate(BaseModel):
 
 
 class ControlRequest(BaseModel):
-    action: Literal["goto", "next", "previous", "open", "close", "reveal", "conceal", "reset", "moderate", "end"]
+    action: Literal[
+        "goto", "next", "previous", "open", "close", "countdown", "reveal", "conceal", "reset", "moderate", "end"
+    ]
     activity_id: int | None = None
-    fields: Answer = Field(default_factory=dict, description="For `moderate`: e.g. {verb: hide, word: school}")
+    fields: Answer = Field(
+        default_factory=dict,
+        description="For `moderate`: e.g. {verb: hide, word: school}; for `countdown`: optionally {seconds: 60}",
+    )
 
 
 class JoinRequest(BaseModel):
@@ -116,6 +124,8 @@ def _activity_public(activity: Activity) -> ActivityPublic:
         results=activity.results,
         voting_open=activity.voting_open,
         revealed=activity.revealed,
+        countdown_seconds=activity.countdown_seconds,
+        closes_at=as_utc(activity.closes_at) if activity.closes_at else None,
     )
 
 

@@ -92,5 +92,17 @@
     next.src = src;
   }
   document.addEventListener("htmx:wsAfterMessage", refreshClouds);
+
+  // Countdowns: each counts down from the seconds left when it arrived (no reliance on the phone's clock).
+  window.setInterval(function () {
+    var timers = document.querySelectorAll(".countdown[data-seconds-left]");
+    for (var i = 0; i < timers.length; i++) {
+      var timer = timers[i];
+      if (!timer.dataset.deadline) timer.dataset.deadline = Date.now() + 1000 * Number(timer.dataset.secondsLeft);
+      var left = Math.max(0, Math.ceil((Number(timer.dataset.deadline) - Date.now()) / 1000));
+      var value = timer.querySelector(".countdown-value");
+      if (value && value.textContent !== String(left)) value.textContent = String(left);
+    }
+  }, 250);
   document.addEventListener("DOMContentLoaded", refreshClouds);
 })();

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
-from tests.browser.conftest import PHONE, PageErrors
+from tests.browser.conftest import PHONE, PageErrors, screenshot
 from tests.conftest import PASSWORD, LiveServer, cli
 
 pytestmark = pytest.mark.browser
@@ -128,4 +128,26 @@ def test_a_phone_that_reconnects_gets_what_changed_while_it_was_away(
     sockets[0].close(code=1012, reason="server restarting")  # htmx reconnects after a short, jittered pause
     expect(phone.get_by_role("button", name="Send")).to_be_visible(timeout=10_000)
     assert len(urls) == 2 and urls[0] != urls[1]  # the second connect named the "closed" stage it showed
+    assert page_errors.errors == []
+
+
+def test_a_phone_watches_the_countdown_and_voting_closes_at_zero(
+    browser: Browser, live_server: LiveServer, live: LivePoll, page_errors: PageErrors
+) -> None:
+    poll = live.goto(1)
+    phone = page_errors.watch(browser.new_context(**PHONE).new_page(), "phone")
+    phone.goto(f"{live_server.url}/{live.code}")
+    expect(phone.get_by_role("button", name=re.compile(r"^(Send|Update my answer)$"))).to_be_visible()
+    response = live.api.post(
+        f"/api/v1/sessions/{live.session['id']}/control",
+        json={"action": "countdown", "activity_id": poll["id"], "fields": {"seconds": "5"}},
+    )
+    assert response.status_code == 200, response.text
+    timer = phone.get_by_role("timer")
+    expect(timer).to_contain_text("Voting closes in")
+    expect(timer.locator(".countdown-value")).to_have_text(re.compile(r"^[0-4]$"), timeout=5_000)  # it ticks
+    screenshot(phone, "phone-countdown")
+    expect(phone.get_by_role("status")).to_contain_text("Voting is closed", timeout=15_000)
+    expect(phone.get_by_role("timer")).to_have_count(0)
+    live.control("open", poll)  # leave the poll open for the other tests of this module
     assert page_errors.errors == []
