@@ -52,6 +52,7 @@ def test_parse_deck_reads_the_shipped_example_deck() -> None:
         "points",
         "scale",
         "ranking",
+        "resources",
         "open",
         "wordcloud",
     ]

@@ -1,0 +1,322 @@
+"""`resources`: a call for resources; each person suggests one (type, title, link, note) and upvotes others'.
+
+Suggestions of the same resource merge: same normalised link, or (when either has no link) the same title ignoring
+case. The presenter approves, hides, shows and retitles resources; each is keyed by a digest of its merge identity.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from activities.base import (
+    ActivityKind,
+    FormFields,
+    KindConfig,
+    KindSubmission,
+    SubmissionInvalid,
+    Tally,
+    digest,
+    distinct_labels,
+    field_values,
+)
+from activities.wordcloud.normalise import tidy
+
+DEFAULT_TYPES = ("tool", "video", "activity", "reading", "other")
+MAX_TYPES = 12
+MAX_TYPE_LENGTH = 30
+MAX_TITLE = 120
+MAX_LINK = 500
+MAX_NOTE = 280
+# More upvotes than this in one answer is a forged form: nobody ticks a hundred boxes.
+MAX_UPVOTES = 100
+# The projector shows at most this many cards (highest score first); the rest are counted.
+MAX_PROJECTED = 24
+SCHEMES = frozenset({"http", "https"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# Which moderation list each presenter verb adds its resource to (True) or removes it from (False).
+VERBS: dict[str, tuple[str, bool]] = {
+    "approve": ("approved", True),
+    "hide": ("hidden", True),
+    "show": ("hidden", False),
+}
+RETITLE = "retitle"
+_KEY = re.compile(r"[0-9a-f]{16}")
+
+
+class ResourcesConfig(KindConfig):
+    moderated: bool = Field(default=True, description="Resources reach the projector only once the presenter approves")
+    types: list[str] = Field(
+        default=list(DEFAULT_TYPES), min_length=1, max_length=MAX_TYPES, description="Kinds of resource to choose from"
+    )
+
+    @field_validator("types")
+    @classmethod
+    def _distinct(cls, types: list[str]) -> list[str]:
+        return distinct_labels(types, "type", MAX_TYPE_LENGTH)
+
+
+def normalise_link(raw: str) -> str:
+    """An http(s) link with scheme and host lower-cased, default port and fragment dropped, an empty path as '/'."""
+    if len(raw) > MAX_LINK:
+        raise ValueError(f"Keep the link to {MAX_LINK} characters; it has {len(raw)}.")
+    if any(ch.isspace() or not ch.isprintable() for ch in raw):
+        raise ValueError("A link cannot contain spaces; paste it again.")
+    parts = urlsplit(raw)
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES:
+        raise ValueError("Only web links can be shared: start the link with https:// or http://.")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise ValueError("This link's port is not a number; check the link.") from None
+    if not host:
+        raise ValueError("This link has no website in it; paste the whole link, like https://example.org/page.")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("Leave the user name and password out of the link.")
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+    link = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    if len(link) > MAX_LINK:
+        raise ValueError(f"Keep the link to {MAX_LINK} characters; it has {len(link)}.")
+    return link
+
+
+def link_host(link: str) -> str:
+    """The website of a stored link, as shown on cards."""
+    return urlsplit(link).netloc
+
+
+class ResourcesSubmission(KindSubmission):
+    type: str | None = Field(default=None, max_length=MAX_TYPE_LENGTH)
+    title: str | None = Field(default=None, max_length=MAX_TITLE)
+    link: str | None = Field(default=None, max_length=MAX_LINK)
+    note: str | None = Field(default=None, max_length=MAX_NOTE)
+    upvotes: tuple[str, ...] = Field(default=(), max_length=MAX_UPVOTES)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check(cls, raw: Any, info: ValidationInfo) -> Any:
+        context = info.context or {}
+        if context.get("stored") or not isinstance(raw, dict):
+            return raw
+        config: ResourcesConfig = context["config"]
+        upvotes = _upvotes(raw.get("upvotes") or [])
+        title = tidy(str(raw.get("title") or ""))
+        link_typed = str(raw.get("link") or "").strip()
+        note = tidy(str(raw.get("note") or ""))
+        if not (title or link_typed or note):
+            if not upvotes:
+                raise ValueError("Suggest a resource or upvote one first.")
+            return {"upvotes": upvotes}
+        if not title:
+            raise ValueError("Give your resource a title.")
+        if len(title) > MAX_TITLE:
+            raise ValueError(f"Keep the title to {MAX_TITLE} characters; it has {len(title)}.")
+        if len(note) > MAX_NOTE:
+            raise ValueError(f"Keep the note to {MAX_NOTE} characters; it has {len(note)}.")
+        return {
+            "type": _type(config, str(raw.get("type") or "")),
+            "title": title,
+            "link": normalise_link(link_typed) if link_typed else None,
+            "note": note or None,
+            "upvotes": upvotes,
+        }
+
+    @property
+    def suggests(self) -> bool:
+        return self.title is not None
+
+    @property
+    def own_key(self) -> str | None:
+        """The key this suggestion alone would have (its link's, else its title's)."""
+        return None if self.title is None else identity_key(self.link, self.title)
+
+
+def _type(config: ResourcesConfig, typed: str) -> str:
+    chosen = " ".join(typed.split()).casefold()
+    for label in config.types:
+        if label.casefold() == chosen:
+            return label
+    raise ValueError(f"Choose the type of resource: {', '.join(config.types)}.")
+
+
+def _upvotes(raw: list[str]) -> tuple[str, ...]:
+    keys = sorted({key.strip() for key in raw if key.strip()})
+    if any(not _KEY.fullmatch(key) for key in keys):
+        raise ValueError("Upvote resources from the list.")
+    if len(keys) > MAX_UPVOTES:
+        raise ValueError(f"Upvote at most {MAX_UPVOTES} resources.")
+    return tuple(keys)
+
+
+def identity_key(link: str | None, title: str) -> str:
+    """The moderation key of a resource: a digest of its normalised link, or of its case-folded title."""
+    return digest(["link", link]) if link else digest(["title", title.casefold()])
+
+
+def _most_common(values: list[str]) -> str:
+    """The most frequent value; ties go to the alphabetically first, so the choice never depends on order."""
+    counts = Counter(values)
+    return min(counts, key=lambda value: (-counts[value], value.casefold(), value))
+
+
+class ResourcesTally(Tally[ResourcesConfig, ResourcesSubmission]):
+    submission_model = ResourcesSubmission
+
+    def clear(self) -> None:
+        # The merge is not local (a link-less title may join a linked resource): keep the answers, group on demand.
+        self.answers: Counter[ResourcesSubmission] = Counter()
+
+    def add(self, submission: ResourcesSubmission) -> None:
+        self.answers[submission] += 1
+
+    def retract(self, submission: ResourcesSubmission) -> None:
+        self.answers[submission] -= 1
+        if self.answers[submission] <= 0:
+            del self.answers[submission]
+
+    def groups(self) -> tuple[dict[str, list[ResourcesSubmission]], dict[str, str]]:
+        """Suggestions grouped by resource key (with repeats, one per person), and each key's alias."""
+        linked: dict[str, list[ResourcesSubmission]] = defaultdict(list)
+        unlinked: dict[str, list[ResourcesSubmission]] = defaultdict(list)
+        for submission, people in self.answers.items():
+            if submission.title is None:
+                continue
+            target = linked if submission.link else unlinked
+            target[identity_key(submission.link, submission.title)] += [submission] * people
+        titles: dict[str, list[str]] = defaultdict(list)
+        for key, members in linked.items():
+            for folded in {member.title.casefold() for member in members if member.title}:
+                titles[folded].append(key)
+        alias: dict[str, str] = {key: key for key in linked}
+        for key, members in unlinked.items():
+            folded = (members[0].title or "").casefold()
+            candidates = titles.get(folded)
+            if candidates:  # a link-less suggestion joins the biggest linked resource of the same title
+                home = min(candidates, key=lambda candidate: (-len(linked[candidate]), candidate))
+                linked[home] += members
+                alias[key] = home
+            else:
+                alias[key] = key
+                linked[key] = members
+        return dict(linked), alias
+
+    def snapshot(self, moderation: Mapping[str, Any]) -> dict[str, Any]:
+        """Resources by score (suggesters + upvoters) then title: the same whatever the fold order."""
+        hidden = set(moderation.get("hidden", ()))
+        approved = set(moderation.get("approved", ()))
+        titles: Mapping[str, str] = moderation.get("titles", {})
+        groups, alias = self.groups()
+        upvoters: Counter[str] = Counter()
+        for submission, people in self.answers.items():
+            own = alias.get(submission.own_key or "")
+            for key in {alias.get(key) for key in submission.upvotes} - {None, own}:
+                upvoters[str(key)] += people
+        resources = [
+            self._resource(key, members, upvoters[key], hidden, approved, titles) for key, members in groups.items()
+        ]
+        resources.sort(key=lambda item: (-item["score"], item["title"].casefold(), item["title"], item["key"]))
+        visible = [item for item in resources if item["visible"]]
+        return {
+            "respondents": self.respondents,
+            "moderated": self.config.moderated,
+            "resources": resources,
+            "visible": visible[:MAX_PROJECTED],
+            "more": max(0, len(visible) - MAX_PROJECTED),
+            "pending": sum(item["pending"] and not item["hidden"] for item in resources),
+        }
+
+    def _resource(
+        self,
+        key: str,
+        members: list[ResourcesSubmission],
+        upvotes: int,
+        hidden: set[str],
+        approved: set[str],
+        titles: Mapping[str, str],
+    ) -> dict[str, Any]:
+        links = [member.link for member in members if member.link]
+        notes = [member.note for member in members if member.note]
+        link = _most_common(links) if links else None
+        pending = self.config.moderated and key not in approved
+        return {
+            "key": key,
+            "type": _most_common([member.type or "" for member in members]),
+            "title": titles.get(key) or _most_common([member.title or "" for member in members]),
+            "link": link,
+            "host": link_host(link) if link else None,
+            "note": _most_common(notes) if notes else None,
+            "suggested_by": len(members),
+            "upvotes": upvotes,
+            "score": len(members) + upvotes,
+            "approved": key in approved,
+            "hidden": key in hidden,
+            "pending": pending,
+            "visible": key not in hidden and not pending,
+        }
+
+
+class Resources(ActivityKind[ResourcesConfig, ResourcesSubmission]):
+    name = "resources"
+    label = "Call for resources"
+    config_model = ResourcesConfig
+    submission_model = ResourcesSubmission
+    tally_class = ResourcesTally
+    moderation_actions = frozenset({*VERBS, RETITLE})
+
+    def submission_from_form(self, config: ResourcesConfig, form: FormFields) -> dict[str, Any]:
+        # Repeated text fields (a forged form) are joined, then held to the same limits as one.
+        return {
+            "type": " ".join(form.get("type", ())),
+            "title": " ".join(form.get("title", ())),
+            "link": " ".join(form.get("link", ())),
+            "note": " ".join(form.get("note", ())),
+            "upvotes": list(form.get("upvote", ())),
+        }
+
+    def moderate(self, moderation: dict[str, Any], action: str, form: FormFields) -> dict[str, Any]:
+        keys = field_values(form, "answer")
+        if action not in self.moderation_actions:
+            raise SubmissionInvalid("Choose approve, hide, show or retitle.")
+        if len(keys) != 1 or not _KEY.fullmatch(keys[0]):
+            raise SubmissionInvalid(f"Choose one resource to {action}.")
+        key = keys[0]
+        if action == RETITLE:
+            return {**moderation, "titles": _retitled(dict(moderation.get("titles", {})), key, form)}
+        name, present = VERBS[action]
+        keys_now = [other for other in moderation.get(name, []) if other != key]
+        if present:
+            keys_now.append(key)
+        return {**moderation, name: sorted(keys_now)}
+
+    def export_rows(self, config: ResourcesConfig, submission: ResourcesSubmission) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": submission.type or "",
+                "title": submission.title or "",
+                "link": submission.link or "",
+                "note": submission.note or "",
+                "upvoted": " ".join(submission.upvotes),
+            }
+        ]
+
+
+def _retitled(titles: dict[str, str], key: str, form: FormFields) -> dict[str, str]:
+    """The display titles after a retitle: an empty title restores the suggested one."""
+    title = tidy(" ".join(form.get("title", ())))
+    if len(title) > MAX_TITLE:
+        raise SubmissionInvalid(f"Keep the title to {MAX_TITLE} characters; it has {len(title)}.")
+    titles.pop(key, None)
+    if title:
+        titles[key] = title
+    return dict(sorted(titles.items()))
+
+
+kind = Resources()
