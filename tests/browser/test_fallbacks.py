@@ -4,54 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
-from tests.browser.conftest import PHONE, PageErrors, screenshot
-from tests.conftest import PASSWORD, LiveServer, cli
+from tests.browser.conftest import PHONE, LiveDeck, PageErrors, live_deck, screenshot
+from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 
 
-@dataclass
-class LivePoll:
-    api: httpx.Client
-    session: dict[str, Any]
-
-    @property
-    def code(self) -> str:
-        return str(self.session["code"])
-
-    def goto(self, position: int) -> dict[str, Any]:
-        activity = self.session["activities"][position]
-        self.control("goto", activity)
-        return dict(activity)
-
-    def control(self, action: str, activity: dict[str, Any]) -> None:
-        response = self.api.post(
-            f"/api/v1/sessions/{self.session['id']}/control", json={"action": action, "activity_id": activity["id"]}
-        )
-        assert response.status_code == 200, response.text
-
-    def respondents(self, activity: dict[str, Any]) -> int:
-        response = self.api.get(f"/api/v1/sessions/{self.session['id']}/activities/{activity['id']}/tally")
-        return int(response.json()["respondents"])
-
-
 @pytest.fixture(scope="module")
-def live(live_server: LiveServer) -> Iterator[LivePoll]:
-    password_file = live_server.data_dir / "password"
-    password_file.write_text(PASSWORD)
-    cli(live_server, "user", "add", "presenter@example.org", "--password-file", str(password_file))
-    token = cli(live_server, "token", "create", "presenter@example.org")
-    with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {token}"}) as api:
-        response = api.post("/api/v1/sessions", json={"deck_slug": "distributed-leadership"})
-        assert response.status_code == 201, response.text
-        yield LivePoll(api, response.json())
+def live(live_server: LiveServer) -> Iterator[LiveDeck]:
+    with live_deck(live_server, {"deck_slug": "distributed-leadership"}) as running:
+        yield running
 
 
 def vote(phone: Page, choice: str) -> None:
@@ -61,7 +27,7 @@ def vote(phone: Page, choice: str) -> None:
 
 
 def test_a_phone_without_javascript_takes_part_by_plain_forms(
-    browser: Browser, live_server: LiveServer, live: LivePoll
+    browser: Browser, live_server: LiveServer, live: LiveDeck
 ) -> None:
     poll = live.goto(1)
     before = live.respondents(poll)
@@ -86,7 +52,7 @@ def test_a_phone_without_javascript_takes_part_by_plain_forms(
 
 
 def test_a_blocked_websocket_falls_back_to_posting_the_form(
-    browser: Browser, live_server: LiveServer, live: LivePoll, page_errors: PageErrors
+    browser: Browser, live_server: LiveServer, live: LiveDeck, page_errors: PageErrors
 ) -> None:
     poll = live.goto(1)
     before = live.respondents(poll)
@@ -104,7 +70,7 @@ def test_a_blocked_websocket_falls_back_to_posting_the_form(
 
 
 def test_a_phone_that_reconnects_gets_what_changed_while_it_was_away(
-    browser: Browser, live_server: LiveServer, live: LivePoll, page_errors: PageErrors
+    browser: Browser, live_server: LiveServer, live: LiveDeck, page_errors: PageErrors
 ) -> None:
     """The reconnect names the stage the phone shows now, not the one its page came with."""
     poll = live.goto(1)
@@ -132,7 +98,7 @@ def test_a_phone_that_reconnects_gets_what_changed_while_it_was_away(
 
 
 def test_a_phone_watches_the_countdown_and_voting_closes_at_zero(
-    browser: Browser, live_server: LiveServer, live: LivePoll, page_errors: PageErrors
+    browser: Browser, live_server: LiveServer, live: LiveDeck, page_errors: PageErrors
 ) -> None:
     poll = live.goto(1)
     phone = page_errors.watch(browser.new_context(**PHONE).new_page(), "phone")

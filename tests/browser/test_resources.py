@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import LAPTOP, PHONE, PageErrors, screenshot
-from tests.conftest import PASSWORD, LiveServer, cli
+from tests.browser.conftest import LAPTOP, PHONE, LiveDeck, PageErrors, live_deck, screenshot, sign_in
+from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
-EMAIL = "resources@example.org"
 DECK = """\
 title: Call for resources
 activities:
@@ -25,41 +21,10 @@ activities:
 """
 
 
-@dataclass
-class LiveResources:
-    api: httpx.Client
-    session: dict[str, Any]
-
-    @property
-    def code(self) -> str:
-        return str(self.session["code"])
-
-    def goto(self, position: int) -> None:
-        activity = self.session["activities"][position]
-        response = self.api.post(
-            f"/api/v1/sessions/{self.session['id']}/control", json={"action": "goto", "activity_id": activity["id"]}
-        )
-        assert response.status_code == 200, response.text
-
-
 @pytest.fixture(scope="module")
-def live(live_server: LiveServer) -> Iterator[LiveResources]:
-    password_file = live_server.data_dir / "password"
-    password_file.write_text(PASSWORD)
-    cli(live_server, "user", "add", EMAIL, "--password-file", str(password_file))
-    token = cli(live_server, "token", "create", EMAIL)
-    with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {token}"}) as api:
-        response = api.post("/api/v1/sessions", json={"deck_yaml": DECK})
-        assert response.status_code == 201, response.text
-        yield LiveResources(api, response.json())
-
-
-def sign_in(page: Page, server: LiveServer, session_id: int) -> None:
-    page.goto(f"{server.url}/login")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.goto(f"{server.url}/present/{session_id}")
+def live(live_server: LiveServer) -> Iterator[LiveDeck]:
+    with live_deck(live_server, {"deck_yaml": DECK}) as running:
+        yield running
 
 
 def suggest(phone: Page, kind: str, title: str, link: str = "", note: str = "") -> None:
@@ -75,7 +40,7 @@ def send(phone: Page) -> None:
 
 
 def test_resources_merge_wait_for_approval_and_collect_upvotes(
-    browser: Browser, live_server: LiveServer, live: LiveResources, page_errors: PageErrors
+    browser: Browser, live_server: LiveServer, live: LiveDeck, page_errors: PageErrors
 ) -> None:
     dialogs: list[str] = []
     live.goto(0)
