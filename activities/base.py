@@ -6,7 +6,7 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -148,21 +148,6 @@ class Asset:
 
     body: bytes
     media_type: str
-
-
-@dataclass
-class ActivityView:
-    """What a kind's templates receive about one activity, beside the tally snapshot."""
-
-    id: int
-    position: int
-    kind: str
-    title: str
-    prompt: str
-    config: Any
-    voting_open: bool
-    results_visible: bool
-    moderation: Mapping[str, Any] = field(default_factory=dict)
 
 
 class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):

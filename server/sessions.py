@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -174,11 +174,6 @@ async def join(maker: async_sessionmaker[AsyncSession], session_id: int, token: 
             existing = (await db.exec(query)).one()
         assert existing is not None
         return existing, False
-
-
-async def participant_count(db: AsyncSession, session_id: int) -> int:
-    result = await db.exec(select(func.count()).select_from(Participant).where(Participant.session_id == session_id))
-    return int(result.one())
 
 
 CONTROL_ACTIONS = (
