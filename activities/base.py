@@ -161,6 +161,11 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     # Moderation actions the presenter may take, each mapped to the form field it reads.
     moderation_actions: ClassVar[frozenset[str]] = frozenset()
     assets: ClassVar[frozenset[str]] = frozenset()
+    # Participants may open an ambient activity (Q&A) whenever its voting is open, whatever the presenter shows.
+    ambient: ClassVar[bool] = False
+    # Participants looking at an activity of a sharing kind are pushed `<kind>/shared.html` as its results move
+    # (rendered once for all of them; the participant's own marks come with their stage and their receipts).
+    shares_results: ClassVar[bool] = False
 
     @property
     def templates_dir(self) -> Path:
@@ -180,11 +185,18 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     def submission_from_form(self, config: ConfigT, form: FormFields) -> dict[str, Any]:
         """Pick this kind's fields out of a submitted form (no validation yet)."""
 
-    def validate_submission(self, config: ConfigT, form: FormFields) -> SubmissionT:
-        """A valid submission from the form, or SubmissionInvalid with a message for the participant."""
+    def validate_submission(
+        self, config: ConfigT, form: FormFields, previous: SubmissionT | None = None
+    ) -> SubmissionT:
+        """A valid submission from the form, or SubmissionInvalid with a message for the participant.
+
+        `previous` is the participant's counted answer (in the validation context), for kinds whose form carries a
+        change rather than the whole answer (ask one more question, upvote one); answers of one participant are
+        taken one at a time, so the change always applies to the answer they last had acknowledged.
+        """
         raw = self.submission_from_form(config, form)
         try:
-            return self.submission_model.model_validate(raw, context={"config": config})  # type: ignore[return-value]
+            return self.submission_model.model_validate(raw, context={"config": config, "previous": previous})  # type: ignore[return-value]
         except ValidationError as error:
             raise SubmissionInvalid(_first_message(error)) from None
 

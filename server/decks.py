@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from activities import Registry
-from server.models import ResultsMode
+from server.models import Pace, ResultsMode
 
 MAX_DECK_BYTES = 256 * 1024
 MAX_ACTIVITIES = 200
@@ -52,6 +52,7 @@ class ActivitySpec(BaseModel):
 class DeckSpec(BaseModel):
     title: str
     description: str = ""
+    pace: Pace = Pace.presenter
     activities: list[ActivitySpec]
 
 
@@ -70,12 +71,16 @@ def parse_deck(text: str, registry: Registry) -> DeckSpec:
     problems: list[DeckProblem] = []
     if not isinstance(data, dict):
         raise DeckInvalid([DeckProblem(1, "", "a deck is a mapping with 'title' and 'activities'")])
-    for key in sorted(set(data) - {"title", "description", "activities"}, key=str):
+    for key in sorted(set(data) - {"title", "description", "pace", "activities"}, key=str):
         problems.append(DeckProblem(locate((key,)), str(key), "unknown key"))
     title = data.get("title")
     if not isinstance(title, str) or not title.strip() or len(title) > 200:
         problems.append(DeckProblem(locate(("title",)), "title", "a title of 1 to 200 characters is required"))
         title = ""
+    pace = data.get("pace", Pace.presenter.value)
+    if not isinstance(pace, str) or pace not in {mode.value for mode in Pace}:
+        problems.append(DeckProblem(locate(("pace",)), "pace", "'presenter' or 'audience'"))
+        pace = Pace.presenter.value
     raw_activities = data.get("activities")
     if not isinstance(raw_activities, list) or not raw_activities:
         problems.append(DeckProblem(locate(("activities",)), "activities", "a list of at least one activity"))
@@ -89,7 +94,9 @@ def parse_deck(text: str, registry: Registry) -> DeckSpec:
             activities.append(spec)
     if problems:
         raise DeckInvalid(problems)
-    return DeckSpec(title=title.strip(), description=str(data.get("description", "")), activities=activities)
+    return DeckSpec(
+        title=title.strip(), description=str(data.get("description", "")), pace=Pace(pace), activities=activities
+    )
 
 
 def _parse_activity(

@@ -12,8 +12,9 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -22,9 +23,10 @@ from sqlalchemy import select as sa_select
 from sqlmodel import select
 from starlette.websockets import WebSocket
 
-from activities.base import ResponseEvent, Tally, digest
+from activities.base import KindSubmission, ResponseEvent, Tally, digest
 from server.backplane import Overflow, Subscription, session_channel
-from server.models import Participant, Response, as_utc, utcnow
+from server.models import Activity, Participant, Response, as_utc, utcnow
+from server.reactions import REACTIONS, RateLimit, ReactionRefused
 from server.sessions import (
     ControlRefused,
     NotFound,
@@ -62,14 +64,23 @@ async def refuse(websocket: WebSocket, reason: str) -> None:
 class Connection:
     """One socket and its bounded outbox."""
 
-    def __init__(self, websocket: WebSocket, audience: Audience, participant_id: int | None, limit: int) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        audience: Audience,
+        participant_id: int | None,
+        limit: int,
+        at: int | None = None,
+    ) -> None:
         self.websocket = websocket
         self.audience = audience
         self.participant_id = participant_id
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue(maxsize=limit)
         self._sender: asyncio.Task[None] | None = None
         self.dropped = False
-        self.stage_key = ""  # the participant stage this socket shows (see Room.stage_key)
+        self.at = at  # the activity the participant chose (Q&A, their own pace); None follows the presenter
+        self.stage_key = ""  # the participant stage this socket shows (see Room.stage)
+        self.showing: int | None = None  # the activity on that stage
 
     def start(self) -> None:
         self._sender = asyncio.create_task(self._send_loop())
@@ -100,6 +111,21 @@ class Connection:
                 await self._sender
 
 
+@dataclass(frozen=True)
+class Stage:
+    """What one participant's phone shows: an activity (or a plain state) and their answer to it."""
+
+    key: str  # the same on every worker for the same view; a phone that has it is not sent it again
+    activity: Activity | None
+    answer: KindSubmission | None
+    answered: frozenset[int]  # at the audience's pace: the activities they have answered (progress, links)
+
+    @property
+    def rendering(self) -> tuple[str, str, frozenset[int]]:
+        """Phones with equal renderings get the same HTML (one rendering per distinct answer)."""
+        return self.key, self.answer.model_dump_json() if self.answer is not None else "", self.answered
+
+
 class Room:
     """A session as one worker serves it."""
 
@@ -120,6 +146,11 @@ class Room:
         self._tasks: list[asyncio.Task[None]] = []
         self.idle_since: float | None = time.monotonic()
         self._countdown: asyncio.Task[None] | None = None
+        self._answering: dict[int, tuple[asyncio.Lock, int]] = {}  # participant -> (lock, holders and waiters)
+        self._stage_keys: dict[int | None, str] = {}  # shown activity -> stage key, for this snapshot
+        self.reactions: Counter[str] = Counter()  # since this worker opened the room
+        self._floating: Counter[str] = Counter()  # reactions not yet floated on the projector
+        self._rate = RateLimit()
 
     async def open(self) -> None:
         """Subscribe first, then load from the database, then fold what arrived meanwhile."""
@@ -173,6 +204,7 @@ class Room:
             )
             self.participants = {token_hash: pid for token_hash, pid in joined.all() if pid is not None}
         self.tallies = tallies
+        self._stage_keys.clear()
         self._mark_stage()
         self._arm_countdown()
 
@@ -188,6 +220,7 @@ class Room:
         """
         before, phones_before = _state_of(self.snapshot), _phone_view(self.snapshot)
         self.snapshot = await load_snapshot(self.services.db, self.services.registry, self.session_id)
+        self._stage_keys.clear()
         for activity in self.snapshot.activities:
             if activity.id in self.tallies:
                 self.tallies[activity.id].reset(activity.epoch)
@@ -248,6 +281,45 @@ class Room:
             self._mark(None)
         elif kind == "state":
             await self._reload_state()
+        elif kind == "reaction" and message.get("name") in REACTIONS:
+            self.reactions[message["name"]] += 1
+            self._floating[message["name"]] += 1
+            self._wake.set()
+
+    # --- answers and reactions -----------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def answering(self, participant_id: int) -> AsyncIterator[None]:
+        """Take one participant's answers one at a time, so an answer built on their previous one (one more
+        question, one more upvote) never races another and loses it."""
+        lock, users = self._answering.get(participant_id) or (asyncio.Lock(), 0)
+        self._answering[participant_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._answering[participant_id]
+            if users <= 1:
+                del self._answering[participant_id]
+            else:
+                self._answering[participant_id] = (lock, users - 1)
+
+    def fold_now(self, event: ResponseEvent) -> None:
+        """Fold a response this worker has just committed, without waiting for the backplane to bring it back
+        (it will, and folding it again changes nothing): the participant's next answer builds on this one."""
+        tally = self.tallies.get(event.activity_id)
+        if tally is not None and tally.fold(event):
+            self._mark(event.activity_id)
+
+    async def react(self, participant_id: int, name: str) -> None:
+        """Float a reaction on every projector of the session; ReactionRefused says why not."""
+        if name not in REACTIONS:
+            raise ReactionRefused("Choose one of the reactions on the screen.")
+        if not self.snapshot.live or not self.snapshot.session.reactions:
+            raise ReactionRefused("Reactions are switched off right now.")
+        if not self._rate.allow(participant_id):
+            raise ReactionRefused("Easy there: one reaction a second is plenty.")
+        await self.services.backplane.publish(session_channel(self.session_id), {"type": "reaction", "name": name})
 
     # --- pushes --------------------------------------------------------------------------------------------
 
@@ -274,6 +346,10 @@ class Room:
 
     def _flush(self) -> None:
         views = self.services.views
+        if self._floating:
+            floating, self._floating = self._floating, Counter()
+            if self.snapshot.session.reactions:
+                self._send(Audience.projector, views.floating_reactions(floating))
         if self._views_dirty:
             if self._stage_dirty:
                 self._broadcast_stage()
@@ -283,32 +359,53 @@ class Room:
             self._send(Audience.projector, views.projector_stage(self))
             return
         dirty, self._dirty = self._dirty, set()
-        shown = {a.id for a in views.projected_activities(self)}
-        for activity_id in dirty & shown:
-            activity = self.snapshot.activity(activity_id)
-            if activity is None:
+        current = self.snapshot.current
+        for activity in self.snapshot.projected:
+            if activity.id not in dirty:
                 continue
-            self._send(Audience.presenter, views.results(self, activity, Audience.presenter))
+            if activity is current:
+                self._send(Audience.presenter, views.results(self, activity, Audience.presenter))
             self._send(Audience.projector, views.results(self, activity, Audience.projector))
+        for activity_id in dirty:
+            self._share(activity_id)
+        if dirty and self.snapshot.paced:
+            self._send(Audience.presenter, views.completion(self))
+            self._send(Audience.projector, views.completion(self, Audience.projector))
         self._send(Audience.presenter, views.counts(self))
 
+    def _share(self, activity_id: int) -> None:
+        """Push a sharing kind's live list (Q&A questions) to the phones that show that activity."""
+        activity = self.snapshot.activity(activity_id)
+        if activity is None or not self.services.registry[activity.kind].shares_results:
+            return
+        watching = [c for c in self._audiences[Audience.participant] if c.showing == activity_id]
+        if watching:
+            html = self.services.views.shared(self, activity)
+            for connection in watching:
+                connection.send(html)
+
     def _broadcast_stage(self) -> None:
-        """One rendering per distinct answer: everyone who has not answered shares one, and so do the people
-        who gave the same answer (a poll of four options costs five renderings, however large the room)."""
+        """One rendering per distinct stage and answer: everyone who has not answered shares one, and so do the
+        people who gave the same answer (a poll of four options costs five renderings, however large the room)."""
         views = self.services.views
-        current = self.snapshot.current
-        tally = self.tallies.get(current.id) if current is not None and current.id is not None else None
-        rendered: dict[str, str] = {}
-        stage_key = self.stage_key
+        rendered: dict[tuple[str, str, frozenset[int]], str] = {}
         for connection in self._audiences[Audience.participant]:
-            if connection.participant_id is None or connection.stage_key == stage_key:
+            if connection.participant_id is None:
                 continue
-            connection.stage_key = stage_key
-            answer = tally.answer_of(connection.participant_id) if tally is not None else None
-            key = answer.model_dump_json() if answer is not None else ""
-            if key not in rendered:
-                rendered[key] = views.participant_stage(self, answer)
-            connection.send(rendered[key])
+            stage = self.stage(connection.participant_id, connection.at)
+            if connection.stage_key == stage.key:
+                continue
+            self.show(connection, stage)
+            if stage.rendering not in rendered:
+                rendered[stage.rendering] = views.participant_stage(self, stage)
+            connection.send(rendered[stage.rendering])
+
+    def show(self, connection: Connection, stage: Stage) -> None:
+        """Record that a socket is being sent this stage (at the audience's pace, the phone stays on it)."""
+        connection.stage_key = stage.key
+        connection.showing = stage.activity.id if stage.activity is not None else None
+        if self.snapshot.paced and connection.showing is not None:
+            connection.at = connection.showing
 
     def _send(self, audience: Audience, text: str) -> None:
         for connection in self._audiences[audience]:
@@ -329,11 +426,52 @@ class Room:
             await self.services.backplane.publish(session_channel(self.session_id), message)
         return participant_id
 
-    @property
-    def stage_key(self) -> str:
-        """A fingerprint of what phones show (the same on every worker); a phone that has it is not sent it again,
-        so a duplicate push never wipes what someone is typing."""
-        return digest(_phone_view(self.snapshot))
+    def shown(self, participant_id: int, at: int | None) -> Activity | None:
+        """The activity a participant sees: the one they chose if they may open it, else the presenter's current
+        one; at the audience's pace, the first one they have not answered (None once they are done)."""
+        snapshot = self.snapshot
+        chosen = snapshot.activity(at)
+        if chosen is not None and snapshot.reachable(chosen):
+            return chosen
+        if snapshot.paced and snapshot.live:
+            return next(
+                (
+                    a
+                    for a in snapshot.paced_activities
+                    if a.voting_open and a.id is not None and self.tallies[a.id].answer_of(participant_id) is None
+                ),
+                None,
+            )
+        return snapshot.current
+
+    def stage(self, participant_id: int, at: int | None = None) -> Stage:
+        """What this participant's phone should show now.
+
+        Its key is a fingerprint of what phones show (the same on every worker): a phone that has it is not sent
+        it again, so a duplicate push never wipes what someone is typing."""
+        activity = self.shown(participant_id, at)
+        shown_id = activity.id if activity is not None else None
+        key = self._stage_keys.get(shown_id)
+        if key is None:
+            key = self._stage_keys[shown_id] = digest([_phone_view(self.snapshot), shown_id])
+        answer = self.tallies[shown_id].answer_of(participant_id) if shown_id is not None else None
+        answered: frozenset[int] = frozenset()
+        if self.snapshot.paced:
+            answered = frozenset(
+                a.id
+                for a in self.snapshot.paced_activities
+                if a.id is not None and self.tallies[a.id].answer_of(participant_id) is not None
+            )
+        return Stage(key, activity, answer, answered)
+
+    def finished(self) -> int:
+        """At the audience's pace: how many participants have answered every activity still open."""
+        open_tallies = [self.tallies[a.id] for a in self.snapshot.paced_activities if a.voting_open and a.id]
+        if not open_tallies:
+            return 0
+        return sum(
+            all(tally.answer_of(pid) is not None for tally in open_tallies) for pid in self.participants.values()
+        )
 
     @property
     def connections(self) -> list[Connection]:
@@ -373,15 +511,17 @@ def _state_of(snapshot: SessionSnapshot) -> str:
     activities = [
         [a.id, a.voting_open, a.revealed, a.epoch, a.moderation, str(a.closes_at)] for a in snapshot.activities
     ]
-    return digest([session.state, session.current_activity_id, activities])
+    flags = [session.state, session.current_activity_id, session.beside_activity_id, session.pace, session.reactions]
+    return digest([flags, activities])
 
 
 def _phone_view(snapshot: SessionSnapshot) -> list[object]:
-    """What decides a participant's stage: session state, current activity, voting open, its epoch, countdown."""
-    current = snapshot.current
-    if current is None:
-        return [snapshot.live, None]
-    return [snapshot.live, current.id, current.voting_open, current.epoch, str(current.closes_at)]
+    """What decides participants' stages: session state and pace, reactions, the current activity (when the
+    presenter sets the pace), and each activity's voting, epoch and countdown. Not moderation or reveals."""
+    session = snapshot.session
+    current = None if snapshot.paced else session.current_activity_id
+    activities = [[a.id, a.voting_open, a.epoch, str(a.closes_at)] for a in snapshot.activities]
+    return [snapshot.live, str(session.pace), session.reactions, current, activities]
 
 
 class Hub:

@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint, text, true
 from sqlmodel import Field, SQLModel
 
 
@@ -63,6 +63,13 @@ class SessionState(enum.StrEnum):
     ended = "ended"
 
 
+class Pace(enum.StrEnum):
+    """Who moves through the activities: the presenter for everyone, or each participant at their own pace."""
+
+    presenter = "presenter"
+    audience = "audience"
+
+
 class Session(SQLModel, table=True):
     """One live run of a deck; participants join it by its six-digit code."""
 
@@ -84,6 +91,10 @@ class Session(SQLModel, table=True):
     presenter_id: int = Field(foreign_key="user.id", index=True)
     state: SessionState = Field(default=SessionState.live, max_length=16)
     current_activity_id: int | None = Field(default=None)
+    pace: Pace = Field(default=Pace.presenter, max_length=16, sa_column_kwargs={"server_default": "presenter"})
+    # A second activity the projector shows beside the current one (side-by-side layout), if any.
+    beside_activity_id: int | None = Field(default=None)
+    reactions: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     projector_secret: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     ended_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

@@ -30,27 +30,31 @@ async def respond(room: Room, participant_id: int, activity_id: int, form: FormF
         raise Refused("This session has ended. Thank you for taking part!")
     if activity is None or activity.id is None:
         raise Refused("That activity is not part of this session.")
-    if snapshot.current is None:
-        raise Refused("The presenter has not started an activity yet.")
-    if snapshot.current is not activity:
+    if not snapshot.reachable(activity) and activity.id not in snapshot.ambient:
+        if snapshot.current is None:
+            raise Refused("The presenter has not started an activity yet.")
         raise Refused("The presenter has moved on; your screen now shows the current activity.")
     if not activity.voting_open:
         raise Refused("Voting is closed for this activity.")
     if seconds_left(activity) == 0:
         raise Refused("Time is up: voting has closed.")
     kind = room.services.registry[activity.kind]
-    try:
-        submission: KindSubmission = kind.validate_submission(snapshot.configs[activity.id], form)
-    except SubmissionInvalid as error:
-        raise Refused(str(error), 422) from None
-    try:
-        return await room.services.writer.submit(
-            room.session_id, activity.id, participant_id, activity.epoch, submission.model_dump(mode="json")
-        )
-    except WriterBusy:
-        raise Refused("The server is very busy; your answer was not saved. Please send it again.", 503) from None
-    except WriterFailed:
-        raise Refused("Your answer could not be saved. Please send it again.", 503) from None
+    async with room.answering(participant_id):
+        previous = room.tallies[activity.id].answer_of(participant_id)
+        try:
+            submission: KindSubmission = kind.validate_submission(snapshot.configs[activity.id], form, previous)
+        except SubmissionInvalid as error:
+            raise Refused(str(error), 422) from None
+        try:
+            event = await room.services.writer.submit(
+                room.session_id, activity.id, participant_id, activity.epoch, submission.model_dump(mode="json")
+            )
+        except WriterBusy:
+            raise Refused("The server is very busy; your answer was not saved. Please send it again.", 503) from None
+        except WriterFailed:
+            raise Refused("Your answer could not be saved. Please send it again.", 503) from None
+        room.fold_now(event)
+        return event
 
 
 def form_from_json(data: Mapping[str, Any], limit: int) -> FormFields:
@@ -66,16 +70,15 @@ def form_from_json(data: Mapping[str, Any], limit: int) -> FormFields:
     return form
 
 
-def parse_socket_message(text: str, limit: int) -> tuple[int, FormFields]:
-    """A participant's websocket message as (activity id, form); Refused if malformed."""
+def parse_socket_message(text: str, limit: int) -> FormFields:
+    """A participant's websocket message (a JSON object of form fields) as a form; Refused if malformed."""
     try:
         data = json.loads(text)
     except ValueError:
         raise Refused("That message was not understood.", 400) from None
     if not isinstance(data, dict):
         raise Refused("That message was not understood.", 400)
-    form = form_from_json(data, limit)
-    return activity_of(form), form
+    return form_from_json(data, limit)
 
 
 def activity_of(form: FormFields) -> int:

@@ -19,7 +19,17 @@ from activities import Registry
 from activities.base import FormFields, KindConfig, whole_number
 from server.backplane import Backplane, session_channel
 from server.decks import MAX_COUNTDOWN, MIN_COUNTDOWN, DeckSpec
-from server.models import Activity, Participant, Response, ResultsMode, Session, SessionState, as_utc, utcnow
+from server.models import (
+    Activity,
+    Pace,
+    Participant,
+    Response,
+    ResultsMode,
+    Session,
+    SessionState,
+    as_utc,
+    utcnow,
+)
 
 CODE_DIGITS = 6
 CODE_ATTEMPTS = 50
@@ -56,6 +66,7 @@ class SessionSnapshot:
     session: Session
     activities: list[Activity]
     configs: dict[int, KindConfig] = field(default_factory=dict)
+    ambient: frozenset[int] = frozenset()  # ids of activities of ambient kinds (Q&A)
 
     @property
     def id(self) -> int:
@@ -70,8 +81,41 @@ class SessionSnapshot:
     def current(self) -> Activity | None:
         return self.activity(self.session.current_activity_id)
 
+    @property
+    def paced(self) -> bool:
+        """Whether participants move through the activities at their own pace."""
+        return self.session.pace == Pace.audience
+
     def activity(self, activity_id: int | None) -> Activity | None:
         return next((a for a in self.activities if a.id == activity_id), None)
+
+    def reachable(self, activity: Activity) -> bool:
+        """Whether a participant may open this activity now: the presenter's current one, any one at the
+        audience's pace, an ambient one (Q&A) whose voting is open."""
+        if not self.live:
+            return False
+        if activity is self.current or self.paced:
+            return True
+        return activity.id in self.ambient and activity.voting_open
+
+    @property
+    def ambient_open(self) -> list[Activity]:
+        """The ambient activities participants can reach from any page."""
+        return [a for a in self.activities if a.id in self.ambient and a.voting_open]
+
+    @property
+    def paced_activities(self) -> list[Activity]:
+        """The activities participants step through at their own pace (ambient ones stay beside them)."""
+        return [a for a in self.activities if a.id not in self.ambient]
+
+    @property
+    def projected(self) -> list[Activity]:
+        """What the projector shows: the current activity, and the one the presenter put beside it."""
+        current = self.current
+        if current is None:
+            return []
+        beside = self.activity(self.session.beside_activity_id)
+        return [current] if beside is None or beside is current else [current, beside]
 
     def neighbour(self, step: int) -> Activity | None:
         """The activity `step` places after the current one (the first one from the lobby)."""
@@ -104,6 +148,7 @@ async def create_session(
                     title=((title or "").strip() or spec.title)[:200],
                     deck_id=deck_id,
                     presenter_id=presenter_id,
+                    pace=spec.pace,
                     projector_secret=secrets.token_urlsafe(24),
                 )
                 db.add(session)
@@ -141,7 +186,8 @@ async def load_snapshot(
         )
         activities = list(result.all())
     configs = {a.id: registry[a.kind].parse_config(a.config) for a in activities if a.id is not None}
-    return SessionSnapshot(session, activities, configs)
+    ambient = frozenset(a.id for a in activities if a.id is not None and registry[a.kind].ambient)
+    return SessionSnapshot(session, activities, configs, ambient)
 
 
 async def find_live_session(maker: async_sessionmaker[AsyncSession], code: str) -> Session:
@@ -188,6 +234,9 @@ CONTROL_ACTIONS = (
     "conceal",
     "reset",
     "moderate",
+    "pace",
+    "beside",
+    "reactions",
     "end",
 )
 
@@ -238,16 +287,18 @@ async def _apply(
         session.current_activity_id = target.id if target else None
         db.add(session)
         return
-    if action == "end":
-        session.state = SessionState.ended
-        session.ended_at = utcnow()
+    if action in {"end", "pace", "reactions"}:
+        _apply_to_session(session, action, form)
         db.add(session)
         return
     if activity_id is not None and snapshot.activity(activity_id) is None:
         raise ControlRefused("That activity is not part of this session.")
-    if action == "goto":
-        # No activity: back to the lobby ("waiting for the presenter").
-        session.current_activity_id = activity_id
+    if action in {"goto", "beside"}:
+        # goto with no activity: back to the lobby ("waiting for the presenter"); beside with none: one activity.
+        if action == "goto":
+            session.current_activity_id = activity_id
+        else:
+            session.beside_activity_id = activity_id
         db.add(session)
         return
     activity = snapshot.activity(activity_id) if activity_id is not None else snapshot.current
@@ -277,6 +328,22 @@ async def _apply(
         verb = next(iter(form.get("verb", ())), "")
         activity.moderation = registry[activity.kind].moderate(dict(activity.moderation), verb, form)
     db.add(activity)
+
+
+def _apply_to_session(session: Session, action: str, form: FormFields) -> None:
+    """The actions on the session as a whole: end it, set who paces it, switch reactions on or off."""
+    value = next(iter(form.get(action, ())), "")
+    if action == "end":
+        session.state = SessionState.ended
+        session.ended_at = utcnow()
+    elif action == "pace":
+        if value not in set(Pace):
+            raise ControlRefused(f"Choose who sets the pace: {' or '.join(Pace)}.")
+        session.pace = Pace(value)
+    elif action == "reactions":
+        if value not in {"on", "off"}:
+            raise ControlRefused("Switch reactions on or off.")
+        session.reactions = value == "on"
 
 
 def countdown_seconds(activity: Activity, form: FormFields) -> int:

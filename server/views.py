@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import segno
@@ -10,10 +12,11 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from activities import Registry
 from server import ROOT, __version__
 from server.models import Activity
+from server.reactions import FLOATS_PER_PUSH, LANES, REACTIONS
 from server.sessions import format_code, seconds_left
 
 if TYPE_CHECKING:
-    from server.hub import Audience, Room
+    from server.hub import Audience, Room, Stage
 
 TEMPLATES = ROOT / "client" / "templates"
 
@@ -27,7 +30,7 @@ def make_environment(registry: Registry) -> Environment:
         undefined=StrictUndefined,
         enable_async=False,
     )
-    env.globals.update(version=__version__, format_code=format_code, seconds_left=seconds_left)
+    env.globals.update(version=__version__, format_code=format_code, seconds_left=seconds_left, reactions=REACTIONS)
     return env
 
 
@@ -42,6 +45,7 @@ class Views:
     def __init__(self, env: Environment, registry: Registry) -> None:
         self.env = env
         self.registry = registry
+        self._lanes = itertools.cycle(range(LANES))
 
     def render(self, name: str, **context: Any) -> str:
         return self.env.get_template(name).render(**context)
@@ -61,27 +65,63 @@ class Views:
             "asset_base": f"{base}/activities/{activity.id}",
         }
 
-    def projected_activities(self, room: Room) -> list[Activity]:
-        """What the projector shows now: the current activity (side-by-side layouts will add more)."""
-        current = room.snapshot.current
-        return [current] if current is not None else []
-
-    def participant_stage(self, room: Room, answer: Any = None, *, error: str | None = None) -> str:
-        """The participant's `#stage`: the current activity's form (with their answer), or a plain state."""
-        activity = room.snapshot.current
+    def participant_stage(self, room: Room, stage: Stage, *, error: str | None = None) -> str:
+        """The participant's `#stage`: an activity's form (with their answer), or a plain state."""
+        activity = stage.activity
+        snapshot = room.snapshot
         return self.render(
             "participant/stage.html",
             room=room,
-            session=room.snapshot.session,
+            snapshot=snapshot,
+            session=snapshot.session,
+            stage=stage,
             activity=activity,
-            config=room.snapshot.configs.get(activity.id) if activity and activity.id else None,
-            answer=answer,
+            config=snapshot.configs.get(activity.id) if activity and activity.id else None,
+            answer=stage.answer,
+            kind=self.registry[activity.kind] if activity is not None else None,
+            shared=self.shared(room, activity, stage.answer) if activity is not None else "",
             error=error,
         )
 
-    def participant_status(self, activity: Activity, *, error: str | None) -> str:
-        """Just the status line of an activity: 'received', or what to fix."""
-        return self.render("participant/reply.html", activity=activity, error=error, received=error is None)
+    def participant_status(self, room: Room, activity: Activity, answer: Any = None, *, error: str | None) -> str:
+        """The reply to an answer: its status line ('received', or what to fix) and, for a kind that shares its
+        results, the participant's own marks on the shared list."""
+        shares = self.registry[activity.kind].shares_results
+        own = ""
+        if error is None and shares:
+            own = self.render(f"{activity.kind}/own.html", **self._shared_context(room, activity, answer))
+        return self.render(
+            "participant/reply.html", activity=activity, error=error, received=error is None, own=own, shares=shares
+        )
+
+    def shared(self, room: Room, activity: Activity, answer: Any = None) -> str:
+        """A sharing kind's live list for participants (`<kind>/shared.html`); empty for other kinds."""
+        if not self.registry[activity.kind].shares_results:
+            return ""
+        return self.render(f"{activity.kind}/shared.html", **self._shared_context(room, activity, answer))
+
+    def _shared_context(self, room: Room, activity: Activity, answer: Any) -> dict[str, Any]:
+        assert activity.id is not None
+        return {
+            "activity": activity,
+            "session": room.snapshot.session,
+            "config": room.snapshot.configs[activity.id],
+            "results": room.tallies[activity.id].snapshot(activity.moderation),
+            "answer": answer,
+        }
+
+    def completion(self, room: Room, audience: Audience | str = "presenter") -> str:
+        """At the audience's pace: how far people have got, per activity (presenter) or overall (projector)."""
+        return self.render(f"{audience}/completion.html", room=room, snapshot=room.snapshot)
+
+    def floating_reactions(self, floating: Counter[str]) -> str:
+        """Reactions for the projector to float up: a few of each (the rest only count), in rotating lanes."""
+        items = [
+            (name, next(self._lanes))
+            for name, count in sorted(floating.items())
+            for _ in range(min(count, FLOATS_PER_PUSH))
+        ]
+        return self.render("projector/reactions.html", items=items)
 
     def presenter_live(self, room: Room) -> str:
         return self.render("presenter/live.html", room=room, views=self, snapshot=room.snapshot)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
+from activities.base import FormFields, whole_number
 from server.auth import ServicesDep
 from server.hub import Audience, Connection, Room, refuse, serve_socket
 from server.models import Session, SessionState
 from server.problems import Problem
+from server.reactions import ReactionRefused
 from server.responses import Refused, activity_of, form_from_json, parse_socket_message, respond
 from server.routes import join_url, same_origin
 from server.security import looks_like_token, new_token
@@ -22,6 +25,7 @@ from server.views import qr_svg
 router = APIRouter(include_in_schema=False)
 COOKIE = "handsup_participant"
 COOKIE_DAYS = 30
+REACTION_FIELD = "reaction"
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -76,16 +80,22 @@ async def _page(
     status: int = 200,
 ) -> HTMLResponse:
     session = room.snapshot.session
-    current = room.snapshot.current
-    answer = None
-    if current is not None and current.id is not None:
-        payload = await stored_answer(services.db, current, participant_id)
-        answer = room.tallies[current.id].parse_payload(payload) if payload is not None else None
+    at = whole_number(request.query_params.get("at", ""))
+    stage = room.stage(participant_id, at)
+    activity = stage.activity
+    if activity is not None and activity.id is not None:
+        # The stored answer, not the tally's: after a form post the backplane may not have brought it here yet.
+        payload = await stored_answer(services.db, activity, participant_id)
+        answer = room.tallies[activity.id].parse_payload(payload) if payload is not None else None
+        stage = replace(stage, answer=answer)
+    # The socket stays on the activity this page shows when the participant chose it or sets their own pace.
+    chosen = activity is not None and activity is not room.snapshot.current or room.snapshot.paced
     html = services.views.render(
         "participant/page.html",
         session=session,
-        stage_key=room.stage_key,
-        stage=services.views.participant_stage(room, answer, error=error),
+        stage_key=stage.key,
+        at=activity.id if chosen and activity is not None else None,
+        stage=services.views.participant_stage(room, stage, error=error),
         join_url=join_url(services.settings, request, session.code),
     )
     return HTMLResponse(html, status_code=status)
@@ -133,23 +143,48 @@ async def join_qr(code: str, request: Request, services: ServicesDep) -> Respons
 async def respond_by_form(code: str, request: Request, services: ServicesDep) -> Response:
     """The no-JavaScript path: a plain form post, stored, then back to the page (which shows 'received')."""
     room = await _room_for(services, code)
-    session = room.snapshot.session
     token = _cookie_token(request)
     participant_id = await room.participant(token)
     form = await request.form()
     fields: dict[str, Any] = {key: form.getlist(key) for key in form}
     try:
         form_fields = form_from_json(fields, services.settings.form_field_limit)
-        await respond(room, participant_id, activity_of(form_fields), form_fields)
+        activity_id = activity_of(form_fields)
+        await respond(room, participant_id, activity_id, form_fields)
     except Refused as refused:
         response = await _page(request, services, room, participant_id, error=str(refused), status=422)
         return _with_cookie(response, services, token)
-    return _with_cookie(RedirectResponse(f"/{session.code}", status_code=303), services, token)
+    return _with_cookie(RedirectResponse(_back(room, activity_id), status_code=303), services, token)
+
+
+@router.post("/{code}/react", response_class=HTMLResponse)
+async def react_by_form(code: str, request: Request, services: ServicesDep) -> Response:
+    """The no-JavaScript path of a reaction: float it, then back to the page the participant was on."""
+    room = await _room_for(services, code)
+    token = _cookie_token(request)
+    participant_id = await room.participant(token)
+    form = await request.form()
+    at = whole_number(str(form.get("at") or ""))
+    try:
+        await room.react(participant_id, str(form.get("reaction") or ""))
+    except ReactionRefused as refused:
+        response = await _page(request, services, room, participant_id, error=str(refused), status=429)
+        return _with_cookie(response, services, token)
+    return _with_cookie(RedirectResponse(_back(room, at), status_code=303), services, token)
+
+
+def _back(room: Room, activity_id: int | None) -> str:
+    """The participant's page, on the activity they were answering when it is not simply the current one."""
+    code = room.snapshot.session.code
+    current = room.snapshot.current
+    if activity_id is None or (current is not None and current.id == activity_id and not room.snapshot.paced):
+        return f"/{code}"
+    return f"/{code}?at={activity_id}"
 
 
 @router.websocket("/ws/participant/{code}")
 async def participant_socket(websocket: WebSocket, code: str) -> None:
-    """Pushes the participant's stage as the presenter moves; takes their answers and acknowledges each."""
+    """Pushes the participant's stage as the presenter moves; takes their answers and reactions."""
     services: Services = websocket.app.state.services
     token = websocket.cookies.get(COOKIE)
     cleaned = clean_code(code)
@@ -163,36 +198,53 @@ async def participant_socket(websocket: WebSocket, code: str) -> None:
         return
     participant_id = await room.participant(token)
     await websocket.accept()
-    connection = Connection(websocket, Audience.participant, participant_id, services.settings.client_queue_limit)
+    at = whole_number(websocket.query_params.get("at", ""))
+    limit = services.settings.client_queue_limit
+    connection = Connection(websocket, Audience.participant, participant_id, limit, at=at)
 
     async def on_message(text: str) -> None:
-        await _answer(room, connection, participant_id, text)
+        await _message(room, connection, participant_id, text)
 
-    # A phone that shows the current stage already (it came with the page) is not sent it again.
+    # A phone that shows this stage already (it came with the page) is not sent it again.
+    stage = room.stage(participant_id, at)
+    room.show(connection, stage)
     first = None
-    connection.stage_key = room.stage_key
-    if websocket.query_params.get("stage") != connection.stage_key:
-        current = room.snapshot.current
-        answer = room.tallies[current.id].answer_of(participant_id) if current and current.id else None
-        first = services.views.participant_stage(room, answer)
+    if websocket.query_params.get("stage") != stage.key:
+        first = services.views.participant_stage(room, stage)
     await serve_socket(room, connection, first, on_message)
 
 
-async def _answer(room: Room, connection: Connection, participant_id: int, text: str) -> None:
+async def _message(room: Room, connection: Connection, participant_id: int, text: str) -> None:
+    """One message from a phone: an answer (it names its activity) or a reaction."""
     views = room.services.views
     limit = room.services.settings.websocket_message_limit
     activity = None
     try:
         if len(text) > limit:
             raise Refused(f"That answer is too long (at most {limit // 1024} KiB).")
-        activity_id, form = parse_socket_message(text, room.services.settings.form_field_limit)
+        form = parse_socket_message(text, room.services.settings.form_field_limit)
+        if REACTION_FIELD in form:
+            await _react(room, connection, participant_id, form)
+            return
+        activity_id = activity_of(form)
         activity = room.snapshot.activity(activity_id)
-        await respond(room, participant_id, activity_id, form)
+        event = await respond(room, participant_id, activity_id, form)
     except Refused as refused:
-        if activity is None or activity is not room.snapshot.current:  # no status line of it on their screen
+        if activity is None or activity.id != connection.showing:  # no status line of it on their screen
             connection.send(views.render("participant/notice.html", message=str(refused)))
         else:
-            connection.send(views.participant_status(activity, error=str(refused)))
+            connection.send(views.participant_status(room, activity, error=str(refused)))
         return
-    assert activity is not None
-    connection.send(views.participant_status(activity, error=None))
+    assert activity is not None and activity.id is not None
+    answer = room.tallies[activity.id].parse_payload(event.payload)
+    connection.send(views.participant_status(room, activity, answer, error=None))
+
+
+async def _react(room: Room, connection: Connection, participant_id: int, form: FormFields) -> None:
+    name = next(iter(form.get(REACTION_FIELD, ())), "")
+    try:
+        await room.react(participant_id, name)
+    except ReactionRefused as refused:
+        connection.send(room.services.views.render("participant/reacted.html", error=str(refused), reaction=name))
+        return
+    connection.send(room.services.views.render("participant/reacted.html", error=None, reaction=name))

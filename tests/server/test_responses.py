@@ -44,13 +44,15 @@ def test_form_from_json_cuts_each_value_to_the_limit() -> None:
     assert form_from_json({"word": ["x" * 50, "short"]}, 10) == {"word": ["x" * 10, "short"]}
 
 
-def test_parse_socket_message_gives_the_activity_and_the_form() -> None:
+def test_parse_socket_message_gives_the_form_without_htmx_headers() -> None:
     text = json.dumps({"activity": "12", "choice": ["0", "1"], "HEADERS": {"HX-Trigger": "form-12"}})
-    assert parse_socket_message(text, 100) == (12, {"activity": ["12"], "choice": ["0", "1"]})
+    form = parse_socket_message(text, 100)
+    assert form == {"activity": ["12"], "choice": ["0", "1"]}
+    assert activity_of(form) == 12
 
 
-def test_parse_socket_message_takes_a_numeric_activity() -> None:
-    assert parse_socket_message('{"activity": 3, "word": "trust"}', 100)[0] == 3
+def test_a_numeric_activity_in_a_socket_message_is_read() -> None:
+    assert activity_of(parse_socket_message('{"activity": 3, "word": "trust"}', 100)) == 3
 
 
 @pytest.mark.parametrize("text", ["", "not json", "[1, 2]", '"text"', "42", "null", '{"activity": 1'])
@@ -59,9 +61,9 @@ def test_parse_socket_message_refuses_what_is_not_a_json_object(text: str) -> No
 
 
 @pytest.mark.parametrize("activity", [None, "", "abc", "-1", "1.0", "٣", "²", "1" * 10])
-def test_parse_socket_message_refuses_a_message_without_an_activity_id(activity: str | None) -> None:
+def test_a_socket_message_without_an_activity_id_is_refused(activity: str | None) -> None:
     data: dict[str, Any] = {"choice": "1"} if activity is None else {"activity": activity, "choice": "1"}
-    status, message = refusal(parse_socket_message, json.dumps(data), 100)
+    status, message = refusal(activity_of, parse_socket_message(json.dumps(data), 100))
     assert (status, message) == (422, "That form does not say which activity it answers.")
 
 
