@@ -61,8 +61,8 @@ def parse_deck(text: str, registry: Registry) -> DeckSpec:
     if len(text.encode()) > MAX_DECK_BYTES:
         raise DeckInvalid([DeckProblem(None, "", f"a deck may be at most {MAX_DECK_BYTES // 1024} KiB")])
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=DeckLoader)
+        data = yaml.load(text, Loader=DeckLoader)  # noqa: S506 - DeckLoader is a SafeLoader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -149,6 +149,20 @@ def _parse_activity(
         countdown=countdown,
         config=parsed.model_dump(mode="json"),
     )
+
+
+class DeckLoader(yaml.SafeLoader):
+    """YAML as presenters write it: only true and false are booleans, so `options: [Yes, No]` or a card called
+    "On" stays text (YAML 1.1 would turn yes/no/on/off into booleans)."""
+
+
+DeckLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+DeckLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 class _Locator:

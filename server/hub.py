@@ -26,7 +26,7 @@ from starlette.websockets import WebSocket
 from activities.base import KindSubmission, ResponseEvent, Tally, digest
 from server.backplane import Overflow, Subscription, session_channel
 from server.models import Activity, Participant, Response, as_utc, utcnow
-from server.reactions import REACTIONS, RateLimit, ReactionRefused
+from server.reactions import REACTIONS, RateLimit, ReactionRefused, TooFast
 from server.sessions import (
     ControlRefused,
     NotFound,
@@ -318,7 +318,7 @@ class Room:
         if not self.snapshot.live or not self.snapshot.session.reactions:
             raise ReactionRefused("Reactions are switched off right now.")
         if not self._rate.allow(participant_id):
-            raise ReactionRefused("Easy there: one reaction a second is plenty.")
+            raise TooFast("Easy there: one reaction a second is plenty.")
         await self.services.backplane.publish(session_channel(self.session_id), {"type": "reaction", "name": name})
 
     # --- pushes --------------------------------------------------------------------------------------------

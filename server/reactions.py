@@ -21,7 +21,15 @@ LANES = 8
 
 
 class ReactionRefused(ValueError):
-    """A reaction not taken (unknown, switched off, too fast); the message is for the participant."""
+    """A reaction not taken (unknown, switched off); the message is for the participant."""
+
+    status = 409
+
+
+class TooFast(ReactionRefused):
+    """More reactions than the rate allows: try again in a moment."""
+
+    status = 429
 
 
 @dataclass

@@ -217,7 +217,15 @@ def caught_up(client: TestClient, session_id: int) -> None:
 
     def view(snapshot: SessionSnapshot) -> tuple[Any, ...]:
         activities = [(a.id, a.voting_open, a.revealed, a.epoch, a.moderation) for a in snapshot.activities]
-        return snapshot.session.state, snapshot.session.current_activity_id, activities
+        session = snapshot.session
+        flags = (
+            session.state,
+            session.current_activity_id,
+            session.pace,
+            session.beside_activity_id,
+            session.reactions,
+        )
+        return flags, activities
 
     async def compare() -> tuple[Any, Any]:
         room = await services.hub.room(session_id)

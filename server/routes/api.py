@@ -11,8 +11,9 @@ from sqlmodel import col, select
 
 from server.auth import ApiUser, ServicesDep, presented_session
 from server.decks import DeckInvalid, parse_deck
-from server.models import Activity, Deck, Participant, ResultsMode, Session, User, as_utc
+from server.models import Activity, Deck, Pace, Participant, ResultsMode, Session, User, as_utc
 from server.problems import Problem, describe_errors, problem_responses
+from server.reactions import ReactionRefused
 from server.responses import Refused, form_from_json, respond
 from server.routes import base_url
 from server.routes.presenter import run_control, start_from_deck
@@ -54,6 +55,9 @@ class SessionPublic(BaseModel):
     qr_svg_url: str
     projector_url: str
     current_activity_id: int | None
+    pace: Pace = Field(description="presenter: everyone follows the presenter; audience: each at their own pace")
+    beside_activity_id: int | None = Field(description="The activity the projector shows beside the current one")
+    reactions: bool = Field(description="Whether participants can send reactions")
     activities: list[ActivityPublic]
 
 
@@ -68,12 +72,27 @@ class SessionCreate(BaseModel):
 
 class ControlRequest(BaseModel):
     action: Literal[
-        "goto", "next", "previous", "open", "close", "countdown", "reveal", "conceal", "reset", "moderate", "end"
+        "goto",
+        "next",
+        "previous",
+        "open",
+        "close",
+        "countdown",
+        "reveal",
+        "conceal",
+        "reset",
+        "moderate",
+        "pace",
+        "beside",
+        "reactions",
+        "end",
     ]
     activity_id: int | None = None
     fields: Answer = Field(
         default_factory=dict,
-        description="For `moderate`: e.g. {verb: hide, word: school}; for `countdown`: optionally {seconds: 60}",
+        description="For `moderate`: e.g. {verb: hide, word: school}; for `countdown`: optionally {seconds: 60}; "
+        "for `pace`: {pace: audience} or {pace: presenter}; for `reactions`: {reactions: on} or {reactions: off}. "
+        "`beside` with an activity_id puts it beside the current one on the projector, without one ends that.",
     )
 
 
@@ -103,6 +122,10 @@ class Received(BaseModel):
     received: Literal[True] = True
     activity_id: int
     version: int
+
+
+class ReactionCreate(BaseModel):
+    reaction: Literal["like", "heart", "question", "applause"]
 
 
 class TallyPublic(BaseModel):
@@ -142,6 +165,9 @@ async def _session_public(services: Services, request: Request, session_id: int)
         qr_svg_url=f"{base}/{session.code}/qr.svg",
         projector_url=f"{base}/projector/{session.projector_secret}",
         current_activity_id=session.current_activity_id,
+        pace=session.pace,
+        beside_activity_id=session.beside_activity_id,
+        reactions=session.reactions,
         activities=[_activity_public(a) for a in snapshot.activities],
     )
 
@@ -289,21 +315,27 @@ async def _participant_of(services: Services, activity_id: int, token: str) -> t
     return activity.session_id, participant
 
 
-@router.get("/live", response_model=CurrentActivity)
-async def live_activity(
-    services: ServicesDep, session_id: int, x_participant_token: Annotated[str, Header(max_length=100)]
-) -> CurrentActivity:
-    """What a participant's screen shows now: the session's current activity."""
+async def _joined(services: Services, session_id: int, token: str) -> int:
+    """The participant a token is in a session; 403 if it has not joined it."""
     async with services.db() as db:
         joined = (
             await db.exec(
                 select(Participant.id).where(
-                    Participant.session_id == session_id, Participant.token_hash == hash_token(x_participant_token)
+                    Participant.session_id == session_id, Participant.token_hash == hash_token(token)
                 )
             )
         ).first()
     if joined is None:
         raise Problem(403, "Not joined", "Join the session first (POST /api/v1/join) and send its token.")
+    return joined
+
+
+@router.get("/live", response_model=CurrentActivity)
+async def live_activity(
+    services: ServicesDep, session_id: int, x_participant_token: Annotated[str, Header(max_length=100)]
+) -> CurrentActivity:
+    """What a participant's screen shows now: the session's current activity."""
+    await _joined(services, session_id, x_participant_token)
     return await _current(services, session_id)
 
 
@@ -320,3 +352,20 @@ async def create_response(
     except Refused as refused:
         raise Problem(refused.status, "Not accepted", str(refused)) from None
     return Received(activity_id=body.activity_id, version=event.version)
+
+
+@router.post("/sessions/{session_id}/reactions", status_code=202, responses=problem_responses(429))
+async def create_reaction(
+    session_id: int,
+    body: ReactionCreate,
+    services: ServicesDep,
+    x_participant_token: Annotated[str, Header(max_length=100)],
+) -> dict[str, bool]:
+    """Float a reaction on the projector (a few a second per participant at most; counted, not stored)."""
+    joined = await _joined(services, session_id, x_participant_token)
+    room = await services.hub.room(session_id)
+    try:
+        await room.react(joined, body.reaction)
+    except ReactionRefused as refused:
+        raise Problem(refused.status, "Not accepted", str(refused)) from None
+    return {"accepted": True}

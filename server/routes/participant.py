@@ -168,7 +168,7 @@ async def react_by_form(code: str, request: Request, services: ServicesDep) -> R
     try:
         await room.react(participant_id, str(form.get("reaction") or ""))
     except ReactionRefused as refused:
-        response = await _page(request, services, room, participant_id, error=str(refused), status=429)
+        response = await _page(request, services, room, participant_id, error=str(refused), status=refused.status)
         return _with_cookie(response, services, token)
     return _with_cookie(RedirectResponse(_back(room, at), status_code=303), services, token)
 

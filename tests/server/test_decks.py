@@ -350,8 +350,17 @@ def test_quoted_yes_no_options_are_taken_as_written() -> None:
     assert deck.activities[0].config["options"] == ["Yes", "No", "1"]
 
 
-def test_unquoted_yes_no_options_are_reported_at_their_line_as_docs_decks_md_says() -> None:
-    assert problems("title: T\nactivities:\n  - kind: poll\n    title: A\n    options: [Yes, No]\n") == [
+def test_unquoted_number_options_are_reported_at_their_line_as_docs_decks_md_says() -> None:
+    assert problems("title: T\nactivities:\n  - kind: poll\n    title: A\n    options: [1, 2]\n") == [
         (5, "activities[0].options.0", "Input should be a valid string"),
         (5, "activities[0].options.1", "Input should be a valid string"),
     ]
+
+
+def test_yes_no_on_and_off_stay_text_while_true_and_false_are_booleans() -> None:
+    deck = parse_deck(
+        "title: Words\nactivities:\n  - kind: poll\n    title: Agree?\n    multiple: true\n    options: [Yes, No, On, off]\n",
+        registry,
+    )
+    assert deck.activities[0].config["options"] == ["Yes", "No", "On", "off"]
+    assert deck.activities[0].config["multiple"] is True
