@@ -358,9 +358,7 @@ def test_unquoted_number_options_are_reported_at_their_line_as_docs_decks_md_say
 
 
 def test_yes_no_on_and_off_stay_text_while_true_and_false_are_booleans() -> None:
-    deck = parse_deck(
-        "title: Words\nactivities:\n  - kind: poll\n    title: Agree?\n    multiple: true\n    options: [Yes, No, On, off]\n",
-        registry,
-    )
+    text = "title: Words\nactivities:\n  - kind: poll\n    title: Agree?\n    multiple: true\n"
+    deck = parse_deck(text + "    options: [Yes, No, On, off]\n", registry)
     assert deck.activities[0].config["options"] == ["Yes", "No", "On", "off"]
     assert deck.activities[0].config["multiple"] is True
