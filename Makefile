@@ -3,9 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# System packages the test suite drives for real: command -> Debian packages (comma-separated). Chromium's
-# fonts are only "recommended" by Debian, and we install without recommends, so they are named here.
-SYSTEM_COMMANDS := chromium:chromium,fonts-liberation,fonts-dejavu-core
+# Debian packages the test suite drives for real. Chromium's fonts are only "recommended" by Debian, and we
+# install without recommends, so they are named here (the colour emoji font draws the reactions).
+SYSTEM_PACKAGES := chromium fonts-liberation fonts-dejavu-core fonts-noto-color-emoji
 
 .PHONY: run test lint typecheck pytest system-deps bench bench-full clean
 
@@ -47,8 +47,9 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 # Installs what is missing by apt-get when run as root; otherwise says what to install and stops.
 system-deps:
 	@missing=""; \
-	for pair in $(SYSTEM_COMMANDS); do \
-	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $$(echo $${pair##*:} | tr , ' ')"; \
+	for package in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$package" 2>/dev/null | grep -q "install ok installed" \
+	    || missing="$$missing $$package"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

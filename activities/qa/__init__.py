@@ -1,0 +1,315 @@
+"""`qa`: audience questions beside any activity; people ask, upvote others' questions, and the presenter moderates.
+
+A participant's answer is their whole Q&A state (the questions they asked and the keys they upvoted); each form
+carries one change to it (ask, upvote or un-upvote, withdraw), applied to the answer they last had acknowledged.
+The same question asked by two people is one question: its key is a digest of its tidied, case-folded text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+
+from activities.base import (
+    ActivityKind,
+    FormFields,
+    KindConfig,
+    KindSubmission,
+    SubmissionInvalid,
+    Tally,
+    digest,
+    field_values,
+)
+from activities.open import pieces
+from activities.wordcloud.normalise import tidy
+
+DEFAULT_LENGTH = 200
+MIN_LENGTH_LIMIT = 40
+MAX_LENGTH_LIMIT = 500
+DEFAULT_QUESTIONS = 5
+MAX_QUESTIONS_LIMIT = 20
+MAX_NAME = 40
+# More upvotes than this in one answer is a forged form: nobody taps two hundred buttons in one session.
+MAX_UPVOTES = 200
+# The projector shows the highlighted question and at most this many others (highest score first).
+MAX_PROJECTED = 12
+# Phones are pushed at most this many questions (the push goes to every phone on the Q&A).
+MAX_SHARED = 50
+# Which moderation list each presenter verb adds its question to (True) or removes it from (False).
+VERBS: dict[str, tuple[str, bool]] = {
+    "approve": ("approved", True),
+    "hide": ("hidden", True),
+    "show": ("hidden", False),
+    "answer": ("answered", True),
+    "reopen": ("answered", False),
+    "highlight": ("highlighted", True),
+    "unhighlight": ("highlighted", False),
+}
+# Verbs that also take the question off the "now answering" spot.
+ENDS_HIGHLIGHT = frozenset({"hide", "answer"})
+_KEY = re.compile(r"[0-9a-f]{16}")
+
+
+class QaConfig(KindConfig):
+    moderated: bool = Field(
+        default=True, description="Questions reach the projector and other phones only once the presenter approves"
+    )
+    names: bool = Field(default=True, description="Participants may sign a question with a name")
+    max_length: int = Field(
+        default=DEFAULT_LENGTH, ge=MIN_LENGTH_LIMIT, le=MAX_LENGTH_LIMIT, description="Characters per question"
+    )
+    max_questions: int = Field(
+        default=DEFAULT_QUESTIONS, ge=1, le=MAX_QUESTIONS_LIMIT, description="Questions per participant"
+    )
+
+
+def question_key(text: str) -> str:
+    """The key of a question: a digest of its tidied text ignoring case, so the same question asked twice is one."""
+    return digest(tidy(text).casefold())
+
+
+class Question(BaseModel):
+    """One question a participant asked, signed with a name or anonymous."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(min_length=1, max_length=MAX_LENGTH_LIMIT)
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
+
+    @property
+    def key(self) -> str:
+        return question_key(self.text)
+
+    @property
+    def pieces(self) -> list[str]:
+        """The text cut where a line may break (as the tally's questions are, for the same templates)."""
+        return pieces(self.text)
+
+
+class QaSubmission(KindSubmission):
+    """A participant's Q&A: the questions they asked (in asking order) and the questions they upvoted."""
+
+    questions: tuple[Question, ...] = Field(default=(), max_length=MAX_QUESTIONS_LIMIT)
+    upvotes: tuple[str, ...] = Field(default=(), max_length=MAX_UPVOTES)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _change(cls, raw: Any, info: ValidationInfo) -> Any:
+        """A form's change (ask, upvote, withdraw) applied to the participant's previous answer."""
+        context = info.context or {}
+        if context.get("stored") or "config" not in context or not isinstance(raw, dict):
+            return raw
+        return changed(context["config"], context.get("previous"), raw)
+
+    @property
+    def keys(self) -> list[str]:
+        """The keys of this participant's own questions, in asking order."""
+        return [question.key for question in self.questions]
+
+
+def changed(config: QaConfig, previous: QaSubmission | None, form: Mapping[str, Any]) -> dict[str, Any]:
+    """The participant's Q&A after one change; ValueError with a message for them when it cannot be made."""
+    questions = list(previous.questions) if previous is not None else []
+    upvotes = set(previous.upvotes) if previous is not None else set()
+    own = [question.key for question in questions]
+    withdraw: list[str] = list(form.get("withdraw") or [])
+    upvote: list[str] = list(form.get("upvote") or [])
+    if withdraw:
+        if len(withdraw) != 1 or withdraw[0] not in own:
+            raise ValueError("You can only withdraw your own questions.")
+        questions = [question for question in questions if question.key != withdraw[0]]
+    elif upvote:
+        key = upvote[0]
+        if len(upvote) != 1 or not _KEY.fullmatch(key):
+            raise ValueError("Upvote a question from the list.")
+        if key in own:
+            raise ValueError("You cannot upvote your own question.")
+        if key in upvotes:
+            upvotes.discard(key)
+        elif len(upvotes) >= MAX_UPVOTES:
+            raise ValueError(f"You can upvote at most {MAX_UPVOTES} questions.")
+        else:
+            upvotes.add(key)
+    else:
+        question = _asked(config, str(form.get("question") or ""), str(form.get("name") or ""))
+        if question.key in own:
+            raise ValueError("You have asked this already.")
+        if len(questions) >= config.max_questions:
+            most = "one question" if config.max_questions == 1 else f"{config.max_questions} questions"
+            raise ValueError(f"You can ask at most {most}; withdraw one to ask another.")
+        questions.append(question)
+        upvotes.discard(question.key)  # asking it yourself counts you already
+    return {"questions": [question.model_dump() for question in questions], "upvotes": sorted(upvotes)}
+
+
+def _asked(config: QaConfig, typed: str, typed_name: str) -> Question:
+    text = tidy(typed)
+    if not text:
+        raise ValueError("Write a question before sending.")
+    if len(text) > config.max_length:
+        raise ValueError(f"Keep your question to {config.max_length} characters; it has {len(text)}.")
+    name = tidy(typed_name) if config.names else ""
+    if len(name) > MAX_NAME:
+        raise ValueError(f"Keep your name to {MAX_NAME} characters; it has {len(name)}.")
+    return Question(text=text, name=name or None)
+
+
+def _bump(counter: Counter[str], key: str, by: int) -> None:
+    counter[key] += by
+    if counter[key] <= 0:
+        del counter[key]
+
+
+class QaTally(Tally[QaConfig, QaSubmission]):
+    submission_model = QaSubmission
+
+    def clear(self) -> None:
+        self.askers: Counter[str] = Counter()  # question key -> people who asked it
+        self.upvoters: Counter[str] = Counter()  # question key -> people who upvoted it (not its askers)
+        self.texts: dict[str, Counter[str]] = defaultdict(Counter)  # key -> its texts, one per asker
+        self.names: dict[str, Counter[str]] = defaultdict(Counter)  # key -> the names its askers gave
+        self.asking = 0  # people with at least one question
+
+    def add(self, submission: QaSubmission) -> None:
+        self._count(submission, 1)
+
+    def retract(self, submission: QaSubmission) -> None:
+        self._count(submission, -1)
+
+    def _count(self, submission: QaSubmission, by: int) -> None:
+        own: set[str] = set()
+        for question in submission.questions:
+            key = question.key
+            if key in own:  # a stored answer has distinct keys; were it not so, a person still counts once
+                continue
+            own.add(key)
+            _bump(self.askers, key, by)
+            _bump(self.texts[key], question.text, by)
+            if not self.texts[key]:
+                del self.texts[key]
+            if question.name:
+                _bump(self.names[key], question.name, by)
+            if not self.names[key]:
+                del self.names[key]
+        for key in set(submission.upvotes) - own:
+            _bump(self.upvoters, key, by)
+        if own:
+            self.asking += by
+
+    def snapshot(self, moderation: Mapping[str, Any]) -> dict[str, Any]:
+        """Questions ordered highlighted first, then unanswered by score, then answered; ties by text, so the
+        order never depends on the order answers arrived in. Upvotes of keys nobody asked are ignored."""
+        hidden = set(moderation.get("hidden", ()))
+        approved = set(moderation.get("approved", ()))
+        answered = set(moderation.get("answered", ()))
+        highlighted = set(moderation.get("highlighted", ()))
+        questions = [
+            self._question(key, askers, hidden, approved, answered, highlighted) for key, askers in self.askers.items()
+        ]
+        questions.sort(
+            key=lambda q: (not q["highlighted"], q["answered"], -q["score"], q["text"].casefold(), q["text"], q["key"])
+        )
+        visible = [question for question in questions if question["visible"]]
+        top = next((question for question in visible if question["highlighted"]), None)
+        waiting = [question for question in visible if question is not top and not question["answered"]]
+        return {
+            "respondents": self.respondents,
+            "moderated": self.config.moderated,
+            "asked": len(questions),
+            "people": self.asking,
+            "questions": questions,
+            "visible": visible[:MAX_SHARED],
+            "more_visible": max(0, len(visible) - MAX_SHARED),
+            "highlighted": top,
+            "projected": waiting[:MAX_PROJECTED],
+            "more": max(0, len(waiting) - MAX_PROJECTED),
+            "answered": sum(question["answered"] for question in visible),
+            "pending": sum(question["pending"] and not question["hidden"] for question in questions),
+        }
+
+    def _question(
+        self,
+        key: str,
+        askers: int,
+        hidden: set[str],
+        approved: set[str],
+        answered: set[str],
+        highlighted: set[str],
+    ) -> dict[str, Any]:
+        texts = self.texts[key]
+        # The most common wording; ties go to the alphabetically first, so the choice never depends on order.
+        text = min(texts, key=lambda value: (-texts[value], value.casefold(), value))
+        upvoters = self.upvoters.get(key, 0)
+        pending = self.config.moderated and key not in approved
+        return {
+            "key": key,
+            "text": text,
+            "pieces": pieces(text),
+            "names": sorted(self.names.get(key, ()), key=lambda name: (name.casefold(), name)),
+            "askers": askers,
+            "upvoters": upvoters,
+            "score": askers + upvoters,
+            "approved": key in approved,
+            "hidden": key in hidden,
+            "answered": key in answered,
+            "highlighted": key in highlighted,
+            "pending": pending,
+            "visible": key not in hidden and not pending,
+        }
+
+
+class Qa(ActivityKind[QaConfig, QaSubmission]):
+    name = "qa"
+    label = "Q&A"
+    config_model = QaConfig
+    submission_model = QaSubmission
+    tally_class = QaTally
+    moderation_actions = frozenset(VERBS)
+    ambient = True
+    shares_results = True
+
+    def submission_from_form(self, config: QaConfig, form: FormFields) -> dict[str, Any]:
+        # Repeated text fields (a forged form) are joined, then held to the same limits as one.
+        return {
+            "question": " ".join(form.get("question", ())),
+            "name": " ".join(form.get("name", ())),
+            "upvote": field_values(form, "upvote"),
+            "withdraw": field_values(form, "withdraw"),
+        }
+
+    def moderate(self, moderation: dict[str, Any], action: str, form: FormFields) -> dict[str, Any]:
+        keys = field_values(form, "question")
+        if action not in VERBS:
+            raise SubmissionInvalid("Choose approve, hide, show, answer, reopen, highlight or unhighlight.")
+        if len(keys) != 1 or not _KEY.fullmatch(keys[0]):
+            raise SubmissionInvalid(f"Choose one question to {action}.")
+        key = keys[0]
+        name, present = VERBS[action]
+        state = dict(moderation)
+        if action == "highlight":  # one question is answered at a time: highlighting replaces the last one
+            state["highlighted"] = [key]
+            return state
+        keys_now = [other for other in state.get(name, []) if other != key]
+        if present:
+            keys_now.append(key)
+        state[name] = sorted(keys_now)
+        if action in ENDS_HIGHLIGHT:
+            state["highlighted"] = [other for other in state.get("highlighted", []) if other != key]
+        return state
+
+    def export_rows(self, config: QaConfig, submission: QaSubmission) -> list[dict[str, Any]]:
+        """One row per question asked, and one of the upvotes (also when nothing else is left to show)."""
+        rows = [
+            {"key": question.key, "question": question.text, "name": question.name or "", "upvoted": ""}
+            for question in submission.questions
+        ]
+        if submission.upvotes or not rows:
+            rows.append({"key": "", "question": "", "name": "", "upvoted": " ".join(submission.upvotes)})
+        return rows
+
+
+kind = Qa()
