@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from activities.base import ActivityKind, KindConfig, ResponseEvent
+from activities.base import ActivityKind, KindConfig, KindSubmission, ResponseEvent, SubmissionInvalid
 from server.backplane import MemoryBackplane, session_channel
 from server.db import create_engine, session_factory, transaction, upgrade
 from server.models import Activity, Response
@@ -69,9 +69,18 @@ def steps(forms: st.SearchStrategy[dict[str, list[str]]]) -> st.SearchStrategy[l
 
 
 async def store(
-    database: Database, kind: ActivityKind[Any, Any], config: KindConfig, plan: list[Step], epoch: int
+    database: Database,
+    kind: ActivityKind[Any, Any],
+    config: KindConfig,
+    plan: list[Step],
+    epoch: int,
+    builds_on_previous: bool = False,
 ) -> tuple[list[ResponseEvent], list[ResponseEvent]]:
-    """Send every answer through the writer; returns the events it published and the rows of `epoch` it stored."""
+    """Send every answer through the writer; returns the events it published and the rows of `epoch` it stored.
+
+    With `builds_on_previous` (a kind whose form carries a change, like Q&A), each form is validated on the
+    participant's last answer in the plan, and a change the kind refuses (asking the same question twice) is
+    left out, as the server would refuse it."""
     engine = create_engine(database.url)
     maker = session_factory(engine)
     backplane = MemoryBackplane()
@@ -94,8 +103,17 @@ async def store(
             running = asyncio.create_task(writer.run())
             acknowledged: list[ResponseEvent] = []
             waiting: list[asyncio.Future[ResponseEvent]] = []
+            previous: dict[int, KindSubmission] = {}
             for step in plan:
-                payload = kind.validate_submission(config, step.form).model_dump(mode="json")
+                if builds_on_previous:
+                    try:
+                        submission = kind.validate_submission(config, step.form, previous.get(step.participant))
+                    except SubmissionInvalid:
+                        continue
+                    previous[step.participant] = submission
+                else:
+                    submission = kind.validate_submission(config, step.form)
+                payload = submission.model_dump(mode="json")
                 waiting.append(
                     asyncio.ensure_future(
                         writer.submit(
@@ -134,11 +152,12 @@ def check_folding_matches_recompute(
     config: KindConfig,
     forms: st.SearchStrategy[dict[str, list[str]]],
     data: st.DataObject,
+    builds_on_previous: bool = False,
 ) -> None:
     plan = data.draw(steps(forms), label="answers sent")
     # Mostly the last answers' epoch; sometimes a reset came after them all (nothing of the DB counts).
     epoch = max((step.epoch for step in plan), default=0) + data.draw(st.sampled_from([0, 0, 0, 1]), label="reset")
-    published, stored = asyncio.run(store(database, kind, config, plan, epoch))
+    published, stored = asyncio.run(store(database, kind, config, plan, epoch, builds_on_previous))
 
     repeats = data.draw(st.lists(st.sampled_from(published), max_size=6), label="repeats") if published else []
     resets: list[ResponseEvent | int] = list(range(1, epoch + 1))

@@ -44,6 +44,7 @@ def test_parse_deck_reads_the_shipped_example_deck() -> None:
         "wordcloud",
         "poll",
         "wordcloud",
+        "wordcloud",
         "poll",
         "poll",
         "poll",
@@ -55,6 +56,7 @@ def test_parse_deck_reads_the_shipped_example_deck() -> None:
         "resources",
         "open",
         "wordcloud",
+        "qa",
     ]
     assert sorted({a.kind for a in deck.activities}) == registry.names()  # the example shows every kind
     assert deck.activities[0].config["lemmatise"] is True
@@ -63,8 +65,8 @@ def test_parse_deck_reads_the_shipped_example_deck() -> None:
         "Maintaining the organization",
         "Engaging in improvement",
     ]
-    assert deck.activities[4].config["max_choices"] == 2
-    assert deck.activities[5].results == ResultsMode.hidden
+    assert deck.activities[5].config["max_choices"] == 2
+    assert deck.activities[6].results == ResultsMode.hidden
 
 
 def test_parse_deck_fills_in_each_kinds_defaults() -> None:

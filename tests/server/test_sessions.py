@@ -175,7 +175,7 @@ def test_a_session_copies_the_decks_activities_in_order(client: TestClient, user
         (n, spec.kind, spec.title) for n, spec in enumerate(SPEC.activities)
     ]
     assert copied[1].config == SPEC.activities[1].config
-    assert copied[5].results == ResultsMode.hidden
+    assert copied[6].results == ResultsMode.hidden
     assert all(a.voting_open and not a.revealed and a.epoch == 0 for a in copied)
     assert session.state == SessionState.live and session.current_activity_id is None
     assert session.title == SPEC.title
@@ -318,13 +318,13 @@ def test_close_voting_on_a_named_activity(client: TestClient, user: User) -> Non
 
 def test_reveal_and_conceal_hidden_results(client: TestClient, user: User) -> None:
     session = start(client, user)
-    hidden = activities(client, session)[5]
+    hidden = activities(client, session)[6]
     assert not SessionSnapshot.results_visible(hidden)
     act(client, session, "reveal", hidden)
-    assert activities(client, session)[5].revealed
-    assert SessionSnapshot.results_visible(activities(client, session)[5])
+    assert activities(client, session)[6].revealed
+    assert SessionSnapshot.results_visible(activities(client, session)[6])
     act(client, session, "conceal", hidden)
-    assert not activities(client, session)[5].revealed
+    assert not activities(client, session)[6].revealed
 
 
 def test_moderate_hides_a_word_of_a_word_cloud(client: TestClient, user: User) -> None:
