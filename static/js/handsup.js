@@ -134,5 +134,30 @@
     }
   }
   document.addEventListener("htmx:wsAfterMessage", applyOwnMarks);
+
+  // Running totals ([data-sum-prefix]): the sum of the form's fields named with that prefix, against a target
+  // (100 points to spread), so the total is honest before the participant presses Send.
+  function updateSums() {
+    var sums = document.querySelectorAll("[data-sum-prefix]");
+    for (var i = 0; i < sums.length; i++) {
+      var sum = sums[i], form = sum.closest("form");
+      if (!form) continue;
+      var fields = form.querySelectorAll('input[name^="' + sum.dataset.sumPrefix + '"]');
+      var total = 0, target = Number(sum.dataset.sumTarget);
+      for (var j = 0; j < fields.length; j++) {
+        var value = fields[j].value.trim();
+        if (/^[0-9]+$/.test(value)) total += Number(value);
+      }
+      sum.hidden = false;
+      sum.querySelector(".sum-value").textContent = String(total);
+      sum.querySelector(".sum-left").textContent =
+        total < target ? (target - total) + " left" : total > target ? (total - target) + " too many" : "all given";
+      sum.classList.toggle("over", total > target);
+      sum.classList.toggle("exact", total === target);
+    }
+  }
+  document.addEventListener("input", updateSums);
+  document.addEventListener("htmx:wsAfterMessage", updateSums);
+  document.addEventListener("DOMContentLoaded", updateSums);
   document.addEventListener("DOMContentLoaded", applyOwnMarks);
 })();

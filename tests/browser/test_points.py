@@ -56,11 +56,14 @@ def test_a_participant_spreads_points_and_the_projector_shows_mean_shares(
     # Ninety points: the server says by how much the sum is off, and nothing is counted.
     phone.get_by_label("Putting out fires").fill("60")
     phone.get_by_label("Maintaining the organization").fill("30")
+    # The running total says so while typing; the server still checks.
+    expect(phone.locator(".sum")).to_have_text(re.compile(r"^\s*90 of 100 points given · 10 left\s*$"))
     phone.get_by_role("button", name="Send").click()
     expect(phone.get_by_role("status")).to_have_text("Your points add up to 90; add 10 more to make 100.")
     expect(projector.locator(".respondents")).to_have_text("0 people spread 100 points each")
 
     phone.get_by_label("Engaging in improvement").fill("10")
+    expect(phone.locator(".sum")).to_have_text(re.compile(r"^\s*100 of 100 points given · all given\s*$"))
     phone.get_by_role("button", name="Send").click()
     expect(phone.get_by_role("status").filter(has_text="Received")).to_be_visible()
     expect(phone.get_by_label("Putting out fires")).to_have_value("60")
@@ -75,6 +78,7 @@ def test_a_participant_spreads_points_and_the_projector_shows_mean_shares(
 
     # Changing one's mind to 110 points is refused with how many to take away; the counted answer stays.
     phone.get_by_label("Engaging in improvement").fill("20")
+    expect(phone.locator(".sum")).to_have_text(re.compile(r"^\s*110 of 100 points given · 10 too many\s*$"))
     phone.get_by_role("button", name=re.compile(r"^(Send|Update my answer)$")).click()
     expect(phone.get_by_role("status")).to_have_text("Your points add up to 110; take 10 away to make 100.")
     screenshot(phone, "points-phone-refused")

@@ -1,0 +1,172 @@
+"""Q&A as people run it: phones open it beside a poll, ask and upvote; the presenter moderates; the projector shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from tests.browser.conftest import LAPTOP, PHONE, LiveDeck, PageErrors, live_deck, screenshot, sign_in
+from tests.conftest import LiveServer
+
+pytestmark = pytest.mark.browser
+POLL = "How is the day going?"
+QA = "Questions for the panel"
+DECK = f"""\
+title: Panel day
+activities:
+  - kind: poll
+    title: {POLL}
+    options: [Well, So-so]
+  - kind: qa
+    title: {QA}
+    prompt: Ask the panel; upvote what you want answered first.
+    moderated: true
+"""
+SCRIPT = "<script>alert(1)</script>"
+START = "How do we start?"
+BUDGET = "Who decides the budget?"
+
+
+@pytest.fixture(scope="module")
+def live(live_server: LiveServer) -> Iterator[LiveDeck]:
+    with live_deck(live_server, {"deck_yaml": DECK}) as running:
+        yield running
+
+
+def ask(phone: Page, text: str, name: str = "") -> None:
+    phone.get_by_label("Your question").fill(text)
+    phone.get_by_label("Your name (optional)").fill(name)
+    phone.get_by_role("button", name="Ask", exact=True).click()
+
+
+def status(phone: Page) -> Locator:
+    """The status line of the answer form (the page has a reactions status line too)."""
+    return phone.locator("form.answer").get_by_role("status")
+
+
+def received(phone: Page) -> None:
+    expect(status(phone)).to_contain_text("Received")
+
+
+def test_qa_beside_a_poll_asked_moderated_upvoted_and_answered(
+    browser: Browser, live_server: LiveServer, live: LiveDeck, page_errors: PageErrors
+) -> None:
+    dialogs: list[str] = []
+    live.goto(0)
+    projector = page_errors.watch(browser.new_context(**LAPTOP).new_page(), "projector")
+    projector.goto(str(live.session["projector_url"]))
+    presenter = page_errors.watch(browser.new_context(**LAPTOP).new_page(), "presenter")
+    sign_in(presenter, live_server, int(live.session["id"]))
+    phones = [page_errors.watch(browser.new_context(**PHONE).new_page(), f"phone {i}") for i in range(2)]
+    for page in [projector, presenter, *phones]:
+        page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+
+    # While the presenter shows the poll, every phone has a way to the Q&A beside it.
+    qa_id = live.session["activities"][1]["id"]
+    for phone in phones:
+        phone.goto(f"{live_server.url}/{live.code}")
+        expect(phone.get_by_role("heading", name=POLL)).to_be_visible()
+        link = phone.locator("nav.ambient-links").get_by_role("link", name=QA)
+        expect(link).to_have_attribute("href", f"/{live.code}?at={qa_id}")
+        link.click()
+        expect(phone.get_by_role("heading", name=QA, exact=True)).to_be_visible()
+        expect(phone.get_by_text("Questions appear here once the presenter approves them.")).to_be_visible()
+
+    # Refusals say what to do; then one signed question, one anonymous, one that looks like a script.
+    phones[0].get_by_role("button", name="Ask", exact=True).click()
+    expect(status(phones[0])).to_have_text("Write a question before sending.")
+    ask(phones[0], f"  How do we   {START[10:]}\n", name="Ana")
+    received(phones[0])
+    phones[0].get_by_role("button", name="Ask", exact=True).click()  # the text is still in the box
+    expect(status(phones[0])).to_have_text("You have asked this already.")
+    ask(phones[0], BUDGET)
+    received(phones[0])
+    ask(phones[1], SCRIPT)
+    received(phones[1])
+    mine = phones[0].locator(".qa-own li")
+    expect(mine).to_have_count(2)
+    expect(mine.locator(".answer-text")).to_have_text([START, BUDGET])  # tidied
+    expect(mine.locator(".hint")).to_have_text(["As Ana · Waiting for approval", "Anonymous · Waiting for approval"])
+    expect(phones[1].locator(".qa-own li .answer-text")).to_have_text(SCRIPT)  # as text, never run
+    expect(phones[1].locator(".qa-list")).to_have_count(0)  # nothing approved: nobody else's question is shown
+    expect(projector.get_by_role("heading", name=POLL)).to_be_visible()  # the projector still shows the poll
+
+    # The presenter shows the Q&A (its view shows the current activity's questions) and approves two.
+    live.goto(1)
+    expect(projector.locator(".empty")).to_have_text("No questions shown yet.")
+    cards = presenter.locator(".qa-card")
+    expect(cards).to_have_count(3)
+    expect(cards.filter(has_text=START)).to_contain_text("Ana")
+    expect(cards.filter(has_text=START)).to_contain_text("1 vote (1 asked, 0 upvoted) · Waiting for approval")
+    for text in (START, SCRIPT):
+        cards.filter(has_text=text).get_by_role("button", name="Approve").click()
+        expect(cards.filter(has_text=text)).to_contain_text("Shown")
+
+    # The other phone sees the approved questions (it reloads: see PUSHED_ON_MODERATION) and upvotes one.
+    phones[1].reload()
+    shared = phones[1].locator(".qa-list li")
+    expect(shared).to_have_count(2)
+    expect(shared.filter(has_text=SCRIPT)).to_have_count(1)  # as text; no dialog opens
+    expect(phones[1].locator(".qa-list li.mine")).to_contain_text(SCRIPT)
+    upvote = phones[1].get_by_role("button", name=f"Upvote: {START}")
+    expect(upvote).to_have_attribute("aria-pressed", "false")
+    upvote.click()
+    received(phones[1])
+    expect(upvote).to_have_attribute("aria-pressed", "true")
+    expect(upvote).to_contain_text("▲ 2")  # the asker and one upvoter
+
+    # The asker's phone is pushed the list with the new count, and marks its own question on it.
+    theirs = phones[0].get_by_role("button", name=f"Upvote: {START}")
+    expect(theirs).to_contain_text("▲ 2")
+    expect(theirs).to_have_attribute("aria-pressed", "false")
+    expect(phones[0].locator(".qa-list li.mine")).to_contain_text(START)
+    expect(phones[0].locator(".qa-list li")).to_have_count(2)
+
+    # Upvoting one's own question is refused; a second tap takes an upvote back, a third gives it again.
+    phones[0].get_by_role("button", name=f"Upvote: {START}").click()
+    expect(status(phones[0])).to_have_text("You cannot upvote your own question.")
+    upvote.click()
+    expect(upvote).to_contain_text("▲ 1")
+    expect(upvote).to_have_attribute("aria-pressed", "false")
+    upvote.click()
+    expect(upvote).to_contain_text("▲ 2")
+    expect(upvote).to_have_attribute("aria-pressed", "true")  # the phone's marks survive each push
+
+    # The projector shows the approved questions by votes; the pending one stays off it.
+    projected = projector.locator(".qa-cards li")
+    expect(projected).to_have_count(2)
+    expect(projected.first).to_contain_text(START)
+    expect(projected.first).to_contain_text("▲ 2 · Ana")
+    expect(projected.nth(1)).to_contain_text(SCRIPT)
+    expect(projector.get_by_text(BUDGET)).to_have_count(0)
+    expect(projector.locator(".respondents")).to_have_text("3 questions from 2 people")
+
+    # Answered questions leave the projector's list; the highlighted one is shown large on top.
+    cards.filter(has_text=SCRIPT).get_by_role("button", name="Answered").click()
+    expect(projected).to_have_count(1)
+    expect(projector.locator(".respondents")).to_have_text("3 questions from 2 people · 1 answered")
+    cards.filter(has_text=START).get_by_role("button", name="Highlight").click()
+    now = projector.locator(".qa-now")
+    expect(now.locator(".kind-badge")).to_have_text("Answering now")
+    expect(now.locator(".answer-text").first).to_have_text(START)
+    expect(projected).to_have_count(0)
+    expect(cards.filter(has_text=START)).to_contain_text("Answering now")
+    phones[1].reload()
+    expect(shared.first).to_contain_text("Being answered now")
+    expect(shared.nth(1)).to_contain_text(f"{SCRIPT}")
+    expect(shared.nth(1)).to_contain_text("Answered")  # answered ones go last
+    screenshot(projector, "qa-projector")
+    screenshot(phones[1], "qa-phone")
+    screenshot(presenter, "qa-presenter")
+
+    # Back on the poll, a phone on the Q&A finds its way back to what the presenter shows.
+    live.goto(0)
+    back = phones[1].get_by_role("link", name=f"← Back to “{POLL}”")
+    back.click()
+    expect(phones[1].get_by_role("heading", name=POLL)).to_be_visible()
+    expect(phones[1].locator("nav.ambient-links").get_by_role("link", name=QA)).to_be_visible()
+
+    assert dialogs == []
+    assert page_errors.errors == []
