@@ -115,7 +115,7 @@ def test_a_session_runs_from_the_example_deck(
     screenshot(phones[0], "phone-closed")
 
     # An activity whose results stay hidden until the presenter reveals them.
-    presenter.get_by_role("button", name=re.compile(r"^6\. Managing the risks")).click()
+    presenter.get_by_role("button", name=re.compile(r"^7\. Managing the risks")).click()
     phones[0].get_by_text("Navigating power differentials").click()
     phones[0].get_by_role("button", name="Send").click()
     expect(projector.locator(".waiting-count")).to_contain_text("1 answer so far")

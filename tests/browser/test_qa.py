@@ -27,6 +27,7 @@ activities:
 SCRIPT = "<script>alert(1)</script>"
 START = "How do we start?"
 BUDGET = "Who decides the budget?"
+SLIDES = "Will the slides be shared afterwards?"
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +105,7 @@ def test_qa_beside_a_poll_asked_moderated_upvoted_and_answered(
         cards.filter(has_text=text).get_by_role("button", name="Approve").click()
         expect(cards.filter(has_text=text)).to_contain_text("Shown")
 
-    # The other phone sees the approved questions (it reloads: see PUSHED_ON_MODERATION) and upvotes one.
+    # The other phone sees the approved questions (it reloads: see the test below) and upvotes one.
     phones[1].reload()
     shared = phones[1].locator(".qa-list li")
     expect(shared).to_have_count(2)
@@ -153,20 +154,62 @@ def test_qa_beside_a_poll_asked_moderated_upvoted_and_answered(
     expect(now.locator(".answer-text").first).to_have_text(START)
     expect(projected).to_have_count(0)
     expect(cards.filter(has_text=START)).to_contain_text("Answering now")
+
+    # Two more approved, one upvoted: the projector lists them by votes under the one being answered.
+    ask(phones[1], SLIDES, name="Ben")
+    received(phones[1])
+    for text in (BUDGET, SLIDES):
+        cards.filter(has_text=text).get_by_role("button", name="Approve").click()
+        expect(cards.filter(has_text=text)).to_contain_text("Shown")
     phones[1].reload()
+    phones[1].get_by_role("button", name=f"Upvote: {BUDGET}").click()
+    received(phones[1])
+    expect(projected).to_have_count(2)
+    expect(projected.first).to_contain_text(BUDGET)
+    expect(projected.first).to_contain_text("▲ 2 · Anonymous")
+    expect(projected.nth(1)).to_contain_text("▲ 1 · Ben")
+    expect(projector.locator(".respondents")).to_have_text("4 questions from 2 people · 1 answered")
+    expect(shared).to_have_count(4)
     expect(shared.first).to_contain_text("Being answered now")
-    expect(shared.nth(1)).to_contain_text(f"{SCRIPT}")
-    expect(shared.nth(1)).to_contain_text("Answered")  # answered ones go last
+    expect(shared.nth(3)).to_contain_text(SCRIPT)
+    expect(shared.nth(3)).to_contain_text("Answered")  # answered ones go last
     screenshot(projector, "qa-projector")
     screenshot(phones[1], "qa-phone")
     screenshot(presenter, "qa-presenter")
 
-    # Back on the poll, a phone on the Q&A finds its way back to what the presenter shows.
+    # The presenter goes back to the poll; the phone that opened the Q&A from its link stays on it, and finds
+    # its way back to what the presenter shows.
     live.goto(0)
-    back = phones[1].get_by_role("link", name=f"← Back to “{POLL}”")
-    back.click()
-    expect(phones[1].get_by_role("heading", name=POLL)).to_be_visible()
-    expect(phones[1].locator("nav.ambient-links").get_by_role("link", name=QA)).to_be_visible()
+    expect(phones[0].get_by_role("heading", name=QA, exact=True)).to_be_visible()
+    phones[0].get_by_role("link", name=f"← Back to “{POLL}”").click()
+    expect(phones[0].get_by_role("heading", name=POLL)).to_be_visible()
+    expect(phones[0].locator("nav.ambient-links").get_by_role("link", name=QA)).to_be_visible()
 
     assert dialogs == []
+    assert page_errors.errors == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="server/hub.py Room._flush: a presenter's moderation re-renders presenter and projector only; the "
+    "shared list of a sharing kind (Q&A) is not pushed to the phones until the next answer to it",
+)
+def test_qa_an_approved_question_reaches_the_other_phones_without_a_reload(
+    browser: Browser, live_server: LiveServer, live: LiveDeck, page_errors: PageErrors
+) -> None:
+    live.goto(1)
+    presenter = page_errors.watch(browser.new_context(**LAPTOP).new_page(), "presenter")
+    sign_in(presenter, live_server, int(live.session["id"]))
+    phones = [page_errors.watch(browser.new_context(**PHONE).new_page(), f"phone {i}") for i in range(2)]
+    for phone in phones:
+        phone.goto(f"{live_server.url}/{live.code}")
+        expect(phone.get_by_role("heading", name=QA, exact=True)).to_be_visible()
+    ask(phones[0], "Is lunch provided?")
+    received(phones[0])
+    card = presenter.locator(".qa-card", has_text="Is lunch provided?")
+    card.get_by_role("button", name="Approve").click()
+    expect(card).to_contain_text("Shown")
+    expect(phones[1].locator(".qa-list li", has_text="Is lunch provided?")).to_have_count(1)
+    card.get_by_role("button", name="Answered").click()
+    expect(phones[1].locator(".qa-list li", has_text="Is lunch provided?")).to_contain_text("Answered")
     assert page_errors.errors == []
