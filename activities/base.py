@@ -161,6 +161,8 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     # Moderation actions the presenter may take, each mapped to the form field it reads.
     moderation_actions: ClassVar[frozenset[str]] = frozenset()
     assets: ClassVar[frozenset[str]] = frozenset()
+    # Documents the kind offers beside the CSV of responses: file extension -> media type.
+    documents: ClassVar[dict[str, str]] = {}
     # Participants may open an ambient activity (Q&A) whenever its voting is open, whatever the presenter shows.
     ambient: ClassVar[bool] = False
     # Participants looking at an activity of a sharing kind are pushed `<kind>/shared.html` as its results move
@@ -211,6 +213,10 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     @abstractmethod
     def export_rows(self, config: ConfigT, submission: SubmissionT) -> list[dict[str, Any]]:
         """CSV rows (column -> value) describing one response."""
+
+    def render_document(self, extension: str, title: str, snapshot: Mapping[str, Any]) -> str:
+        """One of `documents`, from the activity's moderated snapshot."""
+        raise KeyError(extension)
 
 
 def _first_message(error: ValidationError) -> str:

@@ -6,6 +6,7 @@ case. The presenter approves, hides, shows and retitles resources; each is keyed
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -270,6 +271,7 @@ class Resources(ActivityKind[ResourcesConfig, ResourcesSubmission]):
     submission_model = ResourcesSubmission
     tally_class = ResourcesTally
     moderation_actions = frozenset({*VERBS, RETITLE})
+    documents = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
 
     def submission_from_form(self, config: ResourcesConfig, form: FormFields) -> dict[str, Any]:
         # Repeated text fields (a forged form) are joined, then held to the same limits as one.
@@ -306,6 +308,53 @@ class Resources(ActivityKind[ResourcesConfig, ResourcesSubmission]):
                 "upvoted": " ".join(submission.upvotes),
             }
         ]
+
+    def render_document(self, extension: str, title: str, snapshot: Mapping[str, Any]) -> str:
+        """The resources the room may see (approved, not hidden), by score, as a Markdown or HTML list."""
+        shown = [item for item in snapshot["resources"] if item["visible"]]
+        if extension == "md":
+            return _markdown(title, shown)
+        if extension == "html":
+            return _html(title, shown)
+        raise KeyError(extension)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
+
+
+def _md(text: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _markdown(title: str, resources: list[dict[str, Any]]) -> str:
+    lines = [f"# {_md(title)}", ""]
+    for item in resources:
+        link = str(item["link"] or "").replace("<", "%3C").replace(">", "%3E")
+        name = f"[{_md(item['title'])}](<{link}>)" if link else _md(item["title"])
+        line = f"- {name} ({_md(item['type'])}, suggested by {item['suggested_by']}, {item['upvotes']} upvotes)"
+        if item["note"]:
+            line += f": {_md(item['note'])}"
+        lines.append(line)
+    if not resources:
+        lines.append("No resources were shared.")
+    return "\n".join(lines) + "\n"
+
+
+def _html(title: str, resources: list[dict[str, Any]]) -> str:
+    escape = html.escape
+    items = []
+    for item in resources:
+        name = escape(item["title"])
+        if item["link"]:
+            name = f'<a href="{escape(item["link"])}" rel="noopener noreferrer">{name}</a>'
+        note = f"<br>{escape(item['note'])}" if item["note"] else ""
+        counts = f"{escape(item['type'])}, suggested by {item['suggested_by']}, {item['upvotes']} upvotes"
+        items.append(f"  <li>{name} <small>({counts})</small>{note}</li>")
+    body = "<ul>\n" + "\n".join(items) + "\n</ul>" if items else "<p>No resources were shared.</p>"
+    return (
+        f'<!doctype html>\n<html lang="en">\n<meta charset="utf-8">\n<title>{escape(title)}</title>\n'
+        f"<h1>{escape(title)}</h1>\n{body}\n</html>\n"
+    )
 
 
 def _retitled(titles: dict[str, str], key: str, form: FormFields) -> dict[str, str]:

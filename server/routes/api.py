@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 from sqlmodel import col, select
 
@@ -16,7 +16,7 @@ from server.problems import Problem, describe_errors, problem_responses
 from server.reactions import ReactionRefused
 from server.responses import Refused, form_from_json, respond
 from server.routes import base_url
-from server.routes.presenter import run_control, start_from_deck
+from server.routes.presenter import activity_export, run_control, start_from_deck
 from server.security import new_token
 from server.services import Services
 from server.sessions import NotFound, clean_code, create_session, hash_token, load_snapshot
@@ -328,6 +328,20 @@ async def _joined(services: Services, session_id: int, token: str) -> int:
     if joined is None:
         raise Problem(403, "Not joined", "Join the session first (POST /api/v1/join) and send its token.")
     return joined
+
+
+@router.get(
+    "/sessions/{session_id}/activities/{activity_id}/export.{extension}",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, "text/markdown": {}, "text/html": {}}}},
+)
+async def export_activity(
+    session_id: int, activity_id: int, extension: str, user: ApiUser, services: ServicesDep
+) -> Response:
+    """An activity's stored responses as CSV (`export.csv`), or a list its kind offers (`resources`: `export.md`,
+    `export.html`, the approved resources)."""
+    await presented_session(services, user, session_id)
+    return await activity_export(services, session_id, activity_id, extension)
 
 
 @router.get("/live", response_model=CurrentActivity)

@@ -10,7 +10,8 @@ from sqlmodel import col, select
 
 from activities.base import SubmissionInvalid, whole_number
 from server.auth import PageUser, ServicesDep, check_csrf, csrf_token, may_present, presented_session
-from server.decks import DeckInvalid, parse_deck
+from server.decks import DeckInvalid, parse_deck, slugify
+from server.exports import responses_csv
 from server.hub import Audience, Connection, refuse, serve_socket
 from server.models import Deck, Role, Session, SessionState, User
 from server.problems import Problem
@@ -113,6 +114,33 @@ async def run_control(
         raise Problem(409, "Not possible now", str(refused)) from None
     except NotFound:
         raise Problem(404, "Not found", "No such session.") from None
+
+
+@router.get("/{session_id}/activities/{activity_id}/export.{extension}")
+async def presenter_export(
+    session_id: int, activity_id: int, extension: str, user: PageUser, services: ServicesDep
+) -> Response:
+    """An activity's responses as CSV, or a list its kind offers (resources as Markdown or HTML)."""
+    await presented_session(services, user, session_id)
+    return await activity_export(services, session_id, activity_id, extension)
+
+
+async def activity_export(services: Services, session_id: int, activity_id: int, extension: str) -> Response:
+    room = await services.hub.room(session_id)
+    activity = room.snapshot.activity(activity_id)
+    if activity is None or activity.id is None:
+        raise Problem(404, "Not found", "No such activity in this session.")
+    kind = services.registry[activity.kind]
+    name = f"{slugify(room.snapshot.session.title)}-{activity.position + 1}-{slugify(activity.title)}.{extension}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    if extension == "csv":
+        body = await responses_csv(services.engine, services.registry, room.snapshot, activity)
+        return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+    if extension not in kind.documents:
+        formats = ", ".join(["csv", *kind.documents])
+        raise Problem(404, "Not found", f"{kind.label} exports as {formats}.")
+    body = kind.render_document(extension, activity.title, room.tallies[activity.id].snapshot(activity.moderation))
+    return Response(body, media_type=kind.documents[extension], headers=headers)
 
 
 @router.get("/{session_id}/activities/{activity_id}/{asset}")
