@@ -357,6 +357,9 @@ class Room:
             self._dirty.clear()
             self._send(Audience.presenter, views.presenter_live(self))
             self._send(Audience.projector, views.projector_stage(self))
+            for activity in self.snapshot.activities:  # moderation changes what shared lists show
+                if activity.id is not None:
+                    self._share(activity.id)
             return
         dirty, self._dirty = self._dirty, set()
         current = self.snapshot.current

@@ -89,7 +89,8 @@ async def _page(
         answer = room.tallies[activity.id].parse_payload(payload) if payload is not None else None
         stage = replace(stage, answer=answer)
     # The socket stays on the activity this page shows when the participant chose it or sets their own pace.
-    chosen = activity is not None and activity is not room.snapshot.current or room.snapshot.paced
+    chosen = activity is not None and (activity.id == at or activity is not room.snapshot.current)
+    chosen = chosen or room.snapshot.paced
     html = services.views.render(
         "participant/page.html",
         session=session,
