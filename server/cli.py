@@ -40,6 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = deck.add_parser("check", help="validate deck files; every error with its line")
     check.add_argument("files", nargs="+", type=Path)
 
+    archive = commands.add_parser("archive", help="archives").add_subparsers(dest="action", required=True)
+    export = archive.add_parser("export", help="write a session's archive (ZIP) to a file")
+    export.add_argument("--session", type=int, required=True, help="the session's id")
+    export.add_argument("-o", "--output", type=Path, required=True, help="the ZIP file to write")
+
     db = commands.add_parser("db", help="the database").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply migrations")
 
@@ -71,7 +76,30 @@ def _run(args: argparse.Namespace) -> int:
         upgrade(settings.resolved_database_url)
         _say("Database is up to date.")
         return 0
+    if args.command == "archive":
+        return asyncio.run(_export_archive(settings, args.session, args.output))
     return asyncio.run(_accounts(settings, args))
+
+
+async def _export_archive(settings: Settings, session_id: int, output: Path) -> int:
+    from server.archive import session_archive
+    from server.db import create_engine, session_factory, upgrade
+    from server.sessions import NotFound
+
+    await asyncio.to_thread(upgrade, settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        archive = await session_archive(engine, session_factory(engine), registry, session_id)
+    except NotFound:
+        _say(f"handsup: there is no session {session_id}")
+        return 1
+    finally:
+        await engine.dispose()
+    partial = output.with_name(output.name + ".partial")
+    partial.write_bytes(archive.body)
+    partial.replace(output)  # never a half-written archive under the real name
+    _say(f"Wrote {output} ({len(archive.body):,} bytes).")
+    return 0
 
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> int:

@@ -11,7 +11,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from activities import Registry
-from server.models import Activity, Participant, Response
+from server.models import Activity, Participant, Response, as_utc
 from server.sessions import SessionSnapshot
 
 # A spreadsheet runs a cell that starts with one of these as a formula: such cells get a leading apostrophe.
@@ -53,7 +53,8 @@ async def responses_csv(engine: AsyncEngine, registry: Registry, snapshot: Sessi
     for participant_id, updated_at, payload in stored:
         for row in kind.export_rows(config, tally.parse_payload(payload)):
             columns += [column for column in row if column not in columns]
-            rows.append({"participant": numbers[participant_id], "answered_at": updated_at.isoformat(), **row})
+            answered_at = as_utc(updated_at).isoformat()
+            rows.append({"participant": numbers[participant_id], "answered_at": answered_at, **row})
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=FIXED_COLUMNS + columns, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()

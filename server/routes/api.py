@@ -16,7 +16,7 @@ from server.problems import Problem, describe_errors, problem_responses
 from server.reactions import ReactionRefused
 from server.responses import Refused, form_from_json, respond
 from server.routes import base_url
-from server.routes.presenter import activity_export, run_control, start_from_deck
+from server.routes.presenter import activity_export, archive_download, run_control, start_from_deck
 from server.security import new_token
 from server.services import Services
 from server.sessions import NotFound, clean_code, create_session, hash_token, load_snapshot
@@ -328,6 +328,17 @@ async def _joined(services: Services, session_id: int, token: str) -> int:
     if joined is None:
         raise Problem(403, "Not joined", "Join the session first (POST /api/v1/join) and send its token.")
     return joined
+
+
+@router.get(
+    "/sessions/{session_id}/archive.zip",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+async def export_session_archive(session_id: int, user: ApiUser, services: ServicesDep) -> Response:
+    """The session's archive (ZIP): `manifest.json`, `data.json`, `summary.csv`, `responses/*.csv`."""
+    await presented_session(services, user, session_id)
+    return await archive_download(services, session_id)
 
 
 @router.get(

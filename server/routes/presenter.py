@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
 from activities.base import SubmissionInvalid, whole_number
+from server.archive import session_archive
 from server.auth import PageUser, ServicesDep, check_csrf, csrf_token, may_present, presented_session
 from server.decks import DeckInvalid, parse_deck, slugify
 from server.exports import responses_csv
@@ -114,6 +115,19 @@ async def run_control(
         raise Problem(409, "Not possible now", str(refused)) from None
     except NotFound:
         raise Problem(404, "Not found", "No such session.") from None
+
+
+@router.get("/{session_id}/archive.zip")
+async def presenter_archive(session_id: int, user: PageUser, services: ServicesDep) -> Response:
+    """The session's archive: manifest, complete data, every activity's responses as CSV, a summary."""
+    await presented_session(services, user, session_id)
+    return await archive_download(services, session_id)
+
+
+async def archive_download(services: Services, session_id: int) -> Response:
+    archive = await session_archive(services.engine, services.db, services.registry, session_id)
+    headers = {"Content-Disposition": f'attachment; filename="{archive.filename}"', "Cache-Control": "no-store"}
+    return Response(archive.body, media_type="application/zip", headers=headers)
 
 
 @router.get("/{session_id}/activities/{activity_id}/export.{extension}")

@@ -564,7 +564,7 @@ def test_openapi_lists_every_api_route(client: TestClient) -> None:
         if isinstance(route, APIRoute)
         for method in route.methods
     }
-    assert len(routes) == 10
+    assert len(routes) == 11
     listed = {(method, path) for path, item in spec["paths"].items() for method in item if path.startswith("/api/")}
     assert listed == routes
 
