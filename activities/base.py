@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,6 +231,32 @@ def digest(data: Any) -> str:
     """A short, stable fingerprint of JSON-able data (cache keys, asset versions)."""
     blob = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     return hashlib.blake2s(blob, digest_size=8).hexdigest()
+
+
+KEY = re.compile(r"[0-9a-f]{16}")
+"""The shape of a `digest`: what moderation and upvote keys look like."""
+
+
+def moderation_key(form: FormFields, field: str, what: str, action: str) -> str:
+    """The one item key a presenter's moderation form names in `field`; SubmissionInvalid ("Choose one answer to
+    hide.") when there is none, more than one, or it is not key-shaped."""
+    keys = field_values(form, field)
+    if len(keys) != 1 or not KEY.fullmatch(keys[0]):
+        raise SubmissionInvalid(f"Choose one {what} to {action}.")
+    return keys[0]
+
+
+def toggled(moderation: Mapping[str, Any], name: str, key: str, present: bool) -> dict[str, Any]:
+    """Moderation with `key` added to (present) or removed from its sorted list `name` (hidden, approved...)."""
+    keys = [other for other in moderation.get(name, []) if other != key]
+    if present:
+        keys.append(key)
+    return {**moderation, name: sorted(keys)}
+
+
+def most_common(counts: Counter[str]) -> str:
+    """The most frequent value; ties go to the alphabetically first, so the choice never depends on fold order."""
+    return min(counts, key=lambda value: (-counts[value], value.casefold(), value))
 
 
 def distinct_labels(labels: list[str], what: str, limit: int) -> list[str]:

@@ -17,7 +17,8 @@ from activities.base import (
     SubmissionInvalid,
     Tally,
     digest,
-    field_values,
+    moderation_key,
+    toggled,
 )
 from activities.wordcloud.normalise import tidy
 
@@ -36,7 +37,6 @@ VERBS: dict[str, tuple[str, bool]] = {
     "unhighlight": ("highlighted", False),
     "approve": ("approved", True),
 }
-_KEY = re.compile(r"[0-9a-f]{16}")
 _LONG_RUN = re.compile(rf"\S{{{UNBROKEN_RUN + 1},}}")
 
 
@@ -152,16 +152,11 @@ class Open(ActivityKind[OpenConfig, OpenSubmission]):
         return {"text": " ".join(form.get("text", ()))}
 
     def moderate(self, moderation: dict[str, Any], action: str, form: FormFields) -> dict[str, Any]:
-        keys = field_values(form, "answer")
         if action not in VERBS:
             raise SubmissionInvalid("Choose hide, show, highlight, unhighlight or approve.")
-        if len(keys) != 1 or not _KEY.fullmatch(keys[0]):
-            raise SubmissionInvalid(f"Choose one answer to {action}.")
+        key = moderation_key(form, "answer", "answer", action)
         name, present = VERBS[action]
-        keys_now = [key for key in moderation.get(name, []) if key != keys[0]]
-        if present:
-            keys_now.append(keys[0])
-        return {**moderation, name: sorted(keys_now)}
+        return toggled(moderation, name, key, present)
 
     def export_rows(self, config: OpenConfig, submission: OpenSubmission) -> list[dict[str, Any]]:
         return [{"text": submission.text}]

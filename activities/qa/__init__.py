@@ -7,7 +7,6 @@ The same question asked by two people is one question: its key is a digest of it
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from activities.base import (
+    KEY,
     ActivityKind,
     FormFields,
     KindConfig,
@@ -23,6 +23,9 @@ from activities.base import (
     Tally,
     digest,
     field_values,
+    moderation_key,
+    most_common,
+    toggled,
 )
 from activities.open import pieces
 from activities.wordcloud.normalise import tidy
@@ -51,7 +54,6 @@ VERBS: dict[str, tuple[str, bool]] = {
 }
 # Verbs that also take the question off the "now answering" spot.
 ENDS_HIGHLIGHT = frozenset({"hide", "answer"})
-_KEY = re.compile(r"[0-9a-f]{16}")
 
 
 class QaConfig(KindConfig):
@@ -124,7 +126,7 @@ def changed(config: QaConfig, previous: QaSubmission | None, form: Mapping[str, 
         questions = [question for question in questions if question.key != withdraw[0]]
     elif upvote:
         key = upvote[0]
-        if len(upvote) != 1 or not _KEY.fullmatch(key):
+        if len(upvote) != 1 or not KEY.fullmatch(key):
             raise ValueError("Upvote a question from the list.")
         if key in own:
             raise ValueError("You cannot upvote your own question.")
@@ -240,9 +242,7 @@ class QaTally(Tally[QaConfig, QaSubmission]):
         answered: set[str],
         highlighted: set[str],
     ) -> dict[str, Any]:
-        texts = self.texts[key]
-        # The most common wording; ties go to the alphabetically first, so the choice never depends on order.
-        text = min(texts, key=lambda value: (-texts[value], value.casefold(), value))
+        text = most_common(self.texts[key])  # the most common wording
         upvoters = self.upvoters.get(key, 0)
         pending = self.config.moderated and key not in approved
         return {
@@ -282,23 +282,15 @@ class Qa(ActivityKind[QaConfig, QaSubmission]):
         }
 
     def moderate(self, moderation: dict[str, Any], action: str, form: FormFields) -> dict[str, Any]:
-        keys = field_values(form, "question")
         if action not in VERBS:
             raise SubmissionInvalid("Choose approve, hide, show, answer, reopen, highlight or unhighlight.")
-        if len(keys) != 1 or not _KEY.fullmatch(keys[0]):
-            raise SubmissionInvalid(f"Choose one question to {action}.")
-        key = keys[0]
-        name, present = VERBS[action]
-        state = dict(moderation)
+        key = moderation_key(form, "question", "question", action)
         if action == "highlight":  # one question is answered at a time: highlighting replaces the last one
-            state["highlighted"] = [key]
-            return state
-        keys_now = [other for other in state.get(name, []) if other != key]
-        if present:
-            keys_now.append(key)
-        state[name] = sorted(keys_now)
+            return {**moderation, "highlighted": [key]}
+        name, present = VERBS[action]
+        state = toggled(moderation, name, key, present)
         if action in ENDS_HIGHLIGHT:
-            state["highlighted"] = [other for other in state.get("highlighted", []) if other != key]
+            state = toggled(state, "highlighted", key, False)
         return state
 
     def export_rows(self, config: QaConfig, submission: QaSubmission) -> list[dict[str, Any]]:

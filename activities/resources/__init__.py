@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from activities.base import (
+    KEY,
     ActivityKind,
     FormFields,
     KindConfig,
@@ -24,7 +25,9 @@ from activities.base import (
     Tally,
     digest,
     distinct_labels,
-    field_values,
+    moderation_key,
+    most_common,
+    toggled,
 )
 from activities.wordcloud.normalise import tidy
 
@@ -47,7 +50,6 @@ VERBS: dict[str, tuple[str, bool]] = {
     "show": ("hidden", False),
 }
 RETITLE = "retitle"
-_KEY = re.compile(r"[0-9a-f]{16}")
 
 
 class ResourcesConfig(KindConfig):
@@ -150,7 +152,7 @@ def _type(config: ResourcesConfig, typed: str) -> str:
 
 def _upvotes(raw: list[str]) -> tuple[str, ...]:
     keys = sorted({key.strip() for key in raw if key.strip()})
-    if any(not _KEY.fullmatch(key) for key in keys):
+    if any(not KEY.fullmatch(key) for key in keys):
         raise ValueError("Upvote resources from the list.")
     if len(keys) > MAX_UPVOTES:
         raise ValueError(f"Upvote at most {MAX_UPVOTES} resources.")
@@ -160,12 +162,6 @@ def _upvotes(raw: list[str]) -> tuple[str, ...]:
 def identity_key(link: str | None, title: str) -> str:
     """The moderation key of a resource: a digest of its normalised link, or of its case-folded title."""
     return digest(["link", link]) if link else digest(["title", title.casefold()])
-
-
-def _most_common(values: list[str]) -> str:
-    """The most frequent value; ties go to the alphabetically first, so the choice never depends on order."""
-    counts = Counter(values)
-    return min(counts, key=lambda value: (-counts[value], value.casefold(), value))
 
 
 class ResourcesTally(Tally[ResourcesConfig, ResourcesSubmission]):
@@ -245,15 +241,15 @@ class ResourcesTally(Tally[ResourcesConfig, ResourcesSubmission]):
     ) -> dict[str, Any]:
         links = [member.link for member in members if member.link]
         notes = [member.note for member in members if member.note]
-        link = _most_common(links) if links else None
+        link = most_common(Counter(links)) if links else None
         pending = self.config.moderated and key not in approved
         return {
             "key": key,
-            "type": _most_common([member.type or "" for member in members]),
-            "title": titles.get(key) or _most_common([member.title or "" for member in members]),
+            "type": most_common(Counter(member.type or "" for member in members)),
+            "title": titles.get(key) or most_common(Counter(member.title or "" for member in members)),
             "link": link,
             "host": link_host(link) if link else None,
-            "note": _most_common(notes) if notes else None,
+            "note": most_common(Counter(notes)) if notes else None,
             "suggested_by": len(members),
             "upvotes": upvotes,
             "score": len(members) + upvotes,
@@ -284,19 +280,13 @@ class Resources(ActivityKind[ResourcesConfig, ResourcesSubmission]):
         }
 
     def moderate(self, moderation: dict[str, Any], action: str, form: FormFields) -> dict[str, Any]:
-        keys = field_values(form, "answer")
         if action not in self.moderation_actions:
             raise SubmissionInvalid("Choose approve, hide, show or retitle.")
-        if len(keys) != 1 or not _KEY.fullmatch(keys[0]):
-            raise SubmissionInvalid(f"Choose one resource to {action}.")
-        key = keys[0]
+        key = moderation_key(form, "answer", "resource", action)
         if action == RETITLE:
             return {**moderation, "titles": _retitled(dict(moderation.get("titles", {})), key, form)}
         name, present = VERBS[action]
-        keys_now = [other for other in moderation.get(name, []) if other != key]
-        if present:
-            keys_now.append(key)
-        return {**moderation, name: sorted(keys_now)}
+        return toggled(moderation, name, key, present)
 
     def export_rows(self, config: ResourcesConfig, submission: ResourcesSubmission) -> list[dict[str, Any]]:
         return [
