@@ -7,7 +7,7 @@ import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -222,14 +222,13 @@ async def join(maker: async_sessionmaker[AsyncSession], session_id: int, token: 
         return existing, False
 
 
-CONTROL_ACTIONS = (
+PresenterAction = Literal[
     "goto",
     "next",
     "previous",
     "open",
     "close",
     "countdown",
-    "expire",
     "reveal",
     "conceal",
     "reset",
@@ -238,7 +237,10 @@ CONTROL_ACTIONS = (
     "beside",
     "reactions",
     "end",
-)
+]
+"""What a presenter may do, from the presenter page or the JSON API."""
+# ... and what the countdown timers do themselves.
+CONTROL_ACTIONS: tuple[str, ...] = (*get_args(PresenterAction), "expire")
 
 
 async def control(

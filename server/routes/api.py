@@ -19,7 +19,7 @@ from server.routes import base_url
 from server.routes.presenter import activity_export, archive_download, run_control, start_from_deck
 from server.security import new_token
 from server.services import Services
-from server.sessions import NotFound, clean_code, create_session, hash_token, load_snapshot
+from server.sessions import NotFound, PresenterAction, clean_code, create_session, hash_token, load_snapshot
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], responses=problem_responses(400, 401, 403, 404, 409, 415, 422, 503))
 
@@ -71,22 +71,7 @@ class SessionCreate(BaseModel):
 
 
 class ControlRequest(BaseModel):
-    action: Literal[
-        "goto",
-        "next",
-        "previous",
-        "open",
-        "close",
-        "countdown",
-        "reveal",
-        "conceal",
-        "reset",
-        "moderate",
-        "pace",
-        "beside",
-        "reactions",
-        "end",
-    ]
+    action: PresenterAction
     activity_id: int | None = None
     fields: Answer = Field(
         default_factory=dict,
