@@ -10,7 +10,6 @@ Inside (format `handsup-archive`, version 1):
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -19,17 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
-from activities.base import ResponseEvent
 from server import __version__
 from server.decks import slugify
-from server.exports import responses_csv, safe_cell
-from server.models import Participant, Response, as_utc, utcnow
-from server.sessions import SessionSnapshot, load_snapshot
+from server.exports import FIXED_COLUMNS, response_rows, to_csv
+from server.models import as_utc, utcnow
+from server.sessions import as_event, fresh_tally, joined_in_order, load_snapshot, stored_responses
 
 FORMAT = "handsup-archive"
 VERSION = 1
@@ -53,104 +50,30 @@ async def session_archive(
 ) -> Archive:
     """The archive of one session (ended or still live: a live one is archived as it stands)."""
     snapshot = await load_snapshot(maker, registry, session_id)
-    data = await _session_data(engine, registry, snapshot)
-    files: dict[str, bytes] = {"data.json": _json(data)}
+    joined = await joined_in_order(engine, session_id)
+    numbers = {row.id: n for n, row in enumerate(joined, start=1)}
+    stored = await stored_responses(engine, [a.id for a in snapshot.activities if a.id is not None])
+    files: dict[str, bytes] = {}
+    activities: list[dict[str, Any]] = []
+    responses: list[dict[str, Any]] = []
     summary: list[dict[str, Any]] = []
-    for activity, entry in zip(snapshot.activities, data["activities"], strict=True):
+    for activity in snapshot.activities:
+        assert activity.id is not None
+        tally = fresh_tally(registry, snapshot, activity)
+        counted = [row for row in stored if row.activity_id == activity.id and tally.fold(as_event(row))]
         name = f"responses/{activity.position + 1:02d}-{slugify(activity.title)}.csv"
-        files[name] = (await responses_csv(engine, registry, snapshot, activity)).encode()
-        summary.append(
+        files[name] = to_csv(FIXED_COLUMNS, response_rows(registry, snapshot, activity, counted, numbers)).encode()
+        responses += [
             {
-                "position": activity.position + 1,
-                "kind": activity.kind,
-                "title": activity.title,
-                "respondents": entry["respondents"],
-                "voting_open": activity.voting_open,
-                "results": activity.results,
-                "responses_file": name,
+                "activity": activity.position + 1,
+                "participant": numbers[row.participant_id],
+                "epoch": row.epoch,
+                "version": row.version,
+                "answered_at": _when(row.updated_at),
+                "payload": row.payload,
             }
-        )
-    files["summary.csv"] = _csv(SUMMARY_COLUMNS, summary)
-    session = snapshot.session
-    manifest = {
-        "format": FORMAT,
-        "version": VERSION,
-        "scope": "session",
-        "exported_at": utcnow().isoformat(),
-        "exported_by": f"Handsup {__version__}",
-        "session": {"id": session.id, "code": session.code, "title": session.title},
-        "counts": {
-            "activities": len(data["activities"]),
-            "participants": len(data["participants"]),
-            "responses": len(data["responses"]),
-        },
-        "files": [
-            {"path": path, "bytes": len(body), "sha256": hashlib.sha256(body).hexdigest()}
-            for path, body in sorted(files.items())
-        ],
-    }
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("manifest.json", _json(manifest))
-        for path, body in sorted(files.items()):
-            archive.writestr(path, body)
-    day = as_utc(session.created_at).date().isoformat()
-    return Archive(out.getvalue(), f"handsup-{slugify(session.title)}-{day}-{session.code}.zip")
-
-
-async def _session_data(engine: AsyncEngine, registry: Registry, snapshot: SessionSnapshot) -> dict[str, Any]:
-    session = snapshot.session
-    responses = Response.__table__.c  # type: ignore[attr-defined]
-    participants = Participant.__table__.c  # type: ignore[attr-defined]
-    ids = [a.id for a in snapshot.activities]
-    async with engine.connect() as connection:
-        joined = (
-            await connection.execute(
-                sa_select(participants.id, participants.created_at)
-                .where(participants.session_id == session.id)
-                .order_by(participants.id)
-            )
-        ).all()
-        stored = (
-            await connection.execute(
-                sa_select(
-                    responses.activity_id,
-                    responses.participant_id,
-                    responses.epoch,
-                    responses.version,
-                    responses.payload,
-                    responses.updated_at,
-                )
-                .where(responses.activity_id.in_(ids))
-                .order_by(responses.activity_id, responses.participant_id)
-            )
-        ).all()
-    numbers = {pid: n for n, (pid, _) in enumerate(joined, start=1)}
-    positions = {a.id: a.position for a in snapshot.activities}
-    tallies = {}
-    for activity in snapshot.activities:
-        assert activity.id is not None
-        tally = registry[activity.kind].new_tally(snapshot.configs[activity.id])
-        tally.reset(activity.epoch)
-        tallies[activity.id] = tally
-    counted = []
-    for activity_id, participant_id, epoch, version, payload, updated_at in stored:
-        event = ResponseEvent(activity_id, participant_id, epoch, version, payload)
-        if tallies[activity_id].fold(event):
-            counted.append(
-                {
-                    "activity": positions[activity_id] + 1,
-                    "participant": numbers[participant_id],
-                    "epoch": epoch,
-                    "version": version,
-                    "answered_at": _when(updated_at),
-                    "payload": payload,
-                }
-            )
-    activities = []
-    for activity in snapshot.activities:
-        assert activity.id is not None
-        tally = tallies[activity.id]
+            for row in counted
+        ]
         activities.append(
             {
                 "position": activity.position + 1,
@@ -168,31 +91,57 @@ async def _session_data(engine: AsyncEngine, registry: Registry, snapshot: Sessi
                 "tally": tally.snapshot(activity.moderation),
             }
         )
-    return {
+        summary.append(
+            {
+                "position": activity.position + 1,
+                "kind": activity.kind,
+                "title": activity.title,
+                "respondents": tally.respondents,
+                "voting_open": activity.voting_open,
+                "results": activity.results,
+                "responses_file": name,
+            }
+        )
+    session = snapshot.session
+    files["data.json"] = _json(
+        {
+            "format": FORMAT,
+            "version": VERSION,
+            "session": {
+                "code": session.code,
+                "title": session.title,
+                "state": session.state,
+                "pace": session.pace,
+                "created_at": _when(session.created_at),
+                "ended_at": _when(session.ended_at),
+            },
+            "activities": activities,
+            "participants": [{"number": numbers[row.id], "joined_at": _when(row.created_at)} for row in joined],
+            "responses": responses,
+        }
+    )
+    files["summary.csv"] = to_csv(SUMMARY_COLUMNS, summary).encode()
+    manifest = {
         "format": FORMAT,
         "version": VERSION,
-        "session": {
-            "code": session.code,
-            "title": session.title,
-            "state": session.state,
-            "pace": session.pace,
-            "created_at": _when(session.created_at),
-            "ended_at": _when(session.ended_at),
-        },
-        "activities": activities,
-        "participants": [{"number": numbers[pid], "joined_at": _when(at)} for pid, at in joined],
-        "responses": counted,
+        "scope": "session",
+        "exported_at": utcnow().isoformat(),
+        "exported_by": f"Handsup {__version__}",
+        "session": {"id": session.id, "code": session.code, "title": session.title},
+        "counts": {"activities": len(activities), "participants": len(joined), "responses": len(responses)},
+        "files": [
+            {"path": path, "bytes": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+            for path, body in sorted(files.items())
+        ],
     }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", _json(manifest))
+        for path, body in sorted(files.items()):
+            archive.writestr(path, body)
+    day = as_utc(session.created_at).date().isoformat()
+    return Archive(out.getvalue(), f"handsup-{slugify(session.title)}-{day}-{session.code}.zip")
 
 
 def _json(data: Any) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=1, default=str) + "\n").encode()
-
-
-def _csv(columns: list[str], rows: list[dict[str, Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({column: safe_cell(value) for column, value in row.items()})
-    return out.getvalue().encode()

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select as sa_select
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from activities import Registry
-from server.models import Activity, Participant, Response, as_utc
-from server.sessions import SessionSnapshot
+from server.models import Activity, as_utc
+from server.sessions import SessionSnapshot, joined_in_order, stored_responses
 
 # A spreadsheet runs a cell that starts with one of these as a formula: such cells get a leading apostrophe.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -25,39 +26,44 @@ def safe_cell(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def to_csv(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
+    """UTF-8 CSV text with a header: `columns` first, then any other column in the order rows bring it."""
+    rows = list(rows)
+    header = list(columns)
+    for row in rows:
+        header += [column for column in row if column not in header]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({column: safe_cell(value) for column, value in row.items()})
+    return out.getvalue()
+
+
+def response_rows(
+    registry: Registry,
+    snapshot: SessionSnapshot,
+    activity: Activity,
+    stored: Iterable[Row[*tuple[Any, ...]]],
+    numbers: Mapping[int, int],
+) -> list[dict[str, Any]]:
+    """The kind's export rows of stored responses, each with the participant's number and when they answered."""
+    assert activity.id is not None
+    kind = registry[activity.kind]
+    config = snapshot.configs[activity.id]
+    tally = kind.new_tally(config)
+    return [
+        {"participant": numbers[response.participant_id], "answered_at": as_utc(response.updated_at).isoformat(), **row}
+        for response in stored
+        for row in kind.export_rows(config, tally.parse_payload(response.payload))
+    ]
+
+
 async def responses_csv(engine: AsyncEngine, registry: Registry, snapshot: SessionSnapshot, activity: Activity) -> str:
     """Every counted response to an activity (its current epoch), one or more rows each, in answer order.
 
     Participants appear as numbers in the order they joined the session, the same in every export of it."""
     assert activity.id is not None
-    kind = registry[activity.kind]
-    config = snapshot.configs[activity.id]
-    table = Response.__table__.c  # type: ignore[attr-defined]
-    async with engine.connect() as connection:
-        stored = (
-            await connection.execute(
-                sa_select(table.participant_id, table.updated_at, table.payload)
-                .where(table.activity_id == activity.id, table.epoch == activity.epoch)
-                .order_by(table.updated_at, table.participant_id)
-            )
-        ).all()
-        joined = await connection.execute(
-            sa_select(Participant.__table__.c.id)  # type: ignore[attr-defined]
-            .where(Participant.__table__.c.session_id == activity.session_id)  # type: ignore[attr-defined]
-            .order_by(Participant.__table__.c.id)  # type: ignore[attr-defined]
-        )
-        numbers = {pid: n for n, (pid,) in enumerate(joined.all(), start=1)}
-    tally = kind.new_tally(config)
-    rows: list[dict[str, Any]] = []
-    columns: list[str] = []
-    for participant_id, updated_at, payload in stored:
-        for row in kind.export_rows(config, tally.parse_payload(payload)):
-            columns += [column for column in row if column not in columns]
-            answered_at = as_utc(updated_at).isoformat()
-            rows.append({"participant": numbers[participant_id], "answered_at": answered_at, **row})
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=FIXED_COLUMNS + columns, extrasaction="ignore", lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({column: safe_cell(value) for column, value in row.items()})
-    return out.getvalue()
+    stored = [row for row in await stored_responses(engine, [activity.id]) if row.epoch == activity.epoch]
+    numbers = {row.id: n for n, row in enumerate(await joined_in_order(engine, snapshot.id), start=1)}
+    return to_csv(FIXED_COLUMNS, response_rows(registry, snapshot, activity, stored, numbers))

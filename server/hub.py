@@ -19,24 +19,26 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select as sa_select
 from sqlmodel import select
 from starlette.websockets import WebSocket
 
 from activities.base import KindSubmission, ResponseEvent, Tally, digest
 from server.backplane import Overflow, Subscription, session_channel
-from server.models import Activity, Participant, Response, as_utc, utcnow
+from server.models import Activity, Participant, as_utc, utcnow
 from server.reactions import REACTIONS, RateLimit, ReactionRefused, TooFast
 from server.sessions import (
     ControlRefused,
     NotFound,
     SessionSnapshot,
+    as_event,
     control,
     find_live_session,
+    fresh_tally,
     hash_token,
     join,
     load_snapshot,
     seconds_left,
+    stored_responses,
 )
 
 if TYPE_CHECKING:
@@ -178,26 +180,10 @@ class Room:
         services = self.services
         self.snapshot = await load_snapshot(services.db, services.registry, self.session_id)
         tallies = {
-            a.id: services.registry[a.kind].new_tally(self.snapshot.configs[a.id])
-            for a in self.snapshot.activities
-            if a.id is not None
+            a.id: fresh_tally(services.registry, self.snapshot, a) for a in self.snapshot.activities if a.id is not None
         }
-        epochs = {a.id: a.epoch for a in self.snapshot.activities}
-        for tally_id, tally in tallies.items():
-            tally.reset(epochs[tally_id])
-        responses = Response.__table__.c  # type: ignore[attr-defined]
-        async with services.engine.connect() as connection:
-            rows = await connection.execute(
-                sa_select(
-                    responses.activity_id,
-                    responses.participant_id,
-                    responses.epoch,
-                    responses.version,
-                    responses.payload,
-                ).where(responses.activity_id.in_(list(tallies)))
-            )
-            for activity_id, participant_id, epoch, version, payload in rows:
-                tallies[activity_id].fold(ResponseEvent(activity_id, participant_id, epoch, version, payload))
+        for row in await stored_responses(services.engine, list(tallies)):
+            tallies[row.activity_id].fold(as_event(row))
         async with services.db() as db:
             joined = await db.exec(
                 select(Participant.token_hash, Participant.id).where(Participant.session_id == self.session_id)

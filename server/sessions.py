@@ -5,18 +5,20 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal, get_args
 
-from sqlalchemy import delete
+from sqlalchemy import Row, delete
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
-from activities.base import FormFields, KindConfig, whole_number
+from activities.base import FormFields, KindConfig, ResponseEvent, Tally, whole_number
 from server.backplane import Backplane, session_channel
 from server.decks import MAX_COUNTDOWN, MIN_COUNTDOWN, DeckSpec
 from server.models import (
@@ -362,6 +364,40 @@ def seconds_left(activity: Activity) -> int | None:
     if activity.closes_at is None or not activity.voting_open:
         return None
     return max(0, math.ceil((as_utc(activity.closes_at) - utcnow()).total_seconds()))
+
+
+async def stored_responses(engine: AsyncEngine, activity_ids: list[int]) -> Sequence[Row[*tuple[Any, ...]]]:
+    """Every stored response of these activities, all epochs, each activity's in answer order: rows with
+    activity_id, participant_id, epoch, version, payload and updated_at (plain rows: a room loads thousands)."""
+    table = Response.__table__.c  # type: ignore[attr-defined]
+    query = (
+        sa_select(table.activity_id, table.participant_id, table.epoch, table.version, table.payload, table.updated_at)
+        .where(table.activity_id.in_(activity_ids))
+        .order_by(table.activity_id, table.updated_at, table.participant_id)
+    )
+    async with engine.connect() as connection:
+        return (await connection.execute(query)).all()
+
+
+def as_event(row: Row[*tuple[Any, ...]]) -> ResponseEvent:
+    """A stored response (a row of `stored_responses`) as the event a tally folds."""
+    return ResponseEvent(row.activity_id, row.participant_id, row.epoch, row.version, row.payload)
+
+
+def fresh_tally(registry: Registry, snapshot: SessionSnapshot, activity: Activity) -> Tally[Any, Any]:
+    """An empty tally of an activity at its current epoch: folding stored responses into it counts the live ones."""
+    assert activity.id is not None
+    tally = registry[activity.kind].new_tally(snapshot.configs[activity.id])
+    tally.reset(activity.epoch)
+    return tally
+
+
+async def joined_in_order(engine: AsyncEngine, session_id: int) -> Sequence[Row[*tuple[Any, ...]]]:
+    """The session's participants as (id, created_at) rows, in the order they joined: exports number them so."""
+    table = Participant.__table__.c  # type: ignore[attr-defined]
+    query = sa_select(table.id, table.created_at).where(table.session_id == session_id).order_by(table.id)
+    async with engine.connect() as connection:
+        return (await connection.execute(query)).all()
 
 
 async def stored_answer(
