@@ -143,11 +143,7 @@ async def join_qr(code: str, request: Request, services: ServicesDep) -> Respons
 @router.post("/{code}/respond", response_class=HTMLResponse)
 async def respond_by_form(code: str, request: Request, services: ServicesDep) -> Response:
     """The no-JavaScript path: a plain form post, stored, then back to the page (which shows 'received')."""
-    room = await _room_for(services, code)
-    token = _cookie_token(request)
-    participant_id = await room.participant(token)
-    form = await request.form()
-    fields: dict[str, Any] = {key: form.getlist(key) for key in form}
+    room, token, participant_id, fields = await _form_post(code, request, services)
     try:
         form_fields = form_from_json(fields, services.settings.form_field_limit)
         activity_id = activity_of(form_fields)
@@ -161,17 +157,24 @@ async def respond_by_form(code: str, request: Request, services: ServicesDep) ->
 @router.post("/{code}/react", response_class=HTMLResponse)
 async def react_by_form(code: str, request: Request, services: ServicesDep) -> Response:
     """The no-JavaScript path of a reaction: float it, then back to the page the participant was on."""
-    room = await _room_for(services, code)
-    token = _cookie_token(request)
-    participant_id = await room.participant(token)
-    form = await request.form()
-    at = whole_number(str(form.get("at") or ""))
+    room, token, participant_id, fields = await _form_post(code, request, services)
+    at = whole_number(str(next(iter(fields.get("at", ())), "")))
     try:
-        await room.react(participant_id, str(form.get("reaction") or ""))
+        await room.react(participant_id, str(next(iter(fields.get(REACTION_FIELD, ())), "")))
     except ReactionRefused as refused:
         response = await _page(request, services, room, participant_id, error=str(refused), status=refused.status)
         return _with_cookie(response, services, token)
     return _with_cookie(RedirectResponse(_back(room, at), status_code=303), services, token)
+
+
+async def _form_post(code: str, request: Request, services: Services) -> tuple[Room, str, int, dict[str, list[Any]]]:
+    """A plain form post from a participant page: the room, the participant's token and id, and every field's
+    values as posted."""
+    room = await _room_for(services, code)
+    token = _cookie_token(request)
+    participant_id = await room.participant(token)
+    form = await request.form()
+    return room, token, participant_id, {key: form.getlist(key) for key in form}
 
 
 def _back(room: Room, activity_id: int | None) -> str:
