@@ -153,6 +153,9 @@ class Room:
         self.reactions: Counter[str] = Counter()  # since this worker opened the room
         self._floating: Counter[str] = Counter()  # reactions not yet floated on the projector
         self._rate = RateLimit()
+        # One state reload at a time: the presenter's request and the backplane event of the same action both
+        # reload, and two that overlapped would each see a change and push the views (and phones' stages) twice.
+        self._reloading = asyncio.Lock()
 
     async def open(self) -> None:
         """Subscribe first, then load from the database, then fold what arrived meanwhile."""
@@ -204,15 +207,16 @@ class Room:
         Phones get a new stage only when what they show changed, so a presenter hiding a word or revealing
         results never wipes what participants are typing.
         """
-        before, phones_before = _state_of(self.snapshot), _phone_view(self.snapshot)
-        self.snapshot = await load_snapshot(self.services.db, self.services.registry, self.session_id)
-        self._stage_keys.clear()
-        for activity in self.snapshot.activities:
-            if activity.id in self.tallies:
-                self.tallies[activity.id].reset(activity.epoch)
-        if _state_of(self.snapshot) != before:  # the event of a change already applied changes nothing
-            self._mark_stage(participants=_phone_view(self.snapshot) != phones_before)
-            self._arm_countdown()
+        async with self._reloading:
+            before, phones_before = _state_of(self.snapshot), _phone_view(self.snapshot)
+            self.snapshot = await load_snapshot(self.services.db, self.services.registry, self.session_id)
+            self._stage_keys.clear()
+            for activity in self.snapshot.activities:
+                if activity.id in self.tallies:
+                    self.tallies[activity.id].reset(activity.epoch)
+            if _state_of(self.snapshot) != before:  # the event of a change already applied changes nothing
+                self._mark_stage(participants=_phone_view(self.snapshot) != phones_before)
+                self._arm_countdown()
 
     # --- countdowns ------------------------------------------------------------------------------------------
 

@@ -112,10 +112,11 @@ class LiveDeck:
 @contextmanager
 def live_deck(server: LiveServer, start: dict[str, Any]) -> Iterator[LiveDeck]:
     """A presenter account and API token made with the real CLI, and a session started with `start`
-    (`{"deck_yaml": ...}` or `{"deck_slug": ...}`). Once per live server: the account is created each time."""
+    (`{"deck_yaml": ...}` or `{"deck_slug": ...}`). The account is made on a live server's first call."""
     password_file = server.data_dir / "password"
-    password_file.write_text(PASSWORD)
-    cli(server, "user", "add", PRESENTER, "--password-file", str(password_file))
+    if not password_file.exists():
+        password_file.write_text(PASSWORD)
+        cli(server, "user", "add", PRESENTER, "--password-file", str(password_file))
     token = cli(server, "token", "create", PRESENTER)
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as api:
         response = api.post("/api/v1/sessions", json=start)

@@ -28,7 +28,7 @@ activities:
 WORDS = {"Influence": ["trust", "listening", "example"], "Authority": ["budget", "hiring", "trust"]}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def live(live_server: LiveServer) -> Iterator[LiveDeck]:
     with live_deck(live_server, {"deck_yaml": DECK}) as running:
         yield running
@@ -83,6 +83,14 @@ def test_a_phone_steps_through_a_survey_while_the_presenter_watches_completion(
 def test_reactions_float_over_two_word_clouds_side_by_side(
     browser: Browser, live_server: LiveServer, live: LiveDeck, page_errors: PageErrors
 ) -> None:
+    # Both clouds have words in them: a phone answers the survey at its own pace first.
+    phone = page_errors.watch(browser.new_context(**PHONE).new_page(), "phone")
+    phone.goto(f"{live_server.url}/{live.code}")
+    phone.get_by_role("link", name="Next →").click()
+    send_words(phone, WORDS["Influence"])
+    phone.get_by_role("link", name="Next →").click()
+    send_words(phone, WORDS["Authority"])
+
     presenter = page_errors.watch(browser.new_context(**LAPTOP).new_page(), "presenter")
     sign_in(presenter, live_server, int(live.session["id"]))
     presenter.get_by_role("button", name="Back to presenter pace").click()
@@ -98,10 +106,11 @@ def test_reactions_float_over_two_word_clouds_side_by_side(
     expect(projector.locator(".side-by-side .projected")).to_have_count(2)
     expect(projector.locator(".side-by-side .cloud-image[src]")).to_have_count(2)
 
-    phone = page_errors.watch(browser.new_context(**PHONE).new_page(), "phone")
-    phone.goto(f"{live_server.url}/{live.code}")
+    # The presenter sets the pace again: the phone follows to the current activity.
     expect(phone.get_by_role("heading", name="Influence")).to_be_visible()
-    send_words(phone, ["modelling", "trust", "patience"])
+    phone.get_by_label("Entry 1 of 3").fill("modelling")
+    phone.get_by_role("button", name="Update my answer").click()
+    expect(phone.locator(".status.ok")).to_contain_text("Received")
     phone.get_by_role("button", name="Love it").click()
     expect(phone.locator("#reaction-status")).to_have_text("Sent ❤️")
     expect(projector.locator("#reactions .reaction").first).to_be_attached()

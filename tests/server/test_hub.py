@@ -15,6 +15,7 @@ from server.backplane import session_channel
 from server.config import Settings
 from server.hub import Room
 from server.models import Participant, Response
+from server.models import Session as SessionRow
 from tests.conftest import (
     Presenter,
     api_token,
@@ -105,6 +106,33 @@ def test_a_room_that_fell_behind_on_the_backplane_resyncs_from_the_database(sett
         eventually(lambda: counts(presenter, session, poll, [0, 1, 0]))
         assert respond(client, token, poll, choice="2").status_code == 201
         eventually(lambda: counts(presenter, session, poll, [0, 0, 1]))
+
+
+def test_overlapping_reloads_of_one_change_push_the_views_once(
+    client: TestClient, presenter: Presenter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The presenter's request and the backplane event of the same action both reload the room's state; a
+    second push would wipe what the presenter is choosing and what participants are typing."""
+    session, _ = on_poll(client, presenter)
+    services = services_of(client)
+    room = services.hub.rooms[session["id"]]
+    pushes: list[bool] = []
+    mark_stage = room._mark_stage
+    monkeypatch.setattr(
+        room, "_mark_stage", lambda participants=True: (pushes.append(participants), mark_stage(participants))
+    )
+
+    async def change_then_reload_three_times_at_once() -> None:
+        async with services.db() as db, db.begin():
+            stored = await db.get(SessionRow, session["id"])
+            assert stored is not None
+            stored.reactions = False
+            db.add(stored)
+        await asyncio.gather(*(room.refresh_state() for _ in range(3)))
+
+    run(client, change_then_reload_three_times_at_once)
+    assert pushes == [True]
+    assert room.snapshot.session.reactions is False
 
 
 @pytest.fixture
