@@ -112,6 +112,27 @@ async def api_user(
 ApiUser = Annotated[User, Depends(api_user)]
 
 
+def has_role(user: User, role: Role) -> bool:
+    """Whether the user's role includes `role` (an admin may organize, an organizer may present)."""
+    return ROLE_RANK[Role(user.role)] >= ROLE_RANK[role]
+
+
+async def organizer_page_user(user: PageUser) -> User:
+    if not has_role(user, Role.organizer):
+        raise Problem(403, "Organizers only", "This page is for organizers. Ask an admin for the organizer role.")
+    return user
+
+
+async def organizer_api_user(user: ApiUser) -> User:
+    if not has_role(user, Role.organizer):
+        raise Problem(403, "Organizers only", "This needs an organizer's token.")
+    return user
+
+
+OrganizerPage = Annotated[User, Depends(organizer_page_user)]
+OrganizerApi = Annotated[User, Depends(organizer_api_user)]
+
+
 def may_present(user: User, session: Session) -> bool:
     """Whether a user may run (see and control) a session: its presenter, or an admin."""
     return session.presenter_id == user.id or user.role == Role.admin

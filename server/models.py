@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint, text, true
@@ -58,6 +58,58 @@ class Deck(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
+class Institute(SQLModel, table=True):
+    """A programme that runs the same work at several sites and dates: it has cohorts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=2000)
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Cohort(SQLModel, table=True):
+    """One group of an institute at one site and dates; its sessions' results are archived together."""
+
+    __table_args__ = (UniqueConstraint("institute_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    institute_id: int = Field(foreign_key="institute.id", index=True)
+    slug: str = Field(max_length=100)
+    name: str = Field(max_length=200)
+    site: str = Field(default="", max_length=200)
+    starts_on: date | None = Field(default=None)
+    ends_on: date | None = Field(default=None)
+    facilitators: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # A phone that comes back for another of the cohort's sessions (day two) is the same participant in archives.
+    same_identity: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class CohortDeck(SQLModel, table=True):
+    """A deck assigned to a cohort, in the order its sessions run (day one's deck first)."""
+
+    __tablename__ = "cohort_deck"
+
+    cohort_id: int = Field(foreign_key="cohort.id", primary_key=True)
+    deck_id: int = Field(foreign_key="deck.id", primary_key=True)
+    position: int = Field(default=0)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Something an organizer did that cannot be undone (deleting data), kept for the record."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    action: str = Field(max_length=40)
+    subject: str = Field(max_length=300)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
 class SessionState(enum.StrEnum):
     live = "live"
     ended = "ended"
@@ -96,8 +148,11 @@ class Session(SQLModel, table=True):
     beside_activity_id: int | None = Field(default=None)
     reactions: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     projector_secret: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    cohort_id: int | None = Field(default=None, foreign_key="cohort.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     ended_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # When an organizer deleted its participant-level data (participants and responses; aggregates are kept).
+    pruned_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class ResultsMode(enum.StrEnum):
@@ -126,6 +181,8 @@ class Activity(SQLModel, table=True):
     # An optional countdown: the presenter starts it, and voting closes by itself at `closes_at`.
     countdown_seconds: int | None = Field(default=None)
     closes_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # Once participant-level data is deleted: the results as they stood (`snapshot`) and their `respondents`.
+    aggregate: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Participant(SQLModel, table=True):

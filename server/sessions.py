@@ -140,6 +140,7 @@ async def create_session(
     presenter_id: int,
     deck_id: int | None = None,
     title: str | None = None,
+    cohort_id: int | None = None,
 ) -> Session:
     """A live session from a checked deck, with a six-digit code no other live session has."""
     for _ in range(CODE_ATTEMPTS):
@@ -149,6 +150,7 @@ async def create_session(
                     code=f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}",
                     title=((title or "").strip() or spec.title)[:200],
                     deck_id=deck_id,
+                    cohort_id=cohort_id,
                     presenter_id=presenter_id,
                     pace=spec.pace,
                     projector_secret=secrets.token_urlsafe(24),

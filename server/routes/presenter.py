@@ -57,8 +57,10 @@ async def start_session(
     return RedirectResponse(f"/present/{session.id}", status_code=303)
 
 
-async def start_from_deck(services: Services, user: User, deck_id: int, title: str | None) -> Session:
-    """A new live session from a stored deck (shared by the page and the JSON API)."""
+async def start_from_deck(
+    services: Services, user: User, deck_id: int, title: str | None, cohort_id: int | None = None
+) -> Session:
+    """A new live session from a stored deck, for a cohort or none (shared by the pages and the JSON API)."""
     async with services.db() as db:
         deck = await db.get(Deck, deck_id)
     if deck is None:
@@ -68,7 +70,9 @@ async def start_from_deck(services: Services, user: User, deck_id: int, title: s
     except DeckInvalid as error:
         raise Problem(422, "The deck has problems", str(error)) from None
     assert user.id is not None
-    return await create_session(services.db, spec, presenter_id=user.id, deck_id=deck.id, title=title)
+    return await create_session(
+        services.db, spec, presenter_id=user.id, deck_id=deck.id, title=title, cohort_id=cohort_id
+    )
 
 
 @router.get("/{session_id}", response_class=HTMLResponse)

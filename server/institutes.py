@@ -1,0 +1,185 @@
+"""Institutes and their cohorts: what organizers set up, and the sessions each cohort runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.decks import slugify
+from server.models import Cohort, CohortDeck, Deck, Institute, Session
+from server.sessions import NotFound
+
+
+class SetupInvalid(ValueError):
+    """An institute or cohort an organizer must correct; the message is shown as it is."""
+
+
+@dataclass(frozen=True)
+class CohortForm:
+    """A cohort as an organizer describes it (the page form and the JSON API share it)."""
+
+    name: str
+    site: str = ""
+    starts_on: date | None = None
+    ends_on: date | None = None
+    facilitators: list[str] = field(default_factory=list)
+    same_identity: bool = True
+    deck_ids: list[int] = field(default_factory=list)
+
+    def checked(self) -> CohortForm:
+        name, site = " ".join(self.name.split()), " ".join(self.site.split())
+        if not name:
+            raise SetupInvalid("Give the cohort a name, for example “Phoenix, April”.")
+        if len(name) > 200 or len(site) > 200:
+            raise SetupInvalid("Keep the name and the site under 200 characters.")
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise SetupInvalid("The last day comes before the first.")
+        people = [" ".join(person.split()) for person in self.facilitators]
+        people = [person[:200] for person in people if person]
+        if len(people) > 20:
+            raise SetupInvalid("List at most 20 facilitators.")
+        decks = list(dict.fromkeys(self.deck_ids))
+        return CohortForm(name, site, self.starts_on, self.ends_on, people, self.same_identity, decks)
+
+
+@dataclass(frozen=True)
+class CohortView:
+    """A cohort with its decks (in order) and its sessions (newest first)."""
+
+    cohort: Cohort
+    decks: list[Deck]
+    sessions: list[Session]
+
+
+@dataclass(frozen=True)
+class InstituteView:
+    institute: Institute
+    cohorts: list[CohortView]
+
+
+async def institutes(maker: async_sessionmaker[AsyncSession]) -> Sequence[Institute]:
+    async with maker() as db:
+        return (await db.exec(select(Institute).order_by(col(Institute.created_at).desc()))).all()
+
+
+async def create_institute(
+    maker: async_sessionmaker[AsyncSession], title: str, description: str, user_id: int | None
+) -> Institute:
+    """A new institute; its slug (for file names) is made from the title, with a number if taken."""
+    title, description = " ".join(title.split()), description.strip()
+    if not title:
+        raise SetupInvalid("Give the institute a title, for example “2017 Spring Institute”.")
+    if len(title) > 200 or len(description) > 2000:
+        raise SetupInvalid("Keep the title under 200 characters and the description under 2,000.")
+    base = slugify(title)
+    for attempt in range(1, 100):
+        try:
+            async with maker() as db, db.begin():
+                institute = Institute(
+                    slug=base if attempt == 1 else f"{base[:95]}-{attempt}",
+                    title=title,
+                    description=description,
+                    created_by=user_id,
+                )
+                db.add(institute)
+            return institute
+        except IntegrityError:
+            continue
+    raise SetupInvalid("There are too many institutes with this title; choose another.")
+
+
+async def institute_view(maker: async_sessionmaker[AsyncSession], institute_id: int) -> InstituteView:
+    async with maker() as db:
+        institute = await db.get(Institute, institute_id)
+        if institute is None:
+            raise NotFound(f"institute {institute_id}")
+        cohorts = (
+            await db.exec(
+                select(Cohort)
+                .where(Cohort.institute_id == institute_id)
+                .order_by(col(Cohort.starts_on), col(Cohort.name))
+            )
+        ).all()
+        views = [await _cohort_view(db, cohort) for cohort in cohorts]
+    return InstituteView(institute, views)
+
+
+async def cohort_view(maker: async_sessionmaker[AsyncSession], cohort_id: int) -> tuple[Institute, CohortView]:
+    async with maker() as db:
+        cohort = await db.get(Cohort, cohort_id)
+        if cohort is None:
+            raise NotFound(f"cohort {cohort_id}")
+        institute = await db.get(Institute, cohort.institute_id)
+        assert institute is not None
+        return institute, await _cohort_view(db, cohort)
+
+
+async def _cohort_view(db: AsyncSession, cohort: Cohort) -> CohortView:
+    decks = (
+        await db.exec(
+            select(Deck)
+            .join(CohortDeck, col(CohortDeck.deck_id) == col(Deck.id))
+            .where(CohortDeck.cohort_id == cohort.id)
+            .order_by(col(CohortDeck.position))
+        )
+    ).all()
+    sessions = (
+        await db.exec(select(Session).where(Session.cohort_id == cohort.id).order_by(col(Session.created_at).desc()))
+    ).all()
+    return CohortView(cohort, list(decks), list(sessions))
+
+
+async def save_cohort(
+    maker: async_sessionmaker[AsyncSession], institute_id: int, form: CohortForm, cohort_id: int | None = None
+) -> Cohort:
+    """Create a cohort of the institute (cohort_id None) or change one; its decks are replaced by the form's."""
+    form = form.checked()
+    async with maker() as db, db.begin():
+        if await db.get(Institute, institute_id) is None:
+            raise NotFound(f"institute {institute_id}")
+        known = set((await db.exec(select(Deck.id).where(col(Deck.id).in_(form.deck_ids)))).all())
+        missing = [deck for deck in form.deck_ids if deck not in known]
+        if missing:
+            raise SetupInvalid(f"There is no deck {missing[0]}.")
+        taken = select(Cohort.slug).where(Cohort.institute_id == institute_id)
+        if cohort_id is None:
+            cohort = Cohort(institute_id=institute_id, slug="", name=form.name)
+        else:
+            found = await db.get(Cohort, cohort_id)
+            if found is None or found.institute_id != institute_id:
+                raise NotFound(f"cohort {cohort_id}")
+            cohort = found
+            taken = taken.where(Cohort.id != cohort_id)
+        slugs = set((await db.exec(taken)).all())
+        if form.name.casefold() in {
+            name.casefold()
+            for name in (
+                await db.exec(select(Cohort.name).where(Cohort.institute_id == institute_id, Cohort.id != cohort_id))
+            ).all()
+        }:
+            raise SetupInvalid(f"This institute has a cohort named “{form.name}” already.")
+        cohort.slug = _free_slug(slugify(form.name), slugs)
+        cohort.name, cohort.site = form.name, form.site
+        cohort.starts_on, cohort.ends_on = form.starts_on, form.ends_on
+        cohort.facilitators, cohort.same_identity = form.facilitators, form.same_identity
+        db.add(cohort)
+        await db.flush()
+        await db.exec(delete(CohortDeck).where(col(CohortDeck.cohort_id) == cohort.id))
+        assert cohort.id is not None
+        for position, deck_id in enumerate(form.deck_ids):
+            db.add(CohortDeck(cohort_id=cohort.id, deck_id=deck_id, position=position))
+    return cohort
+
+
+def _free_slug(base: str, taken: set[str]) -> str:
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base[:95]}-{n}"
+    return slug
