@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from server.auth import ApiUser, ServicesDep, presented_session
 from server.decks import DeckInvalid, parse_deck
-from server.models import Activity, Deck, Pace, Participant, ResultsMode, Session, User, as_utc
+from server.models import Activity, Cohort, Deck, Pace, Participant, ResultsMode, Session, User, as_utc
 from server.problems import Problem, describe_errors, problem_responses
 from server.reactions import ReactionRefused
 from server.responses import Refused, form_from_json, respond
@@ -58,6 +58,7 @@ class SessionPublic(BaseModel):
     pace: Pace = Field(description="presenter: everyone follows the presenter; audience: each at their own pace")
     beside_activity_id: int | None = Field(description="The activity the projector shows beside the current one")
     reactions: bool = Field(description="Whether participants can send reactions")
+    cohort_id: int | None = Field(description="The cohort this session is run for, if any")
     activities: list[ActivityPublic]
 
 
@@ -68,6 +69,7 @@ class SessionCreate(BaseModel):
     deck_slug: str | None = Field(default=None, max_length=100)
     deck_yaml: str | None = Field(default=None, max_length=256 * 1024)
     title: str | None = Field(default=None, max_length=200)
+    cohort_id: int | None = Field(default=None, description="The cohort this session is run for, if any")
 
 
 class ControlRequest(BaseModel):
@@ -153,6 +155,7 @@ async def _session_public(services: Services, request: Request, session_id: int)
         pace=session.pace,
         beside_activity_id=session.beside_activity_id,
         reactions=session.reactions,
+        cohort_id=session.cohort_id,
         activities=[_activity_public(a) for a in snapshot.activities],
     )
 
@@ -199,6 +202,10 @@ async def create_session_api(request: Request, user: ApiUser, services: Services
 
 
 async def _start(services: Services, user: User, data: SessionCreate) -> Session:
+    if data.cohort_id is not None:
+        async with services.db() as db:
+            if await db.get(Cohort, data.cohort_id) is None:
+                raise Problem(404, "No such cohort", f"There is no cohort {data.cohort_id}.")
     if data.deck_yaml is not None:
         try:
             spec = parse_deck(data.deck_yaml, services.registry)
@@ -210,7 +217,7 @@ async def _start(services: Services, user: User, data: SessionCreate) -> Session
                 problems=[{"line": p.line, "path": p.path, "message": p.message} for p in error.problems],
             ) from None
         assert user.id is not None
-        return await create_session(services.db, spec, presenter_id=user.id, title=data.title)
+        return await create_session(services.db, spec, presenter_id=user.id, title=data.title, cohort_id=data.cohort_id)
     deck_id = data.deck_id
     if deck_id is None and data.deck_slug:
         async with services.db() as db:
@@ -219,7 +226,7 @@ async def _start(services: Services, user: User, data: SessionCreate) -> Session
             raise Problem(404, "No such deck", f"There is no deck {data.deck_slug!r}.")
     if deck_id is None:
         raise Problem(422, "The request is not valid", "Give deck_id, deck_slug or deck_yaml.")
-    return await start_from_deck(services, user, deck_id, data.title)
+    return await start_from_deck(services, user, deck_id, data.title, data.cohort_id)
 
 
 @router.get("/sessions/{session_id}", response_model=SessionPublic)
