@@ -152,6 +152,40 @@ class Asset:
     media_type: str
 
 
+# Charts of texts (answers, questions, resources) show the top this many; the report lists them all.
+CHART_ROWS = 10
+
+
+@dataclass(frozen=True)
+class ChartRow:
+    """One labelled row of a chart: a single bar (one value) or a stacked bar (one value per series)."""
+
+    label: str
+    values: tuple[float, ...]
+    note: str = ""  # said at the end of the row: "12 (40%)", "mean 3.4"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A kind's results as labelled bars, for archives and printed reports; one renderer draws every kind's, so a
+    kind says what to draw (rows, a legend, a unit), never how."""
+
+    rows: tuple[ChartRow, ...]
+    unit: str  # what a bar's length counts: "people", "% of the points", "average rank (1 is first)"
+    series: tuple[str, ...] = ()  # the legend of stacked bars, one name per value; empty for single bars
+    scale: float | None = None  # the value a full-length bar stands for; None: the longest row's total
+    ordered: bool = False  # the series run low to high (points of a rating scale): shades of one hue
+
+
+@dataclass(frozen=True)
+class ListItem:
+    """One text the room was shown (an answer, a question, a resource), as a printed report lists it."""
+
+    text: str
+    note: str = ""
+    link: str | None = None
+
+
 class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     """One kind of activity. A kind owns its models, tally, templates and export rows; the server knows none."""
 
@@ -212,6 +246,15 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
         """Render one of `assets` for the current snapshot."""
         raise KeyError(name)
 
+    def chart(self, config: ConfigT, snapshot: Mapping[str, Any]) -> Chart | None:
+        """The moderated results as bars, for archives and reports; None when there is nothing to chart or the kind
+        draws its own picture (its `assets`, like the word cloud)."""
+        return None
+
+    def listing(self, config: ConfigT, snapshot: Mapping[str, Any]) -> list[ListItem]:
+        """The texts the room was shown (approved, not hidden), for a printed report; none for kinds of choices."""
+        return []
+
     @abstractmethod
     def export_rows(self, config: ConfigT, submission: SubmissionT) -> list[dict[str, Any]]:
         """CSV rows (column -> value) describing one response."""
@@ -219,6 +262,11 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     def render_document(self, extension: str, title: str, snapshot: Mapping[str, Any]) -> str:
         """One of `documents`, from the activity's moderated snapshot."""
         raise KeyError(extension)
+
+    def without_people(self, snapshot: Mapping[str, Any]) -> dict[str, Any]:
+        """The snapshot as it is kept once participant-level data is deleted: nothing that names a person (a
+        kind whose results carry names, like signed questions, leaves them out). Counts and texts stay."""
+        return dict(snapshot)
 
 
 def _first_message(error: ValidationError) -> str:

@@ -26,12 +26,18 @@ def safe_cell(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def to_csv(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
-    """UTF-8 CSV text with a header: `columns` first, then any other column in the order rows bring it."""
-    rows = list(rows)
+def header_of(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """`columns` first, then any other column in the order rows bring it (CSV files and workbook sheets alike)."""
     header = list(columns)
     for row in rows:
         header += [column for column in row if column not in header]
+    return header
+
+
+def to_csv(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
+    """UTF-8 CSV text with a header: `columns` first, then any other column in the order rows bring it."""
+    rows = list(rows)
+    header = header_of(columns, rows)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=header, lineterminator="\r\n")
     writer.writeheader()

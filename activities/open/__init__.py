@@ -10,10 +10,14 @@ from typing import Any
 from pydantic import Field, ValidationInfo, field_validator
 
 from activities.base import (
+    CHART_ROWS,
     ActivityKind,
+    Chart,
+    ChartRow,
     FormFields,
     KindConfig,
     KindSubmission,
+    ListItem,
     SubmissionInvalid,
     Tally,
     digest,
@@ -160,6 +164,26 @@ class Open(ActivityKind[OpenConfig, OpenSubmission]):
 
     def export_rows(self, config: OpenConfig, submission: OpenSubmission) -> list[dict[str, Any]]:
         return [{"text": submission.text}]
+
+    def chart(self, config: OpenConfig, snapshot: Mapping[str, Any]) -> Chart | None:
+        """The answers the room saw that several people gave, most people first; None when every one is unique."""
+        shown = _by_people(snapshot)
+        if not any(card["count"] > 1 for card in shown):
+            return None
+        rows = tuple(ChartRow(card["text"], (card["count"],), str(card["count"])) for card in shown[:CHART_ROWS])
+        return Chart(rows, unit="people who gave the answer")
+
+    def listing(self, config: OpenConfig, snapshot: Mapping[str, Any]) -> list[ListItem]:
+        """Every answer the room saw (approved, not hidden), most people first."""
+        return [
+            ListItem(card["text"], f"{card['count']} people" if card["count"] > 1 else "")
+            for card in _by_people(snapshot)
+        ]
+
+
+def _by_people(snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
+    cards = [card for card in snapshot["cards"] if card["visible"]]
+    return sorted(cards, key=lambda card: (-card["count"], card["text"].casefold(), card["text"]))
 
 
 kind = Open()

@@ -7,7 +7,17 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, Tally, distinct_labels, field_values
+from activities.base import (
+    ActivityKind,
+    Chart,
+    ChartRow,
+    FormFields,
+    KindConfig,
+    KindSubmission,
+    Tally,
+    distinct_labels,
+    field_values,
+)
 
 MIN_ITEMS = 2
 MAX_ITEMS = 12
@@ -125,6 +135,14 @@ class Points(ActivityKind[PointsConfig, PointsSubmission]):
 
     def export_rows(self, config: PointsConfig, submission: PointsSubmission) -> list[dict[str, Any]]:
         return [{"item": item, "points": n} for item, n in zip(config.items, submission.points, strict=True)]
+
+    def chart(self, config: PointsConfig, snapshot: Mapping[str, Any]) -> Chart:
+        """Each item's mean share of the points, in deck order."""
+        rows = tuple(
+            ChartRow(item["label"], (item["percent"],), f"{item['percent']}% (mean {item['mean']})")
+            for item in snapshot["items"]
+        )
+        return Chart(rows, unit=f"% of the {config.total} points (mean share)", scale=100)
 
 
 def field_name(index: int) -> str:

@@ -9,6 +9,8 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from activities.base import (
     ActivityKind,
+    Chart,
+    ChartRow,
     FormFields,
     KindConfig,
     KindSubmission,
@@ -103,6 +105,14 @@ class Poll(ActivityKind[PollConfig, PollSubmission]):
 
     def export_rows(self, config: PollConfig, submission: PollSubmission) -> list[dict[str, Any]]:
         return [{"option": config.options[choice], "option_index": choice} for choice in submission.choices]
+
+    def chart(self, config: PollConfig, snapshot: Mapping[str, Any]) -> Chart:
+        """People per option, in deck order; a full bar is everyone who answered."""
+        rows = tuple(
+            ChartRow(option["label"], (option["count"],), f"{option['count']} ({option['percent']}%)")
+            for option in snapshot["options"]
+        )
+        return Chart(rows, unit="people", scale=snapshot["respondents"] or None)
 
 
 kind = Poll()

@@ -14,11 +14,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from activities.base import (
+    CHART_ROWS,
     KEY,
     ActivityKind,
+    Chart,
+    ChartRow,
     FormFields,
     KindConfig,
     KindSubmission,
+    ListItem,
     SubmissionInvalid,
     Tally,
     digest,
@@ -293,6 +297,19 @@ class Qa(ActivityKind[QaConfig, QaSubmission]):
             state = toggled(state, "highlighted", key, False)
         return state
 
+    def without_people(self, snapshot: Mapping[str, Any]) -> dict[str, Any]:
+        """Questions keep their text and counts; the names they were signed with go."""
+
+        def unsigned(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {key: [] if key == "names" else unsigned(item) for key, item in value.items()}
+            if isinstance(value, list):
+                return [unsigned(item) for item in value]
+            return value
+
+        result: dict[str, Any] = unsigned(dict(snapshot))
+        return result
+
     def export_rows(self, config: QaConfig, submission: QaSubmission) -> list[dict[str, Any]]:
         """One row per question asked, and one of the upvotes (also when nothing else is left to show)."""
         rows = [
@@ -302,6 +319,32 @@ class Qa(ActivityKind[QaConfig, QaSubmission]):
         if submission.upvotes or not rows:
             rows.append({"key": "", "question": "", "name": "", "upvoted": " ".join(submission.upvotes)})
         return rows
+
+    def chart(self, config: QaConfig, snapshot: Mapping[str, Any]) -> Chart | None:
+        """The questions the room saw with the most votes (askers, then upvoters); None when there were none."""
+        shown = _by_votes(snapshot)
+        if not shown:
+            return None
+        rows = tuple(
+            ChartRow(question["text"], (question["askers"], question["upvoters"]), f"{question['score']} votes")
+            for question in shown[:CHART_ROWS]
+        )
+        return Chart(rows, unit="people", series=("asked it", "upvoted it"))
+
+    def listing(self, config: QaConfig, snapshot: Mapping[str, Any]) -> list[ListItem]:
+        """Every question the room saw (approved, not hidden), most votes first, with who signed it."""
+        items = []
+        for question in _by_votes(snapshot):
+            note = f"asked by {question['askers']}, upvoted by {question['upvoters']}"
+            if question["names"]:
+                note += f" ({', '.join(question['names'])})"
+            items.append(ListItem(question["text"], note + (", answered" if question["answered"] else "")))
+        return items
+
+
+def _by_votes(snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
+    questions = [question for question in snapshot["questions"] if question["visible"]]
+    return sorted(questions, key=lambda q: (-q["score"], q["text"].casefold(), q["text"]))
 
 
 kind = Qa()

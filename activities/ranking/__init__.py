@@ -9,7 +9,17 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, Tally, distinct_labels, whole_number
+from activities.base import (
+    ActivityKind,
+    Chart,
+    ChartRow,
+    FormFields,
+    KindConfig,
+    KindSubmission,
+    Tally,
+    distinct_labels,
+    whole_number,
+)
 
 MIN_ITEMS = 2
 MAX_ITEMS = 15
@@ -150,6 +160,17 @@ class Ranking(ActivityKind[RankingConfig, RankingSubmission]):
             {"item": item, "item_index": index, "rank": rank if rank != UNRANKED else None}
             for index, (item, rank) in enumerate(zip(config.items, submission.ranks, strict=True))
         ]
+
+    def chart(self, config: RankingConfig, snapshot: Mapping[str, Any]) -> Chart | None:
+        """Each item's average rank, best first (a shorter bar is a better rank); None before anyone ranked."""
+        items = [item for item in snapshot["items"] if item["average_rank"] is not None]
+        if not items:
+            return None
+        rows = tuple(
+            ChartRow(item["label"], (item["average_rank"],), f"{item['average_rank']} ({item['first']} put it first)")
+            for item in items
+        )
+        return Chart(rows, unit="average rank (1 is first)", scale=len(config.items))
 
 
 def _rank_of(values: Sequence[str]) -> int:

@@ -16,11 +16,15 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from activities.base import (
+    CHART_ROWS,
     KEY,
     ActivityKind,
+    Chart,
+    ChartRow,
     FormFields,
     KindConfig,
     KindSubmission,
+    ListItem,
     SubmissionInvalid,
     Tally,
     digest,
@@ -298,6 +302,28 @@ class Resources(ActivityKind[ResourcesConfig, ResourcesSubmission]):
                 "upvoted": " ".join(submission.upvotes),
             }
         ]
+
+    def chart(self, config: ResourcesConfig, snapshot: Mapping[str, Any]) -> Chart | None:
+        """The resources the room saw with the highest score (suggesters, then upvoters); None when none were."""
+        shown = [item for item in snapshot["resources"] if item["visible"]]
+        if not shown:
+            return None
+        rows = tuple(
+            ChartRow(item["title"], (item["suggested_by"], item["upvotes"]), f"{item['score']}")
+            for item in shown[:CHART_ROWS]
+        )
+        return Chart(rows, unit="people", series=("suggested it", "upvoted it"))
+
+    def listing(self, config: ResourcesConfig, snapshot: Mapping[str, Any]) -> list[ListItem]:
+        """Every resource the room saw (approved, not hidden), by score, with its link and note."""
+        items = []
+        for item in snapshot["resources"]:
+            if item["visible"]:
+                note = f"{item['type']}, suggested by {item['suggested_by']}, {item['upvotes']} upvotes"
+                if item["note"]:
+                    note += f": {item['note']}"
+                items.append(ListItem(item["title"], note, item["link"]))
+        return items
 
     def render_document(self, extension: str, title: str, snapshot: Mapping[str, Any]) -> str:
         """The resources the room may see (approved, not hidden), by score, as a Markdown or HTML list."""

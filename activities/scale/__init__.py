@@ -9,6 +9,8 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from activities.base import (
     ActivityKind,
+    Chart,
+    ChartRow,
     FormFields,
     KindConfig,
     KindSubmission,
@@ -204,6 +206,25 @@ class Scale(ActivityKind[ScaleConfig, ScaleSubmission]):
             {"statement": statement, "value": "skipped" if answer is None else answer}
             for statement, answer in zip(config.statements, submission.answers, strict=True)
         ]
+
+    def chart(self, config: ScaleConfig, snapshot: Mapping[str, Any]) -> Chart:
+        """Per statement, how many people gave each point (lowest first) and the mean."""
+        series = tuple(f"{point} {config.label_of(point)}".strip() for point in config.points)
+        rows = tuple(
+            ChartRow(
+                statement["text"],
+                tuple(float(point["count"]) for point in statement["distribution"]),
+                _mean_note(statement),
+            )
+            for statement in snapshot["statements"]
+        )
+        return Chart(rows, unit="people", series=series, ordered=True)
+
+
+def _mean_note(statement: Mapping[str, Any]) -> str:
+    """'mean 3.4', and how many skipped the statement."""
+    note = f"mean {statement['mean']}" if statement["mean"] is not None else "no ratings"
+    return f"{note}, {statement['skips']} skipped" if statement["skips"] else note
 
 
 kind = Scale()

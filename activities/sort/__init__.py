@@ -10,6 +10,8 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from activities.base import (
     ActivityKind,
+    Chart,
+    ChartRow,
     FormFields,
     KindConfig,
     KindSubmission,
@@ -221,6 +223,25 @@ class Sort(ActivityKind[SortConfig, SortSubmission]):
             {"card": card, "bin": UNSURE if placed_in is None else config.bins[placed_in]}
             for card, placed_in in zip(config.cards, submission.placements, strict=True)
         ]
+
+    def chart(self, config: SortConfig, snapshot: Mapping[str, Any]) -> Chart:
+        """Each card's split across the bins (people), most agreed first and most contested last."""
+        cards = sorted(
+            snapshot["cards"],
+            key=lambda card: (card["contested"] is None, card["contested"] or 0.0, card["index"]),
+        )
+        rows = tuple(
+            ChartRow(card["text"], tuple(float(b["count"]) for b in card["bins"]), _split_note(card)) for card in cards
+        )
+        return Chart(rows, unit="people", series=tuple(config.bins))
+
+
+def _split_note(card: Mapping[str, Any]) -> str:
+    """'80% Influence', or 'split' when no bin leads, and how many were unsure."""
+    note = f"{card['leading_percent']}% {card['leading']}" if card["leading"] else "split" if card["placed"] else ""
+    if card["unsure"]:
+        note += f"{', ' if note else ''}{card['unsure']} unsure"
+    return note
 
 
 kind = Sort()

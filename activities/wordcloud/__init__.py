@@ -15,6 +15,7 @@ from activities.base import (
     FormFields,
     KindConfig,
     KindSubmission,
+    ListItem,
     Offload,
     SubmissionInvalid,
     Tally,
@@ -31,6 +32,8 @@ CLOUD_WORDS = 150
 # leaves the picture (and its layout) exactly as it was. The top-words list beside it shows exact counts.
 CLOUD_LEVELS = 6
 IMAGE_CACHE_SIZE = 64
+# A printed report lists this many top words under the cloud, with how many people gave each.
+LISTED_WORDS = 20
 
 
 class WordcloudConfig(KindConfig):
@@ -180,6 +183,13 @@ class Wordcloud(ActivityKind[WordcloudConfig, WordcloudSubmission]):
 
     def export_rows(self, config: WordcloudConfig, submission: WordcloudSubmission) -> list[dict[str, Any]]:
         return [{"entry": word.text, "normalised": word.key} for word in submission.words]
+
+    def listing(self, config: WordcloudConfig, snapshot: Mapping[str, Any]) -> list[ListItem]:
+        """The top words the room saw (hidden ones left out), most people first."""
+        return [
+            ListItem(word["text"], f"{word['count']} {'person' if word['count'] == 1 else 'people'}")
+            for word in snapshot["words"][:LISTED_WORDS]
+        ]
 
 
 kind = Wordcloud()

@@ -1,0 +1,89 @@
+"""Archive downloads: a session's, a cohort's or an institute's ZIP, from the organizer pages and the JSON API."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import AsyncIterator
+from typing import IO, Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response, StreamingResponse
+
+from server.archive import ArchiveSources, write_archive
+from server.archive_format import Scope
+from server.auth import OrganizerApi, OrganizerPage, ServicesDep
+from server.problems import Problem, problem_responses
+from server.services import Services
+from server.sessions import NotFound
+
+# An archive is built into a temporary file that stays in memory up to this size and moves to disk beyond it.
+SPOOL_BYTES = 8 * 1024 * 1024
+CHUNK_BYTES = 256 * 1024
+ZIP_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/zip": {}}}}
+
+router = APIRouter(prefix="/organize", include_in_schema=False)
+api_router = APIRouter(
+    prefix="/api/v1", tags=["v1"], responses=problem_responses(400, 401, 403, 404, 409, 415, 422, 503)
+)
+
+
+@router.get("/sessions/{session_id}/archive.zip")
+async def session_archive_page(session_id: int, user: OrganizerPage, services: ServicesDep) -> Response:
+    """A session's archive, for an organizer (any session, whoever presented it)."""
+    return await archive_response(services, "session", session_id)
+
+
+@router.get("/cohorts/{cohort_id}/archive.zip")
+async def cohort_archive_page(cohort_id: int, user: OrganizerPage, services: ServicesDep) -> Response:
+    """A cohort's archive: its institute, the cohort, every one of its sessions."""
+    return await archive_response(services, "cohort", cohort_id)
+
+
+@router.get("/institutes/{institute_id}/archive.zip")
+async def institute_archive_page(institute_id: int, user: OrganizerPage, services: ServicesDep) -> Response:
+    """An institute's archive: every cohort and every session of each."""
+    return await archive_response(services, "institute", institute_id)
+
+
+@api_router.get("/cohorts/{cohort_id}/archive.zip", response_class=Response, responses=ZIP_RESPONSE)
+async def export_cohort_archive(cohort_id: int, user: OrganizerApi, services: ServicesDep) -> Response:
+    """A cohort's archive (ZIP): manifest, complete data.json, summary and response CSVs, workbook, word clouds,
+    charts and a printable report, for every session of the cohort. Organizers and admins only."""
+    return await archive_response(services, "cohort", cohort_id)
+
+
+@api_router.get("/institutes/{institute_id}/archive.zip", response_class=Response, responses=ZIP_RESPONSE)
+async def export_institute_archive(institute_id: int, user: OrganizerApi, services: ServicesDep) -> Response:
+    """An institute's archive (ZIP), as a cohort's but with every cohort and session of the institute.
+    Organizers and admins only."""
+    return await archive_response(services, "institute", institute_id)
+
+
+async def archive_response(services: Services, scope: Scope, scope_id: int) -> Response:
+    """The archive as an attachment, streamed from the temporary file it was built in; 404 for an unknown id."""
+    target = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    try:
+        info = await write_archive(target, ArchiveSources.of(services), scope, scope_id)
+    except NotFound:
+        target.close()
+        raise Problem(404, "Not found", f"No such {scope}.") from None
+    except BaseException:
+        target.close()
+        raise
+    size = target.tell()
+    target.seek(0)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{info.filename}"',
+        "Content-Length": str(size),
+        "Cache-Control": "no-store",
+    }
+    return StreamingResponse(_chunks(target), media_type="application/zip", headers=headers)
+
+
+async def _chunks(source: IO[bytes]) -> AsyncIterator[bytes]:
+    try:
+        while chunk := await asyncio.to_thread(source.read, CHUNK_BYTES):
+            yield chunk
+    finally:
+        source.close()
