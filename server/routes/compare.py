@@ -1,0 +1,397 @@
+"""Organizers comparing cohorts and browsing the resource library: pages under /organize/institutes/{id}/compare and
+/library, and the same as JSON, CSV, Markdown and images under /api/v1/institutes/{id}. The reading itself is
+server/compare.py; this module serves it to the two audiences."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
+
+from server.auth import OrganizerApi, OrganizerPage, ServicesDep, csrf_token
+from server.compare import (
+    Column,
+    Comparison,
+    InstituteRuns,
+    Library,
+    Matched,
+    compare,
+    comparison_csv,
+    institute_runs,
+    library,
+    library_csv,
+    library_document,
+    matched_activities,
+)
+from server.decks import slugify
+from server.models import Cohort, User
+from server.problems import Problem, problem_responses
+from server.services import Services
+from server.sessions import NotFound
+
+router = APIRouter()
+PAGES = "/organize/institutes/{institute_id}"
+API = "/api/v1/institutes/{institute_id}"
+API_ERRORS = problem_responses(400, 401, 403, 404, 409, 415, 422, 503)  # the list every /api/v1 route gives
+LIBRARY_FORMATS = {"csv": "text/csv; charset=utf-8", "md": "text/markdown; charset=utf-8"}
+TypeFilter = Annotated[str, Query(alias="type", max_length=100, description="Only resources of this type")]
+
+
+# --- the JSON shapes --------------------------------------------------------------------------------------------
+
+
+class CohortRef(BaseModel):
+    id: int
+    slug: str
+    name: str
+    site: str
+
+
+class MatchedPublic(BaseModel):
+    key: str = Field(description="Names the activity in the compare routes (a digest of its kind and title)")
+    kind: str
+    title: str
+    sessions: int = Field(description="How many sessions ran it")
+    cohorts: list[CohortRef] = Field(description="The cohorts that ran it, in the institute's order")
+
+
+class ColumnPublic(BaseModel):
+    key: str = Field(description="`c<cohort id>` (`c<cohort id>-2`... for a cohort's further columns), or `all`")
+    name: str = Field(description="The cohort's name, or `All cohorts`")
+    cohort: CohortRef | None
+    sessions: int
+    respondents: int
+    saved: bool = Field(description="Results kept when the participants' answers were deleted")
+    in_combined: bool = Field(description="Whether these answers are part of All cohorts")
+    notes: list[str]
+    results: dict[str, Any] = Field(description="The kind's results (moderation applied), as the tally route gives")
+
+
+class ComparisonPublic(BaseModel):
+    institute_id: int
+    key: str
+    kind: str
+    title: str
+    prompt: str
+    columns: list[ColumnPublic] = Field(description="One per cohort (more when a cohort's runs cannot be folded)")
+    combined: ColumnPublic | None = Field(description="All cohorts, over the columns that share their settings")
+    notes: list[str]
+
+
+class CohortCountPublic(BaseModel):
+    cohort_id: int
+    suggested: int
+    upvoted: int
+
+
+class ResourcePublic(BaseModel):
+    key: str
+    type: str
+    title: str
+    link: str | None = Field(description="An http or https link, or null")
+    note: str | None
+    suggested: int = Field(description="People who suggested it, in every cohort")
+    upvoted: int = Field(description="People who upvoted it, in every cohort")
+    total: int
+    cohorts: list[CohortCountPublic]
+
+
+class LibraryPublic(BaseModel):
+    institute_id: int
+    types: list[str] = Field(description="Every type among the institute's resources")
+    type: str | None = Field(description="The type asked for, if any")
+    cohorts: list[CohortRef] = Field(description="The cohorts that ran a call for resources")
+    resources: list[ResourcePublic] = Field(description="Most votes (suggested + upvoted) first")
+
+
+def _cohort_ref(cohort: Cohort) -> CohortRef:
+    assert cohort.id is not None
+    return CohortRef(id=cohort.id, slug=cohort.slug, name=cohort.name, site=cohort.site)
+
+
+def _matched_public(item: Matched) -> MatchedPublic:
+    cohorts = [_cohort_ref(cohort) for cohort in item.cohorts]
+    return MatchedPublic(key=item.key, kind=item.kind, title=item.title, sessions=item.sessions, cohorts=cohorts)
+
+
+def _column_public(column: Column) -> ColumnPublic:
+    return ColumnPublic(
+        key=column.key,
+        name=column.name,
+        cohort=_cohort_ref(column.cohort) if column.cohort else None,
+        sessions=column.sessions,
+        respondents=column.respondents,
+        saved=column.saved,
+        in_combined=column.in_combined,
+        notes=list(column.notes),
+        results=column.results,
+    )
+
+
+def _library_public(found: Library) -> LibraryPublic:
+    assert found.institute.id is not None
+    return LibraryPublic(
+        institute_id=found.institute.id,
+        types=found.types,
+        type=found.type,
+        cohorts=[_cohort_ref(cohort) for cohort in found.cohorts],
+        resources=[
+            ResourcePublic(
+                key=entry.key,
+                type=entry.type,
+                title=entry.title,
+                link=entry.link,
+                note=entry.note,
+                suggested=entry.suggested,
+                upvoted=entry.upvoted,
+                total=entry.total,
+                cohorts=[
+                    CohortCountPublic(cohort_id=cohort_id, suggested=count.suggested, upvoted=count.upvoted)
+                    for cohort_id, count in entry.counts.items()
+                ],
+            )
+            for entry in found.resources
+        ],
+    )
+
+
+# --- reading, shared by pages and API ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _found() -> Iterator[None]:
+    """No such institute, or no cohort of it ran the activity: a 404 that says which."""
+    try:
+        yield
+    except NotFound as missing:
+        raise Problem(404, "Not found", str(missing)) from None
+
+
+async def _matched(services: Services, institute_id: int) -> tuple[InstituteRuns, list[Matched]]:
+    with _found():
+        found = await institute_runs(services.db, services.registry, institute_id)
+    return found, matched_activities(found)
+
+
+async def _comparison(services: Services, institute_id: int, key: str) -> Comparison:
+    with _found():
+        return await compare(services.engine, services.db, services.registry, institute_id, key)
+
+
+async def _library(services: Services, institute_id: int, resource_type: str) -> Library:
+    with _found():
+        return await library(services.engine, services.db, services.registry, institute_id, resource_type or None)
+
+
+def _attachment(body: str, media_type: str, name: str) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def _comparison_download(comparison: Comparison) -> Response:
+    name = f"{slugify(comparison.institute.title)}-{slugify(comparison.title)}.csv"
+    return _attachment(comparison_csv(comparison), "text/csv; charset=utf-8", name)
+
+
+def _library_download(services: Services, found: Library, extension: str) -> Response:
+    if extension not in LIBRARY_FORMATS:
+        raise Problem(404, "Not found", f"The resource library exports as {', '.join(LIBRARY_FORMATS)}.")
+    body = library_csv(found) if extension == "csv" else library_document(services.registry, found, extension)
+    suffix = f"-{slugify(found.type)}" if found.type else ""
+    name = f"{slugify(found.institute.title)}-resources{suffix}.{extension}"
+    return _attachment(body, LIBRARY_FORMATS[extension], name)
+
+
+async def _column_asset(services: Services, institute_id: int, key: str, column_key: str, asset: str) -> Response:
+    """A column's rendered file (its word cloud), drawn by the kind as the presenter's is."""
+    comparison = await _comparison(services, institute_id, key)
+    column = comparison.column(column_key)
+    kind = services.registry[comparison.kind]
+    if column is None or asset not in kind.assets:
+        raise Problem(404, "Not found", "No such file.")
+    try:
+        rendered = await kind.render_asset(asset, column.results, column.seed, services.offload)
+    except KeyError:  # kept results from before the kind drew this file
+        raise Problem(404, "Not found", "These results have no such file.") from None
+    return Response(rendered.body, media_type=rendered.media_type, headers={"Cache-Control": "private, max-age=60"})
+
+
+# --- pages ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShownActivity:
+    """What a kind's results template reads of its activity, for a column that is no single session's activity."""
+
+    id: str
+    session_id: int
+    kind: str
+    title: str
+
+
+def _column_html(services: Services, comparison: Comparison, column: Column, base: str) -> str:
+    """A column's results in the kind's own projector template: the read-only view the room would see."""
+    activity = ShownActivity(f"compare-{column.key}", 0, comparison.kind, comparison.title)
+    return services.views.render(
+        f"{comparison.kind}/projector.html",
+        activity=activity,
+        config=column.config,
+        results=column.results,
+        results_visible=True,
+        audience="projector",
+        asset_base=f"{base}/{column.key}",
+    )
+
+
+def _page(request: Request, services: Services, user: User, template: str, **context: Any) -> HTMLResponse:
+    return HTMLResponse(services.views.render(template, user=user, csrf=csrf_token(request), **context))
+
+
+@router.get(f"{PAGES}/compare", response_class=HTMLResponse, include_in_schema=False)
+async def compare_index_page(
+    institute_id: int, request: Request, user: OrganizerPage, services: ServicesDep
+) -> HTMLResponse:
+    """The activities the institute's cohorts ran, each with the cohorts that ran it: pick one to compare."""
+    found, matched = await _matched(services, institute_id)
+    labels = {kind.name: kind.label for kind in services.registry.all()}
+    return _page(
+        request,
+        services,
+        user,
+        "organizer/compare_pick.html",
+        institute=found.institute,
+        cohorts=found.cohorts,
+        matched=matched,
+        labels=labels,
+    )
+
+
+@router.get(f"{PAGES}/compare/{{key}}", response_class=HTMLResponse, include_in_schema=False)
+async def compare_page(
+    institute_id: int, key: str, request: Request, user: OrganizerPage, services: ServicesDep
+) -> HTMLResponse:
+    """One activity, each cohort's results side by side and all cohorts' together."""
+    comparison = await _comparison(services, institute_id, key)
+    base = f"/organize/institutes/{institute_id}/compare/{key}"
+    columns = [(column, _column_html(services, comparison, column, base)) for column in comparison.all_columns]
+    return _page(
+        request,
+        services,
+        user,
+        "organizer/compare.html",
+        institute=comparison.institute,
+        comparison=comparison,
+        label=services.registry[comparison.kind].label,
+        columns=columns,
+        base=base,
+    )
+
+
+@router.get(f"{PAGES}/compare/{{key}}/export.csv", include_in_schema=False)
+async def compare_export_page(institute_id: int, key: str, user: OrganizerPage, services: ServicesDep) -> Response:
+    """The comparison as CSV: one row per cohort and result line."""
+    return _comparison_download(await _comparison(services, institute_id, key))
+
+
+@router.get(f"{PAGES}/compare/{{key}}/{{column}}/{{asset}}", include_in_schema=False)
+async def compare_asset_page(
+    institute_id: int, key: str, column: str, asset: str, user: OrganizerPage, services: ServicesDep
+) -> Response:
+    """A column's word-cloud image."""
+    return await _column_asset(services, institute_id, key, column, asset)
+
+
+@router.get(f"{PAGES}/library", response_class=HTMLResponse, include_in_schema=False)
+async def library_page(
+    institute_id: int, request: Request, user: OrganizerPage, services: ServicesDep, resource_type: TypeFilter = ""
+) -> HTMLResponse:
+    """Every resource the institute's cohorts shared, merged, most votes first; one type of them if chosen."""
+    found = await _library(services, institute_id, resource_type)
+    query = f"?{urlencode({'type': found.type})}" if found.type else ""
+    base = f"/organize/institutes/{institute_id}/library"
+    return _page(request, services, user, "organizer/library.html", library=found, base=base, query=query)
+
+
+@router.get(f"{PAGES}/library/export.{{extension}}", include_in_schema=False)
+async def library_export_page(
+    institute_id: int, extension: str, user: OrganizerPage, services: ServicesDep, resource_type: TypeFilter = ""
+) -> Response:
+    """The library (or one type of it) as CSV with per-cohort counts, or as a Markdown list."""
+    return _library_download(services, await _library(services, institute_id, resource_type), extension)
+
+
+# --- JSON API ---------------------------------------------------------------------------------------------------
+
+
+@router.get(f"{API}/compare", response_model=list[MatchedPublic], tags=["v1: institutes"], responses=API_ERRORS)
+async def compare_index_api(institute_id: int, user: OrganizerApi, services: ServicesDep) -> list[MatchedPublic]:
+    """The activities an institute's cohorts ran (the same kind and title counted once), each with its cohorts."""
+    _, matched = await _matched(services, institute_id)
+    return [_matched_public(item) for item in matched]
+
+
+@router.get(f"{API}/compare/{{key}}", response_model=ComparisonPublic, tags=["v1: institutes"], responses=API_ERRORS)
+async def compare_api(institute_id: int, key: str, user: OrganizerApi, services: ServicesDep) -> ComparisonPublic:
+    """One activity per cohort (each cohort's sessions folded together) and across all cohorts."""
+    comparison = await _comparison(services, institute_id, key)
+    return ComparisonPublic(
+        institute_id=institute_id,
+        key=comparison.key,
+        kind=comparison.kind,
+        title=comparison.title,
+        prompt=comparison.prompt,
+        columns=[_column_public(column) for column in comparison.columns],
+        combined=_column_public(comparison.combined) if comparison.combined else None,
+        notes=comparison.notes,
+    )
+
+
+@router.get(
+    f"{API}/compare/{{key}}/export.csv",
+    response_class=Response,
+    tags=["v1: institutes"],
+    responses={**API_ERRORS, 200: {"content": {"text/csv": {}}}},
+)
+async def compare_export_api(institute_id: int, key: str, user: OrganizerApi, services: ServicesDep) -> Response:
+    """The comparison as CSV: cohort, site, sessions, respondents, line, label, detail, count, share, mean, note."""
+    return _comparison_download(await _comparison(services, institute_id, key))
+
+
+@router.get(
+    f"{API}/compare/{{key}}/{{column}}/{{asset}}",
+    response_class=Response,
+    tags=["v1: institutes"],
+    responses={**API_ERRORS, 200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
+)
+async def compare_asset_api(
+    institute_id: int, key: str, column: str, asset: str, user: OrganizerApi, services: ServicesDep
+) -> Response:
+    """A column's rendered file: a word cloud's `cloud.png` or `cloud.svg` (column `c<cohort id>` or `all`)."""
+    return await _column_asset(services, institute_id, key, column, asset)
+
+
+@router.get(f"{API}/library", response_model=LibraryPublic, tags=["v1: institutes"], responses=API_ERRORS)
+async def library_api(
+    institute_id: int, user: OrganizerApi, services: ServicesDep, resource_type: TypeFilter = ""
+) -> LibraryPublic:
+    """The institute's resource library: every cohort's shared resources merged, with per-cohort counts."""
+    return _library_public(await _library(services, institute_id, resource_type))
+
+
+@router.get(
+    f"{API}/library/export.{{extension}}",
+    response_class=Response,
+    tags=["v1: institutes"],
+    responses={**API_ERRORS, 200: {"content": {"text/csv": {}, "text/markdown": {}}}},
+)
+async def library_export_api(
+    institute_id: int, extension: str, user: OrganizerApi, services: ServicesDep, resource_type: TypeFilter = ""
+) -> Response:
+    """The library as CSV (`export.csv`, with per-cohort counts) or a Markdown list (`export.md`)."""
+    return _library_download(services, await _library(services, institute_id, resource_type), extension)
