@@ -28,7 +28,7 @@ from server.db import create_engine, session_factory, upgrade
 from server.decks import DeckInvalid, deck_files, parse_deck
 from server.models import Deck, utcnow
 from server.problems import http_exception_handler, validation_exception_handler
-from server.routes import accounts, api, participant, presenter, projector
+from server.routes import accounts, api, archives, compare, imports, organizer, participant, presenter, projector
 from server.security import setup_token
 from server.services import Services
 from server.views import Views, make_environment
@@ -94,9 +94,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(accounts.router)
     app.include_router(presenter.router)
+    app.include_router(organizer.router)
+    app.include_router(organizer.api_router)
+    app.include_router(archives.router)
+    app.include_router(archives.api_router)
     app.include_router(presenter.socket_router)
     app.include_router(projector.router)
     app.include_router(projector.socket_router)
+    app.include_router(compare.router)
+    app.include_router(imports.router)
     app.include_router(participant.router)  # last: it owns the /{code} pages
     return app
 

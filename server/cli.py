@@ -6,15 +6,18 @@ import argparse
 import asyncio
 import getpass
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from pydantic import ValidationError
 
 from activities import registry
 from server.config import ConfigError, Settings, get_settings
 from server.decks import DeckInvalid, parse_deck
+
+if TYPE_CHECKING:
+    from server.archive_format import Scope
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,9 +44,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("files", nargs="+", type=Path)
 
     archive = commands.add_parser("archive", help="archives").add_subparsers(dest="action", required=True)
-    export = archive.add_parser("export", help="write a session's archive (ZIP) to a file")
-    export.add_argument("--session", type=int, required=True, help="the session's id")
+    export = archive.add_parser("export", help="write a session's, cohort's or institute's archive (ZIP) to a file")
+    subject = export.add_mutually_exclusive_group(required=True)
+    subject.add_argument("--session", type=int, metavar="ID", help="a session's id")
+    subject.add_argument("--cohort", type=int, metavar="ID", help="a cohort's id: the cohort and all its sessions")
+    subject.add_argument("--institute", type=int, metavar="ID", help="an institute's id: every cohort and session")
     export.add_argument("-o", "--output", type=Path, required=True, help="the ZIP file to write")
+
+    restore = archive.add_parser("import", help="import an archive (ZIP) as a record: ended sessions, answers, results")
+    restore.add_argument("file", type=Path, help="the archive to import")
+    restore.add_argument("--owner", metavar="EMAIL", help="the organizer or admin they go to (else the first admin)")
 
     db = commands.add_parser("db", help="the database").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply migrations")
@@ -76,29 +86,98 @@ def _run(args: argparse.Namespace) -> int:
         upgrade(settings.resolved_database_url)
         _say("Database is up to date.")
         return 0
+    if args.command == "archive" and args.action == "import":
+        return asyncio.run(_import_archive(settings, args.file, args.owner))
     if args.command == "archive":
-        return asyncio.run(_export_archive(settings, args.session, args.output))
+        scope = next(scope for scope in ("session", "cohort", "institute") if getattr(args, scope) is not None)
+        return asyncio.run(_export_archive(settings, cast("Scope", scope), getattr(args, scope), args.output))
     return asyncio.run(_accounts(settings, args))
 
 
-async def _export_archive(settings: Settings, session_id: int, output: Path) -> int:
-    from server.archive import session_archive
+async def _export_archive(settings: Settings, scope: Scope, scope_id: int, output: Path) -> int:
+    """Write the archive next to `output` and rename it into place: never a half-written archive under its name."""
+    from server.archive import ArchiveSources, write_archive
     from server.db import create_engine, session_factory, upgrade
     from server.sessions import NotFound
+    from server.views import make_environment
 
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
     engine = create_engine(settings.resolved_database_url)
+    sources = ArchiveSources(engine, session_factory(engine), registry, make_environment(registry), _in_thread)
+    partial = output.with_name(output.name + ".partial")
     try:
-        archive = await session_archive(engine, session_factory(engine), registry, session_id)
+        with partial.open("wb") as target:
+            info = await write_archive(target, sources, scope, scope_id, _progress(sys.stderr))
     except NotFound:
-        _say(f"handsup: there is no session {session_id}")
+        partial.unlink(missing_ok=True)
+        _say(f"handsup: there is no {scope} {scope_id}")
+        return 1
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        _say(f"handsup: {output}: cannot write: {error.strerror}")
+        return 1
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        await engine.dispose()
+    partial.replace(output)
+    size, counts = output.stat().st_size, info.counts
+    _say(f"Wrote {output} ({size:,} bytes; {_sessions(counts['sessions'])}, {counts['responses']:,} responses).")
+    return 0
+
+
+async def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """The command line's offload: drawing runs in a thread (the server uses a worker process)."""
+    return await asyncio.to_thread(fn, *args)
+
+
+PROGRESS_WIDTH = 30
+
+
+def _progress(stream: TextIO) -> Callable[[int, int], None]:
+    """A progress bar on a terminal; plain "archived 3 of 8 sessions" lines otherwise (logs, pipes)."""
+    terminal = stream.isatty()
+
+    def show(done: int, total: int) -> None:
+        if terminal:
+            filled = PROGRESS_WIDTH * done // max(total, 1)
+            bar = "#" * filled + "." * (PROGRESS_WIDTH - filled)
+            stream.write(f"\r[{bar}] archived {done} of {_sessions(total)}" + ("\n" if done == total else ""))
+        elif done:
+            stream.write(f"archived {done} of {_sessions(total)}\n")
+        stream.flush()
+
+    return show
+
+
+def _sessions(count: int) -> str:
+    return f"{count} session{'' if count == 1 else 's'}"
+
+
+async def _import_archive(settings: Settings, path: Path, owner: str | None) -> int:
+    from server.db import create_engine, session_factory, upgrade
+    from server.importer import ArchiveRefused, NoOwner, import_archive, import_owner
+
+    await asyncio.to_thread(upgrade, settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url)
+    maker = session_factory(engine)
+    try:
+        user_id = await import_owner(maker, owner)
+        with path.open("rb") as file:
+            result = await import_archive(maker, registry, file, user_id)
+    except ArchiveRefused as refused:
+        _say(f"handsup: {path}: {refused} Nothing was imported.")
+        return 1
+    except NoOwner as missing:
+        _say(f"handsup: {missing}")
+        return 1
+    except OSError as error:
+        _say(f"handsup: {path}: cannot read: {error.strerror}")
         return 1
     finally:
         await engine.dispose()
-    partial = output.with_name(output.name + ".partial")
-    partial.write_bytes(archive.body)
-    partial.replace(output)  # never a half-written archive under the real name
-    _say(f"Wrote {output} ({len(archive.body):,} bytes).")
+    _say(result.summary, stream=sys.stdout)
     return 0
 
 

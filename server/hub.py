@@ -178,6 +178,21 @@ class Room:
 
     # --- state -------------------------------------------------------------------------------------------
 
+    def results(self, activity: Activity) -> dict[str, Any]:
+        """An activity's moderated results: from its tally, or, once an organizer deleted the session's
+        participant-level data, the aggregate kept in its place."""
+        if activity.aggregate is not None:
+            return dict(activity.aggregate["snapshot"])
+        assert activity.id is not None
+        return self.tallies[activity.id].snapshot(activity.moderation)
+
+    def respondents(self, activity: Activity) -> int:
+        """How many people answered an activity (kept with the aggregate once their answers are deleted)."""
+        if activity.aggregate is not None:
+            return int(activity.aggregate["respondents"])
+        assert activity.id is not None
+        return self.tallies[activity.id].respondents
+
     async def _load(self) -> None:
         """Everything from the database: the session, a fresh tally per activity, who has joined."""
         services = self.services
@@ -588,6 +603,12 @@ class Hub:
     @property
     def rooms(self) -> dict[int, Room]:
         return self._rooms
+
+    async def forget(self, session_id: int) -> None:
+        """Close a session's room now: its data was deleted, so nothing of it may linger in memory."""
+        room = self._rooms.pop(session_id, None)
+        if room is not None:
+            await room.close()
 
 
 async def serve_socket(

@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, delete, select
+from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.decks import slugify
-from server.models import Cohort, CohortDeck, Deck, Institute, Session
-from server.sessions import NotFound
+from server.models import (
+    Activity,
+    AuditEntry,
+    Cohort,
+    CohortDeck,
+    Deck,
+    Institute,
+    Participant,
+    Response,
+    Session,
+    SessionState,
+    User,
+    utcnow,
+)
+from server.sessions import ControlRefused, NotFound, as_event, fresh_tally, load_snapshot, stored_responses
+
+if TYPE_CHECKING:
+    from server.services import Services
+
+log = logging.getLogger(__name__)
 
 
 class SetupInvalid(ValueError):
@@ -183,3 +203,93 @@ def _free_slug(base: str, taken: set[str]) -> str:
         n += 1
         slug = f"{base[:95]}-{n}"
     return slug
+
+
+# --- retention --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """What a retention action removed, as logged in the audit trail."""
+
+    sessions: int
+    participants: int
+    responses: int
+
+
+async def prune_cohort(services: Services, cohort_id: int, user: User) -> Deleted:
+    """Delete the participant-level data of every session of a cohort (who joined, who answered what), keeping
+    each activity's results as they stood (without names) in `Activity.aggregate`. Refused while one is live."""
+    institute, view = await cohort_view(services.db, cohort_id)
+    _refuse_live(view, "deleting its participants' data")
+    pending = [session for session in view.sessions if session.pruned_at is None]
+    kept: dict[int, dict[str, Any]] = {}
+    for session in pending:
+        assert session.id is not None
+        snapshot = await load_snapshot(services.db, services.registry, session.id)
+        stored = await stored_responses(services.engine, [a.id for a in snapshot.activities if a.id is not None])
+        for activity in snapshot.activities:
+            assert activity.id is not None
+            tally = fresh_tally(services.registry, snapshot, activity)
+            for row in stored:
+                if row.activity_id == activity.id:
+                    tally.fold(as_event(row))
+            results = tally.snapshot(activity.moderation)
+            kind = services.registry[activity.kind]
+            kept[activity.id] = {"snapshot": kind.without_people(results), "respondents": tally.respondents}
+    ids = [session.id for session in pending if session.id is not None]
+    async with services.db() as db, db.begin():
+        counts = await _delete_people(db, ids)
+        for activity_id, aggregate in kept.items():
+            await db.exec(update(Activity).where(col(Activity.id) == activity_id).values(aggregate=aggregate))
+        await db.exec(update(Session).where(col(Session.id).in_(ids)).values(pruned_at=utcnow()))
+        deleted = Deleted(len(ids), *counts)
+        _audit(db, user, "cohort.prune", institute, view.cohort, deleted)
+    for session_id in ids:
+        await services.hub.forget(session_id)
+    return deleted
+
+
+async def delete_cohort(services: Services, cohort_id: int, user: User) -> Deleted:
+    """Delete a cohort with its sessions and everything in them. Refused while one of them is live."""
+    institute, view = await cohort_view(services.db, cohort_id)
+    _refuse_live(view, "deleting it")
+    ids = [session.id for session in view.sessions if session.id is not None]
+    async with services.db() as db, db.begin():
+        counts = await _delete_people(db, ids)
+        await db.exec(delete(Activity).where(col(Activity.session_id).in_(ids)))
+        await db.exec(delete(Session).where(col(Session.id).in_(ids)))
+        await db.exec(delete(CohortDeck).where(col(CohortDeck.cohort_id) == cohort_id))
+        await db.exec(delete(Cohort).where(col(Cohort.id) == cohort_id))
+        deleted = Deleted(len(ids), *counts)
+        _audit(db, user, "cohort.delete", institute, view.cohort, deleted)
+    for session_id in ids:
+        await services.hub.forget(session_id)
+    return deleted
+
+
+def _refuse_live(view: CohortView, doing: str) -> None:
+    live = [session.title for session in view.sessions if session.state == SessionState.live]
+    if live:
+        raise ControlRefused(f"End the live session “{live[0]}” before {doing}.")
+
+
+async def _delete_people(db: AsyncSession, session_ids: list[int]) -> tuple[int, int]:
+    """Delete the responses and participants of these sessions; returns how many of each."""
+    participants = select(Participant.id).where(col(Participant.session_id).in_(session_ids))
+    responses = await db.exec(delete(Response).where(col(Response.participant_id).in_(participants)))
+    people = await db.exec(delete(Participant).where(col(Participant.session_id).in_(session_ids)))
+    return people.rowcount, responses.rowcount
+
+
+def _audit(db: AsyncSession, user: User, action: str, institute: Institute, cohort: Cohort, deleted: Deleted) -> None:
+    subject = f"cohort {cohort.id} “{cohort.name}” of “{institute.title}”"
+    detail = {
+        "institute": institute.id,
+        "cohort": cohort.id,
+        "sessions": deleted.sessions,
+        "participants": deleted.participants,
+        "responses": deleted.responses,
+    }
+    db.add(AuditEntry(user_id=user.id, action=action, subject=subject, detail=detail))
+    log.warning("%s by %s: %s (%s)", action, user.email, subject, detail)

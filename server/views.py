@@ -53,13 +53,12 @@ class Views:
     def activity_context(self, room: Room, activity: Activity, audience: Audience) -> dict[str, Any]:
         """What a kind's template gets for one activity, as this audience may see it."""
         assert activity.id is not None
-        tally = room.tallies[activity.id]
         session = room.snapshot.session
         base = f"/present/{session.id}" if audience == "presenter" else f"/projector/{session.projector_secret}"
         return {
             "activity": activity,
             "config": room.snapshot.configs[activity.id],
-            "results": tally.snapshot(activity.moderation),
+            "results": room.results(activity),
             "results_visible": room.snapshot.results_visible(activity),
             "audience": str(audience),
             "asset_base": f"{base}/activities/{activity.id}",
@@ -106,7 +105,7 @@ class Views:
             "activity": activity,
             "session": room.snapshot.session,
             "config": room.snapshot.configs[activity.id],
-            "results": room.tallies[activity.id].snapshot(activity.moderation),
+            "results": room.results(activity),
             "answer": answer,
         }
 
@@ -138,5 +137,5 @@ class Views:
 
     def counts(self, room: Room) -> str:
         current = room.snapshot.current
-        responded = room.tallies[current.id].respondents if current is not None and current.id is not None else 0
+        responded = room.respondents(current) if current is not None else 0
         return self.render("presenter/counts.html", room=room, responded=responded, current=current)

@@ -255,12 +255,11 @@ async def read_tally(session_id: int, activity_id: int, user: ApiUser, services:
     activity = room.snapshot.activity(activity_id)
     if activity is None:
         raise Problem(404, "Not found", "No such activity in this session.")
-    tally = room.tallies[activity_id]
     return TallyPublic(
         activity_id=activity_id,
         kind=activity.kind,
-        respondents=tally.respondents,
-        results=tally.snapshot(activity.moderation),
+        respondents=room.respondents(activity),
+        results=room.results(activity),
     )
 
 
@@ -328,7 +327,8 @@ async def _joined(services: Services, session_id: int, token: str) -> int:
     responses={200: {"content": {"application/zip": {}}}},
 )
 async def export_session_archive(session_id: int, user: ApiUser, services: ServicesDep) -> Response:
-    """The session's archive (ZIP): `manifest.json`, `data.json`, `summary.csv`, `responses/*.csv`."""
+    """The session's archive (ZIP): manifest, complete data.json, summary and response CSVs, workbook, word clouds,
+    charts and a printable report."""
     await presented_session(services, user, session_id)
     return await archive_download(services, session_id)
 

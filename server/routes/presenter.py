@@ -9,7 +9,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
 from activities.base import SubmissionInvalid, whole_number
-from server.archive import session_archive
 from server.auth import PageUser, ServicesDep, check_csrf, csrf_token, may_present, presented_session
 from server.decks import DeckInvalid, parse_deck, slugify
 from server.exports import responses_csv
@@ -17,6 +16,7 @@ from server.hub import Audience, Connection, refuse, serve_socket
 from server.models import Deck, Role, Session, SessionState, User
 from server.problems import Problem
 from server.routes import join_url, same_origin
+from server.routes.archives import archive_response
 from server.services import Services
 from server.sessions import ControlRefused, NotFound, control, create_session
 from server.views import qr_svg
@@ -123,15 +123,13 @@ async def run_control(
 
 @router.get("/{session_id}/archive.zip")
 async def presenter_archive(session_id: int, user: PageUser, services: ServicesDep) -> Response:
-    """The session's archive: manifest, complete data, every activity's responses as CSV, a summary."""
+    """The session's archive (ZIP; its files are described in docs/archives.md)."""
     await presented_session(services, user, session_id)
     return await archive_download(services, session_id)
 
 
 async def archive_download(services: Services, session_id: int) -> Response:
-    archive = await session_archive(services.engine, services.db, services.registry, session_id)
-    headers = {"Content-Disposition": f'attachment; filename="{archive.filename}"', "Cache-Control": "no-store"}
-    return Response(archive.body, media_type="application/zip", headers=headers)
+    return await archive_response(services, "session", session_id)
 
 
 @router.get("/{session_id}/activities/{activity_id}/export.{extension}")
@@ -157,7 +155,7 @@ async def activity_export(services: Services, session_id: int, activity_id: int,
     if extension not in kind.documents:
         formats = ", ".join(["csv", *kind.documents])
         raise Problem(404, "Not found", f"{kind.label} exports as {formats}.")
-    body = kind.render_document(extension, activity.title, room.tallies[activity.id].snapshot(activity.moderation))
+    body = kind.render_document(extension, activity.title, room.results(activity))
     return Response(body, media_type=kind.documents[extension], headers=headers)
 
 
@@ -180,9 +178,7 @@ async def activity_asset(
     if projector and not room.snapshot.results_visible(activity):
         raise Problem(404, "Not found", "These results are not shown yet.")
     kind = services.registry[activity.kind]
-    rendered = await kind.render_asset(
-        asset, room.tallies[activity_id].snapshot(activity.moderation), activity_id, services.offload
-    )
+    rendered = await kind.render_asset(asset, room.results(activity), activity_id, services.offload)
     return Response(rendered.body, media_type=rendered.media_type, headers={"Cache-Control": "private, max-age=60"})
 
 

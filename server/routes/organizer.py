@@ -1,0 +1,355 @@
+"""Organizers: institutes, their cohorts (sites, dates, facilitators, decks), starting a cohort's sessions, and
+deleting a cohort's data when its time is up."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+
+from server.auth import OrganizerApi, OrganizerPage, ServicesDep, check_csrf, csrf_token
+from server.institutes import (
+    CohortForm,
+    CohortView,
+    InstituteView,
+    SetupInvalid,
+    cohort_view,
+    create_institute,
+    delete_cohort,
+    institute_view,
+    institutes,
+    prune_cohort,
+    save_cohort,
+)
+from server.models import AuditEntry, Deck, Institute, SessionState, User
+from server.problems import Problem, problem_responses
+from server.routes.presenter import start_from_deck
+from server.services import Services
+from server.sessions import ControlRefused, NotFound
+
+router = APIRouter(prefix="/organize", include_in_schema=False)
+
+
+async def _decks(services: Services) -> list[Deck]:
+    async with services.db() as db:
+        return list((await db.exec(select(Deck).order_by(col(Deck.title)))).all())
+
+
+@router.get("", response_class=HTMLResponse)
+async def organizer_home(request: Request, user: OrganizerPage, services: ServicesDep) -> HTMLResponse:
+    """Every institute, and a form for a new one."""
+    return _page(request, services, "organizer/home.html", user, institutes=await institutes(services.db))
+
+
+@router.post("/institutes", dependencies=[Depends(check_csrf)])
+async def new_institute(
+    request: Request,
+    user: OrganizerPage,
+    services: ServicesDep,
+    title: Annotated[str, Form(max_length=400)] = "",
+    description: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    try:
+        institute = await create_institute(services.db, title, description, user.id)
+    except SetupInvalid as error:
+        found = await institutes(services.db)
+        html = _render(request, services, "organizer/home.html", user, institutes=found, error=str(error))
+        return HTMLResponse(html, status_code=422)
+    return RedirectResponse(f"/organize/institutes/{institute.id}", status_code=303)
+
+
+@router.get("/institutes/{institute_id}", response_class=HTMLResponse)
+async def institute_page(institute_id: int, request: Request, user: OrganizerPage, services: ServicesDep) -> Response:
+    """An institute's cohorts with their sessions, and a form for a new cohort."""
+    view = await _institute(services, institute_id)
+    async with services.db() as db:
+        entries = (
+            await db.exec(
+                select(AuditEntry).where(AuditEntry.action == "cohort.delete").order_by(col(AuditEntry.at).desc())
+            )
+        ).all()
+    deleted = [entry for entry in entries if entry.detail.get("institute") == institute_id]
+    decks = await _decks(services)
+    return _page(request, services, "organizer/institute.html", user, view=view, decks=decks, deleted=deleted)
+
+
+@router.post("/institutes/{institute_id}/cohorts", dependencies=[Depends(check_csrf)])
+async def new_cohort(institute_id: int, request: Request, user: OrganizerPage, services: ServicesDep) -> Response:
+    view = await _institute(services, institute_id)
+    try:
+        cohort = await save_cohort(services.db, institute_id, await _cohort_form(request))
+    except SetupInvalid as error:
+        decks = await _decks(services)
+        html = _render(
+            request, services, "organizer/institute.html", user, view=view, decks=decks, deleted=[], error=str(error)
+        )
+        return HTMLResponse(html, status_code=422)
+    return RedirectResponse(f"/organize/cohorts/{cohort.id}", status_code=303)
+
+
+@router.get("/cohorts/{cohort_id}", response_class=HTMLResponse)
+async def cohort_page(cohort_id: int, request: Request, user: OrganizerPage, services: ServicesDep) -> Response:
+    """One cohort: its details (editable), its decks with a button to start each, its sessions, its data."""
+    return await _cohort_page(request, user, services, cohort_id)
+
+
+async def _cohort_page(
+    request: Request, user: User, services: Services, cohort_id: int, *, error: str = "", status: int = 200
+) -> HTMLResponse:
+    institute, view = await _cohort(services, cohort_id)
+    async with services.db() as db:
+        log = (
+            await db.exec(
+                select(AuditEntry)
+                .where(col(AuditEntry.subject).startswith(f"cohort {cohort_id} "))
+                .order_by(col(AuditEntry.at).desc())
+            )
+        ).all()
+    html = _render(
+        request,
+        services,
+        "organizer/cohort.html",
+        user,
+        institute=institute,
+        view=view,
+        decks=await _decks(services),
+        log=log,
+        error=error,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+@router.post("/cohorts/{cohort_id}", dependencies=[Depends(check_csrf)])
+async def edit_cohort(cohort_id: int, request: Request, user: OrganizerPage, services: ServicesDep) -> Response:
+    institute, _ = await _cohort(services, cohort_id)
+    assert institute.id is not None
+    try:
+        await save_cohort(services.db, institute.id, await _cohort_form(request), cohort_id)
+    except SetupInvalid as error:
+        return await _cohort_page(request, user, services, cohort_id, error=str(error), status=422)
+    return RedirectResponse(f"/organize/cohorts/{cohort_id}", status_code=303)
+
+
+@router.post("/cohorts/{cohort_id}/sessions", dependencies=[Depends(check_csrf)])
+async def start_cohort_session(
+    cohort_id: int,
+    user: OrganizerPage,
+    services: ServicesDep,
+    deck_id: Annotated[int, Form()],
+    title: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Start a live session of one of the cohort's decks, then open its presenter view."""
+    _, view = await _cohort(services, cohort_id)
+    if deck_id not in {deck.id for deck in view.decks}:
+        raise Problem(409, "Not one of this cohort's decks", "Assign the deck to the cohort first.")
+    deck_title = next(deck.title for deck in view.decks if deck.id == deck_id)
+    session = await start_from_deck(services, user, deck_id, title or f"{deck_title} · {view.cohort.name}", cohort_id)
+    return RedirectResponse(f"/present/{session.id}", status_code=303)
+
+
+@router.post("/cohorts/{cohort_id}/prune", dependencies=[Depends(check_csrf)])
+async def prune(
+    cohort_id: int,
+    request: Request,
+    user: OrganizerPage,
+    services: ServicesDep,
+    confirm: Annotated[str, Form(max_length=400)] = "",
+) -> Response:
+    """Delete the cohort's participant-level data, keeping each activity's results: once its name is typed."""
+    _, view = await _cohort(services, cohort_id)
+    if not _confirmed(confirm, view.cohort.name):
+        return await _cohort_page(request, user, services, cohort_id, error=_NOT_CONFIRMED, status=422)
+    try:
+        await prune_cohort(services, cohort_id, user)
+    except ControlRefused as refused:
+        return await _cohort_page(request, user, services, cohort_id, error=str(refused), status=409)
+    return RedirectResponse(f"/organize/cohorts/{cohort_id}", status_code=303)
+
+
+@router.post("/cohorts/{cohort_id}/delete", dependencies=[Depends(check_csrf)])
+async def delete(
+    cohort_id: int,
+    request: Request,
+    user: OrganizerPage,
+    services: ServicesDep,
+    confirm: Annotated[str, Form(max_length=400)] = "",
+) -> Response:
+    """Delete the cohort, its sessions and all their data: once its name is typed."""
+    institute, view = await _cohort(services, cohort_id)
+    if not _confirmed(confirm, view.cohort.name):
+        return await _cohort_page(request, user, services, cohort_id, error=_NOT_CONFIRMED, status=422)
+    try:
+        await delete_cohort(services, cohort_id, user)
+    except ControlRefused as refused:
+        return await _cohort_page(request, user, services, cohort_id, error=str(refused), status=409)
+    return RedirectResponse(f"/organize/institutes/{institute.id}", status_code=303)
+
+
+_NOT_CONFIRMED = "Nothing was deleted: type the cohort’s name exactly to confirm."
+
+
+def _confirmed(typed: str, name: str) -> bool:
+    return " ".join(typed.split()) == name
+
+
+async def _cohort_form(request: Request) -> CohortForm:
+    """A cohort from its page form: dates as yyyy-mm-dd, facilitators one per line, decks as checked boxes."""
+    form = await request.form()
+
+    def text(name: str) -> str:
+        value = form.get(name)
+        return value if isinstance(value, str) else ""
+
+    def day(name: str) -> date | None:
+        raw = text(name).strip()
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise SetupInvalid(f"“{raw[:20]}” is not a date; use the form yyyy-mm-dd.") from None
+
+    decks = [int(value) for value in form.getlist("deck_id") if isinstance(value, str) and value.isdigit()]
+    return CohortForm(
+        name=text("name")[:400],
+        site=text("site")[:400],
+        starts_on=day("starts_on"),
+        ends_on=day("ends_on"),
+        facilitators=text("facilitators")[:4000].splitlines(),
+        same_identity=text("same_identity") == "on",
+        deck_ids=decks,
+    )
+
+
+async def _institute(services: Services, institute_id: int) -> InstituteView:
+    try:
+        return await institute_view(services.db, institute_id)
+    except NotFound:
+        raise Problem(404, "Not found", "No such institute.") from None
+
+
+async def _cohort(services: Services, cohort_id: int) -> tuple[Institute, CohortView]:
+    try:
+        return await cohort_view(services.db, cohort_id)
+    except NotFound:
+        raise Problem(404, "Not found", "No such cohort.") from None
+
+
+def _render(request: Request, services: Services, template: str, user: User, **context: object) -> str:
+    context.setdefault("error", "")
+    return services.views.render(template, user=user, csrf=csrf_token(request), live=SessionState.live, **context)
+
+
+def _page(request: Request, services: Services, template: str, user: User, **context: object) -> HTMLResponse:
+    return HTMLResponse(_render(request, services, template, user, **context))
+
+
+# --- JSON API -----------------------------------------------------------------------------------------------------
+
+api_router = APIRouter(prefix="/api/v1", tags=["v1: institutes"], responses=problem_responses(401, 403, 404, 409, 422))
+
+
+class InstituteCreate(BaseModel):
+    title: str = Field(max_length=400, examples=["2017 Spring Institute"])
+    description: str = Field(default="", max_length=4000)
+
+
+class CohortCreate(BaseModel):
+    name: str = Field(max_length=400, examples=["Phoenix"])
+    site: str = Field(default="", max_length=400, examples=["Phoenix, AZ"])
+    starts_on: date | None = None
+    ends_on: date | None = None
+    facilitators: list[str] = Field(default_factory=list, max_length=20)
+    same_identity: bool = Field(
+        default=True, description="A phone that comes back for another session of the cohort is the same participant"
+    )
+    deck_ids: list[int] = Field(default_factory=list, max_length=50, description="Its decks, in the order they run")
+
+
+class CohortPublic(CohortCreate):
+    id: int
+    institute_id: int
+    slug: str
+    session_ids: list[int] = Field(description="Its sessions, newest first")
+
+
+class InstitutePublic(BaseModel):
+    id: int
+    slug: str
+    title: str
+    description: str
+    cohorts: list[CohortPublic] | None = Field(default=None, description="With GET /institutes/{id} only")
+
+
+def _cohort_public(view: CohortView) -> CohortPublic:
+    cohort = view.cohort
+    assert cohort.id is not None
+    return CohortPublic(
+        id=cohort.id,
+        institute_id=cohort.institute_id,
+        slug=cohort.slug,
+        name=cohort.name,
+        site=cohort.site,
+        starts_on=cohort.starts_on,
+        ends_on=cohort.ends_on,
+        facilitators=cohort.facilitators,
+        same_identity=cohort.same_identity,
+        deck_ids=[deck.id for deck in view.decks if deck.id is not None],
+        session_ids=[session.id for session in view.sessions if session.id is not None],
+    )
+
+
+def _institute_public(institute: Institute, cohorts: list[CohortView] | None = None) -> InstitutePublic:
+    assert institute.id is not None
+    listed = None if cohorts is None else [_cohort_public(view) for view in cohorts]
+    return InstitutePublic(
+        id=institute.id, slug=institute.slug, title=institute.title, description=institute.description, cohorts=listed
+    )
+
+
+@api_router.get("/institutes", response_model=list[InstitutePublic])
+async def list_institutes(user: OrganizerApi, services: ServicesDep) -> list[InstitutePublic]:
+    """Every institute, newest first."""
+    return [_institute_public(institute) for institute in await institutes(services.db)]
+
+
+@api_router.post("/institutes", status_code=201, response_model=InstitutePublic)
+async def create_institute_api(data: InstituteCreate, user: OrganizerApi, services: ServicesDep) -> InstitutePublic:
+    """A new institute (its slug, used in archive names, is made from the title)."""
+    try:
+        institute = await create_institute(services.db, data.title, data.description, user.id)
+    except SetupInvalid as error:
+        raise Problem(422, "The institute is not valid", str(error)) from None
+    return _institute_public(institute, [])
+
+
+@api_router.get("/institutes/{institute_id}", response_model=InstitutePublic)
+async def read_institute(institute_id: int, user: OrganizerApi, services: ServicesDep) -> InstitutePublic:
+    """An institute with its cohorts, their decks and sessions."""
+    view = await _institute(services, institute_id)
+    return _institute_public(view.institute, view.cohorts)
+
+
+@api_router.post("/institutes/{institute_id}/cohorts", status_code=201, response_model=CohortPublic)
+async def create_cohort_api(
+    institute_id: int, data: CohortCreate, user: OrganizerApi, services: ServicesDep
+) -> CohortPublic:
+    """A new cohort of the institute; start its sessions with POST /sessions and its `id` as `cohort_id`."""
+    await _institute(services, institute_id)
+    try:
+        cohort = await save_cohort(services.db, institute_id, CohortForm(**data.model_dump()))
+    except SetupInvalid as error:
+        raise Problem(422, "The cohort is not valid", str(error)) from None
+    assert cohort.id is not None
+    _, view = await _cohort(services, cohort.id)
+    return _cohort_public(view)
+
+
+@api_router.get("/cohorts/{cohort_id}", response_model=CohortPublic)
+async def read_cohort(cohort_id: int, user: OrganizerApi, services: ServicesDep) -> CohortPublic:
+    _, view = await _cohort(services, cohort_id)
+    return _cohort_public(view)
