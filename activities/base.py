@@ -255,6 +255,11 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
         """The texts the room was shown (approved, not hidden), for a printed report; none for kinds of choices."""
         return []
 
+    def result_lines(self, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The moderated results as CSV lines for comparing cohorts: `line` (what a row is: option, word, card...),
+        `label`, and as they apply `detail`, `count`, `share` (percent) and `mean`. Only what the room may see."""
+        return []
+
     @abstractmethod
     def export_rows(self, config: ConfigT, submission: SubmissionT) -> list[dict[str, Any]]:
         """CSV rows (column -> value) describing one response."""

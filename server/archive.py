@@ -44,13 +44,22 @@ from server.archive_format import (
     ResponseData,
     Scope,
     SessionData,
+    unsafe_entry_name,
 )
 from server.charts import chart_svg
 from server.decks import slugify
 from server.exports import FIXED_COLUMNS, response_rows, to_csv
 from server.institutes import CohortView, cohort_view, institute_view
 from server.models import Activity, Deck, Institute, Participant, Session, as_utc, utcnow
-from server.sessions import NotFound, SessionSnapshot, as_event, fresh_tally, joined_in_order, load_snapshot
+from server.sessions import (
+    NotFound,
+    SessionSnapshot,
+    as_event,
+    fresh_tally,
+    joined_in_order,
+    load_snapshot,
+    picture_seed,
+)
 from server.sessions import stored_responses as load_responses
 from server.workbook import Workbook
 
@@ -373,7 +382,9 @@ class _Builder:
         config = snapshot.configs[activity.id]
         prefix, stem = where
         for name in sorted(kind.assets):
-            asset = await kind.render_asset(name, results, activity.id, self.sources.offload)
+            asset = await kind.render_asset(
+                name, results, picture_seed(snapshot.session, activity), self.sources.offload
+            )
             await self.zip.add(f"{prefix}images/{stem}-{_file_name(name)}", asset.body)
             if report.image is None and asset.media_type in {"image/png", "image/svg+xml"}:
                 report.image = f"data:{asset.media_type};base64,{base64.b64encode(asset.body).decode()}"
@@ -498,9 +509,8 @@ class _Zip:
 
 
 def check_entry(path: str) -> None:
-    """Refuse a ZIP entry name that could land outside the folder it is unpacked in."""
-    parts = path.split("/")
-    if path.startswith("/") or "\\" in path or ":" in path or any(part in {"", ".", ".."} for part in parts):
+    """Refuse to write a ZIP entry name that could land outside the folder it is unpacked in."""
+    if unsafe_entry_name(path):
         raise ValueError(f"Not a safe name inside an archive: {path!r}")
 
 

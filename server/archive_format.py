@@ -106,3 +106,14 @@ class ArchiveData(Part):
     institute: InstituteData | None = None
     cohorts: list[CohortData] = Field(default_factory=list)
     sessions: list[SessionData]
+
+
+def unsafe_entry_name(name: str) -> bool:
+    """Whether a ZIP entry name could land outside the folder it is unpacked in, or mean something else on another
+    system: empty, absolute, `.` or `..` parts, a backslash, a colon (drive letters, Windows streams) or control
+    characters. The writer never makes one and the importer refuses every one."""
+    if not name or name.startswith("/") or "\\" in name or ":" in name:
+        return True
+    if any(not ch.isprintable() for ch in name):
+        return True
+    return any(part in {"", ".", ".."} for part in name.removesuffix("/").split("/"))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +31,7 @@ from activities.resources import identity_key
 from server.exports import to_csv
 from server.institutes import institute_view
 from server.models import Activity, Cohort, Institute, Session
-from server.sessions import NotFound, as_event, stored_responses
+from server.sessions import NotFound, as_event, picture_seed, stored_responses
 
 ALL_COHORTS = "All cohorts"
 ALL_KEY = "all"
@@ -239,8 +239,7 @@ async def _answers(engine: AsyncEngine, runs: Iterable[Run]) -> dict[int, list[R
 
 
 def _seed(runs: Sequence[Run]) -> int:
-    assert runs[0].activity.id is not None
-    return runs[0].activity.id
+    return picture_seed(runs[0].session, runs[0].activity)
 
 
 def _sessions(runs: Iterable[Run]) -> int:
@@ -366,133 +365,9 @@ async def compare(
 # --- a comparison as CSV ----------------------------------------------------------------------------------------
 
 
-def _percent(part: int, whole: int) -> int | str:
-    return round(100 * part / whole) if whole else ""
-
-
-def _poll(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"line": "option", "label": option["label"], "count": option["count"], "share": option["percent"]}
-        for option in results.get("options", [])
-    ]
-
-
-def _wordcloud(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    people = int(results.get("respondents") or 0)
-    return [
-        {"line": "word", "label": word["text"], "count": word["count"], "share": _percent(word["count"], people)}
-        for word in results.get("words", [])
-    ]
-
-
-def _sort(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for card in results.get("cards", []):
-        for part in card["bins"]:
-            rows.append(
-                {
-                    "line": "card",
-                    "label": card["text"],
-                    "detail": part["name"],
-                    "count": part["count"],
-                    "share": part["percent"],
-                }
-            )
-        rows.append({"line": "card", "label": card["text"], "detail": "unsure", "count": card["unsure"]})
-    return rows
-
-
-def _scale(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for statement in results.get("statements", []):
-        spread = " ".join(f"{point['point']}:{point['count']}" for point in statement["distribution"])
-        skips = f"; skipped:{statement['skips']}" if statement["skips"] else ""
-        rows.append(
-            {
-                "line": "statement",
-                "label": statement["text"],
-                "detail": spread + skips,
-                "count": statement["answers"],
-                "mean": statement["mean"],
-            }
-        )
-    return rows
-
-
-def _points(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "line": "item",
-            "label": item["label"],
-            "count": item["points"],
-            "share": item["percent"],
-            "mean": item["mean"],
-        }
-        for item in results.get("items", [])
-    ]
-
-
-def _ranking(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "line": "item",
-            "label": item["label"],
-            "detail": f"place {item['place']}",
-            "count": item["first"],
-            "mean": item["average_rank"],
-        }
-        for item in results.get("items", [])
-    ]
-
-
-def _open(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"line": "answer", "label": card["text"], "count": card["count"]}
-        for card in results.get("cards", [])
-        if card["visible"]
-    ]
-
-
-def _resources(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"line": "resource", "label": item["title"], "detail": item["link"] or "", "count": item["score"]}
-        for item in results.get("resources", [])
-        if item["visible"]
-    ]
-
-
-def _qa(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"line": "question", "label": question["text"], "count": question["score"]}
-        for question in results.get("questions", [])
-        if question["visible"]
-    ]
-
-
-RESULT_LINES: dict[str, Callable[[Mapping[str, Any]], list[dict[str, Any]]]] = {
-    "poll": _poll,
-    "wordcloud": _wordcloud,
-    "sort": _sort,
-    "scale": _scale,
-    "points": _points,
-    "ranking": _ranking,
-    "open": _open,
-    "resources": _resources,
-    "qa": _qa,
-}
-"""Each built-in kind's results as CSV lines (line, label, detail, count, share, mean; see docs/api.md). Only what the
-room may see: hidden words, answers and resources, and ones waiting for approval, are left out. A kind not listed
-here gets one line per column with its respondents only."""
-
-
-def result_lines(kind: str, results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The lines of one column's results, at least one (a column with no answers still shows its cohort)."""
-    reader = RESULT_LINES.get(kind)
-    return (reader(results) if reader else []) or [{}]
-
-
-def comparison_csv(comparison: Comparison) -> str:
-    """One row per (cohort, result line), cohorts in the institute's order, then All cohorts."""
+def comparison_csv(comparison: Comparison, kind: ActivityKind[Any, Any]) -> str:
+    """One row per (cohort, result line, as the kind writes them), cohorts in the institute's order, then All
+    cohorts; a column with no answers still has its row."""
     rows = []
     for column in comparison.all_columns:
         about = {
@@ -502,7 +377,7 @@ def comparison_csv(comparison: Comparison) -> str:
             "respondents": column.respondents,
             "note": " ".join(column.notes),
         }
-        rows += [{**about, **line} for line in result_lines(comparison.kind, column.results)]
+        rows += [{**about, **line} for line in kind.result_lines(column.results) or [{}]]
     return to_csv(COMPARE_COLUMNS, rows)
 
 

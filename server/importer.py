@@ -41,10 +41,11 @@ from server.archive_format import (
     DeckData,
     InstituteData,
     SessionData,
+    unsafe_entry_name,
 )
 from server.db import transaction
 from server.decks import MAX_COUNTDOWN, MIN_COUNTDOWN, DeckInvalid, parse_deck, slugify
-from server.institutes import CohortForm, SetupInvalid, _free_slug
+from server.institutes import CohortForm, SetupInvalid, free_slug
 from server.models import (
     Activity,
     Cohort,
@@ -229,20 +230,6 @@ def _shown(name: str) -> str:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
-_DRIVE = re.compile(r"^[A-Za-z]:")
-
-
-def unsafe_name(name: str) -> bool:
-    """Whether an entry name could write outside the folder it is unpacked in, or means something else on
-    another system: absolute, `..`, a backslash, a drive letter, empty parts or control characters."""
-    if not name or name.startswith("/") or "\\" in name or _DRIVE.match(name):
-        return True
-    if any(not ch.isprintable() for ch in name):
-        return True
-    parts = name.removesuffix("/").split("/")
-    return any(part in {"", ".", ".."} for part in parts)
-
-
 def _verified_data(archive: zipfile.ZipFile, limits: ImportLimits) -> ArchiveData:
     files = _entries(archive, limits)
     if MANIFEST not in files:
@@ -293,7 +280,7 @@ def _entries(archive: zipfile.ZipFile, limits: ImportLimits) -> dict[str, zipfil
     total = 0
     for info in infos:
         name = info.orig_filename
-        if unsafe_name(name):
+        if unsafe_entry_name(name):
             raise ArchiveRefused(f"This archive has an unsafe file name: {_shown(name)}.")
         if stat.S_ISLNK(info.external_attr >> 16):
             raise ArchiveRefused(f"This archive holds a link, {_shown(name)}, where files belong.")
@@ -376,7 +363,7 @@ def _manifest(body: bytes) -> tuple[dict[str, tuple[int, str]], str | None]:
         raise ArchiveRefused(f"This archive is damaged: its manifest is not valid: {_first_error(error)}") from None
     listed: dict[str, tuple[int, str]] = {}
     for entry in manifest.files:
-        if unsafe_name(entry.path):
+        if unsafe_entry_name(entry.path):
             raise ArchiveRefused(f"This archive's manifest lists an unsafe file name: {_shown(entry.path)}.")
         if entry.path in listed or entry.path == MANIFEST:
             raise ArchiveRefused(f"This archive is damaged: its manifest lists {_shown(entry.path)} twice.")
@@ -559,7 +546,7 @@ class _Decks:
                 self.reused.append(Created(found.id, found.title))
             else:
                 taken = {deck.slug for deck in similar}
-                found = Deck(slug=_free_slug(slug, taken), title=data.title, source=data.source, owner_id=self.user_id)
+                found = Deck(slug=free_slug(slug, taken), title=data.title, source=data.source, owner_id=self.user_id)
                 self.db.add(found)
                 await self.db.flush()
                 assert found.id is not None
@@ -627,7 +614,7 @@ async def _write_institute(db: AsyncSession, data: InstituteData, user_id: int) 
     slug = slugify(data.slug)
     taken = set((await db.exec(select(Institute.slug).where(col(Institute.slug).startswith(slug[:95])))).all())
     institute = Institute(
-        slug=_free_slug(slug, taken), title=data.title, description=data.description, created_by=user_id
+        slug=free_slug(slug, taken), title=data.title, description=data.description, created_by=user_id
     )
     db.add(institute)
     await db.flush()
@@ -640,7 +627,7 @@ async def _write_cohort(
     form = _cohort_form(data)
     cohort = Cohort(
         institute_id=institute_id,
-        slug=_free_slug(slugify(data.slug), taken),
+        slug=free_slug(slugify(data.slug), taken),
         name=form.name,
         site=form.site,
         starts_on=form.starts_on,

@@ -184,7 +184,7 @@ async def save_cohort(
             ).all()
         }:
             raise SetupInvalid(f"This institute has a cohort named “{form.name}” already.")
-        cohort.slug = _free_slug(slugify(form.name), slugs)
+        cohort.slug = free_slug(slugify(form.name), slugs)
         cohort.name, cohort.site = form.name, form.site
         cohort.starts_on, cohort.ends_on = form.starts_on, form.ends_on
         cohort.facilitators, cohort.same_identity = form.facilitators, form.same_identity
@@ -197,7 +197,8 @@ async def save_cohort(
     return cohort
 
 
-def _free_slug(base: str, taken: set[str]) -> str:
+def free_slug(base: str, taken: set[str]) -> str:
+    """`base`, or `base-2`, `base-3`... whichever is not taken."""
     slug, n = base, 1
     while slug in taken:
         n += 1

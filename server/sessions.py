@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
-from activities.base import FormFields, KindConfig, ResponseEvent, Tally, whole_number
+from activities.base import FormFields, KindConfig, ResponseEvent, Tally, digest, whole_number
 from server.backplane import Backplane, session_channel
 from server.decks import MAX_COUNTDOWN, MIN_COUNTDOWN, DeckSpec
 from server.models import (
@@ -366,6 +366,12 @@ def seconds_left(activity: Activity) -> int | None:
     if activity.closes_at is None or not activity.voting_open:
         return None
     return max(0, math.ceil((as_utc(activity.closes_at) - utcnow()).total_seconds()))
+
+
+def picture_seed(session: Session, activity: Activity) -> int:
+    """The seed of an activity's drawings (a word cloud's layout): the same in the live view, in archives, and in
+    a re-imported copy of the session, whose database ids differ; so a cloud never reshuffles between them."""
+    return int(digest([session.code, as_utc(session.created_at).isoformat(), activity.position]), 16) % 2**31
 
 
 async def stored_responses(engine: AsyncEngine, activity_ids: list[int]) -> Sequence[Row[*tuple[Any, ...]]]:

@@ -162,6 +162,13 @@ class Open(ActivityKind[OpenConfig, OpenSubmission]):
         name, present = VERBS[action]
         return toggled(moderation, name, key, present)
 
+    def result_lines(self, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {"line": "answer", "label": card["text"], "count": card["count"]}
+            for card in snapshot.get("cards", [])
+            if card["visible"]
+        ]
+
     def export_rows(self, config: OpenConfig, submission: OpenSubmission) -> list[dict[str, Any]]:
         return [{"text": submission.text}]
 

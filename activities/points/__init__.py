@@ -133,6 +133,18 @@ class Points(ActivityKind[PointsConfig, PointsSubmission]):
         # A field sent twice keeps its values joined, so the Submission refuses it as not a whole number.
         return {"points": [" ".join(field_values(form, field_name(i))) for i in range(len(config.items))]}
 
+    def result_lines(self, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "line": "item",
+                "label": item["label"],
+                "count": item["points"],
+                "share": item["percent"],
+                "mean": item["mean"],
+            }
+            for item in snapshot.get("items", [])
+        ]
+
     def export_rows(self, config: PointsConfig, submission: PointsSubmission) -> list[dict[str, Any]]:
         return [{"item": item, "points": n} for item, n in zip(config.items, submission.points, strict=True)]
 

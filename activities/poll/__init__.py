@@ -103,6 +103,12 @@ class Poll(ActivityKind[PollConfig, PollSubmission]):
         values = field_values(form, "choice")
         return {"choices": sorted(-1 if (index := whole_number(v, 3)) is None else index for v in values)}
 
+    def result_lines(self, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {"line": "option", "label": option["label"], "count": option["count"], "share": option["percent"]}
+            for option in snapshot.get("options", [])
+        ]
+
     def export_rows(self, config: PollConfig, submission: PollSubmission) -> list[dict[str, Any]]:
         return [{"option": config.options[choice], "option_index": choice} for choice in submission.choices]
 

@@ -310,6 +310,13 @@ class Qa(ActivityKind[QaConfig, QaSubmission]):
         result: dict[str, Any] = unsigned(dict(snapshot))
         return result
 
+    def result_lines(self, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {"line": "question", "label": question["text"], "count": question["score"]}
+            for question in snapshot.get("questions", [])
+            if question["visible"]
+        ]
+
     def export_rows(self, config: QaConfig, submission: QaSubmission) -> list[dict[str, Any]]:
         """One row per question asked, and one of the upvotes (also when nothing else is left to show)."""
         rows = [

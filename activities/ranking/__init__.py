@@ -155,6 +155,18 @@ class Ranking(ActivityKind[RankingConfig, RankingSubmission]):
         # A blank select is unranked; a value that is no whole number becomes -1, which the Submission refuses.
         return {"ranks": [_rank_of(form.get(f"{FIELD_PREFIX}{index}", ())) for index in range(len(config.items))]}
 
+    def result_lines(self, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "line": "item",
+                "label": item["label"],
+                "detail": f"place {item['place']}",
+                "count": item["first"],
+                "mean": item["average_rank"],
+            }
+            for item in snapshot.get("items", [])
+        ]
+
     def export_rows(self, config: RankingConfig, submission: RankingSubmission) -> list[dict[str, Any]]:
         return [
             {"item": item, "item_index": index, "rank": rank if rank != UNRANKED else None}

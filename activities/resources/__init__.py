@@ -136,6 +136,15 @@ class ResourcesSubmission(KindSubmission):
             "upvotes": upvotes,
         }
 
+    @field_validator("link")
+    @classmethod
+    def _web_link(cls, link: str | None) -> str | None:
+        """Stored answers are trusted, but not their links: one read back from an imported archive must be the
+        normalised http(s) link a participant's answer would have become, never `javascript:` or the like."""
+        if link is not None and normalise_link(link) != link:
+            raise ValueError("A resource's link must be a normalised web link.")
+        return link
+
     @property
     def suggests(self) -> bool:
         return self.title is not None
@@ -291,6 +300,13 @@ class Resources(ActivityKind[ResourcesConfig, ResourcesSubmission]):
             return {**moderation, "titles": _retitled(dict(moderation.get("titles", {})), key, form)}
         name, present = VERBS[action]
         return toggled(moderation, name, key, present)
+
+    def result_lines(self, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {"line": "resource", "label": item["title"], "detail": item["link"] or "", "count": item["score"]}
+            for item in snapshot.get("resources", [])
+            if item["visible"]
+        ]
 
     def export_rows(self, config: ResourcesConfig, submission: ResourcesSubmission) -> list[dict[str, Any]]:
         return [

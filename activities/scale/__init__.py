@@ -201,6 +201,22 @@ class Scale(ActivityKind[ScaleConfig, ScaleSubmission]):
         # Each statement's values as a list, so an unanswered one ([]) and a doubled one are told apart.
         return {"answers": [field_values(form, f"statement-{index}") for index in range(len(config.statements))]}
 
+    def result_lines(self, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
+        rows = []
+        for statement in snapshot.get("statements", []):
+            spread = " ".join(f"{point['point']}:{point['count']}" for point in statement["distribution"])
+            skips = f"; skipped:{statement['skips']}" if statement["skips"] else ""
+            rows.append(
+                {
+                    "line": "statement",
+                    "label": statement["text"],
+                    "detail": spread + skips,
+                    "count": statement["answers"],
+                    "mean": statement["mean"],
+                }
+            )
+        return rows
+
     def export_rows(self, config: ScaleConfig, submission: ScaleSubmission) -> list[dict[str, Any]]:
         return [
             {"statement": statement, "value": "skipped" if answer is None else answer}

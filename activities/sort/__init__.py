@@ -218,6 +218,22 @@ class Sort(ActivityKind[SortConfig, SortSubmission]):
             raise SubmissionInvalid("Choose how to order the cards: deck, agreed or contested.")
         return {**moderation, "order": order[0]}
 
+    def result_lines(self, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for card in snapshot.get("cards", []):
+            for part in card["bins"]:
+                rows.append(
+                    {
+                        "line": "card",
+                        "label": card["text"],
+                        "detail": part["name"],
+                        "count": part["count"],
+                        "share": part["percent"],
+                    }
+                )
+            rows.append({"line": "card", "label": card["text"], "detail": "unsure", "count": card["unsure"]})
+        return rows
+
     def export_rows(self, config: SortConfig, submission: SortSubmission) -> list[dict[str, Any]]:
         return [
             {"card": card, "bin": UNSURE if placed_in is None else config.bins[placed_in]}

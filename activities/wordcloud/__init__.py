@@ -181,6 +181,18 @@ class Wordcloud(ActivityKind[WordcloudConfig, WordcloudSubmission]):
             self._images.popitem(last=False)
         return Asset(body, media_type)
 
+    def result_lines(self, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
+        people = int(snapshot.get("respondents") or 0)
+        return [
+            {
+                "line": "word",
+                "label": word["text"],
+                "count": word["count"],
+                "share": round(100 * word["count"] / people) if people else "",
+            }
+            for word in snapshot.get("words", [])
+        ]
+
     def export_rows(self, config: WordcloudConfig, submission: WordcloudSubmission) -> list[dict[str, Any]]:
         return [{"entry": word.text, "normalised": word.key} for word in submission.words]
 

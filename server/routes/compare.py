@@ -194,9 +194,10 @@ def _attachment(body: str, media_type: str, name: str) -> Response:
     return Response(body, media_type=media_type, headers=headers)
 
 
-def _comparison_download(comparison: Comparison) -> Response:
+def _comparison_download(services: Services, comparison: Comparison) -> Response:
     name = f"{slugify(comparison.institute.title)}-{slugify(comparison.title)}.csv"
-    return _attachment(comparison_csv(comparison), "text/csv; charset=utf-8", name)
+    body = comparison_csv(comparison, services.registry[comparison.kind])
+    return _attachment(body, "text/csv; charset=utf-8", name)
 
 
 def _library_download(services: Services, found: Library, extension: str) -> Response:
@@ -296,7 +297,7 @@ async def compare_page(
 @router.get(f"{PAGES}/compare/{{key}}/export.csv", include_in_schema=False)
 async def compare_export_page(institute_id: int, key: str, user: OrganizerPage, services: ServicesDep) -> Response:
     """The comparison as CSV: one row per cohort and result line."""
-    return _comparison_download(await _comparison(services, institute_id, key))
+    return _comparison_download(services, await _comparison(services, institute_id, key))
 
 
 @router.get(f"{PAGES}/compare/{{key}}/{{column}}/{{asset}}", include_in_schema=False)
@@ -360,7 +361,7 @@ async def compare_api(institute_id: int, key: str, user: OrganizerApi, services:
 )
 async def compare_export_api(institute_id: int, key: str, user: OrganizerApi, services: ServicesDep) -> Response:
     """The comparison as CSV: cohort, site, sessions, respondents, line, label, detail, count, share, mean, note."""
-    return _comparison_download(await _comparison(services, institute_id, key))
+    return _comparison_download(services, await _comparison(services, institute_id, key))
 
 
 @router.get(

@@ -18,7 +18,7 @@ from server.problems import Problem
 from server.routes import join_url, same_origin
 from server.routes.archives import archive_response
 from server.services import Services
-from server.sessions import ControlRefused, NotFound, control, create_session
+from server.sessions import ControlRefused, NotFound, control, create_session, picture_seed
 from server.views import qr_svg
 
 router = APIRouter(prefix="/present", include_in_schema=False)
@@ -178,7 +178,8 @@ async def activity_asset(
     if projector and not room.snapshot.results_visible(activity):
         raise Problem(404, "Not found", "These results are not shown yet.")
     kind = services.registry[activity.kind]
-    rendered = await kind.render_asset(asset, room.results(activity), activity_id, services.offload)
+    seed = picture_seed(room.snapshot.session, activity)
+    rendered = await kind.render_asset(asset, room.results(activity), seed, services.offload)
     return Response(rendered.body, media_type=rendered.media_type, headers={"Cache-Control": "private, max-age=60"})
 
 

@@ -300,6 +300,16 @@ def answered_before_a_reset(payload: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def javascript_link() -> dict[str, Any]:
+    """A call for resources whose stored answer carries a link no participant could have given."""
+    data = session_archive_data()
+    session = data["sessions"][0]
+    session["activities"][1] = activity(2, "resources", "Tools we use", {})
+    link = {"type": "Tool", "title": "Click me", "link": "javascript:alert(1)", "note": None, "upvotes": []}
+    session["responses"][2] = answer(2, 1, link, minute=3)
+    return data
+
+
 def changed_cohort(**change: Any) -> dict[str, Any]:
     data = cohort_archive_data()
     data["cohorts"][0].update(change)
@@ -401,6 +411,12 @@ REFUSALS: list[tuple[str, Any, str]] = [
         "bad payload before a reset",
         lambda: archive_zip(answered_before_a_reset({"choices": [9]})),
         "answer 1: it is not a valid answer to activity 1 (poll): That option is not part of this poll.",
+    ),
+    (
+        "javascript link",
+        lambda: archive_zip(javascript_link()),
+        "answer 3: it is not a valid answer to activity 2 (resources): link: Only web links can be shared: start the "
+        "link with https:// or http://.",
     ),
     (
         "payload of another kind",
@@ -943,9 +959,11 @@ def test_every_kind_comes_back_the_same_through_export_and_import(
     run_every_kind(client, presenter, tokens, session)
     first = export(client, "session", session["id"])
     importer = organizer_there
+    importer.start(EVERY_KIND)  # the second server has a session of its own: the copy's ids all differ
     result = imported(second, importer, first)
     assert result["summary"] == "Imported session “Every kind, day 1”: 3 participants, 23 responses."
     [copy] = result["session_ids"]
+    assert copy != session["id"]
     same_archive(first, export(second, "session", copy))
     # And the live views' results: every tally the same on both servers.
     theirs = organizer_session(second, importer, copy)["activities"]
