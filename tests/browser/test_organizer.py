@@ -186,6 +186,9 @@ def test_an_organizer_compares_two_cohorts_and_downloads_their_results(
         run_workshop(browser, live_server, api, started.json(), people, page_errors)
 
     # The word cloud, side by side: each cohort's picture and all cohorts' together.
+    page.reload()
+    expect(page.locator("table.cohorts tbody tr")).to_have_count(2)
+    screenshot(page, "organizer-institute")
     page.get_by_role("link", name="Compare cohorts").click()
     expect(page.get_by_role("heading", name="Compare cohorts")).to_be_visible()
     page.get_by_role("link", name=WORDS).click()
@@ -246,6 +249,8 @@ def test_an_organizer_compares_two_cohorts_and_downloads_their_results(
 
     # A cohort's archive, from its page: its one session, every answer given in it.
     page.goto(f"{live_server.url}/organize/cohorts/{cohort_ids[0]}")
+    expect(page.get_by_role("heading", name="Phoenix, April")).to_be_visible()
+    screenshot(page, "organizer-cohort")
     archive = zipfile.ZipFile(downloaded(page, "Download the cohort's archive (ZIP)"))
     assert {"manifest.json", "data.json"} <= set(archive.namelist())
     data = json.loads(archive.read("data.json"))
