@@ -3,6 +3,7 @@ deleting a cohort's data when its time is up."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from server.auth import OrganizerApi, OrganizerPage, ServicesDep, check_csrf, cs
 from server.institutes import (
     CohortForm,
     CohortView,
+    Deleted,
     InstituteView,
     SetupInvalid,
     cohort_view,
@@ -160,14 +162,7 @@ async def prune(
     confirm: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
     """Delete the cohort's participant-level data, keeping each activity's results: once its name is typed."""
-    _, view = await _cohort(services, cohort_id)
-    if not _confirmed(confirm, view.cohort.name):
-        return await _cohort_page(request, user, services, cohort_id, error=_NOT_CONFIRMED, status=422)
-    try:
-        await prune_cohort(services, cohort_id, user)
-    except ControlRefused as refused:
-        return await _cohort_page(request, user, services, cohort_id, error=str(refused), status=409)
-    return RedirectResponse(f"/organize/cohorts/{cohort_id}", status_code=303)
+    return await _retention(request, user, services, cohort_id, confirm, prune_cohort, "/organize/cohorts/{cohort}")
 
 
 @router.post("/cohorts/{cohort_id}/delete", dependencies=[Depends(check_csrf)])
@@ -179,21 +174,32 @@ async def delete(
     confirm: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
     """Delete the cohort, its sessions and all their data: once its name is typed."""
+    done = "/organize/institutes/{institute}"
+    return await _retention(request, user, services, cohort_id, confirm, delete_cohort, done)
+
+
+async def _retention(
+    request: Request,
+    user: User,
+    services: Services,
+    cohort_id: int,
+    confirm: str,
+    action: Callable[[Services, int, User], Awaitable[Deleted]],
+    done: str,
+) -> Response:
+    """Run a deletion once the cohort's name was typed to confirm it, then go to `done`; otherwise the cohort's
+    page again, saying why nothing was deleted."""
     institute, view = await _cohort(services, cohort_id)
-    if not _confirmed(confirm, view.cohort.name):
+    if " ".join(confirm.split()) != view.cohort.name:
         return await _cohort_page(request, user, services, cohort_id, error=_NOT_CONFIRMED, status=422)
     try:
-        await delete_cohort(services, cohort_id, user)
+        await action(services, cohort_id, user)
     except ControlRefused as refused:
         return await _cohort_page(request, user, services, cohort_id, error=str(refused), status=409)
-    return RedirectResponse(f"/organize/institutes/{institute.id}", status_code=303)
+    return RedirectResponse(done.format(cohort=cohort_id, institute=institute.id), status_code=303)
 
 
 _NOT_CONFIRMED = "Nothing was deleted: type the cohort’s name exactly to confirm."
-
-
-def _confirmed(typed: str, name: str) -> bool:
-    return " ".join(typed.split()) == name
 
 
 async def _cohort_form(request: Request) -> CohortForm:
