@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from typing import Any
 
 import pytest
@@ -215,6 +218,24 @@ def test_deleting_participant_level_data_keeps_the_results(client: TestClient, o
     shown = client.get(page).text
     assert "results only" in shown
     assert "participant-level data deleted: 1 session, 3 participants, 4 responses" in shown
+
+
+def test_later_archives_hold_the_kept_results_and_no_one(client: TestClient, organizer: Presenter) -> None:
+    institute = new_institute(client)
+    new_cohort(client, institute)
+    cohort = cohort_id(client)
+    _, before = run_a_session(client, organizer, cohort)
+    client.post(f"/organize/cohorts/{cohort}/prune", data={"csrf_token": csrf(client), "confirm": "Phoenix"})
+    response = client.get(f"/api/v1/cohorts/{cohort}/archive.zip", headers=organizer.headers)
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    [session] = json.loads(archive.read("data.json"))["sessions"]
+    assert (session["participants"], session["responses"], session["pruned_at"] is not None) == ([], [], True)
+    poll, qa = session["activities"]
+    assert (poll["tally"], poll["respondents"]) == (before[min(before)]["results"], 3)
+    assert poll["aggregate"] == {"snapshot": poll["tally"], "respondents": 3}
+    assert qa["tally"]["questions"][0]["names"] == []
+    assert "Ana" not in archive.read("report.html").decode()
 
 
 def test_data_of_a_live_session_is_not_deleted(client: TestClient, organizer: Presenter) -> None:
