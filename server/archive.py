@@ -54,11 +54,10 @@ from server.models import Activity, Deck, Institute, Participant, Session, as_ut
 from server.sessions import (
     NotFound,
     SessionSnapshot,
-    as_event,
-    fresh_tally,
     joined_in_order,
     load_snapshot,
     picture_seed,
+    recount,
 )
 from server.sessions import stored_responses as load_responses
 from server.workbook import Workbook
@@ -334,7 +333,7 @@ class _Builder:
         """One activity's CSV, sheet, pictures and summary row; its data.json part, report part, counted rows."""
         assert activity.id is not None
         registry, session = self.sources.registry, snapshot.session
-        results, respondents, counted = _results(registry, snapshot, activity, stored)
+        results, respondents, counted = recount(registry, snapshot, activity, stored)
         stem = f"{activity.position + 1:02d}-{slugify(activity.title)}"
         rows = response_rows(registry, snapshot, activity, counted, numbers)
         csv_path = f"{place.prefix}responses/{stem}.csv"
@@ -512,18 +511,6 @@ def check_entry(path: str) -> None:
     """Refuse to write a ZIP entry name that could land outside the folder it is unpacked in."""
     if unsafe_entry_name(path):
         raise ValueError(f"Not a safe name inside an archive: {path!r}")
-
-
-def _results(
-    registry: Registry, snapshot: SessionSnapshot, activity: Activity, stored: list[Row[Any]]
-) -> tuple[dict[str, Any], int, list[Row[Any]]]:
-    """An activity's moderated results, respondents and counted answers: recomputed from the stored answers of its
-    current epoch, or, once participant-level data was deleted, as they were kept (and no answers)."""
-    if activity.aggregate is not None:
-        return dict(activity.aggregate["snapshot"]), int(activity.aggregate["respondents"]), []
-    tally = fresh_tally(registry, snapshot, activity)
-    counted = [row for row in stored if tally.fold(as_event(row))]
-    return tally.snapshot(activity.moderation), tally.respondents, counted
 
 
 def _activity_data(activity: Activity, results: dict[str, Any], respondents: int) -> ActivityData:

@@ -31,7 +31,7 @@ from activities.resources import identity_key
 from server.exports import to_csv
 from server.institutes import institute_view
 from server.models import Activity, Cohort, Institute, Session
-from server.sessions import NotFound, as_event, picture_seed, stored_responses
+from server.sessions import NotFound, as_event, kept, picture_seed, stored_responses
 
 ALL_COHORTS = "All cohorts"
 ALL_KEY = "all"
@@ -248,8 +248,9 @@ def _sessions(runs: Iterable[Run]) -> int:
 
 def _kept(run: Run) -> tuple[dict[str, Any], int]:
     """A run's results as they were kept when its participants' data was deleted."""
-    aggregate = run.activity.aggregate or {}
-    return dict(aggregate.get("snapshot") or {}), int(aggregate.get("respondents") or 0)
+    saved = kept(run.activity)
+    assert saved is not None
+    return saved
 
 
 def _cohort_columns(kind: ActivityKind[Any, Any], cohort: Cohort, runs: list[Run], answers: Answers) -> list[Column]:

@@ -36,6 +36,7 @@ from server.sessions import (
     fresh_tally,
     hash_token,
     join,
+    kept,
     load_snapshot,
     seconds_left,
     stored_responses,
@@ -181,15 +182,17 @@ class Room:
     def results(self, activity: Activity) -> dict[str, Any]:
         """An activity's moderated results: from its tally, or, once an organizer deleted the session's
         participant-level data, the aggregate kept in its place."""
-        if activity.aggregate is not None:
-            return dict(activity.aggregate["snapshot"])
+        saved = kept(activity)
+        if saved is not None:
+            return saved[0]
         assert activity.id is not None
         return self.tallies[activity.id].snapshot(activity.moderation)
 
     def respondents(self, activity: Activity) -> int:
         """How many people answered an activity (kept with the aggregate once their answers are deleted)."""
-        if activity.aggregate is not None:
-            return int(activity.aggregate["respondents"])
+        saved = kept(activity)
+        if saved is not None:
+            return saved[1]
         assert activity.id is not None
         return self.tallies[activity.id].respondents
 

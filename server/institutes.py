@@ -28,7 +28,7 @@ from server.models import (
     User,
     utcnow,
 )
-from server.sessions import ControlRefused, NotFound, as_event, fresh_tally, load_snapshot, stored_responses
+from server.sessions import ControlRefused, NotFound, load_snapshot, recount, stored_responses
 
 if TYPE_CHECKING:
     from server.services import Services
@@ -224,24 +224,20 @@ async def prune_cohort(services: Services, cohort_id: int, user: User) -> Delete
     institute, view = await cohort_view(services.db, cohort_id)
     _refuse_live(view, "deleting its participants' data")
     pending = [session for session in view.sessions if session.pruned_at is None]
-    kept: dict[int, dict[str, Any]] = {}
+    aggregates: dict[int, dict[str, Any]] = {}
     for session in pending:
         assert session.id is not None
         snapshot = await load_snapshot(services.db, services.registry, session.id)
         stored = await stored_responses(services.engine, [a.id for a in snapshot.activities if a.id is not None])
         for activity in snapshot.activities:
             assert activity.id is not None
-            tally = fresh_tally(services.registry, snapshot, activity)
-            for row in stored:
-                if row.activity_id == activity.id:
-                    tally.fold(as_event(row))
-            results = tally.snapshot(activity.moderation)
+            results, respondents, _ = recount(services.registry, snapshot, activity, stored)
             kind = services.registry[activity.kind]
-            kept[activity.id] = {"snapshot": kind.without_people(results), "respondents": tally.respondents}
+            aggregates[activity.id] = {"snapshot": kind.without_people(results), "respondents": respondents}
     ids = [session.id for session in pending if session.id is not None]
     async with services.db() as db, db.begin():
         counts = await _delete_people(db, ids)
-        for activity_id, aggregate in kept.items():
+        for activity_id, aggregate in aggregates.items():
             await db.exec(update(Activity).where(col(Activity.id) == activity_id).values(aggregate=aggregate))
         await db.exec(update(Session).where(col(Session.id).in_(ids)).values(pruned_at=utcnow()))
         deleted = Deleted(len(ids), *counts)

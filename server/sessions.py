@@ -400,6 +400,27 @@ def fresh_tally(registry: Registry, snapshot: SessionSnapshot, activity: Activit
     return tally
 
 
+def kept(activity: Activity) -> tuple[dict[str, Any], int] | None:
+    """An activity's results and respondents as they were kept when its session's participant-level data was
+    deleted (the aggregate that replaced its answers); None while its answers are there."""
+    if activity.aggregate is None:
+        return None
+    return dict(activity.aggregate["snapshot"]), int(activity.aggregate["respondents"])
+
+
+def recount(
+    registry: Registry, snapshot: SessionSnapshot, activity: Activity, stored: Sequence[Row[*tuple[Any, ...]]]
+) -> tuple[dict[str, Any], int, list[Row[*tuple[Any, ...]]]]:
+    """An activity's moderated results, respondents and counted answers, recomputed from the stored answers (those
+    of its current epoch count), or as kept once participant-level data was deleted (and no answers)."""
+    saved = kept(activity)
+    if saved is not None:
+        return saved[0], saved[1], []
+    tally = fresh_tally(registry, snapshot, activity)
+    counted = [row for row in stored if row.activity_id == activity.id and tally.fold(as_event(row))]
+    return tally.snapshot(activity.moderation), tally.respondents, counted
+
+
 async def joined_in_order(engine: AsyncEngine, session_id: int) -> Sequence[Row[*tuple[Any, ...]]]:
     """The session's participants as (id, created_at) rows, in the order they joined: exports number them so."""
     table = Participant.__table__.c  # type: ignore[attr-defined]
