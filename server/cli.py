@@ -17,7 +17,10 @@ from server.config import ConfigError, Settings, get_settings
 from server.decks import DeckInvalid, parse_deck
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from server.archive_format import Scope
+    from server.models import ApiToken
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     create = token.add_parser("create", help="print a new API token for an account")
     create.add_argument("email")
     create.add_argument("--name", default="", help="what the token is for")
+    listing = token.add_parser("list", help="an account's API tokens (never their secrets)")
+    listing.add_argument("email")
+    revoke = token.add_parser("revoke", help="revoke an API token: it is refused from the next request on")
+    revoke.add_argument("id", type=int, help="the token's id (from `handsup token list`)")
 
     deck = commands.add_parser("deck", help="decks").add_subparsers(dest="action", required=True)
     check = deck.add_parser("check", help="validate deck files; every error with its line")
@@ -204,7 +211,7 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
 
 
 async def _accounts(settings: Settings, args: argparse.Namespace) -> int:
-    from server.accounts import AccountRefused, add_user, create_token
+    from server.accounts import AccountRefused, NoSuchToken, add_user, create_token, revoke_token, tokens_for_email
     from server.db import create_engine, session_factory, upgrade
     from server.models import Role
 
@@ -216,14 +223,34 @@ async def _accounts(settings: Settings, args: argparse.Namespace) -> int:
             password = _password(args.password_file)
             user = await add_user(maker, args.email, password, Role(args.role))
             _say(f"Created {user.role} account {user.email}.")
+        elif args.action == "list":
+            user, tokens = await tokens_for_email(maker, args.email)
+            _say(_token_table(tokens) if tokens else f"{user.email} has no API tokens.", stream=sys.stdout)
+        elif args.action == "revoke":
+            token, revoked = await revoke_token(maker, args.id, owner_id=None)
+            named = f"API token {token.id}{f' ({token.name})' if token.name else ''}"
+            _say(f"Revoked {named}." if revoked else f"{named} was revoked already.")
         else:
             _say(await create_token(maker, args.email, args.name), stream=sys.stdout)
         return 0
-    except AccountRefused as refused:
+    except (AccountRefused, NoSuchToken) as refused:
         _say(f"handsup: {refused}")
         return 1
     finally:
         await engine.dispose()
+
+
+def _token_table(tokens: list[ApiToken]) -> str:
+    """One line per token: id, state, created, last used, name (tab-separated, for people and for `cut`)."""
+
+    def day(moment: datetime | None) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else "never"
+
+    lines = ["id\tstate\tcreated\tlast used\tname"]
+    for token in tokens:
+        state = f"revoked {day(token.revoked_at)}" if token.revoked_at else "active"
+        lines.append(f"{token.id}\t{state}\t{day(token.created_at)}\t{day(token.last_used_at)}\t{token.name}")
+    return "\n".join(lines)
 
 
 def _password(path: Path | None) -> str:

@@ -117,3 +117,38 @@ def test_handsup_token_create_for_nobody_fails(data_dir: Path, capsys: pytest.Ca
     assert main(["token", "create", "nobody@example.org"]) == 1
     out, err = capsys.readouterr()
     assert out == "" and err == "handsup: There is no account for nobody@example.org.\n"
+
+
+def test_handsup_token_list_shows_tokens_but_never_their_secrets(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["user", "add", "ana@example.org", "--password-file", str(data_dir / "password")]) == 0
+    assert main(["token", "list", "ana@example.org"]) == 0
+    assert capsys.readouterr().out == "ana@example.org has no API tokens.\n"
+    main(["token", "create", "ana@example.org", "--name", "laptop script"])
+    secret = capsys.readouterr().out.strip()
+    assert main(["token", "list", "ana@example.org"]) == 0
+    header, line = capsys.readouterr().out.splitlines()
+    assert header.split("\t") == ["id", "state", "created", "last used", "name"]
+    token_id, state, _, last_used, name = line.split("\t")
+    assert (token_id, state, last_used, name) == ("1", "active", "never", "laptop script")
+    assert secret not in line
+
+
+def test_handsup_token_revoke_revokes_it(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["user", "add", "ana@example.org", "--password-file", str(data_dir / "password")])
+    main(["token", "create", "ana@example.org", "--name", "script"])
+    capsys.readouterr()
+    assert main(["token", "revoke", "1"]) == 0
+    assert capsys.readouterr().err == "Revoked API token 1 (script).\n"
+    main(["token", "list", "ana@example.org"])
+    assert capsys.readouterr().out.splitlines()[1].split("\t")[1].startswith("revoked ")
+    assert main(["token", "revoke", "1"]) == 0
+    assert capsys.readouterr().err == "API token 1 (script) was revoked already.\n"
+    assert main(["token", "revoke", "7"]) == 1
+    assert capsys.readouterr().err == "handsup: There is no API token 7.\n"
+
+
+def test_handsup_token_list_for_nobody_fails(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "list", "nobody@example.org"]) == 1
+    assert capsys.readouterr().err == "handsup: There is no account for nobody@example.org.\n"

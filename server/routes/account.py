@@ -1,0 +1,172 @@
+"""A signed-in person's own account: who they are, changing their password, their API tokens (page and JSON API)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from server.accounts import (
+    AccountRefused,
+    NoSuchToken,
+    WrongPassword,
+    change_password,
+    create_token,
+    revoke_token,
+    tokens_of,
+)
+from server.auth import ACCOUNT_PAGE, ApiUser, PageUser, ServicesDep, check_csrf, csrf_token, sign_in
+from server.models import ApiToken, User, as_utc
+from server.problems import API_ERRORS, Problem
+from server.routes import Id
+from server.services import Services
+from server.throttle import Throttled, address_of
+
+router = APIRouter(prefix=ACCOUNT_PAGE, include_in_schema=False)
+
+# What the page says after a change it redirected from (a fixed set: nothing from the URL reaches the page).
+NOTICES = {
+    "password": "Your password is changed. Your other browsers are signed out; this one stays signed in.",
+    "revoked": "The token is revoked: it is refused from now on.",
+}
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@router.get("", response_class=HTMLResponse)
+async def account_page(request: Request, user: PageUser, services: ServicesDep, done: str = "") -> HTMLResponse:
+    """Who is signed in, a form to change the password, and the account's API tokens."""
+    return await _page(request, services, user, notice=NOTICES.get(done, ""))
+
+
+@router.post("/password", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
+async def new_password(
+    request: Request,
+    user: PageUser,
+    services: ServicesDep,
+    current_password: Annotated[str, Form(max_length=1024)] = "",
+    new_password: Annotated[str, Form(max_length=1024)] = "",
+    new_password_again: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Change the password; this browser stays signed in (a fresh session), the account's others are signed out.
+
+    A wrong current password counts as a failed sign-in (server/throttle.py): a stolen session cookie is no way
+    to guess the password with.
+    """
+    assert user.id is not None
+    address = address_of(request)
+    try:
+        services.throttles.login.attempt(user.email, address)
+        changed = await change_password(services.db, user.id, current_password, new_password, new_password_again)
+    except Throttled as throttled:
+        headers = {"Retry-After": throttled.retry_after}
+        return await _page(request, services, user, password_error=str(throttled), status=429, headers=headers)
+    except WrongPassword as wrong:
+        return await _page(request, services, user, password_error=str(wrong), status=422)
+    except AccountRefused as refused:
+        services.throttles.login.succeeded(user.email, address)  # the current password was right
+        return await _page(request, services, user, password_error=str(refused), status=422)
+    services.throttles.login.succeeded(user.email, address)
+    sign_in(request, changed)
+    return RedirectResponse(f"{ACCOUNT_PAGE}?done=password", status_code=303)
+
+
+@router.post("/tokens", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
+async def new_api_token(
+    request: Request, user: PageUser, services: ServicesDep, name: Annotated[str, Form(max_length=400)] = ""
+) -> Response:
+    """Create an API token: its secret is in this answer only (the server keeps its hash)."""
+    if not name.strip():
+        refusal = "Give the token a name, so you know later what it is for (e.g. “laptop script”)."
+        return await _page(request, services, user, token_error=refusal, status=422)
+    try:
+        secret = await create_token(services.db, user.email, name, limit=services.settings.api_tokens_per_account)
+    except AccountRefused as refused:
+        return await _page(request, services, user, token_error=str(refused), status=422)
+    return await _page(request, services, user, secret=secret, secret_name=" ".join(name.split()))
+
+
+@router.post("/tokens/{token_id}/revoke", dependencies=[Depends(check_csrf)])
+async def revoke_api_token(token_id: Id, user: PageUser, services: ServicesDep) -> Response:
+    """Revoke one of the account's API tokens."""
+    await _revoke(services, user, token_id)
+    return RedirectResponse(f"{ACCOUNT_PAGE}?done=revoked", status_code=303)
+
+
+async def _revoke(services: Services, user: User, token_id: int) -> None:
+    try:
+        await revoke_token(services.db, token_id, owner_id=user.id)
+    except NoSuchToken as missing:
+        raise Problem(404, "Not found", str(missing)) from None
+
+
+async def _page(
+    request: Request,
+    services: Services,
+    user: User,
+    *,
+    notice: str = "",
+    password_error: str = "",
+    token_error: str = "",
+    secret: str = "",
+    secret_name: str = "",
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    assert user.id is not None
+    html = services.views.render(
+        "account/page.html",
+        user=user,
+        csrf=csrf_token(request),
+        tokens=await tokens_of(services.db, user.id),
+        notice=notice,
+        password_error=password_error,
+        token_error=token_error,
+        secret=secret,
+        secret_name=secret_name,
+        limit=services.settings.api_tokens_per_account,
+    )
+    # A page that may hold a new secret is never kept by the browser or a proxy.
+    return HTMLResponse(html, status_code=status, headers={**NO_STORE, **(headers or {})})
+
+
+# --- JSON API -----------------------------------------------------------------------------------------------------
+
+api_router = APIRouter(prefix="/api/v1", tags=["v1: accounts"], responses=API_ERRORS)
+
+
+class TokenPublic(BaseModel):
+    """An API token as its owner sees it: never its secret (the server keeps only a hash)."""
+
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="When a request last came with it")
+    revoked_at: datetime | None = Field(description="When it was revoked; a revoked token is refused")
+
+
+@api_router.get("/tokens", response_model=list[TokenPublic])
+async def list_tokens(user: ApiUser, services: ServicesDep) -> list[TokenPublic]:
+    """The caller's API tokens, newest first, revoked ones included."""
+    assert user.id is not None
+    return [_token_public(token) for token in await tokens_of(services.db, user.id)]
+
+
+@api_router.delete("/tokens/{token_id}", status_code=204, response_class=Response)
+async def delete_token(token_id: Id, user: ApiUser, services: ServicesDep) -> Response:
+    """Revoke one of the caller's API tokens (the one sending this request, too): refused from the next request on."""
+    await _revoke(services, user, token_id)
+    return Response(status_code=204)
+
+
+def _token_public(token: ApiToken) -> TokenPublic:
+    assert token.id is not None
+    return TokenPublic(
+        id=token.id,
+        name=token.name,
+        created_at=as_utc(token.created_at),
+        last_used_at=as_utc(token.last_used_at) if token.last_used_at else None,
+        revoked_at=as_utc(token.revoked_at) if token.revoked_at else None,
+    )
