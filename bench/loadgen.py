@@ -229,6 +229,8 @@ def _server_env(port: int, data_dir: Path, extra: dict[str, str]) -> dict[str, s
         HANDSUP_PORT=str(port),
         HANDSUP_DATA_DIR=str(data_dir),
         HANDSUP_SECRET_KEY=secrets.token_urlsafe(48),
+        # Every simulated phone comes from loopback: one "address" holds the whole crowd's sockets.
+        HANDSUP_CONNECTIONS_PER_ADDRESS="1000000",
         **extra,
     )
     return env

@@ -40,8 +40,10 @@ def test_form_from_json_refuses_anything_but_text_and_numbers(value: Any) -> Non
     assert refusal(form_from_json, {"choice": value}, 100) == (422, "The field 'choice' must be text.")
 
 
-def test_form_from_json_cuts_each_value_to_the_limit() -> None:
-    assert form_from_json({"word": ["x" * 50, "short"]}, 10) == {"word": ["x" * 10, "short"]}
+def test_form_from_json_refuses_a_value_over_the_limit_rather_than_cut_it() -> None:
+    assert form_from_json({"word": ["x" * 10, "short"]}, 10) == {"word": ["x" * 10, "short"]}
+    with pytest.raises(Refused, match=r"^That is too long: keep what you write to 10 characters\.$"):
+        form_from_json({"word": ["x" * 11, "short"]}, 10)
 
 
 def test_parse_socket_message_gives_the_form_without_htmx_headers() -> None:

@@ -5,21 +5,27 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from starlette.testclient import TestClient
 
 import server.sessions
 from activities import registry
 from activities.base import SubmissionInvalid
+from server.app import create_app
 from server.backplane import session_channel
+from server.config import Settings
 from server.decks import parse_deck
 from server.models import Activity, Participant, Response, ResultsMode, Session, SessionState, User
 from server.sessions import (
     ControlRefused,
+    NoFreeCode,
     NotFound,
     SessionSnapshot,
     clean_code,
@@ -32,7 +38,22 @@ from server.sessions import (
     load_snapshot,
     stored_answer,
 )
-from tests.conftest import DECK, Presenter, caught_up, eventually, make_user, respond, run, services_of, stored
+from tests.conftest import (
+    DECK,
+    SECRET,
+    TWO_QUESTIONS,
+    Presenter,
+    api_token,
+    caught_up,
+    csrf_from,
+    eventually,
+    login,
+    make_user,
+    respond,
+    run,
+    services_of,
+    stored,
+)
 from tests.conftest import join as join_by_api
 
 SPEC = parse_deck(DECK.read_text(encoding="utf-8"), registry)
@@ -121,9 +142,96 @@ def test_no_free_code_after_every_attempt_says_so(client: TestClient, user: User
     forced_codes.append(111111)
     start(client, user)
     forced_codes.extend([111111] * server.sessions.CODE_ATTEMPTS)
-    with pytest.raises(RuntimeError, match="No free join code"):
+    with pytest.raises(NoFreeCode, match="No free join code: end some live sessions or set HANDSUP_JOIN_CODE_DIGITS=7"):
         start(client, user)
     assert len(stored(client, select(Session))) == 1
+
+
+def start_with(client: TestClient, user: User, digits: int) -> Session:
+    assert user.id is not None
+    presenter_id = user.id
+    return run(client, lambda: create_session(services_of(client).db, SPEC, presenter_id=presenter_id, digits=digits))
+
+
+def test_live_sessions_never_share_a_code_even_in_a_tiny_code_space(client: TestClient, user: User) -> None:
+    codes = [start_with(client, user, digits=1).code for _ in range(5)]  # five of the ten one-digit codes
+    assert len(set(codes)) == 5
+
+
+def test_a_full_code_space_says_no_free_code_and_starts_nothing(client: TestClient, user: User) -> None:
+    assert user.id is not None
+    presenter_id = user.id
+
+    async def fill() -> None:  # every one-digit code taken by a live session
+        async with services_of(client).db() as db, db.begin():
+            for n in range(10):
+                db.add(Session(code=str(n), title="Full", presenter_id=presenter_id, projector_secret=f"full-{n:030d}"))
+
+    run(client, fill)
+    with pytest.raises(NoFreeCode, match="No free join code"):
+        start_with(client, user, digits=1)
+    assert len(stored(client, select(Session))) == 10
+    assert len(stored(client, select(Activity))) == 0
+
+
+def test_the_database_refuses_a_second_live_session_with_a_code(client: TestClient, user: User) -> None:
+    """The partial unique index itself, whatever create_session does: live codes are unique, ended ones may repeat."""
+    first = start(client, user)
+    assert user.id is not None
+    presenter_id = user.id
+
+    async def insert(secret: str) -> None:
+        async with services_of(client).db() as db, db.begin():
+            db.add(Session(code=first.code, title="Twin", presenter_id=presenter_id, projector_secret=secret))
+
+    with pytest.raises(IntegrityError):
+        run(client, insert, "twin-" + "x" * 30)
+    act(client, first, "end")
+    run(client, insert, "twin-" + "y" * 30)
+    assert [s.state for s in stored(client, select(Session).where(Session.code == first.code))] == [
+        SessionState.ended,
+        SessionState.live,
+    ]
+
+
+def test_the_join_code_digits_setting_makes_longer_codes(tmp_path: Path) -> None:
+    settings = Settings(env="test", data_dir=tmp_path, secret_key=SECRET, join_code_digits=8)
+    with TestClient(create_app(settings)) as client:
+        make_user(client)
+        presenter = Presenter(client, make_user(client, "other@example.org"), api_token(client, "other@example.org"))
+        session = presenter.start(TWO_QUESTIONS)
+        assert re.fullmatch(r"\d{8}", session["code"])
+        assert client.post("/api/v1/join", json={"code": format_code(session["code"])}).status_code == 201
+        assert format_code(session["code"]) in client.get(f"/{session['code']}").text
+
+
+@pytest.mark.parametrize("digits", [5, 10])
+def test_the_join_code_digits_setting_is_six_to_nine(tmp_path: Path, digits: int) -> None:
+    with pytest.raises(ValidationError, match="join_code_digits"):
+        Settings(env="test", data_dir=tmp_path, secret_key=SECRET, join_code_digits=digits)
+
+
+def test_no_free_code_is_a_409_problem_for_the_api_and_a_page_for_the_presenter(
+    client: TestClient, presenter: Presenter, forced_codes: list[int]
+) -> None:
+    forced_codes.append(333333)
+    presenter.start(TWO_QUESTIONS)
+    forced_codes.extend([333333] * server.sessions.CODE_ATTEMPTS)
+    response = client.post("/api/v1/sessions", json={"deck_yaml": TWO_QUESTIONS}, headers=presenter.headers)
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == "No free join code: end some live sessions or set HANDSUP_JOIN_CODE_DIGITS=7."
+    login(client, presenter.user.email)
+    dashboard = client.get("/present")
+    [deck_id] = re.findall(r'name="deck_id" value="(\d+)"', dashboard.text)[:1]
+    forced_codes.extend([333333] * server.sessions.CODE_ATTEMPTS)
+    page = client.post(
+        "/present/sessions",
+        data={"deck_id": deck_id, "csrf_token": csrf_from(dashboard.text)},
+        headers={"Accept": "text/html"},
+    )
+    assert page.status_code == 409
+    assert "HANDSUP_JOIN_CODE_DIGITS=7" in page.text and page.headers["content-type"].startswith("text/html")
 
 
 def test_an_ended_sessions_code_can_be_used_again(client: TestClient, user: User, forced_codes: list[int]) -> None:
@@ -151,18 +259,25 @@ def test_find_live_session_does_not_find_an_ended_one(client: TestClient, user: 
         ("902-180", "902180"),
         (" 902\u00a0180 ", "902180"),
         ("90218", None),
-        ("9021800", None),
+        ("9021800", "9021800"),
+        ("902 180 123", "902180123"),
+        ("9021801234", None),
         ("abcdef", None),
         ("９０２１８０", None),
         ("", None),
     ],
 )
-def test_clean_code_accepts_six_digits_with_spaces_or_dashes(typed: str, code: str | None) -> None:
+def test_clean_code_accepts_six_to_nine_digits_with_spaces_or_dashes(typed: str, code: str | None) -> None:
     assert clean_code(typed) == code
 
 
 def test_format_code_splits_the_code_for_reading_aloud() -> None:
-    assert format_code("902180") == "902 180"
+    assert [format_code(code) for code in ("902180", "9021801", "90218012", "902180123")] == [
+        "902 180",
+        "902 1801",
+        "9021 8012",
+        "902 180 123",
+    ]
 
 
 # --- starting a session ---------------------------------------------------------------------------------------------
@@ -333,7 +448,7 @@ def test_moderate_hides_a_word_of_a_word_cloud(client: TestClient, user: User) -
     act(client, session, "moderate", cloud, verb=["hide"], word=["rude"])
     assert activities(client, session)[0].moderation == {"hidden": ["rude"]}
     act(client, session, "moderate", cloud, verb=["show"], word=["rude"])
-    assert activities(client, session)[0].moderation == {"hidden": []}
+    assert activities(client, session)[0].moderation == {"hidden": [], "allowed": ["rude"]}
 
 
 def test_moderate_a_poll_is_refused_by_its_kind(client: TestClient, user: User) -> None:
