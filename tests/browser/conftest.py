@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
 
 from tests.conftest import PASSWORD, LiveServer, cli
 
@@ -55,6 +55,75 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     instance = playwright.chromium.launch(executable_path=chromium_path(), args=CHROME_ARGS)
     yield instance
     instance.close()
+
+
+# In every page: each CSP violation goes to Python at once (surviving navigation) and onto window (to wait for).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  var violation = {directive: event.effectiveDirective, blocked: event.blockedURI, page: event.documentURI,
+                   source: event.sourceFile + ":" + event.lineNumber, sample: event.sample};
+  window.handsupCspViolation(violation);
+  (window.handsupCspViolations = window.handsupCspViolations || []).push(violation);
+}, true);
+"""
+CSP_REPORT_LINE = "CSP violation report:"  # server/headers.py logs one such line per report it is sent
+
+
+class CspWatch:
+    """The Content Security Policy violations of every page a test opens, as the pages see them (events, console)
+    and as the live server was told (its log: the server runs in another process, so its log is where its report
+    counter can be read from outside)."""
+
+    def __init__(self, server: LiveServer | None) -> None:
+        self.server = server
+        self.violations: list[str] = []
+        self._log_at = self._log_size()
+
+    def watch(self, context: BrowserContext) -> BrowserContext:
+        context.expose_binding("handsupCspViolation", lambda source, found: self.violations.append(_described(found)))
+        context.add_init_script(CSP_LISTENER)
+        context.on("page", lambda page: page.on("console", self._console))
+        return context
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            self.violations.append(f"console of {message.page.url if message.page else '?'}: {message.text}")
+
+    def _log_size(self) -> int:
+        return self.server.log.stat().st_size if self.server is not None else 0
+
+    def reported(self) -> list[str]:
+        """The server's log lines about reports it received since this test began (or since forget())."""
+        if self.server is None:
+            return []
+        with self.server.log.open("rb") as log:
+            log.seek(self._log_at)
+            return [line for line in log.read().decode(errors="replace").splitlines() if CSP_REPORT_LINE in line]
+
+    def forget(self) -> None:
+        """For a test that causes violations on purpose, once it has seen them."""
+        self.violations.clear()
+        self._log_at = self._log_size()
+
+
+def _described(found: dict[str, Any]) -> str:
+    sample = f" ({found.get('sample')!r})" if found.get("sample") else ""
+    where = f"{found.get('page')} at {found.get('source')}"
+    return f"{found.get('directive')} blocked {found.get('blocked')!r}{sample} on {where}"
+
+
+@pytest.fixture(autouse=True)
+def csp(request: pytest.FixtureRequest, browser: Browser, monkeypatch: pytest.MonkeyPatch) -> Iterator[CspWatch]:
+    """Every browser test runs with the policy on and fails if any page it opened broke it (or the server heard of
+    a violation). Pages are watched from the start: every context the test opens through `browser` is."""
+    server = request.getfixturevalue("live_server") if "live_server" in request.fixturenames else None
+    watch = CspWatch(server)
+    new_context = browser.new_context
+    monkeypatch.setattr(browser, "new_context", lambda *args, **options: watch.watch(new_context(*args, **options)))
+    yield watch
+    found = watch.violations + watch.reported()
+    if found:
+        pytest.fail("Content Security Policy violations:\n" + "\n".join(found), pytrace=False)
 
 
 class PageErrors:
