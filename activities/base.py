@@ -36,6 +36,13 @@ class KindSubmission(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def free_text(self) -> list[tuple[str, str]]:
+        """The texts a participant wrote in this answer that the room would read, each with the moderation key of
+        the item that would show it (a word, an answer card, a question): (key, text). The server screens them
+        with its profanity filter and names the keys it flags under `filtered` in the moderation a snapshot is
+        taken with (see Screening). Kinds of choices have none."""
+        return []
+
 
 @dataclass(frozen=True)
 class ResponseEvent:
@@ -86,6 +93,8 @@ class Tally(ABC, Generic[ConfigT, SubmissionT]):
         self.config = config
         self.epoch = 0
         self._latest: dict[int, tuple[int, SubmissionT]] = {}
+        # (key, text) of every free text the counted answers carry, with how many carry it: what the server screens.
+        self.free_texts: Counter[tuple[str, str]] = Counter()
         self.clear()
 
     @abstractmethod
@@ -116,9 +125,17 @@ class Tally(ABC, Generic[ConfigT, SubmissionT]):
         submission = self.parse_payload(event.payload)
         if current is not None:
             self.retract(current[1])
+            self._count_texts(current[1], -1)
         self.add(submission)
+        self._count_texts(submission, 1)
         self._latest[event.participant_id] = (event.version, submission)
         return True
+
+    def _count_texts(self, submission: SubmissionT, by: int) -> None:
+        for pair in set(submission.free_text()):
+            self.free_texts[pair] += by
+            if self.free_texts[pair] <= 0:
+                del self.free_texts[pair]
 
     def reset(self, epoch: int) -> bool:
         """Drop every response older than `epoch`; returns whether anything changed."""
@@ -126,6 +143,7 @@ class Tally(ABC, Generic[ConfigT, SubmissionT]):
             return False
         self.epoch = epoch
         self._latest.clear()
+        self.free_texts.clear()
         self.clear()
         return True
 
@@ -206,6 +224,12 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     shares_results: ClassVar[bool] = False
 
     @property
+    def takes_free_text(self) -> bool:
+        """Whether participants type text the room reads (the kind's Submission declares its `free_text`), so the
+        server's profanity filter applies to this kind."""
+        return self.submission_model.free_text is not KindSubmission.free_text
+
+    @property
     def templates_dir(self) -> Path:
         """Where this kind's templates live: `<kind>/participant.html`, `presenter.html`, `projector.html`."""
         import sys
@@ -237,6 +261,11 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
             return self.submission_model.model_validate(raw, context={"config": config, "previous": previous})  # type: ignore[return-value]
         except ValidationError as error:
             raise SubmissionInvalid(_first_message(error)) from None
+
+    def entries(self, submission: SubmissionT) -> int:
+        """How many entries of their own a participant's answer holds (questions asked, words given), which the
+        server caps for every kind (entries_per_participant); an answer that is one thing is one entry."""
+        return 1
 
     def moderate(self, moderation: dict[str, Any], action: str, form: FormFields) -> dict[str, Any]:
         """The activity's moderation state after a presenter's action (e.g. hide a word)."""
@@ -297,6 +326,38 @@ def moderation_key(form: FormFields, field: str, what: str, action: str) -> str:
     if len(keys) != 1 or not KEY.fullmatch(keys[0]):
         raise SubmissionInvalid(f"Choose one {what} to {action}.")
     return keys[0]
+
+
+FILTERED = "filtered"
+"""The moderation list of keys whose text the server's profanity filter flags: added by the server to the moderation
+each snapshot is taken with, never stored."""
+ALLOWED = "allowed"
+"""The moderation list of keys the presenter let through the filter (with "show"); approved keys pass it too."""
+
+
+@dataclass(frozen=True)
+class Screening:
+    """What the profanity filter holds back in one snapshot: the items whose text it flagged, unless the presenter
+    let them through (showed or approved them: they have read the text and chosen the room may see it)."""
+
+    flagged: frozenset[str]
+    passed: frozenset[str]
+
+    @classmethod
+    def of(cls, moderation: Mapping[str, Any]) -> Screening:
+        passed = {*moderation.get(ALLOWED, ()), *moderation.get("approved", ())}
+        return cls(frozenset(moderation.get(FILTERED, ())), frozenset(passed))
+
+    def holds(self, key: str, *merged: str) -> bool:
+        """Whether the item `key` is held back: its text was flagged, or that of an answer `merged` into it."""
+        if key in self.passed:
+            return False
+        return key in self.flagged or any(other in self.flagged for other in merged)
+
+
+def shown(moderation: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """Moderation after the presenter's "show": `key` is not hidden, and the profanity filter no longer holds it."""
+    return toggled(toggled(moderation, "hidden", key, False), ALLOWED, key, True)
 
 
 def toggled(moderation: Mapping[str, Any], name: str, key: str, present: bool) -> dict[str, Any]:

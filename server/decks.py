@@ -14,11 +14,15 @@ from pydantic import BaseModel, ValidationError
 
 from activities import Registry
 from server.models import Pace, ResultsMode
+from server.profanity import FilterSettings
 
 MAX_DECK_BYTES = 256 * 1024
 MAX_ACTIVITIES = 200
-COMMON_KEYS = {"kind", "title", "prompt", "results", "countdown"}
+COMMON_KEYS = {"kind", "title", "prompt", "results", "countdown", "filter"}
 MIN_COUNTDOWN, MAX_COUNTDOWN = 5, 3600
+# Bidi embeddings, overrides and isolates: one left open in a title or an option reorders the words around it wherever
+# it is shown (the pages' own words, a CSV cell, a chart), so deck text loses them, as participants' text does.
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class ActivitySpec(BaseModel):
     prompt: str = ""
     results: ResultsMode = ResultsMode.live
     countdown: int | None = None
+    filter: FilterSettings = FilterSettings()
     config: dict[str, Any]
 
 
@@ -69,9 +74,12 @@ def parse_deck(text: str, registry: Registry) -> DeckSpec:
         raise DeckInvalid([DeckProblem(line, "", f"not valid YAML: {getattr(error, 'problem', error)}")]) from None
     locate = _Locator(root)
     problems: list[DeckProblem] = []
+    data = _text_only(data, (), locate, problems)
+    if problems:
+        raise DeckInvalid(problems)
     if not isinstance(data, dict):
         raise DeckInvalid([DeckProblem(1, "", "a deck is a mapping with 'title' and 'activities'")])
-    for key in sorted(set(data) - {"title", "description", "pace", "activities"}, key=str):
+    for key in sorted(set(data) - {"title", "description", "pace", "filter", "activities"}, key=str):
         problems.append(DeckProblem(locate((key,)), str(key), "unknown key"))
     title = data.get("title")
     if not isinstance(title, str) or not title.strip() or len(title) > 200:
@@ -87,9 +95,10 @@ def parse_deck(text: str, registry: Registry) -> DeckSpec:
         raise DeckInvalid(problems)
     if len(raw_activities) > MAX_ACTIVITIES:
         problems.append(DeckProblem(locate(("activities",)), "activities", f"at most {MAX_ACTIVITIES} activities"))
+    deck_filter = _parse_filter(data.get("filter"), FilterSettings(), ("filter",), "filter", locate, problems)
     activities = []
     for index, raw in enumerate(raw_activities):
-        spec = _parse_activity(index, raw, registry, locate, problems)
+        spec = _parse_activity(index, raw, registry, locate, problems, deck_filter)
         if spec is not None:
             activities.append(spec)
     if problems:
@@ -99,8 +108,33 @@ def parse_deck(text: str, registry: Registry) -> DeckSpec:
     )
 
 
+def _parse_filter(
+    raw: Any, base: FilterSettings, here: tuple[Any, ...], name: str, locate: _Locator, problems: list[DeckProblem]
+) -> FilterSettings:
+    """A `filter:` mapping over `base` (the deck's, for an activity): the keys it gives replace base's."""
+    if raw is None:
+        return base
+    if not isinstance(raw, dict):
+        problems.append(DeckProblem(locate(here), name, "a mapping of profanity, languages and extra_words"))
+        return base
+    try:
+        return FilterSettings.model_validate({**base.model_dump(), **raw})
+    except ValidationError as error:
+        for item in error.errors():
+            loc = tuple(item["loc"])
+            line = locate((*here, *loc)) or locate((*here, *loc[:1])) or locate(here)
+            path = ".".join(str(part) for part in loc)
+            problems.append(DeckProblem(line, f"{name}.{path}", item["msg"].removeprefix("Value error, ")))
+        return base
+
+
 def _parse_activity(
-    index: int, raw: Any, registry: Registry, locate: _Locator, problems: list[DeckProblem]
+    index: int,
+    raw: Any,
+    registry: Registry,
+    locate: _Locator,
+    problems: list[DeckProblem],
+    deck_filter: FilterSettings,
 ) -> ActivitySpec | None:
     here = ("activities", index)
     name = f"activities[{index}]"
@@ -130,6 +164,13 @@ def _parse_activity(
     ):
         where = locate((*here, "countdown"))
         problems.append(DeckProblem(where, f"{name}.countdown", f"seconds, from {MIN_COUNTDOWN} to {MAX_COUNTDOWN}"))
+    kind = registry[kind_name]
+    screened = FilterSettings()  # kinds without free text keep the defaults: nothing of theirs is screened
+    if kind.takes_free_text:
+        screened = _parse_filter(raw.get("filter"), deck_filter, (*here, "filter"), f"{name}.filter", locate, problems)
+    elif "filter" in raw:
+        where = locate((*here, "filter"))
+        problems.append(DeckProblem(where, f"{name}.filter", f"a {kind_name} has no text typed by people to filter"))
     config = {key: value for key, value in raw.items() if key not in COMMON_KEYS}
     try:
         parsed = registry[kind_name].parse_config(config)
@@ -147,8 +188,48 @@ def _parse_activity(
         prompt=prompt.strip(),
         results=ResultsMode(results),
         countdown=countdown,
+        filter=screened,
         config=parsed.model_dump(mode="json"),
     )
+
+
+def _text_only(node: Any, path: tuple[Any, ...], locate: _Locator, problems: list[DeckProblem]) -> Any:
+    """The loaded deck with bidi controls taken out of its texts; a text that cannot be stored or shown (YAML's
+    escapes make control characters and halves of surrogate pairs) is a problem at its line."""
+    if isinstance(node, dict):
+        return {
+            _text_only(key, path, locate, problems): _text_only(value, (*path, key), locate, problems)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_text_only(item, (*path, index), locate, problems) for index, item in enumerate(node)]
+    if not isinstance(node, str):
+        return node
+    try:  # "\ud83d\ude00" is one emoji written as two escapes: join such pairs, refuse a half
+        text = node.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError:
+        problems.append(
+            DeckProblem(
+                locate(path),
+                _dotted(path),
+                "half of a surrogate pair (an escape from \\ud800 to \\udfff) is not text: write the character itself",
+            )
+        )
+        return ""
+    control = next((ch for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r"), None)
+    if control is not None:
+        problems.append(
+            DeckProblem(
+                locate(path), _dotted(path), f"the control character U+{ord(control):04X} cannot be shown: remove it"
+            )
+        )
+        return ""
+    return text.translate(BIDI_CONTROLS)
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    """A path as problems name it: `activities[2].options[0]`."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(".")
 
 
 class DeckLoader(yaml.SafeLoader):

@@ -18,10 +18,12 @@ from activities.base import (
     KindConfig,
     KindSubmission,
     ListItem,
+    Screening,
     SubmissionInvalid,
     Tally,
     digest,
     moderation_key,
+    shown,
     toggled,
 )
 from activities.wordcloud.normalise import tidy
@@ -68,6 +70,9 @@ class OpenSubmission(KindSubmission):
             raise ValueError(f"Keep your answer to {config.max_length} characters; it has {len(text)}.")
         return text
 
+    def free_text(self) -> list[tuple[str, str]]:
+        return [(answer_key(self.text), self.text)]
+
 
 def answer_key(text: str) -> str:
     """The moderation key of an answer: a digest of its text, so an edited answer is a new one."""
@@ -109,8 +114,10 @@ class OpenTally(Tally[OpenConfig, OpenSubmission]):
         return newest
 
     def snapshot(self, moderation: Mapping[str, Any]) -> dict[str, Any]:
-        """Cards ordered highlighted first, then newest first, then by text: the same whatever the fold order."""
+        """Cards ordered highlighted first, then newest first, then by text: the same whatever the fold order. A card
+        the profanity filter holds back (`filtered`) waits for the presenter as an unapproved one does."""
         hidden = set(moderation.get("hidden", ()))
+        screening = Screening.of(moderation)
         highlighted = set(moderation.get("highlighted", ()))
         approved = set(moderation.get("approved", ()))
         newest = self.newest_versions()
@@ -118,6 +125,7 @@ class OpenTally(Tally[OpenConfig, OpenSubmission]):
         for text, count in self.people.items():
             key = answer_key(text)
             pending = self.config.moderated and key not in approved
+            filtered = screening.holds(key)
             cards.append(
                 {
                     "key": key,
@@ -128,7 +136,8 @@ class OpenTally(Tally[OpenConfig, OpenSubmission]):
                     "hidden": key in hidden,
                     "highlighted": key in highlighted,
                     "pending": pending,
-                    "visible": key not in hidden and not pending,
+                    "filtered": filtered,
+                    "visible": key not in hidden and not pending and not filtered,
                 }
             )
         cards.sort(key=lambda card: (not card["highlighted"], -card["version"], card["text"]))
@@ -159,6 +168,8 @@ class Open(ActivityKind[OpenConfig, OpenSubmission]):
         if action not in VERBS:
             raise SubmissionInvalid("Choose hide, show, highlight, unhighlight or approve.")
         key = moderation_key(form, "answer", "answer", action)
+        if action == "show":
+            return shown(moderation, key)
         name, present = VERBS[action]
         return toggled(moderation, name, key, present)
 

@@ -23,12 +23,14 @@ from activities.base import (
     KindConfig,
     KindSubmission,
     ListItem,
+    Screening,
     SubmissionInvalid,
     Tally,
     digest,
     field_values,
     moderation_key,
     most_common,
+    shown,
     toggled,
 )
 from activities.open import pieces
@@ -115,6 +117,11 @@ class QaSubmission(KindSubmission):
     def keys(self) -> list[str]:
         """The keys of this participant's own questions, in asking order."""
         return [question.key for question in self.questions]
+
+    def free_text(self) -> list[tuple[str, str]]:
+        """Each question's text and the name it is signed with (both are on the projector), under its key."""
+        texts = [(question.key, question.text) for question in self.questions]
+        return texts + [(question.key, question.name) for question in self.questions if question.name]
 
 
 def changed(config: QaConfig, previous: QaSubmission | None, form: Mapping[str, Any]) -> dict[str, Any]:
@@ -213,8 +220,10 @@ class QaTally(Tally[QaConfig, QaSubmission]):
         approved = set(moderation.get("approved", ()))
         answered = set(moderation.get("answered", ()))
         highlighted = set(moderation.get("highlighted", ()))
+        screening = Screening.of(moderation)
         questions = [
-            self._question(key, askers, hidden, approved, answered, highlighted) for key, askers in self.askers.items()
+            self._question(key, askers, hidden, approved, answered, highlighted, screening.holds(key))
+            for key, askers in self.askers.items()
         ]
         questions.sort(
             key=lambda q: (not q["highlighted"], q["answered"], -q["score"], q["text"].casefold(), q["text"], q["key"])
@@ -245,6 +254,7 @@ class QaTally(Tally[QaConfig, QaSubmission]):
         approved: set[str],
         answered: set[str],
         highlighted: set[str],
+        filtered: bool,
     ) -> dict[str, Any]:
         text = most_common(self.texts[key])  # the most common wording
         upvoters = self.upvoters.get(key, 0)
@@ -262,7 +272,8 @@ class QaTally(Tally[QaConfig, QaSubmission]):
             "answered": key in answered,
             "highlighted": key in highlighted,
             "pending": pending,
-            "visible": key not in hidden and not pending,
+            "filtered": filtered,  # held back by the profanity filter, as an unapproved question is
+            "visible": key not in hidden and not pending and not filtered,
         }
 
 
@@ -285,10 +296,15 @@ class Qa(ActivityKind[QaConfig, QaSubmission]):
             "withdraw": field_values(form, "withdraw"),
         }
 
+    def entries(self, submission: QaSubmission) -> int:
+        return len(submission.questions)  # upvotes are taps on others' questions, not entries
+
     def moderate(self, moderation: dict[str, Any], action: str, form: FormFields) -> dict[str, Any]:
         if action not in VERBS:
             raise SubmissionInvalid("Choose approve, hide, show, answer, reopen, highlight or unhighlight.")
         key = moderation_key(form, "question", "question", action)
+        if action == "show":
+            return shown(moderation, key)
         if action == "highlight":  # one question is answered at a time: highlighting replaces the last one
             return {**moderation, "highlighted": [key]}
         name, present = VERBS[action]

@@ -25,12 +25,14 @@ from activities.base import (
     KindConfig,
     KindSubmission,
     ListItem,
+    Screening,
     SubmissionInvalid,
     Tally,
     digest,
     distinct_labels,
     moderation_key,
     most_common,
+    shown,
     toggled,
 )
 from activities.wordcloud.normalise import tidy
@@ -154,6 +156,13 @@ class ResourcesSubmission(KindSubmission):
         """The key this suggestion alone would have (its link's, else its title's)."""
         return None if self.title is None else identity_key(self.link, self.title)
 
+    def free_text(self) -> list[tuple[str, str]]:
+        """Title, link and note, under the suggestion's own key (the snapshot carries it to a merged resource)."""
+        key = self.own_key
+        if key is None:
+            return []
+        return [(key, text) for text in (self.title, self.link, self.note) if text]
+
 
 def _type(config: ResourcesConfig, typed: str) -> str:
     chosen = " ".join(typed.split()).casefold()
@@ -223,6 +232,7 @@ class ResourcesTally(Tally[ResourcesConfig, ResourcesSubmission]):
         hidden = set(moderation.get("hidden", ()))
         approved = set(moderation.get("approved", ()))
         titles: Mapping[str, str] = moderation.get("titles", {})
+        screening = Screening.of(moderation)
         groups, alias = self.groups()
         upvoters: Counter[str] = Counter()
         for submission, people in self.answers.items():
@@ -230,7 +240,8 @@ class ResourcesTally(Tally[ResourcesConfig, ResourcesSubmission]):
             for key in {alias.get(key) for key in submission.upvotes} - {None, own}:
                 upvoters[str(key)] += people
         resources = [
-            self._resource(key, members, upvoters[key], hidden, approved, titles) for key, members in groups.items()
+            self._resource(key, members, upvoters[key], hidden, approved, titles, screening)
+            for key, members in groups.items()
         ]
         resources.sort(key=lambda item: (-item["score"], item["title"].casefold(), item["title"], item["key"]))
         visible = [item for item in resources if item["visible"]]
@@ -251,11 +262,14 @@ class ResourcesTally(Tally[ResourcesConfig, ResourcesSubmission]):
         hidden: set[str],
         approved: set[str],
         titles: Mapping[str, str],
+        screening: Screening,
     ) -> dict[str, Any]:
         links = [member.link for member in members if member.link]
         notes = [member.note for member in members if member.note]
         link = most_common(Counter(links)) if links else None
         pending = self.config.moderated and key not in approved
+        # Held back when the text of any suggestion merged into it was flagged: the resource may show that text.
+        filtered = screening.holds(key, *(member.own_key or "" for member in members))
         return {
             "key": key,
             "type": most_common(Counter(member.type or "" for member in members)),
@@ -269,7 +283,8 @@ class ResourcesTally(Tally[ResourcesConfig, ResourcesSubmission]):
             "approved": key in approved,
             "hidden": key in hidden,
             "pending": pending,
-            "visible": key not in hidden and not pending,
+            "filtered": filtered,
+            "visible": key not in hidden and not pending and not filtered,
         }
 
 
@@ -298,6 +313,8 @@ class Resources(ActivityKind[ResourcesConfig, ResourcesSubmission]):
         key = moderation_key(form, "answer", "resource", action)
         if action == RETITLE:
             return {**moderation, "titles": _retitled(dict(moderation.get("titles", {})), key, form)}
+        if action == "show":
+            return shown(moderation, key)
         name, present = VERBS[action]
         return toggled(moderation, name, key, present)
 

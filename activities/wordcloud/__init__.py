@@ -17,10 +17,12 @@ from activities.base import (
     KindSubmission,
     ListItem,
     Offload,
+    Screening,
     SubmissionInvalid,
     Tally,
     digest,
     field_values,
+    shown,
 )
 from activities.wordcloud.image import draw
 from activities.wordcloud.normalise import LANGUAGES, surface_form, tidy, word_key
@@ -68,6 +70,9 @@ class WordcloudSubmission(KindSubmission):
         config: WordcloudConfig = context["config"]
         return normalise_entries(config, raw)
 
+    def free_text(self) -> list[tuple[str, str]]:
+        return [(word.key, word.text) for word in self.words]
+
 
 def normalise_entries(config: WordcloudConfig, entries: list[str]) -> list[Word]:
     """What a participant typed as the words that count: tidied, checked, keyed, de-duplicated."""
@@ -113,16 +118,21 @@ class WordcloudTally(Tally[WordcloudConfig, WordcloudSubmission]):
         return min((form for form, n in forms.items() if n > 0), key=lambda form: (-forms[form], form))
 
     def snapshot(self, moderation: Mapping[str, Any]) -> dict[str, Any]:
+        """The words the room sees (`words`, drawn in `cloud`), and for the presenter those hidden and those the
+        profanity filter holds back (`filtered`, each left out of the cloud until the presenter shows it)."""
         hidden = set(moderation.get("hidden", ()))
+        screening = Screening.of(moderation)
         ranked = sorted(self.people.items(), key=lambda item: (-item[1], item[0]))
         words: list[dict[str, Any]] = [{"key": key, "text": self.label(key), "count": n} for key, n in ranked]
-        shown = [word for word in words if word["key"] not in hidden]
-        cloud = cloud_levels(shown[:CLOUD_WORDS])
+        held = {word["key"] for word in words if word["key"] not in hidden and screening.holds(word["key"])}
+        room = [word for word in words if word["key"] not in hidden and word["key"] not in held]
+        cloud = cloud_levels(room[:CLOUD_WORDS])
         return {
             "respondents": self.respondents,
-            "words": shown,
+            "words": room,
             "hidden": [word for word in words if word["key"] in hidden],
-            "top": max((word["count"] for word in shown), default=0),
+            "filtered": [word for word in words if word["key"] in held],
+            "top": max((word["count"] for word in room), default=0),
             "cloud": cloud,
             "cloud_digest": digest(cloud),
         }
@@ -151,14 +161,17 @@ class Wordcloud(ActivityKind[WordcloudConfig, WordcloudSubmission]):
     def submission_from_form(self, config: WordcloudConfig, form: FormFields) -> dict[str, Any]:
         return {"words": field_values(form, "word")}
 
+    def entries(self, submission: WordcloudSubmission) -> int:
+        return len(submission.words)
+
     def moderate(self, moderation: dict[str, Any], action: str, form: FormFields) -> dict[str, Any]:
         keys = field_values(form, "word")
         if action not in self.moderation_actions or len(keys) != 1:
             raise SubmissionInvalid("Choose one word to hide or show.")
+        if action == "show":
+            return shown(moderation, keys[0])
         hidden = [key for key in moderation.get("hidden", []) if key != keys[0]]
-        if action == "hide":
-            hidden.append(keys[0])
-        return {**moderation, "hidden": sorted(hidden)}
+        return {**moderation, "hidden": sorted([*hidden, keys[0]])}
 
     async def render_asset(self, name: str, snapshot: Mapping[str, Any], seed: int, offload: Offload) -> Asset:
         """The cloud image, drawn off the event loop; one drawing per table, shared by every viewer."""

@@ -21,6 +21,7 @@ from activities.open import (
     kind,
     pieces,
 )
+from tests.activities import screening
 from tests.activities.folding import Database, check_folding_matches_recompute
 
 PLAIN = OpenConfig()
@@ -209,7 +210,7 @@ def test_open_hide_takes_an_answer_off_the_projector_and_show_brings_it_back() -
     assert texts(snapshot, "visible") == ["Kind"]
     assert [card["hidden"] for card in snapshot["cards"]] == [True, False]
     shown = kind.moderate(moderation, "show", {"answer": [answer_key("Rude")]})
-    assert shown == {"hidden": []}
+    assert shown == {"hidden": [], "allowed": [answer_key("Rude")]}
     assert texts(tally.snapshot(shown), "visible") == ["Rude", "Kind"]
 
 
@@ -299,3 +300,37 @@ def test_open_tally_folded_in_any_order_equals_a_recompute_from_the_database(
     database: Database, data: st.DataObject
 ) -> None:
     check_folding_matches_recompute(database, kind, MODERATED, FORMS, data)
+
+
+# --- the profanity filter -------------------------------------------------------------------------------------------
+
+
+def test_open_a_flagged_answer_is_held_from_the_projector_and_marked_for_the_presenter() -> None:
+    tally = tally_of(PLAIN, (1, 10, "Trust each other"), (2, 20, "This is bullsh1t"))
+    shown = screening.results(tally)
+    assert texts(shown, "visible") == ["Trust each other"]
+    held = next(card for card in shown["cards"] if card["filtered"])
+    assert (held["text"], held["visible"], held["hidden"]) == ("This is bullsh1t", False, False)
+    projector = screening.render("open", "projector", PLAIN, tally)
+    assert "bullsh1t" not in projector and "Trust each other" in projector
+    presenter = screening.render("open", "presenter", PLAIN, tally)
+    assert screening.MARK in presenter and "bullsh1t" in presenter
+    assert screening.show_button(presenter, "answer", answer_key("This is bullsh1t"))
+
+
+def test_open_show_lets_a_flagged_answer_through_and_approving_one_does_too() -> None:
+    tally = tally_of(PLAIN, (1, 10, "What the fuck"))
+    key = answer_key("What the fuck")
+    assert texts(screening.results(tally, kind.moderate({}, "show", {"answer": [key]})), "visible") == ["What the fuck"]
+    waiting = tally_of(MODERATED, (1, 10, "What the fuck"))
+    assert screening.results(waiting)["visible"] == []
+    approved = kind.moderate({}, "approve", {"answer": [key]})
+    assert texts(screening.results(waiting, approved), "visible") == ["What the fuck"]
+
+
+def test_open_a_flagged_answer_counts_its_person_and_the_report_leaves_it_out() -> None:
+    tally = tally_of(PLAIN, (1, 10, "Trust"), (2, 20, "Trust"), (3, 30, "shit"))
+    shown = screening.results(tally)
+    assert shown["respondents"] == 3
+    assert [item.text for item in kind.listing(PLAIN, shown)] == ["Trust"]
+    assert [line["label"] for line in kind.result_lines(shown)] == ["Trust"]

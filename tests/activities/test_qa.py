@@ -23,6 +23,7 @@ from activities.qa import (
     question_key,
 )
 from server.views import make_environment
+from tests.activities import screening
 from tests.activities.folding import Database, check_folding_matches_recompute
 
 MODERATED = QaConfig()
@@ -412,7 +413,7 @@ def render(name: str, config: QaConfig, tally: QaTally, answer: QaSubmission | N
         "results": tally.snapshot(moderation),
         "answer": answer,
         "audience": name,
-        "room": SimpleNamespace(tallies={9: tally}),
+        "room": SimpleNamespace(tallies={9: tally}, results=lambda _: tally.snapshot(moderation)),
     }
     return ENV.get_template(f"qa/{name}.html").render(**context)
 
@@ -480,3 +481,39 @@ def test_qa_tally_folded_in_any_order_equals_a_recompute_from_the_database(
     database: Database, data: st.DataObject
 ) -> None:
     check_folding_matches_recompute(database, kind, OPEN, FORMS, data, builds_on_previous=True)
+
+
+# --- the profanity filter -------------------------------------------------------------------------------------------
+
+
+def test_qa_a_flagged_question_is_held_from_the_room_and_marked_for_the_presenter() -> None:
+    rude = ask("Why is this so sh!tty?", config=OPEN)
+    tally = tally_of(OPEN, ask(START, config=OPEN), rude)
+    shown = screening.results(tally)
+    assert [question["text"] for question in shown["visible"]] == [START]
+    assert [question["text"] for question in shown["projected"]] == [START]
+    projector = screening.render("qa", "projector", OPEN, tally)
+    assert "sh!tty" not in projector and START in projector
+    presenter = screening.render("qa", "presenter", OPEN, tally)
+    assert screening.MARK in presenter and "sh!tty" in presenter
+    assert screening.show_button(presenter, "question", rude.questions[0].key)
+
+
+def test_qa_a_flagged_name_holds_its_question_back() -> None:
+    tally = tally_of(OPEN, ask(START, name="Dickhead", config=OPEN))
+    assert screening.results(tally)["visible"] == []
+
+
+def test_qa_show_lets_a_flagged_question_through_to_the_room_and_the_phones() -> None:
+    rude = ask("What the fuck is distributed leadership?", config=OPEN)
+    tally = tally_of(OPEN, rude)
+    shown = kind.moderate({}, "show", {"question": [rude.questions[0].key]})
+    assert [question["text"] for question in screening.results(tally, shown)["visible"]] == [rude.questions[0].text]
+
+
+def test_qa_the_asker_of_a_held_question_sees_it_waiting_as_any_other() -> None:
+    rude = ask("Why is this so shitty?", config=OPEN)
+    tally = tally_of(OPEN, rude)
+    context = {"activity": SimpleNamespace(id=9), "results": screening.results(tally), "answer": rude}
+    own = screening.ENV.get_template("qa/own.html").render(**context)
+    assert "Waiting for approval" in own and "filter" not in own.lower()

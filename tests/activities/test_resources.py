@@ -21,6 +21,7 @@ from activities.resources import (
     kind,
     normalise_link,
 )
+from tests.activities import screening
 from tests.activities.folding import Database, check_folding_matches_recompute
 
 MODERATED = ResourcesConfig()
@@ -275,7 +276,12 @@ def test_resources_moderation_approves_hides_shows_and_retitles() -> None:
     assert state == {"approved": [TOOLKIT_KEY], "hidden": [TOOLKIT_KEY]}
     state = kind.moderate(state, "show", {"answer": [TOOLKIT_KEY]})
     state = kind.moderate(state, "retitle", {"answer": [TOOLKIT_KEY], "title": ["  The   Toolkit "]})
-    assert state == {"approved": [TOOLKIT_KEY], "hidden": [], "titles": {TOOLKIT_KEY: "The Toolkit"}}
+    assert state == {
+        "approved": [TOOLKIT_KEY],
+        "hidden": [],
+        "allowed": [TOOLKIT_KEY],
+        "titles": {TOOLKIT_KEY: "The Toolkit"},
+    }
     tally = tally_of(MODERATED, suggestion("toolkit", TOOLKIT))
     assert tally.snapshot(state)["visible"][0]["title"] == "The Toolkit"
     assert kind.moderate(state, "retitle", {"answer": [TOOLKIT_KEY], "title": [" "]})["titles"] == {}
@@ -350,3 +356,38 @@ def test_resources_tally_folded_in_any_order_equals_a_recompute_from_the_databas
     database: Database, data: st.DataObject
 ) -> None:
     check_folding_matches_recompute(database, kind, MODERATED, FORMS, data)
+
+
+# --- the profanity filter -------------------------------------------------------------------------------------------
+
+
+def test_resources_a_flagged_resource_is_held_from_the_room_and_marked_for_the_presenter() -> None:
+    tally = tally_of(OPEN, suggestion("The toolkit", TOOLKIT), suggestion("Sh1t show", note="honest"))
+    shown = screening.results(tally)
+    assert [item["title"] for item in shown["visible"]] == ["The toolkit"]
+    assert [(item["title"], item["filtered"]) for item in shown["resources"]] == [
+        ("Sh1t show", True),
+        ("The toolkit", False),
+    ]
+    projector = screening.render("resources", "projector", OPEN, tally)
+    assert "Sh1t" not in projector and "The toolkit" in projector
+    presenter = screening.render("resources", "presenter", OPEN, tally)
+    assert screening.MARK in presenter
+    assert screening.show_button(presenter, "answer", identity_key(None, "Sh1t show"))
+    assert kind.render_document("md", "Resources", shown).count("- ") == 1  # the list follows the projector
+
+
+def test_resources_a_flagged_note_or_link_holds_the_resource_back() -> None:
+    noted = tally_of(OPEN, suggestion("Toolkit", TOOLKIT, note="fucking great"))
+    assert screening.results(noted)["visible"] == []
+    linked = tally_of(OPEN, suggestion("Reading", "https://example.org/bullshit-jobs"))
+    assert screening.results(linked)["visible"] == []
+
+
+def test_resources_a_flagged_suggestion_merged_into_another_holds_it_back_until_shown() -> None:
+    # A link-less suggestion of the same title joins the linked resource: its note may be the one shown.
+    tally = tally_of(OPEN, suggestion("Toolkit", TOOLKIT), suggestion("toolkit", note="shit but useful"))
+    assert [item["suggested_by"] for item in screening.results(tally)["resources"]] == [2]
+    assert screening.results(tally)["visible"] == []
+    shown = kind.moderate({}, "show", {"answer": [TOOLKIT_KEY]})
+    assert [item["title"] for item in screening.results(tally, shown)["visible"]] == ["Toolkit"]

@@ -14,6 +14,8 @@ from activities import registry
 from activities.base import ResponseEvent, SubmissionInvalid
 from activities.wordcloud import CLOUD_LEVELS, CLOUD_WORDS, Wordcloud, WordcloudConfig, WordcloudTally, kind
 from activities.wordcloud.image import draw
+from server.profanity import switched
+from tests.activities import screening
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 THREE = WordcloudConfig()
@@ -247,7 +249,8 @@ def test_wordcloud_showing_a_hidden_word_puts_it_back() -> None:
     hidden = kind.moderate({}, "hide", {"word": ["rude"]})
     hidden = kind.moderate(hidden, "hide", {"word": ["awful"]})
     assert hidden == {"hidden": ["awful", "rude"]}
-    assert kind.moderate(hidden, "show", {"word": ["rude"]}) == {"hidden": ["awful"]}
+    # Showing a word also lets it through the profanity filter: the presenter has seen it and chosen to show it.
+    assert kind.moderate(hidden, "show", {"word": ["rude"]}) == {"hidden": ["awful"], "allowed": ["rude"]}
 
 
 def test_wordcloud_hiding_a_word_twice_lists_it_once() -> None:
@@ -320,3 +323,44 @@ def test_wordcloud_render_asset_draws_each_table_once() -> None:
             await fresh.render_asset("cloud.gif", snapshot, 3, in_process)
 
     asyncio.run(scenario())
+
+
+# --- the profanity filter -------------------------------------------------------------------------------------------
+
+
+def test_wordcloud_a_flagged_word_is_left_out_of_the_cloud_and_listed_for_the_presenter() -> None:
+    tally = tally_of(THREE, (1, ("trust", "shit")), (2, ("sh1t", "care")), (3, ("care",)))
+    shown = screening.results(tally)
+    assert [(word["text"], word["count"]) for word in shown["words"]] == [("care", 2), ("trust", 1)]
+    assert [word["text"] for word in shown["filtered"]] == ["sh1t", "shit"]
+    assert {text for text, _ in shown["cloud"]} == {"care", "trust"}
+    assert shown["respondents"] == 3  # a held answer still counts its person
+    projector = screening.render("wordcloud", "projector", THREE, tally)
+    assert "shit" not in projector and "sh1t" not in projector
+    presenter = screening.render("wordcloud", "presenter", THREE, tally)
+    assert "2 words held back by the profanity filter" in presenter
+    assert screening.show_button(presenter, "word", "shit") and screening.show_button(presenter, "word", "sh1t")
+
+
+def test_wordcloud_showing_a_flagged_word_lets_it_into_the_cloud() -> None:
+    tally = tally_of(THREE, (1, ("trust", "shit")), (2, ("care",)))
+    moderation = kind.moderate({}, "show", {"word": ["shit"]})
+    shown = screening.results(tally, moderation)
+    assert [word["text"] for word in shown["words"]] == ["care", "shit", "trust"]
+    assert shown["filtered"] == []
+    hidden_again = kind.moderate(moderation, "hide", {"word": ["shit"]})
+    assert [word["text"] for word in screening.results(tally, hidden_again)["hidden"]] == ["shit"]
+
+
+def test_wordcloud_the_filter_switched_off_holds_nothing_back() -> None:
+    tally = tally_of(THREE, (1, ("trust", "shit")))
+    shown = screening.results(tally, switched({}, False))
+    assert [word["text"] for word in shown["words"]] == ["shit", "trust"] and shown["filtered"] == []
+
+
+def test_wordcloud_a_flagged_word_its_writer_replaced_is_no_longer_listed() -> None:
+    tally = tally_of(THREE, (1, ("shit",)))
+    assert [word["text"] for word in screening.results(tally)["filtered"]] == ["shit"]
+    tally.fold(ResponseEvent(1, 1, 0, 99, payload(THREE, "trust")))
+    assert tally.free_texts == {("trust", "trust"): 1}
+    assert screening.results(tally)["filtered"] == []
