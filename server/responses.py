@@ -39,12 +39,22 @@ async def respond(room: Room, participant_id: int, activity_id: int, form: FormF
     if seconds_left(activity) == 0:
         raise Refused("Time is up: voting has closed.")
     kind = room.services.registry[activity.kind]
+    settings = room.services.settings
+    if not room.answer_rate.take(participant_id):
+        raise Refused(
+            f"That is more than {settings.submissions_per_minute} answers a minute; wait a moment, then send it again.",
+            429,
+        )
     async with room.answering(participant_id):
         previous = room.tallies[activity.id].answer_of(participant_id)
         try:
             submission: KindSubmission = kind.validate_submission(snapshot.configs[activity.id], form, previous)
         except SubmissionInvalid as error:
             raise Refused(str(error), 422) from None
+        # One cap for every kind, over the kind's own: an answer may shrink below it, never grow past it.
+        entries, limit = kind.entries(submission), settings.entries_per_participant
+        if entries > limit and (previous is None or entries > kind.entries(previous)):
+            raise Refused(f"One person can add at most {limit} entries here; remove one of yours to add another.", 422)
         try:
             event = await room.services.writer.submit(
                 room.session_id, activity.id, participant_id, activity.epoch, submission.model_dump(mode="json")
@@ -66,15 +76,30 @@ def form_from_json(data: Mapping[str, Any], limit: int) -> FormFields:
         values = value if isinstance(value, list) else [value]
         if not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in values):
             raise Refused(f"The field {name!r} must be text.", 422)
-        form[str(name)] = [str(v)[:limit] for v in values]
+        texts = [str(v) for v in values]
+        if any(len(text) > limit for text in texts):  # refused, not cut: a kind's smaller limit is checked after
+            raise Refused(f"That is too long: keep what you write to {limit} characters.", 422)
+        if not all(_encodable(text) for text in texts):
+            raise Refused(f"The field {name!r} holds a character that is not text (half of a surrogate pair).", 422)
+        form[str(name)] = texts
     return form
+
+
+def _encodable(text: str) -> bool:
+    """Whether text survives UTF-8: JSON can carry half of a surrogate pair (`"\\ud800"`), which no page, socket or
+    database can hold, so storing one would break every later rendering of the answer."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_socket_message(text: str, limit: int) -> FormFields:
     """A participant's websocket message (a JSON object of form fields) as a form; Refused if malformed."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays or objects nested thousands deep
         raise Refused("That message was not understood.", 400) from None
     if not isinstance(data, dict):
         raise Refused("That message was not understood.", 400)

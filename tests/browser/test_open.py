@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import LAPTOP, PHONE, LiveDeck, PageErrors, live_deck, screenshot, sign_in
 from tests.conftest import LiveServer
+from tests.hostile import PAYLOADS
 
 pytestmark = pytest.mark.browser
 DECK = """\
@@ -23,7 +24,7 @@ activities:
     title: What worries you?
     moderated: true
 """
-SCRIPT = "<script>alert(1)</script>"
+SCRIPT = PAYLOADS["script_tag"]
 
 
 @pytest.fixture(scope="module")

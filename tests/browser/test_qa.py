@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from activities.qa import question_key
 from tests.browser.conftest import LAPTOP, PHONE, LiveDeck, PageErrors, live_deck, screenshot, sign_in
 from tests.conftest import LiveServer
+from tests.hostile import PAYLOADS
 
 pytestmark = pytest.mark.browser
 POLL = "How is the day going?"
@@ -26,7 +27,7 @@ activities:
     prompt: Ask the panel; upvote what you want answered first.
     moderated: true
 """
-SCRIPT = "<script>alert(1)</script>"
+SCRIPT = PAYLOADS["script_tag"]
 PHONE_WIDTH = 360
 START = "How do we start?"
 BUDGET = "Who decides the budget?"

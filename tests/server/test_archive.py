@@ -30,6 +30,7 @@ from server.models import utcnow
 from server.views import make_environment
 from server.workbook import MAX_SHEET_NAME, sheet_name
 from tests.conftest import Presenter, caught_up, join, login, make_user, respond
+from tests.hostile import PAYLOADS
 
 DECK = """\
 title: Phoenix, day 1
@@ -46,7 +47,7 @@ activities:
     title: Influence or authority?
     cards: [Hiring staff, Setting the budget]
 """
-FORMULA = "=cmd|' /C calc'!A0"
+FORMULA = PAYLOADS["formula_cmd"]
 # (participant, activity position, answer)
 ANSWERS: list[tuple[int, int, dict[str, Any]]] = [
     (0, 0, {"choice": ["0", "2"]}),

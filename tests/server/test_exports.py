@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from server.exports import safe_cell
 from tests.conftest import Presenter, caught_up, join, login, make_user, respond
+from tests.hostile import PAYLOADS
 
 DECK = """\
 title: Export me
@@ -83,9 +84,9 @@ def test_a_poll_exports_a_row_per_choice_with_numbered_participants(
 def test_hostile_answers_stay_text_in_the_csv(
     client: TestClient, presenter: Presenter, session: dict[str, Any]
 ) -> None:
-    answer(client, presenter, session, 1, text='=HYPERLINK("http://evil.example","click")')
+    answer(client, presenter, session, 1, text=PAYLOADS["formula_hyperlink"])
     (row,) = rows(export(client, presenter, session, 1, "csv").text)
-    assert row["text"] == '\'=HYPERLINK("http://evil.example","click")'
+    assert row["text"] == "'" + PAYLOADS["formula_hyperlink"]
 
 
 def test_resources_export_the_approved_list_as_markdown_and_html(

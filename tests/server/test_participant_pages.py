@@ -14,10 +14,11 @@ from server.app import create_app
 from server.config import Settings
 from server.models import Participant, Response
 from server.sessions import hash_token
-from tests.conftest import TWO_QUESTIONS, Presenter, api_token, caught_up, eventually, make_user, stored
+from tests.conftest import TWO_QUESTIONS, Presenter, api_token, caught_up, eventually, home_csrf, make_user, stored
+from tests.hostile import PAYLOADS
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-HOSTILE = "<script>alert(1)</script>"
+HOSTILE = PAYLOADS["script_tag"]
 
 
 @pytest.fixture
@@ -48,28 +49,32 @@ def test_home_is_the_join_form(client: TestClient) -> None:
 
 
 def test_join_with_a_live_code_goes_to_the_session_page(client: TestClient, session: dict[str, Any]) -> None:
-    response = client.post("/join", data={"code": session["code"]}, follow_redirects=False)
+    response = client.post(
+        "/join", data={"code": session["code"], "csrf_token": home_csrf(client)}, follow_redirects=False
+    )
     assert (response.status_code, response.headers["location"]) == (303, f"/{session['code']}")
 
 
 def test_join_accepts_the_code_as_it_is_read_off_the_screen(client: TestClient, session: dict[str, Any]) -> None:
     code = session["code"]
-    response = client.post("/join", data={"code": f" {code[:3]} {code[3:]} "}, follow_redirects=False)
+    response = client.post(
+        "/join", data={"code": f" {code[:3]} {code[3:]} ", "csrf_token": home_csrf(client)}, follow_redirects=False
+    )
     assert response.headers["location"] == f"/{code}"
 
 
 def test_join_with_an_unknown_code_says_so_on_the_form(client: TestClient, session: dict[str, Any]) -> None:
     code = "000000" if session["code"] != "000000" else "000001"
-    response = client.post("/join", data={"code": code})
+    response = client.post("/join", data={"code": code, "csrf_token": home_csrf(client)})
     assert response.status_code == 404
     expected = f"No session is running with the code {code[:3]} {code[3:]}. Check the code on the screen."
     assert expected in response.text
     assert f'value="{code}"' in response.text
 
 
-@pytest.mark.parametrize("typed", ["12345", "abcdef", "1234567", ""])
+@pytest.mark.parametrize("typed", ["12345", "abcdef", "1234567890", ""])
 def test_join_with_something_that_is_not_a_code_says_what_a_code_is(client: TestClient, typed: str) -> None:
-    response = client.post("/join", data={"code": typed})
+    response = client.post("/join", data={"code": typed, "csrf_token": home_csrf(client)})
     assert response.status_code == 422
     assert "A code has six digits, like 123 456." in response.text
 
@@ -79,7 +84,7 @@ def test_join_an_ended_session_says_it_has_ended(
 ) -> None:
     presenter.control(session["id"], "end")
     code = session["code"]
-    response = client.post("/join", data={"code": code})
+    response = client.post("/join", data={"code": code, "csrf_token": home_csrf(client)})
     assert response.status_code == 404
     assert f"The session {code[:3]} {code[3:]} has ended. Thank you for taking part!" in response.text
 
@@ -189,7 +194,9 @@ def test_a_form_post_stores_the_answer_and_returns_to_the_page(
     poll = show(client, presenter, session, 0)
     client.get(f"/{session['code']}")
     response = client.post(
-        f"/{session['code']}/respond", data={"activity": str(poll), "choice": "1"}, follow_redirects=False
+        f"/{session['code']}/respond",
+        data={"activity": str(poll), "choice": "1", "csrf_token": home_csrf(client)},
+        follow_redirects=False,
     )
     assert (response.status_code, response.headers["location"]) == (303, f"/{session['code']}")
     [row] = stored(client, select(Response))
@@ -205,7 +212,9 @@ def test_a_form_post_without_a_prior_visit_joins_and_sets_the_cookie(
 ) -> None:
     poll = show(client, presenter, session, 0)
     response = client.post(
-        f"/{session['code']}/respond", data={"activity": str(poll), "choice": "2"}, follow_redirects=False
+        f"/{session['code']}/respond",
+        data={"activity": str(poll), "choice": "2", "csrf_token": home_csrf(client)},
+        follow_redirects=False,
     )
     assert response.status_code == 303
     token = response.cookies["handsup_participant"]
@@ -220,7 +229,10 @@ def test_a_form_post_replaces_the_earlier_answer(
 ) -> None:
     poll = show(client, presenter, session, 0)
     for choice in ("0", "2"):
-        client.post(f"/{session['code']}/respond", data={"activity": str(poll), "choice": choice})
+        client.post(
+            f"/{session['code']}/respond",
+            data={"activity": str(poll), "choice": choice, "csrf_token": home_csrf(client)},
+        )
     [row] = stored(client, select(Response))
     assert row.payload == {"choices": [2]}
 
@@ -235,7 +247,7 @@ def test_an_invalid_form_post_shows_the_page_again_with_the_message(
     client: TestClient, presenter: Presenter, session: dict[str, Any]
 ) -> None:
     poll = show(client, presenter, session, 0)
-    response = client.post(f"/{session['code']}/respond", data={"activity": str(poll)})
+    response = client.post(f"/{session['code']}/respond", data={"activity": str(poll), "csrf_token": home_csrf(client)})
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("text/html")
     assert f'id="status-{poll}" class="status error"' in response.text
@@ -248,7 +260,9 @@ def test_a_form_post_for_an_activity_that_is_not_current_says_so(
 ) -> None:
     show(client, presenter, session, 0)
     cloud = session["activities"][1]["id"]
-    response = client.post(f"/{session['code']}/respond", data={"activity": str(cloud), "word": "trust"})
+    response = client.post(
+        f"/{session['code']}/respond", data={"activity": str(cloud), "word": "trust", "csrf_token": home_csrf(client)}
+    )
     assert response.status_code == 422
     assert "The presenter has moved on; your screen now shows the current activity." in response.text
     assert stored(client, select(Response)) == []
@@ -258,7 +272,7 @@ def test_a_form_post_without_its_activity_says_so(
     client: TestClient, presenter: Presenter, session: dict[str, Any]
 ) -> None:
     show(client, presenter, session, 0)
-    response = client.post(f"/{session['code']}/respond", data={"choice": "1"})
+    response = client.post(f"/{session['code']}/respond", data={"choice": "1", "csrf_token": home_csrf(client)})
     assert response.status_code == 422
     assert "That form does not say which activity it answers." in response.text
     assert stored(client, select(Response)) == []
@@ -270,7 +284,9 @@ def test_a_form_post_when_voting_is_closed_says_so(
     poll = show(client, presenter, session, 0)
     presenter.control(session["id"], "close")
     caught_up(client, session["id"])
-    response = client.post(f"/{session['code']}/respond", data={"activity": str(poll), "choice": "1"})
+    response = client.post(
+        f"/{session['code']}/respond", data={"activity": str(poll), "choice": "1", "csrf_token": home_csrf(client)}
+    )
     assert response.status_code == 422
     assert "Voting is closed for this activity." in response.text
     assert stored(client, select(Response)) == []
@@ -283,7 +299,9 @@ def test_hostile_words_are_escaped_on_the_participant_page(
     client: TestClient, presenter: Presenter, session: dict[str, Any]
 ) -> None:
     cloud = show(client, presenter, session, 1)
-    response = client.post(f"/{session['code']}/respond", data={"activity": str(cloud), "word": HOSTILE})
+    response = client.post(
+        f"/{session['code']}/respond", data={"activity": str(cloud), "word": HOSTILE, "csrf_token": home_csrf(client)}
+    )
     assert response.status_code == 200  # after the redirect
     [row] = stored(client, select(Response))
     typed = row.payload["words"][0]["text"]
@@ -297,7 +315,9 @@ def test_hostile_words_are_escaped_on_the_projector(
     client: TestClient, presenter: Presenter, session: dict[str, Any]
 ) -> None:
     cloud = show(client, presenter, session, 1)
-    client.post(f"/{session['code']}/respond", data={"activity": str(cloud), "word": HOSTILE})
+    client.post(
+        f"/{session['code']}/respond", data={"activity": str(cloud), "word": HOSTILE, "csrf_token": home_csrf(client)}
+    )
     eventually(lambda: _respondents(presenter, session["id"], cloud, 1))
     page = client.get(session["projector_url"], headers=BROWSER).text
     assert "<script>alert" not in page
