@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,6 +13,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+# Text without control characters other than tab and line breaks (the JSON API's `Text`, in server/routes).
+TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
 
 
 class Problem(HTTPException):
@@ -55,9 +58,22 @@ def describe_errors(items: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[
     for item in items:
         loc = [str(part) for part in item.get("loc", ())]
         msg = str(item.get("msg", ""))
+        if item.get("type") == "string_pattern_mismatch" and (item.get("ctx") or {}).get("pattern") == TEXT_PATTERN:
+            msg = _control_character(str(item.get("input", "")))
         errors.append({"loc": loc, "msg": msg})
         lines.append(f"{'.'.join(loc)}: {msg}" if loc else msg)
     return "; ".join(lines[:5]), errors
+
+
+def unstorable(text: str) -> str | None:
+    """Why a text cannot be stored or shown (a control character: PostgreSQL refuses NUL), or None."""
+    return None if re.fullmatch(TEXT_PATTERN, text) else _control_character(text)
+
+
+def _control_character(text: str) -> str:
+    """What is wrong with text that does not match TEXT_PATTERN, naming the character (it does not show)."""
+    found = next((ch for ch in text if re.fullmatch(TEXT_PATTERN, ch) is None), "\x00")
+    return f"the control character U+{ord(found):04X} cannot be stored or shown: remove it"
 
 
 async def validation_exception_handler(request: Request, error: Exception) -> Response:
@@ -98,3 +114,8 @@ _TITLES = {
     429: "Too many requests",
     503: "Busy",
 }
+
+# What any /api/v1 route may answer besides its own success: a body that is not JSON (400), no or a wrong token (401),
+# not allowed (403), no such thing (404), not now (409), a body of another media type (415), not valid (422), and a
+# server too busy to store it (503). Routes that can also give 413 or 429 add them.
+API_ERRORS = problem_responses(400, 401, 403, 404, 409, 415, 422, 503)
