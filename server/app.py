@@ -19,16 +19,28 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from activities import registry as default_registry
-from server import ROOT, __version__
+from server import ROOT, __version__, headers
 from server.accounts import count_users
-from server.auth import LoginRequired, login_url
+from server.auth import Access, FormExpired, LoginRequired, declare, form_expired_page
 from server.backplane import from_url
 from server.config import ConfigError, Settings, get_settings
 from server.db import create_engine, session_factory, upgrade
 from server.decks import DeckInvalid, deck_files, parse_deck
 from server.models import Deck, utcnow
 from server.problems import http_exception_handler, validation_exception_handler
-from server.routes import accounts, api, archives, compare, imports, organizer, participant, presenter, projector
+from server.routes import (
+    account,
+    accounts,
+    admin,
+    api,
+    archives,
+    compare,
+    imports,
+    organizer,
+    participant,
+    presenter,
+    projector,
+)
 from server.security import setup_token
 from server.services import Services
 from server.views import Views, make_environment
@@ -73,16 +85,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         session_cookie="handsup_session",
         max_age=14 * 24 * 3600,
         same_site="lax",
-        https_only=settings.https_cookies,
+        https_only=settings.secure_cookies,
     )
+    # Outermost of ours: every response gets the headers, error pages and problems included.
+    public_https = bool(settings.public_url and settings.public_url.lower().startswith("https://"))
+    app.add_middleware(headers.SecurityHeaders, always_https=public_https)
+    app.state.csp_reports = headers.CspReports(settings.csp_reports_logged_per_minute)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     app.add_exception_handler(RequestValidationError, validation_exception_handler)
+    app.add_exception_handler(FormExpired, form_expired_page)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, error: LoginRequired) -> Response:
-        return RedirectResponse(login_url(error.next_url), status_code=303)
+        return RedirectResponse(error.location, status_code=303)
 
-    @app.get("/healthz", include_in_schema=False)
+    @app.get("/healthz", include_in_schema=False, dependencies=[declare(Access.anyone)])
     async def healthz(request: Request) -> JSONResponse:
         """200 once the server is ready: database reachable, writer running."""
         services: Services = request.app.state.services
@@ -93,6 +110,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.include_router(api.router)
     app.include_router(accounts.router)
+    app.include_router(account.router)
+    app.include_router(account.api_router)
+    app.include_router(admin.router)
     app.include_router(presenter.router)
     app.include_router(organizer.router)
     app.include_router(organizer.api_router)
@@ -103,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(projector.socket_router)
     app.include_router(compare.router)
     app.include_router(imports.router)
+    app.include_router(headers.router)
     app.include_router(participant.router)  # last: it owns the /{code} pages
     return app
 

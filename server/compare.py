@@ -31,7 +31,7 @@ from activities.resources import identity_key
 from server.exports import to_csv
 from server.institutes import institute_view
 from server.models import Activity, Cohort, Institute, Session
-from server.sessions import NotFound, as_event, kept, picture_seed, stored_responses
+from server.sessions import NotFound, as_event, kept, moderated_results, picture_seed, stored_responses
 
 ALL_COHORTS = "All cohorts"
 ALL_KEY = "all"
@@ -226,7 +226,7 @@ def fold_runs(
         for row in answers.get(run.activity.id, ()):
             if row.epoch == run.activity.epoch:
                 tally.fold(dataclasses.replace(as_event(row), epoch=0))
-    return tally.snapshot(merged_moderation(run.activity.moderation for run in runs)), tally.respondents
+    return moderated_results(tally, merged_moderation(run.activity.moderation for run in runs)), tally.respondents
 
 
 async def _answers(engine: AsyncEngine, runs: Iterable[Run]) -> dict[int, list[Row[*tuple[Any, ...]]]]:

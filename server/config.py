@@ -33,7 +33,10 @@ class Settings(BaseSettings):
     backplane_url: str = "memory://"
     secret_key: str | None = None
     decks_dir: Path | None = ROOT / "examples" / "decks"
-    https_cookies: bool = False
+    # Cookies marked Secure: true or false as set; unset, they follow public_url (Secure when it is https://).
+    https_cookies: bool | None = None
+    # API tokens an account may hold at once (revoked ones do not count): a leak stays a short list to check.
+    api_tokens_per_account: int = Field(default=20, ge=1)
     forwarded_allow_ips: str = Field(
         default="127.0.0.1,::1",
         description="Proxies whose X-Forwarded-* headers are trusted (comma-separated, or *)",
@@ -51,6 +54,29 @@ class Settings(BaseSettings):
     websocket_message_limit: int = 16 * 1024
     form_field_limit: int = 2000
     room_idle_seconds: float = 120.0
+    # CSP violation reports (server/headers.py): the largest body taken, and log lines per minute (all are counted).
+    csp_report_bytes: int = Field(default=16 * 1024, ge=1024)
+    csp_reports_logged_per_minute: int = Field(default=60, ge=1)
+
+    # Throttles and named limits (server/throttle.py; docs/security/limits.md). Budgets are per worker process.
+    # Sign-in: failed attempts per account and per address within the window; past either, 429 without a check.
+    login_attempts_per_account: int = Field(default=10, ge=1)
+    login_attempts_per_address: int = Field(default=50, ge=1)
+    login_window_seconds: float = Field(default=900.0, gt=0)
+    # Join codes that are not live, per minute, from one address and from everyone (right codes never count).
+    join_misses_per_address: int = Field(default=30, ge=1)
+    join_misses_global: int = Field(default=300, ge=1)
+    # Digits of new join codes: more when many sessions are live at once (codes already given keep theirs).
+    join_code_digits: int = Field(default=6, ge=6, le=9)
+    # Per participant: entries one answer may hold (questions, words), answers and reactions per minute.
+    entries_per_participant: int = Field(default=20, ge=1)
+    submissions_per_minute: int = Field(default=30, ge=1)
+    reactions_per_minute: int = Field(default=60, ge=1)
+    reaction_burst: int = Field(default=3, ge=1)
+    # Open websockets from one address: high, since a venue's NAT puts a whole room behind one.
+    connections_per_address: int = Field(default=1000, ge=1)
+    # Keys (addresses, accounts, participants) one rate limiter remembers; past it, the longest quiet are forgotten.
+    throttle_keys_limit: int = Field(default=100_000, ge=1)
 
     @field_validator("decks_dir", mode="before")
     @classmethod
@@ -75,6 +101,13 @@ class Settings(BaseSettings):
                 'generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
             )
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether the session and participant cookies carry Secure (sent back over HTTPS only)."""
+        if self.https_cookies is not None:
+            return self.https_cookies
+        return bool(self.public_url and self.public_url.lower().startswith("https://"))
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from activities import Registry
 from server.models import Activity, as_utc
+from server.profanity import held_texts
 from server.sessions import SessionSnapshot, joined_in_order, stored_responses
 
 # A spreadsheet runs a cell that starts with one of these as a formula: such cells get a leading apostrophe.
@@ -53,16 +54,22 @@ def response_rows(
     stored: Iterable[Row[*tuple[Any, ...]]],
     numbers: Mapping[int, int],
 ) -> list[dict[str, Any]]:
-    """The kind's export rows of stored responses, each with the participant's number and when they answered."""
+    """The kind's export rows of stored responses, each with the participant's number and when they answered, and
+    for a kind where people type text, whether the profanity filter holds a text of the row back from the room
+    (`filtered`; the text itself is kept as it was sent)."""
     assert activity.id is not None
     kind = registry[activity.kind]
     config = snapshot.configs[activity.id]
     tally = kind.new_tally(config)
-    return [
-        {"participant": numbers[response.participant_id], "answered_at": as_utc(response.updated_at).isoformat(), **row}
-        for response in stored
-        for row in kind.export_rows(config, tally.parse_payload(response.payload))
-    ]
+    rows = []
+    for response in stored:
+        submission = tally.parse_payload(response.payload)
+        held = held_texts(activity.moderation, submission.free_text()) if kind.takes_free_text else None
+        for row in kind.export_rows(config, submission):
+            filtered = {} if held is None else {"filtered": any(str(value) in held for value in row.values())}
+            answered = as_utc(response.updated_at).isoformat()
+            rows.append({"participant": numbers[response.participant_id], "answered_at": answered, **row, **filtered})
+    return rows
 
 
 async def responses_csv(engine: AsyncEngine, registry: Registry, snapshot: SessionSnapshot, activity: Activity) -> str:

@@ -25,7 +25,7 @@ from starlette.websockets import WebSocket
 from activities.base import KindSubmission, ResponseEvent, Tally, digest
 from server.backplane import Overflow, Subscription, session_channel
 from server.models import Activity, Participant, as_utc, utcnow
-from server.reactions import REACTIONS, RateLimit, ReactionRefused, TooFast
+from server.reactions import REACTIONS, ReactionRefused, TooFast
 from server.sessions import (
     ControlRefused,
     NotFound,
@@ -34,13 +34,16 @@ from server.sessions import (
     control,
     find_live_session,
     fresh_tally,
+    has_joined,
     hash_token,
     join,
     kept,
     load_snapshot,
+    moderated_results,
     seconds_left,
     stored_responses,
 )
+from server.throttle import MINUTE, Rate, RateLimiter, Throttled, address_of
 
 if TYPE_CHECKING:
     from server.services import Services
@@ -50,6 +53,7 @@ log = logging.getLogger(__name__)
 # Close codes: 1013 asks htmx's ws extension (and any client) to reconnect after a pause; 4404/4403 do not.
 TRY_AGAIN = 1013
 GONE = 4404
+TOO_MANY_CONNECTIONS = "too many connections from your network; try again later"
 
 
 class Audience(StrEnum):
@@ -58,10 +62,11 @@ class Audience(StrEnum):
     projector = "projector"
 
 
-async def refuse(websocket: WebSocket, reason: str) -> None:
-    """Turn a socket away with 4404, which browsers (and htmx) report; closing before accept would not."""
+async def refuse(websocket: WebSocket, reason: str, code: int = GONE) -> None:
+    """Turn a socket away with 4404 (or 1013: try again later), which browsers (and htmx) report; closing before
+    accept would not."""
     await websocket.accept()
-    await websocket.close(GONE, reason)
+    await websocket.close(code, reason)
 
 
 class Connection:
@@ -153,7 +158,12 @@ class Room:
         self._stage_keys: dict[int | None, str] = {}  # shown activity -> stage key, for this snapshot
         self.reactions: Counter[str] = Counter()  # since this worker opened the room
         self._floating: Counter[str] = Counter()  # reactions not yet floated on the projector
-        self._rate = RateLimit()
+        settings, keys = services.settings, services.settings.throttle_keys_limit
+        # Per participant: a thumb hammering a button is not a crowd, and a script is not a participant.
+        self._reactions: RateLimiter[int] = RateLimiter(
+            Rate(settings.reactions_per_minute, MINUTE, settings.reaction_burst), max_keys=keys
+        )
+        self.answer_rate: RateLimiter[int] = RateLimiter(Rate(settings.submissions_per_minute, MINUTE), max_keys=keys)
         # One state reload at a time: the presenter's request and the backplane event of the same action both
         # reload, and two that overlapped would each see a change and push the views (and phones' stages) twice.
         self._reloading = asyncio.Lock()
@@ -186,7 +196,7 @@ class Room:
         if saved is not None:
             return saved[0]
         assert activity.id is not None
-        return self.tallies[activity.id].snapshot(activity.moderation)
+        return moderated_results(self.tallies[activity.id], activity.moderation)
 
     def respondents(self, activity: Activity) -> int:
         """How many people answered an activity (kept with the aggregate once their answers are deleted)."""
@@ -325,8 +335,8 @@ class Room:
             raise ReactionRefused("Choose one of the reactions on the screen.")
         if not self.snapshot.live or not self.snapshot.session.reactions:
             raise ReactionRefused("Reactions are switched off right now.")
-        if not self._rate.allow(participant_id):
-            raise TooFast("Easy there: one reaction a second is plenty.")
+        if not self._reactions.take(participant_id):
+            raise TooFast("Easy there: wait a moment, then react again.")
         await self.services.backplane.publish(session_channel(self.session_id), {"type": "reaction", "name": name})
 
     # --- pushes --------------------------------------------------------------------------------------------
@@ -575,6 +585,30 @@ class Hub:
         self._codes[code] = session.id
         return room
 
+    async def admit(self, code: str, address: str, token: str | None = None) -> Room:
+        """The room of the live session with this code, for someone at `address` (with their participant token,
+        if they have one). NotFound when no live session has it: that counts as a guess against the address and
+        against everyone (server/throttle.py CodeGuard). Throttled past either budget, for every code: except for a
+        participant who joined a session with that code (their cookie proves they know it): phones reconnecting on a
+        throttled network keep their way in, and a room reloading the page of a session that has ended is not
+        taken for a guesser.
+        """
+        guard, db = self.services.throttles.codes, self.services.db
+        try:
+            guard.attempt(address)
+        except Throttled:
+            if token is not None and await has_joined(db, code, token):
+                return await self.live_room(code)  # NotFound when their session has ended: they know it
+            raise
+        try:
+            room = await self.live_room(code)
+        except NotFound:
+            if token is not None and await has_joined(db, code, token):
+                guard.hit(address)  # their own session, ended: not a guess
+            raise
+        guard.hit(address)
+        return room
+
     async def _open(self, session_id: int) -> Room:
         room = Room(self.services, session_id)
         await room.open()
@@ -617,7 +651,13 @@ class Hub:
 async def serve_socket(
     room: Room, connection: Connection, first: str | None, on_message: Callable[[str], Awaitable[None]] | None
 ) -> None:
-    """Attach a socket to a room, send it the current view (unless it has it), then read until it closes."""
+    """Attach a socket to a room, send it the current view (unless it has it), then read until it closes.
+
+    A socket past its address's open connections (connections_per_address) is closed with 1013, try again later."""
+    address, open_sockets = address_of(connection.websocket), room.services.throttles.connections
+    if not open_sockets.acquire(address):
+        await connection.websocket.close(TRY_AGAIN, TOO_MANY_CONNECTIONS)
+        return
     if first is not None:
         connection.send(first)
     room.attach(connection)
@@ -630,4 +670,5 @@ async def serve_socket(
             if on_message is not None and text is not None:
                 await on_message(text)
     finally:
+        open_sockets.release(address)
         await room.detach(connection)

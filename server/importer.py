@@ -65,7 +65,7 @@ from server.models import (
 )
 from server.problems import describe_errors
 from server.security import new_token
-from server.sessions import hash_token
+from server.sessions import hash_token, moderated_results
 
 MIB = 1024 * 1024
 MANIFEST = "manifest.json"
@@ -452,7 +452,7 @@ def _check_session(session: SessionData, registry: Registry) -> None:
     _check_answers(where, session, tallies)
     for activity in session.activities:
         try:
-            tallies[activity.position].snapshot(activity.moderation)
+            moderated_results(tallies[activity.position], activity.moderation)
         except Exception:  # a kind reading foreign moderation may fail in any way; the record must not
             what = f"{where}, activity {activity.position} (“{_shown(activity.title)}”)"
             raise ArchiveRefused(f"{what}: its moderation does not fit a {activity.kind}.") from None

@@ -23,11 +23,14 @@ from server.models import (
     Institute,
     Participant,
     Response,
+    Role,
     Session,
+    SessionFacilitator,
     SessionState,
     User,
     utcnow,
 )
+from server.problems import unstorable
 from server.sessions import ControlRefused, NotFound, load_snapshot, recount, stored_responses
 
 if TYPE_CHECKING:
@@ -64,8 +67,17 @@ class CohortForm:
         people = [person[:200] for person in people if person]
         if len(people) > 20:
             raise SetupInvalid("List at most 20 facilitators.")
+        _storable(name, site, *people)
         decks = list(dict.fromkeys(self.deck_ids))
         return CohortForm(name, site, self.starts_on, self.ends_on, people, self.same_identity, decks)
+
+
+def _storable(*texts: str) -> None:
+    """Refuse text that cannot be stored or shown, whichever door it came in by (page form, API, import)."""
+    for text in texts:
+        problem = unstorable(text)
+        if problem:
+            raise SetupInvalid(problem[0].upper() + problem[1:] + ".")
 
 
 @dataclass(frozen=True)
@@ -83,9 +95,13 @@ class InstituteView:
     cohorts: list[CohortView]
 
 
-async def institutes(maker: async_sessionmaker[AsyncSession]) -> Sequence[Institute]:
+async def institutes(maker: async_sessionmaker[AsyncSession], user: User) -> Sequence[Institute]:
+    """The institutes a user may organize: the ones they created; an admin, all of them."""
+    query = select(Institute).order_by(col(Institute.created_at).desc())
+    if user.role != Role.admin:
+        query = query.where(Institute.created_by == user.id)
     async with maker() as db:
-        return (await db.exec(select(Institute).order_by(col(Institute.created_at).desc()))).all()
+        return (await db.exec(query)).all()
 
 
 async def create_institute(
@@ -97,6 +113,7 @@ async def create_institute(
         raise SetupInvalid("Give the institute a title, for example “2017 Spring Institute”.")
     if len(title) > 200 or len(description) > 2000:
         raise SetupInvalid("Keep the title under 200 characters and the description under 2,000.")
+    _storable(title, description)
     base = slugify(title)
     for attempt in range(1, 100):
         try:
@@ -255,6 +272,7 @@ async def delete_cohort(services: Services, cohort_id: int, user: User) -> Delet
     async with services.db() as db, db.begin():
         counts = await _delete_people(db, ids)
         await db.exec(delete(Activity).where(col(Activity.session_id).in_(ids)))
+        await db.exec(delete(SessionFacilitator).where(col(SessionFacilitator.session_id).in_(ids)))
         await db.exec(delete(Session).where(col(Session.id).in_(ids)))
         await db.exec(delete(CohortDeck).where(col(CohortDeck.cohort_id) == cohort_id))
         await db.exec(delete(Cohort).where(col(Cohort.id) == cohort_id))

@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint, text, true
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint, false, text, true
 from sqlmodel import Field, SQLModel
 
 
@@ -34,6 +34,12 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     role: Role = Field(default=Role.presenter, max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    # Raised by a password change: a browser signed in under an older generation is signed out.
+    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # An admin chose this password and passed it on: the person chooses their own before anything else.
+    password_temporary: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # A disabled account can neither sign in nor use its API tokens; nothing of it is deleted.
+    disabled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class ApiToken(SQLModel, table=True):
@@ -153,6 +159,16 @@ class Session(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     # When an organizer deleted its participant-level data (participants and responses; aggregates are kept).
     pruned_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class SessionFacilitator(SQLModel, table=True):
+    """An account the session's presenter added to run the session with them (co-facilitator)."""
+
+    __tablename__ = "session_facilitator"
+
+    session_id: int = Field(foreign_key="session.id", primary_key=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", primary_key=True, index=True)
+    added_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
 class ResultsMode(enum.StrEnum):

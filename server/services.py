@@ -16,6 +16,7 @@ from activities import Registry
 from server.backplane import Backplane
 from server.config import Settings
 from server.hub import Hub
+from server.throttle import Throttles
 from server.views import Views
 from server.writer import ResponseWriter
 
@@ -30,10 +31,12 @@ class Services:
     registry: Registry
     views: Views
     hub: Hub = field(init=False)
+    throttles: Throttles = field(init=False)
     _pool: ProcessPoolExecutor | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.hub = Hub(self)
+        self.throttles = Throttles(self.settings)
 
     async def offload(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run CPU-bound work (drawing a word cloud) in a worker process, off the event loop."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal, get_args
@@ -32,13 +32,27 @@ from server.models import (
     as_utc,
     utcnow,
 )
+from server.profanity import filter_of, screened, switched, with_filter
 
-CODE_DIGITS = 6
+CODE_DIGITS = 6  # the default; HANDSUP_JOIN_CODE_DIGITS sets it for new sessions
+MIN_CODE_DIGITS, MAX_CODE_DIGITS = 6, 9
+# Random draws before giving up: while at most half the codes are live, all fifty collide once in 10**15 starts.
 CODE_ATTEMPTS = 50
+# How a code is split for reading aloud, and its length as people say it.
+CODE_GROUPS = {6: (3, 3), 7: (3, 4), 8: (4, 4), 9: (3, 3, 3)}
+CODE_LENGTHS = {6: "six", 7: "seven", 8: "eight", 9: "nine"}
 
 
 class NotFound(LookupError):
     """No such session, activity or code (or not live any more)."""
+
+
+class NoFreeCode(RuntimeError):
+    """Every code drawn for a new session is taken by a live one: the code space is running low."""
+
+    def __init__(self, digits: int) -> None:
+        advice = f" or set HANDSUP_JOIN_CODE_DIGITS={digits + 1}" if digits < MAX_CODE_DIGITS else ""
+        super().__init__(f"No free join code: end some live sessions{advice}.")
 
 
 class ControlRefused(ValueError):
@@ -51,14 +65,21 @@ def hash_token(token: str) -> str:
 
 
 def format_code(code: str) -> str:
-    """'902180' -> '902 180', easier to read off a projector."""
-    return f"{code[:3]} {code[3:]}"
+    """'902180' -> '902 180', '9021805' -> '902 1805': easier to read off a projector."""
+    parts: list[str] = []
+    start = 0
+    for size in CODE_GROUPS.get(len(code), (len(code),)):
+        parts.append(code[start : start + size])
+        start += size
+    return " ".join(parts)
 
 
 def clean_code(text: str) -> str | None:
-    """A typed code with spaces and dashes removed, if it is six digits."""
+    """A typed code with spaces and dashes removed, if it is 6 to 9 digits: any length a live session's code may
+    have, whatever HANDSUP_JOIN_CODE_DIGITS says now (sessions started before a change keep their codes)."""
     digits = "".join(ch for ch in text if ch not in " -\u00a0")
-    return digits if len(digits) == CODE_DIGITS and digits.isascii() and digits.isdigit() else None
+    valid = MIN_CODE_DIGITS <= len(digits) <= MAX_CODE_DIGITS and digits.isascii() and digits.isdigit()
+    return digits if valid else None
 
 
 @dataclass
@@ -69,6 +90,7 @@ class SessionSnapshot:
     activities: list[Activity]
     configs: dict[int, KindConfig] = field(default_factory=dict)
     ambient: frozenset[int] = frozenset()  # ids of activities of ambient kinds (Q&A)
+    screened: frozenset[int] = frozenset()  # ids of activities whose participants type text (profanity filter)
 
     @property
     def id(self) -> int:
@@ -99,6 +121,11 @@ class SessionSnapshot:
         if activity is self.current or self.paced:
             return True
         return activity.id in self.ambient and activity.voting_open
+
+    @property
+    def filtering(self) -> bool:
+        """Whether the profanity filter is on for the session (for any of its activities where people type text)."""
+        return any(filter_of(a.moderation).profanity for a in self.activities if a.id in self.screened)
 
     @property
     def ambient_open(self) -> list[Activity]:
@@ -141,13 +168,15 @@ async def create_session(
     deck_id: int | None = None,
     title: str | None = None,
     cohort_id: int | None = None,
+    digits: int = CODE_DIGITS,
 ) -> Session:
-    """A live session from a checked deck, with a six-digit code no other live session has."""
+    """A live session from a checked deck, with a code of `digits` digits no other live session has (the database's
+    partial unique index on live codes decides; a code taken is drawn again). NoFreeCode when every draw is taken."""
     for _ in range(CODE_ATTEMPTS):
         try:
             async with maker() as db, db.begin():
                 session = Session(
-                    code=f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}",
+                    code=f"{secrets.randbelow(10**digits):0{digits}d}",
                     title=((title or "").strip() or spec.title)[:200],
                     deck_id=deck_id,
                     cohort_id=cohort_id,
@@ -169,12 +198,13 @@ async def create_session(
                             config=item.config,
                             results=item.results,
                             countdown_seconds=item.countdown,
+                            moderation=with_filter({}, item.filter),
                         )
                     )
             return session
         except IntegrityError:
             continue  # the code is taken by a live session: draw another
-    raise RuntimeError("No free join code was found; end some live sessions and try again.")
+    raise NoFreeCode(digits)
 
 
 async def load_snapshot(
@@ -191,7 +221,8 @@ async def load_snapshot(
         activities = list(result.all())
     configs = {a.id: registry[a.kind].parse_config(a.config) for a in activities if a.id is not None}
     ambient = frozenset(a.id for a in activities if a.id is not None and registry[a.kind].ambient)
-    return SessionSnapshot(session, activities, configs, ambient)
+    screened = frozenset(a.id for a in activities if a.id is not None and registry[a.kind].takes_free_text)
+    return SessionSnapshot(session, activities, configs, ambient, screened)
 
 
 async def find_live_session(maker: async_sessionmaker[AsyncSession], code: str) -> Session:
@@ -202,6 +233,18 @@ async def find_live_session(maker: async_sessionmaker[AsyncSession], code: str) 
     if session is None:
         raise NotFound(code)
     return session
+
+
+async def has_joined(maker: async_sessionmaker[AsyncSession], code: str, token: str) -> bool:
+    """Whether this participant token has joined a session with this code, live or ended: whoever did knows the
+    code already (one query, hit or miss)."""
+    query = (
+        select(Participant.id)
+        .join(Session, col(Participant.session_id) == col(Session.id))
+        .where(Session.code == code, Participant.token_hash == hash_token(token))
+    )
+    async with maker() as db:
+        return (await db.exec(query)).first() is not None
 
 
 async def join(maker: async_sessionmaker[AsyncSession], session_id: int, token: str) -> tuple[int, bool]:
@@ -240,6 +283,7 @@ PresenterAction = Literal[
     "pace",
     "beside",
     "reactions",
+    "filter",
     "end",
 ]
 """What a presenter may do, from the presenter page or the JSON API."""
@@ -292,6 +336,9 @@ async def _apply(
             raise ControlRefused("This is the last activity.")
         session.current_activity_id = target.id if target else None
         db.add(session)
+        return
+    if action == "filter":
+        _switch_filter(db, registry, activities, form)
         return
     if action in {"end", "pace", "reactions"}:
         _apply_to_session(session, action, form)
@@ -352,6 +399,18 @@ def _apply_to_session(session: Session, action: str, form: FormFields) -> None:
         session.reactions = value == "on"
 
 
+def _switch_filter(db: AsyncSession, registry: Registry, activities: list[Activity], form: FormFields) -> None:
+    """The profanity filter on or off for the whole session: every activity where people type text (the deck's
+    word lists stay; switching on filters an activity the deck left unfiltered too)."""
+    value = next(iter(form.get("filter", ())), "")
+    if value not in {"on", "off"}:
+        raise ControlRefused("Switch the profanity filter on or off.")
+    for activity in activities:
+        if registry[activity.kind].takes_free_text:
+            activity.moderation = switched(activity.moderation, value == "on")
+            db.add(activity)
+
+
 def countdown_seconds(activity: Activity, form: FormFields) -> int:
     """The length of a countdown: the `seconds` field of the action, else the activity's from the deck."""
     given = whole_number(next(iter(form.get("seconds", ())), ""), 4)
@@ -400,6 +459,12 @@ def fresh_tally(registry: Registry, snapshot: SessionSnapshot, activity: Activit
     return tally
 
 
+def moderated_results(tally: Tally[Any, Any], moderation: Mapping[str, Any]) -> dict[str, Any]:
+    """An activity's results as the room may see them: its tally's snapshot under the presenter's moderation and
+    the profanity filter. Every view of results (live, archives, reports, comparisons) is taken through here."""
+    return tally.snapshot(screened(moderation, tally.free_texts))
+
+
 def kept(activity: Activity) -> tuple[dict[str, Any], int] | None:
     """An activity's results and respondents as they were kept when its session's participant-level data was
     deleted (the aggregate that replaced its answers); None while its answers are there."""
@@ -418,7 +483,7 @@ def recount(
         return saved[0], saved[1], []
     tally = fresh_tally(registry, snapshot, activity)
     counted = [row for row in stored if row.activity_id == activity.id and tally.fold(as_event(row))]
-    return tally.snapshot(activity.moderation), tally.respondents, counted
+    return moderated_results(tally, activity.moderation), tally.respondents, counted
 
 
 async def joined_in_order(engine: AsyncEngine, session_id: int) -> Sequence[Row[*tuple[Any, ...]]]:

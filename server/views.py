@@ -64,8 +64,11 @@ class Views:
             "asset_base": f"{base}/activities/{activity.id}",
         }
 
-    def participant_stage(self, room: Room, stage: Stage, *, error: str | None = None) -> str:
-        """The participant's `#stage`: an activity's form (with their answer), or a plain state."""
+    def participant_stage(self, room: Room, stage: Stage, *, error: str | None = None, csrf: str | None = None) -> str:
+        """The participant's `#stage`: an activity's form (with their answer), or a plain state.
+
+        `csrf`: the browser's CSRF token, for forms that post without JavaScript; pushed stages are shared by many
+        phones and go without (they answer over the socket, or handsup.js adds the page's token before posting)."""
         activity = stage.activity
         snapshot = room.snapshot
         return self.render(
@@ -78,8 +81,9 @@ class Views:
             config=snapshot.configs.get(activity.id) if activity and activity.id else None,
             answer=stage.answer,
             kind=self.registry[activity.kind] if activity is not None else None,
-            shared=self.shared(room, activity, stage.answer) if activity is not None else "",
+            shared=self.shared(room, activity, stage.answer, csrf=csrf) if activity is not None else "",
             error=error,
+            csrf=csrf,
         )
 
     def participant_status(self, room: Room, activity: Activity, answer: Any = None, *, error: str | None) -> str:
@@ -93,11 +97,11 @@ class Views:
             "participant/reply.html", activity=activity, error=error, received=error is None, own=own, shares=shares
         )
 
-    def shared(self, room: Room, activity: Activity, answer: Any = None) -> str:
+    def shared(self, room: Room, activity: Activity, answer: Any = None, *, csrf: str | None = None) -> str:
         """A sharing kind's live list for participants (`<kind>/shared.html`); empty for other kinds."""
         if not self.registry[activity.kind].shares_results:
             return ""
-        return self.render(f"{activity.kind}/shared.html", **self._shared_context(room, activity, answer))
+        return self.render(f"{activity.kind}/shared.html", **self._shared_context(room, activity, answer), csrf=csrf)
 
     def _shared_context(self, room: Room, activity: Activity, answer: Any) -> dict[str, Any]:
         assert activity.id is not None

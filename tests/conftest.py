@@ -245,6 +245,11 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def home_csrf(client: TestClient) -> str:
+    """This client's CSRF token as a phone has it, from the join page (which joins nobody): for participant posts."""
+    return csrf_from(client.get("/").text)
+
+
 # --- websockets ------------------------------------------------------------------------------------------------
 
 

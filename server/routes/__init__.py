@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Request
+from pydantic import Field, StringConstraints
 from starlette.websockets import WebSocket
 
 from server.config import Settings
+from server.problems import TEXT_PATTERN
+
+# The largest row id every supported database holds (PostgreSQL's INTEGER is 32 bits). An id in a path, query or body
+# is checked against it: a larger number is refused as not valid (422), where a query with it would fail (500).
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+# Text the JSON API stores (titles, names, emails) holds no control character but tab and line breaks, as decks do: NUL
+# (U+0000) cannot be stored in a PostgreSQL text column, and none of them shows on a page, in a spreadsheet or in a
+# chart. A pattern, so the OpenAPI document says so; server/problems.py words the refusal.
+Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
 
 
 def base_url(settings: Settings, request: Request | WebSocket) -> str:
@@ -22,8 +35,17 @@ def join_url(settings: Settings, request: Request | WebSocket, code: str) -> str
 
 
 def same_origin(websocket: WebSocket) -> bool:
-    """Whether a websocket comes from one of our own pages (browsers always send Origin)."""
+    """Whether a websocket comes from one of our own pages: its Origin is the host it reached, or the public URL's
+    (a proxy may pass on another Host). Browsers always send Origin, so another site's page cannot open a socket
+    with the visitor's cookies (cross-site websocket hijacking)."""
     origin = websocket.headers.get("origin")
     if origin is None:
         return True  # not a browser: scripts authenticate by token or cookie they hold
-    return urlsplit(origin).netloc == websocket.headers.get("host", "")
+    netloc = urlsplit(origin.lower()).netloc
+    if netloc and netloc == websocket.headers.get("host", "").lower():
+        return True
+    public_url = websocket.app.state.services.settings.public_url
+    if not public_url:
+        return False
+    public = urlsplit(public_url.lower())
+    return bool(netloc) and origin.lower() == f"{public.scheme}://{public.netloc}"

@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from server.accounts import AccountRefused, add_user, authenticate, count_users
-from server.auth import ServicesDep, check_csrf, csrf_token
+from server.accounts import AccountDisabled, AccountRefused, add_user, authenticate, count_users
+from server.auth import Access, ServicesDep, check_csrf, csrf_token, declare, sign_in
 from server.models import Role
 from server.problems import Problem
 from server.security import setup_token_valid
+from server.throttle import Throttled, address_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,7 +22,7 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/present"
 
 
-@router.get("/login", response_class=HTMLResponse)
+@router.get("/login", response_class=HTMLResponse, dependencies=[declare(Access.anyone)])
 async def login_page(request: Request, services: ServicesDep, next: str = "/present") -> HTMLResponse:
     html = services.views.render(
         "auth/login.html", csrf=csrf_token(request), next=_safe_next(next), error=None, email=""
@@ -29,7 +30,7 @@ async def login_page(request: Request, services: ServicesDep, next: str = "/pres
     return HTMLResponse(html)
 
 
-@router.post("/login", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
+@router.post("/login", response_class=HTMLResponse, dependencies=[declare(Access.anyone), Depends(check_csrf)])
 async def login(
     request: Request,
     services: ServicesDep,
@@ -37,22 +38,31 @@ async def login(
     password: Annotated[str, Form(max_length=1024)],
     next: Annotated[str, Form()] = "/present",
 ) -> Response:
-    user = await authenticate(services.db, email, password)
+    refusal, status, headers = "That email and password do not match an account.", 401, {}
+    # Throttled per account and per address before the password is even checked (server/throttle.py).
+    account, address = email.strip().lower(), address_of(request)
+    try:
+        services.throttles.login.attempt(account, address)
+        user = await authenticate(services.db, email, password)
+    except AccountDisabled as disabled:
+        user, refusal, status = None, str(disabled), 403
+    except Throttled as throttled:
+        user, refusal, status, headers = None, str(throttled), 429, {"Retry-After": throttled.retry_after}
     if user is None:
         html = services.views.render(
             "auth/login.html",
             csrf=csrf_token(request),
             next=_safe_next(next),
-            error="That email and password do not match an account.",
+            error=refusal,
             email=email,
         )
-        return HTMLResponse(html, status_code=401)
-    request.session.clear()
-    request.session["user_id"] = user.id
+        return HTMLResponse(html, status_code=status, headers=headers)
+    services.throttles.login.succeeded(account, address)
+    sign_in(request, user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
-@router.post("/logout", dependencies=[Depends(check_csrf)])
+@router.post("/logout", dependencies=[declare(Access.anyone), Depends(check_csrf)])
 async def logout(request: Request) -> Response:
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
@@ -68,7 +78,7 @@ async def _check_setup(services: ServicesDep, token: str) -> None:
         )
 
 
-@router.get("/setup/{token}", response_class=HTMLResponse)
+@router.get("/setup/{token}", response_class=HTMLResponse, dependencies=[declare(Access.anyone)])
 async def setup_page(token: str, request: Request, services: ServicesDep) -> HTMLResponse:
     """The one-time page that creates the first (admin) account."""
     await _check_setup(services, token)
@@ -77,7 +87,7 @@ async def setup_page(token: str, request: Request, services: ServicesDep) -> HTM
     )
 
 
-@router.post("/setup/{token}", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
+@router.post("/setup/{token}", response_class=HTMLResponse, dependencies=[declare(Access.anyone), Depends(check_csrf)])
 async def setup(
     token: str,
     request: Request,
@@ -85,7 +95,13 @@ async def setup(
     email: Annotated[str, Form(max_length=254)],
     password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
+    throttle, address = services.throttles.login, address_of(request)
+    try:
+        throttle.attempt(None, address)  # a link that is not valid counts as a failed sign-in from this address
+    except Throttled as throttled:
+        raise Problem(429, "Too many tries", str(throttled), {"Retry-After": throttled.retry_after}) from None
     await _check_setup(services, token)
+    throttle.succeeded(None, address)
     try:
         user = await add_user(services.db, email, password, Role.admin, only_if_first=True)
     except AccountRefused as refused:
@@ -93,6 +109,5 @@ async def setup(
             "auth/setup.html", csrf=csrf_token(request), error=str(refused), email=email, token=token
         )
         return HTMLResponse(html, status_code=422)
-    request.session.clear()
-    request.session["user_id"] = user.id
+    sign_in(request, user)
     return RedirectResponse("/present", status_code=303)

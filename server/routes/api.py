@@ -9,19 +9,28 @@ from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 from sqlmodel import col, select
 
-from server.auth import ApiUser, ServicesDep, presented_session
+from server.auth import Access, ApiUser, OwnedSessionApi, ServicesDep, SessionApi, declare, may_organize
 from server.decks import DeckInvalid, parse_deck
-from server.models import Activity, Cohort, Deck, Pace, Participant, ResultsMode, Session, User, as_utc
-from server.problems import Problem, describe_errors, problem_responses
+from server.facilitators import facilitators
+from server.models import Activity, Cohort, Deck, Institute, Pace, Participant, ResultsMode, Session, User, as_utc
+from server.problems import API_ERRORS, Problem, describe_errors, problem_responses
 from server.reactions import ReactionRefused
 from server.responses import Refused, form_from_json, respond
-from server.routes import base_url
-from server.routes.presenter import activity_export, archive_download, run_control, start_from_deck
+from server.routes import Id, Text, base_url
+from server.routes.presenter import (
+    activity_export,
+    archive_download,
+    change_facilitators,
+    run_control,
+    start_from_deck,
+    start_from_spec,
+)
 from server.security import new_token
 from server.services import Services
-from server.sessions import NotFound, PresenterAction, clean_code, create_session, hash_token, load_snapshot
+from server.sessions import NotFound, PresenterAction, clean_code, hash_token, load_snapshot
+from server.throttle import Throttled, address_of
 
-router = APIRouter(prefix="/api/v1", tags=["v1"], responses=problem_responses(400, 401, 403, 404, 409, 415, 422, 503))
+router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS)
 
 Answer = dict[str, StrictStr | StrictInt | list[StrictStr | StrictInt]]  # true/false are no answer
 
@@ -46,6 +55,11 @@ class ActivityPublic(BaseModel):
     closes_at: datetime | None = Field(description="When a running countdown closes voting")
 
 
+class FacilitatorPublic(BaseModel):
+    id: int
+    email: str
+
+
 class SessionPublic(BaseModel):
     id: int
     code: str
@@ -59,22 +73,27 @@ class SessionPublic(BaseModel):
     beside_activity_id: int | None = Field(description="The activity the projector shows beside the current one")
     reactions: bool = Field(description="Whether participants can send reactions")
     cohort_id: int | None = Field(description="The cohort this session is run for, if any")
+    facilitators: list[FacilitatorPublic] = Field(description="The accounts that run the session with its presenter")
     activities: list[ActivityPublic]
+
+
+class FacilitatorAdd(BaseModel):
+    email: Text = Field(max_length=254, description="The email of an existing account")
 
 
 class SessionCreate(BaseModel):
     """Start a session from a stored deck (by id or slug) or from deck YAML given inline."""
 
-    deck_id: int | None = None
-    deck_slug: str | None = Field(default=None, max_length=100)
+    deck_id: Id | None = None
+    deck_slug: Text | None = Field(default=None, max_length=100)
     deck_yaml: str | None = Field(default=None, max_length=256 * 1024)
-    title: str | None = Field(default=None, max_length=200)
-    cohort_id: int | None = Field(default=None, description="The cohort this session is run for, if any")
+    title: Text | None = Field(default=None, max_length=200)
+    cohort_id: Id | None = Field(default=None, description="The cohort this session is run for, if any")
 
 
 class ControlRequest(BaseModel):
     action: PresenterAction
-    activity_id: int | None = None
+    activity_id: Id | None = None
     fields: Answer = Field(
         default_factory=dict,
         description="For `moderate`: e.g. {verb: hide, word: school}; for `countdown`: optionally {seconds: 60}; "
@@ -101,7 +120,7 @@ class Joined(BaseModel):
 
 
 class ResponseCreate(BaseModel):
-    activity_id: int
+    activity_id: Id
     answer: Answer = Field(description="The activity's form fields, e.g. {choice: ['0']} or {word: ['trust']}")
 
 
@@ -156,6 +175,10 @@ async def _session_public(services: Services, request: Request, session_id: int)
         beside_activity_id=session.beside_activity_id,
         reactions=session.reactions,
         cohort_id=session.cohort_id,
+        facilitators=[
+            FacilitatorPublic(id=person.id or 0, email=person.email)
+            for person in await facilitators(services.db, snapshot.id)
+        ],
         activities=[_activity_public(a) for a in snapshot.activities],
     )
 
@@ -203,9 +226,12 @@ async def create_session_api(request: Request, user: ApiUser, services: Services
 
 async def _start(services: Services, user: User, data: SessionCreate) -> Session:
     if data.cohort_id is not None:
+        # Filing a session under a cohort puts its results in the institute's archives: the institute's own.
         async with services.db() as db:
-            if await db.get(Cohort, data.cohort_id) is None:
-                raise Problem(404, "No such cohort", f"There is no cohort {data.cohort_id}.")
+            cohort = await db.get(Cohort, data.cohort_id)
+            institute = await db.get(Institute, cohort.institute_id) if cohort is not None else None
+        if institute is None or not may_organize(user, institute.created_by):
+            raise Problem(404, "No such cohort", f"There is no cohort {data.cohort_id} among your institutes.")
     if data.deck_yaml is not None:
         try:
             spec = parse_deck(data.deck_yaml, services.registry)
@@ -216,8 +242,7 @@ async def _start(services: Services, user: User, data: SessionCreate) -> Session
                 str(error),
                 problems=[{"line": p.line, "path": p.path, "message": p.message} for p in error.problems],
             ) from None
-        assert user.id is not None
-        return await create_session(services.db, spec, presenter_id=user.id, title=data.title, cohort_id=data.cohort_id)
+        return await start_from_spec(services, user, spec, None, data.title, data.cohort_id)
     deck_id = data.deck_id
     if deck_id is None and data.deck_slug:
         async with services.db() as db:
@@ -230,27 +255,47 @@ async def _start(services: Services, user: User, data: SessionCreate) -> Session
 
 
 @router.get("/sessions/{session_id}", response_model=SessionPublic)
-async def read_session(session_id: int, request: Request, user: ApiUser, services: ServicesDep) -> SessionPublic:
+async def read_session(session_id: Id, request: Request, session: SessionApi, services: ServicesDep) -> SessionPublic:
     """A session you present: code, links, state and activities."""
-    await presented_session(services, user, session_id)
     return await _session_public(services, request, session_id)
 
 
 @router.post("/sessions/{session_id}/control", response_model=SessionPublic)
 async def control_session(
-    session_id: int, body: ControlRequest, request: Request, user: ApiUser, services: ServicesDep
+    session_id: Id, body: ControlRequest, request: Request, session: SessionApi, services: ServicesDep
 ) -> SessionPublic:
     """Run the session (goto, next, previous, open, close, reveal, conceal, reset, moderate, end)."""
-    await presented_session(services, user, session_id)
-    fields = {k: [str(x) for x in (v if isinstance(v, list) else [v])] for k, v in body.fields.items()}
+    try:  # the same checks as an answer's fields: moderation keys and titles are stored and rendered too
+        form = form_from_json(body.fields, services.settings.form_field_limit)
+    except Refused as refused:
+        raise Problem(refused.status, "Not accepted", str(refused)) from None
+    fields = {name: list(values) for name, values in form.items()}
     await run_control(services, session_id, body.action, body.activity_id, fields)
     return await _session_public(services, request, session_id)
 
 
+@router.post("/sessions/{session_id}/facilitators", response_model=SessionPublic, status_code=201)
+async def add_facilitator_api(
+    session_id: Id, body: FacilitatorAdd, request: Request, session: OwnedSessionApi, services: ServicesDep
+) -> SessionPublic:
+    """Add a co-facilitator (an existing account, by email): they may then run the session as its presenter does.
+    Only the session's presenter or an admin."""
+    await change_facilitators(services, session, add=body.email)
+    return await _session_public(services, request, session_id)
+
+
+@router.delete("/sessions/{session_id}/facilitators/{user_id}", status_code=204)
+async def remove_facilitator_api(
+    session_id: Id, user_id: Id, session: OwnedSessionApi, services: ServicesDep
+) -> Response:
+    """Take a co-facilitator off the session. Only the session's presenter or an admin."""
+    await change_facilitators(services, session, remove=user_id)
+    return Response(status_code=204)
+
+
 @router.get("/sessions/{session_id}/activities/{activity_id}/tally", response_model=TallyPublic)
-async def read_tally(session_id: int, activity_id: int, user: ApiUser, services: ServicesDep) -> TallyPublic:
+async def read_tally(session_id: Id, activity_id: Id, session: SessionApi, services: ServicesDep) -> TallyPublic:
     """The live aggregate of one activity (moderation applied), as the presenter sees it."""
-    await presented_session(services, user, session_id)
     room = await services.hub.room(session_id)
     activity = room.snapshot.activity(activity_id)
     if activity is None:
@@ -263,13 +308,25 @@ async def read_tally(session_id: int, activity_id: int, user: ApiUser, services:
     )
 
 
-@router.post("/join", response_model=Joined, status_code=201)
-async def join_session(body: JoinRequest, services: ServicesDep) -> Joined:
-    """Join a live session by its code, as a participant. No account needed."""
+@router.post(
+    "/join",
+    response_model=Joined,
+    status_code=201,
+    dependencies=[declare(Access.participant)],
+    responses=problem_responses(429),
+)
+async def join_session(body: JoinRequest, request: Request, services: ServicesDep) -> Joined:
+    """Join a live session by its code, as a participant. No account needed. Codes that are not live are
+    counted per address and for everyone: past either budget, every code answers 429 for a while."""
+    cleaned = clean_code(body.code)
     try:
-        room = await services.hub.live_room(clean_code(body.code) or "")
+        if cleaned is None:
+            raise NotFound(body.code)
+        room = await services.hub.admit(cleaned, address_of(request))
     except NotFound:
         raise Problem(404, "No such session", "No session is running with that code.") from None
+    except Throttled as throttled:
+        raise Problem(429, "Too many tries", str(throttled), {"Retry-After": throttled.retry_after}) from None
     token = new_token()
     participant_id = await room.participant(token)
     return Joined(
@@ -326,10 +383,9 @@ async def _joined(services: Services, session_id: int, token: str) -> int:
     response_class=Response,
     responses={200: {"content": {"application/zip": {}}}},
 )
-async def export_session_archive(session_id: int, user: ApiUser, services: ServicesDep) -> Response:
+async def export_session_archive(session_id: Id, session: SessionApi, services: ServicesDep) -> Response:
     """The session's archive (ZIP): manifest, complete data.json, summary and response CSVs, workbook, word clouds,
     charts and a printable report."""
-    await presented_session(services, user, session_id)
     return await archive_download(services, session_id)
 
 
@@ -339,24 +395,29 @@ async def export_session_archive(session_id: int, user: ApiUser, services: Servi
     responses={200: {"content": {"text/csv": {}, "text/markdown": {}, "text/html": {}}}},
 )
 async def export_activity(
-    session_id: int, activity_id: int, extension: str, user: ApiUser, services: ServicesDep
+    session_id: Id, activity_id: Id, extension: str, session: SessionApi, services: ServicesDep
 ) -> Response:
     """An activity's stored responses as CSV (`export.csv`), or a list its kind offers (`resources`: `export.md`,
     `export.html`, the approved resources)."""
-    await presented_session(services, user, session_id)
     return await activity_export(services, session_id, activity_id, extension)
 
 
-@router.get("/live", response_model=CurrentActivity)
+@router.get("/live", response_model=CurrentActivity, dependencies=[declare(Access.participant)])
 async def live_activity(
-    services: ServicesDep, session_id: int, x_participant_token: Annotated[str, Header(max_length=100)]
+    services: ServicesDep, session_id: Id, x_participant_token: Annotated[str, Header(max_length=100)]
 ) -> CurrentActivity:
     """What a participant's screen shows now: the session's current activity."""
     await _joined(services, session_id, x_participant_token)
     return await _current(services, session_id)
 
 
-@router.post("/responses", response_model=Received, status_code=201)
+@router.post(
+    "/responses",
+    response_model=Received,
+    status_code=201,
+    dependencies=[declare(Access.participant)],
+    responses=problem_responses(429),
+)
 async def create_response(
     body: ResponseCreate, services: ServicesDep, x_participant_token: Annotated[str, Header(max_length=100)]
 ) -> Received:
@@ -371,9 +432,14 @@ async def create_response(
     return Received(activity_id=body.activity_id, version=event.version)
 
 
-@router.post("/sessions/{session_id}/reactions", status_code=202, responses=problem_responses(429))
+@router.post(
+    "/sessions/{session_id}/reactions",
+    status_code=202,
+    responses=problem_responses(429),
+    dependencies=[declare(Access.participant)],
+)
 async def create_reaction(
-    session_id: int,
+    session_id: Id,
     body: ReactionCreate,
     services: ServicesDep,
     x_participant_token: Annotated[str, Header(max_length=100)],

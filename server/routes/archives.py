@@ -13,7 +13,8 @@ from fastapi.responses import Response, StreamingResponse
 from server.archive import ArchiveSources, write_archive
 from server.archive_format import Scope
 from server.auth import OrganizerApi, OrganizerPage, ServicesDep
-from server.problems import Problem, problem_responses
+from server.problems import API_ERRORS, Problem
+from server.routes import Id
 from server.services import Services
 from server.sessions import NotFound
 
@@ -23,38 +24,36 @@ CHUNK_BYTES = 256 * 1024
 ZIP_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/zip": {}}}}
 
 router = APIRouter(prefix="/organize", include_in_schema=False)
-api_router = APIRouter(
-    prefix="/api/v1", tags=["v1"], responses=problem_responses(400, 401, 403, 404, 409, 415, 422, 503)
-)
+api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS)
 
 
 @router.get("/sessions/{session_id}/archive.zip")
-async def session_archive_page(session_id: int, user: OrganizerPage, services: ServicesDep) -> Response:
+async def session_archive_page(session_id: Id, user: OrganizerPage, services: ServicesDep) -> Response:
     """A session's archive, for an organizer (any session, whoever presented it)."""
     return await archive_response(services, "session", session_id)
 
 
 @router.get("/cohorts/{cohort_id}/archive.zip")
-async def cohort_archive_page(cohort_id: int, user: OrganizerPage, services: ServicesDep) -> Response:
+async def cohort_archive_page(cohort_id: Id, user: OrganizerPage, services: ServicesDep) -> Response:
     """A cohort's archive: its institute, the cohort, every one of its sessions."""
     return await archive_response(services, "cohort", cohort_id)
 
 
 @router.get("/institutes/{institute_id}/archive.zip")
-async def institute_archive_page(institute_id: int, user: OrganizerPage, services: ServicesDep) -> Response:
+async def institute_archive_page(institute_id: Id, user: OrganizerPage, services: ServicesDep) -> Response:
     """An institute's archive: every cohort and every session of each."""
     return await archive_response(services, "institute", institute_id)
 
 
 @api_router.get("/cohorts/{cohort_id}/archive.zip", response_class=Response, responses=ZIP_RESPONSE)
-async def export_cohort_archive(cohort_id: int, user: OrganizerApi, services: ServicesDep) -> Response:
+async def export_cohort_archive(cohort_id: Id, user: OrganizerApi, services: ServicesDep) -> Response:
     """A cohort's archive (ZIP): manifest, complete data.json, summary and response CSVs, workbook, word clouds,
     charts and a printable report, for every session of the cohort. Organizers and admins only."""
     return await archive_response(services, "cohort", cohort_id)
 
 
 @api_router.get("/institutes/{institute_id}/archive.zip", response_class=Response, responses=ZIP_RESPONSE)
-async def export_institute_archive(institute_id: int, user: OrganizerApi, services: ServicesDep) -> Response:
+async def export_institute_archive(institute_id: Id, user: OrganizerApi, services: ServicesDep) -> Response:
     """An institute's archive (ZIP), as a cohort's but with every cohort and session of the institute.
     Organizers and admins only."""
     return await archive_response(services, "institute", institute_id)

@@ -31,16 +31,16 @@ from server.compare import (
 )
 from server.decks import slugify
 from server.models import Cohort, User
-from server.problems import Problem, problem_responses
+from server.problems import API_ERRORS, Problem
+from server.routes import Id, Text
 from server.services import Services
 from server.sessions import NotFound
 
 router = APIRouter()
 PAGES = "/organize/institutes/{institute_id}"
 API = "/api/v1/institutes/{institute_id}"
-API_ERRORS = problem_responses(400, 401, 403, 404, 409, 415, 422, 503)  # the list every /api/v1 route gives
 LIBRARY_FORMATS = {"csv": "text/csv; charset=utf-8", "md": "text/markdown; charset=utf-8"}
-TypeFilter = Annotated[str, Query(alias="type", max_length=100, description="Only resources of this type")]
+TypeFilter = Annotated[Text, Query(alias="type", max_length=100, description="Only resources of this type")]
 
 
 # --- the JSON shapes --------------------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def _page(request: Request, services: Services, user: User, template: str, **con
 
 @router.get(f"{PAGES}/compare", response_class=HTMLResponse, include_in_schema=False)
 async def compare_index_page(
-    institute_id: int, request: Request, user: OrganizerPage, services: ServicesDep
+    institute_id: Id, request: Request, user: OrganizerPage, services: ServicesDep
 ) -> HTMLResponse:
     """The activities the institute's cohorts ran, each with the cohorts that ran it: pick one to compare."""
     found, matched = await _matched(services, institute_id)
@@ -275,7 +275,7 @@ async def compare_index_page(
 
 @router.get(f"{PAGES}/compare/{{key}}", response_class=HTMLResponse, include_in_schema=False)
 async def compare_page(
-    institute_id: int, key: str, request: Request, user: OrganizerPage, services: ServicesDep
+    institute_id: Id, key: str, request: Request, user: OrganizerPage, services: ServicesDep
 ) -> HTMLResponse:
     """One activity, each cohort's results side by side and all cohorts' together."""
     comparison = await _comparison(services, institute_id, key)
@@ -295,14 +295,14 @@ async def compare_page(
 
 
 @router.get(f"{PAGES}/compare/{{key}}/export.csv", include_in_schema=False)
-async def compare_export_page(institute_id: int, key: str, user: OrganizerPage, services: ServicesDep) -> Response:
+async def compare_export_page(institute_id: Id, key: str, user: OrganizerPage, services: ServicesDep) -> Response:
     """The comparison as CSV: one row per cohort and result line."""
     return _comparison_download(services, await _comparison(services, institute_id, key))
 
 
 @router.get(f"{PAGES}/compare/{{key}}/{{column}}/{{asset}}", include_in_schema=False)
 async def compare_asset_page(
-    institute_id: int, key: str, column: str, asset: str, user: OrganizerPage, services: ServicesDep
+    institute_id: Id, key: str, column: str, asset: str, user: OrganizerPage, services: ServicesDep
 ) -> Response:
     """A column's word-cloud image."""
     return await _column_asset(services, institute_id, key, column, asset)
@@ -310,7 +310,7 @@ async def compare_asset_page(
 
 @router.get(f"{PAGES}/library", response_class=HTMLResponse, include_in_schema=False)
 async def library_page(
-    institute_id: int, request: Request, user: OrganizerPage, services: ServicesDep, resource_type: TypeFilter = ""
+    institute_id: Id, request: Request, user: OrganizerPage, services: ServicesDep, resource_type: TypeFilter = ""
 ) -> HTMLResponse:
     """Every resource the institute's cohorts shared, merged, most votes first; one type of them if chosen."""
     found = await _library(services, institute_id, resource_type)
@@ -321,7 +321,7 @@ async def library_page(
 
 @router.get(f"{PAGES}/library/export.{{extension}}", include_in_schema=False)
 async def library_export_page(
-    institute_id: int, extension: str, user: OrganizerPage, services: ServicesDep, resource_type: TypeFilter = ""
+    institute_id: Id, extension: str, user: OrganizerPage, services: ServicesDep, resource_type: TypeFilter = ""
 ) -> Response:
     """The library (or one type of it) as CSV with per-cohort counts, or as a Markdown list."""
     return _library_download(services, await _library(services, institute_id, resource_type), extension)
@@ -331,14 +331,14 @@ async def library_export_page(
 
 
 @router.get(f"{API}/compare", response_model=list[MatchedPublic], tags=["v1: institutes"], responses=API_ERRORS)
-async def compare_index_api(institute_id: int, user: OrganizerApi, services: ServicesDep) -> list[MatchedPublic]:
+async def compare_index_api(institute_id: Id, user: OrganizerApi, services: ServicesDep) -> list[MatchedPublic]:
     """The activities an institute's cohorts ran (the same kind and title counted once), each with its cohorts."""
     _, matched = await _matched(services, institute_id)
     return [_matched_public(item) for item in matched]
 
 
 @router.get(f"{API}/compare/{{key}}", response_model=ComparisonPublic, tags=["v1: institutes"], responses=API_ERRORS)
-async def compare_api(institute_id: int, key: str, user: OrganizerApi, services: ServicesDep) -> ComparisonPublic:
+async def compare_api(institute_id: Id, key: str, user: OrganizerApi, services: ServicesDep) -> ComparisonPublic:
     """One activity per cohort (each cohort's sessions folded together) and across all cohorts."""
     comparison = await _comparison(services, institute_id, key)
     return ComparisonPublic(
@@ -359,7 +359,7 @@ async def compare_api(institute_id: int, key: str, user: OrganizerApi, services:
     tags=["v1: institutes"],
     responses={**API_ERRORS, 200: {"content": {"text/csv": {}}}},
 )
-async def compare_export_api(institute_id: int, key: str, user: OrganizerApi, services: ServicesDep) -> Response:
+async def compare_export_api(institute_id: Id, key: str, user: OrganizerApi, services: ServicesDep) -> Response:
     """The comparison as CSV: cohort, site, sessions, respondents, line, label, detail, count, share, mean, note."""
     return _comparison_download(services, await _comparison(services, institute_id, key))
 
@@ -371,7 +371,7 @@ async def compare_export_api(institute_id: int, key: str, user: OrganizerApi, se
     responses={**API_ERRORS, 200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
 )
 async def compare_asset_api(
-    institute_id: int, key: str, column: str, asset: str, user: OrganizerApi, services: ServicesDep
+    institute_id: Id, key: str, column: str, asset: str, user: OrganizerApi, services: ServicesDep
 ) -> Response:
     """A column's rendered file: a word cloud's `cloud.png` or `cloud.svg` (column `c<cohort id>` or `all`)."""
     return await _column_asset(services, institute_id, key, column, asset)
@@ -379,7 +379,7 @@ async def compare_asset_api(
 
 @router.get(f"{API}/library", response_model=LibraryPublic, tags=["v1: institutes"], responses=API_ERRORS)
 async def library_api(
-    institute_id: int, user: OrganizerApi, services: ServicesDep, resource_type: TypeFilter = ""
+    institute_id: Id, user: OrganizerApi, services: ServicesDep, resource_type: TypeFilter = ""
 ) -> LibraryPublic:
     """The institute's resource library: every cohort's shared resources merged, with per-cohort counts."""
     return _library_public(await _library(services, institute_id, resource_type))
@@ -392,7 +392,7 @@ async def library_api(
     responses={**API_ERRORS, 200: {"content": {"text/csv": {}, "text/markdown": {}}}},
 )
 async def library_export_api(
-    institute_id: int, extension: str, user: OrganizerApi, services: ServicesDep, resource_type: TypeFilter = ""
+    institute_id: Id, extension: str, user: OrganizerApi, services: ServicesDep, resource_type: TypeFilter = ""
 ) -> Response:
     """The library as CSV (`export.csv`, with per-cohort counts) or a Markdown list (`export.md`)."""
     return _library_download(services, await _library(services, institute_id, resource_type), extension)

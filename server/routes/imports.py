@@ -18,7 +18,7 @@ from starlette.types import Message
 from server.auth import OrganizerApi, OrganizerPage, ServicesDep, check_csrf, csrf_token
 from server.importer import LIMITS, ArchiveRefused, ImportResult, import_archive
 from server.models import User
-from server.problems import Problem, problem_responses
+from server.problems import API_ERRORS, Problem, problem_responses
 from server.services import Services
 
 router = APIRouter()
@@ -88,7 +88,7 @@ def imported(result: ImportResult) -> Imported:
     status_code=201,
     response_model=Imported,
     tags=["v1"],
-    responses=problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 503),
+    responses={**API_ERRORS, **problem_responses(413)},
     openapi_extra={
         "requestBody": {
             "required": True,

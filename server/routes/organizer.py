@@ -28,7 +28,8 @@ from server.institutes import (
     save_cohort,
 )
 from server.models import AuditEntry, Deck, Institute, SessionState, User
-from server.problems import Problem, problem_responses
+from server.problems import API_ERRORS, Problem
+from server.routes import Id, Text
 from server.routes.presenter import start_from_deck
 from server.services import Services
 from server.sessions import ControlRefused, NotFound
@@ -44,7 +45,7 @@ async def _decks(services: Services) -> list[Deck]:
 @router.get("", response_class=HTMLResponse)
 async def organizer_home(request: Request, user: OrganizerPage, services: ServicesDep) -> HTMLResponse:
     """Every institute, and a form for a new one."""
-    return _page(request, services, "organizer/home.html", user, institutes=await institutes(services.db))
+    return _page(request, services, "organizer/home.html", user, institutes=await institutes(services.db, user))
 
 
 @router.post("/institutes", dependencies=[Depends(check_csrf)])
@@ -58,14 +59,14 @@ async def new_institute(
     try:
         institute = await create_institute(services.db, title, description, user.id)
     except SetupInvalid as error:
-        found = await institutes(services.db)
+        found = await institutes(services.db, user)
         html = _render(request, services, "organizer/home.html", user, institutes=found, error=str(error))
         return HTMLResponse(html, status_code=422)
     return RedirectResponse(f"/organize/institutes/{institute.id}", status_code=303)
 
 
 @router.get("/institutes/{institute_id}", response_class=HTMLResponse)
-async def institute_page(institute_id: int, request: Request, user: OrganizerPage, services: ServicesDep) -> Response:
+async def institute_page(institute_id: Id, request: Request, user: OrganizerPage, services: ServicesDep) -> Response:
     """An institute's cohorts with their sessions, and a form for a new cohort."""
     view = await _institute(services, institute_id)
     async with services.db() as db:
@@ -80,7 +81,7 @@ async def institute_page(institute_id: int, request: Request, user: OrganizerPag
 
 
 @router.post("/institutes/{institute_id}/cohorts", dependencies=[Depends(check_csrf)])
-async def new_cohort(institute_id: int, request: Request, user: OrganizerPage, services: ServicesDep) -> Response:
+async def new_cohort(institute_id: Id, request: Request, user: OrganizerPage, services: ServicesDep) -> Response:
     view = await _institute(services, institute_id)
     try:
         cohort = await save_cohort(services.db, institute_id, await _cohort_form(request))
@@ -94,7 +95,7 @@ async def new_cohort(institute_id: int, request: Request, user: OrganizerPage, s
 
 
 @router.get("/cohorts/{cohort_id}", response_class=HTMLResponse)
-async def cohort_page(cohort_id: int, request: Request, user: OrganizerPage, services: ServicesDep) -> Response:
+async def cohort_page(cohort_id: Id, request: Request, user: OrganizerPage, services: ServicesDep) -> Response:
     """One cohort: its details (editable), its decks with a button to start each, its sessions, its data."""
     return await _cohort_page(request, user, services, cohort_id)
 
@@ -126,7 +127,7 @@ async def _cohort_page(
 
 
 @router.post("/cohorts/{cohort_id}", dependencies=[Depends(check_csrf)])
-async def edit_cohort(cohort_id: int, request: Request, user: OrganizerPage, services: ServicesDep) -> Response:
+async def edit_cohort(cohort_id: Id, request: Request, user: OrganizerPage, services: ServicesDep) -> Response:
     institute, _ = await _cohort(services, cohort_id)
     assert institute.id is not None
     try:
@@ -138,7 +139,7 @@ async def edit_cohort(cohort_id: int, request: Request, user: OrganizerPage, ser
 
 @router.post("/cohorts/{cohort_id}/sessions", dependencies=[Depends(check_csrf)])
 async def start_cohort_session(
-    cohort_id: int,
+    cohort_id: Id,
     user: OrganizerPage,
     services: ServicesDep,
     deck_id: Annotated[int, Form()],
@@ -155,7 +156,7 @@ async def start_cohort_session(
 
 @router.post("/cohorts/{cohort_id}/prune", dependencies=[Depends(check_csrf)])
 async def prune(
-    cohort_id: int,
+    cohort_id: Id,
     request: Request,
     user: OrganizerPage,
     services: ServicesDep,
@@ -167,7 +168,7 @@ async def prune(
 
 @router.post("/cohorts/{cohort_id}/delete", dependencies=[Depends(check_csrf)])
 async def delete(
-    cohort_id: int,
+    cohort_id: Id,
     request: Request,
     user: OrganizerPage,
     services: ServicesDep,
@@ -182,7 +183,7 @@ async def _retention(
     request: Request,
     user: User,
     services: Services,
-    cohort_id: int,
+    cohort_id: Id,
     confirm: str,
     action: Callable[[Services, int, User], Awaitable[Deleted]],
     done: str,
@@ -256,24 +257,24 @@ def _page(request: Request, services: Services, template: str, user: User, **con
 
 # --- JSON API -----------------------------------------------------------------------------------------------------
 
-api_router = APIRouter(prefix="/api/v1", tags=["v1: institutes"], responses=problem_responses(401, 403, 404, 409, 422))
+api_router = APIRouter(prefix="/api/v1", tags=["v1: institutes"], responses=API_ERRORS)
 
 
 class InstituteCreate(BaseModel):
-    title: str = Field(max_length=400, examples=["2017 Spring Institute"])
-    description: str = Field(default="", max_length=4000)
+    title: Text = Field(max_length=400, examples=["2017 Spring Institute"])
+    description: Text = Field(default="", max_length=4000)
 
 
 class CohortCreate(BaseModel):
-    name: str = Field(max_length=400, examples=["Phoenix"])
-    site: str = Field(default="", max_length=400, examples=["Phoenix, AZ"])
+    name: Text = Field(max_length=400, examples=["Phoenix"])
+    site: Text = Field(default="", max_length=400, examples=["Phoenix, AZ"])
     starts_on: date | None = None
     ends_on: date | None = None
-    facilitators: list[str] = Field(default_factory=list, max_length=20)
+    facilitators: list[Annotated[Text, Field(max_length=200)]] = Field(default_factory=list, max_length=20)
     same_identity: bool = Field(
         default=True, description="A phone that comes back for another session of the cohort is the same participant"
     )
-    deck_ids: list[int] = Field(default_factory=list, max_length=50, description="Its decks, in the order they run")
+    deck_ids: list[Id] = Field(default_factory=list, max_length=50, description="Its decks, in the order they run")
 
 
 class CohortPublic(CohortCreate):
@@ -320,7 +321,7 @@ def _institute_public(institute: Institute, cohorts: list[CohortView] | None = N
 @api_router.get("/institutes", response_model=list[InstitutePublic])
 async def list_institutes(user: OrganizerApi, services: ServicesDep) -> list[InstitutePublic]:
     """Every institute, newest first."""
-    return [_institute_public(institute) for institute in await institutes(services.db)]
+    return [_institute_public(institute) for institute in await institutes(services.db, user)]
 
 
 @api_router.post("/institutes", status_code=201, response_model=InstitutePublic)
@@ -334,7 +335,7 @@ async def create_institute_api(data: InstituteCreate, user: OrganizerApi, servic
 
 
 @api_router.get("/institutes/{institute_id}", response_model=InstitutePublic)
-async def read_institute(institute_id: int, user: OrganizerApi, services: ServicesDep) -> InstitutePublic:
+async def read_institute(institute_id: Id, user: OrganizerApi, services: ServicesDep) -> InstitutePublic:
     """An institute with its cohorts, their decks and sessions."""
     view = await _institute(services, institute_id)
     return _institute_public(view.institute, view.cohorts)
@@ -342,7 +343,7 @@ async def read_institute(institute_id: int, user: OrganizerApi, services: Servic
 
 @api_router.post("/institutes/{institute_id}/cohorts", status_code=201, response_model=CohortPublic)
 async def create_cohort_api(
-    institute_id: int, data: CohortCreate, user: OrganizerApi, services: ServicesDep
+    institute_id: Id, data: CohortCreate, user: OrganizerApi, services: ServicesDep
 ) -> CohortPublic:
     """A new cohort of the institute; start its sessions with POST /sessions and its `id` as `cohort_id`."""
     await _institute(services, institute_id)
@@ -356,6 +357,6 @@ async def create_cohort_api(
 
 
 @api_router.get("/cohorts/{cohort_id}", response_model=CohortPublic)
-async def read_cohort(cohort_id: int, user: OrganizerApi, services: ServicesDep) -> CohortPublic:
+async def read_cohort(cohort_id: Id, user: OrganizerApi, services: ServicesDep) -> CohortPublic:
     _, view = await _cohort(services, cohort_id)
     return _cohort_public(view)

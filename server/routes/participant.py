@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, WebSocket
+from fastapi import APIRouter, Depends, Form, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
 from activities.base import FormFields, whole_number
-from server.auth import ServicesDep
-from server.hub import Audience, Connection, Room, refuse, serve_socket
+from server.auth import CSRF_FIELD, Access, ServicesDep, check_csrf, csrf_token, declare
+from server.hub import TRY_AGAIN, Audience, Connection, Room, refuse, serve_socket
 from server.models import Session, SessionState
 from server.problems import Problem
 from server.reactions import ReactionRefused
@@ -19,7 +19,8 @@ from server.responses import Refused, activity_of, form_from_json, parse_socket_
 from server.routes import join_url, same_origin
 from server.security import looks_like_token, new_token
 from server.services import Services
-from server.sessions import NotFound, clean_code, format_code, stored_answer
+from server.sessions import CODE_LENGTHS, NotFound, clean_code, format_code, stored_answer
+from server.throttle import Throttled, address_of
 from server.views import qr_svg
 
 router = APIRouter(include_in_schema=False)
@@ -28,26 +29,33 @@ COOKIE_DAYS = 30
 REACTION_FIELD = "reaction"
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse, dependencies=[declare(Access.anyone)])
 async def home(request: Request, services: ServicesDep) -> HTMLResponse:
-    """The join page: type the six-digit code."""
-    return HTMLResponse(services.views.render("home.html", error=None, code=""))
+    """The join page: type the code on the screen."""
+    return HTMLResponse(services.views.render("home.html", error=None, code="", csrf=csrf_token(request)))
 
 
-@router.post("/join", response_class=HTMLResponse)
-async def join_by_code(services: ServicesDep, code: Annotated[str, Form(max_length=40)] = "") -> Response:
+@router.post("/join", response_class=HTMLResponse, dependencies=[declare(Access.anyone), Depends(check_csrf)])
+async def join_by_code(
+    request: Request, services: ServicesDep, code: Annotated[str, Form(max_length=40)] = ""
+) -> Response:
     """The join form: off to the session's page, or the form again with what went wrong."""
     cleaned = clean_code(code)
+    headers: dict[str, str] = {}
     if cleaned is None:
-        message = "A code has six digits, like 123 456."
+        digits = services.settings.join_code_digits
+        example = format_code("123456789"[:digits])
+        message, status = f"A code has {CODE_LENGTHS[digits]} digits, like {example}.", 422
     else:
         try:
-            await services.hub.live_room(cleaned)
+            await services.hub.admit(cleaned, address_of(request), _known_token(request))
             return RedirectResponse(f"/{cleaned}", status_code=303)
         except NotFound:
-            message = await _why_not_live(services, cleaned)
-    html = services.views.render("home.html", error=message, code=code[:40])
-    return HTMLResponse(html, status_code=404 if cleaned else 422)
+            message, status = await _why_not_live(services, cleaned), 404
+        except Throttled as throttled:
+            message, status, headers = str(throttled), 429, {"Retry-After": throttled.retry_after}
+    html = services.views.render("home.html", error=message, code=code[:40], csrf=csrf_token(request))
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 async def _why_not_live(services: Services, code: str) -> str:
@@ -60,15 +68,25 @@ async def _why_not_live(services: Services, code: str) -> str:
     return f"No session is running with the code {format_code(code)}. Check the code on the screen."
 
 
-async def _room_for(services: Services, code: str) -> Room:
-    """The room of the live session a participant URL names, or a 404 page that says why."""
+async def _room_for(services: Services, request: Request, code: str) -> Room:
+    """The room of the live session a participant URL names, or a 404 page that says why (429 while this network,
+    or everyone, has tried too many codes that are not live)."""
     cleaned = clean_code(code)
     if cleaned is None:
-        raise Problem(404, "Not found", "There is no page here. To join a session, type its six-digit code.")
+        length = CODE_LENGTHS[services.settings.join_code_digits]
+        raise Problem(404, "Not found", f"There is no page here. To join a session, type its {length}-digit code.")
     try:
-        return await services.hub.live_room(cleaned)
+        return await services.hub.admit(cleaned, address_of(request), _known_token(request))
     except NotFound:
         raise Problem(404, "No such session", await _why_not_live(services, cleaned)) from None
+    except Throttled as throttled:
+        raise Problem(429, "Too many tries", str(throttled), {"Retry-After": throttled.retry_after}) from None
+
+
+def _known_token(request: Request) -> str | None:
+    """The participant token of the request's cookie, if it is shaped like one we issue."""
+    token = request.cookies.get(COOKIE)
+    return token if token is not None and looks_like_token(token) else None
 
 
 async def _page(
@@ -91,13 +109,15 @@ async def _page(
     # The socket stays on the activity this page shows when the participant chose it or sets their own pace.
     chosen = activity is not None and (activity.id == at or activity is not room.snapshot.current)
     chosen = chosen or room.snapshot.paced
+    csrf = csrf_token(request)
     html = services.views.render(
         "participant/page.html",
         session=session,
         stage_key=stage.key,
         at=activity.id if chosen and activity is not None else None,
-        stage=services.views.participant_stage(room, stage, error=error),
+        stage=services.views.participant_stage(room, stage, error=error, csrf=csrf),
         join_url=join_url(services.settings, request, session.code),
+        csrf=csrf,
     )
     return HTMLResponse(html, status_code=status)
 
@@ -109,15 +129,15 @@ def _with_cookie(response: Response, services: Services, token: str) -> Response
         max_age=COOKIE_DAYS * 86400,
         httponly=True,
         samesite="lax",
-        secure=services.settings.https_cookies,
+        secure=services.settings.secure_cookies,
     )
     return response
 
 
-@router.get("/{code}", response_class=HTMLResponse)
+@router.get("/{code}", response_class=HTMLResponse, dependencies=[declare(Access.participant)])
 async def participant_page(code: str, request: Request, services: ServicesDep) -> Response:
     """The participant's page: the current activity, live."""
-    room = await _room_for(services, code)
+    room = await _room_for(services, request, code)
     session = room.snapshot.session
     if clean_code(code) != code:
         return RedirectResponse(f"/{session.code}", status_code=307)
@@ -128,19 +148,20 @@ async def participant_page(code: str, request: Request, services: ServicesDep) -
 
 def _cookie_token(request: Request) -> str:
     """The participant's token from their cookie, or a new one (a cookie we did not issue is ignored)."""
-    token = request.cookies.get(COOKIE)
-    return token if token is not None and looks_like_token(token) else new_token()
+    return _known_token(request) or new_token()
 
 
-@router.get("/{code}/qr.svg")
+@router.get("/{code}/qr.svg", dependencies=[declare(Access.participant)])
 async def join_qr(code: str, request: Request, services: ServicesDep) -> Response:
     """The QR code of a live session's join link."""
-    room = await _room_for(services, code)
+    room = await _room_for(services, request, code)
     svg = qr_svg(join_url(services.settings, request, room.snapshot.session.code))
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
 
 
-@router.post("/{code}/respond", response_class=HTMLResponse)
+@router.post(
+    "/{code}/respond", response_class=HTMLResponse, dependencies=[declare(Access.participant), Depends(check_csrf)]
+)
 async def respond_by_form(code: str, request: Request, services: ServicesDep) -> Response:
     """The no-JavaScript path: a plain form post, stored, then back to the page (which shows 'received')."""
     room, token, participant_id, fields = await _form_post(code, request, services)
@@ -154,7 +175,9 @@ async def respond_by_form(code: str, request: Request, services: ServicesDep) ->
     return _with_cookie(RedirectResponse(_back(room, activity_id), status_code=303), services, token)
 
 
-@router.post("/{code}/react", response_class=HTMLResponse)
+@router.post(
+    "/{code}/react", response_class=HTMLResponse, dependencies=[declare(Access.participant), Depends(check_csrf)]
+)
 async def react_by_form(code: str, request: Request, services: ServicesDep) -> Response:
     """The no-JavaScript path of a reaction: float it, then back to the page the participant was on."""
     room, token, participant_id, fields = await _form_post(code, request, services)
@@ -169,12 +192,12 @@ async def react_by_form(code: str, request: Request, services: ServicesDep) -> R
 
 async def _form_post(code: str, request: Request, services: Services) -> tuple[Room, str, int, dict[str, list[Any]]]:
     """A plain form post from a participant page: the room, the participant's token and id, and every field's
-    values as posted."""
-    room = await _room_for(services, code)
+    values as posted (but the CSRF token, checked already)."""
+    room = await _room_for(services, request, code)
     token = _cookie_token(request)
     participant_id = await room.participant(token)
     form = await request.form()
-    return room, token, participant_id, {key: form.getlist(key) for key in form}
+    return room, token, participant_id, {key: form.getlist(key) for key in form if key != CSRF_FIELD}
 
 
 def _back(room: Room, activity_id: int | None) -> str:
@@ -186,7 +209,7 @@ def _back(room: Room, activity_id: int | None) -> str:
     return f"/{code}?at={activity_id}"
 
 
-@router.websocket("/ws/participant/{code}")
+@router.websocket("/ws/participant/{code}", dependencies=[declare(Access.participant)])
 async def participant_socket(websocket: WebSocket, code: str) -> None:
     """Pushes the participant's stage as the presenter moves; takes their answers and reactions."""
     services: Services = websocket.app.state.services
@@ -196,9 +219,12 @@ async def participant_socket(websocket: WebSocket, code: str) -> None:
         await refuse(websocket, "join the session from its page first")
         return
     try:
-        room = await services.hub.live_room(cleaned)
+        room = await services.hub.admit(cleaned, address_of(websocket), token)
     except NotFound:
         await refuse(websocket, "no live session with that code")
+        return
+    except Throttled as throttled:
+        await refuse(websocket, str(throttled), TRY_AGAIN)
         return
     participant_id = await room.participant(token)
     await websocket.accept()

@@ -6,19 +6,38 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import or_
 from sqlmodel import col, select
 
 from activities.base import SubmissionInvalid, whole_number
-from server.auth import PageUser, ServicesDep, check_csrf, csrf_token, may_present, presented_session
-from server.decks import DeckInvalid, parse_deck, slugify
+from server.auth import (
+    Access,
+    OwnedSessionPage,
+    PageUser,
+    ServicesDep,
+    SessionPage,
+    check_csrf,
+    csrf_token,
+    declare,
+    may_present,
+    owns,
+    session_user,
+)
+from server.decks import DeckInvalid, DeckSpec, parse_deck, slugify
 from server.exports import responses_csv
+from server.facilitators import (
+    FacilitatorRefused,
+    add_facilitator,
+    facilitators,
+    remove_facilitator,
+)
 from server.hub import Audience, Connection, refuse, serve_socket
-from server.models import Deck, Role, Session, SessionState, User
+from server.models import Deck, Role, Session, SessionFacilitator, SessionState, User
 from server.problems import Problem
 from server.routes import join_url, same_origin
 from server.routes.archives import archive_response
 from server.services import Services
-from server.sessions import ControlRefused, NotFound, control, create_session, picture_seed
+from server.sessions import ControlRefused, NoFreeCode, NotFound, control, create_session, picture_seed
 from server.views import qr_svg
 
 router = APIRouter(prefix="/present", include_in_schema=False)
@@ -32,7 +51,8 @@ async def dashboard(request: Request, user: PageUser, services: ServicesDep) -> 
         decks = (await db.exec(select(Deck).order_by(col(Deck.title)))).all()
         query = select(Session).order_by(col(Session.state).desc(), col(Session.created_at).desc()).limit(50)
         if user.role != Role.admin:
-            query = query.where(Session.presenter_id == user.id)
+            cofacilitated = select(SessionFacilitator.session_id).where(SessionFacilitator.user_id == user.id)
+            query = query.where(or_(col(Session.presenter_id) == user.id, col(Session.id).in_(cofacilitated)))
         sessions = (await db.exec(query)).all()
     html = services.views.render(
         "presenter/dashboard.html",
@@ -69,16 +89,33 @@ async def start_from_deck(
         spec = parse_deck(deck.source, services.registry)
     except DeckInvalid as error:
         raise Problem(422, "The deck has problems", str(error)) from None
+    return await start_from_spec(services, user, spec, deck.id, title, cohort_id)
+
+
+async def start_from_spec(
+    services: Services, user: User, spec: DeckSpec, deck_id: int | None, title: str | None, cohort_id: int | None
+) -> Session:
+    """A new live session from a checked deck, with a code of the configured length; 409 when no code is free."""
     assert user.id is not None
-    return await create_session(
-        services.db, spec, presenter_id=user.id, deck_id=deck.id, title=title, cohort_id=cohort_id
-    )
+    try:
+        return await create_session(
+            services.db,
+            spec,
+            presenter_id=user.id,
+            deck_id=deck_id,
+            title=title,
+            cohort_id=cohort_id,
+            digits=services.settings.join_code_digits,
+        )
+    except NoFreeCode as error:
+        raise Problem(409, "No free join code", str(error)) from None
 
 
 @router.get("/{session_id}", response_class=HTMLResponse)
-async def presenter_page(session_id: int, request: Request, user: PageUser, services: ServicesDep) -> HTMLResponse:
+async def presenter_page(
+    session_id: int, request: Request, session: SessionPage, user: PageUser, services: ServicesDep
+) -> HTMLResponse:
     """The presenter view: outline, current activity, controls, live results and counts."""
-    session = await presented_session(services, user, session_id)
     room = await services.hub.room(session_id)
     html = services.views.render(
         "presenter/page.html",
@@ -88,14 +125,49 @@ async def presenter_page(session_id: int, request: Request, user: PageUser, serv
         join_url=join_url(services.settings, request, session.code),
         projector_url=f"/projector/{session.projector_secret}",
         qr=qr_svg(join_url(services.settings, request, session.code)),
+        facilitators=await facilitators(services.db, session_id),
+        owner=owns(user, session),
     )
     return HTMLResponse(html)
 
 
+@router.post("/{session_id}/facilitators", dependencies=[Depends(check_csrf)])
+async def add_cofacilitator(
+    session_id: int,
+    session: OwnedSessionPage,
+    services: ServicesDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+) -> Response:
+    """Add a co-facilitator by the email of their account; back to the presenter view."""
+    await change_facilitators(services, session, add=email)
+    return RedirectResponse(f"/present/{session_id}", status_code=303)
+
+
+@router.post("/{session_id}/facilitators/{user_id}/remove", dependencies=[Depends(check_csrf)])
+async def remove_cofacilitator(
+    session_id: int, user_id: int, session: OwnedSessionPage, services: ServicesDep
+) -> Response:
+    """Take a co-facilitator off the session; back to the presenter view."""
+    await change_facilitators(services, session, remove=user_id)
+    return RedirectResponse(f"/present/{session_id}", status_code=303)
+
+
+async def change_facilitators(
+    services: Services, session: Session, *, add: str | None = None, remove: int | None = None
+) -> None:
+    """Add or remove a co-facilitator (shared by the pages and the API, whose routes checked the caller owns it)."""
+    try:
+        if add is not None:
+            await add_facilitator(services.db, session, add)
+        if remove is not None:
+            await remove_facilitator(services.db, session, remove)
+    except FacilitatorRefused as refused:
+        raise Problem(422, "Not changed", str(refused)) from None
+
+
 @router.post("/{session_id}/control", dependencies=[Depends(check_csrf)])
-async def presenter_control(session_id: int, request: Request, user: PageUser, services: ServicesDep) -> Response:
+async def presenter_control(session_id: int, request: Request, session: SessionPage, services: ServicesDep) -> Response:
     """One presenter action (next, open, close, reveal, reset, moderate, end...); the views update by push."""
-    await presented_session(services, user, session_id)
     form = await request.form()
     fields: dict[str, Any] = {key: [str(v) for v in form.getlist(key)] for key in form if key != "csrf_token"}
     action = fields.get("action", [""])[0]
@@ -122,9 +194,8 @@ async def run_control(
 
 
 @router.get("/{session_id}/archive.zip")
-async def presenter_archive(session_id: int, user: PageUser, services: ServicesDep) -> Response:
+async def presenter_archive(session_id: int, session: SessionPage, services: ServicesDep) -> Response:
     """The session's archive (ZIP; its files are described in docs/archives.md)."""
-    await presented_session(services, user, session_id)
     return await archive_download(services, session_id)
 
 
@@ -134,10 +205,9 @@ async def archive_download(services: Services, session_id: int) -> Response:
 
 @router.get("/{session_id}/activities/{activity_id}/export.{extension}")
 async def presenter_export(
-    session_id: int, activity_id: int, extension: str, user: PageUser, services: ServicesDep
+    session_id: int, activity_id: int, extension: str, session: SessionPage, services: ServicesDep
 ) -> Response:
     """An activity's responses as CSV, or a list its kind offers (resources as Markdown or HTML)."""
-    await presented_session(services, user, session_id)
     return await activity_export(services, session_id, activity_id, extension)
 
 
@@ -161,10 +231,9 @@ async def activity_export(services: Services, session_id: int, activity_id: int,
 
 @router.get("/{session_id}/activities/{activity_id}/{asset}")
 async def presenter_asset(
-    session_id: int, activity_id: int, asset: str, user: PageUser, services: ServicesDep
+    session_id: int, activity_id: int, asset: str, session: SessionPage, services: ServicesDep
 ) -> Response:
     """A kind's rendered file for the presenter (the word-cloud image)."""
-    await presented_session(services, user, session_id)
     return await activity_asset(services, session_id, activity_id, asset, projector=False)
 
 
@@ -183,15 +252,14 @@ async def activity_asset(
     return Response(rendered.body, media_type=rendered.media_type, headers={"Cache-Control": "private, max-age=60"})
 
 
-@socket_router.websocket("/ws/presenter/{session_id}")
+@socket_router.websocket("/ws/presenter/{session_id}", dependencies=[declare(Access.session)])
 async def presenter_socket(websocket: WebSocket, session_id: int) -> None:
     """Pushes the presenter view: state on every change, results and counts as they move."""
     services: Services = websocket.app.state.services
-    user_id = websocket.session.get("user_id")
+    user = await session_user(services, websocket.session)  # signed out elsewhere, or disabled: refused
     async with services.db() as db:
-        user = await db.get(User, user_id) if isinstance(user_id, int) else None
         session = await db.get(Session, session_id)
-    if not same_origin(websocket) or user is None or session is None or not may_present(user, session):
+    if not same_origin(websocket) or user is None or session is None or not await may_present(services, user, session):
         await refuse(websocket, "sign in as this session's presenter")
         return
     room = await services.hub.room(session_id)

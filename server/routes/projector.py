@@ -6,17 +6,18 @@ from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import select
 
-from server.auth import ServicesDep
+from server.auth import Access, ServicesDep, declare
 from server.hub import Audience, Connection, refuse, serve_socket
 from server.models import Session
 from server.problems import Problem
-from server.routes import join_url
+from server.routes import join_url, same_origin
 from server.routes.presenter import activity_asset
 from server.services import Services
 from server.views import qr_svg
 
-router = APIRouter(prefix="/projector", include_in_schema=False)
-socket_router = APIRouter(include_in_schema=False)
+# The secret in the path is the key to every projector route.
+router = APIRouter(prefix="/projector", include_in_schema=False, dependencies=[declare(Access.projector)])
+socket_router = APIRouter(include_in_schema=False, dependencies=[declare(Access.projector)])
 
 
 async def _session_by_secret(services: Services, secret: str) -> Session | None:
@@ -58,7 +59,8 @@ async def projector_asset(secret: str, activity_id: int, asset: str, services: S
 async def projector_socket(websocket: WebSocket, secret: str) -> None:
     """Pushes the projector stage and its results; read-only: messages from it are ignored."""
     services: Services = websocket.app.state.services
-    session = await _session_by_secret(services, secret)
+    # The secret is the key, not a cookie; still, no other site's page gets a feed of the room's results.
+    session = await _session_by_secret(services, secret) if same_origin(websocket) else None
     if session is None or session.id is None:
         await refuse(websocket, "not a valid projector link")
         return

@@ -32,6 +32,9 @@
     if (close && RECONNECTS.indexOf(close.code) < 0) {
       // Turned away for good (session over, link not valid) or closed on purpose: htmx does not retry these.
       show("connection", true, "This page is no longer live. Reload it, or join again with the code.");
+    } else if (close && close.code === 1013 && close.reason) {
+      // Too many connections from this network right now: the server says so, and htmx tries again later.
+      show("connection", true, close.reason + " Reconnecting…");
     } else {
       show("connection", true, "Connection lost. Reconnecting…");
     }
@@ -43,8 +46,25 @@
     if (socketOpen) return;
     event.preventDefault();
     var form = event.target.closest ? event.target.closest("form[action]") : null;
-    if (form) form.submit();
+    if (!form) return;
+    addCsrfToken(form);
+    form.submit();
   });
+
+  // A pushed form is shared by every phone and carries no CSRF token; the page's own (on <body>, for htmx) goes in.
+  function addCsrfToken(form) {
+    var token;
+    try { token = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"]; } catch (e) { return; }
+    if (!token) return;
+    var field = form.querySelector('input[name="csrf_token"]');
+    if (!field) {
+      field = document.createElement("input");
+      field.type = "hidden";
+      field.name = "csrf_token";
+      form.appendChild(field);
+    }
+    field.value = token;
+  }
 
   // Between sending and the server's "received" (sent only once the answer is stored).
   document.addEventListener("htmx:wsAfterSend", function (event) {

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from activities import registry
 from server.decks import parse_deck
 from server.models import Activity, ApiToken, Participant, Response, Role, Session, utcnow
-from server.routes import api, archives, compare, imports, organizer
+from server.routes import account, api, archives, compare, imports, organizer
 from tests.conftest import (
     DECK,
     TWO_QUESTIONS,
@@ -556,13 +556,20 @@ def test_a_wrong_method_is_a_problem(client: TestClient) -> None:
     problem(client.delete("/api/v1/decks"), 405)
 
 
-API_ROUTES = 25
+API_ROUTES = 29
 """Every route of the JSON API, across its routers: a new one must be added here and to docs/api.md."""
 
 
 def test_openapi_lists_every_api_route(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    routers = [api.router, organizer.api_router, archives.api_router, compare.router, imports.router]
+    routers = [
+        api.router,
+        organizer.api_router,
+        archives.api_router,
+        compare.router,
+        imports.router,
+        account.api_router,
+    ]
     routes = {
         (method.lower(), route.path)
         for router in routers

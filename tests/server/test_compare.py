@@ -16,9 +16,10 @@ from starlette.testclient import TestClient
 
 from server.compare import activity_key
 from server.institutes import CohortForm, create_institute, save_cohort
-from server.models import Activity, Cohort, Institute, Participant, Response, Role, Session, utcnow
+from server.models import Activity, Cohort, Institute, Participant, Response, Role, Session, User, utcnow
 from server.routes import compare as compare_routes
 from tests.conftest import Presenter, api_token, join, login, make_user, respond, run, services_of
+from tests.hostile import PAYLOADS
 
 DECK = """\
 title: Day one
@@ -50,7 +51,7 @@ activities:
     title: Questions
     moderated: false
 """
-SCRIPT = "<script>alert(1)</script>"
+SCRIPT = PAYLOADS["script_tag"]
 # Each person's answers, by activity position (the order of DECK).
 ANA = {
     0: {"choice": "0"},
@@ -126,10 +127,11 @@ class Setup:
         return self.organizer.tally(session["id"], session["activities"][position]["id"])["results"]
 
 
-def make_institute(client: TestClient, *names: str) -> tuple[Institute, list[Cohort]]:
-    """An institute with a cohort of each name (site: the name with ', AZ'), made by the organizers' own functions."""
+def make_institute(client: TestClient, owner: User, *names: str) -> tuple[Institute, list[Cohort]]:
+    """An institute of `owner` with a cohort of each name (site: the name with ', AZ'), made by the organizers' own
+    functions."""
     services = services_of(client)
-    institute = run(client, lambda: create_institute(services.db, "2017 Spring Institute", "", None))
+    institute = run(client, lambda: create_institute(services.db, "2017 Spring Institute", "", owner.id))
     assert institute.id is not None
     institute_id = institute.id
     cohorts = [
@@ -143,7 +145,7 @@ def make_institute(client: TestClient, *names: str) -> tuple[Institute, list[Coh
 def setup(client: TestClient) -> Iterator[Setup]:
     user = make_user(client, "organizer@example.org", Role.organizer)
     organizer = Presenter(client, user, api_token(client, user.email))
-    institute, cohorts = make_institute(client, "Phoenix", "Oakland", "Flagstaff")
+    institute, cohorts = make_institute(client, user, "Phoenix", "Oakland", "Flagstaff")
     yield Setup(client, organizer, institute, cohorts)
 
 
@@ -539,19 +541,23 @@ def test_a_presenter_may_not_compare(client: TestClient, setup: Setup, two_cohor
         assert client.get(f"/organize{base}{path}", headers={"Accept": "text/html"}).status_code == 403, path
 
 
+# A missing institute answers as someone else's does, so ids cannot be probed.
+NOT_YOURS = "No such institute, cohort or session among yours."
+
+
 def test_an_unknown_institute_or_activity_is_404(setup: Setup, two_cohorts: dict[str, dict[str, Any]]) -> None:
     client, headers = setup.client, setup.organizer.headers
     key = activity_key("poll", "Where does the week go?")
     for path in ("/compare", f"/compare/{key}", f"/compare/{key}/export.csv", "/library", "/library/export.csv"):
         answer = client.get(f"/api/v1/institutes/999{path}", headers=headers)
-        assert (answer.status_code, answer.json()["detail"]) == (404, "No such institute."), path
+        assert (answer.status_code, answer.json()["detail"]) == (404, NOT_YOURS), path
     unknown = client.get(
         f"/api/v1/institutes/{setup.institute.id}/compare/{activity_key('poll', 'Nope')}", headers=headers
     )
     assert (unknown.status_code, unknown.json()["detail"]) == (404, "No cohort of this institute ran that activity.")
     login(client, "organizer@example.org")
     page = client.get("/organize/institutes/999/compare", headers={"Accept": "text/html"})
-    assert page.status_code == 404 and "No such institute." in page.text
+    assert page.status_code == 404 and NOT_YOURS in page.text
 
 
 def test_a_signed_out_visitor_is_sent_to_sign_in(client: TestClient, setup: Setup) -> None:

@@ -31,7 +31,7 @@ PADLET = "https://padlet.com/"
 def setup(client: TestClient) -> Setup:
     user = make_user(client, "organizer@example.org", Role.organizer)
     organizer = Presenter(client, user, api_token(client, user.email))
-    institute, cohorts = make_institute(client, "Phoenix", "Oakland", "Flagstaff")
+    institute, cohorts = make_institute(client, user, "Phoenix", "Oakland", "Flagstaff")
     return Setup(client, organizer, institute, cohorts)
 
 

@@ -94,6 +94,7 @@ def test_an_organizer_sets_up_an_institute_and_a_two_day_cohort(client: TestClie
         ({"starts_on": "2017-04-25", "ends_on": "2017-04-24"}, "The last day comes before the first."),
         ({"starts_on": "24/04/2017"}, "is not a date; use the form yyyy-mm-dd."),
         ({"deck_id": "999"}, "There is no deck 999."),
+        ({"site": "Phoenix\x00"}, "The control character U+0000 cannot be stored or shown: remove it."),
     ],
 )
 def test_a_cohort_that_does_not_make_sense_is_refused_and_nothing_is_saved(
@@ -121,6 +122,13 @@ def test_hostile_titles_are_shown_as_text(client: TestClient, organizer: Present
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Institute" in page
     [row] = stored(client, select(Institute))
     assert row.slug == "script-alert-1-script-institute"
+
+
+def test_an_institute_title_with_a_control_character_is_refused(client: TestClient, organizer: Presenter) -> None:
+    response = client.post("/organize/institutes", data={"csrf_token": csrf(client), "title": "Spring\x1b Institute"})
+    assert response.status_code == 422
+    assert "The control character U+001B cannot be stored or shown: remove it." in response.text
+    assert stored(client, select(Institute)) == []
 
 
 def test_editing_a_cohort_replaces_its_decks(client: TestClient, organizer: Presenter) -> None:
