@@ -69,9 +69,20 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings for one test: its own data folder and SQLite file, fast commits and pushes."""
-    return Settings(env="test", data_dir=tmp_path, secret_key=SECRET, commit_interval_ms=5, push_interval_ms=20)
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings for one test: its own data folder and SQLite file, fast commits and pushes, and the limits a test
+    names through `limits(...)`."""
+    named: dict[str, Any] = getattr(request, "param", {})
+    return Settings(
+        env="test", data_dir=tmp_path, secret_key=SECRET, commit_interval_ms=5, push_interval_ms=20, **named
+    )
+
+
+def limits(**named: Any) -> pytest.MarkDecorator:
+    """Run a test with these settings."""
+    return pytest.mark.parametrize(
+        "settings", [named], indirect=True, ids=[",".join(f"{k}={v}" for k, v in named.items())]
+    )
 
 
 @pytest.fixture

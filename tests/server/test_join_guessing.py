@@ -13,8 +13,6 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -26,7 +24,6 @@ from server.hub import GONE, TRY_AGAIN
 from server.throttle import MINUTE, TOO_MANY_EVERYWHERE, TOO_MANY_FROM_HERE
 from tests.conftest import (
     PASSWORD,
-    SECRET,
     TWO_QUESTIONS,
     LiveServer,
     Presenter,
@@ -34,26 +31,13 @@ from tests.conftest import (
     csrf_from,
     home_csrf,
     join,
+    limits,
     receive,
     start_server,
     stop_server,
 )
 
 WRONG = "000001"  # no test session gets it: codes are drawn at random, and one in a million collides
-
-
-@pytest.fixture
-def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
-    named: dict[str, Any] = getattr(request, "param", {})
-    return Settings(
-        env="test", data_dir=tmp_path, secret_key=SECRET, commit_interval_ms=5, push_interval_ms=20, **named
-    )
-
-
-def limits(**named: Any) -> pytest.MarkDecorator:
-    return pytest.mark.parametrize(
-        "settings", [named], indirect=True, ids=[",".join(f"{k}={v}" for k, v in named.items())]
-    )
 
 
 @pytest.fixture

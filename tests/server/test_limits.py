@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,10 +18,10 @@ from server.hub import TOO_MANY_CONNECTIONS, TRY_AGAIN
 from server.models import Response
 from tests.conftest import (
     PASSWORD,
-    SECRET,
     Presenter,
     csrf_from,
     join,
+    limits,
     make_user,
     receive,
     receive_until,
@@ -50,22 +49,6 @@ activities:
     max_questions: 5
 """
 OPEN, WORDCLOUD, RESOURCES, QA = range(4)
-
-
-@pytest.fixture
-def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
-    """The usual test settings, with the limits a test names through `limits(...)`."""
-    named: dict[str, Any] = getattr(request, "param", {})
-    return Settings(
-        env="test", data_dir=tmp_path, secret_key=SECRET, commit_interval_ms=5, push_interval_ms=20, **named
-    )
-
-
-def limits(**named: Any) -> pytest.MarkDecorator:
-    """Run a test with these settings."""
-    return pytest.mark.parametrize(
-        "settings", [named], indirect=True, ids=[",".join(f"{k}={v}" for k, v in named.items())]
-    )
 
 
 @pytest.fixture
