@@ -26,7 +26,7 @@ from server.models import Role
 from server.routes.participant import COOKIE
 from server.routing import Served, app_routes
 from server.sessions import create_session
-from tests.conftest import SECRET, TWO_QUESTIONS, api_token, csrf_from, make_user, run, services_of
+from tests.conftest import SECRET, TWO_QUESTIONS, api_token, csrf_from, login, make_user, run, services_of
 
 PERSONAS = (
     "anonymous",
@@ -75,21 +75,11 @@ def _email(name: str) -> str:
 def _sign_in(client: TestClient, persona: Persona) -> None:
     """A browser of this persona: its session cookie (signed in for accounts) and the CSRF token of that session."""
     client.cookies.clear()
-    page = client.get("/login")
     if persona.name in ACCOUNTS:
-        signed = client.post(
-            "/login",
-            data={"csrf_token": csrf_from(page.text), "email": _email(persona.name), "password": PASSWORD_OF},
-            follow_redirects=False,
-        )
-        assert signed.status_code == 303, signed.text
-        page = client.get("/present")
-    persona.csrf = csrf_from(page.text)
+        login(client, _email(persona.name))
+    persona.csrf = csrf_from(client.get("/present" if persona.name in ACCOUNTS else "/login").text)
     persona.session_cookie = client.cookies["handsup_session"]
     client.cookies.clear()
-
-
-PASSWORD_OF = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")
