@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from activities.wordcloud.normalise import surface_form, tidy
 from tests.browser.conftest import LAPTOP, PHONE, LiveDeck, live_deck, screenshot, sign_in
@@ -159,7 +159,7 @@ def test_hostile_text_is_shown_inert_on_every_page(
     received(phones[1])
     card = phones[1].locator(".qa-item", has_text=LONG_WORD[:40])
     expect(card).to_contain_text(PAYLOADS["svg_onload"])
-    fits_the_phone(phones[1], card.bounding_box())
+    fits_the_phone(phones[1], card)
     expect(projector.locator(".qa-cards .card", has_text=PAYLOADS["script_tag"])).to_have_count(1)
     expect(presenter.locator(".qa-card bdi", has_text=PAYLOADS["svg_onload"])).to_have_count(1)
 
@@ -177,7 +177,7 @@ def test_hostile_text_is_shown_inert_on_every_page(
     expect(resource).to_contain_text(PAYLOADS["markdown_link"])
     assert resource.locator("a").get_attribute("href") == PAYLOADS["url_breakout"]
     phones[0].reload()
-    fits_the_phone(phones[0], phones[0].locator(".choice", has_text=WORD_120[:40]).bounding_box())
+    fits_the_phone(phones[0], phones[0].locator(".choice", has_text=WORD_120[:40]))
     no_sideways_scroll(phones[1])
 
     # The deck's poll: options made of markup, shown as options.
@@ -238,10 +238,15 @@ STICKING_OUT = """width => {
 }"""
 
 
-def fits_the_phone(phone: Page, box: Mapping[str, float] | None) -> None:
-    """The card lies inside the phone's width, and nothing makes the page scroll sideways."""
-    assert box is not None
-    assert 0 <= box["x"] and box["x"] + box["width"] <= PHONE_WIDTH + 0.5, box
+def fits_the_phone(phone: Page, card: Locator) -> None:
+    """The card lies inside the phone's width, and nothing makes the page scroll sideways.
+
+    The card is measured in one step in the page: a push may redraw the list between finding the card and asking for
+    its box, which leaves a handle to a detached element.
+    """
+    expect(card).to_be_visible()
+    left, right = card.evaluate("card => { const box = card.getBoundingClientRect(); return [box.left, box.right]; }")
+    assert 0 <= left and right <= PHONE_WIDTH + 0.5, (left, right)
     no_sideways_scroll(phone)
 
 
