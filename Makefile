@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite drives for real. Chromium's fonts are only "recommended" by Debian, and we
-# install without recommends, so they are named here (the colour emoji font draws the reactions).
-SYSTEM_PACKAGES := chromium fonts-liberation fonts-dejavu-core fonts-noto-color-emoji
+# install without recommends, so they are named here (the colour emoji font draws the reactions). The scale tests
+# start their own redis-server, PostgreSQL cluster and nginx on loopback (tests/services.py).
+SYSTEM_PACKAGES := chromium fonts-liberation fonts-dejavu-core fonts-noto-color-emoji redis-server postgresql nginx
 
 .PHONY: run test lint typecheck pytest system-deps bench bench-full clean
 

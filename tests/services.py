@@ -1,0 +1,163 @@
+"""Real Redis and PostgreSQL servers for the tests, started on loopback in a scratch folder.
+
+`make test` installs `redis-server` and `postgresql` by apt; a machine without them fails these tests with a
+sentence saying what to install, never skips them. Each server can be stopped and started again on the same
+port, which is how the fault tests take Redis away and bring it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+
+from tests.conftest import free_port
+
+MISSING = "{what} is not installed: `make test` installs it by apt-get when run as root ({package})"
+
+
+def _program(name: str, package: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise RuntimeError(MISSING.format(what=name, package=package))
+    return found
+
+
+def _postgres_bin() -> Path:
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name))
+    if not versions:
+        found = shutil.which("pg_ctl")
+        if found is None:
+            raise RuntimeError(MISSING.format(what="PostgreSQL (pg_ctl)", package="postgresql"))
+        return Path(found).resolve().parent
+    return versions[-1].parent
+
+
+def _wait(probe: Callable[[], bool], what: str, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        with contextlib.suppress(OSError):
+            if probe():
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not come up within {seconds:.0f} s")
+        time.sleep(0.05)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class RedisServer:
+    """`redis-server` on a loopback port, with no persistence: a pure message bus, as the backplane uses it."""
+
+    folder: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        program = _program("redis-server", "redis-server")
+        log = (self.folder / "redis.log").open("ab")
+        with log:
+            self.process = subprocess.Popen(
+                [program, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+                + ["--dir", str(self.folder)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        _wait(lambda: _listening(self.port), f"redis-server on port {self.port}")
+
+    def stop(self) -> None:
+        """Take Redis away at once, as a crash would (SIGKILL), and wait until it is gone."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@dataclass
+class PostgresServer:
+    """A PostgreSQL cluster of its own on a loopback port (trust authentication, user `postgres`)."""
+
+    folder: Path
+    port: int = field(default_factory=free_port)
+    _as_postgres: list[str] = field(default_factory=list)
+
+    def start(self) -> None:
+        binaries = _postgres_bin()
+        data = self.folder / "pg"
+        data.mkdir(mode=0o700)
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root: the cluster belongs to the postgres user
+            shutil.chown(self.folder, "postgres")
+            shutil.chown(data, "postgres")
+            self._as_postgres = ["runuser", "-u", "postgres", "--"]
+        run = self._as_postgres
+        subprocess.run(
+            [*run, str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+            + ["--locale=C.UTF-8", "--no-sync"],
+            check=True,
+            capture_output=True,
+        )
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c fsync=on -c max_connections=200"
+        subprocess.run(
+            [*run, str(binaries / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "postgres.log")]
+            + ["-o", options, "-w", "start"],
+            check=True,
+            capture_output=True,
+        )
+        self._pg_ctl = [*run, str(binaries / "pg_ctl"), "-D", str(data)]
+
+    def stop(self) -> None:
+        subprocess.run([*self._pg_ctl, "-m", "immediate", "stop"], check=False, capture_output=True)
+
+    def url(self, database: str) -> str:
+        """The app's URL for one database of this cluster."""
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        """A new empty database; its URL."""
+
+        async def create() -> None:
+            connection = await asyncpg.connect(host="127.0.0.1", port=self.port, user="postgres", database="postgres")
+            try:
+                await connection.execute(f'CREATE DATABASE "{name}"')
+            finally:
+                await connection.close()
+
+        asyncio.run(create())
+        return self.url(name)
+
+
+def scratch_folder(prefix: str) -> Path:
+    """A folder another user (postgres) can enter: pytest's own temporary folders are private to this user."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o755)
+    return folder
+
+
+def stop_process(process: subprocess.Popen[bytes], *, kill: bool = False) -> None:
+    """SIGTERM (a graceful stop) or SIGKILL (a crash), then reap it."""
+    process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
