@@ -13,9 +13,9 @@ SYSTEM_PACKAGES := chromium fonts-liberation fonts-dejavu-core fonts-noto-color-
 run: $(VENV)/.run-installed ## install into .venv and serve http://127.0.0.1:8000 (SQLite, example deck)
 	HANDSUP_ENV=$${HANDSUP_ENV:-development} $(BIN)/handsup serve
 
-test: system-deps $(VENV)/.test-installed lint typecheck pytest ## install what the suite needs, then run all of it
+test: system-deps $(VENV)/.test-installed $(NODE_MODULES) lint typecheck pytest ## install what the suite needs, then run all of it
 
-pytest: $(VENV)/.test-installed
+pytest: $(VENV)/.test-installed $(NODE_MODULES)
 	$(BIN)/python -m pytest
 
 CODE := server activities tests bench
@@ -41,6 +41,13 @@ $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# The browser tests inject axe-core (pinned in tests/browser/package-lock.json) into pages to check accessibility.
+NODE_MODULES := tests/browser/node_modules/.installed
+$(NODE_MODULES): tests/browser/package.json tests/browser/package-lock.json
+	@command -v npm >/dev/null || { echo "The browser tests need Node.js and npm (for axe-core): install them, e.g. apt-get install npm" >&2; exit 1; }
+	npm ci --prefix tests/browser --no-audit --no-fund
+	touch $@
+
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.run-installed
@@ -63,4 +70,4 @@ system-deps:
 	fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/browser/screenshots
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/browser/screenshots tests/browser/node_modules
