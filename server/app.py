@@ -132,7 +132,11 @@ async def _start(settings: Settings) -> Services:
     url = settings.resolved_database_url
     await asyncio.to_thread(upgrade, url)
     engine = create_engine(url)
-    backplane = from_url(settings.backplane_url, settings.backplane_queue_limit)
+    backplane = from_url(
+        settings.backplane_url,
+        settings.backplane_queue_limit,
+        publish_timeout=settings.backplane_publish_timeout_ms / 1000,
+    )
     await backplane.connect()
     writer = ResponseWriter(
         engine,

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # Messages waiting for one client; a client that falls further behind is dropped and resyncs on reconnect.
     client_queue_limit: int = 64
     backplane_queue_limit: int = 50000
+    # With Redis: how long one publish may wait before it is given up (the votes are stored and acknowledged
+    # already; rooms of other workers resync from the database). While Redis is known to be down, none waits.
+    backplane_publish_timeout_ms: int = Field(default=500, ge=10)
     websocket_message_limit: int = 16 * 1024
     form_field_limit: int = 2000
     room_idle_seconds: float = 120.0

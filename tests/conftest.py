@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import httpx
@@ -27,6 +28,9 @@ from server.config import Settings
 from server.models import Participant, Role, Session, User
 from server.services import Services
 from server.sessions import SessionSnapshot, load_snapshot
+
+if TYPE_CHECKING:
+    from tests.services import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 DECK = ROOT / "examples" / "decks" / "distributed-leadership.yaml"
@@ -386,6 +390,19 @@ def stop_server(server: LiveServer) -> None:
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server of this test's own on a loopback port (cheap to start; a test may stop and start it)."""
+    from tests.services import RedisServer, scratch_folder
+
+    folder = scratch_folder("handsup-redis-")
+    server = RedisServer(folder)
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -1,89 +1,65 @@
-"""The backplane interface, proven on the in-memory backend and on a fake network backend defined here."""
+"""The backplane interface, proven on the in-memory backend and on Redis; then what Redis adds: several workers,
+an outage, a return."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import signal
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from server.backplane import Backplane, MemoryBackplane, Message, Overflow, Subscription, from_url, session_channel
+from server.backplane import (
+    Backplane,
+    MemoryBackplane,
+    Message,
+    Overflow,
+    RedisBackplane,
+    Subscription,
+    from_url,
+    session_channel,
+)
+from tests.services import RedisServer
 
 pytestmark = pytest.mark.anyio
 
 
-class LoopbackBackplane(Backplane):
-    """A stand-in for a networked backend: `publish` writes to a wire, a reader task delivers, like a Redis client."""
-
-    def __init__(self, queue_limit: int = 50_000) -> None:
-        super().__init__(queue_limit)
-        self._wire: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
-        self._listeners: dict[str, set[Subscription]] = {}
-        self._reader: asyncio.Task[None] | None = None
-
-    async def connect(self) -> None:
-        self._reader = asyncio.create_task(self._read())
-
-    async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-
-    async def publish(self, channel: str, message: Message) -> None:
-        await self._wire.put((channel, json.dumps(message)))
-
-    @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
-        subscription = Subscription(channel, self.queue_limit)
-        self._listeners.setdefault(channel, set()).add(subscription)
-        try:
-            yield subscription
-        finally:
-            self._listeners[channel].discard(subscription)
-            if not self._listeners[channel]:
-                del self._listeners[channel]
-
-    async def _read(self) -> None:
-        while True:
-            channel, raw = await self._wire.get()
-            for subscription in tuple(self._listeners.get(channel, ())):
-                subscription.deliver(raw)
-            self._wire.task_done()
-
-    async def settle(self) -> None:
-        """Wait until everything published has come off the wire."""
-        await self._wire.join()
-
-    def listeners(self, channel: str) -> int:
-        return len(self._listeners.get(channel, ()))
-
-
 async def settle(backplane: Backplane) -> None:
-    """Everything published so far is delivered (immediate for the memory backend)."""
-    if isinstance(backplane, LoopbackBackplane):
-        await backplane.settle()
+    """Everything published so far is delivered: a probe published after it comes back (Redis keeps the order)."""
+    async with backplane.subscribe("settle") as probe:
+        await backplane.publish("settle", {"probe": True})
+        assert await asyncio.wait_for(probe.get(), 5) == {"probe": True}
 
 
 def listeners(backplane: Backplane, channel: str) -> int:
-    if isinstance(backplane, LoopbackBackplane):
-        return backplane.listeners(channel)
-    assert isinstance(backplane, MemoryBackplane)
+    assert isinstance(backplane, MemoryBackplane | RedisBackplane)
     return len(backplane._subscribers.get(channel, ()))
 
 
-BACKENDS = {"memory": MemoryBackplane, "loopback": LoopbackBackplane}
-
-
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture(params=["memory", "redis"])
 async def backplane(request: pytest.FixtureRequest) -> AsyncIterator[Backplane]:
-    plane: Backplane = BACKENDS[request.param](queue_limit=3)
+    """Each test runs on the in-memory backend and on Redis (a real redis-server of its own)."""
+    url = "memory://" if request.param == "memory" else request.getfixturevalue("redis_server").url
+    plane = from_url(url, queue_limit=3)
     await plane.connect()
     yield plane
     await plane.close()
+
+
+@pytest.fixture
+async def redis_plane(redis_server: RedisServer) -> AsyncIterator[RedisBackplane]:
+    plane = RedisBackplane(redis_server.url, queue_limit=100, publish_timeout=0.5, reconnect_max=0.2)
+    await plane.connect()
+    assert plane.connected
+    yield plane
+    await plane.close()
+
+
+async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait (bounded) for something the backend does in the background."""
+    async with asyncio.timeout(seconds):
+        while not condition():
+            await asyncio.sleep(0.02)
 
 
 async def test_subscriber_gets_messages_published_after_it_subscribed_in_order(backplane: Backplane) -> None:
@@ -210,15 +186,137 @@ def test_from_url_gives_the_memory_backend_with_its_queue_limit() -> None:
     assert plane.queue_limit == 7
 
 
-@pytest.mark.parametrize(
-    ("url", "scheme"), [("redis://localhost:6379/0", "redis"), ("kafka://q", "kafka"), ("localhost", "")]
-)
+@pytest.mark.parametrize("url", ["redis://127.0.0.1:6379/0", "rediss://cache.example.org:6380/1"])
+def test_from_url_gives_the_redis_backend_for_redis_urls(url: str) -> None:
+    plane = from_url(url, queue_limit=7, publish_timeout=0.25)
+    assert isinstance(plane, RedisBackplane)
+    assert (plane.url, plane.queue_limit, plane.publish_timeout) == (url, 7, 0.25)
+
+
+@pytest.mark.parametrize(("url", "scheme"), [("kafka://q", "kafka"), ("localhost", "")])
 def test_from_url_refuses_a_scheme_it_has_no_backend_for(url: str, scheme: str) -> None:
     with pytest.raises(ValueError) as refused:
         from_url(url)
     message = str(refused.value)
-    assert message == f"HANDSUP_BACKPLANE_URL: no backplane for {scheme!r} URLs (this version has memory://)"
+    assert message == f"HANDSUP_BACKPLANE_URL: no backplane for {scheme!r} URLs (use memory://, redis:// or rediss://)"
 
 
 def test_session_channel_names_the_session() -> None:
     assert session_channel(42) == "handsup:session:42"
+
+
+# --- what Redis adds ----------------------------------------------------------------------------------------
+
+
+async def test_a_message_reaches_the_subscribers_of_every_worker(redis_plane: RedisBackplane) -> None:
+    other = RedisBackplane(redis_plane.url)
+    await other.connect()
+    try:
+        async with redis_plane.subscribe("room") as here, other.subscribe("room") as there:
+            await other.publish("room", {"vote": 1})
+            assert await here.get() == await there.get() == {"vote": 1}
+    finally:
+        await other.close()
+
+
+async def test_one_connection_carries_every_channel_a_worker_subscribes_to(redis_plane: RedisBackplane) -> None:
+    async with redis_plane.subscribe("room-a") as one, redis_plane.subscribe("room-b") as two:
+        await redis_plane.publish("room-b", {"for": "b"})
+        await redis_plane.publish("room-a", {"for": "a"})
+        assert (await one.get(), await two.get()) == ({"for": "a"}, {"for": "b"})
+        clients = await redis_plane._publisher.client_list()
+    assert sum(int(client["sub"]) > 0 for client in clients) == 1
+
+
+async def test_with_redis_down_publish_does_not_raise_and_counts_the_failures(
+    redis_server: RedisServer, redis_plane: RedisBackplane
+) -> None:
+    redis_server.stop()
+    await until(lambda: not redis_plane.connected)
+    for n in range(20):
+        await redis_plane.publish("room", {"n": n})
+    assert redis_plane.publish_failures == 20
+
+
+async def test_a_publish_redis_does_not_answer_gives_up_after_its_timeout(
+    redis_server: RedisServer, redis_plane: RedisBackplane
+) -> None:
+    await redis_plane.publish("room", {"n": 0})
+    assert redis_server.process is not None
+    redis_server.process.send_signal(signal.SIGSTOP)  # Redis stops answering without closing its sockets
+    try:
+        await asyncio.wait_for(redis_plane.publish("room", {"n": 1}), 20 * redis_plane.publish_timeout)
+        assert redis_plane.publish_failures == 1
+    finally:
+        redis_server.process.send_signal(signal.SIGCONT)
+
+
+async def test_when_redis_comes_back_every_subscription_overflows_so_its_room_reloads(
+    redis_server: RedisServer, redis_plane: RedisBackplane
+) -> None:
+    async with redis_plane.subscribe("room-a") as one, redis_plane.subscribe("room-b") as two:
+        redis_server.stop()
+        await until(lambda: not redis_plane.connected)
+        await redis_plane.publish("room-a", {"lost": True})
+        redis_server.start()
+        await until(lambda: redis_plane.connected)
+        for subscription in (one, two):
+            with pytest.raises(Overflow):
+                await asyncio.wait_for(subscription.get(), 5)
+        assert redis_plane.reconnects == 1
+        await redis_plane.publish("room-a", {"after": True})
+        assert await asyncio.wait_for(one.get(), 5) == {"after": True}
+
+
+async def test_a_room_opened_while_redis_is_away_gets_messages_once_it_returns(
+    redis_server: RedisServer, redis_plane: RedisBackplane
+) -> None:
+    redis_server.stop()
+    await until(lambda: not redis_plane.connected)
+    async with redis_plane.subscribe("room") as subscription:
+        redis_server.start()
+        await until(lambda: redis_plane.connected)
+        with pytest.raises(Overflow):
+            await asyncio.wait_for(subscription.get(), 5)
+        await redis_plane.publish("room", {"n": 1})
+        assert await asyncio.wait_for(subscription.get(), 5) == {"n": 1}
+
+
+async def test_a_failed_publish_makes_the_other_workers_reload_once_redis_answers(
+    redis_server: RedisServer, redis_plane: RedisBackplane
+) -> None:
+    other = RedisBackplane(redis_plane.url)
+    await other.connect()
+    try:
+        async with other.subscribe("room") as there:
+            assert redis_server.process is not None
+            redis_server.process.send_signal(signal.SIGSTOP)  # this publish times out; the other worker stays up
+            try:
+                await redis_plane.publish("room", {"lost": True})
+            finally:
+                redis_server.process.send_signal(signal.SIGCONT)
+            assert redis_plane.publish_failures == 1
+            await redis_plane.publish("room", {"next": True})
+            with pytest.raises(Overflow):  # the stalled publish may still arrive first, when Redis resumes
+                async with asyncio.timeout(5):
+                    while True:
+                        assert await there.get() in ({"lost": True}, {"next": True})
+            await redis_plane.publish("room", {"after": True})
+            assert await asyncio.wait_for(there.get(), 5) == {"after": True}
+    finally:
+        await other.close()
+
+
+async def test_a_worker_starts_without_redis_and_connects_when_it_comes(redis_server: RedisServer) -> None:
+    redis_server.stop()
+    plane = RedisBackplane(redis_server.url, publish_timeout=0.1, reconnect_max=0.2)
+    await plane.connect()
+    try:
+        assert not plane.connected
+        redis_server.start()
+        await until(lambda: plane.connected)
+        async with plane.subscribe("room") as subscription:
+            await plane.publish("room", {"n": 1})
+            assert await asyncio.wait_for(subscription.get(), 5) == {"n": 1}
+    finally:
+        await plane.close()
