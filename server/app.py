@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from activities import registry as default_registry
-from server import ROOT, __version__, headers
+from server import ROOT, __version__, headers, metrics
 from server.accounts import count_users
 from server.auth import Access, FormExpired, LoginRequired, declare, form_expired_page
 from server.backplane import from_url
@@ -52,11 +52,13 @@ log = logging.getLogger("handsup")
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A Handsup app for these settings (from the environment when none are given)."""
     settings = settings or get_settings()
+    observed = metrics.Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await _start(settings)
         app.state.services = services
+        observed.attach(services)
         writer_task = asyncio.create_task(services.writer.run())
         services.hub.start()
         try:
@@ -87,9 +89,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    # Outermost of ours: every response gets the headers, error pages and problems included.
+    # Every response gets the headers, error pages and problems included.
     public_https = bool(settings.public_url and settings.public_url.lower().startswith("https://"))
     app.add_middleware(headers.SecurityHeaders, always_https=public_https)
+    # Outermost of ours: counts and logs each response as it finally went out.
+    app.state.metrics = observed
+    app.add_middleware(metrics.RequestMetrics, metrics=observed)
     app.state.csp_reports = headers.CspReports(settings.csp_reports_logged_per_minute)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     app.add_exception_handler(RequestValidationError, validation_exception_handler)
@@ -124,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(compare.router)
     app.include_router(imports.router)
     app.include_router(headers.router)
+    app.include_router(metrics.router)
     app.include_router(participant.router)  # last: it owns the /{code} pages
     return app
 

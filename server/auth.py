@@ -7,6 +7,7 @@ tests/server/test_access.py walks every route of the app and tries it as every r
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
@@ -297,6 +298,41 @@ OwnedSessionPage = Annotated[Session, Depends(owned_session_page_of)]
 OwnedSessionApi = Annotated[Session, Depends(owned_session_api_of)]
 
 
+async def metrics_reader(
+    request: Request,
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """The metrics scraper: with HANDSUP_METRICS_TOKEN set, whoever sends it as a bearer token (and no one else);
+    unset, a caller on this machine that did not come through a proxy (a proxy on loopback forwards everyone)."""
+    expected = services.settings.metrics_token
+    if expected is not None:
+        sent = credentials.credentials if credentials is not None else ""
+        if not same(sent, expected):
+            raise Problem(
+                401,
+                "Metrics token needed",
+                "Send HANDSUP_METRICS_TOKEN as Authorization: Bearer <token>.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return
+    if not _on_this_machine(request):
+        raise Problem(
+            403,
+            "Metrics are for this machine",
+            "Without HANDSUP_METRICS_TOKEN, /metrics answers only on loopback; set the token to scrape from elsewhere.",
+        )
+
+
+def _on_this_machine(request: Request) -> bool:
+    if "x-forwarded-for" in request.headers or "forwarded" in request.headers:
+        return False
+    try:
+        return request.client is not None and ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:
+        return False  # not an IP address: a unix socket or a test client
+
+
 class Access(StrEnum):
     """Who may use a route. Each route declares one; the route-by-role test holds every route to its word."""
 
@@ -308,6 +344,7 @@ class Access(StrEnum):
     session_owner = "session_owner"  # the session's presenter and admins (not co-facilitators)
     organizer = "organizer"  # organizers, for the institutes they own, and admins
     admin = "admin"
+    metrics = "metrics"  # the metrics scraper: HANDSUP_METRICS_TOKEN, or this machine when no token is set
 
 
 def _declaration(access: Access) -> Callable[[], Awaitable[None]]:
@@ -351,4 +388,5 @@ ACCESS_OF: dict[Callable[..., Any], Access] = {
     organizer_page_user: Access.organizer,
     organizer_api_user: Access.organizer,
     admin_page_user: Access.admin,
+    metrics_reader: Access.metrics,
 }

@@ -52,6 +52,11 @@ class Subscription:
         """Messages may have been lost (the backend's connection dropped): the next get() raises Overflow."""
         self._overflowed = True
 
+    @property
+    def depth(self) -> int:
+        """Messages delivered and not yet taken."""
+        return self._queue.qsize()
+
     async def get(self) -> Message:
         """The next message; raises Overflow once if messages were lost since the last call."""
         if self._overflowed:

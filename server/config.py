@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         default="127.0.0.1,::1",
         description="Proxies whose X-Forwarded-* headers are trusted (comma-separated, or *)",
     )
+    # GET /metrics: with a token, only with `Authorization: Bearer <token>`; without, only from this machine.
+    metrics_token: str | None = Field(default=None, min_length=16)
+    # Log lines: `text` for a person at a terminal, `json` (one object per line) for a log shipper.
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     # The write-behind queue: how long the writer gathers responses before one commit, and how many at most.
     commit_interval_ms: int = 20
@@ -84,6 +89,11 @@ class Settings(BaseSettings):
     @field_validator("decks_dir", mode="before")
     @classmethod
     def _no_decks_dir(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _no_metrics_token(cls, value: object) -> object:
         return None if value == "" else value
 
     @field_validator("public_url")

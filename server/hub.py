@@ -167,12 +167,14 @@ class Room:
         # One state reload at a time: the presenter's request and the backplane event of the same action both
         # reload, and two that overlapped would each see a change and push the views (and phones' stages) twice.
         self._reloading = asyncio.Lock()
+        self.subscription: Subscription | None = None  # its queue depth is read by /metrics
 
     async def open(self) -> None:
         """Subscribe first, then load from the database, then fold what arrived meanwhile."""
         subscription: Subscription = await self._stack.enter_async_context(
             self.services.backplane.subscribe(session_channel(self.session_id))
         )
+        self.subscription = subscription
         await self._load()
         self._tasks = [asyncio.create_task(self._consume(subscription)), asyncio.create_task(self._tick())]
 
@@ -270,7 +272,11 @@ class Room:
         except (ControlRefused, NotFound):
             pass  # the session ended or moved on meanwhile
         except Exception:
-            log.exception("session %d: closing voting at the end of a countdown failed", self.session_id)
+            log.exception(
+                "session %d: closing voting at the end of a countdown failed",
+                self.session_id,
+                extra={"session_id": self.session_id},
+            )
 
     async def _consume(self, subscription: Subscription) -> None:
         while True:
@@ -278,12 +284,21 @@ class Room:
                 message = await subscription.get()
                 await self._apply(message)
             except Overflow:
-                log.warning("session %d: backplane overflow, reloading from the database", self.session_id)
+                self.services.hub.backplane_overflows += 1
+                log.warning(
+                    "session %d: backplane overflow, reloading from the database",
+                    self.session_id,
+                    extra={"session_id": self.session_id},
+                )
                 await self._load()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("session %d: event handling failed; reloading", self.session_id)
+                log.exception(
+                    "session %d: event handling failed; reloading",
+                    self.session_id,
+                    extra={"session_id": self.session_id},
+                )
                 await self._load()
 
     async def _apply(self, message: dict[str, Any]) -> None:
@@ -359,7 +374,9 @@ class Room:
             try:
                 self._flush()
             except Exception:
-                log.exception("session %d: rendering a push failed", self.session_id)
+                log.exception(
+                    "session %d: rendering a push failed", self.session_id, extra={"session_id": self.session_id}
+                )
             await asyncio.sleep(interval)
 
     def _flush(self) -> None:
@@ -516,6 +533,8 @@ class Room:
                 if self._online[connection.participant_id] <= 0:
                     del self._online[connection.participant_id]
         await connection.stop()
+        if connection.dropped:
+            self.services.hub.outbox_drops += 1
         if not any(self._audiences.values()):
             self.idle_since = time.monotonic()
         self._mark(None)
@@ -554,6 +573,9 @@ class Hub:
         self._codes: dict[str, int] = {}  # join code -> session id, for live sessions with a room here
         self._opening: dict[int, asyncio.Future[Room]] = {}
         self._janitor: asyncio.Task[None] | None = None
+        # Plain counters for /metrics: clients dropped for a full outbox, room resyncs after a backplane overflow.
+        self.outbox_drops = 0
+        self.backplane_overflows = 0
 
     async def room(self, session_id: int) -> Room:
         """The room of a session, opened (and loaded) once however many callers ask at the same time."""

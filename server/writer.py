@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ class _Pending:
     session_id: int
     event: ResponseEvent
     done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    queued_at: float = field(default_factory=time.monotonic)
 
 
 class VersionClock:
@@ -61,6 +63,11 @@ class ResponseWriter:
         self._upsert = _upsert_statement(engine.dialect.name)
         self.committed = 0
         self.batches = 0
+        self.failed_commits = 0
+        self.publish_failures = 0
+        # Told of each committed group: its size, the transaction's seconds, and the longest wait in it (its first
+        # response's, from submit to commit), which is what a participant feels. /metrics turns these into histograms.
+        self.on_commit: Callable[[int, float, float], None] | None = None
 
     @property
     def depth(self) -> int:
@@ -109,10 +116,12 @@ class ResponseWriter:
             }
             for p in batch
         ]
+        started = time.monotonic()
         try:
             async with self._engine.begin() as connection:
                 await connection.execute(self._upsert, rows)
         except Exception as error:
+            self.failed_commits += 1
             log.exception("commit of %d responses failed", len(batch))
             for pending in batch:
                 if not pending.done.done():
@@ -120,6 +129,9 @@ class ResponseWriter:
             return
         self.committed += len(batch)
         self.batches += 1
+        if self.on_commit is not None:
+            finished = time.monotonic()
+            self.on_commit(len(batch), finished - started, finished - batch[0].queued_at)
         for pending in batch:
             if not pending.done.done():
                 pending.done.set_result(None)
@@ -134,7 +146,13 @@ class ResponseWriter:
                 await self._backplane.publish(session_channel(session_id), {"type": "responses", "items": items})
             except Exception:
                 # Stored and acknowledged already; viewers catch up when their room resyncs from the database.
-                log.exception("publishing %d responses of session %d failed", len(items), session_id)
+                self.publish_failures += 1
+                log.exception(
+                    "publishing %d responses of session %d failed",
+                    len(items),
+                    session_id,
+                    extra={"session_id": session_id},
+                )
 
 
 def _upsert_statement(dialect: str) -> Any:

@@ -196,6 +196,7 @@ async def test_a_refused_group_stores_nothing_and_the_writer_carries_on(world: W
         outcomes = await asyncio.gather(good, stranger, return_exceptions=True)
         assert all(isinstance(outcome, WriterFailed) for outcome in outcomes)
         assert await world.rows() == {}
+        assert writer.failed_commits == 1 and writer.committed == 0
         later = await world.submit(writer, 1, 1)
     assert await world.rows() == {world.people[1]: (0, later.version, {"choices": [1]})}
 

@@ -1,0 +1,124 @@
+"""GET /metrics on a real `handsup serve`: counters move with real requests and a real vote over a real socket, the
+commit histograms observe the commit, and callers other than this machine (or the token's holder) are refused."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from websockets.asyncio.client import connect
+
+from tests.conftest import LiveServer, eventually, start_server, stop_server
+from tests.server.test_live_uvicorn import Presenting, presenting, showing_the_poll, until, vote_from_phones, ws_url
+
+__all__ = ["presenting"]  # the module's fixture: an admin with a session on the example deck's poll
+
+TOKEN = "metrics-" + "m" * 32
+
+
+def scrape(server: LiveServer, **headers: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of one scrape, by name and labels."""
+    response = httpx.get(f"{server.url}/metrics", headers=headers, timeout=5)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_http_responses_are_counted_by_route_template_and_status_class(live_server: LiveServer) -> None:
+    before = scrape(live_server)
+    for path in ("/healthz", "/healthz", "/static/favicon.svg", "/999999", "/no/such/page/here"):
+        httpx.get(live_server.url + path, timeout=5)
+    after = scrape(live_server)
+
+    def moved(route: str, status: str) -> float:
+        name = "handsup_http_responses_total"
+        return value(after, name, route=route, status=status) - value(before, name, route=route, status=status)
+
+    assert moved("/healthz", "2xx") == 2
+    assert moved("/static/{path}", "2xx") == 1
+    assert moved("/{code}", "4xx") == 1  # a code that is not live: the template, never the code itself
+    assert moved("unmatched", "4xx") == 1
+    assert not [labels for name, labels in after if name == "handsup_http_responses_total" and "999999" in str(labels)]
+
+
+def test_a_vote_over_a_real_socket_moves_connections_and_commit_metrics(
+    live_server: LiveServer, presenting: Presenting
+) -> None:
+    joined = presenting.http.post("/api/v1/join", json={"code": presenting.session["code"]})
+    token = joined.json()["participant_token"]
+    eventually(lambda: showing_the_poll(presenting, token))
+    before = scrape(live_server)
+
+    async def while_a_phone_is_open() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        url = ws_url(live_server, f"/ws/participant/{presenting.session['code']}")
+        async with connect(url, additional_headers={"Cookie": f"handsup_participant={token}"}) as phone:
+            await until(phone, r'^\s*<section id="stage"')
+            return await asyncio.to_thread(scrape, live_server)
+
+    during = asyncio.run(while_a_phone_is_open())
+    assert value(during, "handsup_connections", audience="participant") == 1
+    assert value(during, "handsup_connections", audience="presenter") == 0
+    assert value(during, "handsup_rooms") >= 1
+
+    replies = asyncio.run(vote_from_phones(live_server, presenting, [token]))
+    assert "Received" in replies[0]
+    after = eventually(lambda: _committed_since(live_server, before))
+    assert value(after, "handsup_commit_seconds_count") > value(before, "handsup_commit_seconds_count")
+    assert value(after, "handsup_commit_seconds_sum") > value(before, "handsup_commit_seconds_sum")
+    assert value(after, "handsup_commit_batch_size_sum") - value(before, "handsup_commit_batch_size_sum") >= 1
+    assert value(after, "handsup_commit_wait_seconds_count") > value(before, "handsup_commit_wait_seconds_count")
+    assert value(after, "handsup_writer_queue_depth") == 0
+    assert value(after, "handsup_writer_queue_limit") == 20000
+    assert value(after, "handsup_commit_failures_total") == value(after, "handsup_publish_failures_total") == 0
+    assert value(after, "handsup_backplane_overflows_total") == value(after, "handsup_outbox_drops_total") == 0
+    assert value(after, "process_resident_memory_bytes") > 0
+
+    def closed() -> None:
+        assert value(scrape(live_server), "handsup_connections", audience="participant") == 0
+
+    eventually(closed)
+
+
+def _committed_since(
+    server: LiveServer, before: dict[tuple[str, tuple[tuple[str, str], ...]], float]
+) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    now = scrape(server)
+    assert value(now, "handsup_responses_committed_total") == value(before, "handsup_responses_committed_total") + 1
+    return now
+
+
+def test_without_a_token_only_this_machine_may_read_metrics_not_a_proxy_forwarding_for_someone(
+    live_server: LiveServer,
+) -> None:
+    # The proxy's own address is loopback when it runs on the box: a forwarded request is someone else's.
+    for forwarded in ({"X-Forwarded-For": "203.0.113.9"}, {"X-Forwarded-For": "127.0.0.1"}, {"Forwarded": "for=::1"}):
+        refused = httpx.get(f"{live_server.url}/metrics", headers=forwarded, timeout=5)
+        assert refused.status_code == 403
+        assert "HANDSUP_METRICS_TOKEN" in refused.json()["detail"]
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = start_server(tmp_path_factory.mktemp("metrics"), HANDSUP_METRICS_TOKEN=TOKEN)
+    yield server
+    stop_server(server)
+
+
+def test_with_a_token_set_metrics_need_it_even_on_loopback(guarded: LiveServer) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong-token-of-some-length"}, {"Authorization": f"Basic {TOKEN}"}):
+        refused = httpx.get(f"{guarded.url}/metrics", headers=headers, timeout=5)
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"] == "Bearer"
+    samples = scrape(guarded, Authorization=f"Bearer {TOKEN}")
+    assert value(samples, "handsup_build_info", version="0.1.0") == 1
