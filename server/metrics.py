@@ -107,7 +107,7 @@ class _ServicesCollector(Collector):
         committed = CounterMetricFamily("handsup_responses_committed", "Responses committed to the database")
         failed = CounterMetricFamily("handsup_commit_failures", "Group commits the database refused")
         published = CounterMetricFamily(
-            "handsup_publish_failures", "Committed groups the backplane failed to publish (viewers resync)"
+            "handsup_publish_failures", "Backplane messages that could not be sent (their subscribers resync)"
         )
         writer_depth = GaugeMetricFamily("handsup_writer_queue_depth", "Responses waiting for a commit")
         writer_limit = GaugeMetricFamily("handsup_writer_queue_limit", "HANDSUP_WRITE_QUEUE_LIMIT")
@@ -141,7 +141,7 @@ class _ServicesCollector(Collector):
             rooms.add_metric([], len(open_rooms))
             committed.add_metric([], writer.committed)
             failed.add_metric([], writer.failed_commits)
-            published.add_metric([], writer.publish_failures)
+            published.add_metric([], services.backplane.publish_failures)
             writer_depth.add_metric([], writer.depth)
             writer_limit.add_metric([], settings.write_queue_limit)
             backplane_depth.add_metric([], sum(r.subscription.depth for r in open_rooms if r.subscription is not None))

@@ -64,7 +64,6 @@ class ResponseWriter:
         self.committed = 0
         self.batches = 0
         self.failed_commits = 0
-        self.publish_failures = 0
         # Told of each committed group: its size, the transaction's seconds, and the longest wait in it (its first
         # response's, from submit to commit), which is what a participant feels. /metrics turns these into histograms.
         self.on_commit: Callable[[int, float, float], None] | None = None
@@ -146,7 +145,6 @@ class ResponseWriter:
                 await self._backplane.publish(session_channel(session_id), {"type": "responses", "items": items})
             except Exception:
                 # Stored and acknowledged already; viewers catch up when their room resyncs from the database.
-                self.publish_failures += 1
                 log.exception(
                     "publishing %d responses of session %d failed",
                     len(items),
