@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -70,7 +70,11 @@ async def refuse(websocket: WebSocket, reason: str, code: int = GONE) -> None:
 
 
 class Connection:
-    """One socket and its bounded outbox."""
+    """One socket and its bounded outbox.
+
+    The outbox is drained by a task that exists only while there is something to send: an idle socket (most of a
+    room, most of the time) holds no task, no coroutine and no queue of its own, which is memory per participant
+    and objects the garbage collector would otherwise walk."""
 
     def __init__(
         self,
@@ -83,40 +87,47 @@ class Connection:
         self.websocket = websocket
         self.audience = audience
         self.participant_id = participant_id
-        self._outbox: asyncio.Queue[str | None] = asyncio.Queue(maxsize=limit)
+        self._limit = limit
+        self._outbox: deque[str] = deque()
         self._sender: asyncio.Task[None] | None = None
         self.dropped = False
         self.at = at  # the activity the participant chose (Q&A, their own pace); None follows the presenter
         self.stage_key = ""  # the participant stage this socket shows (see Room.stage)
         self.showing: int | None = None  # the activity on that stage
 
-    def start(self) -> None:
-        self._sender = asyncio.create_task(self._send_loop())
-
     def send(self, text: str) -> None:
         """Queue a message; a full outbox drops the client, which reconnects and gets a fresh page."""
         if self.dropped:
             return
-        try:
-            self._outbox.put_nowait(text)
-        except asyncio.QueueFull:
+        if len(self._outbox) >= self._limit:
             self.dropped = True
-            asyncio.create_task(self._close(TRY_AGAIN, "too slow: reconnect to catch up"))
+            self._outbox.clear()
+            self._sender = asyncio.create_task(self._close(TRY_AGAIN, "too slow: reconnect to catch up"))
+            return
+        self._outbox.append(text)
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._drain())
 
-    async def _send_loop(self) -> None:
-        with contextlib.suppress(Exception):
-            while (text := await self._outbox.get()) is not None:
-                await self.websocket.send_text(text)
+    async def _drain(self) -> None:
+        try:
+            while self._outbox:
+                await self.websocket.send_text(self._outbox[0])
+                self._outbox.popleft()
+        except Exception:
+            self.dropped = True  # the socket is gone: its reader sees the disconnect and detaches it
+        finally:
+            self._sender = None
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
             await self.websocket.close(code, reason)
 
     async def stop(self) -> None:
-        if self._sender is not None:
-            self._sender.cancel()
+        sender = self._sender
+        if sender is not None:
+            sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._sender
+                await sender
 
 
 @dataclass(frozen=True)
@@ -521,7 +532,6 @@ class Room:
         if connection.participant_id is not None:
             self._online[connection.participant_id] += 1
         self.idle_since = None
-        connection.start()
         self._mark(None)  # the presenter's "connected" count
 
     async def detach(self, connection: Connection) -> None:
