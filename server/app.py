@@ -23,6 +23,7 @@ from server import ROOT, __version__, headers, metrics
 from server.accounts import count_users
 from server.auth import Access, FormExpired, LoginRequired, declare, form_expired_page
 from server.backplane import from_url
+from server.collector import CollectorSchedule, SweepPolicy
 from server.config import ConfigError, Settings, get_settings
 from server.db import create_engine, session_factory, upgrade
 from server.decks import DeckInvalid, deck_files, parse_deck
@@ -61,9 +62,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         observed.attach(services)
         writer_task = asyncio.create_task(services.writer.run())
         services.hub.start()
+        collector = _collector(services)
         try:
             yield
         finally:
+            if collector is not None:
+                await collector.close()
             await services.hub.close()
             writer_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -168,6 +172,21 @@ async def _start(settings: Settings) -> Services:
         sys.stderr.write(f"\n  No accounts yet. Create the first (admin) account here:\n  {link}{token}\n\n")
         sys.stderr.flush()
     return services
+
+
+def _collector(services: Services) -> CollectorSchedule | None:
+    """The garbage-collection schedule (server/collector.py), unless the settings turn it off."""
+    settings = services.settings
+    if settings.gc_freeze_seconds <= 0:
+        return None
+    hub, writer = services.hub, services.writer
+    collector = CollectorSchedule(
+        lambda: writer.committed + hub.socket_changes,
+        settings.gc_freeze_seconds,
+        SweepPolicy(quiet_s=settings.gc_sweep_quiet_seconds, every_s=settings.gc_sweep_seconds),
+    )
+    collector.start()
+    return collector
 
 
 async def load_decks(services: Services) -> None:

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     websocket_message_limit: int = 16 * 1024
     form_field_limit: int = 2000
     room_idle_seconds: float = 120.0
+    # Garbage collection (server/collector.py): long-lived objects are frozen out of automatic collections this often
+    # (0 leaves CPython's collector as it is); a full sweep runs after this long with no answer and no socket change,
+    # at most once per gc_sweep_seconds.
+    gc_freeze_seconds: float = Field(default=10.0, ge=0)
+    gc_sweep_quiet_seconds: float = Field(default=60.0, gt=0)
+    gc_sweep_seconds: float = Field(default=900.0, gt=0)
     # CSP violation reports (server/headers.py): the largest body taken, and log lines per minute (all are counted).
     csp_report_bytes: int = Field(default=16 * 1024, ge=1024)
     csp_reports_logged_per_minute: int = Field(default=60, ge=1)

@@ -528,6 +528,7 @@ class Room:
         return [c for sockets in self._audiences.values() for c in sockets]
 
     def attach(self, connection: Connection) -> None:
+        self.services.hub.socket_changes += 1
         self._audiences[connection.audience].add(connection)
         if connection.participant_id is not None:
             self._online[connection.participant_id] += 1
@@ -537,6 +538,7 @@ class Room:
     async def detach(self, connection: Connection) -> None:
         sockets = self._audiences[connection.audience]
         if connection in sockets:
+            self.services.hub.socket_changes += 1
             sockets.remove(connection)
             if connection.participant_id is not None:
                 self._online[connection.participant_id] -= 1
@@ -582,6 +584,7 @@ class Hub:
         self._rooms: dict[int, Room] = {}
         self._codes: dict[str, int] = {}  # join code -> session id, for live sessions with a room here
         self._opening: dict[int, asyncio.Future[Room]] = {}
+        self.socket_changes = 0  # sockets attached or detached so far: how busy this worker is (server/collector.py)
         self._janitor: asyncio.Task[None] | None = None
         # Plain counters for /metrics: clients dropped for a full outbox, room resyncs after a backplane overflow.
         self.outbox_drops = 0
