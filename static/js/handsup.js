@@ -15,12 +15,26 @@
     return socket;
   };
 
+  // Banners are live regions: a write of the same words would be read out again at every reconnect attempt.
   function show(id, visible, text) {
     var el = document.getElementById(id);
     if (!el) return;
-    if (text) el.textContent = text;
-    el.hidden = !visible;
+    if (text && el.textContent !== text) el.textContent = text;
+    if (el.hidden === visible) el.hidden = !visible;
   }
+
+  // A pushed status line updates the one on the page rather than replacing it: screen readers announce changes to
+  // a live region they already know and often stay silent about a new one; the same words are not re-announced.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target, fresh = event.detail.fragment.firstElementChild;
+    // Plain-text polite regions only; an alert is announced as it arrives, so that one is swapped in whole.
+    if (!fresh || fresh.id !== target.id || target.getAttribute("aria-live") !== "polite" || fresh.children.length ||
+        fresh.getAttribute("role") === "alert") return;
+    event.detail.shouldSwap = false;
+    target.className = fresh.className;
+    target.hidden = fresh.hidden;
+    if (target.textContent !== fresh.textContent) target.textContent = fresh.textContent;
+  });
 
   document.addEventListener("htmx:wsOpen", function () {
     socketOpen = true;
