@@ -167,10 +167,15 @@ async def _start(settings: Settings) -> Services:
     await load_decks(services)
     if not await count_users(services.db):
         link = f"{settings.public_url or f'http://{settings.host}:{settings.port}'}/setup/"
-        # The console is where the person starting the server looks for it.
+        # The console is where the person starting the server looks for it; a log shipper gets it as one record.
         token = setup_token(settings.resolved_secret_key)
-        sys.stderr.write(f"\n  No accounts yet. Create the first (admin) account here:\n  {link}{token}\n\n")
-        sys.stderr.flush()
+        if settings.log_format == "json":
+            log.warning(
+                "No accounts yet: create the first (admin) account at setup_link", extra={"setup_link": link + token}
+            )
+        else:
+            sys.stderr.write(f"\n  No accounts yet. Create the first (admin) account here:\n  {link}{token}\n\n")
+            sys.stderr.flush()
     return services
 
 

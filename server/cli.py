@@ -192,6 +192,7 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
     import uvicorn
 
     from server.app import create_app
+    from server.logs import log_config
 
     settings = settings.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
     uvicorn.run(
@@ -205,7 +206,9 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
         backlog=4096,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
-        log_level="info",
+        log_config=log_config(settings),
+        log_level=settings.log_level,
+        access_log=False,  # server/metrics.py logs each request, with its duration, on handsup.access
     )
     return 0
 

@@ -220,7 +220,7 @@ class RequestMetrics:
         }
         session_id = (scope.get("path_params") or {}).get("session_id")
         if session_id is not None:
-            fields["session_id"] = session_id
+            fields["session_id"] = int(session_id) if str(session_id).isdigit() else session_id
         shown = f"{status}" if status is not None else "closed"
         access_log.info(
             '%s - "%s %s" %s %.1f ms',
