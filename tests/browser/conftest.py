@@ -142,10 +142,11 @@ def page_errors() -> PageErrors:
     return PageErrors()
 
 
-def screenshot(page: Page, name: str) -> None:
-    """Keep a picture of what a person sees (git-ignored folder; docs/screenshots holds the chosen ones)."""
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
+    """Keep a picture of what a person sees (git-ignored folder; docs/screenshots holds the chosen ones). A full-page
+    picture re-applies the device emulation, which drops a text size set through CDP: those take the viewport."""
     SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 PRESENTER = "presenter@example.org"
