@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
 import json
 import os
 import sys
@@ -20,14 +19,20 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bench.driver import HttpError, Joined, Kind, post_json
+from bench.driver import Joined, Kind, fetch_page
 from bench.procs import ServerProcess, free_port, start_process
 
 WS_MAX_SIZE = 4 * 16 * 1024  # as `handsup serve`: 4x the default websocket_message_limit (server/cli.py)
+
+
+# The bare app's join page: fixed bytes of about the size of Handsup's participant page, so both ramps move alike.
+PAGE = (
+    "<!doctype html><html><head><title>bare</title></head><body>" + "<p>participant page</p>" * 256 + "</body></html>"
+)
 
 
 class Bare:
@@ -38,7 +43,6 @@ class Bare:
         self.presenters: set[WebSocket] = set()
         self.received = 0
         self.slide = 0
-        self.ids = itertools.count(1)
         self.tasks: set[asyncio.Task[Any]] = set()
 
     def stage(self) -> str:
@@ -60,11 +64,10 @@ def create_app() -> Starlette:
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    async def join(request: Request) -> Response:
-        await request.body()
-        return JSONResponse(
-            {"participant_token": os.urandom(16).hex(), "participant_id": next(bare.ids)}, status_code=201
-        )
+    async def page(request: Request) -> Response:
+        response = HTMLResponse(PAGE)
+        response.set_cookie("handsup_participant", os.urandom(16).hex(), httponly=True, samesite="lax")
+        return response
 
     async def slide(request: Request) -> Response:
         bare.change_slide()
@@ -101,7 +104,7 @@ def create_app() -> Starlette:
     return Starlette(
         routes=[
             Route("/healthz", healthz),
-            Route("/api/v1/join", join, methods=["POST"]),
+            Route("/{code}", page),
             Route("/api/v1/slide", slide, methods=["POST"]),
             WebSocketRoute("/ws/participant/{code}", participant),
             WebSocketRoute("/ws/presenter/{session}", presenter),
@@ -150,7 +153,7 @@ class BaselineTarget:
     def stop(self) -> int | None:
         return self.server.stop() if self.server is not None else None
 
-    def check(self, answers: dict[int, int]) -> dict[str, Any]:
+    def check(self, answers: dict[str, int]) -> dict[str, Any]:
         return {"votes_persisted": None, "participants_with_acked_vote": len(answers)}
 
     @property
@@ -166,10 +169,7 @@ class BaselineTarget:
         return None
 
     async def join(self, http: httpx.AsyncClient) -> Joined:
-        status, body = await post_json("127.0.0.1", self.port, "/api/v1/join", {"code": "000000"})
-        if status != 201:
-            raise HttpError(f"join answered {status}: {str(body)[:120]}")
-        return Joined(body["participant_token"], body["participant_id"])
+        return Joined(await fetch_page("127.0.0.1", self.port, "/000000", "handsup_participant"))
 
     def participant_socket(self, joined: Joined) -> tuple[str, dict[str, str]]:
         return f"ws://127.0.0.1:{self.port}/ws/participant/000000", {"Cookie": f"handsup_participant={joined.token}"}

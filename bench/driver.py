@@ -10,7 +10,6 @@ import asyncio
 import bisect
 import contextlib
 import gc
-import json
 import math
 import time
 from collections import Counter, deque
@@ -60,8 +59,7 @@ class Profile:
 
 @dataclass(frozen=True)
 class Joined:
-    token: str
-    participant_id: int
+    token: str  # the participant's cookie: the key the database check goes by
 
 
 class Target(Protocol):
@@ -252,15 +250,17 @@ class HttpError(Exception):
     """A join (or other bulk request) answered with something other than the expected status."""
 
 
-async def post_json(host: str, port: int, path: str, payload: dict[str, Any]) -> tuple[int, Any]:
-    """One HTTP/1.1 POST on a fresh connection (as a phone's first request would be): (status, decoded JSON body).
+async def http_request(
+    host: str, port: int, method: str, path: str, body: bytes = b"", content_type: str | None = None
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One HTTP/1.1 request on a fresh connection (as a phone's first request would be): (status, headers, body).
 
     Plain asyncio streams, not httpx: measured here, httpx costs 1-2 ms of client CPU per request against about
     0.15 ms for this, and the client shares two cores with the server under test.
     """
-    body = json.dumps(payload).encode()
+    typed = f"Content-Type: {content_type}\r\n" if content_type else ""
     head = (
-        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+        f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{typed}"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     ).encode()
     reader, writer = await asyncio.open_connection(host, port)
@@ -270,13 +270,25 @@ async def post_json(host: str, port: int, path: str, payload: dict[str, Any]) ->
     finally:
         writer.close()
     header, _, content = data.partition(b"\r\n\r\n")
-    status_line = header.split(b"\r\n", 1)[0].split()
+    lines = header.decode("latin-1").split("\r\n")
+    status_line = lines[0].split()
     if len(status_line) < 2 or not status_line[1].isdigit():
         raise HttpError(f"not an HTTP response: {data[:80]!r}")
-    if b"transfer-encoding: chunked" in header.lower():
+    headers = [(name.strip().lower(), value.strip()) for name, _, value in (line.partition(":") for line in lines[1:])]
+    if ("transfer-encoding", "chunked") in headers:
         raise HttpError("chunked responses are not expected here")
-    status = int(status_line[1])
-    return status, json.loads(content) if content else None
+    return int(status_line[1]), headers, content
+
+
+async def fetch_page(host: str, port: int, path: str, cookie: str) -> str:
+    """A phone opening the join link: GET the page, which joins and sets the participant cookie; the cookie's value."""
+    status, headers, content = await http_request(host, port, "GET", path)
+    if status != 200:
+        raise HttpError(f"the page {path} answered {status}: {content[:120]!r}")
+    for name, value in headers:
+        if name == "set-cookie" and value.startswith(f"{cookie}="):
+            return value.split(";", 1)[0].split("=", 1)[1]
+    raise HttpError(f"the page {path} set no {cookie} cookie")
 
 
 # --- sockets ---------------------------------------------------------------------------------------------------
@@ -721,10 +733,10 @@ async def drive(target: Target, profile: Profile) -> tuple[dict[str, Any], Run]:
     return figures, run
 
 
-def last_answers(run: Run) -> dict[int, int]:
-    """Participant id -> round of their last acknowledged vote (what the database must hold)."""
+def last_answers(run: Run) -> dict[str, int]:
+    """Participant token -> round of their last acknowledged vote (what the database must hold)."""
     return {
-        c.joined.participant_id: c.last_acked_round
+        c.joined.token: c.last_acked_round
         for c in run.clients
         if c.joined is not None and c.last_acked_round is not None
     }

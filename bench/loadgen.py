@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import re
@@ -20,12 +21,13 @@ from typing import Any
 
 import httpx
 
-from bench.driver import HttpError, Joined, Kind, Profile, post_json, run_target
+from bench.driver import Joined, Kind, Profile, fetch_page, run_target
 from bench.procs import ROOT, ServerProcess, free_port, raise_open_files, start_process
 
 DECK = "distributed-leadership"
 EMAIL = "bench-presenter@example.org"
 COUNT = re.compile(r"\((\d+)\)</small>")
+COOKIE = "handsup_participant"  # the participant cookie of docs/protocol.md
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 OPEN_FILES = 65536
 
@@ -89,7 +91,7 @@ class HandsupTarget:
         """Stop the server (if it was started); its exit code."""
         return self.server.stop() if self.server is not None else None
 
-    def check(self, answers: dict[int, int]) -> dict[str, Any]:
+    def check(self, answers: dict[str, int]) -> dict[str, Any]:
         """After the stop: every acknowledged last answer must be in the database file; what the server logged."""
         assert self.server is not None
         figures = {**self._persisted(answers), **_log_problems(self.server.log)}
@@ -97,13 +99,17 @@ class HandsupTarget:
             figures["server_gc_pauses"] = json.loads(self.gc_file.read_text())
         return figures
 
-    def _persisted(self, answers: dict[int, int]) -> dict[str, Any]:
+    def _persisted(self, answers: dict[str, int]) -> dict[str, Any]:
         database = self.workdir / "handsup.db"
         with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as db:
             total = db.execute("SELECT count(*) FROM response").fetchone()[0]
-            rows = db.execute("SELECT participant_id, payload FROM response WHERE activity_id = ?", (self.poll_id,))
-            stored = {pid: json.loads(payload).get("choices") for pid, payload in rows.fetchall()}
-        matching = sum(1 for pid, round_ in answers.items() if stored.get(pid) == [round_])
+            rows = db.execute(
+                "SELECT p.token_hash, r.payload FROM response r JOIN participant p ON p.id = r.participant_id"
+                " WHERE r.activity_id = ?",
+                (self.poll_id,),
+            )
+            stored = {token_hash: json.loads(payload).get("choices") for token_hash, payload in rows.fetchall()}
+        matching = sum(1 for token, round_ in answers.items() if stored.get(hash_token(token)) == [round_])
         return {
             "votes_persisted": total,
             "participants_with_acked_vote": len(answers),
@@ -136,10 +142,8 @@ class HandsupTarget:
         response.raise_for_status()
 
     async def join(self, http: httpx.AsyncClient) -> Joined:
-        status, body = await post_json("127.0.0.1", self.port, "/api/v1/join", {"code": self.code})
-        if status != 201:
-            raise HttpError(f"join answered {status}: {str(body)[:120]}")
-        return Joined(body["participant_token"], body["participant_id"])
+        """What a phone does with the join link: the page (which joins and sets the cookie), then its socket."""
+        return Joined(await fetch_page("127.0.0.1", self.port, f"/{self.code}", COOKIE))
 
     def participant_socket(self, joined: Joined) -> tuple[str, dict[str, str]]:
         url = f"ws://127.0.0.1:{self.port}/ws/participant/{self.code}"
@@ -234,6 +238,11 @@ def _server_env(port: int, data_dir: Path, extra: dict[str, str]) -> dict[str, s
         **extra,
     )
     return env
+
+
+def hash_token(token: str) -> str:
+    """How the server stores a participant's cookie (SHA-256, hex): the key of the database check."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _log_problems(log: Path) -> dict[str, Any]:
