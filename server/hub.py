@@ -91,6 +91,7 @@ class Connection:
         self._outbox: deque[str] = deque()
         self._sender: asyncio.Task[None] | None = None
         self.dropped = False
+        self.overran = False  # dropped for a full outbox (not for a socket that failed): counted by /metrics
         self.at = at  # the activity the participant chose (Q&A, their own pace); None follows the presenter
         self.stage_key = ""  # the participant stage this socket shows (see Room.stage)
         self.showing: int | None = None  # the activity on that stage
@@ -100,7 +101,7 @@ class Connection:
         if self.dropped:
             return
         if len(self._outbox) >= self._limit:
-            self.dropped = True
+            self.dropped = self.overran = True
             self._outbox.clear()
             self._sender = asyncio.create_task(self._close(TRY_AGAIN, "too slow: reconnect to catch up"))
             return
@@ -545,7 +546,7 @@ class Room:
                 if self._online[connection.participant_id] <= 0:
                     del self._online[connection.participant_id]
         await connection.stop()
-        if connection.dropped:
+        if connection.overran:
             self.services.hub.outbox_drops += 1
         if not any(self._audiences.values()):
             self.idle_since = time.monotonic()

@@ -9,9 +9,24 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 from websockets.asyncio.client import connect
 
-from tests.conftest import LiveServer, eventually, start_server, stop_server
+from tests.conftest import (
+    LiveServer,
+    Presenter,
+    eventually,
+    join,
+    limits,
+    login,
+    receive,
+    respond,
+    services_of,
+    start_server,
+    stop_server,
+)
+from tests.server.test_hub import on_poll
 from tests.server.test_live_uvicorn import Presenting, presenting, showing_the_poll, until, vote_from_phones, ws_url
 
 __all__ = ["presenting"]  # the module's fixture: an admin with a session on the example deck's poll
@@ -122,3 +137,24 @@ def test_with_a_token_set_metrics_need_it_even_on_loopback(guarded: LiveServer) 
         assert refused.headers["www-authenticate"] == "Bearer"
     samples = scrape(guarded, Authorization=f"Bearer {TOKEN}")
     assert value(samples, "handsup_build_info", version="0.1.0") == 1
+
+
+@limits(client_queue_limit=1)
+def test_a_client_dropped_for_a_full_outbox_is_counted(client: TestClient, presenter: Presenter) -> None:
+    session, poll = on_poll(client, presenter)
+    login(client, presenter.user.email)
+    services = services_of(client)
+    with client.websocket_connect(f"/ws/presenter/{session['id']}") as ws:
+        receive(ws)
+        # One vote makes a round of two pushes to the presenter (results, counts): one more than its outbox holds.
+        assert respond(client, join(client, session["code"]), poll, choice="1").status_code == 201
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                receive(ws)
+        assert closed.value.code == 1013
+
+    def counted() -> None:
+        assert services.hub.outbox_drops == 1
+
+    eventually(counted)
+    assert b"handsup_outbox_drops_total 1.0" in client.app.state.metrics.exposition()
