@@ -1,6 +1,6 @@
-"""Real Redis and PostgreSQL servers for the tests, started on loopback in a scratch folder.
+"""Real Redis, PostgreSQL and nginx servers for the tests, started on loopback in a scratch folder.
 
-`make test` installs `redis-server` and `postgresql` by apt; a machine without them fails these tests with a
+`make test` installs `redis-server`, `postgresql` and `nginx` by apt; a machine without them fails these tests with a
 sentence saying what to install, never skips them. Each server can be stopped and started again on the same
 port, which is how the fault tests take Redis away and bring it back.
 """
@@ -144,6 +144,58 @@ class PostgresServer:
 
         asyncio.run(create())
         return self.url(name)
+
+
+@dataclass
+class NginxServer:
+    """nginx in the foreground with a configuration of our own: `site` is what goes inside its http block (a
+    server block, upstreams, maps), as in /etc/nginx/conf.d/. Logs, pid and temporary files stay in `folder`."""
+
+    folder: Path
+    site: str
+
+    def __post_init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        self.config = self.folder / "nginx.conf"
+        (self.folder / "site.conf").write_text(self.site)
+        temporary = "\n".join(
+            f"    {kind}_temp_path {self.folder / kind};"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        self.config.write_text(
+            f"worker_processes 1;\npid {self.folder / 'nginx.pid'};\nerror_log {self.folder / 'error.log'} warn;\n"
+            f"events {{ worker_connections 1024; }}\n"
+            f"http {{\n    access_log {self.folder / 'access.log'};\n{temporary}\n"
+            f"    include {self.folder / 'site.conf'};\n}}\n"
+        )
+
+    def check(self) -> str:
+        """`nginx -t` on the configuration: its report (it fails the test when nginx refuses the file)."""
+        done = subprocess.run(
+            [_program("nginx", "nginx"), "-t", "-p", str(self.folder), "-c", str(self.config)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+
+    def start(self, port: int) -> None:
+        """Start it and wait until `port` (one it listens on) takes connections."""
+        self.check()
+        log = (self.folder / "nginx.out").open("ab")
+        with log:
+            self.process = subprocess.Popen(
+                [_program("nginx", "nginx"), "-p", str(self.folder), "-c", str(self.config), "-g", "daemon off;"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        _wait(lambda: _listening(port), f"nginx on port {port}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process)
+            self.process = None
 
 
 def scratch_folder(prefix: str) -> Path:
