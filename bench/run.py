@@ -34,6 +34,8 @@ from bench.procs import ROOT, raise_open_files
 RESULTS = ROOT / "bench" / "results"
 OPEN_FILES = 65536
 PROFILES = {
+    # The harness end to end in seconds: what the test suite runs (tests/bench), not a measurement.
+    "smoke": Profile("smoke", participants=20, votes=40, rate=100.0, join_rate=50.0, join_concurrency=10, idle_s=0.5),
     "quick": Profile(
         "quick", participants=500, votes=1000, rate=500.0, join_rate=250.0, join_concurrency=100, idle_s=3.0, repeat=3
     ),
@@ -80,6 +82,47 @@ RATIOS = (
     "rss_per_participant_kib",
     "server_cpu_s",
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class Goal:
+    """One of the scale issue's targets: a figure of the JSON and the bound it must keep."""
+
+    name: str
+    figure: str
+    bound: float
+    at_most: bool  # True: the figure must not exceed the bound; False: it must reach it
+
+    def verdict(self, figures: dict[str, Any]) -> dict[str, Any]:
+        """Met or not, and by how much (in the figure's own unit, and as a share of the bound)."""
+        measured = figures.get(self.figure)
+        entry: dict[str, Any] = {"target": self.name, "figure": self.figure, "bound": self.bound}
+        if not isinstance(measured, int | float):
+            return {**entry, "measured": None, "met": False, "margin": None, "margin_pct": None}
+        margin = self.bound - measured if self.at_most else measured - self.bound
+        pct = round(100 * margin / self.bound, 1) if self.bound else None
+        return {**entry, "measured": measured, "met": margin >= 0, "margin": round(margin, 3), "margin_pct": pct}
+
+
+# The targets of the scale issue, for the full profile on a 2-core machine; the quick profile is judged by the same
+# bounds, except that it asks for fewer participants and votes (its own counts are the bounds there).
+def goals(profile: Profile) -> list[Goal]:
+    """The targets a run of this profile is judged by; a positive margin is room to spare, a negative one the miss."""
+    return [
+        Goal(
+            f"{profile.participants} concurrent participants in one worker",
+            "participants_connected",
+            profile.participants,
+            at_most=False,
+        ),
+        Goal("at most 40 KiB of server RSS per idle participant", "rss_per_participant_kib", 40.0, at_most=True),
+        Goal(f"all {profile.votes} votes acknowledged", "votes_acked", profile.votes, at_most=False),
+        Goal("no acknowledged vote missing from the database", "acked_answers_lost", 0, at_most=True),
+        Goal("vote-to-presenter p50 at most 150 ms", "presenter_p50_ms", 150.0, at_most=True),
+        Goal("vote-to-presenter p99 at most 500 ms", "presenter_p99_ms", 500.0, at_most=True),
+        Goal("slide change reaches every phone: p99 at most 1 s", "fanout_p99_ms", 1000.0, at_most=True),
+        Goal("throughput at least half the bare baseline's", "throughput_ratio_to_baseline", 0.5, at_most=False),
+    ]
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -200,6 +243,14 @@ def main(argv: list[str] | None = None) -> int:
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if handsup:
+        result["targets"] = [goal.verdict(result) for goal in goals(profile)]
+        for verdict in result["targets"]:
+            state = "met" if verdict["met"] else "NOT MET"
+            sys.stderr.write(
+                f"{state:8} {verdict['target']}: measured {verdict['measured']}, margin {verdict['margin']}"
+                f" ({verdict['margin_pct']} % of the bound)\n"
+            )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))  # noqa: T201  (the figures are the program's output)
