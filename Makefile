@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # start their own redis-server, PostgreSQL cluster and nginx on loopback (tests/services.py).
 SYSTEM_PACKAGES := chromium fonts-liberation fonts-dejavu-core fonts-noto-color-emoji redis-server postgresql nginx
 
-.PHONY: run test lint typecheck pytest system-deps bench bench-full clean
+.PHONY: run test lint typecheck pytest system-deps bench bench-full messages clean
 
 run: $(VENV)/.run-installed ## install into .venv and serve http://127.0.0.1:8000 (SQLite, example deck)
 	HANDSUP_ENV=$${HANDSUP_ENV:-development} $(BIN)/handsup serve
@@ -32,6 +32,13 @@ bench: $(VENV)/.test-installed ## the quick benchmark profile; writes bench/resu
 
 bench-full: $(VENV)/.test-installed
 	$(BIN)/python -m bench.run --profile full
+
+# The message catalogues (docs/translating.md): the .pot from the sources, then every language's .po from the .pot.
+# New or changed messages come out untranslated or fuzzy, which tests/server/test_i18n.py refuses until translated.
+messages: $(VENV)/.run-installed ## refresh server/locales/messages.pot and every catalogue from the sources
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project Handsup \
+	  --copyright-holder "Handsup contributors" -o server/locales/messages.pot .
+	$(BIN)/pybabel update -i server/locales/messages.pot -d server/locales --ignore-obsolete
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

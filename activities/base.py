@@ -14,6 +14,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from activities.i18n import _
+
 FormFields = Mapping[str, Sequence[str]]
 """A submitted form, each field a list of values (HTML forms repeat names for checkboxes)."""
 
@@ -305,7 +307,7 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
 
 def _first_message(error: ValidationError) -> str:
     first = error.errors()[0]
-    message = str(first.get("msg", "This answer is not valid."))
+    message = str(first.get("msg", _("This answer is not valid.")))
     return message.removeprefix("Value error, ")
 
 

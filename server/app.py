@@ -37,6 +37,7 @@ from server.routes import (
     archives,
     compare,
     imports,
+    language,
     organizer,
     participant,
     presenter,
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(imports.router)
     app.include_router(headers.router)
     app.include_router(metrics.router)
+    app.include_router(language.router)
     app.include_router(participant.router)  # last: it owns the /{code} pages
     return app
 

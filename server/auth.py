@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import select
 
+from activities.i18n import _
 from server.models import ApiToken, Cohort, Institute, Role, Session, SessionFacilitator, User, utcnow
 from server.problems import Problem, http_exception_handler, wants_page
 from server.routes import MAX_ID, Id
@@ -95,7 +96,7 @@ class FormExpired(Problem):
     sign-out, a session cookie that ran out, or another site's forged form."""
 
     def __init__(self) -> None:
-        super().__init__(403, "Form expired", "This form has expired. Reload the page and try again.")
+        super().__init__(403, _("Form expired"), _("This form has expired. Reload the page and try again."))
 
 
 async def form_expired_page(request: Request, error: Exception) -> Response:

@@ -12,18 +12,21 @@ import contextlib
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import select
 from starlette.websockets import WebSocket
 
 from activities.base import KindSubmission, ResponseEvent, Tally, digest
+from activities.i18n import N_, _
 from server.backplane import Overflow, Subscription, session_channel
+from server.i18n import current_language, speaking
 from server.models import Activity, Participant, as_utc, utcnow
 from server.reactions import REACTIONS, ReactionRefused, TooFast
 from server.sessions import (
@@ -53,7 +56,7 @@ log = logging.getLogger(__name__)
 # Close codes: 1013 asks htmx's ws extension (and any client) to reconnect after a pause; 4404/4403 do not.
 TRY_AGAIN = 1013
 GONE = 4404
-TOO_MANY_CONNECTIONS = "too many connections from your network; try again later"
+TOO_MANY_CONNECTIONS = N_("Too many connections from your network; try again later.")
 
 
 class Audience(StrEnum):
@@ -83,8 +86,11 @@ class Connection:
         participant_id: int | None,
         limit: int,
         at: int | None = None,
+        language: str | None = None,
     ) -> None:
         self.websocket = websocket
+        # What this socket is pushed in: the language of the request that opened it, unless told otherwise.
+        self.language = language if language is not None else current_language()
         self.audience = audience
         self.participant_id = participant_id
         self._limit = limit
@@ -359,11 +365,11 @@ class Room:
     async def react(self, participant_id: int, name: str) -> None:
         """Float a reaction on every projector of the session; ReactionRefused says why not."""
         if name not in REACTIONS:
-            raise ReactionRefused("Choose one of the reactions on the screen.")
+            raise ReactionRefused(_("Choose one of the reactions on the screen."))
         if not self.snapshot.live or not self.snapshot.session.reactions:
-            raise ReactionRefused("Reactions are switched off right now.")
+            raise ReactionRefused(_("Reactions are switched off right now."))
         if not self._reactions.take(participant_id):
-            raise TooFast("Easy there: wait a moment, then react again.")
+            raise TooFast(_("Easy there: wait a moment, then react again."))
         await self.services.backplane.publish(session_channel(self.session_id), {"type": "reaction", "name": name})
 
     # --- pushes --------------------------------------------------------------------------------------------
@@ -396,14 +402,15 @@ class Room:
         if self._floating:
             floating, self._floating = self._floating, Counter()
             if self.snapshot.session.reactions:
-                self._send(Audience.projector, views.floating_reactions(floating))
+                html = views.floating_reactions(floating)  # symbols only: the same in every language
+                self._send(Audience.projector, lambda: html)
         if self._views_dirty:
             if self._stage_dirty:
                 self._broadcast_stage()
             self._views_dirty = self._stage_dirty = False
             self._dirty.clear()
-            self._send(Audience.presenter, views.presenter_live(self))
-            self._send(Audience.projector, views.projector_stage(self))
+            self._send(Audience.presenter, lambda: views.presenter_live(self))
+            self._send(Audience.projector, lambda: views.projector_stage(self))
             for activity in self.snapshot.activities:  # moderation changes what shared lists show
                 if activity.id is not None:
                     self._share(activity.id)
@@ -414,14 +421,14 @@ class Room:
             if activity.id not in dirty:
                 continue
             if activity is current:
-                self._send(Audience.presenter, views.results(self, activity, Audience.presenter))
-            self._send(Audience.projector, views.results(self, activity, Audience.projector))
+                self._send(Audience.presenter, partial(views.results, self, activity, Audience.presenter))
+            self._send(Audience.projector, partial(views.results, self, activity, Audience.projector))
         for activity_id in dirty:
             self._share(activity_id)
         if dirty and self.snapshot.paced:
-            self._send(Audience.presenter, views.completion(self))
-            self._send(Audience.projector, views.completion(self, Audience.projector))
-        self._send(Audience.presenter, views.counts(self))
+            self._send(Audience.presenter, lambda: views.completion(self))
+            self._send(Audience.projector, lambda: views.completion(self, Audience.projector))
+        self._send(Audience.presenter, lambda: views.counts(self))
 
     def _share(self, activity_id: int) -> None:
         """Push a sharing kind's live list (Q&A questions) to the phones that show that activity."""
@@ -429,16 +436,14 @@ class Room:
         if activity is None or not self.services.registry[activity.kind].shares_results:
             return
         watching = [c for c in self._audiences[Audience.participant] if c.showing == activity_id]
-        if watching:
-            html = self.services.views.shared(self, activity)
-            for connection in watching:
-                connection.send(html)
+        self._send_each(watching, lambda: self.services.views.shared(self, activity))
 
     def _broadcast_stage(self) -> None:
-        """One rendering per distinct stage and answer: everyone who has not answered shares one, and so do the
-        people who gave the same answer (a poll of four options costs five renderings, however large the room)."""
+        """One rendering per distinct stage, answer and language: everyone who has not answered shares one per
+        language, and so do the people who gave the same answer (a poll of four options in two languages costs at
+        most ten renderings, however large the room)."""
         views = self.services.views
-        rendered: dict[tuple[str, str, frozenset[int]], str] = {}
+        rendered: dict[tuple[str, tuple[str, str, frozenset[int]]], str] = {}
         for connection in self._audiences[Audience.participant]:
             if connection.participant_id is None:
                 continue
@@ -446,9 +451,11 @@ class Room:
             if connection.stage_key == stage.key:
                 continue
             self.show(connection, stage)
-            if stage.rendering not in rendered:
-                rendered[stage.rendering] = views.participant_stage(self, stage)
-            connection.send(rendered[stage.rendering])
+            rendering = (connection.language, stage.rendering)
+            if rendering not in rendered:
+                with speaking(connection.language):
+                    rendered[rendering] = views.participant_stage(self, stage)
+            connection.send(rendered[rendering])
 
     def show(self, connection: Connection, stage: Stage) -> None:
         """Record that a socket is being sent this stage (at the audience's pace, the phone stays on it)."""
@@ -457,9 +464,19 @@ class Room:
         if self.snapshot.paced and connection.showing is not None:
             connection.at = connection.showing
 
-    def _send(self, audience: Audience, text: str) -> None:
-        for connection in self._audiences[audience]:
-            connection.send(text)
+    def _send(self, audience: Audience, render: Callable[[], str]) -> None:
+        """Push to every socket of an audience what `render` gives in its language (rendered once per language in
+        use there, and not at all when no socket listens)."""
+        self._send_each(self._audiences[audience], render)
+
+    @staticmethod
+    def _send_each(connections: Iterable[Connection], render: Callable[[], str]) -> None:
+        rendered: dict[str, str] = {}
+        for connection in connections:
+            if connection.language not in rendered:
+                with speaking(connection.language):
+                    rendered[connection.language] = render()
+            connection.send(rendered[connection.language])
 
     # --- sockets -------------------------------------------------------------------------------------------
 
@@ -692,7 +709,7 @@ async def serve_socket(
     A socket past its address's open connections (connections_per_address) is closed with 1013, try again later."""
     address, open_sockets = address_of(connection.websocket), room.services.throttles.connections
     if not open_sockets.acquire(address):
-        await connection.websocket.close(TRY_AGAIN, TOO_MANY_CONNECTIONS)
+        await connection.websocket.close(TRY_AGAIN, _(TOO_MANY_CONNECTIONS))
         return
     if first is not None:
         connection.send(first)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from activities.i18n import N_
+
 # name -> (symbol, what a screen reader says)
 REACTIONS: dict[str, tuple[str, str]] = {
-    "like": ("👍", "Like"),
-    "heart": ("❤️", "Love it"),
-    "question": ("❓", "I have a question"),
-    "applause": ("👏", "Applause"),
+    "like": ("👍", N_("Like")),
+    "heart": ("❤️", N_("Love it")),
+    "question": ("❓", N_("I have a question")),
+    "applause": ("👏", N_("Applause")),
 }
 # The projector floats at most this many of one reaction per push; the rest only count.
 FLOATS_PER_PUSH = 4

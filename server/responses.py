@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from activities.base import FormFields, KindSubmission, ResponseEvent, SubmissionInvalid, whole_number
+from activities.i18n import _
 from server.hub import Room
 from server.sessions import seconds_left
 from server.writer import WriterBusy, WriterFailed
@@ -27,22 +28,24 @@ async def respond(room: Room, participant_id: int, activity_id: int, form: FormF
     snapshot = room.snapshot
     activity = snapshot.activity(activity_id)
     if not snapshot.live:
-        raise Refused("This session has ended. Thank you for taking part!")
+        raise Refused(_("This session has ended. Thank you for taking part!"))
     if activity is None or activity.id is None:
-        raise Refused("That activity is not part of this session.")
+        raise Refused(_("That activity is not part of this session."))
     if not snapshot.reachable(activity) and activity.id not in snapshot.ambient:
         if snapshot.current is None:
-            raise Refused("The presenter has not started an activity yet.")
-        raise Refused("The presenter has moved on; your screen now shows the current activity.")
+            raise Refused(_("The presenter has not started an activity yet."))
+        raise Refused(_("The presenter has moved on; your screen now shows the current activity."))
     if not activity.voting_open:
-        raise Refused("Voting is closed for this activity.")
+        raise Refused(_("Voting is closed for this activity."))
     if seconds_left(activity) == 0:
-        raise Refused("Time is up: voting has closed.")
+        raise Refused(_("Time is up: voting has closed."))
     kind = room.services.registry[activity.kind]
     settings = room.services.settings
     if not room.answer_rate.take(participant_id):
         raise Refused(
-            f"That is more than {settings.submissions_per_minute} answers a minute; wait a moment, then send it again.",
+            _("That is more than {count} answers a minute; wait a moment, then send it again.").format(
+                count=settings.submissions_per_minute
+            ),
             429,
         )
     async with room.answering(participant_id):
@@ -54,15 +57,16 @@ async def respond(room: Room, participant_id: int, activity_id: int, form: FormF
         # One cap for every kind, over the kind's own: an answer may shrink below it, never grow past it.
         entries, limit = kind.entries(submission), settings.entries_per_participant
         if entries > limit and (previous is None or entries > kind.entries(previous)):
-            raise Refused(f"One person can add at most {limit} entries here; remove one of yours to add another.", 422)
+            message = _("One person can add at most {limit} entries here; remove one of yours to add another.")
+            raise Refused(message.format(limit=limit), 422)
         try:
             event = await room.services.writer.submit(
                 room.session_id, activity.id, participant_id, activity.epoch, submission.model_dump(mode="json")
             )
         except WriterBusy:
-            raise Refused("The server is very busy; your answer was not saved. Please send it again.", 503) from None
+            raise Refused(_("The server is very busy; your answer was not saved. Please send it again."), 503) from None
         except WriterFailed:
-            raise Refused("Your answer could not be saved. Please send it again.", 503) from None
+            raise Refused(_("Your answer could not be saved. Please send it again."), 503) from None
         room.fold_now(event)
         return event
 
@@ -75,12 +79,13 @@ def form_from_json(data: Mapping[str, Any], limit: int) -> FormFields:
             continue
         values = value if isinstance(value, list) else [value]
         if not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in values):
-            raise Refused(f"The field {name!r} must be text.", 422)
+            raise Refused(_("The field {name} must be text.").format(name=repr(name)), 422)
         texts = [str(v) for v in values]
         if any(len(text) > limit for text in texts):  # refused, not cut: a kind's smaller limit is checked after
-            raise Refused(f"That is too long: keep what you write to {limit} characters.", 422)
+            raise Refused(_("That is too long: keep what you write to {limit} characters.").format(limit=limit), 422)
         if not all(_encodable(text) for text in texts):
-            raise Refused(f"The field {name!r} holds a character that is not text (half of a surrogate pair).", 422)
+            message = _("The field {name} holds a character that is not text (half of a surrogate pair).")
+            raise Refused(message.format(name=repr(name)), 422)
         form[str(name)] = texts
     return form
 
@@ -100,9 +105,9 @@ def parse_socket_message(text: str, limit: int) -> FormFields:
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):  # RecursionError: arrays or objects nested thousands deep
-        raise Refused("That message was not understood.", 400) from None
+        raise Refused(_("That message was not understood."), 400) from None
     if not isinstance(data, dict):
-        raise Refused("That message was not understood.", 400)
+        raise Refused(_("That message was not understood."), 400)
     return form_from_json(data, limit)
 
 
@@ -110,5 +115,5 @@ def activity_of(form: FormFields) -> int:
     """The id of the activity a form answers (its hidden `activity` field); Refused without one."""
     activity_id = whole_number(next(iter(form.get(ACTIVITY_FIELD, ())), ""))
     if activity_id is None:
-        raise Refused("That form does not say which activity it answers.", 422)
+        raise Refused(_("That form does not say which activity it answers."), 422)
     return activity_id

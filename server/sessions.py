@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
 from activities.base import FormFields, KindConfig, ResponseEvent, Tally, digest, whole_number
+from activities.i18n import N_
 from server.backplane import Backplane, session_channel
 from server.decks import MAX_COUNTDOWN, MIN_COUNTDOWN, DeckSpec
 from server.models import (
@@ -40,7 +41,7 @@ MIN_CODE_DIGITS, MAX_CODE_DIGITS = 6, 9
 CODE_ATTEMPTS = 50
 # How a code is split for reading aloud, and its length as people say it.
 CODE_GROUPS = {6: (3, 3), 7: (3, 4), 8: (4, 4), 9: (3, 3, 3)}
-CODE_LENGTHS = {6: "six", 7: "seven", 8: "eight", 9: "nine"}
+CODE_LENGTHS = {6: N_("six"), 7: N_("seven"), 8: N_("eight"), 9: N_("nine")}  # translated where shown
 
 
 class NotFound(LookupError):

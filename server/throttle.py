@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 
 from starlette.requests import HTTPConnection
 
+from activities.i18n import N_, _
 from server.config import Settings
 
 K = TypeVar("K", bound=Hashable)
@@ -214,8 +215,8 @@ class LoginThrottle:
         return f"Too many sign-in attempts; try again in {in_minutes(wait)}."
 
 
-TOO_MANY_FROM_HERE = "Too many codes tried from this network; wait a minute and try again."
-TOO_MANY_EVERYWHERE = "Too many wrong codes are being tried on this server just now; wait a minute and try again."
+TOO_MANY_FROM_HERE = N_("Too many codes tried from this network; wait a minute and try again.")
+TOO_MANY_EVERYWHERE = N_("Too many wrong codes are being tried on this server just now; wait a minute and try again.")
 EVERYONE = "*"
 
 
@@ -238,10 +239,10 @@ class CodeGuard:
         """Count a lookup of a code from `address` as a miss until it is known to be right; Throttled when past
         either budget."""
         if not self.everyone.take(EVERYONE):
-            raise Throttled(TOO_MANY_EVERYWHERE, self.everyone.wait(EVERYONE))
+            raise Throttled(_(TOO_MANY_EVERYWHERE), self.everyone.wait(EVERYONE))
         if not self.addresses.take(address):
             self.everyone.give_back(EVERYONE)
-            raise Throttled(TOO_MANY_FROM_HERE, self.addresses.wait(address))
+            raise Throttled(_(TOO_MANY_FROM_HERE), self.addresses.wait(address))
 
     def hit(self, address: str) -> None:
         """The code was live: the lookup does not count."""

@@ -10,7 +10,9 @@ import segno
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from activities import Registry
+from activities.i18n import _, ngettext
 from server import ROOT, __version__
+from server.i18n import catalogues, current_tag
 from server.models import Activity
 from server.reactions import FLOATS_PER_PUSH, LANES, REACTIONS
 from server.sessions import format_code, seconds_left
@@ -22,15 +24,27 @@ TEMPLATES = ROOT / "client" / "templates"
 
 
 def make_environment(registry: Registry) -> Environment:
-    """Templates of every kind (`<kind>/...`) ahead of the client's, autoescaped, undefined names are errors."""
+    """Templates of every kind (`<kind>/...`) ahead of the client's, autoescaped, undefined names are errors.
+
+    Text is marked for translation with `_()` and `{% trans %}` (new-style gettext: `_("%(n)s left", n=n)`, the
+    arguments escaped), in whatever language the request, socket or push is rendered in (server/i18n.py)."""
     loaders = [FileSystemLoader(kind.templates_dir) for kind in registry.all()]
     env = Environment(
         loader=ChoiceLoader([*loaders, FileSystemLoader(TEMPLATES)]),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         enable_async=False,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.globals.update(version=__version__, format_code=format_code, seconds_left=seconds_left, reactions=REACTIONS)
+    env.install_gettext_callables(_, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        version=__version__,
+        format_code=format_code,
+        seconds_left=seconds_left,
+        reactions=REACTIONS,
+        language=current_tag,
+        languages=catalogues().languages,
+    )
     return env
 
 

@@ -26,6 +26,7 @@ from activities.base import (
     shown,
     toggled,
 )
+from activities.i18n import _
 from activities.wordcloud.normalise import tidy
 
 DEFAULT_LENGTH = 280
@@ -65,9 +66,13 @@ class OpenSubmission(KindSubmission):
         config: OpenConfig = context["config"]
         text = tidy(raw)
         if not text:
-            raise ValueError("Write an answer before sending.")
+            raise ValueError(_("Write an answer before sending."))
         if len(text) > config.max_length:
-            raise ValueError(f"Keep your answer to {config.max_length} characters; it has {len(text)}.")
+            raise ValueError(
+                _("Keep your answer to {limit} characters; it has {count}.").format(
+                    limit=config.max_length, count=len(text)
+                )
+            )
         return text
 
     def free_text(self) -> list[tuple[str, str]]:

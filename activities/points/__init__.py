@@ -18,6 +18,7 @@ from activities.base import (
     distinct_labels,
     field_values,
 )
+from activities.i18n import _
 
 MIN_ITEMS = 2
 MAX_ITEMS = 12
@@ -50,23 +51,25 @@ class PointsSubmission(KindSubmission):
             return raw
         config: PointsConfig = context["config"]
         if len(raw) != len(config.items):
-            raise ValueError("Give points for every item.")
+            raise ValueError(_("Give points for every item."))
         return [read_points(config, item, value) for item, value in zip(config.items, raw, strict=True)]
 
     @model_validator(mode="after")
     def _spends_the_whole_budget(self, info: ValidationInfo) -> PointsSubmission:
         config: PointsConfig = (info.context or {})["config"]
         if len(self.points) != len(config.items):
-            raise ValueError("Give points for every item.")
+            raise ValueError(_("Give points for every item."))
         if any(not 0 <= points <= config.total for points in self.points):
-            raise ValueError(f"Give each item between 0 and {config.total} points.")
+            raise ValueError(_("Give each item between 0 and {total} points.").format(total=config.total))
         spent = sum(self.points)
         if spent == 0:
-            raise ValueError(f"Spread {config.total} points across the items first.")
+            raise ValueError(_("Spread {total} points across the items first.").format(total=config.total))
         if spent < config.total:
-            raise ValueError(f"Your points add up to {spent}; add {config.total - spent} more to make {config.total}.")
+            message = _("Your points add up to {spent}; add {more} more to make {total}.")
+            raise ValueError(message.format(spent=spent, more=config.total - spent, total=config.total))
         if spent > config.total:
-            raise ValueError(f"Your points add up to {spent}; take {spent - config.total} away to make {config.total}.")
+            message = _("Your points add up to {spent}; take {less} away to make {total}.")
+            raise ValueError(message.format(spent=spent, less=spent - config.total, total=config.total))
         return self
 
 
@@ -77,13 +80,14 @@ def read_points(config: PointsConfig, item: str, value: Any) -> int:
         return 0
     digits = text.removeprefix("-")
     if not (digits.isascii() and digits.isdigit()):
-        raise ValueError(f"Use whole numbers of points: “{item}” has {text[:MAX_ECHO]}.")
+        raise ValueError(_("Use whole numbers of points: “{item}” has {text}.").format(item=item, text=text[:MAX_ECHO]))
     if text.startswith("-") and digits.strip("0"):
-        raise ValueError(f"Points cannot be negative: “{item}” has {text[:MAX_ECHO]}.")
+        raise ValueError(_("Points cannot be negative: “{item}” has {text}.").format(item=item, text=text[:MAX_ECHO]))
     # A number longer than any budget is over it whatever its digits; no need to convert it.
     number = int(digits) if len(digits) <= len(str(MAX_TOTAL)) else MAX_TOTAL + 1
     if number > config.total:
-        raise ValueError(f"“{item}” has {text[:MAX_ECHO]} points; one item can take at most {config.total}.")
+        message = _("“{item}” has {text} points; one item can take at most {total}.")
+        raise ValueError(message.format(item=item, text=text[:MAX_ECHO], total=config.total))
     return number
 
 

@@ -19,6 +19,7 @@ from activities.base import (
     field_values,
     whole_number,
 )
+from activities.i18n import _, ngettext
 
 MAX_OPTIONS = 20
 MAX_OPTION_LENGTH = 120
@@ -49,14 +50,14 @@ class PollSubmission(KindSubmission):
     def _fits_config(self, info: ValidationInfo) -> PollSubmission:
         config: PollConfig = (info.context or {})["config"]
         if not self.choices:
-            raise ValueError("Pick an option first.")
+            raise ValueError(_("Pick an option first."))
         if any(not 0 <= choice < len(config.options) for choice in self.choices):
-            raise ValueError("That option is not part of this poll.")
+            raise ValueError(_("That option is not part of this poll."))
         if len(set(self.choices)) != len(self.choices):
-            raise ValueError("An option was picked twice.")
+            raise ValueError(_("An option was picked twice."))
         limit = config.choice_limit
         if len(self.choices) > limit:
-            raise ValueError("Pick one option." if limit == 1 else f"Pick at most {limit} options.")
+            raise ValueError(ngettext("Pick one option.", "Pick at most {limit} options.", limit).format(limit=limit))
         return self
 
 

@@ -33,6 +33,7 @@ from activities.base import (
     shown,
     toggled,
 )
+from activities.i18n import _, ngettext
 from activities.open import pieces
 from activities.wordcloud.normalise import tidy
 
@@ -133,27 +134,31 @@ def changed(config: QaConfig, previous: QaSubmission | None, form: Mapping[str, 
     upvote: list[str] = list(form.get("upvote") or [])
     if withdraw:
         if len(withdraw) != 1 or withdraw[0] not in own:
-            raise ValueError("You can only withdraw your own questions.")
+            raise ValueError(_("You can only withdraw your own questions."))
         questions = [question for question in questions if question.key != withdraw[0]]
     elif upvote:
         key = upvote[0]
         if len(upvote) != 1 or not KEY.fullmatch(key):
-            raise ValueError("Upvote a question from the list.")
+            raise ValueError(_("Upvote a question from the list."))
         if key in own:
-            raise ValueError("You cannot upvote your own question.")
+            raise ValueError(_("You cannot upvote your own question."))
         if key in upvotes:
             upvotes.discard(key)
         elif len(upvotes) >= MAX_UPVOTES:
-            raise ValueError(f"You can upvote at most {MAX_UPVOTES} questions.")
+            raise ValueError(_("You can upvote at most {count} questions.").format(count=MAX_UPVOTES))
         else:
             upvotes.add(key)
     else:
         question = _asked(config, str(form.get("question") or ""), str(form.get("name") or ""))
         if question.key in own:
-            raise ValueError("You have asked this already.")
+            raise ValueError(_("You have asked this already."))
         if len(questions) >= config.max_questions:
-            most = "one question" if config.max_questions == 1 else f"{config.max_questions} questions"
-            raise ValueError(f"You can ask at most {most}; withdraw one to ask another.")
+            most = ngettext(
+                "You can ask at most one question; withdraw one to ask another.",
+                "You can ask at most {count} questions; withdraw one to ask another.",
+                config.max_questions,
+            )
+            raise ValueError(most.format(count=config.max_questions))
         questions.append(question)
         upvotes.discard(question.key)  # asking it yourself counts you already
     return {"questions": [question.model_dump() for question in questions], "upvotes": sorted(upvotes)}
@@ -162,12 +167,15 @@ def changed(config: QaConfig, previous: QaSubmission | None, form: Mapping[str, 
 def _asked(config: QaConfig, typed: str, typed_name: str) -> Question:
     text = tidy(typed)
     if not text:
-        raise ValueError("Write a question before sending.")
+        raise ValueError(_("Write a question before sending."))
     if len(text) > config.max_length:
-        raise ValueError(f"Keep your question to {config.max_length} characters; it has {len(text)}.")
+        message = _("Keep your question to {limit} characters; it has {count}.")
+        raise ValueError(message.format(limit=config.max_length, count=len(text)))
     name = tidy(typed_name) if config.names else ""
     if len(name) > MAX_NAME:
-        raise ValueError(f"Keep your name to {MAX_NAME} characters; it has {len(name)}.")
+        raise ValueError(
+            _("Keep your name to {limit} characters; it has {count}.").format(limit=MAX_NAME, count=len(name))
+        )
     return Question(text=text, name=name or None)
 
 

@@ -20,6 +20,7 @@ from activities.base import (
     distinct_labels,
     whole_number,
 )
+from activities.i18n import _
 
 MIN_ITEMS = 2
 MAX_ITEMS = 15
@@ -73,20 +74,22 @@ def ranking_problem(config: RankingConfig, ranks: list[int]) -> str | None:
     """What is wrong with these ranks, said to the participant; None when they are a valid ranking."""
     limit = config.rank_limit
     if len(ranks) != len(config.items):
-        return "These ranks do not match the items shown: reload the page and rank them again."
+        return _("These ranks do not match the items shown: reload the page and rank them again.")
     if any(rank != UNRANKED and not 1 <= rank <= limit for rank in ranks):
-        return f"Use ranks from 1 to {limit}."
+        return _("Use ranks from 1 to {limit}.").format(limit=limit)
     used = Counter(rank for rank in ranks if rank != UNRANKED)
     for rank in sorted(used):
         if used[rank] > 1:
-            return f"Rank {rank} is used {'twice' if used[rank] == 2 else f'{used[rank]} times'}."
+            if used[rank] == 2:
+                return _("Rank {rank} is used twice.").format(rank=rank)
+            return _("Rank {rank} is used {count} times.").format(rank=rank, count=used[rank])
     if not config.partial:
-        return "Give every item a rank." if UNRANKED in ranks else None
+        return _("Give every item a rank.") if UNRANKED in ranks else None
     if not used:
-        return "Give your first choice rank 1."
+        return _("Give your first choice rank 1.")
     missing = next((rank for rank in range(1, max(used)) if rank not in used), None)
     if missing is not None:
-        return f"Rank {missing} is missing: number your choices 1, 2, 3… without a gap."
+        return _("Rank {rank} is missing: number your choices 1, 2, 3… without a gap.").format(rank=missing)
     return None
 
 

@@ -35,6 +35,7 @@ from activities.base import (
     shown,
     toggled,
 )
+from activities.i18n import _
 from activities.wordcloud.normalise import tidy
 
 DEFAULT_TYPES = ("tool", "video", "activity", "reading", "other")
@@ -73,27 +74,31 @@ class ResourcesConfig(KindConfig):
 def normalise_link(raw: str) -> str:
     """An http(s) link with scheme and host lower-cased, default port and fragment dropped, an empty path as '/'."""
     if len(raw) > MAX_LINK:
-        raise ValueError(f"Keep the link to {MAX_LINK} characters; it has {len(raw)}.")
+        raise ValueError(
+            _("Keep the link to {limit} characters; it has {count}.").format(limit=MAX_LINK, count=len(raw))
+        )
     if any(ch.isspace() or not ch.isprintable() for ch in raw):
-        raise ValueError("A link cannot contain spaces; paste it again.")
+        raise ValueError(_("A link cannot contain spaces; paste it again."))
     parts = urlsplit(raw)
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
-        raise ValueError("Only web links can be shared: start the link with https:// or http://.")
+        raise ValueError(_("Only web links can be shared: start the link with https:// or http://."))
     try:
         host, port = parts.hostname, parts.port
     except ValueError:
-        raise ValueError("This link's port is not a number; check the link.") from None
+        raise ValueError(_("This link's port is not a number; check the link.")) from None
     if not host:
-        raise ValueError("This link has no website in it; paste the whole link, like https://example.org/page.")
+        raise ValueError(_("This link has no website in it; paste the whole link, like https://example.org/page."))
     if parts.username is not None or parts.password is not None:
-        raise ValueError("Leave the user name and password out of the link.")
+        raise ValueError(_("Leave the user name and password out of the link."))
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
     link = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
     if len(link) > MAX_LINK:
-        raise ValueError(f"Keep the link to {MAX_LINK} characters; it has {len(link)}.")
+        raise ValueError(
+            _("Keep the link to {limit} characters; it has {count}.").format(limit=MAX_LINK, count=len(link))
+        )
     return link
 
 
@@ -122,14 +127,18 @@ class ResourcesSubmission(KindSubmission):
         note = tidy(str(raw.get("note") or ""))
         if not (title or link_typed or note):
             if not upvotes:
-                raise ValueError("Suggest a resource or upvote one first.")
+                raise ValueError(_("Suggest a resource or upvote one first."))
             return {"upvotes": upvotes}
         if not title:
-            raise ValueError("Give your resource a title.")
+            raise ValueError(_("Give your resource a title."))
         if len(title) > MAX_TITLE:
-            raise ValueError(f"Keep the title to {MAX_TITLE} characters; it has {len(title)}.")
+            raise ValueError(
+                _("Keep the title to {limit} characters; it has {count}.").format(limit=MAX_TITLE, count=len(title))
+            )
         if len(note) > MAX_NOTE:
-            raise ValueError(f"Keep the note to {MAX_NOTE} characters; it has {len(note)}.")
+            raise ValueError(
+                _("Keep the note to {limit} characters; it has {count}.").format(limit=MAX_NOTE, count=len(note))
+            )
         return {
             "type": _type(config, str(raw.get("type") or "")),
             "title": title,
@@ -169,15 +178,15 @@ def _type(config: ResourcesConfig, typed: str) -> str:
     for label in config.types:
         if label.casefold() == chosen:
             return label
-    raise ValueError(f"Choose the type of resource: {', '.join(config.types)}.")
+    raise ValueError(_("Choose the type of resource: {types}.").format(types=", ".join(config.types)))
 
 
 def _upvotes(raw: list[str]) -> tuple[str, ...]:
     keys = sorted({key.strip() for key in raw if key.strip()})
     if any(not KEY.fullmatch(key) for key in keys):
-        raise ValueError("Upvote resources from the list.")
+        raise ValueError(_("Upvote resources from the list."))
     if len(keys) > MAX_UPVOTES:
-        raise ValueError(f"Upvote at most {MAX_UPVOTES} resources.")
+        raise ValueError(_("Upvote at most {count} resources.").format(count=MAX_UPVOTES))
     return tuple(keys)
 
 

@@ -19,6 +19,7 @@ from activities.base import (
     field_values,
     whole_number,
 )
+from activities.i18n import _
 
 MAX_STATEMENTS = 20
 MAX_STATEMENT_LENGTH = 160
@@ -103,27 +104,32 @@ class ScaleSubmission(KindSubmission):
 def read_answers(config: ScaleConfig, raw: Sequence[Any]) -> list[int | None]:
     """Each statement's answer (a form's list of values, a point, or None for skipped), checked against the scale."""
     if len(raw) != len(config.statements):
-        raise ValueError("This form does not match the statements; reload the page and answer again.")
+        raise ValueError(_("This form does not match the statements; reload the page and answer again."))
     answers = [_read_answer(config, statement, value) for statement, value in zip(config.statements, raw, strict=True)]
     if all(answer is None for answer in answers) and all(value == [] for value in raw):
-        raise ValueError("Rate at least one statement before sending.")
+        raise ValueError(_("Rate at least one statement before sending."))
     return answers
 
 
 def _read_answer(config: ScaleConfig, statement: str, value: Any) -> int | None:
     if isinstance(value, list):
         if len(value) > 1:
-            raise ValueError(f"Give one rating to “{statement}”.")
+            raise ValueError(_("Give one rating to “{statement}”.").format(statement=statement))
         value = value[0] if value else None
         if value is None and not config.allow_skip:
-            raise ValueError(f"Rate every statement before sending: “{statement}” has no rating yet.")
+            raise ValueError(
+                _("Rate every statement before sending: “{statement}” has no rating yet.").format(statement=statement)
+            )
     if value is None or value == SKIP:
         if not config.allow_skip:
-            raise ValueError(f"Every statement needs a rating here: rate “{statement}” instead of skipping it.")
+            message = _("Every statement needs a rating here: rate “{statement}” instead of skipping it.")
+            raise ValueError(message.format(statement=statement))
         return None
     point = value if isinstance(value, int) and not isinstance(value, bool) else _point(str(value))
     if point is None or not config.min <= point <= config.max:
-        raise ValueError(f"Rate “{statement}” from {config.min} to {config.max}.")
+        raise ValueError(
+            _("Rate “{statement}” from {low} to {high}.").format(statement=statement, low=config.min, high=config.max)
+        )
     return point
 
 

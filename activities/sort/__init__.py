@@ -20,6 +20,7 @@ from activities.base import (
     distinct_labels,
     whole_number,
 )
+from activities.i18n import _, ngettext
 
 MIN_BINS = 2
 MAX_BINS = 5
@@ -66,7 +67,7 @@ class SortSubmission(KindSubmission):
         fields: dict[str, list[str]] = data["form"]
         indexes = {name: whole_number(name.removeprefix(CARD_FIELD), 3) for name in fields}
         if any(index is None or index >= len(config.cards) for index in indexes.values()):
-            raise ValueError("That card is not part of this sort.")
+            raise ValueError(_("That card is not part of this sort."))
         placements: list[int | None] = []
         left: list[str] = []
         for index, card in enumerate(config.cards):
@@ -76,20 +77,24 @@ class SortSubmission(KindSubmission):
                 placements.append(None)
                 continue
             if len(values) > 1:
-                raise ValueError(f"Put “{card}” in one bin only.")
+                raise ValueError(_("Put “{card}” in one bin only.").format(card=card))
             placements.append(_bin_of(config, values[0]))
         if left:
-            count = f"1 is left: “{left[0]}”" if len(left) == 1 else f"{len(left)} are left, starting with “{left[0]}”"
-            raise ValueError(f"Place every card before sending: {count}.")
+            message = ngettext(
+                "Place every card before sending: 1 is left: “{card}”.",
+                "Place every card before sending: {count} are left, starting with “{card}”.",
+                len(left),
+            )
+            raise ValueError(message.format(count=len(left), card=left[0]))
         return {"placements": placements}
 
     @model_validator(mode="after")
     def _fits_config(self, info: ValidationInfo) -> SortSubmission:
         config: SortConfig = (info.context or {})["config"]
         if len(self.placements) != len(config.cards):
-            raise ValueError("Place every card before sending.")
+            raise ValueError(_("Place every card before sending."))
         if any(placed_in is not None and not 0 <= placed_in < len(config.bins) for placed_in in self.placements):
-            raise ValueError("That bin is not part of this sort.")
+            raise ValueError(_("That bin is not part of this sort."))
         return self
 
 
@@ -99,7 +104,7 @@ def _bin_of(config: SortConfig, value: str) -> int | None:
         return None
     index = whole_number(value, 2)
     if index is None or index >= len(config.bins):
-        raise ValueError("That bin is not part of this sort.")
+        raise ValueError(_("That bin is not part of this sort."))
     return index
 
 

@@ -24,6 +24,7 @@ from activities.base import (
     field_values,
     shown,
 )
+from activities.i18n import _
 from activities.wordcloud.image import draw
 from activities.wordcloud.normalise import LANGUAGES, surface_form, tidy, word_key
 
@@ -78,16 +79,20 @@ def normalise_entries(config: WordcloudConfig, entries: list[str]) -> list[Word]
     """What a participant typed as the words that count: tidied, checked, keyed, de-duplicated."""
     entries = [tidy(entry) for entry in entries if tidy(entry)]
     if not entries:
-        raise ValueError("Type at least one word.")
+        raise ValueError(_("Type at least one word."))
     if len(entries) > config.entries:
-        raise ValueError(f"At most {config.entries} entries, please.")
+        raise ValueError(_("At most {count} entries, please.").format(count=config.entries))
     words: dict[str, Word] = {}
     for entry in entries:
         if len(entry) > config.max_length:
-            raise ValueError(f"Keep each entry to {config.max_length} characters: {entry[: config.max_length]}…")
+            raise ValueError(
+                _("Keep each entry to {limit} characters: {entry}…").format(
+                    limit=config.max_length, entry=entry[: config.max_length]
+                )
+            )
         surface = surface_form(entry)
         if not surface:
-            raise ValueError("An entry needs letters or digits, not only punctuation.")
+            raise ValueError(_("An entry needs letters or digits, not only punctuation."))
         key = word_key(surface, accents=config.fold_accents, lemmatise=config.lemmatise, language=config.language)
         words.setdefault(key, Word(key=key, text=surface))
     return list(words.values())

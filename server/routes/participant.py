@@ -10,8 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
 from activities.base import FormFields, whole_number
+from activities.i18n import _
 from server.auth import CSRF_FIELD, Access, ServicesDep, check_csrf, csrf_token, declare
 from server.hub import TRY_AGAIN, Audience, Connection, Room, refuse, serve_socket
+from server.i18n import in_their_language
 from server.models import Session, SessionState
 from server.problems import Problem
 from server.reactions import ReactionRefused
@@ -23,7 +25,7 @@ from server.sessions import CODE_LENGTHS, NotFound, clean_code, format_code, sto
 from server.throttle import Throttled, address_of
 from server.views import qr_svg
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(in_their_language)])
 COOKIE = "handsup_participant"
 COOKIE_DAYS = 30
 REACTION_FIELD = "reaction"
@@ -45,7 +47,10 @@ async def join_by_code(
     if cleaned is None:
         digits = services.settings.join_code_digits
         example = format_code("123456789"[:digits])
-        message, status = f"A code has {CODE_LENGTHS[digits]} digits, like {example}.", 422
+        message, status = (
+            _("A code has {length} digits, like {example}.").format(length=_(CODE_LENGTHS[digits]), example=example),
+            422,
+        )
     else:
         try:
             await services.hub.admit(cleaned, address_of(request), _known_token(request))
@@ -64,8 +69,8 @@ async def _why_not_live(services: Services, code: str) -> str:
             await db.exec(select(Session.id).where(Session.code == code, Session.state == SessionState.ended))
         ).first()
     if ended is not None:
-        return f"The session {format_code(code)} has ended. Thank you for taking part!"
-    return f"No session is running with the code {format_code(code)}. Check the code on the screen."
+        return _("The session {code} has ended. Thank you for taking part!").format(code=format_code(code))
+    return _("No session is running with the code {code}. Check the code on the screen.").format(code=format_code(code))
 
 
 async def _room_for(services: Services, request: Request, code: str) -> Room:
@@ -73,14 +78,15 @@ async def _room_for(services: Services, request: Request, code: str) -> Room:
     or everyone, has tried too many codes that are not live)."""
     cleaned = clean_code(code)
     if cleaned is None:
-        length = CODE_LENGTHS[services.settings.join_code_digits]
-        raise Problem(404, "Not found", f"There is no page here. To join a session, type its {length}-digit code.")
+        length = _(CODE_LENGTHS[services.settings.join_code_digits])
+        detail = _("There is no page here. To join a session, type its {length}-digit code.").format(length=length)
+        raise Problem(404, _("Not found"), detail)
     try:
         return await services.hub.admit(cleaned, address_of(request), _known_token(request))
     except NotFound:
-        raise Problem(404, "No such session", await _why_not_live(services, cleaned)) from None
+        raise Problem(404, _("No such session"), await _why_not_live(services, cleaned)) from None
     except Throttled as throttled:
-        raise Problem(429, "Too many tries", str(throttled), {"Retry-After": throttled.retry_after}) from None
+        raise Problem(429, _("Too many tries"), str(throttled), {"Retry-After": throttled.retry_after}) from None
 
 
 def _known_token(request: Request) -> str | None:
@@ -251,7 +257,7 @@ async def _message(room: Room, connection: Connection, participant_id: int, text
     activity = None
     try:
         if len(text) > limit:
-            raise Refused(f"That answer is too long (at most {limit // 1024} KiB).")
+            raise Refused(_("That answer is too long (at most {size} KiB).").format(size=limit // 1024))
         form = parse_socket_message(text, room.services.settings.form_field_limit)
         if REACTION_FIELD in form:
             await _react(room, connection, participant_id, form)

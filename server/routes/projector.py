@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, WebSocket
+from fastapi import APIRouter, Depends, Request, WebSocket
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import select
 
+from activities.i18n import _
 from server.auth import Access, ServicesDep, declare
 from server.hub import Audience, Connection, refuse, serve_socket
+from server.i18n import in_their_language
 from server.models import Session
 from server.problems import Problem
 from server.routes import join_url, same_origin
@@ -16,8 +18,10 @@ from server.services import Services
 from server.views import qr_svg
 
 # The secret in the path is the key to every projector route.
-router = APIRouter(prefix="/projector", include_in_schema=False, dependencies=[declare(Access.projector)])
-socket_router = APIRouter(include_in_schema=False, dependencies=[declare(Access.projector)])
+router = APIRouter(
+    prefix="/projector", include_in_schema=False, dependencies=[declare(Access.projector), Depends(in_their_language)]
+)
+socket_router = APIRouter(include_in_schema=False, dependencies=[declare(Access.projector), Depends(in_their_language)])
 
 
 async def _session_by_secret(services: Services, secret: str) -> Session | None:
@@ -30,7 +34,9 @@ async def _session_by_secret(services: Services, secret: str) -> Session | None:
 async def _projected(services: Services, secret: str) -> Session:
     session = await _session_by_secret(services, secret)
     if session is None:
-        raise Problem(404, "Not found", "This projector link is not valid. Copy it again from the presenter view.")
+        raise Problem(
+            404, _("Not found"), _("This projector link is not valid. Copy it again from the presenter view.")
+        )
     return session
 
 

@@ -15,6 +15,11 @@
     return socket;
   };
 
+  // The page's words for what this script says (data-text-* on <body>, in the page's language); English without them.
+  function say(key, english) {
+    return (document.body && document.body.dataset[key]) || english;
+  }
+
   // Banners are live regions: a write of the same words would be read out again at every reconnect attempt.
   function show(id, visible, text) {
     var el = document.getElementById(id);
@@ -45,12 +50,12 @@
     var close = event.detail && event.detail.event;
     if (close && RECONNECTS.indexOf(close.code) < 0) {
       // Turned away for good (session over, link not valid) or closed on purpose: htmx does not retry these.
-      show("connection", true, "This page is no longer live. Reload it, or join again with the code.");
+      show("connection", true, say("textGone", "This page is no longer live. Reload it, or join again with the code."));
     } else if (close && close.code === 1013 && close.reason) {
       // Too many connections from this network right now: the server says so, and htmx tries again later.
-      show("connection", true, close.reason + " Reconnecting…");
+      show("connection", true, close.reason + " " + say("textReconnecting", "Reconnecting…"));
     } else {
-      show("connection", true, "Connection lost. Reconnecting…");
+      show("connection", true, say("textLost", "Connection lost. Reconnecting…"));
     }
   });
 
@@ -86,7 +91,7 @@
     var status = form ? form.querySelector(".status") : null;
     if (status) {
       status.className = "status pending";
-      status.textContent = "Sending…";
+      status.textContent = say("textSending", "Sending…");
     }
   });
 
@@ -185,7 +190,9 @@
       sum.hidden = false;
       sum.querySelector(".sum-value").textContent = String(total);
       sum.querySelector(".sum-left").textContent =
-        total < target ? (target - total) + " left" : total > target ? (total - target) + " too many" : "all given";
+        total < target ? (sum.dataset.textLeft || "{n} left").replace("{n}", target - total)
+          : total > target ? (sum.dataset.textOver || "{n} too many").replace("{n}", total - target)
+          : sum.dataset.textExact || "all given";
       sum.classList.toggle("over", total > target);
       sum.classList.toggle("exact", total === target);
     }
