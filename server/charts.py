@@ -10,6 +10,7 @@ import html
 import re
 
 from activities.base import Chart, ChartRow
+from activities.palette import OKABE_ITO
 
 WIDTH = 760
 MARGIN = 16
@@ -21,8 +22,6 @@ FONT_SIZE = 13
 # An average glyph of the 13 px sans-serif font, for fitting labels into their column (SVG text does not wrap).
 CHAR_WIDTH = 7.0
 FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif"
-# Okabe-Ito hues in the card sort's bin order, so an archived sort has its projector's colours.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 # Ordered series (points of a rating scale) go from the light to the dark end of one hue.
 LIGHT, DARK = (0xC6, 0xDB, 0xEF), (0x08, 0x30, 0x6B)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -58,7 +57,7 @@ def series_colours(chart: Chart) -> list[str]:
     """One colour per value of a row: the palette's hues in turn, or shades of one hue for ordered series."""
     count = max(len(chart.series), max((len(row.values) for row in chart.rows), default=1), 1)
     if not chart.ordered:
-        return [PALETTE[i % len(PALETTE)] for i in range(count)]
+        return [OKABE_ITO[i % len(OKABE_ITO)] for i in range(count)]
     steps = max(count - 1, 1)
     return [
         "#" + "".join(f"{round(low + (high - low) * i / steps):02x}" for low, high in zip(LIGHT, DARK, strict=True))

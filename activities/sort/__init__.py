@@ -21,6 +21,7 @@ from activities.base import (
     whole_number,
 )
 from activities.i18n import _, ngettext
+from activities.palette import OKABE_ITO
 
 MIN_BINS = 2
 MAX_BINS = 5
@@ -30,8 +31,7 @@ MAX_CARD_LENGTH = 120
 CARD_FIELD = "card-"
 UNSURE = "unsure"
 ORDERS = ("deck", "agreed", "contested")
-# Okabe-Ito colours, one per bin, in bin order: distinguishable with the common colour-vision deficiencies.
-BIN_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9")
+BIN_COLOURS = OKABE_ITO[:MAX_BINS]  # one per bin, in bin order
 
 
 class SortConfig(KindConfig):

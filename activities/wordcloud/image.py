@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 
+from activities.palette import ON_WHITE
+
 WIDTH, HEIGHT = 1000, 500
 # Caps the first words' size, so a cloud of three words does not fill the screen edge to edge.
 MAX_FONT_SIZE = 110
-# Okabe-Ito hues, distinguishable with the common colour-vision deficiencies; the light ones darkened for white.
-PALETTE = ("#0072B2", "#D55E00", "#007A5A", "#B8468A", "#1A1A1A", "#8A5A00")
 
 
 def font_path() -> str:
@@ -25,7 +25,7 @@ def draw(frequencies: list[tuple[str, int]], seed: int, fmt: str) -> bytes:
     if not frequencies:
         return _empty(fmt)
     # Colour by rank: neighbouring words in the ranking never share a colour, and a word keeps its colour.
-    colours = {word: PALETTE[rank % len(PALETTE)] for rank, (word, _) in enumerate(frequencies)}
+    colours = {word: ON_WHITE[rank % len(ON_WHITE)] for rank, (word, _) in enumerate(frequencies)}
     cloud = WordCloud(
         width=WIDTH,
         height=HEIGHT,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends, Request, WebSocket
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import select
@@ -22,6 +24,9 @@ router = APIRouter(
     prefix="/projector", include_in_schema=False, dependencies=[declare(Access.projector), Depends(in_their_language)]
 )
 socket_router = APIRouter(include_in_schema=False, dependencies=[declare(Access.projector), Depends(in_their_language)])
+# The projector's contrast, chosen with ?contrast=high|standard (no JavaScript) and remembered on that computer.
+CONTRAST_COOKIE = "handsup_projector_contrast"
+CONTRASTS = ("standard", "high")
 
 
 async def _session_by_secret(services: Services, secret: str) -> Session | None:
@@ -42,15 +47,38 @@ async def _projected(services: Services, secret: str) -> Session:
 
 @router.get("/{secret}", response_class=HTMLResponse)
 async def projector_page(secret: str, request: Request, services: ServicesDep) -> HTMLResponse:
-    """What the room sees."""
+    """What the room sees, in standard or high contrast."""
     session = await _projected(services, secret)
     assert session.id is not None
+    chosen = request.query_params.get("contrast")
+    if chosen is not None and chosen not in CONTRASTS:
+        raise Problem(400, _("Unknown contrast"), _("The projector's contrast is either `high` or `standard`."))
+    contrast = _contrast(chosen or request.cookies.get(CONTRAST_COOKIE))
     room = await services.hub.room(session.id)
     url = join_url(services.settings, request, session.code)
     html = services.views.render(
-        "projector/page.html", session=session, stage=services.views.projector_stage(room), join_url=url, qr=qr_svg(url)
+        "projector/page.html",
+        session=session,
+        stage=services.views.projector_stage(room),
+        join_url=url,
+        qr=qr_svg(url),
+        contrast=contrast,
     )
-    return HTMLResponse(html)
+    response = HTMLResponse(html)
+    if chosen is not None:
+        response.set_cookie(
+            CONTRAST_COOKIE,
+            contrast,
+            max_age=365 * 86400,
+            path="/projector",
+            samesite="lax",
+            secure=services.settings.secure_cookies,
+        )
+    return response
+
+
+def _contrast(value: str | None) -> Literal["standard", "high"]:
+    return "high" if value == "high" else "standard"
 
 
 @router.get("/{secret}/activities/{activity_id}/{asset}")
