@@ -11,7 +11,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.axe import Audit, violations
-from tests.browser.conftest import LAPTOP, PHONE, LiveDeck, live_deck, sign_in
+from tests.browser.conftest import LAPTOP, PHONE, LiveDeck, live_deck, screenshot, sign_in
+from tests.browser.test_keyboard import ANSWER
 from tests.conftest import PASSWORD, LiveServer, cli
 
 pytestmark = pytest.mark.browser
@@ -33,6 +34,10 @@ def test_axe_runs_under_the_strict_policy_and_names_what_it_finds(browser: Brows
     found = {v["id"]: v for v in violations(page)}
     assert found["button-name"]["impact"] == "critical"
     assert found["button-name"]["targets"][0].startswith("main > button (")
+
+
+# What shows that a kind's results are drawn, for the pictures of the projector in high contrast.
+DRAWN = {"poll": ".bars .track rect:not([width=\"0\"])", "sort": ".bars .track path", "scale": ".mean strong"}
 
 
 def first_of_each_kind(session: dict[str, Any]) -> list[dict[str, Any]]:
@@ -61,16 +66,27 @@ def test_participant_presenter_and_projector_pages_pass_axe(
     projector.goto(str(deck.session["projector_url"]))
     expect(projector.locator(".lobby .code")).to_be_visible()
     audit.check(projector, "projector lobby")
+    high_contrast = browser.new_context(**LAPTOP).new_page()
+    high_contrast.goto(f"{deck.session['projector_url']}?contrast=high")
 
     kinds = first_of_each_kind(deck.session)
     assert len(kinds) == 9, [activity["kind"] for activity in kinds]
     for activity in kinds:
         deck.goto(activity["position"])
-        for page in (phone, presenter, projector):
+        for page in (phone, presenter, projector, high_contrast):
             expect(page.get_by_role("heading", name=activity["title"]).first).to_be_visible()
         audit.check(phone, f"participant {activity['kind']}")
+        # Answered (from the keyboard, as test_keyboard does): the phone says so, the screens draw the results.
+        answer, said = ANSWER[activity["kind"]]
+        answer(phone)
+        expect(phone.get_by_role("status").filter(has_text=said)).to_be_visible()
+        audit.check(phone, f"participant {activity['kind']}, answered")
+        if activity["kind"] in DRAWN:
+            expect(high_contrast.locator(DRAWN[activity["kind"]]).first).to_be_visible()
+            screenshot(high_contrast, f"projector-high-contrast-{activity['kind']}")
         audit.check(presenter, f"presenter {activity['kind']}")
         audit.check(projector, f"projector {activity['kind']}")
+        audit.check(high_contrast, f"projector in high contrast, {activity['kind']}")
 
     deck.control("close", kinds[-1])
     expect(phone.get_by_role("status").first).to_contain_text("Voting is closed")
