@@ -37,7 +37,7 @@ def test_axe_runs_under_the_strict_policy_and_names_what_it_finds(browser: Brows
 
 
 # What shows that a kind's results are drawn, for the pictures of the projector in high contrast.
-DRAWN = {"poll": ".bars .track rect:not([width=\"0\"])", "sort": ".bars .track path", "scale": ".mean strong"}
+DRAWN = {"poll": ".bars .track rect:not([width='0'])", "sort": ".bars .track path", "scale": ".mean strong"}
 
 
 def first_of_each_kind(session: dict[str, Any]) -> list[dict[str, Any]]:
