@@ -194,6 +194,21 @@ def live_deck(server: LiveServer, start: dict[str, Any]) -> Iterator[LiveDeck]:
         yield LiveDeck(api, response.json())
 
 
+@pytest.fixture(scope="module")
+def example_deck(live_server: LiveServer) -> Iterator[LiveDeck]:
+    """A session of the example deck, which has every kind, shared by a module's tests."""
+    with live_deck(live_server, {"deck_slug": "distributed-leadership"}) as running:
+        yield running
+
+
+def first_of_each_kind(session: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each kind's first activity in a session, by kind, in deck order."""
+    found: dict[str, dict[str, Any]] = {}
+    for activity in session["activities"]:
+        found.setdefault(activity["kind"], activity)
+    return found
+
+
 def sign_in(page: Page, server: LiveServer, session_id: int) -> None:
     """Sign the presenter in through the login page and open the session's presenter view."""
     page.goto(f"{server.url}/login")

@@ -3,25 +3,16 @@ deck (every kind), then the organizer's and the account pages. A serious or crit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.axe import Audit, violations
-from tests.browser.conftest import LAPTOP, PHONE, LiveDeck, live_deck, screenshot, sign_in
+from tests.browser.conftest import LAPTOP, PHONE, LiveDeck, first_of_each_kind, screenshot, sign_in
 from tests.browser.test_keyboard import ANSWER
 from tests.conftest import PASSWORD, LiveServer, cli
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def deck(live_server: LiveServer) -> Iterator[LiveDeck]:
-    with live_deck(live_server, {"deck_slug": "distributed-leadership"}) as running:
-        yield running
 
 
 def test_axe_runs_under_the_strict_policy_and_names_what_it_finds(browser: Browser, live_server: LiveServer) -> None:
@@ -40,39 +31,31 @@ def test_axe_runs_under_the_strict_policy_and_names_what_it_finds(browser: Brows
 DRAWN = {"poll": ".bars .track rect:not([width='0'])", "sort": ".bars .track path", "scale": ".mean strong"}
 
 
-def first_of_each_kind(session: dict[str, Any]) -> list[dict[str, Any]]:
-    """The deck's first activity of each kind, in deck order."""
-    seen: dict[str, dict[str, Any]] = {}
-    for activity in session["activities"]:
-        seen.setdefault(activity["kind"], activity)
-    return list(seen.values())
-
-
 def test_participant_presenter_and_projector_pages_pass_axe(
-    browser: Browser, live_server: LiveServer, deck: LiveDeck
+    browser: Browser, live_server: LiveServer, example_deck: LiveDeck
 ) -> None:
     audit = Audit()
     phone = browser.new_context(**PHONE).new_page()
     phone.goto(live_server.url + "/")
     audit.check(phone, "join page")
-    phone.goto(f"{live_server.url}/{deck.code}")
+    phone.goto(f"{live_server.url}/{example_deck.code}")
     expect(phone.get_by_role("heading", name="You're in!")).to_be_visible()
     audit.check(phone, "participant lobby")
 
     presenter = browser.new_context(**LAPTOP).new_page()
-    sign_in(presenter, live_server, int(deck.session["id"]))
+    sign_in(presenter, live_server, int(example_deck.session["id"]))
     audit.check(presenter, "presenter live page, lobby")
     projector = browser.new_context(**LAPTOP).new_page()
-    projector.goto(str(deck.session["projector_url"]))
+    projector.goto(str(example_deck.session["projector_url"]))
     expect(projector.locator(".lobby .code")).to_be_visible()
     audit.check(projector, "projector lobby")
     high_contrast = browser.new_context(**LAPTOP).new_page()
-    high_contrast.goto(f"{deck.session['projector_url']}?contrast=high")
+    high_contrast.goto(f"{example_deck.session['projector_url']}?contrast=high")
 
-    kinds = first_of_each_kind(deck.session)
+    kinds = list(first_of_each_kind(example_deck.session).values())
     assert len(kinds) == 9, [activity["kind"] for activity in kinds]
     for activity in kinds:
-        deck.goto(activity["position"])
+        example_deck.goto(activity["position"])
         for page in (phone, presenter, projector, high_contrast):
             expect(page.get_by_role("heading", name=activity["title"]).first).to_be_visible()
         audit.check(phone, f"participant {activity['kind']}")
@@ -88,10 +71,10 @@ def test_participant_presenter_and_projector_pages_pass_axe(
         audit.check(projector, f"projector {activity['kind']}")
         audit.check(high_contrast, f"projector in high contrast, {activity['kind']}")
 
-    deck.control("close", kinds[-1])
+    example_deck.control("close", kinds[-1])
     expect(phone.get_by_role("status").first).to_contain_text("Voting is closed")
     audit.check(phone, "participant, voting closed")
-    deck.control("end", kinds[-1])
+    example_deck.control("end", kinds[-1])
     expect(phone.get_by_role("heading", name="This session has ended")).to_be_visible()
     audit.check(phone, "participant, session ended")
     audit.check(projector, "projector, session ended")

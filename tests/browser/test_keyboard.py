@@ -3,13 +3,12 @@ controls found by the names a screen reader reads out, focus always visible, and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.browser.conftest import PHONE, LiveDeck, live_deck
+from tests.browser.conftest import PHONE, LiveDeck, first_of_each_kind
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -22,12 +21,6 @@ FOCUS_RING = """() => {
   const style = getComputedStyle(ringed);
   return {tag: focused.tagName, style: style.outlineStyle, width: parseFloat(style.outlineWidth)};
 }"""
-
-
-@pytest.fixture(scope="module")
-def deck(live_server: LiveServer) -> Iterator[LiveDeck]:
-    with live_deck(live_server, {"deck_slug": "distributed-leadership"}) as running:
-        yield running
 
 
 def focus(page: Page, target: Locator, key: str = "Tab") -> None:
@@ -146,25 +139,21 @@ ANSWER: dict[str, tuple[Callable[[Page], None], str]] = {
 }
 
 
-def first_of_kind(session: dict[str, Any], kind: str) -> dict[str, Any]:
-    return next(activity for activity in session["activities"] if activity["kind"] == kind)
-
-
 @pytest.mark.parametrize("kind", list(ANSWER))
 def test_a_participant_answers_each_kind_with_the_keyboard_alone(
-    kind: str, browser: Browser, live_server: LiveServer, deck: LiveDeck
+    kind: str, browser: Browser, live_server: LiveServer, example_deck: LiveDeck
 ) -> None:
-    activity = first_of_kind(deck.session, kind)
-    deck.goto(activity["position"])
+    activity = first_of_each_kind(example_deck.session)[kind]
+    example_deck.goto(activity["position"])
     phone = browser.new_context(**PHONE).new_page()
-    phone.goto(f"{live_server.url}/{deck.code}")
+    phone.goto(f"{live_server.url}/{example_deck.code}")
     expect(phone.get_by_role("heading", name=activity["title"])).to_be_visible()
     answer, said = ANSWER[kind]
     answer(phone)
     status = phone.get_by_role("status").filter(has_text=said)
     expect(status).to_be_visible()
     expect(status).to_have_attribute("aria-live", "polite")
-    assert deck.respondents(activity) >= 1
+    assert example_deck.respondents(activity) >= 1
 
 
 # Every text the status line shows, in order, and whether it is still the node the page was served with.
@@ -177,12 +166,12 @@ WATCH_STATUS = """status => {
 
 
 def test_received_is_announced_once_from_the_live_region_the_page_came_with(
-    browser: Browser, live_server: LiveServer, deck: LiveDeck
+    browser: Browser, live_server: LiveServer, example_deck: LiveDeck
 ) -> None:
-    activity = first_of_kind(deck.session, "poll")
-    deck.goto(activity["position"])
+    activity = first_of_each_kind(example_deck.session)["poll"]
+    example_deck.goto(activity["position"])
     phone = browser.new_context(**PHONE).new_page()
-    phone.goto(f"{live_server.url}/{deck.code}")
+    phone.goto(f"{live_server.url}/{example_deck.code}")
     status = phone.get_by_role("status").and_(phone.locator(".status"))
     status.evaluate(WATCH_STATUS)
     phone.get_by_role("radio", name="Engaging in improvement").press("Space")
@@ -198,3 +187,35 @@ def test_received_is_announced_once_from_the_live_region_the_page_came_with(
     assert f"- status: {received}" in form, form
     assert phone.locator("#connection").get_attribute("role") == "status"
     assert phone.locator("#connection").get_attribute("aria-live") == "polite"
+
+
+# Each change the connection banner goes through: ["text", words] or ["hidden", true/false].
+WATCH_BANNER = """() => {
+  const banner = document.getElementById("connection");
+  window.bannerChanges = [];
+  new MutationObserver(records => records.forEach(record => window.bannerChanges.push(
+    record.type === "attributes" ? ["hidden", banner.hidden] : ["text", banner.textContent])))
+    .observe(banner, {childList: true, characterData: true, subtree: true, attributes: true});
+}"""
+CLOSED = (
+    """code => document.dispatchEvent(new CustomEvent("htmx:wsClose", {detail: {event: {code: code, reason: ""}}}))"""
+)
+
+
+def test_the_connection_banner_is_announced_once_however_often_the_socket_retries(
+    browser: Browser, live_server: LiveServer, example_deck: LiveDeck
+) -> None:
+    phone = browser.new_context(**PHONE).new_page()
+    phone.goto(f"{live_server.url}/{example_deck.code}")
+    expect(phone.get_by_role("heading", level=1)).to_be_visible()
+    phone.evaluate(WATCH_BANNER)
+    for _ in range(3):  # htmx's extension retries: each failed attempt is another close event
+        phone.evaluate(CLOSED, 1006)
+    banner = phone.get_by_role("status").filter(has_text="Connection lost. Reconnecting…")
+    expect(banner).to_be_visible()
+    phone.evaluate(CLOSED, 1000)  # turned away for good: new words, once
+    expect(phone.locator("#connection")).to_contain_text("no longer live")
+    assert phone.evaluate("() => window.bannerChanges") == [
+        ["hidden", False],
+        ["text", "This page is no longer live. Reload it, or join again with the code."],
+    ]

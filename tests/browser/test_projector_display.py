@@ -4,7 +4,6 @@ remembered, and motion that stops for people who asked their system for less of 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.axe import Audit
-from tests.browser.conftest import LAPTOP, PHONE, LiveDeck, live_deck, screenshot
+from tests.browser.conftest import LAPTOP, PHONE, LiveDeck, screenshot
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -27,19 +26,13 @@ TEXT_SIZES = """() => [...document.querySelectorAll("body *")]
               parseFloat(getComputedStyle(el).fontSize)])"""
 
 
-@pytest.fixture(scope="module")
-def deck(live_server: LiveServer) -> Iterator[LiveDeck]:
-    with live_deck(live_server, {"deck_slug": "distributed-leadership"}) as running:
-        yield running
+def activity(example_deck: LiveDeck, title: str) -> dict[str, Any]:
+    return next(a for a in example_deck.session["activities"] if a["title"] == title)
 
 
-def activity(deck: LiveDeck, title: str) -> dict[str, Any]:
-    return next(a for a in deck.session["activities"] if a["title"] == title)
-
-
-def answer_poll(browser: Browser, server: LiveServer, deck: LiveDeck, choice: str) -> None:
+def answer_poll(browser: Browser, server: LiveServer, example_deck: LiveDeck, choice: str) -> None:
     phone = browser.new_context(**PHONE).new_page()
-    phone.goto(f"{server.url}/{deck.code}")
+    phone.goto(f"{server.url}/{example_deck.code}")
     phone.get_by_role("radio", name=choice).check()
     phone.get_by_role("button", name="Send").click()
     expect(phone.get_by_role("status").filter(has_text="Received")).to_be_visible()
@@ -51,16 +44,16 @@ def small_text(projector: Page) -> list[Any]:
 
 
 def test_the_projector_has_large_type_and_a_remembered_high_contrast_option(
-    browser: Browser, live_server: LiveServer, deck: LiveDeck
+    browser: Browser, live_server: LiveServer, example_deck: LiveDeck
 ) -> None:
     projector = browser.new_context(**LAPTOP).new_page()
-    projector.goto(str(deck.session["projector_url"]))
+    projector.goto(str(example_deck.session["projector_url"]))
     expect(projector.locator(".lobby .code")).to_be_visible()
     assert small_text(projector) == []
 
-    poll = activity(deck, POLL)
-    deck.goto(poll["position"])
-    answer_poll(browser, live_server, deck, "Putting out fires")
+    poll = activity(example_deck, POLL)
+    example_deck.goto(poll["position"])
+    answer_poll(browser, live_server, example_deck, "Putting out fires")
     expect(projector.locator(".respondents")).to_have_text("1 person answered")
     assert small_text(projector) == []
     assert "high-contrast" not in (projector.locator("body").get_attribute("class") or "")
@@ -69,7 +62,7 @@ def test_the_projector_has_large_type_and_a_remembered_high_contrast_option(
     projector.get_by_role("link", name="High contrast").click()
     expect(projector.locator("body")).to_have_class("projector high-contrast")
     expect(projector.locator(".bars li", has_text="Putting out fires").locator(".value")).to_contain_text("100%")
-    projector.goto(str(deck.session["projector_url"]))
+    projector.goto(str(example_deck.session["projector_url"]))
     expect(projector.locator("body")).to_have_class("projector high-contrast")
     ink = projector.evaluate("() => getComputedStyle(document.querySelector('.respondents')).color")
     assert ink == "rgb(0, 0, 0)"  # no grey text in high contrast
@@ -80,7 +73,7 @@ def test_the_projector_has_large_type_and_a_remembered_high_contrast_option(
     screenshot(projector, "projector-high-contrast")
 
     # A contrast the projector does not know is refused with a message and changes nothing.
-    response = httpx.get(str(deck.session["projector_url"]) + "?contrast=loud", headers={"Accept": "text/html"})
+    response = httpx.get(str(example_deck.session["projector_url"]) + "?contrast=loud", headers={"Accept": "text/html"})
     assert response.status_code == 400 and "either" in response.text and "set-cookie" not in response.headers
     projector.get_by_role("link", name="Standard contrast").click()
     expect(projector.locator("body")).to_have_class("projector")
@@ -97,16 +90,16 @@ MOTION = """() => {
 
 @pytest.mark.parametrize("motion", ["reduce", "no-preference"])
 def test_motion_stops_when_the_system_asks_for_less(
-    motion: str, browser: Browser, live_server: LiveServer, deck: LiveDeck
+    motion: str, browser: Browser, live_server: LiveServer, example_deck: LiveDeck
 ) -> None:
-    deck.goto(0)  # a word cloud
-    assert deck.session["reactions"], "the example deck's session takes reactions"
+    example_deck.goto(0)  # a word cloud
+    assert example_deck.session["reactions"], "the example deck's session takes reactions"
     phone = browser.new_context(**PHONE).new_page()
-    phone.goto(f"{live_server.url}/{deck.code}")
+    phone.goto(f"{live_server.url}/{example_deck.code}")
     phone.get_by_label("Entry 1 of 3").fill("trust")
     phone.get_by_role("button", name=re.compile("Send|Update my answer")).click()
     projector = browser.new_context(**LAPTOP, reduced_motion=motion).new_page()  # type: ignore[arg-type]
-    projector.goto(str(deck.session["projector_url"]))
+    projector.goto(str(example_deck.session["projector_url"]))
     expect(projector.locator(".cloud-image")).to_be_attached()
     phone.get_by_role("button", name="Love it").click()
     expect(projector.locator("#reactions .reaction").first).to_be_attached()

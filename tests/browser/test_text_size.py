@@ -4,13 +4,10 @@ injected, so the page's Content-Security-Policy stays as it is."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import PHONE, LiveDeck, live_deck, screenshot
+from tests.browser.conftest import PHONE, LiveDeck, first_of_each_kind, screenshot
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -34,12 +31,6 @@ LOST = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def deck(live_server: LiveServer) -> Iterator[LiveDeck]:
-    with live_deck(live_server, {"deck_slug": "distributed-leadership"}) as running:
-        yield running
-
-
 def large_text_phone(browser: Browser, scale: float) -> Page:
     """A 360 px phone whose browser is set to show text at `scale` times the default size."""
     context = browser.new_context(**PHONE)
@@ -49,17 +40,14 @@ def large_text_phone(browser: Browser, scale: float) -> Page:
     return page
 
 
-def kinds(session: dict[str, Any]) -> list[str]:
-    return list(dict.fromkeys(activity["kind"] for activity in session["activities"]))
-
-
-def test_every_kind_reflows_at_200_percent_text(browser: Browser, live_server: LiveServer, deck: LiveDeck) -> None:
+def test_every_kind_reflows_at_200_percent_text(
+    browser: Browser, live_server: LiveServer, example_deck: LiveDeck
+) -> None:
     phone = large_text_phone(browser, 2)
     lost: list[str] = []
-    for kind in kinds(deck.session):
-        activity = next(activity for activity in deck.session["activities"] if activity["kind"] == kind)
-        deck.goto(activity["position"])
-        phone.goto(f"{live_server.url}/{deck.code}")
+    for kind, activity in first_of_each_kind(example_deck.session).items():
+        example_deck.goto(activity["position"])
+        phone.goto(f"{live_server.url}/{example_deck.code}")
         expect(phone.get_by_role("heading", name=activity["title"])).to_be_visible()
         assert phone.evaluate("() => getComputedStyle(document.documentElement).fontSize") == "32px"
         sideways = phone.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
@@ -78,14 +66,14 @@ def test_every_kind_reflows_at_200_percent_text(browser: Browser, live_server: L
 
 
 def test_the_join_page_and_lobby_reflow_at_200_percent_text(
-    browser: Browser, live_server: LiveServer, deck: LiveDeck
+    browser: Browser, live_server: LiveServer, example_deck: LiveDeck
 ) -> None:
     phone = large_text_phone(browser, 2)
     phone.goto(live_server.url + "/")
     assert phone.evaluate(LOST) == []
     code = phone.get_by_label("Enter the code on the screen")
     expect(code).to_be_in_viewport()
-    code.fill(deck.code)
+    code.fill(example_deck.code)
     phone.get_by_role("button", name="Join").click()
     expect(phone.get_by_role("heading", level=1)).to_be_visible()
     assert phone.evaluate(LOST) == []
