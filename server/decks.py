@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from activities import Registry
+from activities.base import ActivityKind
 from server.models import Pace, ResultsMode
 from server.profanity import FilterSettings
 
@@ -20,6 +21,8 @@ MAX_DECK_BYTES = 256 * 1024
 MAX_ACTIVITIES = 200
 COMMON_KEYS = {"kind", "title", "prompt", "results", "countdown", "filter"}
 MIN_COUNTDOWN, MAX_COUNTDOWN = 5, 3600
+TEXT_KEYS = ("title", "prompt")  # every activity's texts a deck may give in several languages (and kinds' own keys)
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:_[A-Z]{2})?")  # as catalogue folders are named: en, es, pt_BR
 # Bidi embeddings, overrides and isolates: one left open in a title or an option reorders the words around it wherever
 # it is shown (the pages' own words, a CSV cell, a chart), so deck text loses them, as participants' text does.
 BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
@@ -52,12 +55,15 @@ class ActivitySpec(BaseModel):
     countdown: int | None = None
     filter: FilterSettings = FilterSettings()
     config: dict[str, Any]
+    # Other languages than the deck's: language -> key -> text (title, prompt) or list of texts (a kind's labels).
+    texts: dict[str, dict[str, Any]] = {}
 
 
 class DeckSpec(BaseModel):
     title: str
     description: str = ""
     pace: Pace = Pace.presenter
+    language: str = "en"
     activities: list[ActivitySpec]
 
 
@@ -79,7 +85,7 @@ def parse_deck(text: str, registry: Registry) -> DeckSpec:
         raise DeckInvalid(problems)
     if not isinstance(data, dict):
         raise DeckInvalid([DeckProblem(1, "", "a deck is a mapping with 'title' and 'activities'")])
-    for key in sorted(set(data) - {"title", "description", "pace", "filter", "activities"}, key=str):
+    for key in sorted(set(data) - {"title", "description", "pace", "language", "filter", "activities"}, key=str):
         problems.append(DeckProblem(locate((key,)), str(key), "unknown key"))
     title = data.get("title")
     if not isinstance(title, str) or not title.strip() or len(title) > 200:
@@ -89,6 +95,10 @@ def parse_deck(text: str, registry: Registry) -> DeckSpec:
     if not isinstance(pace, str) or pace not in {mode.value for mode in Pace}:
         problems.append(DeckProblem(locate(("pace",)), "pace", "'presenter' or 'audience'"))
         pace = Pace.presenter.value
+    language = data.get("language", "en")
+    if not isinstance(language, str) or not LANGUAGE_CODE.fullmatch(language):
+        problems.append(DeckProblem(locate(("language",)), "language", "a language code, such as en or es"))
+        language = "en"
     raw_activities = data.get("activities")
     if not isinstance(raw_activities, list) or not raw_activities:
         problems.append(DeckProblem(locate(("activities",)), "activities", "a list of at least one activity"))
@@ -98,13 +108,17 @@ def parse_deck(text: str, registry: Registry) -> DeckSpec:
     deck_filter = _parse_filter(data.get("filter"), FilterSettings(), ("filter",), "filter", locate, problems)
     activities = []
     for index, raw in enumerate(raw_activities):
-        spec = _parse_activity(index, raw, registry, locate, problems, deck_filter)
+        spec = _parse_activity(index, raw, registry, locate, problems, deck_filter, language)
         if spec is not None:
             activities.append(spec)
     if problems:
         raise DeckInvalid(problems)
     return DeckSpec(
-        title=title.strip(), description=str(data.get("description", "")), pace=Pace(pace), activities=activities
+        title=title.strip(),
+        description=str(data.get("description", "")),
+        pace=Pace(pace),
+        language=language,
+        activities=activities,
     )
 
 
@@ -120,11 +134,7 @@ def _parse_filter(
     try:
         return FilterSettings.model_validate({**base.model_dump(), **raw})
     except ValidationError as error:
-        for item in error.errors():
-            loc = tuple(item["loc"])
-            line = locate((*here, *loc)) or locate((*here, *loc[:1])) or locate(here)
-            path = ".".join(str(part) for part in loc)
-            problems.append(DeckProblem(line, f"{name}.{path}", item["msg"].removeprefix("Value error, ")))
+        problems.extend(_problems_of(error, here, name, locate))
         return base
 
 
@@ -135,6 +145,7 @@ def _parse_activity(
     locate: _Locator,
     problems: list[DeckProblem],
     deck_filter: FilterSettings,
+    language: str,
 ) -> ActivitySpec | None:
     here = ("activities", index)
     name = f"activities[{index}]"
@@ -147,6 +158,7 @@ def _parse_activity(
         problems.append(DeckProblem(locate((*here, "kind")), f"{name}.kind", f"unknown kind {kind_name!r} ({known})"))
         return None
     before = len(problems)
+    raw, texts = _by_language(raw, registry[kind_name], language, here, name, locate, problems)
     title = raw.get("title")
     if not isinstance(title, str) or not title.strip() or len(title) > 200:
         problems.append(DeckProblem(locate((*here, "title")), f"{name}.title", "a title of 1 to 200 characters"))
@@ -175,11 +187,11 @@ def _parse_activity(
     try:
         parsed = registry[kind_name].parse_config(config)
     except ValidationError as error:
-        for item in error.errors():
-            loc = tuple(item["loc"])
-            path = ".".join(str(part) for part in loc)
-            line = locate((*here, *loc)) or locate((*here, *loc[:1])) or locate(here)
-            problems.append(DeckProblem(line, f"{name}.{path}", item["msg"].removeprefix("Value error, ")))
+        problems.extend(_problems_of(error, here, name, locate))
+    if len(problems) > before:
+        return None
+    for other, fields in texts.items():
+        _check_translation(kind, config, other, fields, here, name, locate, problems)
     if len(problems) > before:
         return None
     return ActivitySpec(
@@ -190,7 +202,132 @@ def _parse_activity(
         countdown=countdown,
         filter=screened,
         config=parsed.model_dump(mode="json"),
+        texts=texts,
     )
+
+
+def _by_language(
+    raw: dict[str, Any],
+    kind: ActivityKind[Any, Any],
+    language: str,
+    here: tuple[Any, ...],
+    name: str,
+    locate: _Locator,
+    problems: list[DeckProblem],
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The activity with every text in the deck's `language`, and its texts in the other languages it gives.
+
+    A text may be a mapping by language (`title: {en: Three words, es: Tres palabras}`), and so may each item of
+    a kind's translatable list (`options: [{en: Yes, es: Sí}, ...]`); an item without a language falls back to the
+    deck's language, so every language has as many items as the deck."""
+    resolved = dict(raw)
+    texts: dict[str, dict[str, Any]] = {}
+    allowed = {*TEXT_KEYS, *kind.translatable}
+    for key, value in raw.items():
+        where, path = (*here, key), f"{name}.{key}"
+        if isinstance(value, dict) and key != "filter":
+            if key not in allowed:
+                listed = ", ".join(sorted(allowed))
+                problems.append(DeckProblem(locate(where), path, f"only {listed} may be given in several languages"))
+                resolved[key] = _stand_in(value, language)
+                continue
+            resolved[key], others = _one_text(value, language, where, path, locate, problems)
+            for other, text in others.items():
+                texts.setdefault(other, {})[key] = text
+        elif isinstance(value, list) and any(isinstance(item, dict) for item in value):
+            if key not in kind.translatable:
+                message = f"a {kind.name} activity's {key} cannot be given in several languages"
+                problems.append(DeckProblem(locate(where), path, message))
+                resolved[key] = [_stand_in(item, language) if isinstance(item, dict) else item for item in value]
+                continue
+            items = [
+                _one_text(item, language, (*where, i), f"{path}[{i}]", locate, problems)
+                if isinstance(item, dict)
+                else (item, {})
+                for i, item in enumerate(value)
+            ]
+            resolved[key] = [text for text, _ in items]
+            for other in sorted({other for _, others in items for other in others}):
+                texts.setdefault(other, {})[key] = [others.get(other, text) for text, others in items]
+    return resolved, texts
+
+
+def _one_text(
+    mapping: dict[Any, Any],
+    language: str,
+    where: tuple[Any, ...],
+    path: str,
+    locate: _Locator,
+    problems: list[DeckProblem],
+) -> tuple[str, dict[str, str]]:
+    """A text given by language: the deck language's, and the others'; a problem for a bad mapping."""
+    others: dict[str, str] = {}
+    for code, text in mapping.items():
+        if not isinstance(code, str) or not LANGUAGE_CODE.fullmatch(code):
+            problems.append(
+                DeckProblem(locate((*where, code)), path, f"{code!r} is not a language code, such as en or es")
+            )
+        elif not isinstance(text, str):
+            problems.append(DeckProblem(locate((*where, code)), f"{path}.{code}", "text, in that language"))
+        elif code != language:
+            others[code] = text
+    own = mapping.get(language)
+    if not isinstance(own, str):
+        message = f"give the text in the deck's language ({language}) too: other languages fall back to it"
+        problems.append(DeckProblem(locate(where), path, message))
+        return str(_stand_in(mapping, language)), others
+    return own, others
+
+
+def _stand_in(mapping: dict[Any, Any], language: str) -> Any:
+    """What a mapping that is a problem already stands for while the rest is checked, so one mistake is not also
+    reported as a missing or mistyped value: its deck-language value, else its first."""
+    return mapping.get(language, next(iter(mapping.values()), ""))
+
+
+def _check_translation(
+    kind: ActivityKind[Any, Any],
+    config: dict[str, Any],
+    language: str,
+    fields: dict[str, Any],
+    here: tuple[Any, ...],
+    name: str,
+    locate: _Locator,
+    problems: list[DeckProblem],
+) -> None:
+    """Hold an activity's texts in another language to the rules of the deck's own (lengths, no repeats), and tidy
+    them as the kind tidies its own (runs of spaces)."""
+    limits = {"title": 200, "prompt": 1000}
+    for key in TEXT_KEYS:
+        if key in fields:
+            fields[key] = fields[key].strip()
+            if (key == "title" and not fields[key]) or len(fields[key]) > limits[key]:
+                where = locate((*here, key, language))
+                problems.append(
+                    DeckProblem(where, f"{name}.{key}.{language}", f"text of 1 to {limits[key]} characters")
+                )
+    labels = {key: value for key, value in fields.items() if key in kind.translatable}
+    if not labels:
+        return
+    try:
+        translated = kind.parse_config({**config, **labels}).model_dump(mode="json")
+    except ValidationError as error:
+        problems.extend(_problems_of(error, here, name, locate, f"in {language}: "))
+        return
+    fields.update({key: translated[key] for key in labels})
+
+
+def _problems_of(
+    error: ValidationError, here: tuple[Any, ...], name: str, locate: _Locator, prefix: str = ""
+) -> list[DeckProblem]:
+    """A model's validation errors as deck problems, each at the line of the key it names (or its parent's)."""
+    found = []
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        line = locate((*here, *loc)) or locate((*here, *loc[:1])) or locate(here)
+        path = ".".join(str(part) for part in loc)
+        found.append(DeckProblem(line, f"{name}.{path}", prefix + item["msg"].removeprefix("Value error, ")))
+    return found
 
 
 def _text_only(node: Any, path: tuple[Any, ...], locate: _Locator, problems: list[DeckProblem]) -> Any:

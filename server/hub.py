@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import time
 from collections import Counter, deque
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import select
 from starlette.websockets import WebSocket
 
-from activities.base import KindSubmission, ResponseEvent, Tally, digest
+from activities.base import KindConfig, KindSubmission, ResponseEvent, Tally, digest
 from activities.i18n import N_, _
 from server.backplane import Overflow, Subscription, session_channel
 from server.i18n import current_language, speaking
@@ -209,14 +210,21 @@ class Room:
 
     # --- state -------------------------------------------------------------------------------------------
 
-    def results(self, activity: Activity) -> dict[str, Any]:
+    def results(self, activity: Activity, config: KindConfig | None = None) -> dict[str, Any]:
         """An activity's moderated results: from its tally, or, once an organizer deleted the session's
-        participant-level data, the aggregate kept in its place."""
+        participant-level data, the aggregate kept in its place (in the deck's language).
+
+        `config`: the activity's config with its labels in another language (server/views.py in_language): the
+        same counts, labelled in it. The tally is shared, never changed: a copy of it reads the other labels."""
         saved = kept(activity)
         if saved is not None:
             return saved[0]
         assert activity.id is not None
-        return moderated_results(self.tallies[activity.id], activity.moderation)
+        tally = self.tallies[activity.id]
+        if config is not None and config is not tally.config:
+            tally = copy.copy(tally)
+            tally.config = config
+        return moderated_results(tally, activity.moderation)
 
     def respondents(self, activity: Activity) -> int:
         """How many people answered an activity (kept with the aggregate once their answers are deleted)."""

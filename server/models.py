@@ -199,6 +199,10 @@ class Activity(SQLModel, table=True):
     closes_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     # Once participant-level data is deleted: the results as they stood (`snapshot`) and their `respondents`.
     aggregate: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # The deck's texts in its other languages: language -> title, prompt, or a kind's translatable labels.
+    texts: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default=text("'{}'"))
+    )
 
 
 class Participant(SQLModel, table=True):

@@ -200,6 +200,7 @@ async def create_session(
                             results=item.results,
                             countdown_seconds=item.countdown,
                             moderation=with_filter({}, item.filter),
+                            texts=item.texts,
                         )
                     )
             return session

@@ -10,9 +10,10 @@ import segno
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from activities import Registry
+from activities.base import KindConfig
 from activities.i18n import _, ngettext
 from server import ROOT, __version__
-from server.i18n import catalogues, current_tag
+from server.i18n import catalogues, current_language, current_tag
 from server.models import Activity
 from server.reactions import FLOATS_PER_PUSH, LANES, REACTIONS
 from server.sessions import format_code, seconds_left
@@ -44,8 +45,29 @@ def make_environment(registry: Registry) -> Environment:
         reactions=REACTIONS,
         language=current_tag,
         languages=catalogues().languages,
+        text_of=text_of,
     )
     return env
+
+
+def deck_texts(activity: Activity) -> dict[str, Any]:
+    """The activity's texts the deck gives in the language being rendered (by its primary language when the deck
+    names no region: an es-MX phone reads `es`); empty when the deck gives none, so its own texts show."""
+    texts: dict[str, Any] = activity.texts or {}
+    language = current_language()
+    return texts.get(language) or texts.get(language.split("_", 1)[0]) or {}
+
+
+def text_of(activity: Activity, field: str) -> str:
+    """An activity's title or prompt in the language being rendered, as the deck gives it (server/decks.py)."""
+    return str(deck_texts(activity).get(field, getattr(activity, field)))
+
+
+def in_language(activity: Activity, config: KindConfig) -> KindConfig:
+    """A kind's config with its translatable labels in the language being rendered: the one place a kind's
+    templates get their deck text from, so no kind knows about languages. Items keep their order and number."""
+    labels = {key: value for key, value in deck_texts(activity).items() if key not in ("title", "prompt")}
+    return config.model_copy(update=labels) if labels else config
 
 
 def qr_svg(url: str) -> str:
@@ -69,10 +91,11 @@ class Views:
         assert activity.id is not None
         session = room.snapshot.session
         base = f"/present/{session.id}" if audience == "presenter" else f"/projector/{session.projector_secret}"
+        config = in_language(activity, room.snapshot.configs[activity.id])
         return {
             "activity": activity,
-            "config": room.snapshot.configs[activity.id],
-            "results": room.results(activity),
+            "config": config,
+            "results": room.results(activity, config),
             "results_visible": room.snapshot.results_visible(activity),
             "audience": str(audience),
             "asset_base": f"{base}/activities/{activity.id}",
@@ -92,7 +115,7 @@ class Views:
             session=snapshot.session,
             stage=stage,
             activity=activity,
-            config=snapshot.configs.get(activity.id) if activity and activity.id else None,
+            config=in_language(activity, snapshot.configs[activity.id]) if activity and activity.id else None,
             answer=stage.answer,
             kind=self.registry[activity.kind] if activity is not None else None,
             shared=self.shared(room, activity, stage.answer, csrf=csrf) if activity is not None else "",

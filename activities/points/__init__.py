@@ -129,6 +129,7 @@ class PointsTally(Tally[PointsConfig, PointsSubmission]):
 class Points(ActivityKind[PointsConfig, PointsSubmission]):
     name = "points"
     label = "Points"
+    translatable = frozenset({"items"})
     config_model = PointsConfig
     submission_model = PointsSubmission
     tally_class = PointsTally

@@ -95,6 +95,7 @@ class PollTally(Tally[PollConfig, PollSubmission]):
 class Poll(ActivityKind[PollConfig, PollSubmission]):
     name = "poll"
     label = "Poll"
+    translatable = frozenset({"options"})
     config_model = PollConfig
     submission_model = PollSubmission
     tally_class = PollTally

@@ -150,6 +150,7 @@ class RankingTally(Tally[RankingConfig, RankingSubmission]):
 class Ranking(ActivityKind[RankingConfig, RankingSubmission]):
     name = "ranking"
     label = "Ranking"
+    translatable = frozenset({"items"})
     config_model = RankingConfig
     submission_model = RankingSubmission
     tally_class = RankingTally

@@ -199,6 +199,7 @@ class ScaleTally(Tally[ScaleConfig, ScaleSubmission]):
 class Scale(ActivityKind[ScaleConfig, ScaleSubmission]):
     name = "scale"
     label = "Rating scale"
+    translatable = frozenset({"statements", "labels"})
     config_model = ScaleConfig
     submission_model = ScaleSubmission
     tally_class = ScaleTally

@@ -207,6 +207,7 @@ class SortTally(Tally[SortConfig, SortSubmission]):
 class Sort(ActivityKind[SortConfig, SortSubmission]):
     name = "sort"
     label = "Card sort"
+    translatable = frozenset({"cards", "bins"})
     config_model = SortConfig
     submission_model = SortSubmission
     tally_class = SortTally

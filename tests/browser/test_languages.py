@@ -15,8 +15,13 @@ DECK = """\
 title: Distributed leadership
 activities:
   - kind: poll
-    title: How do school leaders spend their time?
-    options: [Managing, Instruction, Community]
+    title:
+      en: How do school leaders spend their time?
+      es: ¿En qué ocupan su tiempo los líderes escolares?
+    options:
+      - {en: Managing, es: Gestión}
+      - {en: Instruction, es: Enseñanza}
+      - {en: Community, es: Comunidad}
   - kind: wordcloud
     title: Three words
 """
@@ -38,9 +43,9 @@ def test_a_spanish_phone_answers_in_spanish_then_switches_to_english(
     phone.get_by_role("button", name="Entrar").click()
     expect(phone.get_by_role("heading", name="¡Ya estás dentro!")).to_be_visible()
 
-    poll = live.goto(0)  # pushed over the socket, rendered in Spanish for this phone
-    expect(phone.get_by_role("heading", name=str(poll["title"]))).to_be_visible()
-    phone.get_by_label("Instruction").check()
+    poll = live.goto(0)  # pushed over the socket, rendered in Spanish for this phone, the deck's texts too
+    expect(phone.get_by_role("heading", name="¿En qué ocupan su tiempo los líderes escolares?")).to_be_visible()
+    phone.get_by_label("Enseñanza").check()
     phone.get_by_role("button", name="Enviar").click()
     expect(phone.locator(".status.ok")).to_have_text(
         "✓ Recibida. Puedes cambiar tu respuesta mientras la votación siga abierta."
@@ -52,6 +57,7 @@ def test_a_spanish_phone_answers_in_spanish_then_switches_to_english(
     phone.get_by_role("navigation", name="Idioma").get_by_role("link", name="English").click()
     expect(phone.locator("html")).to_have_attribute("lang", "en")
     expect(phone.locator(".status.ok")).to_contain_text("Received. You can change your answer")
+    expect(phone.get_by_role("heading", name=str(poll["title"]))).to_be_visible()
     expect(phone.get_by_label("Instruction")).to_be_checked()
     live.goto(1)  # the next push comes in English now
     expect(phone.get_by_placeholder("First word")).to_be_visible()
@@ -70,4 +76,5 @@ def test_a_projector_in_spanish_shows_the_join_instructions_and_results_in_spani
     screenshot(projector, "projector-spanish-lobby")
     live.goto(0)
     expect(projector.locator(".respondents")).to_have_text("0 personas respondieron")
+    expect(projector.locator(".bar .label")).to_have_text(["Gestión", "Enseñanza", "Comunidad"])
     screenshot(projector, "projector-spanish-poll")

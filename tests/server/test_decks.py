@@ -364,3 +364,117 @@ def test_yes_no_on_and_off_stay_text_while_true_and_false_are_booleans() -> None
     deck = parse_deck(text + "    options: [Yes, No, On, off]\n", registry)
     assert deck.activities[0].config["options"] == ["Yes", "No", "On", "off"]
     assert deck.activities[0].config["multiple"] is True
+
+
+# --- texts in several languages -----------------------------------------------------------------------------------
+
+
+BILINGUAL = """\
+title: Influence
+activities:
+  - kind: poll
+    title: {en: "Where does the week go?", es: "¿En qué se va la semana?"}
+    prompt:
+      en: Pick one.
+      es: "  Elige una.  "
+    options:
+      - {en: Fires, es: Incendios}
+      - Maintenance
+      - {en: "Improvement   work", es: "Trabajo   de mejora"}
+"""
+
+
+def test_the_example_deck_gives_every_participant_text_in_spanish() -> None:
+    deck = parse_deck(DECK.read_text(encoding="utf-8"), registry)
+    assert deck.language == "en"
+    for activity in deck.activities:
+        spanish = activity.texts["es"]
+        assert spanish["title"] and spanish["prompt"], activity.title
+        for key in registry[activity.kind].translatable & set(activity.config):
+            if activity.config[key]:
+                assert len(spanish[key]) == len(activity.config[key]), (activity.title, key)
+    assert deck.activities[8].texts["es"]["bins"] == ["Influencia", "Autoridad"]
+
+
+def test_a_text_may_be_a_mapping_by_language_falling_back_to_the_decks_language() -> None:
+    poll = parse_deck(BILINGUAL, registry).activities[0]
+    assert (poll.title, poll.prompt) == ("Where does the week go?", "Pick one.")
+    assert poll.config["options"] == ["Fires", "Maintenance", "Improvement work"]
+    # An item without Spanish keeps the deck's text; spaces are tidied as the kind tidies its own.
+    assert poll.texts == {
+        "es": {
+            "title": "¿En qué se va la semana?",
+            "prompt": "Elige una.",
+            "options": ["Incendios", "Maintenance", "Trabajo de mejora"],
+        }
+    }
+
+
+def test_a_deck_in_spanish_falls_back_to_spanish() -> None:
+    deck = parse_deck(BILINGUAL.replace("title: Influence", "title: Influencia\nlanguage: es"), registry)
+    poll = deck.activities[0]
+    assert poll.title == "¿En qué se va la semana?"
+    assert poll.texts["en"]["options"] == ["Fires", "Maintenance", "Improvement work"]
+    assert poll.config["options"] == ["Incendios", "Maintenance", "Trabajo de mejora"]
+
+
+def test_a_mapping_without_the_decks_language_is_pointed_at() -> None:
+    assert problems("""\
+        title: T
+        activities:
+          - kind: poll
+            title: {es: Tres palabras}
+            options: [A, B]
+    """) == [
+        (4, "activities[0].title", "give the text in the deck's language (en) too: other languages fall back to it")
+    ]
+
+
+def test_a_bad_language_mapping_is_pointed_at_its_key() -> None:
+    found = problems("""\
+        title: T
+        language: english
+        activities:
+          - kind: poll
+            title: {en: Week, Spanish: Semana}
+            options:
+              - {en: A, es: [no]}
+              - B
+    """)
+    assert (2, "language", "a language code, such as en or es") in found
+    assert (5, "activities[0].title", "'Spanish' is not a language code, such as en or es") in found
+    assert (7, "activities[0].options[0].es", "text, in that language") in found
+
+
+def test_only_texts_people_read_may_be_translated() -> None:
+    assert problems("""\
+        title: T
+        activities:
+          - kind: resources
+            title: Share
+            types: [{en: tool, es: herramienta}, video]
+          - kind: poll
+            title: Week
+            multiple: {en: true}
+            options: [A, B]
+    """) == [
+        (5, "activities[0].types", "a resources activity's types cannot be given in several languages"),
+        (8, "activities[1].multiple", "only options, prompt, title may be given in several languages"),
+    ]
+
+
+def test_a_translation_is_held_to_the_kinds_rules() -> None:
+    found = problems("""\
+        title: T
+        activities:
+          - kind: poll
+            title: {en: Week, es: ""}
+            options:
+              - {en: A, es: Igual}
+              - {en: B, es: igual}
+    """)
+    assert (4, "activities[0].title.es", "text of 1 to 200 characters") in found
+    assert any(
+        path == "activities[0].options" and message.startswith("in es: two options are the same")
+        for _, path, message in found
+    ), found

@@ -160,3 +160,44 @@ def test_the_projector_speaks_the_browsers_language_on_its_page_and_pushes(
 def test_presenter_pages_stay_in_english(client: TestClient, presenter: Presenter, session: dict[str, Any]) -> None:
     page = client.get(f"/present/{session['id']}", headers={**SPANISH, **presenter.headers})
     assert lang_of(page.text) == "en"
+
+
+BILINGUAL = """\
+title: Two languages
+activities:
+  - kind: poll
+    title: {en: "Where does the week go?", es: "¿En qué se va la semana?"}
+    prompt: {en: Pick one., es: Elige una.}
+    options:
+      - {en: Fires, es: Incendios}
+      - Maintenance
+"""
+
+
+def test_a_decks_texts_follow_each_phones_language_and_answers_mean_the_same(
+    client: TestClient, presenter: Presenter
+) -> None:
+    session = presenter.start(BILINGUAL)
+    poll = int(session["activities"][0]["id"])
+    presenter.control(session["id"], "goto", poll)
+    caught_up(client, session["id"])
+    spanish = client.get(f"/{session['code']}", headers=SPANISH).text
+    assert "¿En qué se va la semana?" in spanish and "Elige una." in spanish
+    assert "Incendios" in spanish and "Maintenance" in spanish  # an option without Spanish keeps the deck's text
+    english = client.get(f"/{session['code']}", headers=ENGLISH).text
+    assert "Where does the week go?" in english and "Fires" in english and "Incendios" not in english
+    projector = client.get(session["projector_url"], headers=SPANISH).text
+    assert "¿En qué se va la semana?" in projector
+    assert '<span class="label">Incendios</span>' in projector  # the results, labelled in the projector's language
+    assert '<span class="label">Fires</span>' in client.get(session["projector_url"], headers=ENGLISH).text
+    # The options are the same in both languages: a Spanish "Incendios" counts as the deck's "Fires".
+    token = join(client, session["code"])
+    with client.websocket_connect(
+        f"/ws/participant/{session['code']}",
+        headers={"cookie": f"handsup_participant={token}", "accept-language": "es"},
+    ) as ws:
+        receive_until(ws, lambda frame: root_id(frame) == "stage")
+        ws.send_text(json.dumps({"activity": str(poll), "choice": "0"}))
+        receive_until(ws, lambda frame: root_id(frame) == f"status-{poll}")
+    options = presenter.tally(session["id"], poll)["results"]["options"]
+    assert [(option["label"], option["count"]) for option in options] == [("Fires", 1), ("Maintenance", 0)]
