@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 from server.auth import Access, ServicesDep, declare
 from server.i18n import COOKIE, COOKIE_DAYS, catalogues
 from server.problems import Problem
+from server.routes import keep_cookie
 
 router = APIRouter(include_in_schema=False)
 
@@ -18,14 +19,7 @@ async def choose_language(code: str, request: Request, services: ServicesDep, ne
     if code not in catalogues().codes:
         raise Problem(404, "Not found", f"There is no language {code[:20]!r} here.")
     response = RedirectResponse(local_path(next), status_code=303)
-    response.set_cookie(
-        COOKIE,
-        code,
-        max_age=COOKIE_DAYS * 86400,
-        httponly=True,
-        samesite="lax",
-        secure=services.settings.secure_cookies,
-    )
+    keep_cookie(response, services.settings, COOKIE, code, COOKIE_DAYS)
     return response
 
 

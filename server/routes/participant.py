@@ -18,7 +18,7 @@ from server.models import Session, SessionState
 from server.problems import Problem
 from server.reactions import ReactionRefused
 from server.responses import Refused, activity_of, form_from_json, parse_socket_message, respond
-from server.routes import join_url, same_origin
+from server.routes import join_url, keep_cookie, same_origin
 from server.security import looks_like_token, new_token
 from server.services import Services
 from server.sessions import CODE_LENGTHS, NotFound, clean_code, format_code, stored_answer
@@ -129,15 +129,7 @@ async def _page(
 
 
 def _with_cookie(response: Response, services: Services, token: str) -> Response:
-    response.set_cookie(
-        COOKIE,
-        token,
-        max_age=COOKIE_DAYS * 86400,
-        httponly=True,
-        samesite="lax",
-        secure=services.settings.secure_cookies,
-    )
-    return response
+    return keep_cookie(response, services.settings, COOKIE, token, COOKIE_DAYS)
 
 
 @router.get("/{code}", response_class=HTMLResponse, dependencies=[declare(Access.participant)])

@@ -14,7 +14,7 @@ from server.hub import Audience, Connection, refuse, serve_socket
 from server.i18n import in_their_language
 from server.models import Session
 from server.problems import Problem
-from server.routes import join_url, same_origin
+from server.routes import join_url, keep_cookie, same_origin
 from server.routes.presenter import activity_asset
 from server.services import Services
 from server.views import qr_svg
@@ -66,14 +66,7 @@ async def projector_page(secret: str, request: Request, services: ServicesDep) -
     )
     response = HTMLResponse(html)
     if chosen is not None:
-        response.set_cookie(
-            CONTRAST_COOKIE,
-            contrast,
-            max_age=365 * 86400,
-            path="/projector",
-            samesite="lax",
-            secure=services.settings.secure_cookies,
-        )
+        keep_cookie(response, services.settings, CONTRAST_COOKIE, contrast, 365, path="/projector", httponly=False)
     return response
 
 
