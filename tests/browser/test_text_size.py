@@ -13,8 +13,9 @@ from tests.conftest import LiveServer
 pytestmark = pytest.mark.browser
 DEFAULT_FONT_PX = 16  # Chromium's default "standard" font size
 
-# Every element that sticks out sideways past the page, or cuts off its own content (overflow other than visible,
-# ellipsis included), as "tag.class: how far"; visually hidden text (for screen readers) is left out.
+# Every element that sticks out sideways past the page, cuts off its own content (overflow other than visible,
+# ellipsis included) or fits its words only by breaking them mid-word ("Influe / nce"), as "tag.class: what";
+# visually hidden text (for screen readers) is left out.
 LOST = """() => {
   const width = document.documentElement.clientWidth, found = [];
   for (const element of document.body.querySelectorAll("*")) {
@@ -26,6 +27,14 @@ LOST = """() => {
     const clips = style.overflowX !== "visible" || style.textOverflow === "ellipsis";
     if (clips && element.scrollWidth > element.clientWidth + 1)
       found.push(`${name}: shows ${element.clientWidth} of ${element.scrollWidth} px`);
+    const text = [...element.childNodes].some(node => node.nodeType === 3 && node.textContent.trim());
+    if (!text || style.display === "inline") continue;
+    // Words kept whole (CSSOM, which the page's policy allows, unlike a style attribute): an element that then
+    // overflows, or grows (a flex item sized by its words), was breaking one.
+    element.style.overflowWrap = "normal";
+    if (element.scrollWidth > element.clientWidth + 1 || element.getBoundingClientRect().width > box.width + 1)
+      found.push(`${name}: breaks "${element.textContent.trim()}"`);
+    element.style.overflowWrap = "";
   }
   return found;
 }"""
