@@ -16,7 +16,9 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlmodel import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Scope
 
 from activities import registry as default_registry
 from server import ROOT, __version__, headers, metrics
@@ -49,6 +51,21 @@ from server.views import Views, make_environment
 from server.writer import ResponseWriter
 
 log = logging.getLogger("handsup")
+# Compress what is worth it: a participant's first load is mostly text (htmx, the stylesheet), on slow Wi-Fi.
+# Starlette's middleware leaves event streams and websockets alone, and responses already encoded.
+GZIP_MINIMUM_BYTES = 500
+YEAR = 365 * 24 * 3600
+
+
+class Assets(StaticFiles):
+    """static/: a URL with a content digest (server.views.static_url) is cached for a year, without asking again;
+    any other is checked each time (ETag)."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        versioned = b"v=" in scope.get("query_string", b"") and response.status_code in (200, 304)
+        response.headers["cache-control"] = f"public, max-age={YEAR}, immutable" if versioned else "no-cache"
+        return response
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -94,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     # Every response gets the headers, error pages and problems included.
     public_https = bool(settings.public_url and settings.public_url.lower().startswith("https://"))
     app.add_middleware(headers.SecurityHeaders, always_https=public_https)
@@ -117,7 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await connection.execute(text("SELECT 1"))
         return JSONResponse({"status": "ok", "version": __version__})
 
-    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    app.mount("/static", Assets(directory=ROOT / "static"), name="static")
     app.include_router(api.router)
     app.include_router(accounts.router)
     app.include_router(account.router)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -195,8 +197,19 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
     from server.logs import log_config
 
     settings = settings.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # uvicorn closes websockets (1012) but waits for every HTTP response to finish, and an event stream
+            # never does: end them first, so phones on the fallback reconnect once the server is back.
+            services = getattr(app.state, "services", None)
+            if services is not None:
+                services.hub.end_streams()
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         ws="auto",
@@ -209,8 +222,12 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
         log_config=log_config(settings),
         log_level=settings.log_level,
         access_log=False,  # server/metrics.py logs each request, with its duration, on handsup.access
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
-    return 0
+    server = Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    return 0 if server.started else 3  # 3: uvicorn's own exit code when it could not start
 
 
 async def _accounts(settings: Settings, args: argparse.Namespace) -> int:

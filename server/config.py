@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     # already; rooms of other workers resync from the database). While Redis is known to be down, none waits.
     backplane_publish_timeout_ms: int = Field(default=500, ge=10)
     websocket_message_limit: int = 16 * 1024
+    # Event streams (the fallback where websockets are blocked, server/events.py): a comment line after this many
+    # quiet seconds keeps proxies from timing the stream out; browsers reconnect a dropped stream after retry_ms.
+    event_stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    event_stream_retry_ms: int = Field(default=3000, ge=100)
+    # Without JavaScript, a participant page that only waits (the lobby, voting closed) reloads itself this often.
+    no_script_refresh_seconds: int = Field(default=15, ge=1)
+    # On stop, how long uvicorn waits for requests still running before it cancels them.
+    shutdown_grace_seconds: int = Field(default=5, ge=0)
     form_field_limit: int = 2000
     room_idle_seconds: float = 120.0
     # Garbage collection (server/collector.py): long-lived objects are frozen out of automatic collections this often

@@ -74,33 +74,33 @@ async def refuse(websocket: WebSocket, reason: str, code: int = GONE) -> None:
 
 
 class Connection:
-    """One socket and its bounded outbox.
+    """One client of a room and its bounded outbox; a subclass carries the messages (a websocket, an event stream).
 
     The outbox is drained by a task that exists only while there is something to send: an idle socket (most of a
     room, most of the time) holds no task, no coroutine and no queue of its own, which is memory per participant
-    and objects the garbage collector would otherwise walk."""
+    and objects the garbage collector would otherwise walk. Each queued message keeps the stage key the client was
+    being sent when it was queued, so a transport that tells the client where it is (an event stream's `id:`)
+    names the stage the client has actually received."""
 
     def __init__(
         self,
-        websocket: WebSocket,
         audience: Audience,
         participant_id: int | None,
         limit: int,
         at: int | None = None,
         language: str | None = None,
     ) -> None:
-        self.websocket = websocket
-        # What this socket is pushed in: the language of the request that opened it, unless told otherwise.
+        # What this client is pushed in: the language of the request that opened it, unless told otherwise.
         self.language = language if language is not None else current_language()
         self.audience = audience
         self.participant_id = participant_id
         self._limit = limit
-        self._outbox: deque[str] = deque()
+        self._outbox: deque[tuple[str, str]] = deque()
         self._sender: asyncio.Task[None] | None = None
         self.dropped = False
         self.overran = False  # dropped for a full outbox (not for a socket that failed): counted by /metrics
         self.at = at  # the activity the participant chose (Q&A, their own pace); None follows the presenter
-        self.stage_key = ""  # the participant stage this socket shows (see Room.stage)
+        self.stage_key = ""  # the participant stage this client shows (see Room.stage)
         self.showing: int | None = None  # the activity on that stage
 
     def send(self, text: str) -> None:
@@ -112,23 +112,29 @@ class Connection:
             self._outbox.clear()
             self._sender = asyncio.create_task(self._close(TRY_AGAIN, "too slow: reconnect to catch up"))
             return
-        self._outbox.append(text)
+        self._outbox.append((text, self.stage_key))
         if self._sender is None:
             self._sender = asyncio.create_task(self._drain())
 
     async def _drain(self) -> None:
         try:
             while self._outbox:
-                await self.websocket.send_text(self._outbox[0])
+                await self._deliver(*self._outbox[0])
                 self._outbox.popleft()
         except Exception:
-            self.dropped = True  # the socket is gone: its reader sees the disconnect and detaches it
+            self.dropped = True  # the client is gone: its reader sees the disconnect and detaches it
         finally:
             self._sender = None
 
+    async def _deliver(self, text: str, stage_key: str) -> None:
+        raise NotImplementedError
+
     async def _close(self, code: int, reason: str) -> None:
-        with contextlib.suppress(Exception):
-            await self.websocket.close(code, reason)
+        raise NotImplementedError
+
+    def end(self) -> None:
+        """The server is stopping: let the client go, to come back once it runs again. A socket needs nothing:
+        uvicorn closes it with 1012 (restarting) by itself."""
 
     async def stop(self) -> None:
         sender = self._sender
@@ -136,6 +142,29 @@ class Connection:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await sender
+
+
+class SocketConnection(Connection):
+    """A client on a websocket (uvicorn pings it: it needs no heartbeat of ours)."""
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        audience: Audience,
+        participant_id: int | None,
+        limit: int,
+        at: int | None = None,
+        language: str | None = None,
+    ) -> None:
+        super().__init__(audience, participant_id, limit, at, language)
+        self.websocket = websocket
+
+    async def _deliver(self, text: str, stage_key: str) -> None:
+        await self.websocket.send_text(text)
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code, reason)
 
 
 @dataclass(frozen=True)
@@ -466,7 +495,7 @@ class Room:
             connection.send(rendered[rendering])
 
     def show(self, connection: Connection, stage: Stage) -> None:
-        """Record that a socket is being sent this stage (at the audience's pace, the phone stays on it)."""
+        """Record that a client is being sent this stage (at the audience's pace, the phone stays on it)."""
         connection.stage_key = stage.key
         connection.showing = stage.activity.id if stage.activity is not None else None
         if self.snapshot.paced and connection.showing is not None:
@@ -689,6 +718,12 @@ class Hub:
                     del self._rooms[session_id]
                     await room.close()
 
+    def end_streams(self) -> None:
+        """The server is stopping: end every client that uvicorn would otherwise wait for (event streams)."""
+        for room in self._rooms.values():
+            for connection in room.connections:
+                connection.end()
+
     async def close(self) -> None:
         if self._janitor is not None:
             self._janitor.cancel()
@@ -709,27 +744,44 @@ class Hub:
             await room.close()
 
 
-async def serve_socket(
-    room: Room, connection: Connection, first: str | None, on_message: Callable[[str], Awaitable[None]] | None
-) -> None:
-    """Attach a socket to a room, send it the current view (unless it has it), then read until it closes.
+@contextlib.asynccontextmanager
+async def attached(room: Room, connection: Connection, address: str, first: str | None) -> AsyncIterator[bool]:
+    """Keep a client attached to a room while the block runs, with the current view sent first (unless it has it).
 
-    A socket past its address's open connections (connections_per_address) is closed with 1013, try again later."""
-    address, open_sockets = address_of(connection.websocket), room.services.throttles.connections
-    if not open_sockets.acquire(address):
-        await connection.websocket.close(TRY_AGAIN, _(TOO_MANY_CONNECTIONS))
+    Yields False, attaching nothing, when `address` has connections_per_address clients open already: websockets
+    and event streams count alike."""
+    open_connections = room.services.throttles.connections
+    if not open_connections.acquire(address):
+        yield False
         return
     if first is not None:
         connection.send(first)
     room.attach(connection)
     try:
+        yield True
+    finally:
+        open_connections.release(address)
+        await room.detach(connection)
+
+
+async def serve_socket(
+    room: Room,
+    connection: SocketConnection,
+    first: str | None,
+    on_message: Callable[[str], Awaitable[None]] | None,
+) -> None:
+    """Attach a socket to a room, send it the current view (unless it has it), then read until it closes.
+
+    A socket past its address's open connections (connections_per_address) is closed with 1013, try again later."""
+    websocket = connection.websocket
+    async with attached(room, connection, address_of(websocket), first) as admitted:
+        if not admitted:
+            await websocket.close(TRY_AGAIN, _(TOO_MANY_CONNECTIONS))
+            return
         while True:
-            message = await connection.websocket.receive()
+            message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 return
             text = message.get("text")  # binary frames are not part of the protocol: ignored
             if on_message is not None and text is not None:
                 await on_message(text)
-    finally:
-        open_sockets.release(address)
-        await room.detach(connection)

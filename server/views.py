@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections import Counter
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import segno
@@ -22,6 +24,15 @@ if TYPE_CHECKING:
     from server.hub import Audience, Room, Stage
 
 TEMPLATES = ROOT / "client" / "templates"
+STATIC = ROOT / "static"
+
+
+@cache
+def static_url(path: str) -> str:
+    """The URL of a file in static/, named by a digest of its content: it may be cached for a year (a change makes a
+    new URL). Read once per process, so a file edited while the server runs keeps its old digest until a restart."""
+    digest = hashlib.sha256((STATIC / path).read_bytes()).hexdigest()[:12]
+    return f"/static/{path}?v={digest}"
 
 
 def make_environment(registry: Registry) -> Environment:
@@ -40,6 +51,7 @@ def make_environment(registry: Registry) -> Environment:
     env.install_gettext_callables(_, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
         version=__version__,
+        static=static_url,
         format_code=format_code,
         seconds_left=seconds_left,
         reactions=REACTIONS,

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -302,6 +303,122 @@ def root_id(frame: str) -> str:
     match = re.match(r'\s*<[a-z]+[^>]*?\sid="([^"]+)"', frame)
     assert match, f"a fragment with an id at its root: {frame[:120]}"
     return match.group(1)
+
+
+# --- event streams --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EventStreamTestSession:
+    """An event stream opened on the app in-process, called as uvicorn calls it: the status and headers, then each
+    event as it is written. TestClient would wait for the end of a body that never ends; this reads it as it comes,
+    and the client goes away (http.disconnect) when the block ends."""
+
+    client: TestClient
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    _messages: Any
+    _gone: Any
+    _call: Any
+
+    def event(self, seconds: float = 5.0) -> dict[str, str]:
+        """The next event with data (comments, such as heartbeats, and the opening `retry:` skipped) as its fields,
+        `data` lines joined."""
+        while b"\n\n" not in self.body.lstrip(b"\n"):
+            self.body += self._next_body(seconds)
+        self.body = self.body.lstrip(b"\n")
+        block, self.body = self.body.split(b"\n\n", 1)
+        fields: dict[str, list[str]] = {}
+        for line in block.decode().split("\n"):
+            name, _, value = line.partition(":")
+            fields.setdefault(name, []).append(value[1:] if value.startswith(" ") else value)
+        if "data" not in fields:
+            return self.event(seconds)
+        return {name: "\n".join(values) for name, values in fields.items() if name}
+
+    def raw(self, seconds: float = 5.0) -> bytes:
+        """The next body chunk as written (heartbeats included)."""
+        return self._next_body(seconds)
+
+    def _next_body(self, seconds: float) -> bytes:
+        async def next_message() -> Any:
+            with anyio.fail_after(seconds):
+                return await self._messages.receive()
+
+        assert self.client.portal is not None
+        message = self.client.portal.call(next_message)
+        assert message["type"] == "http.response.body", message
+        if not message.get("more_body", False):
+            raise EOFError("the stream ended")
+        return bytes(message.get("body", b""))
+
+
+@contextmanager
+def event_stream(
+    client: TestClient, path: str, headers: dict[str, str] | None = None
+) -> Iterator[EventStreamTestSession]:
+    """Open `path` as a browser's EventSource would (headers as given) and keep it open while the block runs."""
+    portal = client.portal
+    assert portal is not None
+    path, _, query = path.partition("?")
+    raw = [(b"host", b"testserver"), *((k.lower().encode(), v.encode()) for k, v in (headers or {}).items())]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": raw,
+        "client": ("testclient", 50000),  # as TestClient names its requests and sockets
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    send_in, messages = portal.call(lambda: anyio.create_memory_object_stream[Any](1000))
+    gone = portal.call(anyio.Event)
+    requested = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        await send_in.send(message)
+
+    call = portal.start_task_soon(client.app, scope, receive, send)
+
+    async def first() -> Any:
+        with anyio.fail_after(10):
+            return await messages.receive()
+
+    start = portal.call(first)
+    assert start["type"] == "http.response.start", start
+    session = EventStreamTestSession(
+        client,
+        int(start["status"]),
+        {k.decode().lower(): v.decode() for k, v in start.get("headers", [])},
+        b"",
+        messages,
+        gone,
+        call,
+    )
+    try:
+        yield session
+    finally:
+        portal.call(gone.set)
+        try:
+            call.result(timeout=10)
+        finally:
+            portal.call(send_in.close)
+            portal.call(messages.close)
 
 
 # --- a real server ---------------------------------------------------------------------------------------------

@@ -57,10 +57,10 @@ def join_url(settings: Settings, request: Request | WebSocket, code: str) -> str
     return f"{base_url(settings, request)}/{code}"
 
 
-def same_origin(websocket: WebSocket) -> bool:
-    """Whether a websocket comes from one of our own pages: its Origin is the host it reached, or the public URL's
-    (a proxy may pass on another Host). Browsers always send Origin, so another site's page cannot open a socket
-    with the visitor's cookies (cross-site websocket hijacking)."""
+def same_origin(websocket: WebSocket | Request) -> bool:
+    """Whether a websocket (or an event stream) comes from one of our own pages: its Origin is the host it reached,
+    or the public URL's (a proxy may pass on another Host). Browsers always send Origin with a websocket, so another
+    site's page cannot open a socket with the visitor's cookies (cross-site websocket hijacking)."""
     origin = websocket.headers.get("origin")
     if origin is None:
         return True  # not a browser: scripts authenticate by token or cookie they hold

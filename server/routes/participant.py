@@ -12,8 +12,9 @@ from sqlmodel import select
 from activities.base import FormFields, whole_number
 from activities.i18n import _
 from server.auth import CSRF_FIELD, Access, ServicesDep, check_csrf, csrf_token, declare
-from server.hub import TRY_AGAIN, Audience, Connection, Room, refuse, serve_socket
-from server.i18n import in_their_language
+from server.events import EventStream
+from server.hub import TRY_AGAIN, Audience, Connection, Room, SocketConnection, refuse, serve_socket
+from server.i18n import current_language, in_their_language
 from server.models import Session, SessionState
 from server.problems import Problem
 from server.reactions import ReactionRefused
@@ -116,8 +117,12 @@ async def _page(
     chosen = activity is not None and (activity.id == at or activity is not room.snapshot.current)
     chosen = chosen or room.snapshot.paced
     csrf = csrf_token(request)
+    # Only where there is nothing to type into: a reload never wipes what someone is writing.
+    waiting = activity is None and room.snapshot.live and not room.snapshot.paced
+    closed = activity is not None and not activity.voting_open
     html = services.views.render(
         "participant/page.html",
+        refresh_seconds=services.settings.no_script_refresh_seconds if waiting or closed else None,
         session=session,
         stage_key=stage.key,
         at=activity.id if chosen and activity is not None else None,
@@ -228,7 +233,7 @@ async def participant_socket(websocket: WebSocket, code: str) -> None:
     await websocket.accept()
     at = whole_number(websocket.query_params.get("at", ""))
     limit = services.settings.client_queue_limit
-    connection = Connection(websocket, Audience.participant, participant_id, limit, at=at)
+    connection = SocketConnection(websocket, Audience.participant, participant_id, limit, at=at)
 
     async def on_message(text: str) -> None:
         await _message(room, connection, participant_id, text)
@@ -240,6 +245,22 @@ async def participant_socket(websocket: WebSocket, code: str) -> None:
     if websocket.query_params.get("stage") != stage.key:
         first = services.views.participant_stage(room, stage)
     await serve_socket(room, connection, first, on_message)
+
+
+@router.get("/{code}/events", dependencies=[declare(Access.participant)])
+async def participant_events(code: str, request: Request, services: ServicesDep) -> Response:
+    """The socket's twin for networks that block websockets: the participant's stage as server-sent events.
+
+    The same door as the socket (the page's cookie, our own origin); `Last-Event-ID` (EventSource's reconnect) or
+    `?stage=` names the stage the phone shows. Answers go by plain form posts."""
+    token = _known_token(request)
+    if token is None or not same_origin(request):
+        raise Problem(403, _("Forbidden"), _("Join the session from its page first."))
+    room = await _room_for(services, request, code)
+    participant_id = await room.participant(token)
+    at = whole_number(request.query_params.get("at", ""))
+    known = request.headers.get("last-event-id") or request.query_params.get("stage")
+    return EventStream(room, participant_id, at, known, address_of(request), current_language())
 
 
 async def _message(room: Room, connection: Connection, participant_id: int, text: str) -> None:

@@ -31,7 +31,7 @@ from server.facilitators import (
     facilitators,
     remove_facilitator,
 )
-from server.hub import Audience, Connection, refuse, serve_socket
+from server.hub import Audience, SocketConnection, refuse, serve_socket
 from server.models import Deck, Role, Session, SessionFacilitator, SessionState, User
 from server.problems import Problem
 from server.routes import join_url, same_origin
@@ -264,5 +264,5 @@ async def presenter_socket(websocket: WebSocket, session_id: int) -> None:
         return
     room = await services.hub.room(session_id)
     await websocket.accept()
-    connection = Connection(websocket, Audience.presenter, None, services.settings.client_queue_limit)
+    connection = SocketConnection(websocket, Audience.presenter, None, services.settings.client_queue_limit)
     await serve_socket(room, connection, services.views.presenter_live(room), None)

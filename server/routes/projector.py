@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from activities.i18n import _
 from server.auth import Access, ServicesDep, declare
-from server.hub import Audience, Connection, refuse, serve_socket
+from server.hub import Audience, SocketConnection, refuse, serve_socket
 from server.i18n import in_their_language
 from server.models import Session
 from server.problems import Problem
@@ -93,5 +93,5 @@ async def projector_socket(websocket: WebSocket, secret: str) -> None:
         return
     room = await services.hub.room(session.id)
     await websocket.accept()
-    connection = Connection(websocket, Audience.projector, None, services.settings.client_queue_limit)
+    connection = SocketConnection(websocket, Audience.projector, None, services.settings.client_queue_limit)
     await serve_socket(room, connection, services.views.projector_stage(room), None)

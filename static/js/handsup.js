@@ -1,19 +1,40 @@
-// Handsup's glue around htmx: connection state, the no-socket fallback, "sending" feedback, word-cloud images.
+// Handsup's glue around htmx: connection state, the no-socket fallbacks, "sending" feedback, word-cloud images.
 (function () {
   "use strict";
   var socketOpen = false;
   // Close codes after which htmx's websocket extension reconnects by itself.
   var RECONNECTS = [1006, 1011, 1012, 1013];
+  // A network that lets no websocket through (some hotel and venue proxies): after FLAKY_LIMIT sockets in a row
+  // that never opened, or closed within FLAKY_MS, the page follows over server-sent events instead and stays on
+  // them (this tab remembers it, so its next page goes straight there).
+  var FLAKY_MS = 5000, FLAKY_LIMIT = 2, REMEMBER = "handsup.transport";
+  var failures = 0, openedAt = 0, stream = null, streamRetry = 1000;
+  var preferEvents = remembered() === "events";
 
   // Every (re)connect tells the server which stage this phone shows now, so it is not sent again (a second
   // copy would wipe what the participant is typing) and a stale one is replaced.
   htmx.createWebSocket = function (url) {
-    var stage = document.getElementById("stage");
-    if (stage && stage.dataset.stage) url = url.replace(/([?&]stage=)[^&]*/, "$1" + stage.dataset.stage);
-    var socket = new WebSocket(url, []);
+    if (preferEvents || stream) return INERT;  // on event streams: the socket stays shut, htmx stops retrying
+    var socket = new WebSocket(withStage(url), []);
     socket.binaryType = htmx.config.wsBinaryType;
     return socket;
   };
+  // What htmx's extension gets in place of a socket once the page follows by events: it never opens or closes.
+  var INERT = {readyState: 3, OPEN: 1, addEventListener: function () {}, send: function () {}, close: function () {}};
+
+  function withStage(url) {
+    var stage = document.getElementById("stage");
+    if (!stage || !stage.dataset.stage) return url;
+    if (/[?&]stage=/.test(url)) return url.replace(/([?&]stage=)[^&]*/, "$1" + stage.dataset.stage);
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + "stage=" + stage.dataset.stage;
+  }
+
+  function remembered() {
+    try { return window.sessionStorage.getItem(REMEMBER); } catch (e) { return null; }
+  }
+  function remember(transport) {
+    try { window.sessionStorage.setItem(REMEMBER, transport); } catch (e) { /* private mode: try sockets again */ }
+  }
 
   // The page's words for what this script says (data-text-* on <body>, in the page's language); English without them.
   function say(key, english) {
@@ -41,13 +62,63 @@
     if (target.textContent !== fresh.textContent) target.textContent = fresh.textContent;
   });
 
+  // Server-sent events: each event is an HTML fragment, swapped into the page by the id of its root element as
+  // htmx's websocket extension does; EventSource reconnects by itself and says which stage it last received.
+  function follow() {
+    var source = document.querySelector("[data-events]");
+    if (!source || !window.EventSource || stream) return;
+    preferEvents = true;
+    remember("events");
+    stream = new EventSource(withStage(source.dataset.events));
+    document.body.dataset.transport = "events";
+    stream.onopen = function () {
+      streamRetry = 1000;
+      show("connection", false);
+    };
+    stream.onmessage = function (event) {
+      swapFragments(event.data);
+      afterPush();
+    };
+    stream.onerror = function () {
+      show("connection", true, say("textLost", "Connection lost. Reconnecting…"));
+      if (stream.readyState !== EventSource.CLOSED) return;  // EventSource retries by itself
+      // Refused (not a 200: too many connections, or the session is over): try again later, as sockets do.
+      stream = null;
+      window.setTimeout(follow, streamRetry);
+      streamRetry = Math.min(streamRetry * 2, 64000);
+    };
+  }
+
+  // Every root element is swapped out of band, as the websocket extension does, so both take one path (the
+  // hooks on htmx:oobBeforeSwap included).
+  function swapFragments(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html;
+    var roots = template.content.children;
+    for (var i = 0; i < roots.length; i++) {
+      if (!roots[i].hasAttribute("hx-swap-oob")) roots[i].setAttribute("hx-swap-oob", "true");
+    }
+    htmx.swap(document.body, template.innerHTML, {swapStyle: "none"});
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (preferEvents) follow();
+  });
   document.addEventListener("htmx:wsOpen", function () {
     socketOpen = true;
+    openedAt = Date.now();
     show("connection", false);
   });
   document.addEventListener("htmx:wsClose", function (event) {
     socketOpen = false;
     var close = event.detail && event.detail.event;
+    var retried = !close || RECONNECTS.indexOf(close.code) >= 0;
+    failures = retried && (!openedAt || Date.now() - openedAt < FLAKY_MS) ? failures + 1 : 0;
+    openedAt = 0;
+    if (failures >= FLAKY_LIMIT && document.querySelector("[data-events]")) {
+      follow();
+      return;
+    }
     if (close && RECONNECTS.indexOf(close.code) < 0) {
       // Turned away for good (session over, link not valid) or closed on purpose: htmx does not retry these.
       show("connection", true, say("textGone", "This page is no longer live. Reload it, or join again with the code."));
@@ -130,7 +201,6 @@
     };
     next.src = src;
   }
-  document.addEventListener("htmx:wsAfterMessage", refreshClouds);
 
   // Countdowns: each counts down from the seconds left when it arrived (no reliance on the phone's clock).
   window.setInterval(function () {
@@ -150,10 +220,10 @@
     var el = event.target;
     if (el.classList && el.classList.contains("reaction")) el.remove();
   });
-  document.addEventListener("htmx:wsAfterMessage", function () {
+  function capReactions() {
     var layer = document.getElementById("reactions");
     while (layer && layer.children.length > 60) layer.removeChild(layer.firstChild);
-  });
+  }
 
   // Lists shared by everyone (Q&A) are pushed without anybody's marks; each phone keeps its own marks (what it
   // upvoted, what it asked) in a [data-own-for] element and applies them after every change.
@@ -172,7 +242,6 @@
       }
     }
   }
-  document.addEventListener("htmx:wsAfterMessage", applyOwnMarks);
 
   // Running totals ([data-sum-prefix]): the sum of the form's fields named with that prefix, against a target
   // (100 points to spread), so the total is honest before the participant presses Send.
@@ -198,7 +267,15 @@
     }
   }
   document.addEventListener("input", updateSums);
-  document.addEventListener("htmx:wsAfterMessage", updateSums);
+
+  // After every pushed message, over the socket or the event stream.
+  function afterPush() {
+    refreshClouds();
+    capReactions();
+    applyOwnMarks();
+    updateSums();
+  }
+  document.addEventListener("htmx:wsAfterMessage", afterPush);
   document.addEventListener("DOMContentLoaded", updateSums);
   document.addEventListener("DOMContentLoaded", applyOwnMarks);
 })();

@@ -1,4 +1,5 @@
-"""Taking part without websockets: JavaScript off, or a venue network that blocks the socket."""
+"""A phone whose socket drops and comes back, and a countdown it watches (every kind over each transport, and with
+JavaScript off: test_three_ways_in.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+from playwright.sync_api import Browser, WebSocketRoute, expect
 
 from tests.browser.conftest import PHONE, LiveDeck, PageErrors, live_deck, screenshot
 from tests.conftest import LiveServer
@@ -18,55 +19,6 @@ pytestmark = pytest.mark.browser
 def live(live_server: LiveServer) -> Iterator[LiveDeck]:
     with live_deck(live_server, {"deck_slug": "distributed-leadership"}) as running:
         yield running
-
-
-def vote(phone: Page, choice: str) -> None:
-    phone.get_by_text(choice).click()
-    phone.get_by_role("button", name=re.compile(r"^(Send|Update my answer)$")).click()
-    expect(phone.get_by_role("status").filter(has_text="Received")).to_be_visible()
-
-
-def test_a_phone_without_javascript_takes_part_by_plain_forms(
-    browser: Browser, live_server: LiveServer, live: LiveDeck
-) -> None:
-    poll = live.goto(1)
-    before = live.respondents(poll)
-    phone = browser.new_context(java_script_enabled=False, **PHONE).new_page()
-    phone.goto(live_server.url + "/")
-    phone.get_by_label("Enter the code on the screen").fill(live.code)
-    phone.get_by_role("button", name="Join").click()
-    expect(phone.get_by_role("heading", name="How do school leaders spend their time?")).to_be_visible()
-    vote(phone, "Engaging in improvement")
-    assert live.respondents(poll) == before + 1
-    expect(phone.get_by_label("Engaging in improvement")).to_be_checked()
-
-    # Without JavaScript the page cannot follow by itself; reloading reaches the current activity.
-    cloud = live.goto(2)
-    phone.reload()
-    expect(phone.get_by_role("heading", name="Understanding influence vs. authority")).to_be_visible()
-    phone.locator("input[name=word]").first.fill("Trust")
-    phone.get_by_role("button", name="Send").click()
-    expect(phone.get_by_role("status").filter(has_text="Received")).to_be_visible()
-    assert live.respondents(cloud) == 1
-    expect(phone.locator("input[name=word]").first).to_have_value("trust")
-
-
-def test_a_blocked_websocket_falls_back_to_posting_the_form(
-    browser: Browser, live_server: LiveServer, live: LiveDeck, page_errors: PageErrors
-) -> None:
-    poll = live.goto(1)
-    before = live.respondents(poll)
-    phone = page_errors.watch(browser.new_context(**PHONE).new_page(), "phone")
-
-    def refuse(socket: WebSocketRoute) -> None:  # as a venue proxy that drops websocket upgrades
-        socket.close(code=1011, reason="blocked")
-
-    phone.route_web_socket(re.compile(r"/ws/"), refuse)
-    phone.goto(f"{live_server.url}/{live.code}")
-    expect(phone.locator("#connection")).to_be_visible()
-    vote(phone, "Putting out fires")
-    assert live.respondents(poll) == before + 1
-    assert page_errors.errors == []
 
 
 def test_a_phone_that_reconnects_gets_what_changed_while_it_was_away(

@@ -26,7 +26,17 @@ from server.models import Role
 from server.routes.participant import COOKIE
 from server.routing import Served, app_routes
 from server.sessions import create_session
-from tests.conftest import SECRET, TWO_QUESTIONS, api_token, csrf_from, login, make_user, run, services_of
+from tests.conftest import (
+    SECRET,
+    TWO_QUESTIONS,
+    api_token,
+    csrf_from,
+    event_stream,
+    login,
+    make_user,
+    run,
+    services_of,
+)
 
 PERSONAS = (
     "anonymous",
@@ -210,7 +220,7 @@ def _expected(access: Access, persona: str, served: Served) -> bool:
     if access is Access.anyone or access is Access.projector:
         return True
     if access is Access.participant:
-        if served.path == "/api/v1/join" or (not api and "WEBSOCKET" not in served.methods):
+        if served.path == "/api/v1/join" or (not api and "WEBSOCKET" not in served.methods and not _streams(served)):
             return True  # whoever has the join code may join and answer: that is how a phone takes part
         return persona == "participant"
     if access is Access.signed_in:
@@ -272,6 +282,17 @@ def _refused(response: Any) -> str | None:
     return None
 
 
+def _streams(served: Served) -> bool:
+    """An event stream: the socket's twin (server/events.py), with the socket's door, and a body that never ends."""
+    return served.path.endswith("/events")
+
+
+def _stream(world: World, persona: Persona, served: Served, path: str) -> str | None:
+    world.client.cookies.clear()
+    with event_stream(world.client, path, _headers(world, persona, served)) as stream:
+        return None if stream.status == 200 else str(stream.status)
+
+
 def _socket(world: World, persona: Persona, served: Served, path: str) -> str | None:
     client = world.client
     client.cookies.clear()
@@ -292,6 +313,8 @@ def test_route_lets_in_exactly_whom_it_declares(world: World, case: tuple[Served
     path = _path(served, {**world.values, **world.own[persona_name]})
     if method == "WEBSOCKET":
         refused = _socket(world, persona, served, path)
+    elif _streams(served):
+        refused = _stream(world, persona, served, path)
     else:
         world.client.cookies.clear()
         response = world.client.request(

@@ -1,0 +1,115 @@
+"""Light pages: what a phone downloads the first time it opens the participant page, and how soon it can answer on a
+slow network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, Request, expect
+
+from tests.browser.conftest import PHONE, LiveDeck, PageErrors, live_deck
+from tests.conftest import LiveServer
+
+pytestmark = pytest.mark.browser
+FIRST_LOAD_LIMIT = 60 * 1024  # issue 7: at most 60 KB compressed, every response of the first load together
+# Chrome DevTools' "Slow 3G" preset (named "3G" in recent DevTools; Puppeteer's PredefinedNetworkConditions mirror it):
+# 500 kbit/s × 0.8 each way, and 400 ms × 5 of latency added to every request.
+SLOW_3G = {"offline": False, "latency": 400 * 5, "downloadThroughput": 500 * 1000 / 8 * 0.8}
+SLOW_3G["uploadThroughput"] = SLOW_3G["downloadThroughput"]
+# The page is usable once the browser has two round trips behind it: the page, then its stylesheet and scripts
+# together (nothing is fetched later in a chain: no fonts, no script that loads another). Slack for this machine.
+ROUND_TRIPS = 2
+SLACK_MS = 1500
+# When the answer form can be used (painted, its Send button enabled: it posts without JavaScript), and when the
+# page follows live (its socket open), in milliseconds from the start of navigation (the page's own clock).
+TIMINGS = """
+window.handsupTimes = {};
+document.addEventListener("htmx:wsOpen", function () {
+  if (!window.handsupTimes.socket) window.handsupTimes.socket = performance.now();
+});
+"""
+CONNECTED = "() => Boolean(window.handsupTimes && window.handsupTimes.socket)"
+USABLE = """() => {
+  var paint = performance.getEntriesByName("first-contentful-paint")[0];
+  var send = document.querySelector("form.answer button[type=submit]");
+  return {paint: paint ? paint.startTime : null, enabled: !!send && !send.disabled && !send.closest("[disabled]"),
+          dom: performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd,
+          socket: window.handsupTimes.socket || null};
+}"""
+
+
+@pytest.fixture(scope="module")
+def live(live_server: LiveServer) -> Iterator[LiveDeck]:
+    with live_deck(live_server, {"deck_slug": "distributed-leadership"}) as running:
+        running.goto(1)  # the poll
+        yield running
+
+
+def first_load(browser: Browser, url: str) -> tuple[Page, list[Request]]:
+    """Open `url` in a fresh phone (empty cache, no cookie) and wait until the page follows live."""
+    phone = browser.new_context(**PHONE).new_page()
+    finished: list[Request] = []
+    phone.on("requestfinished", lambda request: finished.append(request))
+    phone.add_init_script(TIMINGS)
+    phone.goto(url, wait_until="load")
+    phone.wait_for_function(CONNECTED)
+    phone.wait_for_load_state("networkidle")
+    return phone, finished
+
+
+def test_the_first_load_of_the_participant_page_is_at_most_60_kb_compressed(
+    browser: Browser, live_server: LiveServer, live: LiveDeck, page_errors: PageErrors
+) -> None:
+    phone, requests = first_load(browser, f"{live_server.url}/{live.code}")
+    page_errors.watch(phone, "phone")
+    expect(phone.get_by_role("heading", name="How do school leaders spend their time?")).to_be_visible()
+    weights: dict[str, int] = {}
+    for request in requests:
+        sizes = request.sizes()
+        weights[request.url.removeprefix(live_server.url)] = sizes["responseHeadersSize"] + sizes["responseBodySize"]
+    texts = [r for r in requests if r.resource_type in ("document", "stylesheet", "script")]
+    assert len(texts) == 5, [r.url for r in texts]  # the page, the stylesheet, htmx, its ws extension, handsup.js
+    for request in texts:
+        assert request.response() is not None
+        assert request.response().headers.get("content-encoding") == "gzip", request.url  # type: ignore[union-attr]
+    total = sum(weights.values())
+    assert total <= FIRST_LOAD_LIMIT, f"{total} bytes: {weights}"
+    assert page_errors.errors == []
+
+
+def test_a_second_visit_takes_the_static_files_from_the_cache(
+    browser: Browser, live_server: LiveServer, live: LiveDeck
+) -> None:
+    """Static URLs name their content's digest and may be kept a year: the next page asks the server for none."""
+    phone, _ = first_load(browser, f"{live_server.url}/{live.code}")
+    asked = static_requests(live_server)
+    phone.goto(f"{live_server.url}/{live.code}")
+    phone.wait_for_function(CONNECTED)
+    phone.wait_for_load_state("networkidle")
+    assert static_requests(live_server) == asked
+
+
+def static_requests(server: LiveServer) -> int:
+    """How many requests for static files the server has logged."""
+    return server.log.read_text().count('"GET /static/')
+
+
+def test_on_slow_3g_the_answer_form_is_usable_after_two_round_trips(
+    browser: Browser, live_server: LiveServer, live: LiveDeck
+) -> None:
+    """Issue 7 asks for usable within 3 s on Slow 3G. Under DevTools' own preset every request waits 2 s before its
+    first byte, so a page with a stylesheet paints after 4 s at the earliest: the bound asserted is the two round
+    trips this page needs (and never more), and the figures are recorded (docs/benchmarks.md)."""
+    phone = browser.new_context(**PHONE).new_page()
+    phone.add_init_script(TIMINGS)
+    cdp = phone.context.new_cdp_session(phone)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", SLOW_3G)
+    phone.goto(f"{live_server.url}/{live.code}", wait_until="load", timeout=60_000)
+    phone.wait_for_function(CONNECTED, timeout=60_000)
+    times = phone.evaluate(USABLE)
+    assert times["enabled"], "the Send button is enabled"
+    first_load_bytes = FIRST_LOAD_LIMIT
+    bound = ROUND_TRIPS * SLOW_3G["latency"] + 1000 * first_load_bytes / SLOW_3G["downloadThroughput"] + SLACK_MS
+    assert times["paint"] is not None and times["paint"] <= bound, times
