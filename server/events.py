@@ -48,11 +48,19 @@ class StreamConnection(Connection):
         super().__init__(Audience.participant, participant_id, limit, at, language)
         self._send = send
         self.finished = asyncio.Event()  # ended by the server: too slow, stopping, or its room closed
+        self.opened = asyncio.Event()  # the status line and headers have gone: events may follow
 
     async def write(self, body: bytes) -> None:
         await self._send({"type": "http.response.body", "body": body, "more_body": True})
 
+    async def open(self, retry_ms: int) -> None:
+        """Start the response: the headers, and how long EventSource waits before reconnecting."""
+        await self._send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+        await self.write(f"retry: {retry_ms}\n\n".encode())
+        self.opened.set()
+
     async def _deliver(self, text: str, stage_key: str) -> None:
+        await self.opened.wait()  # a push may be queued while the headers are still being sent
         await self.write(HEARTBEAT if not text else event(text, stage_key))
 
     def beat(self) -> None:
@@ -102,8 +110,7 @@ class EventStream(Response):
                     refusal = Response(_(TOO_MANY_CONNECTIONS), 503, {"Retry-After": retry}, media_type="text/plain")
                 await refusal(scope, receive, send)
                 return
-            await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
-            await connection.write(f"retry: {settings.event_stream_retry_ms}\n\n".encode())
+            await connection.open(settings.event_stream_retry_ms)
             gone = await _follow(connection, receive, settings.event_stream_heartbeat_seconds)
         if not gone:  # ended by us: finish the body, and EventSource reconnects
             with contextlib.suppress(Exception):

@@ -102,7 +102,9 @@ class _ServicesCollector(Collector):
         for (route, status), count in sorted(self.metrics.http_responses.items()):
             responses.add_metric([route, status], count)
         yield responses
-        connections = GaugeMetricFamily("handsup_connections", "Open websockets by audience", labels=["audience"])
+        connections = GaugeMetricFamily(
+            "handsup_connections", "Open websockets and event streams by audience", labels=["audience"]
+        )
         rooms = GaugeMetricFamily("handsup_rooms", "Sessions with a room open in this process")
         committed = CounterMetricFamily("handsup_responses_committed", "Responses committed to the database")
         failed = CounterMetricFamily("handsup_commit_failures", "Group commits the database refused")
