@@ -116,6 +116,24 @@ def test_a_phone_joins_through_nginx_and_the_app_sees_its_own_address(proxied: P
     assert page_record["status"] == 200
 
 
+def test_an_event_stream_comes_through_nginx_as_it_is_written(proxied: Proxied) -> None:
+    """The fallback for networks without websockets: the stage arrives while the (endless) stream is open, not
+    compressed on the way."""
+    code = proxied.session["code"]
+    with httpx.Client(base_url=proxied.url, timeout=10) as phone:
+        token = phone.post("/api/v1/join", json={"code": code}).json()["participant_token"]
+        headers = {"Cookie": f"handsup_participant={token}", "Accept-Encoding": "gzip"}
+        with phone.stream("GET", f"/{code}/events", headers=headers) as stream:
+            assert stream.status_code == 200
+            assert "content-encoding" not in stream.headers
+            got = b""
+            for chunk in stream.iter_raw():
+                got += chunk
+                if b'data: <section id="stage"' in got:
+                    break
+    assert got.startswith(b"retry: 3000\n\n")
+
+
 def test_metrics_are_not_served_through_the_proxy(proxied: Proxied) -> None:
     through = httpx.get(f"{proxied.url}/metrics", timeout=5)
     assert through.status_code == 404
