@@ -14,13 +14,19 @@
   // Every (re)connect tells the server which stage this phone shows now, so it is not sent again (a second
   // copy would wipe what the participant is typing) and a stale one is replaced.
   htmx.createWebSocket = function (url) {
-    if (preferEvents || stream) return INERT;  // on event streams: the socket stays shut, htmx stops retrying
+    if (followsByEvents()) return INERT;  // on event streams: the socket stays shut, htmx stops retrying
     var socket = new WebSocket(withStage(url), []);
     socket.binaryType = htmx.config.wsBinaryType;
     return socket;
   };
   // What htmx's extension gets in place of a socket once the page follows by events: it never opens or closes.
   var INERT = {readyState: 3, OPEN: 1, addEventListener: function () {}, send: function () {}, close: function () {}};
+
+  // Only a page that has a stream to follow (the participant's): a presenter view opened later in the same tab
+  // still gets its socket.
+  function followsByEvents() {
+    return Boolean(stream || (preferEvents && document.querySelector("[data-events]")));
+  }
 
   function withStage(url) {
     var stage = document.getElementById("stage");

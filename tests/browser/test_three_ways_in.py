@@ -220,6 +220,14 @@ def test_with_websockets_blocked_a_phone_follows_by_server_sent_events_and_answe
     live.control("end", live.session["activities"][-1])
     expect(phone.get_by_role("heading", name="This session has ended")).to_be_visible()
     assert streams and all(re.search(rf"/{live.code}/events(\?|$)", url) for url in streams)
+
+    # The tab remembers the fallback for participant pages only: a projector opened in it still tries its socket.
+    phone.goto(str(live.session["projector_url"]))
+    for _ in range(50):  # Playwright delivers the route's calls while the page is being waited on
+        if len(tried) > 2:
+            break
+        phone.wait_for_timeout(100)
+    assert len(tried) > 2 and "/ws/projector/" in tried[-1]
     assert page_errors.errors == []
 
 
