@@ -3,6 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The browser tests inject axe-core (pinned in tests/browser/package-lock.json) into pages to check accessibility.
+# Defined before the rules that name it: make reads a rule's prerequisites as it meets them.
+NODE_MODULES := tests/browser/node_modules/.installed
 # Debian packages the test suite drives for real. Chromium's fonts are only "recommended" by Debian, and we
 # install without recommends, so they are named here (the colour emoji font draws the reactions). The scale tests
 # start their own redis-server, PostgreSQL cluster and nginx on loopback (tests/services.py).
@@ -48,10 +51,15 @@ $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-# The browser tests inject axe-core (pinned in tests/browser/package-lock.json) into pages to check accessibility.
-NODE_MODULES := tests/browser/node_modules/.installed
 $(NODE_MODULES): tests/browser/package.json tests/browser/package-lock.json
-	@command -v npm >/dev/null || { echo "The browser tests need Node.js and npm (for axe-core): install them, e.g. apt-get install npm" >&2; exit 1; }
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing npm (for axe-core)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; \
+	  else \
+	    echo "The browser tests need Node.js and npm (for axe-core): install them, e.g. apt-get install npm" >&2; exit 1; \
+	  fi; \
+	fi
 	npm ci --prefix tests/browser --no-audit --no-fund
 	touch $@
 
