@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -141,10 +142,12 @@ class RedisBackplane(Backplane):
     down, so a dead Redis costs the writer nothing. The listener reconnects with backoff; on reconnecting, every
     Subscription is marked overflowed (once Redis confirms its channel), so each room reloads from the database
     and presenters catch up. A channel whose publish failed gets a resync marker once Redis answers again, so
-    other workers that stayed connected reload too.
+    other workers that stayed connected reload too. A worker that starts sends a resync to every room of every
+    worker: if it is back from a crash, what it committed but had not yet published reaches the others that way.
     """
 
     RESYNC = "resync"  # a raw message no JSON object encodes to: subscribers of the channel reload
+    EVERY_ROOM = "handsup:backplane:every-room"  # a resync there reloads every room of every worker
 
     def __init__(
         self,
@@ -161,6 +164,8 @@ class RedisBackplane(Backplane):
         self.reconnect_min = reconnect_min
         self.reconnect_max = reconnect_max
         self.reconnects = 0  # times the listening connection came back after dropping
+        # A channel of this worker's own, subscribed first on every connection: its confirmation says it is up.
+        self._control_channel = f"handsup:backplane:{secrets.token_hex(8)}"
         self._subscribers: dict[str, set[Subscription]] = {}
         self._confirming: dict[str, list[asyncio.Future[None]]] = {}  # SUBSCRIBE sent, confirmation awaited
         self._unsent: set[str] = set()  # channels whose subscribers elsewhere may have missed a message
@@ -183,11 +188,19 @@ class RedisBackplane(Backplane):
         from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
 
-        # No retries inside redis-py: a dropped connection must surface here, where it triggers the resync.
-        options: dict[str, Any] = {"retry": Retry(NoBackoff(), 0), "socket_keepalive": True}
+        # No retries inside redis-py for the listener: a dropped connection must surface here, where it triggers
+        # the resync. A publish may retry once, within its timeout, for a pooled connection that went stale.
         timeout = self.publish_timeout
-        self._publisher = Redis.from_url(self.url, socket_timeout=timeout, socket_connect_timeout=timeout, **options)
-        self._subscriber = Redis.from_url(self.url, socket_connect_timeout=timeout, **options)
+        self._publisher = Redis.from_url(
+            self.url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            socket_keepalive=True,
+            retry=Retry(NoBackoff(), 1),
+        )
+        self._subscriber = Redis.from_url(
+            self.url, socket_connect_timeout=timeout, socket_keepalive=True, retry=Retry(NoBackoff(), 0)
+        )
         self._listener = asyncio.create_task(self._listen())
         try:
             await asyncio.wait_for(self._first_connection.wait(), timeout=max(2.0, 4 * timeout))
@@ -224,7 +237,9 @@ class RedisBackplane(Backplane):
     async def _send_resyncs(self) -> None:
         while self._unsent:
             channel = self._unsent.pop()
-            if not await self._send(channel, self.RESYNC):
+            # On the every-room channel the resync names its sender, which has nothing to reload.
+            marker = self._control_channel if channel == self.EVERY_ROOM else self.RESYNC
+            if not await self._send(channel, marker):
                 self._unsent.add(channel)
                 return
 
@@ -237,7 +252,10 @@ class RedisBackplane(Backplane):
             if not self._up:
                 self._stale.add(subscription)  # subscribed and resynced when the connection comes up
             elif new and self._listening is not None:
-                await self._confirm(self._listening, channel)
+                if await self._confirm(self._listening, channel):
+                    subscription._overflowed = False  # a resync before the room has loaded changes nothing
+                else:
+                    self._stale.add(subscription)
             yield subscription
         finally:
             self._stale.discard(subscription)
@@ -249,7 +267,7 @@ class RedisBackplane(Backplane):
                     with contextlib.suppress(Exception):
                         await self._listening.execute_command("UNSUBSCRIBE", channel)
 
-    async def _confirm(self, listening: PubSub, channel: str) -> None:
+    async def _confirm(self, listening: PubSub, channel: str) -> bool:
         """SUBSCRIBE and wait until Redis confirms it: only then is every later message sure to arrive. If the
         connection drops meanwhile, the reconnect subscribes the channel and the subscription resyncs."""
         confirmed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -259,12 +277,14 @@ class RedisBackplane(Backplane):
             await asyncio.wait_for(asyncio.shield(confirmed), self.reconnect_max + self.publish_timeout)
         except Exception as error:
             log.warning("backplane: subscribing to %s unconfirmed (%s)", channel, error.__class__.__name__)
+            return False
         finally:
             waiting = self._confirming.get(channel, [])
             if confirmed in waiting:
                 waiting.remove(confirmed)
             if not waiting:
                 self._confirming.pop(channel, None)
+        return self._up
 
     async def _listen(self) -> None:
         delay = self.reconnect_min
@@ -272,7 +292,7 @@ class RedisBackplane(Backplane):
             listening = self._subscriber.pubsub()
             self._listening = listening
             try:
-                await listening.execute_command("SUBSCRIBE", self._control_channel)
+                await listening.execute_command("SUBSCRIBE", self._control_channel, self.EVERY_ROOM)
                 while True:
                     response = await listening.parse_response(block=True)
                     if self._dispatch(response):
@@ -302,22 +322,27 @@ class RedisBackplane(Backplane):
         if self._first_connection.is_set():
             self.reconnects += 1
             log.warning("backplane: Redis is back; rooms reload from the database")
+            await self._publisher.connection_pool.disconnect()  # its connections went with Redis
+        else:
+            self._unsent.add(self.EVERY_ROOM)
+        # Resyncs first, before this connection hears its channels again: its own rooms reload anyway.
+        await self._send_resyncs()
         self._first_connection.set()
         if self._subscribers:
             await listening.execute_command("SUBSCRIBE", *self._subscribers)
-        await self._send_resyncs()
-
-    @property
-    def _control_channel(self) -> str:
-        """A channel of this worker's own, subscribed first on every connection: its confirmation says the
-        connection is up."""
-        return f"handsup:backplane:{id(self)}"
 
     def _dispatch(self, response: Any) -> bool:
         """Hand one raw pub/sub reply to its subscribers; True when it confirms the connection is up."""
         kind, channel = _text(response[0]), _text(response[1])
         if kind == "message":
             raw = _text(response[2])
+            if channel == self.EVERY_ROOM:
+                if raw == self._control_channel:
+                    return False
+                for subscribers in self._subscribers.values():
+                    for subscription in subscribers:
+                        subscription.overflow()
+                return False
             for subscription in tuple(self._subscribers.get(channel, ())):
                 if raw == self.RESYNC:
                     subscription.overflow()

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -26,12 +26,13 @@ import server.security
 from server.accounts import add_user, create_token
 from server.app import create_app
 from server.config import Settings
+from server.db import upgrade
 from server.models import Participant, Role, Session, User
 from server.services import Services
 from server.sessions import SessionSnapshot, load_snapshot
 
 if TYPE_CHECKING:
-    from tests.services import RedisServer
+    from tests.services import PostgresServer, RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 DECK = ROOT / "examples" / "decks" / "distributed-leadership.yaml"
@@ -73,13 +74,66 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked `postgresql` runs twice: on a SQLite file and on a PostgreSQL database (see `database_url`)."""
+    if metafunc.definition.get_closest_marker("postgresql") and "database_url" in metafunc.fixturenames:
+        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+class PostgresDatabases:
+    """The suite's PostgreSQL cluster (started once), handing out a database of its own to each test."""
+
+    TEMPLATE = "handsup_migrated"
+
+    def __init__(self, server: PostgresServer) -> None:
+        self.server = server
+        self._made = 0
+        upgrade(server.create_database(self.TEMPLATE))
+
+    def fresh(self, *, migrated: bool = True) -> str:
+        """The URL of a new database: a copy of the migrated template, or empty."""
+        self._made += 1
+        return self.server.create_database(f"test_{self._made}", self.TEMPLATE if migrated else "template0")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresDatabases]:
+    """A real PostgreSQL cluster on a loopback port, for the whole run (started on first use)."""
+    from tests.services import PostgresServer, scratch_folder
+
+    folder = scratch_folder("handsup-postgres-")
+    server = PostgresServer(folder)
+    server.start()
+    try:
+        yield PostgresDatabases(server)
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
-def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
-    """Settings for one test: its own data folder and SQLite file, fast commits and pushes, and the limits a test
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where one test's data lives: a SQLite file in its folder (not yet migrated: the app migrates it), or, on
+    the `postgresql` run of a test marked `postgresql`, a PostgreSQL database of its own, already migrated."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        databases: PostgresDatabases = request.getfixturevalue("postgres")
+        return databases.fresh()
+    return f"sqlite+aiosqlite:///{tmp_path / 'handsup.db'}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, request: pytest.FixtureRequest) -> Settings:
+    """Settings for one test: its own data folder and database, fast commits and pushes, and the limits a test
     names through `limits(...)`."""
     named: dict[str, Any] = getattr(request, "param", {})
     return Settings(
-        env="test", data_dir=tmp_path, secret_key=SECRET, commit_interval_ms=5, push_interval_ms=20, **named
+        env="test",
+        data_dir=tmp_path,
+        database_url=database_url,
+        secret_key=SECRET,
+        commit_interval_ms=5,
+        push_interval_ms=20,
+        **named,
     )
 
 
@@ -439,6 +493,7 @@ class LiveServer:
     data_dir: Path
     log: Path
     process: subprocess.Popen[bytes]
+    extra: dict[str, str] = field(default_factory=dict)  # its own HANDSUP_* settings (database, backplane)
 
     def setup_link(self) -> str:
         match = re.search(r"(http://\S+/setup/\S+)", self.log.read_text())
@@ -446,7 +501,7 @@ class LiveServer:
         return match.group(1)
 
     def env(self) -> dict[str, str]:
-        return server_env(self.port, self.data_dir)
+        return server_env(self.port, self.data_dir, **self.extra)
 
 
 def cli(server: LiveServer, *args: str) -> str:
@@ -492,7 +547,7 @@ def start_server(data_dir: Path, port: int | None = None, **extra: str) -> LiveS
             raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return LiveServer(url, port, data_dir, log, process)
+                return LiveServer(url, port, data_dir, log, process, extra)
         except httpx.HTTPError:
             pass
         time.sleep(0.1)

@@ -132,13 +132,14 @@ class PostgresServer:
         """The app's URL for one database of this cluster."""
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str) -> str:
-        """A new empty database; its URL."""
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database, empty or a copy of `template` (much quicker than migrating each one); its URL."""
+        copy = f' TEMPLATE "{template}"' if template else ""
 
         async def create() -> None:
             connection = await asyncpg.connect(host="127.0.0.1", port=self.port, user="postgres", database="postgres")
             try:
-                await connection.execute(f'CREATE DATABASE "{name}"')
+                await connection.execute(f'CREATE DATABASE "{name}"{copy}')
             finally:
                 await connection.close()
 

@@ -14,6 +14,7 @@ import server.models  # noqa: F401  (registers the tables)
 from server.db import create_engine
 
 target_metadata = SQLModel.metadata
+MIGRATION_LOCK = 0x48414E44  # "HAND": the advisory lock key all Handsup workers take to migrate
 
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
@@ -32,6 +33,9 @@ def _run(connection: Connection) -> None:
         render_item=_render_item,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Workers starting together on one database migrate one at a time; the others then find it at head.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         context.run_migrations()
 
 

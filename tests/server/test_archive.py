@@ -32,6 +32,8 @@ from server.workbook import MAX_SHEET_NAME, sheet_name
 from tests.conftest import Presenter, caught_up, join, login, make_user, respond
 from tests.hostile import PAYLOADS
 
+pytestmark = pytest.mark.postgresql  # each test here runs on SQLite and on PostgreSQL
+
 DECK = """\
 title: Phoenix, day 1
 activities:
@@ -393,6 +395,7 @@ def test_the_presenter_page_and_the_command_line_give_the_same_archive(
     presenter: Presenter,
     answered: dict[str, Any],
     tmp_path: Path,
+    database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -401,7 +404,7 @@ def test_the_presenter_page_and_the_command_line_give_the_same_archive(
     assert page.status_code == 200
     monkeypatch.setenv("HANDSUP_ENV", "test")
     monkeypatch.setenv("HANDSUP_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("HANDSUP_DATABASE_URL", raising=False)
+    monkeypatch.setenv("HANDSUP_DATABASE_URL", database_url)
     out = tmp_path / "session.zip"
     assert main(["archive", "export", "--session", str(answered["id"]), "-o", str(out)]) == 0
     err = capsys.readouterr().err

@@ -320,3 +320,16 @@ async def test_a_worker_starts_without_redis_and_connects_when_it_comes(redis_se
             assert await asyncio.wait_for(subscription.get(), 5) == {"n": 1}
     finally:
         await plane.close()
+
+
+async def test_a_worker_that_starts_makes_every_room_of_the_others_reload(redis_plane: RedisBackplane) -> None:
+    """A worker back from a crash may have committed answers it never published: the others reload them."""
+    async with redis_plane.subscribe("room-a") as one, redis_plane.subscribe("room-b") as two:
+        restarted = RedisBackplane(redis_plane.url)
+        await restarted.connect()
+        try:
+            for subscription in (one, two):
+                with pytest.raises(Overflow):
+                    await asyncio.wait_for(subscription.get(), 5)
+        finally:
+            await restarted.close()

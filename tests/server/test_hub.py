@@ -32,6 +32,8 @@ from tests.conftest import (
 )
 from tests.conftest import stored as rows
 
+pytestmark = pytest.mark.postgresql  # each test here runs on SQLite and on PostgreSQL
+
 DECK = """\
 title: Hub
 activities:

@@ -546,6 +546,7 @@ def imported(client: TestClient, organizer: Presenter, body: bytes) -> dict[str,
     return result
 
 
+@pytest.mark.postgresql
 def test_a_session_archive_comes_back_as_an_ended_record(client: TestClient, organizer: Presenter) -> None:
     result = imported(client, organizer, archive_zip(session_archive_data()))
     assert result["summary"] == "Imported session “Phoenix, day 1”: 2 participants, 3 responses."
@@ -583,6 +584,7 @@ def organizer_session(client: TestClient, organizer: Presenter, session_id: int)
     return session
 
 
+@pytest.mark.postgresql
 def test_an_imported_session_takes_no_more_answers(client: TestClient, organizer: Presenter) -> None:
     [session_id] = imported(client, organizer, archive_zip(session_archive_data()))["session_ids"]
     session = organizer_session(client, organizer, session_id)
@@ -592,6 +594,7 @@ def test_an_imported_session_takes_no_more_answers(client: TestClient, organizer
     assert refused.status_code == 409
 
 
+@pytest.mark.postgresql
 def test_a_cohort_archive_makes_a_new_institute_and_keeps_its_people(client: TestClient, organizer: Presenter) -> None:
     body = archive_zip(cohort_archive_data())
     first = imported(client, organizer, body)
@@ -759,16 +762,18 @@ def test_the_api_takes_zip_bodies_from_organizers_only(
     assert {"201", "413", "415", "422"} <= set(operation["responses"])
 
 
+@pytest.mark.postgresql
 def test_the_command_line_imports_or_says_why_not(
     client: TestClient,
     organizer: Presenter,
     tmp_path: Path,
+    database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("HANDSUP_ENV", "test")
     monkeypatch.setenv("HANDSUP_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("HANDSUP_DATABASE_URL", raising=False)
+    monkeypatch.setenv("HANDSUP_DATABASE_URL", database_url)
     good, bad = tmp_path / "phoenix.zip", tmp_path / "damaged.zip"
     good.write_bytes(archive_zip(cohort_archive_data()))
     bad.write_bytes(flipped(archive_zip(session_archive_data())))
@@ -951,6 +956,7 @@ def sheets(body: bytes) -> dict[str, list[tuple[Any, ...]]]:
         book.close()
 
 
+@pytest.mark.postgresql
 def test_every_kind_comes_back_the_same_through_export_and_import(
     client: TestClient, presenter: Presenter, second: TestClient, organizer_there: Presenter
 ) -> None:
@@ -1093,6 +1099,7 @@ def test_a_cohort_whose_answers_were_deleted_comes_back_with_its_results(
     assert len(kept) == 4 and all(aggregate and aggregate["respondents"] for aggregate in kept)
 
 
+@pytest.mark.postgresql
 def test_an_institute_comes_back_the_same(
     client: TestClient, organizer: Presenter, second: TestClient, organizer_there: Presenter
 ) -> None:

@@ -9,6 +9,8 @@ import pytest
 
 from server.responses import Refused, activity_of, form_from_json, parse_socket_message
 
+pytestmark = pytest.mark.postgresql  # each test here runs on SQLite and on PostgreSQL
+
 
 def refusal(call: Any, *args: Any) -> tuple[int, str]:
     with pytest.raises(Refused) as refused:

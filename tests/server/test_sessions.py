@@ -56,6 +56,8 @@ from tests.conftest import (
 )
 from tests.conftest import join as join_by_api
 
+pytestmark = pytest.mark.postgresql  # each test here runs on SQLite and on PostgreSQL
+
 SPEC = parse_deck(DECK.read_text(encoding="utf-8"), registry)
 
 

@@ -7,7 +7,6 @@ import contextlib
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,13 +19,13 @@ from server.models import Activity, Response
 from server.writer import ResponseWriter, VersionClock, WriterBusy, WriterFailed
 from tests.conftest import seed_session
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.postgresql]
 PEOPLE = 20
 
 
 @dataclass
 class World:
-    """A migrated SQLite file with one session, one poll and PEOPLE participants."""
+    """A migrated database with one session, one poll and PEOPLE participants."""
 
     engine: AsyncEngine
     backplane: MemoryBackplane
@@ -49,14 +48,8 @@ class World:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'handsup.db'}"
-    upgrade(url)
-    return url
-
-
-@pytest.fixture
 async def world(database_url: str) -> AsyncIterator[World]:
+    await asyncio.to_thread(upgrade, database_url)
     engine = create_engine(database_url)
     async with transaction(session_factory(engine)) as db:
         session_id, ids = await seed_session(db, PEOPLE)

@@ -196,3 +196,6 @@ def downgrade() -> None:
     op.drop_table("api_token")
     op.drop_table("user")
     # ### end Alembic commands ###
+    # PostgreSQL keeps enum types after their tables are gone; an upgrade after this would find them there.
+    for name in ("role", "sessionstate", "resultsmode"):
+        sa.Enum(name=name).drop(op.get_bind(), checkfirst=True)
