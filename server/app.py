@@ -51,6 +51,7 @@ from server.views import Views, make_environment
 from server.writer import ResponseWriter
 
 log = logging.getLogger("handsup")
+DECKS_LOCK = 0x4445434B  # "DECK": the advisory lock PostgreSQL workers take to store the shipped decks
 # Compress what is worth it: a participant's first load is mostly text (htmx, the stylesheet), on slow Wi-Fi.
 # Starlette's middleware leaves event streams and websockets alone, and responses already encoded.
 GZIP_MINIMUM_BYTES = 500
@@ -223,6 +224,9 @@ async def load_decks(services: Services) -> None:
         except DeckInvalid as error:
             raise ConfigError(f"The deck {path} has problems (check it with: handsup deck check):\n{error}") from None
         async with services.db() as db, db.begin():
+            if services.engine.dialect.name == "postgresql":
+                # Workers starting together store a deck one at a time: the second finds the first one's row.
+                await (await db.connection()).execute(text(f"SELECT pg_advisory_xact_lock({DECKS_LOCK})"))
             deck = (await db.exec(select(Deck).where(Deck.slug == path.stem))).first()
             if deck is None:
                 db.add(Deck(slug=path.stem, title=spec.title, source=source))
