@@ -37,6 +37,8 @@ class Overflow(Exception):
 class Subscription:
     """Messages on one channel for one subscriber, through a bounded queue."""
 
+    WAKE = ""  # not a JSON message: put in the queue to wake a waiting get() when the subscription overflows
+
     def __init__(self, channel: str, limit: int) -> None:
         self.channel = channel
         self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=limit)
@@ -50,8 +52,11 @@ class Subscription:
             self._overflowed = True
 
     def overflow(self) -> None:
-        """Messages may have been lost (the backend's connection dropped): the next get() raises Overflow."""
+        """Messages may have been lost (the backend's connection dropped): the next get() raises Overflow, and one
+        waiting already is woken to raise it."""
         self._overflowed = True
+        if self._queue.empty():
+            self._queue.put_nowait(self.WAKE)
 
     @property
     def depth(self) -> int:
@@ -60,13 +65,16 @@ class Subscription:
 
     async def get(self) -> Message:
         """The next message; raises Overflow once if messages were lost since the last call."""
-        if self._overflowed:
-            self._overflowed = False
-            while not self._queue.empty():
-                self._queue.get_nowait()
-            raise Overflow(self.channel)
-        message: Message = json.loads(await self._queue.get())
-        return message
+        while True:
+            if self._overflowed:
+                self._overflowed = False
+                while not self._queue.empty():
+                    self._queue.get_nowait()
+                raise Overflow(self.channel)
+            raw = await self._queue.get()
+            if raw != self.WAKE:
+                message: Message = json.loads(raw)
+                return message
 
     def __aiter__(self) -> AsyncIterator[Message]:
         return self._iterate()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,7 +89,9 @@ class PostgresDatabases:
     def __init__(self, server: PostgresServer) -> None:
         self.server = server
         self._made = 0
-        upgrade(server.create_database(self.TEMPLATE))
+        template = server.create_database(self.TEMPLATE)
+        with ThreadPoolExecutor(1) as pool:  # alembic runs its own event loop: not in a thread that has one
+            pool.submit(upgrade, template).result()
 
     def fresh(self, *, migrated: bool = True) -> str:
         """The URL of a new database: a copy of the migrated template, or empty."""

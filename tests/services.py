@@ -16,14 +16,17 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 
 from tests.conftest import free_port
 
+T = TypeVar("T")
 MISSING = "{what} is not installed: `make test` installs it by apt-get when run as root ({package})"
 
 
@@ -143,7 +146,7 @@ class PostgresServer:
             finally:
                 await connection.close()
 
-        asyncio.run(create())
+        in_thread(create)
         return self.url(name)
 
 
@@ -197,6 +200,13 @@ class NginxServer:
         if self.process is not None:
             stop_process(self.process)
             self.process = None
+
+
+def in_thread(work: Callable[[], Awaitable[T]]) -> T:
+    """Run async code to completion on an event loop of its own thread: callable from anywhere, even beside
+    Playwright's sync API, whose loop owns the main thread's while it lives."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(work())).result()  # type: ignore[arg-type]
 
 
 def scratch_folder(prefix: str) -> Path:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
 import httpx
@@ -29,18 +29,10 @@ from tests.conftest import (
     start_server,
     stop_server,
 )
-from tests.services import RedisServer
+from tests.services import RedisServer, in_thread
 
 pytestmark = pytest.mark.scale
-T = TypeVar("T")
 WAIT = 20.0  # seconds anything in these tests may take to happen, on a loaded two-core machine
-
-
-def in_thread(work: Callable[[], Awaitable[T]]) -> T:
-    """Run async client code on an event loop of its own thread: beside Playwright's loop, which owns the main
-    thread's while it lives."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(work())).result()  # type: ignore[arg-type]
 
 
 @dataclass

@@ -15,12 +15,12 @@ from tests.scale.conftest import (
     acknowledged,
     answered,
     frame,
-    in_thread,
     phones,
     presenter_socket,
     token_hashes,
     vote,
 )
+from tests.services import in_thread
 
 pytestmark = pytest.mark.scale
 PEOPLE = 40

@@ -164,6 +164,17 @@ async def test_subscription_delivers_up_to_its_limit_without_overflow() -> None:
     assert [await subscription.get(), await subscription.get()] == [{"n": 1}, {"n": 2}]
 
 
+async def test_a_subscriber_waiting_for_a_message_is_woken_to_resync() -> None:
+    subscription = Subscription("room", limit=2)
+    waiting = asyncio.create_task(subscription.get())
+    await asyncio.sleep(0)
+    subscription.overflow()
+    with pytest.raises(Overflow):
+        await asyncio.wait_for(waiting, 5)
+    subscription.deliver('{"n": 1}')
+    assert await subscription.get() == {"n": 1}
+
+
 async def test_memory_backplane_close_forgets_every_subscriber() -> None:
     plane = MemoryBackplane()
     async with plane.subscribe("room"):
