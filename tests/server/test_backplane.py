@@ -19,6 +19,7 @@ from server.backplane import (
     from_url,
     session_channel,
 )
+from tests.conftest import free_port
 from tests.services import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -344,3 +345,17 @@ async def test_a_worker_that_starts_makes_every_room_of_the_others_reload(redis_
                     await asyncio.wait_for(subscription.get(), 5)
         finally:
             await restarted.close()
+
+
+async def test_the_log_says_redis_does_not_answer_without_its_password(caplog: pytest.LogCaptureFixture) -> None:
+    port = free_port()  # nothing listens there
+    plane = RedisBackplane(f"redis://:hunter2@127.0.0.1:{port}/0", publish_timeout=0.05)
+    await plane.connect()
+    try:
+        assert not plane.connected
+        await plane.publish("room", {"n": 1})
+        assert plane.publish_failures == 1
+    finally:
+        await plane.close()
+    assert f"Redis at redis://:***@127.0.0.1:{port}/0 does not answer" in caplog.text
+    assert "hunter2" not in caplog.text
