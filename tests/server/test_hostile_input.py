@@ -56,6 +56,8 @@ from tests.hostile import (
     unguarded_cells,
 )
 
+pytestmark = pytest.mark.postgresql  # each test here runs on SQLite and on PostgreSQL
+
 DOORS = ("socket", "form", "api")
 OVERSIZED = "oversized"
 LONG_LINK = "https://example.org/"
