@@ -99,11 +99,12 @@ class EventStream(Response):
         # Last-Event-ID) is not sent it again, which would wipe what someone is typing.
         stage = room.stage(self.participant_id, self.at)
         room.show(connection, stage)
-        first = None
-        if self.known != stage.key:
+
+        def first() -> str:
             with speaking(self.language):
-                first = room.services.views.participant_stage(room, stage)
-        async with attached(room, connection, self.address, first) as admitted:
+                return room.services.views.participant_stage(room, stage)
+
+        async with attached(room, connection, self.address, None if self.known == stage.key else first) as admitted:
             if not admitted:
                 retry = str(max(1, settings.event_stream_retry_ms // 1000))
                 with speaking(self.language):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, WebSocket
@@ -241,9 +242,8 @@ async def participant_socket(websocket: WebSocket, code: str) -> None:
     # A phone that shows this stage already (it came with the page) is not sent it again.
     stage = room.stage(participant_id, at)
     room.show(connection, stage)
-    first = None
-    if websocket.query_params.get("stage") != stage.key:
-        first = services.views.participant_stage(room, stage)
+    known = websocket.query_params.get("stage") == stage.key
+    first = None if known else partial(services.views.participant_stage, room, stage)
     await serve_socket(room, connection, first, on_message)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, WebSocket
@@ -265,4 +266,4 @@ async def presenter_socket(websocket: WebSocket, session_id: int) -> None:
     room = await services.hub.room(session_id)
     await websocket.accept()
     connection = SocketConnection(websocket, Audience.presenter, None, services.settings.client_queue_limit)
-    await serve_socket(room, connection, services.views.presenter_live(room), None)
+    await serve_socket(room, connection, partial(services.views.presenter_live, room), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request, WebSocket
@@ -94,4 +95,4 @@ async def projector_socket(websocket: WebSocket, secret: str) -> None:
     room = await services.hub.room(session.id)
     await websocket.accept()
     connection = SocketConnection(websocket, Audience.projector, None, services.settings.client_queue_limit)
-    await serve_socket(room, connection, services.views.projector_stage(room), None)
+    await serve_socket(room, connection, partial(services.views.projector_stage, room), None)
