@@ -16,6 +16,7 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -24,6 +25,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from bench.procs import client_cpu_seconds, cpu_seconds, machine_busy_seconds, rss_kib
+from bench.spy import recording
 
 FAILURE_SAMPLE = 5  # distinct failure messages kept per kind
 SEND_TIMEOUT_S = 10.0  # one vote's send (it only waits when the server stops reading)
@@ -66,6 +68,7 @@ class Target(Protocol):
     """A server under test, as the driver sees it."""
 
     name: str
+    profile_file: Path | None  # where to record the server's stacks during burst and fan-out (bench/spy.py)
     rounds_limit: int  # how many votes one participant may cast and still be traceable on the presenter view
 
     @property
@@ -693,7 +696,8 @@ async def measure(run: Run, http: httpx.AsyncClient) -> dict[str, Any]:
     base = run.presenter.level
     probe = LagProbe()
     watcher = asyncio.create_task(probe.watch())
-    with quiet_collector():
+    spy = run.target.profile_file
+    with quiet_collector(), recording(run.target.server_pid, spy) if spy else contextlib.nullcontext():
         ok = ok and await _phase(run, "burst", lambda: _burst_phase(run, base))
         meters.mark("burst_end")
         ok = ok and await _phase(run, "fanout", lambda: fan_out(run, http))

@@ -23,6 +23,7 @@ import httpx
 
 from bench.driver import Joined, Kind, Profile, fetch_page, run_target
 from bench.procs import ROOT, ServerProcess, free_port, raise_open_files, start_process
+from bench.spy import summary
 
 DECK = "distributed-leadership"
 EMAIL = "bench-presenter@example.org"
@@ -37,9 +38,16 @@ class HandsupTarget:
 
     name = "handsup"
 
-    def __init__(self, workdir: Path, extra_env: dict[str, str] | None = None, gc_stats: bool = False) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        extra_env: dict[str, str] | None = None,
+        gc_stats: bool = False,
+        profile_file: Path | None = None,
+    ) -> None:
         self.workdir = workdir
         self.gc_file = workdir / "gc.json" if gc_stats else None
+        self.profile_file = profile_file
         self.port = free_port()
         self.env = _server_env(self.port, workdir, extra_env or {})
         self.server: ServerProcess | None = None
@@ -97,6 +105,8 @@ class HandsupTarget:
         figures = {**self._persisted(answers), **_log_problems(self.server.log)}
         if self.gc_file is not None and self.gc_file.exists():
             figures["server_gc_pauses"] = json.loads(self.gc_file.read_text())
+        if self.profile_file is not None and self.profile_file.exists():
+            figures["server_profile"] = {**summary(self.profile_file), "raw": str(self.profile_file)}
         return figures
 
     def _persisted(self, answers: dict[str, int]) -> dict[str, Any]:

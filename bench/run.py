@@ -218,6 +218,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, help="runs of each target, alternating (default: the profile's)")
     parser.add_argument("--keep", action="store_true", help="keep the data folders and server logs")
     parser.add_argument("--server-gc", action="store_true", help="time Handsup's garbage-collector pauses per phase")
+    parser.add_argument(
+        "--server-profile",
+        action="store_true",
+        help="sample Handsup's stacks with py-spy during burst and fan-out (raw stacks beside --out, summary in JSON)",
+    )
     args = parser.parse_args(argv)
     profile = PROFILES[args.profile]
     host = machine()  # raises the open-files limit first: the servers inherit it
@@ -228,7 +233,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.only != "handsup":
             runs["baseline"].append(run_one(BaselineTarget, profile, args.keep))
         if args.only != "baseline":
-            runs["handsup"].append(run_one(partial(HandsupTarget, gc_stats=args.server_gc), profile, args.keep))
+            spy = args.out.with_suffix(".profile.txt") if args.server_profile else None
+            target = partial(HandsupTarget, gc_stats=args.server_gc, profile_file=spy)
+            runs["handsup"].append(run_one(target, profile, args.keep))
     baseline = combine(runs["baseline"]) if runs["baseline"] else {}
     handsup = combine(runs["handsup"]) if runs["handsup"] else {}
     result = {

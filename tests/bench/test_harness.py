@@ -25,7 +25,7 @@ ASKED = (
 
 def test_a_smoke_run_drives_both_targets_and_writes_every_asked_figure(tmp_path: Path) -> None:
     out = tmp_path / "latest.json"
-    assert main(["--profile", "smoke", "--out", str(out)]) == 0
+    assert main(["--profile", "smoke", "--server-profile", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     assert not [name for name in ASKED if result.get(name) is None]
     smoke = PROFILES["smoke"]
@@ -36,6 +36,8 @@ def test_a_smoke_run_drives_both_targets_and_writes_every_asked_figure(tmp_path:
     assert result["fanout_received"] == smoke.participants
     assert result["server_log_problems"] == 0, result["server_log_samples"]
     assert {verdict["figure"] for verdict in result["targets"]} == {goal.figure for goal in goals(smoke)}
+    profile = result["server_profile"]  # py-spy sampled the server through burst and fan-out
+    assert profile["samples"] > 0 and profile["self"] and (tmp_path / "latest.profile.txt").exists()
 
 
 def test_a_target_says_by_how_much_it_is_met_or_missed() -> None:
