@@ -44,6 +44,8 @@ def event(text: str, event_id: str) -> bytes:
 class StreamConnection(Connection):
     """A participant's phone on an event stream; the response's body is written by the connection's drain."""
 
+    __slots__ = ("_send", "finished", "opened")
+
     def __init__(self, send: Send, participant_id: int, limit: int, at: int | None, language: str) -> None:
         super().__init__(Audience.participant, participant_id, limit, at, language)
         self._send = send

@@ -76,11 +76,16 @@ async def refuse(websocket: WebSocket, reason: str, code: int = GONE) -> None:
 class Connection:
     """One client of a room and its bounded outbox; a subclass carries the messages (a websocket, an event stream).
 
-    The outbox is drained by a task that exists only while there is something to send: an idle socket (most of a
+    The outbox, and the task that drains it, exist only while there is something to send: an idle socket (most of a
     room, most of the time) holds no task, no coroutine and no queue of its own, which is memory per participant
     and objects the garbage collector would otherwise walk. Each queued message keeps the stage key the client was
     being sent when it was queued, so a transport that tells the client where it is (an event stream's `id:`)
-    names the stage the client has actually received."""
+    names the stage the client has actually received. Slots, not a dict per instance: one per phone adds up."""
+
+    __slots__ = (
+        "language", "audience", "participant_id", "_limit", "_outbox", "_sender", "dropped", "overran", "at",
+        "stage_key", "showing",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -95,7 +100,7 @@ class Connection:
         self.audience = audience
         self.participant_id = participant_id
         self._limit = limit
-        self._outbox: deque[tuple[str, str]] = deque()
+        self._outbox: deque[tuple[str, str]] | None = None  # made by the first message (an empty deque: 760 bytes)
         self._sender: asyncio.Task[None] | None = None
         self.dropped = False
         self.overran = False  # dropped for a full outbox (not for a socket that failed): counted by /metrics
@@ -107,24 +112,29 @@ class Connection:
         """Queue a message; a full outbox drops the client, which reconnects and gets a fresh page."""
         if self.dropped:
             return
-        if len(self._outbox) >= self._limit:
+        outbox = self._outbox
+        if outbox is None:
+            outbox = self._outbox = deque()
+        if len(outbox) >= self._limit:
             self.dropped = self.overran = True
-            self._outbox.clear()
+            outbox.clear()
             self._sender = asyncio.create_task(self._close(TRY_AGAIN, "too slow: reconnect to catch up"))
             return
-        self._outbox.append((text, self.stage_key))
+        outbox.append((text, self.stage_key))
         if self._sender is None:
-            self._sender = asyncio.create_task(self._drain())
+            self._sender = asyncio.create_task(self._drain(outbox))
 
-    async def _drain(self) -> None:
+    async def _drain(self, outbox: deque[tuple[str, str]]) -> None:
         try:
-            while self._outbox:
-                await self._deliver(*self._outbox[0])
-                self._outbox.popleft()
+            while outbox:
+                await self._deliver(*outbox[0])
+                outbox.popleft()
         except Exception:
             self.dropped = True  # the client is gone: its reader sees the disconnect and detaches it
         finally:
             self._sender = None
+            if not outbox:
+                self._outbox = None
 
     async def _deliver(self, text: str, stage_key: str) -> None:
         raise NotImplementedError
@@ -146,6 +156,8 @@ class Connection:
 
 class SocketConnection(Connection):
     """A client on a websocket (uvicorn pings it: it needs no heartbeat of ours)."""
+
+    __slots__ = ("websocket",)
 
     def __init__(
         self,
