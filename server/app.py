@@ -23,6 +23,7 @@ from starlette.types import Scope
 from activities import registry as default_registry
 from server import ROOT, __version__, headers, metrics
 from server.accounts import count_users
+from server.asgi import HttpOnly
 from server.auth import Access, FormExpired, LoginRequired, declare, form_expired_page
 from server.backplane import from_url
 from server.collector import CollectorSchedule, SweepPolicy
@@ -112,10 +113,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    app.add_middleware(HttpOnly, middleware=GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     # Every response gets the headers, error pages and problems included.
     public_https = bool(settings.public_url and settings.public_url.lower().startswith("https://"))
-    app.add_middleware(headers.SecurityHeaders, always_https=public_https)
+    app.add_middleware(HttpOnly, middleware=headers.SecurityHeaders, always_https=public_https)
     # Outermost of ours: counts and logs each response as it finally went out.
     app.state.metrics = observed
     app.add_middleware(metrics.RequestMetrics, metrics=observed)
