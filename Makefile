@@ -11,7 +11,7 @@ NODE_MODULES := tests/browser/node_modules/.installed
 # start their own redis-server, PostgreSQL cluster and nginx on loopback (tests/services.py).
 SYSTEM_PACKAGES := chromium fonts-liberation fonts-dejavu-core fonts-noto-color-emoji redis-server postgresql nginx
 
-.PHONY: run test lint typecheck pytest system-deps bench bench-full messages clean
+.PHONY: run test lint typecheck pytest system-deps bench bench-full messages lock clean
 
 run: $(VENV)/.run-installed ## install into .venv and serve http://127.0.0.1:8000 (SQLite, example deck)
 	HANDSUP_ENV=$${HANDSUP_ENV:-development} $(BIN)/handsup serve
@@ -21,7 +21,7 @@ test: system-deps $(VENV)/.test-installed $(NODE_MODULES) lint typecheck pytest 
 pytest: $(VENV)/.test-installed $(NODE_MODULES)
 	$(BIN)/python -m pytest
 
-CODE := server activities tests bench
+CODE := server activities tests bench requirements
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check $(CODE)
@@ -43,13 +43,21 @@ messages: $(VENV)/.run-installed ## refresh server/locales/messages.pot and ever
 	  --copyright-holder "Handsup contributors" -o server/locales/messages.pot .
 	$(BIN)/pybabel update -i server/locales/messages.pot -d server/locales --ignore-obsolete
 
+# Installs come from the lock (requirements/*.txt, compiled from pyproject.toml's ranges by `make lock`): every
+# package at the version the suite passed with, checked against its hashes, nothing resolved at install time.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+INSTALL_LOCKED = $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r
+INSTALL_PROJECT = $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+
+$(VENV)/.run-installed: requirements/run.txt pyproject.toml | $(BIN)/python
+	$(INSTALL_LOCKED) requirements/run.txt
+	$(INSTALL_PROJECT)
 	touch $@
+
+lock: $(VENV)/.test-installed ## resolve requirements/*.txt anew from pyproject.toml's ranges (then run make test)
+	$(BIN)/python requirements/lock.py
 
 $(NODE_MODULES): tests/browser/package.json tests/browser/package-lock.json
 	@if ! command -v npm >/dev/null; then \
@@ -63,8 +71,9 @@ $(NODE_MODULES): tests/browser/package.json tests/browser/package-lock.json
 	npm ci --prefix tests/browser --no-audit --no-fund
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.test-installed: requirements/test.txt pyproject.toml | $(BIN)/python
+	$(INSTALL_LOCKED) requirements/test.txt
+	$(INSTALL_PROJECT)
 	touch $@ $(VENV)/.run-installed
 
 # Installs what is missing by apt-get when run as root; otherwise says what to install and stops.

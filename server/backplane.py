@@ -320,7 +320,7 @@ class RedisBackplane(Backplane):
                         if not confirmed.done():
                             confirmed.set_result(None)
                 with contextlib.suppress(Exception):
-                    await listening.aclose()  # type: ignore[no-untyped-call]
+                    await listening.aclose()
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.reconnect_max)
 
