@@ -1,8 +1,9 @@
 """The language of what is being rendered or refused right now, for kinds and the server alike.
 
-The server picks a language per request, socket or push (server/i18n.py) and makes its catalogue current here; a kind
-only marks what participants read with `_` (or `ngettext`), as the standard gettext tools expect, and never needs to
-know which language is in use. Outside any request the catalogue is gettext's null one: the English source text.
+The server picks a language per request, socket or push (server/web/i18n.py) and makes its catalogue current here;
+a kind only marks what participants read with `_` (or `ngettext`), as the standard gettext tools expect, and never
+needs to know which language is in use. Outside any request the catalogue is gettext's null one: the English
+source text.
 """
 
 from __future__ import annotations

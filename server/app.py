@@ -21,35 +21,36 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import Scope
 
 from activities import registry as default_registry
-from server import ROOT, __version__, headers, metrics
-from server.accounts import count_users
-from server.asgi import HttpOnly
-from server.auth import Access, FormExpired, LoginRequired, declare, form_expired_page
+from server import ROOT, __version__, metrics
+from server.accounts.access import Access, FormExpired, LoginRequired, declare, form_expired_page
+from server.accounts.people import count_users
+from server.accounts.security import setup_token
 from server.backplane import from_url
 from server.collector import CollectorSchedule, SweepPolicy
 from server.config import ConfigError, Settings, get_settings
 from server.db import create_engine, session_factory, upgrade
 from server.decks import DeckInvalid, deck_files, parse_deck
+from server.live.fragments import Views, make_environment
+from server.live.writer import ResponseWriter
 from server.models import Deck, utcnow
-from server.problems import http_exception_handler, validation_exception_handler
 from server.routes import (
     account,
-    accounts,
     admin,
     api,
     archives,
     compare,
     imports,
     language,
+    login,
     organizer,
     participant,
     presenter,
     projector,
 )
-from server.security import setup_token
 from server.services import Services
-from server.views import Views, make_environment
-from server.writer import ResponseWriter
+from server.web import headers
+from server.web.asgi import HttpOnly
+from server.web.problems import http_exception_handler, validation_exception_handler
 
 log = logging.getLogger("handsup")
 DECKS_LOCK = 0x4445434B  # "DECK": the advisory lock PostgreSQL workers take to store the shipped decks
@@ -60,8 +61,8 @@ YEAR = 365 * 24 * 3600
 
 
 class Assets(StaticFiles):
-    """static/: a URL with a content digest (server.views.static_url) is cached for a year, without asking again;
-    any other is checked each time (ETag)."""
+    """static/: a URL with a content digest (server.live.fragments.static_url) is cached for a year, without asking
+    again; any other is checked each time (ETag)."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
@@ -139,7 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", Assets(directory=ROOT / "static"), name="static")
     app.include_router(api.router)
-    app.include_router(accounts.router)
+    app.include_router(login.router)
     app.include_router(account.router)
     app.include_router(account.api_router)
     app.include_router(admin.router)

@@ -21,7 +21,7 @@ from server.decks import DeckInvalid, parse_deck
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from server.archive_format import Scope
+    from server.archives.format import Scope
     from server.models import ApiToken
 
 
@@ -105,10 +105,10 @@ def _run(args: argparse.Namespace) -> int:
 
 async def _export_archive(settings: Settings, scope: Scope, scope_id: int, output: Path) -> int:
     """Write the archive next to `output` and rename it into place: never a half-written archive under its name."""
-    from server.archive import ArchiveSources, write_archive
+    from server.archives.build import ArchiveSources, write_archive
     from server.db import create_engine, session_factory, upgrade
+    from server.live.fragments import make_environment
     from server.sessions import NotFound
-    from server.views import make_environment
 
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
     engine = create_engine(settings.resolved_database_url)
@@ -165,8 +165,8 @@ def _sessions(count: int) -> str:
 
 
 async def _import_archive(settings: Settings, path: Path, owner: str | None) -> int:
+    from server.archives.restore import ArchiveRefused, NoOwner, import_archive, import_owner
     from server.db import create_engine, session_factory, upgrade
-    from server.importer import ArchiveRefused, NoOwner, import_archive, import_owner
 
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
     engine = create_engine(settings.resolved_database_url)
@@ -231,7 +231,14 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
 
 
 async def _accounts(settings: Settings, args: argparse.Namespace) -> int:
-    from server.accounts import AccountRefused, NoSuchToken, add_user, create_token, revoke_token, tokens_for_email
+    from server.accounts.people import (
+        AccountRefused,
+        NoSuchToken,
+        add_user,
+        create_token,
+        revoke_token,
+        tokens_for_email,
+    )
     from server.db import create_engine, session_factory, upgrade
     from server.models import Role
 

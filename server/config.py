@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     # already; rooms of other workers resync from the database). While Redis is known to be down, none waits.
     backplane_publish_timeout_ms: int = Field(default=500, ge=10)
     websocket_message_limit: int = 16 * 1024
-    # Event streams (the fallback where websockets are blocked, server/events.py): a comment line after this many
+    # Event streams (the fallback where websockets are blocked, server/live/sse.py): a comment line after this many
     # quiet seconds keeps proxies from timing the stream out; browsers reconnect a dropped stream after retry_ms.
     event_stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
     event_stream_retry_ms: int = Field(default=3000, ge=100)
@@ -76,11 +76,11 @@ class Settings(BaseSettings):
     gc_freeze_seconds: float = Field(default=10.0, ge=0)
     gc_sweep_quiet_seconds: float = Field(default=60.0, gt=0)
     gc_sweep_seconds: float = Field(default=900.0, gt=0)
-    # CSP violation reports (server/headers.py): the largest body taken, and log lines per minute (all are counted).
+    # CSP violation reports (server/web/headers.py): the largest body taken, and log lines per minute (all are counted).
     csp_report_bytes: int = Field(default=16 * 1024, ge=1024)
     csp_reports_logged_per_minute: int = Field(default=60, ge=1)
 
-    # Throttles and named limits (server/throttle.py; docs/security/limits.md). Budgets are per worker process.
+    # Throttles and named limits (server/web/throttle.py; docs/security/limits.md). Budgets are per worker process.
     # Sign-in: failed attempts per account and per address within the window; past either, 429 without a check.
     login_attempts_per_account: int = Field(default=10, ge=1)
     login_attempts_per_address: int = Field(default=50, ge=1)

@@ -1,6 +1,6 @@
 """Co-facilitators: accounts a session's presenter adds to run the session with them.
 
-A co-facilitator sees and controls the session as its presenter does (server/auth.py:may_present); only the
+A co-facilitator sees and controls the session as its presenter does (server/accounts/access.py:may_present); only the
 presenter (or an admin) changes who they are (the routes ask for an OwnedSession).
 """
 

@@ -30,8 +30,8 @@ from server.models import (
     User,
     utcnow,
 )
-from server.problems import unstorable
 from server.sessions import ControlRefused, NotFound, load_snapshot, recount, stored_responses
+from server.web.problems import unstorable
 
 if TYPE_CHECKING:
     from server.services import Services

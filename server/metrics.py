@@ -23,8 +23,8 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import __version__
-from server.auth import metrics_reader
-from server.hub import Audience
+from server.accounts.access import metrics_reader
+from server.live.hub import Audience
 from server.services import Services
 
 access_log = logging.getLogger("handsup.access")

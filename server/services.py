@@ -15,10 +15,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from activities import Registry
 from server.backplane import Backplane
 from server.config import Settings
-from server.hub import Hub
-from server.throttle import Throttles
-from server.views import Views
-from server.writer import ResponseWriter
+from server.live.fragments import Views
+from server.live.hub import Hub
+from server.live.writer import ResponseWriter
+from server.web.throttle import Throttles
 
 
 @dataclass

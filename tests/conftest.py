@@ -23,8 +23,8 @@ from argon2 import PasswordHasher
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.testclient import TestClient, WebSocketTestSession
 
-import server.security
-from server.accounts import add_user, create_token
+import server.accounts.security
+from server.accounts.people import add_user, create_token
 from server.app import create_app
 from server.config import Settings
 from server.db import upgrade
@@ -58,10 +58,10 @@ def quick_password_hashes() -> Iterator[None]:
 
     A real server (start_server) keeps the production costs; hashes verify whatever costs made them.
     """
-    production = server.security._hasher
-    server.security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    production = server.accounts.security._hasher
+    server.accounts.security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield
-    server.security._hasher = production
+    server.accounts.security._hasher = production
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints
 from starlette.websockets import WebSocket
 
 from server.config import Settings
-from server.problems import TEXT_PATTERN
+from server.web.problems import TEXT_PATTERN
 
 # The largest row id every supported database holds (PostgreSQL's INTEGER is 32 bits). An id in a path, query or body
 # is checked against it: a larger number is refused as not valid (422), where a query with it would fail (500).
@@ -19,7 +19,7 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 # Text the JSON API stores (titles, names, emails) holds no control character but tab and line breaks, as decks do: NUL
 # (U+0000) cannot be stored in a PostgreSQL text column, and none of them shows on a page, in a spreadsheet or in a
-# chart. A pattern, so the OpenAPI document says so; server/problems.py words the refusal.
+# chart. A pattern, so the OpenAPI document says so; server/web/problems.py words the refusal.
 Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
 
 

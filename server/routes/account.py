@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from server.accounts import (
+from server.accounts.access import ACCOUNT_PAGE, ApiUser, PageUser, ServicesDep, check_csrf, csrf_token, sign_in
+from server.accounts.people import (
     AccountRefused,
     NoSuchToken,
     WrongPassword,
@@ -18,12 +19,11 @@ from server.accounts import (
     revoke_token,
     tokens_of,
 )
-from server.auth import ACCOUNT_PAGE, ApiUser, PageUser, ServicesDep, check_csrf, csrf_token, sign_in
 from server.models import ApiToken, User, as_utc
-from server.problems import API_ERRORS, Problem
 from server.routes import Id
 from server.services import Services
-from server.throttle import Throttled, address_of
+from server.web.problems import API_ERRORS, Problem
+from server.web.throttle import Throttled, address_of
 
 router = APIRouter(prefix=ACCOUNT_PAGE, include_in_schema=False)
 
@@ -52,7 +52,7 @@ async def new_password(
 ) -> Response:
     """Change the password; this browser stays signed in (a fresh session), the account's others are signed out.
 
-    A wrong current password counts as a failed sign-in (server/throttle.py): a stolen session cookie is no way
+    A wrong current password counts as a failed sign-in (server/web/throttle.py): a stolen session cookie is no way
     to guess the password with.
     """
     assert user.id is not None

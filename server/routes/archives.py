@@ -10,13 +10,13 @@ from typing import IO, Any
 from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
-from server.archive import ArchiveSources, write_archive
-from server.archive_format import Scope
-from server.auth import OrganizerApi, OrganizerPage, ServicesDep
-from server.problems import API_ERRORS, Problem
+from server.accounts.access import OrganizerApi, OrganizerPage, ServicesDep
+from server.archives.build import ArchiveSources, write_archive
+from server.archives.format import Scope
 from server.routes import Id
 from server.services import Services
 from server.sessions import NotFound
+from server.web.problems import API_ERRORS, Problem
 
 # An archive is built into a temporary file that stays in memory up to this size and moves to disk beyond it.
 SPOOL_BYTES = 8 * 1024 * 1024

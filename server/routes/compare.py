@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from server.auth import OrganizerApi, OrganizerPage, ServicesDep, csrf_token
+from server.accounts.access import OrganizerApi, OrganizerPage, ServicesDep, csrf_token
 from server.compare import (
     Column,
     Comparison,
@@ -31,10 +31,10 @@ from server.compare import (
 )
 from server.decks import slugify
 from server.models import Cohort, User
-from server.problems import API_ERRORS, Problem
 from server.routes import Id, Text
 from server.services import Services
 from server.sessions import NotFound
+from server.web.problems import API_ERRORS, Problem
 
 router = APIRouter()
 PAGES = "/organize/institutes/{institute_id}"

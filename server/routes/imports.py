@@ -15,11 +15,11 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 from starlette.types import Message
 
-from server.auth import OrganizerApi, OrganizerPage, ServicesDep, check_csrf, csrf_token
-from server.importer import LIMITS, ArchiveRefused, ImportResult, import_archive
+from server.accounts.access import OrganizerApi, OrganizerPage, ServicesDep, check_csrf, csrf_token
+from server.archives.restore import LIMITS, ArchiveRefused, ImportResult, import_archive
 from server.models import User
-from server.problems import API_ERRORS, Problem, problem_responses
 from server.services import Services
+from server.web.problems import API_ERRORS, Problem, problem_responses
 
 router = APIRouter()
 

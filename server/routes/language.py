@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from server.auth import Access, ServicesDep, declare
-from server.i18n import COOKIE, COOKIE_DAYS, catalogues
-from server.problems import Problem
+from server.accounts.access import Access, ServicesDep, declare
 from server.routes import keep_cookie
+from server.web.i18n import COOKIE, COOKIE_DAYS, catalogues
+from server.web.problems import Problem
 
 router = APIRouter(include_in_schema=False)
 

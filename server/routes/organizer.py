@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from server.auth import OrganizerApi, OrganizerPage, ServicesDep, check_csrf, csrf_token
+from server.accounts.access import OrganizerApi, OrganizerPage, ServicesDep, check_csrf, csrf_token
 from server.institutes import (
     CohortForm,
     CohortView,
@@ -28,11 +28,11 @@ from server.institutes import (
     save_cohort,
 )
 from server.models import AuditEntry, Deck, Institute, SessionState, User
-from server.problems import API_ERRORS, Problem
 from server.routes import Id, Text
 from server.routes.presenter import start_from_deck
 from server.services import Services
 from server.sessions import ControlRefused, NotFound
+from server.web.problems import API_ERRORS, Problem
 
 router = APIRouter(prefix="/organize", include_in_schema=False)
 

@@ -12,20 +12,20 @@ from sqlmodel import select
 
 from activities.base import FormFields, whole_number
 from activities.i18n import _
-from server.auth import CSRF_FIELD, Access, ServicesDep, check_csrf, csrf_token, declare
-from server.events import EventStream
-from server.hub import TRY_AGAIN, Audience, Connection, Room, SocketConnection, refuse, serve_socket
-from server.i18n import current_language, in_their_language
+from server.accounts.access import CSRF_FIELD, Access, ServicesDep, check_csrf, csrf_token, declare
+from server.accounts.security import looks_like_token, new_token
+from server.live.fragments import qr_svg
+from server.live.hub import TRY_AGAIN, Audience, Connection, Room, SocketConnection, refuse, serve_socket
+from server.live.intake import Refused, activity_of, form_from_json, parse_socket_message, respond
+from server.live.reactions import ReactionRefused
+from server.live.sse import EventStream
 from server.models import Session, SessionState
-from server.problems import Problem
-from server.reactions import ReactionRefused
-from server.responses import Refused, activity_of, form_from_json, parse_socket_message, respond
 from server.routes import join_url, keep_cookie, same_origin
-from server.security import looks_like_token, new_token
 from server.services import Services
 from server.sessions import CODE_LENGTHS, NotFound, clean_code, format_code, stored_answer
-from server.throttle import Throttled, address_of
-from server.views import qr_svg
+from server.web.i18n import current_language, in_their_language
+from server.web.problems import Problem
+from server.web.throttle import Throttled, address_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(in_their_language)])
 COOKIE = "handsup_participant"

@@ -11,7 +11,7 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 
 from activities.base import SubmissionInvalid, whole_number
-from server.auth import (
+from server.accounts.access import (
     Access,
     OwnedSessionPage,
     PageUser,
@@ -32,14 +32,14 @@ from server.facilitators import (
     facilitators,
     remove_facilitator,
 )
-from server.hub import Audience, SocketConnection, refuse, serve_socket
+from server.live.fragments import qr_svg
+from server.live.hub import Audience, SocketConnection, refuse, serve_socket
 from server.models import Deck, Role, Session, SessionFacilitator, SessionState, User
-from server.problems import Problem
 from server.routes import join_url, same_origin
 from server.routes.archives import archive_response
 from server.services import Services
 from server.sessions import ControlRefused, NoFreeCode, NotFound, control, create_session, picture_seed
-from server.views import qr_svg
+from server.web.problems import Problem
 
 router = APIRouter(prefix="/present", include_in_schema=False)
 socket_router = APIRouter(include_in_schema=False)

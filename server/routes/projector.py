@@ -10,15 +10,15 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import select
 
 from activities.i18n import _
-from server.auth import Access, ServicesDep, declare
-from server.hub import Audience, SocketConnection, refuse, serve_socket
-from server.i18n import in_their_language
+from server.accounts.access import Access, ServicesDep, declare
+from server.live.fragments import qr_svg
+from server.live.hub import Audience, SocketConnection, refuse, serve_socket
 from server.models import Session
-from server.problems import Problem
 from server.routes import join_url, keep_cookie, same_origin
 from server.routes.presenter import activity_asset
 from server.services import Services
-from server.views import qr_svg
+from server.web.i18n import in_their_language
+from server.web.problems import Problem
 
 # The secret in the path is the key to every projector route.
 router = APIRouter(

@@ -20,8 +20,8 @@ from sqlmodel import select
 from activities.base import ActivityKind, KindConfig, KindSubmission, ResponseEvent, SubmissionInvalid
 from server.backplane import MemoryBackplane, session_channel
 from server.db import create_engine, session_factory, transaction, upgrade
+from server.live.writer import ResponseWriter
 from server.models import Activity, Response
-from server.writer import ResponseWriter
 from tests.conftest import seed_session
 
 PARTICIPANTS = 3

@@ -12,8 +12,8 @@ from typing import Any
 
 from activities import registry
 from activities.base import KindConfig, Tally
+from server.live.fragments import make_environment
 from server.sessions import moderated_results
-from server.views import make_environment
 
 ENV = make_environment(registry)
 MARK = "Held back by the profanity filter"

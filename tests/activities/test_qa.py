@@ -22,7 +22,7 @@ from activities.qa import (
     kind,
     question_key,
 )
-from server.views import make_environment
+from server.live.fragments import make_environment
 from tests.activities import screening
 from tests.activities.folding import Database, check_folding_matches_recompute
 

@@ -66,7 +66,7 @@ document.addEventListener("securitypolicyviolation", function (event) {
   (window.handsupCspViolations = window.handsupCspViolations || []).push(violation);
 }, true);
 """
-CSP_REPORT_LINE = "CSP violation report:"  # server/headers.py logs one such line per report it is sent
+CSP_REPORT_LINE = "CSP violation report:"  # server/web/headers.py logs one such line per report it is sent
 
 
 class CspWatch:

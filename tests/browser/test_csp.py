@@ -7,7 +7,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from server.headers import POLICY
+from server.web.headers import POLICY
 from tests.browser.conftest import LAPTOP, PHONE, CspWatch
 from tests.conftest import PASSWORD, LiveServer, cli, eventually
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from server.accounts.security import setup_token_valid
 from server.app import create_app
 from server.config import ConfigError, Settings
-from server.security import setup_token_valid
 from tests.conftest import DECK, Presenter, api_token, make_user
 
 SMALL = "title: {title}\nactivities:\n  - kind: wordcloud\n    title: Three words\n"

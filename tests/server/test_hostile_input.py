@@ -251,7 +251,7 @@ PLACES = ("<p>{}</p>", '<input value="{}">', "<input value='{}'>", '<a href="{}"
 def test_the_page_check_catches_each_running_payload_left_unescaped(payload: Any) -> None:
     """The check is not vacuous: every payload that would run is caught somewhere a template could put it raw,
     and passes everywhere once escaped. (A Markdown link runs only where Markdown is rendered; the exported list
-    escapes it: tests/server/test_library.py.)"""
+    escapes it: tests/server/routes/test_library.py.)"""
     caught = [place for place in PLACES if Page(place.format(payload.text)).problems]
     assert caught, f"{payload.name} unescaped goes unnoticed"
     assert all(not Page(place.format(html.escape(payload.text))).problems for place in PLACES[:3])

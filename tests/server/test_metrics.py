@@ -26,8 +26,15 @@ from tests.conftest import (
     start_server,
     stop_server,
 )
-from tests.server.test_hub import on_poll
-from tests.server.test_live_uvicorn import Presenting, presenting, showing_the_poll, until, vote_from_phones, ws_url
+from tests.server.live.test_hub import on_poll
+from tests.server.live.test_live_uvicorn import (
+    Presenting,
+    presenting,
+    showing_the_poll,
+    until,
+    vote_from_phones,
+    ws_url,
+)
 
 __all__ = ["presenting"]  # the module's fixture: an admin with a session on the example deck's poll
 

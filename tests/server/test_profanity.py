@@ -49,7 +49,7 @@ from tests.conftest import (
     root_id,
     stored,
 )
-from tests.server.test_import import archive_zip, changed_activity, refused
+from tests.server.archives.test_import import archive_zip, changed_activity, refused
 
 BOTH = screen_for(LANGUAGES)
 ENGLISH = screen_for(("en",))

@@ -1,0 +1,1 @@
+"""Accounts: who is asking, and may they (people, access, security)."""

@@ -1,0 +1,393 @@
+"""Who is asking, and may they: accounts by signed session cookie (pages) or API token (JSON API); CSRF for forms.
+
+Every route declares who may use it (`Access`): by the dependency that identifies the caller (`PageUser`,
+`SessionPage`, `OrganizerApi`...) or, where the key is the URL itself or nothing, by `declare(...)`.
+tests/server/test_access.py walks every route of the app and tries it as every role.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from enum import StrEnum
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.responses import HTMLResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import select
+
+from activities.i18n import _
+from server.accounts.security import same
+from server.models import ApiToken, Cohort, Institute, Role, Session, SessionFacilitator, User, utcnow
+from server.routes import MAX_ID, Id
+from server.services import Services
+from server.sessions import hash_token
+from server.web.problems import Problem, http_exception_handler, wants_page
+
+ROLE_RANK = {Role.presenter: 1, Role.organizer: 2, Role.admin: 3}
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+class LoginRequired(Exception):
+    """A page needs a signed-in user; the handler sends the browser to the login page."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+    @property
+    def location(self) -> str:
+        """Where the handler sends the browser."""
+        return login_url(self.next_url)
+
+
+class PasswordChangeRequired(LoginRequired):
+    """Signed in with a one-time password an admin passed on: the account page first, to choose one's own."""
+
+    @property
+    def location(self) -> str:
+        return ACCOUNT_PAGE
+
+
+ACCOUNT_PAGE = "/account"
+# What a one-time password opens: the account page, and changing the password there.
+_BEFORE_PASSWORD_CHANGE = frozenset({ACCOUNT_PAGE, f"{ACCOUNT_PAGE}/password"})
+
+
+def login_url(next_url: str) -> str:
+    return f"/login?next={quote(next_url, safe='/')}"
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token of this browser session, created on first use."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse a state-changing form or htmx call whose CSRF token does not match the session's."""
+    expected = request.session.get("csrf")
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not expected or not sent or not same(str(expected), sent):
+        raise FormExpired
+
+
+class FormExpired(Problem):
+    """A state-changing request without this browser session's CSRF token: a page left open across a sign-in or
+    sign-out, a session cookie that ran out, or another site's forged form."""
+
+    def __init__(self) -> None:
+        super().__init__(403, _("Form expired"), _("This form has expired. Reload the page and try again."))
+
+
+async def form_expired_page(request: Request, error: Exception) -> Response:
+    """In a browser: a page that says so, with a link back to the page the form was on. Otherwise (htmx, scripts)
+    the problem body, whose detail htmx shows."""
+    if not wants_page(request):
+        return await http_exception_handler(request, error)
+    referer = urlsplit(request.headers.get("referer", ""))
+    back = "/"
+    if referer.netloc == request.url.netloc and referer.path.startswith("/") and not referer.path.startswith("//"):
+        back = referer.path + (f"?{referer.query}" if referer.query else "")
+    assert isinstance(error, FormExpired)
+    views = request.app.state.services.views
+    return HTMLResponse(views.render("errors/expired.html", detail=error.detail, back=back), status_code=403)
+
+
+def sign_in(request: Request, user: User) -> None:
+    """Start a fresh browser session for this user (a new CSRF token too: nothing carries over from before)."""
+    request.session.clear()
+    request.session["user_id"] = user.id
+    request.session["generation"] = user.session_generation
+
+
+async def session_user(services: Services, session: Mapping[str, Any]) -> User | None:
+    """The account a browser session is signed in as; None when signed out since (a password change elsewhere
+    raised the account's generation) or when the account is disabled."""
+    user_id = session.get("user_id")
+    if not isinstance(user_id, int):
+        return None
+    async with services.db() as db:
+        user = await db.get(User, user_id)
+    if user is None or user.disabled_at is not None or session.get("generation", 0) != user.session_generation:
+        return None
+    return user
+
+
+async def page_user(request: Request, services: ServicesDep) -> User:
+    """The signed-in user of a page; not signed in (or signed out elsewhere): off to the login page."""
+    user = await session_user(services, request.session)
+    if user is not None:
+        if user.password_temporary and request.url.path not in _BEFORE_PASSWORD_CHANGE:
+            raise PasswordChangeRequired(request.url.path)
+        return user
+    request.session.pop("user_id", None)
+    target = request.url.path
+    if request.method != "GET" or request.scope["type"] == "websocket":
+        target = "/present"
+    raise LoginRequired(target)
+
+
+PageUser = Annotated[User, Depends(page_user)]
+
+
+bearer = HTTPBearer(auto_error=False, description="An API token, from `handsup token create EMAIL`")
+
+
+async def api_user(
+    services: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> User:
+    """The user an API token belongs to (`Authorization: Bearer hsu_...`)."""
+    token = credentials.credentials if credentials is not None else ""
+    if not token:
+        raise Problem(
+            401,
+            "Sign-in needed",
+            "Send an API token: Authorization: Bearer <token>.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    async with services.db() as db, db.begin():
+        row = (await db.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip())))).first()
+        if row is None or row.revoked_at is not None:
+            raise Problem(
+                401,
+                "Sign-in needed",
+                "That API token is not valid or was revoked.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        user = await db.get(User, row.user_id)
+        assert user is not None
+        if user.disabled_at is not None:
+            raise Problem(
+                401,
+                "Sign-in needed",
+                "The account of this API token is disabled; ask an administrator.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        row.last_used_at = utcnow()
+        db.add(row)
+    return user
+
+
+ApiUser = Annotated[User, Depends(api_user)]
+
+
+def has_role(user: User, role: Role) -> bool:
+    """Whether the user's role includes `role` (an admin may organize, an organizer may present)."""
+    return ROLE_RANK[Role(user.role)] >= ROLE_RANK[role]
+
+
+async def organizer_page_user(request: Request, user: PageUser, services: ServicesDep) -> User:
+    if not has_role(user, Role.organizer):
+        raise Problem(403, "Organizers only", "This page is for organizers. Ask an admin for the organizer role.")
+    await _check_owner(services, user, request.path_params)
+    return user
+
+
+async def organizer_api_user(request: Request, user: ApiUser, services: ServicesDep) -> User:
+    if not has_role(user, Role.organizer):
+        raise Problem(403, "Organizers only", "This needs an organizer's token.")
+    await _check_owner(services, user, request.path_params)
+    return user
+
+
+async def _check_owner(services: Services, user: User, path: Mapping[str, Any]) -> None:
+    """Organizer routes reach only what the organizer owns: the institute, or the cohort or session of an institute,
+    that the path names. Someone else's answers as a missing one does (404), so ids cannot be probed."""
+    if user.role == Role.admin:
+        return
+    ids = {name: path[name] for name in ("institute_id", "cohort_id", "session_id") if name in path}
+    if not ids or not all(str(value).isdigit() and 0 < int(value) <= MAX_ID for value in ids.values()):
+        return  # nothing owned in the path, or an id the route itself refuses (422)
+    async with services.db() as db:
+        institute_id: int | None = int(ids["institute_id"]) if "institute_id" in ids else None
+        if "session_id" in ids:
+            session = await db.get(Session, int(ids["session_id"]))
+            ids["cohort_id"] = session.cohort_id if session is not None else None
+        if "cohort_id" in ids:
+            cohort = await db.get(Cohort, int(ids["cohort_id"])) if ids["cohort_id"] is not None else None
+            institute_id = cohort.institute_id if cohort is not None else None
+        institute = await db.get(Institute, institute_id) if institute_id is not None else None
+    if institute is None or not may_organize(user, institute.created_by):
+        raise Problem(404, "Not found", "No such institute, cohort or session among yours.")
+
+
+OrganizerPage = Annotated[User, Depends(organizer_page_user)]
+OrganizerApi = Annotated[User, Depends(organizer_api_user)]
+
+
+async def admin_page_user(user: PageUser) -> User:
+    if user.role != Role.admin:
+        raise Problem(403, "Administrators only", "This page is for administrators: ask one to change an account.")
+    return user
+
+
+AdminPage = Annotated[User, Depends(admin_page_user)]
+
+
+def may_organize(user: User, created_by: int | None) -> bool:
+    """Whether a user may see and manage an institute (and its cohorts): the organizer who owns it, or an admin."""
+    return user.role == Role.admin or (created_by is not None and created_by == user.id)
+
+
+async def may_present(services: Services, user: User, session: Session) -> bool:
+    """Whether a user may run (see and control) a session: its presenter, a co-facilitator of it, or an admin."""
+    if session.presenter_id == user.id or user.role == Role.admin:
+        return True
+    async with services.db() as db:
+        return await db.get(SessionFacilitator, (session.id, user.id)) is not None
+
+
+async def presented_session(services: Services, user: User, session_id: int) -> Session:
+    """A session the user may run; 404 for one that does not exist or is someone else's."""
+    async with services.db() as db:
+        session = await db.get(Session, session_id)
+    if session is None or not await may_present(services, user, session):
+        raise Problem(404, "Not found", "No such session among yours.")
+    return session
+
+
+async def session_page_of(session_id: Id, user: PageUser, services: ServicesDep) -> Session:
+    return await presented_session(services, user, session_id)
+
+
+async def session_api_of(session_id: Id, user: ApiUser, services: ServicesDep) -> Session:
+    return await presented_session(services, user, session_id)
+
+
+async def owned_session_page_of(session: SessionPage, user: PageUser) -> Session:
+    return _owned(session, user)
+
+
+async def owned_session_api_of(session: SessionApi, user: ApiUser) -> Session:
+    return _owned(session, user)
+
+
+def owns(user: User, session: Session) -> bool:
+    """Whether a user owns a session (its presenter, or an admin): more than running it, e.g. choosing who may."""
+    return session.presenter_id == user.id or user.role == Role.admin
+
+
+def _owned(session: Session, user: User) -> Session:
+    if not owns(user, session):
+        raise Problem(403, "Presenter only", "Only the session's presenter (or an admin) may do this.")
+    return session
+
+
+SessionPage = Annotated[Session, Depends(session_page_of)]
+SessionApi = Annotated[Session, Depends(session_api_of)]
+OwnedSessionPage = Annotated[Session, Depends(owned_session_page_of)]
+OwnedSessionApi = Annotated[Session, Depends(owned_session_api_of)]
+
+
+async def metrics_reader(
+    request: Request,
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """The metrics scraper: with HANDSUP_METRICS_TOKEN set, whoever sends it as a bearer token (and no one else);
+    unset, a caller on this machine that did not come through a proxy (a proxy on loopback forwards everyone)."""
+    expected = services.settings.metrics_token
+    if expected is not None:
+        sent = credentials.credentials if credentials is not None else ""
+        if not same(sent, expected):
+            raise Problem(
+                401,
+                "Metrics token needed",
+                "Send HANDSUP_METRICS_TOKEN as Authorization: Bearer <token>.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return
+    if not _on_this_machine(request):
+        raise Problem(
+            403,
+            "Metrics are for this machine",
+            "Without HANDSUP_METRICS_TOKEN, /metrics answers only on loopback; set the token to scrape from elsewhere.",
+        )
+
+
+def _on_this_machine(request: Request) -> bool:
+    if "x-forwarded-for" in request.headers or "forwarded" in request.headers:
+        return False
+    try:
+        return request.client is not None and ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:
+        return False  # not an IP address: a unix socket or a test client
+
+
+class Access(StrEnum):
+    """Who may use a route. Each route declares one; the route-by-role test holds every route to its word."""
+
+    anyone = "anyone"  # the join pages, sign-in, health, static files, CSP reports
+    participant = "participant"  # whoever has the join code; a phone is known by its cookie or participant token
+    projector = "projector"  # whoever holds the projector link: its secret is the key
+    signed_in = "signed_in"  # any account: presenter, organizer or admin
+    session = "session"  # the session's presenter, its co-facilitators, and admins
+    session_owner = "session_owner"  # the session's presenter and admins (not co-facilitators)
+    organizer = "organizer"  # organizers, for the institutes they own, and admins
+    admin = "admin"
+    metrics = "metrics"  # the metrics scraper: HANDSUP_METRICS_TOKEN, or this machine when no token is set
+
+
+def _declaration(access: Access) -> Callable[[], Awaitable[None]]:
+    async def declared() -> None:
+        """A declaration only: the route checks its caller itself (by join code, projector secret, or on connect)."""
+
+    declared.__name__ = f"declared_{access}"
+    return declared
+
+
+_DECLARED = {access: _declaration(access) for access in Access}
+
+
+def declare(access: Access) -> Any:
+    """The dependency that declares a route's access where no caller-identifying dependency says it."""
+    return Depends(_DECLARED[access])
+
+
+def route_access(dependant: Dependant) -> set[Access]:
+    """What a route's dependencies declare about who may use it (one value for a well-declared route)."""
+    found: set[Access] = set()
+    for dependency in dependant.dependencies:
+        access = ACCESS_OF.get(dependency.call) if dependency.call is not None else None
+        if access is None:
+            found |= route_access(dependency)
+        else:
+            found.add(access)
+    if found & {Access.session, Access.session_owner, Access.organizer, Access.admin}:
+        found.discard(Access.signed_in)  # each of those is a signed-in caller with more to prove
+    return found
+
+
+ACCESS_OF: dict[Callable[..., Any], Access] = {
+    **{declared: access for access, declared in _DECLARED.items()},
+    page_user: Access.signed_in,
+    api_user: Access.signed_in,
+    session_page_of: Access.session,
+    session_api_of: Access.session,
+    owned_session_page_of: Access.session_owner,
+    owned_session_api_of: Access.session_owner,
+    organizer_page_user: Access.organizer,
+    organizer_api_user: Access.organizer,
+    admin_page_user: Access.admin,
+    metrics_reader: Access.metrics,
+}

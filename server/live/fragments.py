@@ -1,0 +1,194 @@
+"""Rendering: the Jinja environment (kinds' templates first) and the fragments each audience is pushed."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections import Counter
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import segno
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from activities import Registry
+from activities.base import KindConfig
+from activities.i18n import _, ngettext
+from server import ROOT, __version__
+from server.live.reactions import FLOATS_PER_PUSH, LANES, REACTIONS
+from server.models import Activity
+from server.sessions import format_code, seconds_left
+from server.web.i18n import catalogues, current_language, current_tag
+
+if TYPE_CHECKING:
+    from server.live.hub import Audience, Room, Stage
+
+TEMPLATES = ROOT / "client" / "templates"
+STATIC = ROOT / "static"
+
+
+@cache
+def static_url(path: str) -> str:
+    """The URL of a file in static/, named by a digest of its content: it may be cached for a year (a change makes a
+    new URL). Read once per process, so a file edited while the server runs keeps its old digest until a restart."""
+    digest = hashlib.sha256((STATIC / path).read_bytes()).hexdigest()[:12]
+    return f"/static/{path}?v={digest}"
+
+
+def make_environment(registry: Registry) -> Environment:
+    """Templates of every kind (`<kind>/...`) ahead of the client's, autoescaped, undefined names are errors.
+
+    Text is marked for translation with `_()` and `{% trans %}` (new-style gettext: `_("%(n)s left", n=n)`, the
+    arguments escaped), in whatever language the request, socket or push is rendered in (server/web/i18n.py)."""
+    loaders = [FileSystemLoader(kind.templates_dir) for kind in registry.all()]
+    env = Environment(
+        loader=ChoiceLoader([*loaders, FileSystemLoader(TEMPLATES)]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        enable_async=False,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_callables(_, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        version=__version__,
+        static=static_url,
+        format_code=format_code,
+        seconds_left=seconds_left,
+        reactions=REACTIONS,
+        language=current_tag,
+        languages=catalogues().languages,
+        text_of=text_of,
+    )
+    return env
+
+
+def deck_texts(activity: Activity) -> dict[str, Any]:
+    """The activity's texts the deck gives in the language being rendered (by its primary language when the deck
+    names no region: an es-MX phone reads `es`); empty when the deck gives none, so its own texts show."""
+    texts: dict[str, Any] = activity.texts or {}
+    language = current_language()
+    return texts.get(language) or texts.get(language.split("_", 1)[0]) or {}
+
+
+def text_of(activity: Activity, field: str) -> str:
+    """An activity's title or prompt in the language being rendered, as the deck gives it (server/decks.py)."""
+    return str(deck_texts(activity).get(field, getattr(activity, field)))
+
+
+def in_language(activity: Activity, config: KindConfig) -> KindConfig:
+    """A kind's config with its translatable labels in the language being rendered: the one place a kind's
+    templates get their deck text from, so no kind knows about languages. Items keep their order and number."""
+    labels = {key: value for key, value in deck_texts(activity).items() if key not in ("title", "prompt")}
+    return config.model_copy(update=labels) if labels else config
+
+
+def qr_svg(url: str) -> str:
+    """A QR code of a URL as inline SVG markup (no external request, scales with CSS)."""
+    return str(segno.make(url, error="m").svg_inline(scale=1, border=2, dark="#000", light="#fff", omitsize=True))
+
+
+class Views:
+    """The HTML of each audience's live areas, rendered from a room."""
+
+    def __init__(self, env: Environment, registry: Registry) -> None:
+        self.env = env
+        self.registry = registry
+        self._lanes = itertools.cycle(range(LANES))
+
+    def render(self, name: str, **context: Any) -> str:
+        return self.env.get_template(name).render(**context)
+
+    def activity_context(self, room: Room, activity: Activity, audience: Audience) -> dict[str, Any]:
+        """What a kind's template gets for one activity, as this audience may see it."""
+        assert activity.id is not None
+        session = room.snapshot.session
+        base = f"/present/{session.id}" if audience == "presenter" else f"/projector/{session.projector_secret}"
+        config = in_language(activity, room.snapshot.configs[activity.id])
+        return {
+            "activity": activity,
+            "config": config,
+            "results": room.results(activity, config),
+            "results_visible": room.snapshot.results_visible(activity),
+            "audience": str(audience),
+            "asset_base": f"{base}/activities/{activity.id}",
+        }
+
+    def participant_stage(self, room: Room, stage: Stage, *, error: str | None = None, csrf: str | None = None) -> str:
+        """The participant's `#stage`: an activity's form (with their answer), or a plain state.
+
+        `csrf`: the browser's CSRF token, for forms that post without JavaScript; pushed stages are shared by many
+        phones and go without (they answer over the socket, or handsup.js adds the page's token before posting)."""
+        activity = stage.activity
+        snapshot = room.snapshot
+        return self.render(
+            "participant/stage.html",
+            room=room,
+            snapshot=snapshot,
+            session=snapshot.session,
+            stage=stage,
+            activity=activity,
+            config=in_language(activity, snapshot.configs[activity.id]) if activity and activity.id else None,
+            answer=stage.answer,
+            kind=self.registry[activity.kind] if activity is not None else None,
+            shared=self.shared(room, activity, stage.answer, csrf=csrf) if activity is not None else "",
+            error=error,
+            csrf=csrf,
+        )
+
+    def participant_status(self, room: Room, activity: Activity, answer: Any = None, *, error: str | None) -> str:
+        """The reply to an answer: its status line ('received', or what to fix) and, for a kind that shares its
+        results, the participant's own marks on the shared list."""
+        shares = self.registry[activity.kind].shares_results
+        own = ""
+        if error is None and shares:
+            own = self.render(f"{activity.kind}/own.html", **self._shared_context(room, activity, answer))
+        return self.render(
+            "participant/reply.html", activity=activity, error=error, received=error is None, own=own, shares=shares
+        )
+
+    def shared(self, room: Room, activity: Activity, answer: Any = None, *, csrf: str | None = None) -> str:
+        """A sharing kind's live list for participants (`<kind>/shared.html`); empty for other kinds."""
+        if not self.registry[activity.kind].shares_results:
+            return ""
+        return self.render(f"{activity.kind}/shared.html", **self._shared_context(room, activity, answer), csrf=csrf)
+
+    def _shared_context(self, room: Room, activity: Activity, answer: Any) -> dict[str, Any]:
+        assert activity.id is not None
+        return {
+            "activity": activity,
+            "session": room.snapshot.session,
+            "config": room.snapshot.configs[activity.id],
+            "results": room.results(activity),
+            "answer": answer,
+        }
+
+    def completion(self, room: Room, audience: Audience | str = "presenter") -> str:
+        """At the audience's pace: how far people have got, per activity (presenter) or overall (projector)."""
+        return self.render(f"{audience}/completion.html", room=room, snapshot=room.snapshot)
+
+    def floating_reactions(self, floating: Counter[str]) -> str:
+        """Reactions for the projector to float up: a few of each (the rest only count), in rotating lanes."""
+        items = [
+            (name, next(self._lanes))
+            for name, count in sorted(floating.items())
+            for _ in range(min(count, FLOATS_PER_PUSH))
+        ]
+        return self.render("projector/reactions.html", items=items)
+
+    def presenter_live(self, room: Room) -> str:
+        return self.render("presenter/live.html", room=room, views=self, snapshot=room.snapshot)
+
+    def projector_stage(self, room: Room) -> str:
+        return self.render("projector/stage.html", room=room, views=self, snapshot=room.snapshot)
+
+    def results(self, room: Room, activity: Activity, audience: Audience) -> str:
+        """An activity's `#results-<id>` for one audience; the room sees a count only until results are shown."""
+        context = self.activity_context(room, activity, audience)
+        if audience == "projector" and not context["results_visible"]:
+            return self.render("projector/hidden.html", **context)
+        return self.render(f"{activity.kind}/{audience}.html", **context)
+
+    def counts(self, room: Room) -> str:
+        current = room.snapshot.current
+        responded = room.respondents(current) if current is not None else 0
+        return self.render("presenter/counts.html", room=room, responded=responded, current=current)

@@ -1,0 +1,1 @@
+"""HTTP plumbing that names no domain word: ASGI layers, headers, problems, languages, throttles."""
