@@ -56,8 +56,10 @@ $(VENV)/.run-installed: requirements/run.txt pyproject.toml | $(BIN)/python
 	$(INSTALL_PROJECT)
 	touch $@
 
-lock: $(VENV)/.test-installed ## resolve requirements/*.txt anew from pyproject.toml's ranges (then run make test)
-	$(BIN)/python requirements/lock.py
+# `make lock` keeps the pins that still fit pyproject.toml and resolves the rest; `make lock UPGRADE=--upgrade` takes
+# every package to its newest within the ranges; `UPGRADE="--upgrade-package NAME"` only that one (docs/deploy.md).
+lock: $(VENV)/.test-installed ## refresh requirements/*.txt from pyproject.toml's ranges (then run make test)
+	$(BIN)/python requirements/lock.py $(UPGRADE)
 
 $(NODE_MODULES): tests/browser/package.json tests/browser/package-lock.json
 	@if ! command -v npm >/dev/null; then \

@@ -1,7 +1,11 @@
 """The dependency lock: compile requirements/*.txt from pyproject.toml's ranges, or check that they still agree.
 
-    python requirements/lock.py           # what `make lock` runs: resolve anew, with hashes (needs uv)
-    python requirements/lock.py --check   # what the suite runs: no network, exit 1 with the reason on disagreement
+    python requirements/lock.py                        # `make lock`: keep the pins that still fit, resolve the rest
+    python requirements/lock.py --upgrade              # `make lock UPGRADE=--upgrade`: every package at its newest
+    python requirements/lock.py --upgrade-package NAME # one package (and what it needs) at its newest
+    python requirements/lock.py --check                # what the suite runs: no network, exit 1 with the reason
+
+Compiling needs uv (pinned in requirements/test.txt) and the package index; hashes are always written.
 
 Each lock file starts with a digest of the inputs it was compiled from (the project's dependencies, its test extras,
 requires-python and requirements/build.in). Any edit to those inputs changes the digest, so a pyproject.toml edited
@@ -60,8 +64,8 @@ def pins(lock: Path) -> dict[str, str]:
     return found
 
 
-def compile_locks() -> None:
-    """Resolve every lock anew from pyproject.toml with uv, hashes included."""
+def compile_locks(upgrade: list[str]) -> None:
+    """Compile every lock from pyproject.toml with uv, hashes included; `upgrade` is passed to uv as it is."""
     digest = inputs_digest()
     for name, extras in LOCKS.items():
         target = HERE / name
@@ -86,6 +90,7 @@ def compile_locks() -> None:
         ]
         for extra in extras:
             command += ["--extra", extra]
+        command += upgrade
         subprocess.run(command, cwd=ROOT, check=True)
         target.write_text(f"{DIGEST}{digest}\n" + target.read_text(encoding="utf-8"), encoding="utf-8")
         print(f"requirements/{name}: {len(pins(target))} pins")  # noqa: T201
@@ -116,10 +121,10 @@ def main(argv: list[str]) -> int:
         for problem in found:
             print(problem, file=sys.stderr)  # noqa: T201
         return 1 if found else 0
-    if argv:
+    if argv and argv != ["--upgrade"] and not (len(argv) % 2 == 0 and set(argv[::2]) == {"--upgrade-package"}):
         print(__doc__, file=sys.stderr)  # noqa: T201
         return 2
-    compile_locks()
+    compile_locks(argv)
     return 0
 
 
