@@ -22,7 +22,8 @@ from starlette.types import Scope
 
 from activities import registry as default_registry
 from server import ROOT, __version__, metrics
-from server.accounts.access import Access, FormExpired, LoginRequired, declare, form_expired_page
+from server.accounts.access import Access, LoginRequired, declare
+from server.accounts.csrf import FormExpired, form_expired_page
 from server.accounts.people import count_users
 from server.accounts.security import setup_token
 from server.backplane import from_url

@@ -9,14 +9,13 @@ from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 from sqlmodel import col, select
 
-from server.accounts.access import Access, ApiUser, OwnedSessionApi, ServicesDep, SessionApi, declare, may_organize
+from server.accounts.access import Access, ApiUser, OwnedSessionApi, SessionApi, declare, may_organize
 from server.accounts.security import new_token
 from server.decks import DeckInvalid, parse_deck
 from server.facilitators import facilitators
 from server.live.intake import Refused, form_from_json, respond
 from server.live.reactions import ReactionRefused
 from server.models import Activity, Cohort, Deck, Institute, Pace, Participant, ResultsMode, Session, User, as_utc
-from server.routes import Id, Text, base_url
 from server.routes.presenter import (
     activity_export,
     archive_download,
@@ -27,6 +26,7 @@ from server.routes.presenter import (
 )
 from server.services import Services
 from server.sessions import NotFound, PresenterAction, clean_code, hash_token, load_snapshot
+from server.web.deps import Id, ServicesDep, Text, base_url
 from server.web.problems import API_ERRORS, Problem, describe_errors, problem_responses
 from server.web.throttle import Throttled, address_of
 

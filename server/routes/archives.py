@@ -10,12 +10,12 @@ from typing import IO, Any
 from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
-from server.accounts.access import OrganizerApi, OrganizerPage, ServicesDep
+from server.accounts.access import OrganizerApi, OrganizerPage
 from server.archives.build import ArchiveSources, write_archive
 from server.archives.format import Scope
-from server.routes import Id
 from server.services import Services
 from server.sessions import NotFound
+from server.web.deps import Id, ServicesDep
 from server.web.problems import API_ERRORS, Problem
 
 # An archive is built into a temporary file that stays in memory up to this size and moves to disk beyond it.

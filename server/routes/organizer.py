@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from server.accounts.access import OrganizerApi, OrganizerPage, ServicesDep, check_csrf, csrf_token
+from server.accounts.access import OrganizerApi, OrganizerPage
+from server.accounts.csrf import check_csrf, csrf_token
 from server.institutes import (
     CohortForm,
     CohortView,
@@ -28,10 +29,10 @@ from server.institutes import (
     save_cohort,
 )
 from server.models import AuditEntry, Deck, Institute, SessionState, User
-from server.routes import Id, Text
 from server.routes.presenter import start_from_deck
 from server.services import Services
 from server.sessions import ControlRefused, NotFound
+from server.web.deps import Id, ServicesDep, Text
 from server.web.problems import API_ERRORS, Problem
 
 router = APIRouter(prefix="/organize", include_in_schema=False)

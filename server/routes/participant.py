@@ -12,7 +12,8 @@ from sqlmodel import select
 
 from activities.base import FormFields, whole_number
 from activities.i18n import _
-from server.accounts.access import CSRF_FIELD, Access, ServicesDep, check_csrf, csrf_token, declare
+from server.accounts.access import Access, declare
+from server.accounts.csrf import CSRF_FIELD, check_csrf, csrf_token
 from server.accounts.security import looks_like_token, new_token
 from server.live.fragments import qr_svg
 from server.live.hub import TRY_AGAIN, Audience, Connection, Room, SocketConnection, refuse, serve_socket
@@ -20,9 +21,9 @@ from server.live.intake import Refused, activity_of, form_from_json, parse_socke
 from server.live.reactions import ReactionRefused
 from server.live.sse import EventStream
 from server.models import Session, SessionState
-from server.routes import join_url, keep_cookie, same_origin
 from server.services import Services
 from server.sessions import CODE_LENGTHS, NotFound, clean_code, format_code, stored_answer
+from server.web.deps import ServicesDep, join_url, keep_cookie, same_origin
 from server.web.i18n import current_language, in_their_language
 from server.web.problems import Problem
 from server.web.throttle import Throttled, address_of
@@ -214,9 +215,8 @@ def _back(room: Room, activity_id: int | None) -> str:
 
 
 @router.websocket("/ws/participant/{code}", dependencies=[declare(Access.participant)])
-async def participant_socket(websocket: WebSocket, code: str) -> None:
+async def participant_socket(websocket: WebSocket, code: str, services: ServicesDep) -> None:
     """Pushes the participant's stage as the presenter moves; takes their answers and reactions."""
-    services: Services = websocket.app.state.services
     token = websocket.cookies.get(COOKIE)
     cleaned = clean_code(code)
     if not same_origin(websocket) or token is None or not looks_like_token(token) or cleaned is None:

@@ -15,15 +15,13 @@ from server.accounts.access import (
     Access,
     OwnedSessionPage,
     PageUser,
-    ServicesDep,
     SessionPage,
-    check_csrf,
-    csrf_token,
     declare,
     may_present,
     owns,
     session_user,
 )
+from server.accounts.csrf import check_csrf, csrf_token
 from server.decks import DeckInvalid, DeckSpec, parse_deck, slugify
 from server.exports import responses_csv
 from server.facilitators import (
@@ -35,10 +33,10 @@ from server.facilitators import (
 from server.live.fragments import qr_svg
 from server.live.hub import Audience, SocketConnection, refuse, serve_socket
 from server.models import Deck, Role, Session, SessionFacilitator, SessionState, User
-from server.routes import join_url, same_origin
 from server.routes.archives import archive_response
 from server.services import Services
 from server.sessions import ControlRefused, NoFreeCode, NotFound, control, create_session, picture_seed
+from server.web.deps import ServicesDep, join_url, same_origin
 from server.web.problems import Problem
 
 router = APIRouter(prefix="/present", include_in_schema=False)
@@ -254,9 +252,8 @@ async def activity_asset(
 
 
 @socket_router.websocket("/ws/presenter/{session_id}", dependencies=[declare(Access.session)])
-async def presenter_socket(websocket: WebSocket, session_id: int) -> None:
+async def presenter_socket(websocket: WebSocket, session_id: int, services: ServicesDep) -> None:
     """Pushes the presenter view: state on every change, results and counts as they move."""
-    services: Services = websocket.app.state.services
     user = await session_user(services, websocket.session)  # signed out elsewhere, or disabled: refused
     async with services.db() as db:
         session = await db.get(Session, session_id)

@@ -10,13 +10,13 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import select
 
 from activities.i18n import _
-from server.accounts.access import Access, ServicesDep, declare
+from server.accounts.access import Access, declare
 from server.live.fragments import qr_svg
 from server.live.hub import Audience, SocketConnection, refuse, serve_socket
 from server.models import Session
-from server.routes import join_url, keep_cookie, same_origin
 from server.routes.presenter import activity_asset
 from server.services import Services
+from server.web.deps import ServicesDep, join_url, keep_cookie, same_origin
 from server.web.i18n import in_their_language
 from server.web.problems import Problem
 
@@ -84,9 +84,8 @@ async def projector_asset(secret: str, activity_id: int, asset: str, services: S
 
 
 @socket_router.websocket("/ws/projector/{secret}")
-async def projector_socket(websocket: WebSocket, secret: str) -> None:
+async def projector_socket(websocket: WebSocket, secret: str, services: ServicesDep) -> None:
     """Pushes the projector stage and its results; read-only: messages from it are ignored."""
-    services: Services = websocket.app.state.services
     # The secret is the key, not a cookie; still, no other site's page gets a feed of the room's results.
     session = await _session_by_secret(services, secret) if same_origin(websocket) else None
     if session is None or session.id is None:
