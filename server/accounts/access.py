@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
+from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import select
 
@@ -51,6 +52,12 @@ class PasswordChangeRequired(LoginRequired):
 ACCOUNT_PAGE = "/account"
 # What a one-time password opens: the account page, and changing the password there.
 _BEFORE_PASSWORD_CHANGE = frozenset({ACCOUNT_PAGE, f"{ACCOUNT_PAGE}/password"})
+
+
+async def login_redirect(request: Request, error: Exception) -> Response:
+    """Where a page that needs a signed-in user sends a browser that is not: the login page (or the account page)."""
+    assert isinstance(error, LoginRequired)
+    return RedirectResponse(error.location, status_code=303)
 
 
 def login_url(next_url: str) -> str:

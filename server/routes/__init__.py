@@ -1,1 +1,52 @@
-"""HTTP and websocket routes, one module per audience."""
+"""HTTP and websocket routes, one module per audience or resource; each holds its pages and its /api/v1 routes.
+
+No route module imports another (pyproject.toml's import-linter contracts check it): what two of them share lives
+a layer down, in the domain modules or server/web/. `ROUTERS` is the one list the app includes, in order.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from server import metrics
+from server.routes import (
+    account,
+    admin,
+    archives,
+    compare,
+    decks,
+    health,
+    imports,
+    language,
+    login,
+    organizer,
+    participant,
+    presenter,
+    projector,
+)
+from server.web import headers
+
+ROUTERS: list[APIRouter] = [
+    decks.api_router,
+    presenter.api_router,
+    participant.api_router,
+    login.router,
+    account.router,
+    account.api_router,
+    admin.router,
+    presenter.router,
+    organizer.router,
+    organizer.api_router,
+    archives.router,
+    archives.api_router,
+    presenter.socket_router,
+    projector.router,
+    projector.socket_router,
+    compare.router,
+    imports.router,
+    headers.router,
+    metrics.router,
+    language.router,
+    health.router,
+    participant.router,  # last: it owns the /{code} pages
+]
