@@ -23,6 +23,7 @@ from server.accounts.people import (
 from server.models import ApiToken, User, as_utc
 from server.services import Services
 from server.web.deps import Id, ServicesDep
+from server.web.headers import NO_STORE
 from server.web.problems import API_ERRORS, Problem
 from server.web.throttle import Throttled, address_of
 
@@ -33,7 +34,6 @@ NOTICES = {
     "password": "Your password is changed. Your other browsers are signed out; this one stays signed in.",
     "revoked": "The token is revoked: it is refused from now on.",
 }
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 @router.get("", response_class=HTMLResponse)

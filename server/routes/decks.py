@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlmodel import col, select
 
 from server.accounts.access import ApiUser
-from server.models import Deck
+from server.decks import stored_decks
 from server.web.deps import ServicesDep
 from server.web.problems import API_ERRORS
 
@@ -23,6 +22,5 @@ class DeckPublic(BaseModel):
 @api_router.get("/decks", response_model=list[DeckPublic])
 async def list_decks(user: ApiUser, services: ServicesDep) -> list[DeckPublic]:
     """The decks sessions can start from."""
-    async with services.db() as db:
-        decks = (await db.exec(select(Deck).order_by(col(Deck.title)))).all()
+    decks = await stored_decks(services.db)
     return [DeckPublic(id=d.id or 0, slug=d.slug, title=d.title) for d in decks]

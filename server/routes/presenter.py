@@ -13,6 +13,7 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 
 from activities.base import SubmissionInvalid, whole_number
+from server import exports, sessions
 from server.accounts.access import (
     Access,
     ApiUser,
@@ -28,8 +29,9 @@ from server.accounts.access import (
     session_user,
 )
 from server.accounts.csrf import check_csrf, csrf_token
-from server.decks import DeckInvalid, DeckSpec, parse_deck, slugify
-from server.exports import responses_csv
+from server.archives.build import ArchiveSources, spooled_archive
+from server.decks import DeckInvalid, DeckSpec, parse_deck, stored_decks
+from server.exports import NoSuchFile
 from server.facilitators import (
     FacilitatorRefused,
     add_facilitator,
@@ -52,7 +54,6 @@ from server.models import (
     SessionState,
     User,
 )
-from server.routes.archives import archive_response
 from server.services import Services
 from server.sessions import (
     ControlRefused,
@@ -62,9 +63,9 @@ from server.sessions import (
     control,
     create_session,
     load_snapshot,
-    picture_seed,
 )
 from server.web.deps import Id, ServicesDep, Text, base_url, join_url, same_origin
+from server.web.downloads import attachment
 from server.web.problems import API_ERRORS, Problem, describe_errors
 
 router = APIRouter(prefix="/present", include_in_schema=False)
@@ -76,8 +77,8 @@ api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS)
 @router.get("", response_class=HTMLResponse)
 async def dashboard(request: Request, user: PageUser, services: ServicesDep) -> HTMLResponse:
     """Decks to start from, and this presenter's sessions (live ones first)."""
+    decks = await stored_decks(services.db)
     async with services.db() as db:
-        decks = (await db.exec(select(Deck).order_by(col(Deck.title)))).all()
         query = select(Session).order_by(col(Session.state).desc(), col(Session.created_at).desc()).limit(50)
         if user.role != Role.admin:
             cofacilitated = select(SessionFacilitator.session_id).where(SessionFacilitator.user_id == user.id)
@@ -109,16 +110,24 @@ async def start_session(
 async def start_from_deck(
     services: Services, user: User, deck_id: int, title: str | None, cohort_id: int | None = None
 ) -> Session:
-    """A new live session from a stored deck, for a cohort or none (shared by the pages and the JSON API)."""
-    async with services.db() as db:
-        deck = await db.get(Deck, deck_id)
-    if deck is None:
-        raise Problem(404, "No such deck", f"There is no deck {deck_id}.")
+    """A new live session from a stored deck, its refusals as problems (the page and the JSON API start this way)."""
+    assert user.id is not None
     try:
-        spec = parse_deck(deck.source, services.registry)
+        return await sessions.start_from_deck(
+            services.db,
+            services.registry,
+            deck_id,
+            presenter_id=user.id,
+            title=title,
+            cohort_id=cohort_id,
+            digits=services.settings.join_code_digits,
+        )
+    except NotFound:
+        raise Problem(404, "No such deck", f"There is no deck {deck_id}.") from None
     except DeckInvalid as error:
         raise Problem(422, "The deck has problems", str(error)) from None
-    return await start_from_spec(services, user, spec, deck.id, title, cohort_id)
+    except NoFreeCode as error:
+        raise Problem(409, "No free join code", str(error)) from None
 
 
 async def start_from_spec(
@@ -229,7 +238,12 @@ async def presenter_archive(session_id: int, session: SessionPage, services: Ser
 
 
 async def archive_download(services: Services, session_id: int) -> Response:
-    return await archive_response(services, "session", session_id)
+    """The session's archive as an attachment (docs/archives.md); 404 for an unknown session."""
+    try:
+        source, info = await spooled_archive(ArchiveSources.of(services), "session", session_id)
+    except NotFound:
+        raise Problem(404, "Not found", "No such session.") from None
+    return attachment(source, info.filename, "application/zip")
 
 
 @router.get("/{session_id}/activities/{activity_id}/export.{extension}")
@@ -241,21 +255,16 @@ async def presenter_export(
 
 
 async def activity_export(services: Services, session_id: int, activity_id: int, extension: str) -> Response:
+    """An activity's export as a download (the page and the JSON API); 404 for no such activity or format."""
     room = await services.hub.room(session_id)
-    activity = room.snapshot.activity(activity_id)
-    if activity is None or activity.id is None:
-        raise Problem(404, "Not found", "No such activity in this session.")
-    kind = services.registry[activity.kind]
-    name = f"{slugify(room.snapshot.session.title)}-{activity.position + 1}-{slugify(activity.title)}.{extension}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
-    if extension == "csv":
-        body = await responses_csv(services.engine, services.registry, room.snapshot, activity)
-        return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
-    if extension not in kind.documents:
-        formats = ", ".join(["csv", *kind.documents])
-        raise Problem(404, "Not found", f"{kind.label} exports as {formats}.")
-    body = kind.render_document(extension, activity.title, room.results(activity))
-    return Response(body, media_type=kind.documents[extension], headers=headers)
+    try:
+        exported = await exports.activity_export(
+            services.engine, services.registry, room.snapshot, activity_id, extension, room.results
+        )
+    except NoSuchFile as missing:
+        raise Problem(404, "Not found", str(missing)) from None
+    headers = {"Content-Disposition": f'attachment; filename="{exported.filename}"', "Cache-Control": "no-store"}
+    return Response(exported.body, media_type=exported.media_type, headers=headers)
 
 
 @router.get("/{session_id}/activities/{activity_id}/{asset}")
@@ -263,21 +272,17 @@ async def presenter_asset(
     session_id: int, activity_id: int, asset: str, session: SessionPage, services: ServicesDep
 ) -> Response:
     """A kind's rendered file for the presenter (the word-cloud image)."""
-    return await activity_asset(services, session_id, activity_id, asset, projector=False)
+    return await activity_asset(services, session_id, activity_id, asset)
 
 
-async def activity_asset(
-    services: Services, session_id: int, activity_id: int, asset: str, *, projector: bool
-) -> Response:
+async def activity_asset(services: Services, session_id: int, activity_id: int, asset: str) -> Response:
     room = await services.hub.room(session_id)
-    activity = room.snapshot.activity(activity_id)
-    if activity is None or asset not in services.registry[activity.kind].assets:
-        raise Problem(404, "Not found", "No such file.")
-    if projector and not room.snapshot.results_visible(activity):
-        raise Problem(404, "Not found", "These results are not shown yet.")
-    kind = services.registry[activity.kind]
-    seed = picture_seed(room.snapshot.session, activity)
-    rendered = await kind.render_asset(asset, room.results(activity), seed, services.offload)
+    try:
+        rendered = await exports.activity_asset(
+            services.registry, room.snapshot, activity_id, asset, room.results, services.offload, shown_only=False
+        )
+    except NoSuchFile as missing:
+        raise Problem(404, "Not found", str(missing)) from None
     return Response(rendered.body, media_type=rendered.media_type, headers={"Cache-Control": "private, max-age=60"})
 
 

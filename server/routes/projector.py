@@ -11,10 +11,10 @@ from sqlmodel import select
 
 from activities.i18n import _
 from server.accounts.access import Access, declare
+from server.exports import NoSuchFile, activity_asset
 from server.live.fragments import qr_svg
 from server.live.hub import Audience, SocketConnection, refuse, serve_socket
 from server.models import Session
-from server.routes.presenter import activity_asset
 from server.services import Services
 from server.web.deps import ServicesDep, join_url, keep_cookie, same_origin
 from server.web.i18n import in_their_language
@@ -80,7 +80,14 @@ async def projector_asset(secret: str, activity_id: int, asset: str, services: S
     """A kind's rendered file for the projector, once its results may be shown."""
     session = await _projected(services, secret)
     assert session.id is not None
-    return await activity_asset(services, session.id, activity_id, asset, projector=True)
+    room = await services.hub.room(session.id)
+    try:
+        rendered = await activity_asset(
+            services.registry, room.snapshot, activity_id, asset, room.results, services.offload, shown_only=True
+        )
+    except NoSuchFile as missing:
+        raise Problem(404, "Not found", str(missing)) from None
+    return Response(rendered.body, media_type=rendered.media_type, headers={"Cache-Control": "private, max-age=60"})
 
 
 @socket_router.websocket("/ws/projector/{secret}")

@@ -26,6 +26,8 @@ from server.web.problems import Problem
 
 log = logging.getLogger(__name__)
 
+# Pages and answers that hold secrets (a new API token, a one-time password) are never kept by a browser or a proxy.
+NO_STORE = {"Cache-Control": "no-store"}
 CSP_REPORTS = "/csp-reports"
 REPORT_GROUP = "csp"
 POLICY = "; ".join(
