@@ -26,6 +26,7 @@ CODE := server activities tests bench requirements
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy

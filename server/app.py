@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlmodel import select
@@ -22,7 +23,8 @@ from starlette.types import Scope
 
 from activities import registry as default_registry
 from server import ROOT, __version__, metrics
-from server.accounts.access import Access, FormExpired, LoginRequired, declare, form_expired_page
+from server.accounts.access import LoginRequired, login_redirect
+from server.accounts.csrf import FormExpired, form_expired_page
 from server.accounts.people import count_users
 from server.accounts.security import setup_token
 from server.backplane import from_url
@@ -33,20 +35,7 @@ from server.decks import DeckInvalid, deck_files, parse_deck
 from server.live.fragments import Views, make_environment
 from server.live.writer import ResponseWriter
 from server.models import Deck, utcnow
-from server.routes import (
-    account,
-    admin,
-    api,
-    archives,
-    compare,
-    imports,
-    language,
-    login,
-    organizer,
-    participant,
-    presenter,
-    projector,
-)
+from server.routes import ROUTERS
 from server.services import Services
 from server.web import headers
 from server.web.asgi import HttpOnly
@@ -58,6 +47,15 @@ DECKS_LOCK = 0x4445434B  # "DECK": the advisory lock PostgreSQL workers take to 
 # Starlette's middleware leaves event streams and websockets alone, and responses already encoded.
 GZIP_MINIMUM_BYTES = 500
 YEAR = 365 * 24 * 3600
+
+
+# Errors that answer with a page or a problem body of their own, wherever they are raised.
+EXCEPTION_HANDLERS: dict[type[Exception], Callable[[Request, Any], Awaitable[Response]]] = {
+    StarletteHTTPException: http_exception_handler,
+    RequestValidationError: validation_exception_handler,
+    FormExpired: form_expired_page,
+    LoginRequired: login_redirect,
+}
 
 
 class Assets(StaticFiles):
@@ -122,42 +120,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = observed
     app.add_middleware(metrics.RequestMetrics, metrics=observed)
     app.state.csp_reports = headers.CspReports(settings.csp_reports_logged_per_minute)
-    app.add_exception_handler(StarletteHTTPException, http_exception_handler)
-    app.add_exception_handler(RequestValidationError, validation_exception_handler)
-    app.add_exception_handler(FormExpired, form_expired_page)
-
-    @app.exception_handler(LoginRequired)
-    async def _login_required(request: Request, error: LoginRequired) -> Response:
-        return RedirectResponse(error.location, status_code=303)
-
-    @app.get("/healthz", include_in_schema=False, dependencies=[declare(Access.anyone)])
-    async def healthz(request: Request) -> JSONResponse:
-        """200 once the server is ready: database reachable, writer running."""
-        services: Services = request.app.state.services
-        async with services.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-        return JSONResponse({"status": "ok", "version": __version__})
-
+    for error, handler in EXCEPTION_HANDLERS.items():
+        app.add_exception_handler(error, handler)
     app.mount("/static", Assets(directory=ROOT / "static"), name="static")
-    app.include_router(api.router)
-    app.include_router(login.router)
-    app.include_router(account.router)
-    app.include_router(account.api_router)
-    app.include_router(admin.router)
-    app.include_router(presenter.router)
-    app.include_router(organizer.router)
-    app.include_router(organizer.api_router)
-    app.include_router(archives.router)
-    app.include_router(archives.api_router)
-    app.include_router(presenter.socket_router)
-    app.include_router(projector.router)
-    app.include_router(projector.socket_router)
-    app.include_router(compare.router)
-    app.include_router(imports.router)
-    app.include_router(headers.router)
-    app.include_router(metrics.router)
-    app.include_router(language.router)
-    app.include_router(participant.router)  # last: it owns the /{code} pages
+    for router in ROUTERS:
+        app.include_router(router)
     return app
 
 

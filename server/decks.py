@@ -11,10 +11,13 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
 from activities.base import ActivityKind
-from server.models import Pace, ResultsMode
+from server.models import Deck, Pace, ResultsMode
 from server.profanity import FilterSettings
 
 MAX_DECK_BYTES = 256 * 1024
@@ -418,3 +421,9 @@ def deck_files(folder: Path | None) -> list[Path]:
     if folder is None or not folder.is_dir():
         return []
     return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+
+
+async def stored_decks(maker: async_sessionmaker[AsyncSession]) -> list[Deck]:
+    """Every stored deck, by title: what a session can start from (the dashboard, a cohort's page, the JSON API)."""
+    async with maker() as db:
+        return list((await db.exec(select(Deck).order_by(col(Deck.title)))).all())

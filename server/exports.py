@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from activities import Registry
+from activities.base import Asset, Offload
+from server.decks import slugify
 from server.models import Activity, as_utc
 from server.profanity import held_texts
-from server.sessions import SessionSnapshot, joined_in_order, stored_responses
+from server.sessions import SessionSnapshot, joined_in_order, picture_seed, stored_responses
 
 # A spreadsheet runs a cell that starts with one of these as a formula: such cells get a leading apostrophe.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -80,3 +83,61 @@ async def responses_csv(engine: AsyncEngine, registry: Registry, snapshot: Sessi
     stored = [row for row in await stored_responses(engine, [activity.id]) if row.epoch == activity.epoch]
     numbers = {row.id: n for n, row in enumerate(await joined_in_order(engine, snapshot.id), start=1)}
     return to_csv(FIXED_COLUMNS, response_rows(registry, snapshot, activity, stored, numbers))
+
+
+class NoSuchFile(LookupError):
+    """No such activity in the session, or no such file of its kind (yet); the message says which."""
+
+
+@dataclass(frozen=True)
+class ActivityFile:
+    """An activity's export, named for a download: the session's and the activity's titles, and its position."""
+
+    body: str
+    media_type: str
+    filename: str
+
+
+async def activity_export(
+    engine: AsyncEngine,
+    registry: Registry,
+    snapshot: SessionSnapshot,
+    activity_id: int,
+    extension: str,
+    results_of: Callable[[Activity], Mapping[str, Any]],
+) -> ActivityFile:
+    """An activity's stored responses as CSV, or one of the lists its kind offers (from its moderated results)."""
+    activity = snapshot.activity(activity_id)
+    if activity is None or activity.id is None:
+        raise NoSuchFile("No such activity in this session.")
+    kind = registry[activity.kind]
+    name = f"{slugify(snapshot.session.title)}-{activity.position + 1}-{slugify(activity.title)}.{extension}"
+    if extension == "csv":
+        body = await responses_csv(engine, registry, snapshot, activity)
+        return ActivityFile(body, "text/csv; charset=utf-8", name)
+    if extension not in kind.documents:
+        formats = ", ".join(["csv", *kind.documents])
+        raise NoSuchFile(f"{kind.label} exports as {formats}.")
+    document = kind.render_document(extension, activity.title, results_of(activity))
+    return ActivityFile(document, kind.documents[extension], name)
+
+
+async def activity_asset(
+    registry: Registry,
+    snapshot: SessionSnapshot,
+    activity_id: int,
+    asset: str,
+    results_of: Callable[[Activity], Mapping[str, Any]],
+    offload: Offload,
+    *,
+    shown_only: bool,
+) -> Asset:
+    """A kind's rendered file of an activity (the word-cloud image); `shown_only` (the projector's) once its results
+    may be shown."""
+    activity = snapshot.activity(activity_id)
+    if activity is None or asset not in registry[activity.kind].assets:
+        raise NoSuchFile("No such file.")
+    if shown_only and not snapshot.results_visible(activity):
+        raise NoSuchFile("These results are not shown yet.")
+    seed = picture_seed(snapshot.session, activity)
+    return await registry[activity.kind].render_asset(asset, results_of(activity), seed, offload)

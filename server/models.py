@@ -6,6 +6,7 @@ import enum
 from datetime import UTC, date, datetime
 from typing import Any
 
+from pydantic import StrictInt, StrictStr
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint, false, text, true
 from sqlmodel import Field, SQLModel
 
@@ -228,3 +229,41 @@ class Response(SQLModel, table=True):
     version: int = Field(sa_type=BigInteger)
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+# The answer fields the JSON API takes (a response's, a control's): text or whole numbers, alone or in lists; true and
+# false are no answer.
+Answer = dict[str, StrictStr | StrictInt | list[StrictStr | StrictInt]]
+
+
+# An activity as the JSON API shows it, to its presenter and (the current one) to participants. (A comment, not a
+# docstring: the OpenAPI document would carry a docstring as the schema's description.)
+class ActivityPublic(SQLModel):
+    id: int
+    position: int
+    kind: str
+    title: str
+    prompt: str
+    config: dict[str, Any]
+    results: ResultsMode
+    voting_open: bool
+    revealed: bool
+    countdown_seconds: int | None = Field(description="The deck's countdown for this activity, if any")
+    closes_at: datetime | None = Field(description="When a running countdown closes voting")
+
+    @classmethod
+    def of(cls, activity: Activity) -> ActivityPublic:
+        assert activity.id is not None
+        return cls(
+            id=activity.id,
+            position=activity.position,
+            kind=activity.kind,
+            title=activity.title,
+            prompt=activity.prompt,
+            config=activity.config,
+            results=activity.results,
+            voting_open=activity.voting_open,
+            revealed=activity.revealed,
+            countdown_seconds=activity.countdown_seconds,
+            closes_at=as_utc(activity.closes_at) if activity.closes_at else None,
+        )

@@ -22,9 +22,10 @@ from activities import Registry
 from activities.base import FormFields, KindConfig, ResponseEvent, Tally, digest, whole_number
 from activities.i18n import N_
 from server.backplane import Backplane, session_channel
-from server.decks import MAX_COUNTDOWN, MIN_COUNTDOWN, DeckSpec
+from server.decks import MAX_COUNTDOWN, MIN_COUNTDOWN, DeckSpec, parse_deck
 from server.models import (
     Activity,
+    Deck,
     Pace,
     Participant,
     Response,
@@ -517,3 +518,26 @@ async def stored_answer(
         )
         payload = result.first()
     return dict(payload) if payload is not None else None
+
+
+async def start_from_deck(
+    maker: async_sessionmaker[AsyncSession],
+    registry: Registry,
+    deck_id: int,
+    *,
+    presenter_id: int,
+    title: str | None = None,
+    cohort_id: int | None = None,
+    digits: int = CODE_DIGITS,
+) -> Session:
+    """A live session from a stored deck, checked again as it is now (the presenter's page, a cohort's page and the
+    JSON API start this way). NotFound for an unknown deck, DeckInvalid for one with problems, NoFreeCode as
+    create_session."""
+    async with maker() as db:
+        deck = await db.get(Deck, deck_id)
+    if deck is None:
+        raise NotFound(f"deck {deck_id}")
+    spec = parse_deck(deck.source, registry)
+    return await create_session(
+        maker, spec, presenter_id=presenter_id, deck_id=deck.id, title=title, cohort_id=cohort_id, digits=digits
+    )

@@ -1,4 +1,4 @@
-"""Who is asking, and may they: accounts by signed session cookie (pages) or API token (JSON API); CSRF for forms.
+"""Who is asking, and may they: accounts by signed session cookie (pages) or API token (JSON API).
 
 Every route declares who may use it (`Access`): by the dependency that identifies the caller (`PageUser`,
 `SessionPage`, `OrganizerApi`...) or, where the key is the URL itself or nothing, by `declare(...)`.
@@ -8,37 +8,25 @@ tests/server/test_access.py walks every route of the app and tries it as every r
 from __future__ import annotations
 
 import ipaddress
-import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import select
 
-from activities.i18n import _
 from server.accounts.security import same
 from server.models import ApiToken, Cohort, Institute, Role, Session, SessionFacilitator, User, utcnow
-from server.routes import MAX_ID, Id
 from server.services import Services
 from server.sessions import hash_token
-from server.web.problems import Problem, http_exception_handler, wants_page
+from server.web.deps import MAX_ID, Id, ServicesDep
+from server.web.problems import Problem
 
 ROLE_RANK = {Role.presenter: 1, Role.organizer: 2, Role.admin: 3}
-CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "x-csrf-token"
-
-
-def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 class LoginRequired(Exception):
@@ -66,51 +54,14 @@ ACCOUNT_PAGE = "/account"
 _BEFORE_PASSWORD_CHANGE = frozenset({ACCOUNT_PAGE, f"{ACCOUNT_PAGE}/password"})
 
 
+async def login_redirect(request: Request, error: Exception) -> Response:
+    """Where a page that needs a signed-in user sends a browser that is not: the login page (or the account page)."""
+    assert isinstance(error, LoginRequired)
+    return RedirectResponse(error.location, status_code=303)
+
+
 def login_url(next_url: str) -> str:
     return f"/login?next={quote(next_url, safe='/')}"
-
-
-def csrf_token(request: Request) -> str:
-    """The CSRF token of this browser session, created on first use."""
-    token = request.session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(32)
-        request.session["csrf"] = token
-    return str(token)
-
-
-async def check_csrf(request: Request) -> None:
-    """Refuse a state-changing form or htmx call whose CSRF token does not match the session's."""
-    expected = request.session.get("csrf")
-    sent = request.headers.get(CSRF_HEADER)
-    if sent is None:
-        form = await request.form()
-        value = form.get(CSRF_FIELD)
-        sent = value if isinstance(value, str) else None
-    if not expected or not sent or not same(str(expected), sent):
-        raise FormExpired
-
-
-class FormExpired(Problem):
-    """A state-changing request without this browser session's CSRF token: a page left open across a sign-in or
-    sign-out, a session cookie that ran out, or another site's forged form."""
-
-    def __init__(self) -> None:
-        super().__init__(403, _("Form expired"), _("This form has expired. Reload the page and try again."))
-
-
-async def form_expired_page(request: Request, error: Exception) -> Response:
-    """In a browser: a page that says so, with a link back to the page the form was on. Otherwise (htmx, scripts)
-    the problem body, whose detail htmx shows."""
-    if not wants_page(request):
-        return await http_exception_handler(request, error)
-    referer = urlsplit(request.headers.get("referer", ""))
-    back = "/"
-    if referer.netloc == request.url.netloc and referer.path.startswith("/") and not referer.path.startswith("//"):
-        back = referer.path + (f"?{referer.query}" if referer.query else "")
-    assert isinstance(error, FormExpired)
-    views = request.app.state.services.views
-    return HTMLResponse(views.render("errors/expired.html", detail=error.detail, back=back), status_code=403)
 
 
 def sign_in(request: Request, user: User) -> None:

@@ -552,3 +552,19 @@ def _file_name(asset: str) -> str:
     """A kind's asset name ('cloud.png') as a safe file name."""
     stem, _, extension = asset.rpartition(".")
     return f"{slugify(stem)}.{slugify(extension)}" if stem else slugify(asset)
+
+
+# An archive for download is built into a temporary file that stays in memory up to this size and moves to disk beyond.
+SPOOL_BYTES = 8 * 1024 * 1024
+
+
+async def spooled_archive(sources: ArchiveSources, scope: Scope, scope_id: int) -> tuple[IO[bytes], ArchiveInfo]:
+    """The archive built into a temporary file, for a download to stream; the caller closes it (or its response does).
+    NotFound, with nothing left open, when there is no such session, cohort or institute."""
+    target = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    try:
+        info = await write_archive(target, sources, scope, scope_id)
+    except BaseException:
+        target.close()
+        raise
+    return target, info

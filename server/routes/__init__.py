@@ -1,74 +1,52 @@
-"""HTTP and websocket routes, one module per audience."""
+"""HTTP and websocket routes, one module per audience or resource; each holds its pages and its /api/v1 routes.
+
+No route module imports another (pyproject.toml's import-linter contracts check it): what two of them share lives
+a layer down, in the domain modules or server/web/. `ROUTERS` is the one list the app includes, in order.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
-from urllib.parse import urlsplit
+from fastapi import APIRouter
 
-from fastapi import Request, Response
-from pydantic import Field, StringConstraints
-from starlette.websockets import WebSocket
+from server import metrics
+from server.routes import (
+    account,
+    admin,
+    archives,
+    compare,
+    decks,
+    health,
+    imports,
+    language,
+    login,
+    organizer,
+    participant,
+    presenter,
+    projector,
+)
+from server.web import headers
 
-from server.config import Settings
-from server.web.problems import TEXT_PATTERN
-
-# The largest row id every supported database holds (PostgreSQL's INTEGER is 32 bits). An id in a path, query or body
-# is checked against it: a larger number is refused as not valid (422), where a query with it would fail (500).
-MAX_ID = 2**31 - 1
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-
-# Text the JSON API stores (titles, names, emails) holds no control character but tab and line breaks, as decks do: NUL
-# (U+0000) cannot be stored in a PostgreSQL text column, and none of them shows on a page, in a spreadsheet or in a
-# chart. A pattern, so the OpenAPI document says so; server/web/problems.py words the refusal.
-Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
-
-
-def keep_cookie(
-    response: Response,
-    settings: Settings,
-    name: str,
-    value: str,
-    days: int,
-    *,
-    path: str = "/",
-    httponly: bool = True,
-) -> Response:
-    """Set one of our cookies the one way: kept `days`, same-site lax, secure behind HTTPS."""
-    response.set_cookie(
-        name,
-        value,
-        max_age=days * 86400,
-        path=path,
-        httponly=httponly,
-        samesite="lax",
-        secure=settings.secure_cookies,
-    )
-    return response
-
-
-def base_url(settings: Settings, request: Request | WebSocket) -> str:
-    """The server's public base URL: configured, or as this request reached it."""
-    if settings.public_url:
-        return settings.public_url.rstrip("/")
-    return str(request.base_url).rstrip("/")
-
-
-def join_url(settings: Settings, request: Request | WebSocket, code: str) -> str:
-    return f"{base_url(settings, request)}/{code}"
-
-
-def same_origin(websocket: WebSocket | Request) -> bool:
-    """Whether a websocket (or an event stream) comes from one of our own pages: its Origin is the host it reached,
-    or the public URL's (a proxy may pass on another Host). Browsers always send Origin with a websocket, so another
-    site's page cannot open a socket with the visitor's cookies (cross-site websocket hijacking)."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True  # not a browser: scripts authenticate by token or cookie they hold
-    netloc = urlsplit(origin.lower()).netloc
-    if netloc and netloc == websocket.headers.get("host", "").lower():
-        return True
-    public_url = websocket.app.state.services.settings.public_url
-    if not public_url:
-        return False
-    public = urlsplit(public_url.lower())
-    return bool(netloc) and origin.lower() == f"{public.scheme}://{public.netloc}"
+ROUTERS: list[APIRouter] = [
+    decks.api_router,
+    presenter.api_router,
+    participant.api_router,
+    login.router,
+    account.router,
+    account.api_router,
+    admin.router,
+    presenter.router,
+    organizer.router,
+    organizer.api_router,
+    archives.router,
+    archives.api_router,
+    presenter.socket_router,
+    projector.router,
+    projector.socket_router,
+    compare.router,
+    imports.router,
+    headers.router,
+    metrics.router,
+    language.router,
+    health.router,
+    participant.router,  # last: it owns the /{code} pages
+]

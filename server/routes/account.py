@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from server.accounts.access import ACCOUNT_PAGE, ApiUser, PageUser, ServicesDep, check_csrf, csrf_token, sign_in
+from server.accounts.access import ACCOUNT_PAGE, ApiUser, PageUser, sign_in
+from server.accounts.csrf import check_csrf, csrf_token
 from server.accounts.people import (
     AccountRefused,
     NoSuchToken,
@@ -20,8 +21,9 @@ from server.accounts.people import (
     tokens_of,
 )
 from server.models import ApiToken, User, as_utc
-from server.routes import Id
 from server.services import Services
+from server.web.deps import Id, ServicesDep
+from server.web.headers import NO_STORE
 from server.web.problems import API_ERRORS, Problem
 from server.web.throttle import Throttled, address_of
 
@@ -32,7 +34,6 @@ NOTICES = {
     "password": "Your password is changed. Your other browsers are signed out; this one stays signed in.",
     "revoked": "The token is revoked: it is refused from now on.",
 }
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 @router.get("", response_class=HTMLResponse)

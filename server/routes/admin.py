@@ -7,11 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from server.accounts.access import AdminPage, ServicesDep, check_csrf, csrf_token
+from server.accounts.access import AdminPage
+from server.accounts.csrf import check_csrf, csrf_token
 from server.accounts.people import AccountRefused, add_user, one_time_password, people, set_disabled, set_role
 from server.models import Role, User
-from server.routes.account import NO_STORE
 from server.services import Services
+from server.web.deps import ServicesDep
+from server.web.headers import NO_STORE
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 PEOPLE = "/admin/people"

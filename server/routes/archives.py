@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
-from collections.abc import AsyncIterator
-from typing import IO, Any
+from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
-from server.accounts.access import OrganizerApi, OrganizerPage, ServicesDep
-from server.archives.build import ArchiveSources, write_archive
+from server.accounts.access import OrganizerApi, OrganizerPage
+from server.archives.build import ArchiveSources, spooled_archive
 from server.archives.format import Scope
-from server.routes import Id
 from server.services import Services
 from server.sessions import NotFound
+from server.web.deps import Id, ServicesDep
+from server.web.downloads import attachment
 from server.web.problems import API_ERRORS, Problem
 
-# An archive is built into a temporary file that stays in memory up to this size and moves to disk beyond it.
-SPOOL_BYTES = 8 * 1024 * 1024
-CHUNK_BYTES = 256 * 1024
 ZIP_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/zip": {}}}}
 
 router = APIRouter(prefix="/organize", include_in_schema=False)
@@ -61,28 +56,8 @@ async def export_institute_archive(institute_id: Id, user: OrganizerApi, service
 
 async def archive_response(services: Services, scope: Scope, scope_id: int) -> Response:
     """The archive as an attachment, streamed from the temporary file it was built in; 404 for an unknown id."""
-    target = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
     try:
-        info = await write_archive(target, ArchiveSources.of(services), scope, scope_id)
+        source, info = await spooled_archive(ArchiveSources.of(services), scope, scope_id)
     except NotFound:
-        target.close()
         raise Problem(404, "Not found", f"No such {scope}.") from None
-    except BaseException:
-        target.close()
-        raise
-    size = target.tell()
-    target.seek(0)
-    headers = {
-        "Content-Disposition": f'attachment; filename="{info.filename}"',
-        "Content-Length": str(size),
-        "Cache-Control": "no-store",
-    }
-    return StreamingResponse(_chunks(target), media_type="application/zip", headers=headers)
-
-
-async def _chunks(source: IO[bytes]) -> AsyncIterator[bytes]:
-    try:
-        while chunk := await asyncio.to_thread(source.read, CHUNK_BYTES):
-            yield chunk
-    finally:
-        source.close()
+    return attachment(source, info.filename, "application/zip")

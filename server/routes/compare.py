@@ -14,7 +14,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from server.accounts.access import OrganizerApi, OrganizerPage, ServicesDep, csrf_token
+from server.accounts.access import OrganizerApi, OrganizerPage
+from server.accounts.csrf import csrf_token
 from server.compare import (
     Column,
     Comparison,
@@ -31,9 +32,9 @@ from server.compare import (
 )
 from server.decks import slugify
 from server.models import Cohort, User
-from server.routes import Id, Text
 from server.services import Services
 from server.sessions import NotFound
+from server.web.deps import Id, ServicesDep, Text
 from server.web.problems import API_ERRORS, Problem
 
 router = APIRouter()

@@ -13,12 +13,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
-from starlette.types import Message
 
-from server.accounts.access import OrganizerApi, OrganizerPage, ServicesDep, check_csrf, csrf_token
+from server.accounts.access import OrganizerApi, OrganizerPage
+from server.accounts.csrf import check_csrf, csrf_token
 from server.archives.restore import LIMITS, ArchiveRefused, ImportResult, import_archive
 from server.models import User
 from server.services import Services
+from server.web.bodies import TooLarge, capped
+from server.web.deps import ServicesDep
 from server.web.problems import API_ERRORS, Problem, problem_responses
 
 router = APIRouter()
@@ -28,29 +30,6 @@ FORM_OVERHEAD = 64 * 1024
 # Bodies bigger than this wait on disk rather than in memory while they are checked.
 SPOOL_BYTES = 4 * 1024 * 1024
 ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed"})
-
-
-class TooLarge(Exception):
-    """The request body passed its limit; reading stopped there."""
-
-
-def capped(request: Request, limit: int) -> Request:
-    """The same request, whose body reading raises TooLarge once more than `limit` bytes have come in."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise TooLarge
-    seen = 0
-
-    async def receive() -> Message:
-        nonlocal seen
-        message = await request.receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise TooLarge
-        return message
-
-    return Request(request.scope, receive)
 
 
 def too_large_message() -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from server.accounts.access import Access, ServicesDep, declare
-from server.routes import keep_cookie
+from server.accounts.access import Access, declare
+from server.web.deps import ServicesDep, keep_cookie
 from server.web.i18n import COOKIE, COOKIE_DAYS, catalogues
 from server.web.problems import Problem
 

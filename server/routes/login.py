@@ -7,10 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from server.accounts.access import Access, ServicesDep, check_csrf, csrf_token, declare, sign_in
+from server.accounts.access import Access, declare, sign_in
+from server.accounts.csrf import check_csrf, csrf_token
 from server.accounts.people import AccountDisabled, AccountRefused, add_user, authenticate, count_users
 from server.accounts.security import setup_token_valid
 from server.models import Role
+from server.web.deps import ServicesDep
 from server.web.problems import Problem
 from server.web.throttle import Throttled, address_of
 

@@ -12,7 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from server.accounts.access import OrganizerApi, OrganizerPage, ServicesDep, check_csrf, csrf_token
+from server.accounts.access import OrganizerApi, OrganizerPage
+from server.accounts.csrf import check_csrf, csrf_token
+from server.decks import DeckInvalid, stored_decks
 from server.institutes import (
     CohortForm,
     CohortView,
@@ -27,19 +29,13 @@ from server.institutes import (
     prune_cohort,
     save_cohort,
 )
-from server.models import AuditEntry, Deck, Institute, SessionState, User
-from server.routes import Id, Text
-from server.routes.presenter import start_from_deck
+from server.models import AuditEntry, Institute, SessionState, User
 from server.services import Services
-from server.sessions import ControlRefused, NotFound
+from server.sessions import ControlRefused, NoFreeCode, NotFound, start_from_deck
+from server.web.deps import Id, ServicesDep, Text
 from server.web.problems import API_ERRORS, Problem
 
 router = APIRouter(prefix="/organize", include_in_schema=False)
-
-
-async def _decks(services: Services) -> list[Deck]:
-    async with services.db() as db:
-        return list((await db.exec(select(Deck).order_by(col(Deck.title)))).all())
 
 
 @router.get("", response_class=HTMLResponse)
@@ -76,7 +72,7 @@ async def institute_page(institute_id: Id, request: Request, user: OrganizerPage
             )
         ).all()
     deleted = [entry for entry in entries if entry.detail.get("institute") == institute_id]
-    decks = await _decks(services)
+    decks = await stored_decks(services.db)
     return _page(request, services, "organizer/institute.html", user, view=view, decks=decks, deleted=deleted)
 
 
@@ -86,7 +82,7 @@ async def new_cohort(institute_id: Id, request: Request, user: OrganizerPage, se
     try:
         cohort = await save_cohort(services.db, institute_id, await _cohort_form(request))
     except SetupInvalid as error:
-        decks = await _decks(services)
+        decks = await stored_decks(services.db)
         html = _render(
             request, services, "organizer/institute.html", user, view=view, decks=decks, deleted=[], error=str(error)
         )
@@ -119,7 +115,7 @@ async def _cohort_page(
         user,
         institute=institute,
         view=view,
-        decks=await _decks(services),
+        decks=await stored_decks(services.db),
         log=log,
         error=error,
     )
@@ -150,7 +146,23 @@ async def start_cohort_session(
     if deck_id not in {deck.id for deck in view.decks}:
         raise Problem(409, "Not one of this cohort's decks", "Assign the deck to the cohort first.")
     deck_title = next(deck.title for deck in view.decks if deck.id == deck_id)
-    session = await start_from_deck(services, user, deck_id, title or f"{deck_title} · {view.cohort.name}", cohort_id)
+    assert user.id is not None
+    try:
+        session = await start_from_deck(
+            services.db,
+            services.registry,
+            deck_id,
+            presenter_id=user.id,
+            title=title or f"{deck_title} · {view.cohort.name}",
+            cohort_id=cohort_id,
+            digits=services.settings.join_code_digits,
+        )
+    except NotFound:
+        raise Problem(404, "No such deck", f"There is no deck {deck_id}.") from None
+    except DeckInvalid as error:
+        raise Problem(422, "The deck has problems", str(error)) from None
+    except NoFreeCode as error:
+        raise Problem(409, "No free join code", str(error)) from None
     return RedirectResponse(f"/present/{session.id}", status_code=303)
 
 

@@ -1,33 +1,38 @@
-"""Participants: the join page, the activity page, its websocket, and the plain-form fallback."""
+"""Participants: the join page, the activity page, its websocket, the plain-form fallback, and the JSON API's
+join, live, responses and reactions."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Request, WebSocket
+from fastapi import APIRouter, Depends, Form, Header, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from sqlmodel import select
 
 from activities.base import FormFields, whole_number
 from activities.i18n import _
-from server.accounts.access import CSRF_FIELD, Access, ServicesDep, check_csrf, csrf_token, declare
+from server.accounts.access import Access, declare
+from server.accounts.csrf import CSRF_FIELD, check_csrf, csrf_token
 from server.accounts.security import looks_like_token, new_token
 from server.live.fragments import qr_svg
 from server.live.hub import TRY_AGAIN, Audience, Connection, Room, SocketConnection, refuse, serve_socket
 from server.live.intake import Refused, activity_of, form_from_json, parse_socket_message, respond
 from server.live.reactions import ReactionRefused
 from server.live.sse import EventStream
-from server.models import Session, SessionState
-from server.routes import join_url, keep_cookie, same_origin
+from server.models import Activity, ActivityPublic, Answer, Participant, Session, SessionState
 from server.services import Services
-from server.sessions import CODE_LENGTHS, NotFound, clean_code, format_code, stored_answer
+from server.sessions import CODE_LENGTHS, NotFound, clean_code, format_code, hash_token, stored_answer
+from server.web.deps import Id, ServicesDep, join_url, keep_cookie, same_origin
 from server.web.i18n import current_language, in_their_language
-from server.web.problems import Problem
+from server.web.problems import API_ERRORS, Problem, problem_responses
 from server.web.throttle import Throttled, address_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(in_their_language)])
+# The JSON API of participants: join by code, what the screen shows, answer, react (docs/api.md).
+api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS)
 COOKIE = "handsup_participant"
 COOKIE_DAYS = 30
 REACTION_FIELD = "reaction"
@@ -214,9 +219,8 @@ def _back(room: Room, activity_id: int | None) -> str:
 
 
 @router.websocket("/ws/participant/{code}", dependencies=[declare(Access.participant)])
-async def participant_socket(websocket: WebSocket, code: str) -> None:
+async def participant_socket(websocket: WebSocket, code: str, services: ServicesDep) -> None:
     """Pushes the participant's stage as the presenter moves; takes their answers and reactions."""
-    services: Services = websocket.app.state.services
     token = websocket.cookies.get(COOKIE)
     cleaned = clean_code(code)
     if not same_origin(websocket) or token is None or not looks_like_token(token) or cleaned is None:
@@ -297,3 +301,160 @@ async def _react(room: Room, connection: Connection, participant_id: int, form: 
         connection.send(room.services.views.render("participant/reacted.html", error=str(refused), reaction=name))
         return
     connection.send(room.services.views.render("participant/reacted.html", error=None, reaction=name))
+
+
+# --- the JSON API ----------------------------------------------------------------------------------------------------
+
+
+class JoinRequest(BaseModel):
+    code: str = Field(max_length=20, examples=["902180"])
+
+
+class CurrentActivity(BaseModel):
+    session_id: int
+    title: str
+    state: str
+    activity: ActivityPublic | None
+
+
+class Joined(BaseModel):
+    participant_token: str = Field(description="Send as X-Participant-Token with each response")
+    participant_id: int
+    live: CurrentActivity
+
+
+class ResponseCreate(BaseModel):
+    activity_id: Id
+    answer: Answer = Field(description="The activity's form fields, e.g. {choice: ['0']} or {word: ['trust']}")
+
+
+class Received(BaseModel):
+    received: Literal[True] = True
+    activity_id: int
+    version: int
+
+
+class ReactionCreate(BaseModel):
+    reaction: Literal["like", "heart", "question", "applause"]
+
+
+@api_router.post(
+    "/join",
+    response_model=Joined,
+    status_code=201,
+    dependencies=[declare(Access.participant)],
+    responses=problem_responses(429),
+)
+async def join_session(body: JoinRequest, request: Request, services: ServicesDep) -> Joined:
+    """Join a live session by its code, as a participant. No account needed. Codes that are not live are
+    counted per address and for everyone: past either budget, every code answers 429 for a while."""
+    cleaned = clean_code(body.code)
+    try:
+        if cleaned is None:
+            raise NotFound(body.code)
+        room = await services.hub.admit(cleaned, address_of(request))
+    except NotFound:
+        raise Problem(404, "No such session", "No session is running with that code.") from None
+    except Throttled as throttled:
+        raise Problem(429, "Too many tries", str(throttled), {"Retry-After": throttled.retry_after}) from None
+    token = new_token()
+    participant_id = await room.participant(token)
+    return Joined(
+        participant_token=token, participant_id=participant_id, live=await _current(services, room.session_id)
+    )
+
+
+async def _current(services: Services, session_id: int) -> CurrentActivity:
+    room = await services.hub.room(session_id)
+    current = room.snapshot.current
+    session = room.snapshot.session
+    return CurrentActivity(
+        session_id=session_id,
+        title=session.title,
+        state=session.state,
+        activity=ActivityPublic.of(current) if current is not None else None,
+    )
+
+
+async def _participant_of(services: Services, activity_id: int, token: str) -> tuple[int, int]:
+    async with services.db() as db:
+        activity = await db.get(Activity, activity_id)
+        if activity is None:
+            raise Problem(404, "Not found", "No such activity.")
+        participant = (
+            await db.exec(
+                select(Participant.id).where(
+                    Participant.session_id == activity.session_id, Participant.token_hash == hash_token(token)
+                )
+            )
+        ).first()
+    if participant is None:
+        raise Problem(403, "Not joined", "Join the session first (POST /api/v1/join) and send its token.")
+    return activity.session_id, participant
+
+
+async def _joined(services: Services, session_id: int, token: str) -> int:
+    """The participant a token is in a session; 403 if it has not joined it."""
+    async with services.db() as db:
+        joined = (
+            await db.exec(
+                select(Participant.id).where(
+                    Participant.session_id == session_id, Participant.token_hash == hash_token(token)
+                )
+            )
+        ).first()
+    if joined is None:
+        raise Problem(403, "Not joined", "Join the session first (POST /api/v1/join) and send its token.")
+    return joined
+
+
+@api_router.get("/live", response_model=CurrentActivity, dependencies=[declare(Access.participant)])
+async def live_activity(
+    services: ServicesDep, session_id: Id, x_participant_token: Annotated[str, Header(max_length=100)]
+) -> CurrentActivity:
+    """What a participant's screen shows now: the session's current activity."""
+    await _joined(services, session_id, x_participant_token)
+    return await _current(services, session_id)
+
+
+@api_router.post(
+    "/responses",
+    response_model=Received,
+    status_code=201,
+    dependencies=[declare(Access.participant)],
+    responses=problem_responses(429),
+)
+async def create_response(
+    body: ResponseCreate, services: ServicesDep, x_participant_token: Annotated[str, Header(max_length=100)]
+) -> Received:
+    """Answer the current activity (replacing an earlier answer while voting is open). 201 means stored."""
+    session_id, participant_id = await _participant_of(services, body.activity_id, x_participant_token)
+    room = await services.hub.room(session_id)
+    try:
+        form = form_from_json(body.answer, services.settings.form_field_limit)
+        event = await respond(room, participant_id, body.activity_id, form)
+    except Refused as refused:
+        raise Problem(refused.status, "Not accepted", str(refused)) from None
+    return Received(activity_id=body.activity_id, version=event.version)
+
+
+@api_router.post(
+    "/sessions/{session_id}/reactions",
+    status_code=202,
+    responses=problem_responses(429),
+    dependencies=[declare(Access.participant)],
+)
+async def create_reaction(
+    session_id: Id,
+    body: ReactionCreate,
+    services: ServicesDep,
+    x_participant_token: Annotated[str, Header(max_length=100)],
+) -> dict[str, bool]:
+    """Float a reaction on the projector (a few a second per participant at most; counted, not stored)."""
+    joined = await _joined(services, session_id, x_participant_token)
+    room = await services.hub.room(session_id)
+    try:
+        await room.react(joined, body.reaction)
+    except ReactionRefused as refused:
+        raise Problem(refused.status, "Not accepted", str(refused)) from None
+    return {"accepted": True}

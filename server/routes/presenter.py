@@ -1,4 +1,5 @@
-"""Presenters: the dashboard, starting a session from a deck, the presenter view, its controls and socket."""
+"""Presenters: the dashboard, starting a session from a deck, the presenter view, its controls and socket, and the
+JSON API's sessions (/api/v1/sessions...)."""
 
 from __future__ import annotations
 
@@ -7,25 +8,30 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import or_
 from sqlmodel import col, select
 
 from activities.base import SubmissionInvalid, whole_number
+from server import exports, sessions
 from server.accounts.access import (
     Access,
+    ApiUser,
+    OwnedSessionApi,
     OwnedSessionPage,
     PageUser,
-    ServicesDep,
+    SessionApi,
     SessionPage,
-    check_csrf,
-    csrf_token,
     declare,
+    may_organize,
     may_present,
     owns,
     session_user,
 )
-from server.decks import DeckInvalid, DeckSpec, parse_deck, slugify
-from server.exports import responses_csv
+from server.accounts.csrf import check_csrf, csrf_token
+from server.archives.build import ArchiveSources, spooled_archive
+from server.decks import DeckInvalid, DeckSpec, parse_deck, stored_decks
+from server.exports import NoSuchFile
 from server.facilitators import (
     FacilitatorRefused,
     add_facilitator,
@@ -34,22 +40,45 @@ from server.facilitators import (
 )
 from server.live.fragments import qr_svg
 from server.live.hub import Audience, SocketConnection, refuse, serve_socket
-from server.models import Deck, Role, Session, SessionFacilitator, SessionState, User
-from server.routes import join_url, same_origin
-from server.routes.archives import archive_response
+from server.live.intake import Refused, form_from_json
+from server.models import (
+    ActivityPublic,
+    Answer,
+    Cohort,
+    Deck,
+    Institute,
+    Pace,
+    Role,
+    Session,
+    SessionFacilitator,
+    SessionState,
+    User,
+)
 from server.services import Services
-from server.sessions import ControlRefused, NoFreeCode, NotFound, control, create_session, picture_seed
-from server.web.problems import Problem
+from server.sessions import (
+    ControlRefused,
+    NoFreeCode,
+    NotFound,
+    PresenterAction,
+    control,
+    create_session,
+    load_snapshot,
+)
+from server.web.deps import Id, ServicesDep, Text, base_url, join_url, same_origin
+from server.web.downloads import attachment
+from server.web.problems import API_ERRORS, Problem, describe_errors
 
 router = APIRouter(prefix="/present", include_in_schema=False)
 socket_router = APIRouter(include_in_schema=False)
+# The JSON API of presenters: start a session, read it, run it, its co-facilitators, tallies and exports.
+api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS)
 
 
 @router.get("", response_class=HTMLResponse)
 async def dashboard(request: Request, user: PageUser, services: ServicesDep) -> HTMLResponse:
     """Decks to start from, and this presenter's sessions (live ones first)."""
+    decks = await stored_decks(services.db)
     async with services.db() as db:
-        decks = (await db.exec(select(Deck).order_by(col(Deck.title)))).all()
         query = select(Session).order_by(col(Session.state).desc(), col(Session.created_at).desc()).limit(50)
         if user.role != Role.admin:
             cofacilitated = select(SessionFacilitator.session_id).where(SessionFacilitator.user_id == user.id)
@@ -81,16 +110,24 @@ async def start_session(
 async def start_from_deck(
     services: Services, user: User, deck_id: int, title: str | None, cohort_id: int | None = None
 ) -> Session:
-    """A new live session from a stored deck, for a cohort or none (shared by the pages and the JSON API)."""
-    async with services.db() as db:
-        deck = await db.get(Deck, deck_id)
-    if deck is None:
-        raise Problem(404, "No such deck", f"There is no deck {deck_id}.")
+    """A new live session from a stored deck, its refusals as problems (the page and the JSON API start this way)."""
+    assert user.id is not None
     try:
-        spec = parse_deck(deck.source, services.registry)
+        return await sessions.start_from_deck(
+            services.db,
+            services.registry,
+            deck_id,
+            presenter_id=user.id,
+            title=title,
+            cohort_id=cohort_id,
+            digits=services.settings.join_code_digits,
+        )
+    except NotFound:
+        raise Problem(404, "No such deck", f"There is no deck {deck_id}.") from None
     except DeckInvalid as error:
         raise Problem(422, "The deck has problems", str(error)) from None
-    return await start_from_spec(services, user, spec, deck.id, title, cohort_id)
+    except NoFreeCode as error:
+        raise Problem(409, "No free join code", str(error)) from None
 
 
 async def start_from_spec(
@@ -201,7 +238,12 @@ async def presenter_archive(session_id: int, session: SessionPage, services: Ser
 
 
 async def archive_download(services: Services, session_id: int) -> Response:
-    return await archive_response(services, "session", session_id)
+    """The session's archive as an attachment (docs/archives.md); 404 for an unknown session."""
+    try:
+        source, info = await spooled_archive(ArchiveSources.of(services), "session", session_id)
+    except NotFound:
+        raise Problem(404, "Not found", "No such session.") from None
+    return attachment(source, info.filename, "application/zip")
 
 
 @router.get("/{session_id}/activities/{activity_id}/export.{extension}")
@@ -213,21 +255,16 @@ async def presenter_export(
 
 
 async def activity_export(services: Services, session_id: int, activity_id: int, extension: str) -> Response:
+    """An activity's export as a download (the page and the JSON API); 404 for no such activity or format."""
     room = await services.hub.room(session_id)
-    activity = room.snapshot.activity(activity_id)
-    if activity is None or activity.id is None:
-        raise Problem(404, "Not found", "No such activity in this session.")
-    kind = services.registry[activity.kind]
-    name = f"{slugify(room.snapshot.session.title)}-{activity.position + 1}-{slugify(activity.title)}.{extension}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
-    if extension == "csv":
-        body = await responses_csv(services.engine, services.registry, room.snapshot, activity)
-        return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
-    if extension not in kind.documents:
-        formats = ", ".join(["csv", *kind.documents])
-        raise Problem(404, "Not found", f"{kind.label} exports as {formats}.")
-    body = kind.render_document(extension, activity.title, room.results(activity))
-    return Response(body, media_type=kind.documents[extension], headers=headers)
+    try:
+        exported = await exports.activity_export(
+            services.engine, services.registry, room.snapshot, activity_id, extension, room.results
+        )
+    except NoSuchFile as missing:
+        raise Problem(404, "Not found", str(missing)) from None
+    headers = {"Content-Disposition": f'attachment; filename="{exported.filename}"', "Cache-Control": "no-store"}
+    return Response(exported.body, media_type=exported.media_type, headers=headers)
 
 
 @router.get("/{session_id}/activities/{activity_id}/{asset}")
@@ -235,28 +272,23 @@ async def presenter_asset(
     session_id: int, activity_id: int, asset: str, session: SessionPage, services: ServicesDep
 ) -> Response:
     """A kind's rendered file for the presenter (the word-cloud image)."""
-    return await activity_asset(services, session_id, activity_id, asset, projector=False)
+    return await activity_asset(services, session_id, activity_id, asset)
 
 
-async def activity_asset(
-    services: Services, session_id: int, activity_id: int, asset: str, *, projector: bool
-) -> Response:
+async def activity_asset(services: Services, session_id: int, activity_id: int, asset: str) -> Response:
     room = await services.hub.room(session_id)
-    activity = room.snapshot.activity(activity_id)
-    if activity is None or asset not in services.registry[activity.kind].assets:
-        raise Problem(404, "Not found", "No such file.")
-    if projector and not room.snapshot.results_visible(activity):
-        raise Problem(404, "Not found", "These results are not shown yet.")
-    kind = services.registry[activity.kind]
-    seed = picture_seed(room.snapshot.session, activity)
-    rendered = await kind.render_asset(asset, room.results(activity), seed, services.offload)
+    try:
+        rendered = await exports.activity_asset(
+            services.registry, room.snapshot, activity_id, asset, room.results, services.offload, shown_only=False
+        )
+    except NoSuchFile as missing:
+        raise Problem(404, "Not found", str(missing)) from None
     return Response(rendered.body, media_type=rendered.media_type, headers={"Cache-Control": "private, max-age=60"})
 
 
 @socket_router.websocket("/ws/presenter/{session_id}", dependencies=[declare(Access.session)])
-async def presenter_socket(websocket: WebSocket, session_id: int) -> None:
+async def presenter_socket(websocket: WebSocket, session_id: int, services: ServicesDep) -> None:
     """Pushes the presenter view: state on every change, results and counts as they move."""
-    services: Services = websocket.app.state.services
     user = await session_user(services, websocket.session)  # signed out elsewhere, or disabled: refused
     async with services.db() as db:
         session = await db.get(Session, session_id)
@@ -267,3 +299,226 @@ async def presenter_socket(websocket: WebSocket, session_id: int) -> None:
     await websocket.accept()
     connection = SocketConnection(websocket, Audience.presenter, None, services.settings.client_queue_limit)
     await serve_socket(room, connection, partial(services.views.presenter_live, room), None)
+
+
+# --- the JSON API ----------------------------------------------------------------------------------------------------
+
+
+class FacilitatorPublic(BaseModel):
+    id: int
+    email: str
+
+
+class SessionPublic(BaseModel):
+    id: int
+    code: str
+    title: str
+    state: str
+    join_url: str
+    qr_svg_url: str
+    projector_url: str
+    current_activity_id: int | None
+    pace: Pace = Field(description="presenter: everyone follows the presenter; audience: each at their own pace")
+    beside_activity_id: int | None = Field(description="The activity the projector shows beside the current one")
+    reactions: bool = Field(description="Whether participants can send reactions")
+    cohort_id: int | None = Field(description="The cohort this session is run for, if any")
+    facilitators: list[FacilitatorPublic] = Field(description="The accounts that run the session with its presenter")
+    activities: list[ActivityPublic]
+
+
+class FacilitatorAdd(BaseModel):
+    email: Text = Field(max_length=254, description="The email of an existing account")
+
+
+class SessionCreate(BaseModel):
+    """Start a session from a stored deck (by id or slug) or from deck YAML given inline."""
+
+    deck_id: Id | None = None
+    deck_slug: Text | None = Field(default=None, max_length=100)
+    deck_yaml: str | None = Field(default=None, max_length=256 * 1024)
+    title: Text | None = Field(default=None, max_length=200)
+    cohort_id: Id | None = Field(default=None, description="The cohort this session is run for, if any")
+
+
+class ControlRequest(BaseModel):
+    action: PresenterAction
+    activity_id: Id | None = None
+    fields: Answer = Field(
+        default_factory=dict,
+        description="For `moderate`: e.g. {verb: hide, word: school}; for `countdown`: optionally {seconds: 60}; "
+        "for `pace`: {pace: audience} or {pace: presenter}; for `reactions`: {reactions: on} or {reactions: off}. "
+        "`beside` with an activity_id puts it beside the current one on the projector, without one ends that.",
+    )
+
+
+class TallyPublic(BaseModel):
+    activity_id: int
+    kind: str
+    respondents: int
+    results: dict[str, Any]
+
+
+async def _session_public(services: Services, request: Request, session_id: int) -> SessionPublic:
+    snapshot = await load_snapshot(services.db, services.registry, session_id)
+    session = snapshot.session
+    base = base_url(services.settings, request)
+    return SessionPublic(
+        id=snapshot.id,
+        code=session.code,
+        title=session.title,
+        state=session.state,
+        join_url=f"{base}/{session.code}",
+        qr_svg_url=f"{base}/{session.code}/qr.svg",
+        projector_url=f"{base}/projector/{session.projector_secret}",
+        current_activity_id=session.current_activity_id,
+        pace=session.pace,
+        beside_activity_id=session.beside_activity_id,
+        reactions=session.reactions,
+        cohort_id=session.cohort_id,
+        facilitators=[
+            FacilitatorPublic(id=person.id or 0, email=person.email)
+            for person in await facilitators(services.db, snapshot.id)
+        ],
+        activities=[ActivityPublic.of(a) for a in snapshot.activities],
+    )
+
+
+@api_router.post(
+    "/sessions",
+    response_model=SessionPublic,
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": SessionCreate.model_json_schema()},
+                "application/yaml": {"schema": {"type": "string", "description": "A deck, as in examples/decks/"}},
+            },
+        }
+    },
+)
+async def create_session_api(request: Request, user: ApiUser, services: ServicesDep) -> SessionPublic:
+    """Start a live session: from a stored deck (JSON `deck_id` or `deck_slug`) or a deck's YAML."""
+    body = await request.body()
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if content_type in {"application/yaml", "application/x-yaml", "text/yaml"}:
+        request_data = SessionCreate(deck_yaml=body.decode("utf-8", "replace"))
+    elif content_type == "application/json":
+        try:
+            request_data = SessionCreate.model_validate_json(body)
+        except ValidationError as error:
+            detail, errors = describe_errors(error.errors())
+            raise Problem(422, "The request is not valid", detail, errors=errors) from None
+    else:
+        raise Problem(415, "Unsupported media type", "Send application/json or application/yaml.")
+    session = await _start(services, user, request_data)
+    assert session.id is not None
+    return await _session_public(services, request, session.id)
+
+
+async def _start(services: Services, user: User, data: SessionCreate) -> Session:
+    if data.cohort_id is not None:
+        # Filing a session under a cohort puts its results in the institute's archives: the institute's own.
+        async with services.db() as db:
+            cohort = await db.get(Cohort, data.cohort_id)
+            institute = await db.get(Institute, cohort.institute_id) if cohort is not None else None
+        if institute is None or not may_organize(user, institute.created_by):
+            raise Problem(404, "No such cohort", f"There is no cohort {data.cohort_id} among your institutes.")
+    if data.deck_yaml is not None:
+        try:
+            spec = parse_deck(data.deck_yaml, services.registry)
+        except DeckInvalid as error:
+            raise Problem(
+                422,
+                "The deck has problems",
+                str(error),
+                problems=[{"line": p.line, "path": p.path, "message": p.message} for p in error.problems],
+            ) from None
+        return await start_from_spec(services, user, spec, None, data.title, data.cohort_id)
+    deck_id = data.deck_id
+    if deck_id is None and data.deck_slug:
+        async with services.db() as db:
+            deck_id = (await db.exec(select(Deck.id).where(Deck.slug == data.deck_slug))).first()
+        if deck_id is None:
+            raise Problem(404, "No such deck", f"There is no deck {data.deck_slug!r}.")
+    if deck_id is None:
+        raise Problem(422, "The request is not valid", "Give deck_id, deck_slug or deck_yaml.")
+    return await start_from_deck(services, user, deck_id, data.title, data.cohort_id)
+
+
+@api_router.get("/sessions/{session_id}", response_model=SessionPublic)
+async def read_session(session_id: Id, request: Request, session: SessionApi, services: ServicesDep) -> SessionPublic:
+    """A session you present: code, links, state and activities."""
+    return await _session_public(services, request, session_id)
+
+
+@api_router.post("/sessions/{session_id}/control", response_model=SessionPublic)
+async def control_session(
+    session_id: Id, body: ControlRequest, request: Request, session: SessionApi, services: ServicesDep
+) -> SessionPublic:
+    """Run the session (goto, next, previous, open, close, reveal, conceal, reset, moderate, end)."""
+    try:  # the same checks as an answer's fields: moderation keys and titles are stored and rendered too
+        form = form_from_json(body.fields, services.settings.form_field_limit)
+    except Refused as refused:
+        raise Problem(refused.status, "Not accepted", str(refused)) from None
+    fields = {name: list(values) for name, values in form.items()}
+    await run_control(services, session_id, body.action, body.activity_id, fields)
+    return await _session_public(services, request, session_id)
+
+
+@api_router.post("/sessions/{session_id}/facilitators", response_model=SessionPublic, status_code=201)
+async def add_facilitator_api(
+    session_id: Id, body: FacilitatorAdd, request: Request, session: OwnedSessionApi, services: ServicesDep
+) -> SessionPublic:
+    """Add a co-facilitator (an existing account, by email): they may then run the session as its presenter does.
+    Only the session's presenter or an admin."""
+    await change_facilitators(services, session, add=body.email)
+    return await _session_public(services, request, session_id)
+
+
+@api_router.delete("/sessions/{session_id}/facilitators/{user_id}", status_code=204)
+async def remove_facilitator_api(
+    session_id: Id, user_id: Id, session: OwnedSessionApi, services: ServicesDep
+) -> Response:
+    """Take a co-facilitator off the session. Only the session's presenter or an admin."""
+    await change_facilitators(services, session, remove=user_id)
+    return Response(status_code=204)
+
+
+@api_router.get("/sessions/{session_id}/activities/{activity_id}/tally", response_model=TallyPublic)
+async def read_tally(session_id: Id, activity_id: Id, session: SessionApi, services: ServicesDep) -> TallyPublic:
+    """The live aggregate of one activity (moderation applied), as the presenter sees it."""
+    room = await services.hub.room(session_id)
+    activity = room.snapshot.activity(activity_id)
+    if activity is None:
+        raise Problem(404, "Not found", "No such activity in this session.")
+    return TallyPublic(
+        activity_id=activity_id,
+        kind=activity.kind,
+        respondents=room.respondents(activity),
+        results=room.results(activity),
+    )
+
+
+@api_router.get(
+    "/sessions/{session_id}/archive.zip",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+async def export_session_archive(session_id: Id, session: SessionApi, services: ServicesDep) -> Response:
+    """The session's archive (ZIP): manifest, complete data.json, summary and response CSVs, workbook, word clouds,
+    charts and a printable report."""
+    return await archive_download(services, session_id)
+
+
+@api_router.get(
+    "/sessions/{session_id}/activities/{activity_id}/export.{extension}",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, "text/markdown": {}, "text/html": {}}}},
+)
+async def export_activity(
+    session_id: Id, activity_id: Id, extension: str, session: SessionApi, services: ServicesDep
+) -> Response:
+    """An activity's stored responses as CSV (`export.csv`), or a list its kind offers (`resources`: `export.md`,
+    `export.html`, the approved resources)."""
+    return await activity_export(services, session_id, activity_id, extension)

@@ -10,13 +10,13 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import select
 
 from activities.i18n import _
-from server.accounts.access import Access, ServicesDep, declare
+from server.accounts.access import Access, declare
+from server.exports import NoSuchFile, activity_asset
 from server.live.fragments import qr_svg
 from server.live.hub import Audience, SocketConnection, refuse, serve_socket
 from server.models import Session
-from server.routes import join_url, keep_cookie, same_origin
-from server.routes.presenter import activity_asset
 from server.services import Services
+from server.web.deps import ServicesDep, join_url, keep_cookie, same_origin
 from server.web.i18n import in_their_language
 from server.web.problems import Problem
 
@@ -80,13 +80,19 @@ async def projector_asset(secret: str, activity_id: int, asset: str, services: S
     """A kind's rendered file for the projector, once its results may be shown."""
     session = await _projected(services, secret)
     assert session.id is not None
-    return await activity_asset(services, session.id, activity_id, asset, projector=True)
+    room = await services.hub.room(session.id)
+    try:
+        rendered = await activity_asset(
+            services.registry, room.snapshot, activity_id, asset, room.results, services.offload, shown_only=True
+        )
+    except NoSuchFile as missing:
+        raise Problem(404, "Not found", str(missing)) from None
+    return Response(rendered.body, media_type=rendered.media_type, headers={"Cache-Control": "private, max-age=60"})
 
 
 @socket_router.websocket("/ws/projector/{secret}")
-async def projector_socket(websocket: WebSocket, secret: str) -> None:
+async def projector_socket(websocket: WebSocket, secret: str, services: ServicesDep) -> None:
     """Pushes the projector stage and its results; read-only: messages from it are ignored."""
-    services: Services = websocket.app.state.services
     # The secret is the key, not a cookie; still, no other site's page gets a feed of the room's results.
     session = await _session_by_secret(services, secret) if same_origin(websocket) else None
     if session is None or session.id is None:

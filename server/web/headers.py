@@ -19,12 +19,15 @@ from fastapi import APIRouter, Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.accounts.access import Access, ServicesDep, declare
-from server.routes.imports import TooLarge, capped
+from server.accounts.access import Access, declare
+from server.web.bodies import TooLarge, capped
+from server.web.deps import ServicesDep
 from server.web.problems import Problem
 
 log = logging.getLogger(__name__)
 
+# Pages and answers that hold secrets (a new API token, a one-time password) are never kept by a browser or a proxy.
+NO_STORE = {"Cache-Control": "no-store"}
 CSP_REPORTS = "/csp-reports"
 REPORT_GROUP = "csp"
 POLICY = "; ".join(

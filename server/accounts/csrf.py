@@ -1,0 +1,61 @@
+"""CSRF: every state-changing form or htmx call carries this browser session's token, and one without it is
+refused as an expired form (a page that says so in a browser, a problem body for htmx and scripts)."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+
+from activities.i18n import _
+from server.accounts.security import same
+from server.web.deps import get_services
+from server.web.problems import Problem, http_exception_handler, wants_page
+
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token of this browser session, created on first use."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse a state-changing form or htmx call whose CSRF token does not match the session's."""
+    expected = request.session.get("csrf")
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not expected or not sent or not same(str(expected), sent):
+        raise FormExpired
+
+
+class FormExpired(Problem):
+    """A state-changing request without this browser session's CSRF token: a page left open across a sign-in or
+    sign-out, a session cookie that ran out, or another site's forged form."""
+
+    def __init__(self) -> None:
+        super().__init__(403, _("Form expired"), _("This form has expired. Reload the page and try again."))
+
+
+async def form_expired_page(request: Request, error: Exception) -> Response:
+    """In a browser: a page that says so, with a link back to the page the form was on. Otherwise (htmx, scripts)
+    the problem body, whose detail htmx shows."""
+    if not wants_page(request):
+        return await http_exception_handler(request, error)
+    referer = urlsplit(request.headers.get("referer", ""))
+    back = "/"
+    if referer.netloc == request.url.netloc and referer.path.startswith("/") and not referer.path.startswith("//"):
+        back = referer.path + (f"?{referer.query}" if referer.query else "")
+    assert isinstance(error, FormExpired)
+    views = get_services(request).views
+    return HTMLResponse(views.render("errors/expired.html", detail=error.detail, back=back), status_code=403)
