@@ -133,6 +133,8 @@ class Single:
 def single(containers: Containers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Single]:
     data = owned_by_the_image_user(tmp_path_factory.mktemp("image") / "data")
     container = containers.start("single", free_port(), data)
+    # No account yet: the first start logs the setup link (docs/deploy.md, "The first account"), as a JSON record.
+    assert f'"setup_link": "http://127.0.0.1:{container.port}/setup/' in container.logs(), container.logs()
     yield Single(containers, container, data, present(container, container.url))
 
 
@@ -148,6 +150,12 @@ def test_the_image_is_configured_as_the_dockerfile_says(podman: Podman) -> None:
     check = image["Healthcheck"]  # kept by the docker format; the OCI format would drop it
     assert check["Test"][:2] == ["CMD", "python"] and "/healthz" in check["Test"][-1]
     assert check["Interval"] == 15 * 10**9 and check["Timeout"] == 3 * 10**9 and check["Retries"] == 3
+
+
+def test_without_a_secret_key_the_container_says_so_and_exits(podman: Podman) -> None:
+    done = podman.run("run", "--rm", "--network", "host", IMAGE, check=False, timeout=120)
+    assert done.returncode == 2, f"{done.returncode}: {done.stdout}{done.stderr}"
+    assert "HANDSUP_SECRET_KEY is not set" in done.stdout + done.stderr
 
 
 def test_a_phone_joins_votes_over_the_websocket_and_the_vote_is_stored(single: Single) -> None:
