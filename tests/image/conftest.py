@@ -264,12 +264,15 @@ class Containers:
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
     started: list[Container] = field(default_factory=list)
 
-    def start(self, label: str, port: int, data: Path | None = None, **settings: str) -> Container:
+    def start(
+        self, label: str, port: int, data: Path | None = None, settings: dict[str, str] | None = None
+    ) -> Container:
         """`podman run -d` of the image with host networking, listening on 127.0.0.1:`port`; ready when it returns.
         `data`, a host folder, is mounted at /data; settings are HANDSUP_* variables (passed by name, so the secret
         key never appears on a command line)."""
         name = f"handsup-test-{label}-{secrets.token_hex(3)}"
-        env = {"HANDSUP_SECRET_KEY": self.secret, "HANDSUP_HOST": "127.0.0.1", "HANDSUP_PORT": str(port), **settings}
+        env = {"HANDSUP_SECRET_KEY": self.secret, "HANDSUP_HOST": "127.0.0.1", "HANDSUP_PORT": str(port)}
+        env.update(settings or {})
         args = ["run", "-d", "--name", name, "--network", "host"]
         args += [arg for variable in env for arg in ("-e", variable)]
         if data is not None:
@@ -280,7 +283,7 @@ class Containers:
         container.wait_ready()
         return container
 
-    def once(self, *command: str, **settings: str) -> str:
+    def once(self, command: list[str], settings: dict[str, str]) -> str:
         """A one-off container running `command` to its end (as compose's `migrate` service does); its output."""
         env = {"HANDSUP_SECRET_KEY": self.secret, **settings}
         args = ["run", "--rm", "--network", "host", *(arg for variable in env for arg in ("-e", variable))]

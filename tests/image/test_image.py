@@ -255,12 +255,12 @@ def deployment(containers: Containers) -> Iterator[Deployment]:
             "HANDSUP_BACKPLANE_URL": redis.url,
             "HANDSUP_FORWARDED_ALLOW_IPS": "127.0.0.1",  # nginx, on this machine's loopback
         }
-        migrated = containers.once("handsup", "db", "upgrade", **settings)
+        migrated = containers.once(["handsup", "db", "upgrade"], settings)
         assert "Database is up to date." in migrated, migrated
         apps: list[Container] = []
         stack.callback(lambda: containers.remove(*apps))
         for name in ("app1", "app2"):
-            apps.append(containers.start(name, free_port(), **settings))
+            apps.append(containers.start(name, free_port(), settings=settings))
         listen = free_port()
         (folder / "nginx").mkdir(mode=0o755)
         proxy = NginxServer(folder / "nginx", nginx_for_loopback((apps[0].port, apps[1].port), listen))
