@@ -112,10 +112,9 @@ class Podman:
         return done.stdout.strip() if done.returncode == 0 else None
 
 
-def debian_mirror(suite: str = SUITE) -> str:
+def debian_mirror(suite: str = SUITE, apt: Path = Path("/etc/apt")) -> str:
     """The Debian mirror this machine's apt fetches `suite` from: the first `deb` source of it with the main
     component in /etc/apt/sources.list or /etc/apt/sources.list.d/ (one-line `.list` or deb822 `.sources`)."""
-    apt = Path("/etc/apt")
     files = [apt / "sources.list", *sorted((apt / "sources.list.d").glob("*.list"))]
     for path in [p for p in files if p.is_file()]:
         for line in path.read_text().splitlines():
@@ -137,7 +136,7 @@ def debian_mirror(suite: str = SUITE) -> str:
                 and fields.get("uris")
             ):
                 return fields["uris"][0]
-    pytest.fail(f"no Debian {suite} mirror in /etc/apt/sources.list or /etc/apt/sources.list.d/ to debootstrap from")
+    pytest.fail(f"no Debian {suite} mirror in {apt}/sources.list or {apt}/sources.list.d/ to debootstrap from")
 
 
 def make_base(podman: Podman, folder: Path) -> None:

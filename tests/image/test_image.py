@@ -28,7 +28,16 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.conftest import free_port
-from tests.image.conftest import IMAGE, WAIT, Container, Containers, Podman, owned_by_the_image_user, until
+from tests.image.conftest import (
+    IMAGE,
+    WAIT,
+    Container,
+    Containers,
+    Podman,
+    debian_mirror,
+    owned_by_the_image_user,
+    until,
+)
 from tests.services import NginxServer, PostgresServer, RedisServer, scratch_folder
 
 pytestmark = [pytest.mark.image, pytest.mark.timeout(900)]  # the first run makes the base image and builds
@@ -136,6 +145,25 @@ def single(containers: Containers, tmp_path_factory: pytest.TempPathFactory) -> 
     # No account yet: the first start logs the setup link (docs/deploy.md, "The first account"), as a JSON record.
     assert f'"setup_link": "http://127.0.0.1:{container.port}/setup/' in container.logs(), container.logs()
     yield Single(containers, container, data, present(container, container.url))
+
+
+def test_the_stand_in_base_comes_from_the_mirror_apt_uses(tmp_path: Path) -> None:
+    """Either way apt is told where Debian is: one-line entries or deb822 stanzas (Debian 12's default)."""
+    (tmp_path / "sources.list.d").mkdir()
+    (tmp_path / "sources.list.d" / "debian.sources").write_text(
+        "Types: deb\n# an older mirror: http://old.example/debian\nURIs: http://deb.example/debian\n"
+        "Suites: bookworm bookworm-updates\nComponents: main\n\n"
+        "Types: deb\nURIs: http://security.example/debian-security\nSuites: bookworm-security\nComponents: main\n"
+    )
+    assert debian_mirror("bookworm", tmp_path) == "http://deb.example/debian"
+    (tmp_path / "sources.list").write_text(
+        "# deb http://commented.example/debian bookworm main\n"
+        "deb-src http://source.example/debian bookworm main\n"
+        "deb [arch=amd64 signed-by=/usr/share/keyrings/k.gpg] http://list.example/debian bookworm main contrib\n"
+    )
+    assert debian_mirror("bookworm", tmp_path) == "http://list.example/debian"
+    with pytest.raises(pytest.fail.Exception, match="no Debian trixie mirror"):
+        debian_mirror("trixie", tmp_path)
 
 
 def test_the_image_is_configured_as_the_dockerfile_says(podman: Podman) -> None:
