@@ -1,17 +1,23 @@
 # Handsup, production image: slim, non-root, data on a volume, JSON logs, healthcheck on /healthz.
 # docs/deploy.md says how to run it alone and in compose.yaml.
 
-# --- build: the dependencies in a virtual environment, in a layer that changes only with pyproject.toml ----------
+# --- build: the dependencies in a virtual environment, from the lock --------------------------------------------------
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
+# Exactly the versions the test suite passed with, each checked against its hashes, nothing resolved here: the lock
+# (requirements/run.txt, `make lock`) holds every dependency and setuptools, which builds the project below. Its own
+# layer, rebuilt only when the lock changes. The base image's pip is used as it is (no upgrade from the network).
+COPY requirements/run.txt requirements/run.txt
+RUN python -m venv /opt/handsup \
+    && /opt/handsup/bin/pip install --require-hashes --no-deps -r requirements/run.txt
+# Empty packages stand in for the source: pip installs only the project's metadata and the `handsup` command (its
+# dependencies are in already: --no-deps; setuptools from the lock: --no-build-isolation), and the real server/ and
+# activities/ come from /app at run time (PYTHONPATH), so editing the code never reinstalls the rest.
 COPY pyproject.toml ./
-# Empty packages stand in for the source: pip installs every dependency and the `handsup` command, and the real
-# server/ and activities/ come from /app at run time (PYTHONPATH), so editing the code never reinstalls the rest.
 RUN mkdir server activities && touch README.md server/__init__.py activities/__init__.py \
-    && python -m venv /opt/handsup \
-    && /opt/handsup/bin/pip install --upgrade pip \
-    && /opt/handsup/bin/pip install . \
+    && /opt/handsup/bin/pip install --no-deps --no-build-isolation . \
+    && /opt/handsup/bin/pip check \
     && /opt/handsup/bin/python -c "import uvicorn, websockets, asyncpg, redis, prometheus_client, wordcloud"
 
 # --- run ----------------------------------------------------------------------------------------------------------

@@ -8,8 +8,11 @@ BIN := $(VENV)/bin
 NODE_MODULES := tests/browser/node_modules/.installed
 # Debian packages the test suite drives for real. Chromium's fonts are only "recommended" by Debian, and we
 # install without recommends, so they are named here (the colour emoji font draws the reactions). The scale tests
-# start their own redis-server, PostgreSQL cluster and nginx on loopback (tests/services.py).
-SYSTEM_PACKAGES := chromium fonts-liberation fonts-dejavu-core fonts-noto-color-emoji redis-server postgresql nginx
+# start their own redis-server, PostgreSQL cluster and nginx on loopback (tests/services.py). The image tests
+# (tests/image) build the Dockerfile and run it with podman on runc (crun refuses this kind of machine's cgroups),
+# on a base image made with debootstrap when no registry can serve the official one.
+SYSTEM_PACKAGES := chromium fonts-liberation fonts-dejavu-core fonts-noto-color-emoji redis-server postgresql nginx \
+	podman runc debootstrap
 
 .PHONY: run test lint typecheck pytest system-deps bench bench-full messages lock clean
 
