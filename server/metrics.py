@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import __version__
 from server.accounts.access import metrics_reader
-from server.live.hub import Audience
+from server.live.connections import Audience
 from server.services import Services
 
 access_log = logging.getLogger("handsup.access")

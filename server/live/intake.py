@@ -8,7 +8,7 @@ from typing import Any
 
 from activities.base import FormFields, KindSubmission, ResponseEvent, SubmissionInvalid, whole_number
 from activities.i18n import _
-from server.live.hub import Room
+from server.live.room import Room
 from server.live.writer import WriterBusy, WriterFailed
 from server.sessions import seconds_left
 

@@ -1,10 +1,10 @@
 """Server-sent events: the participant's way to follow the presenter when a network lets no websocket through.
 
-A stream is a Connection like a socket (server/live/hub.py): it sits in the room's participant audience, has the same
-bounded outbox, is sent the same stages by the same code, and counts against the same per-address limit. Only the
-way a message travels differs: each fragment is one `text/event-stream` event whose `id:` is the stage key the
-phone shows once it has it, so EventSource's own reconnect (it sends `Last-Event-ID`) resyncs like a socket's
-`?stage=`. Answers go by plain form posts (POST /{code}/respond), as without JavaScript.
+A stream is a Connection like a socket (server/live/connections.py): it sits in the room's participant audience,
+has the same bounded outbox, is sent the same stages by the same code, and counts against the same per-address
+limit. Only the way a message travels differs: each fragment is one `text/event-stream` event whose `id:` is the
+stage key the phone shows once it has it, so EventSource's own reconnect (it sends `Last-Event-ID`) resyncs like a
+socket's `?stage=`. Answers go by plain form posts (POST /{code}/respond), as without JavaScript.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from fastapi.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from activities.i18n import _
-from server.live.hub import TOO_MANY_CONNECTIONS, Audience, Connection, attached
+from server.live.connections import TOO_MANY_CONNECTIONS, Audience, Connection, attached
 from server.web.i18n import speaking
 
 if TYPE_CHECKING:
-    from server.live.hub import Room
+    from server.live.room import Room
 
 MEDIA_TYPE = "text/event-stream"
 HEADERS = [

@@ -14,10 +14,11 @@ from activities.base import FormFields, whole_number
 from activities.i18n import _
 from server.accounts.access import CSRF_FIELD, Access, ServicesDep, check_csrf, csrf_token, declare
 from server.accounts.security import looks_like_token, new_token
+from server.live.connections import TRY_AGAIN, Audience, Connection, SocketConnection, refuse, serve_socket
 from server.live.fragments import qr_svg
-from server.live.hub import TRY_AGAIN, Audience, Connection, Room, SocketConnection, refuse, serve_socket
 from server.live.intake import Refused, activity_of, form_from_json, parse_socket_message, respond
 from server.live.reactions import ReactionRefused
+from server.live.room import Room
 from server.live.sse import EventStream
 from server.models import Session, SessionState
 from server.routes import join_url, keep_cookie, same_origin

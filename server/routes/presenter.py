@@ -32,8 +32,8 @@ from server.facilitators import (
     facilitators,
     remove_facilitator,
 )
+from server.live.connections import Audience, SocketConnection, refuse, serve_socket
 from server.live.fragments import qr_svg
-from server.live.hub import Audience, SocketConnection, refuse, serve_socket
 from server.models import Deck, Role, Session, SessionFacilitator, SessionState, User
 from server.routes import join_url, same_origin
 from server.routes.archives import archive_response

@@ -11,8 +11,8 @@ from sqlmodel import select
 
 from activities.i18n import _
 from server.accounts.access import Access, ServicesDep, declare
+from server.live.connections import Audience, SocketConnection, refuse, serve_socket
 from server.live.fragments import qr_svg
-from server.live.hub import Audience, SocketConnection, refuse, serve_socket
 from server.models import Session
 from server.routes import join_url, keep_cookie, same_origin
 from server.routes.presenter import activity_asset
