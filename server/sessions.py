@@ -21,8 +21,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from activities import Registry
 from activities.base import FormFields, KindConfig, ResponseEvent, Tally, digest, whole_number
 from activities.i18n import N_
-from server.backplane import Backplane, session_channel
+from server.backplane import Backplane
 from server.decks import MAX_COUNTDOWN, MIN_COUNTDOWN, DeckSpec
+from server.messages import StateChanged, publish
 from server.models import (
     Activity,
     Pace,
@@ -326,7 +327,7 @@ async def control(
             ).all()
         )
         await _apply(db, registry, session, activities, action, activity_id, form or {})
-    await backplane.publish(session_channel(session_id), {"type": "state"})
+    await publish(backplane, session_id, StateChanged())
 
 
 async def _apply(

@@ -19,15 +19,17 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 from sqlmodel import select
 
 from activities.base import KindConfig, KindSubmission, ResponseEvent, Tally, digest
 from activities.i18n import _
+from server import messages
 from server.backplane import Overflow, Subscription, session_channel
 from server.live.connections import Audience, Connection
 from server.live.reactions import REACTIONS, ReactionRefused, TooFast
+from server.messages import Joined, Reaction, Responses, StateChanged, publish
 from server.models import Activity, Participant, as_utc, utcnow
 from server.sessions import (
     ControlRefused,
@@ -449,22 +451,34 @@ class Room:
                 )
                 await self._load()
 
-    async def _apply(self, message: dict[str, Any]) -> None:
-        kind = message.get("type")
-        if kind == "responses":
-            for item in message["items"]:
-                event = ResponseEvent.from_json(item)
-                tally = self.tallies.get(event.activity_id)
-                if tally is not None and tally.fold(event):
-                    self._mark(event.activity_id)
-        elif kind == "joined":
-            self.participants[str(message["token_hash"])] = int(message["participant"])
-            self._mark(None)
-        elif kind == "state":
-            await self._reload_state()
-        elif kind == "reaction" and message.get("name") in REACTIONS:
-            self.reactions[message["name"]] += 1
-            self._pusher.float(message["name"])
+    async def _apply(self, data: dict[str, Any]) -> None:
+        """Fold one backplane message into the room. A malformed one raises (and the room reloads); one of a type
+        this worker does not know is logged and ignored."""
+        message = messages.from_json(data)
+        match message:
+            case Responses(events):
+                for event in events:
+                    tally = self.tallies.get(event.activity_id)
+                    if tally is not None and tally.fold(event):
+                        self._mark(event.activity_id)
+            case Joined(participant, token_hash):
+                self.participants[token_hash] = participant
+                self._mark(None)
+            case StateChanged():
+                await self._reload_state()
+            case Reaction(name):
+                if name in REACTIONS:
+                    self.reactions[name] += 1
+                    self._pusher.float(name)
+            case None:
+                log.warning(
+                    "session %d: ignoring a backplane message of unknown type %r",
+                    self.session_id,
+                    data.get("type"),
+                    extra={"session_id": self.session_id},
+                )
+            case _:
+                assert_never(message)
 
     # --- answers and reactions -----------------------------------------------------------------------------
 
@@ -487,7 +501,7 @@ class Room:
             raise ReactionRefused(_("Reactions are switched off right now."))
         if not self._reactions.take(participant_id):
             raise TooFast(_("Easy there: wait a moment, then react again."))
-        await self.services.backplane.publish(session_channel(self.session_id), {"type": "reaction", "name": name})
+        await publish(self.services.backplane, self.session_id, Reaction(name))
 
     # --- pushes --------------------------------------------------------------------------------------------
 
@@ -508,8 +522,7 @@ class Room:
         participant_id, new = await join(self.services.db, self.session_id, token)
         self.participants[token_hash] = participant_id
         if new:
-            message = {"type": "joined", "participant": participant_id, "token_hash": token_hash}
-            await self.services.backplane.publish(session_channel(self.session_id), message)
+            await publish(self.services.backplane, self.session_id, Joined(participant_id, token_hash))
         return participant_id
 
     def shown(self, participant_id: int, at: int | None) -> Activity | None:

@@ -97,3 +97,24 @@ def test_overlapping_reloads_of_one_change_push_the_views_once(
     run(client, change_then_reload_three_times_at_once)
     assert pushes == [True]
     assert room.snapshot.session.reactions is False
+
+
+def test_a_backplane_message_of_an_unknown_type_is_logged_and_ignored(
+    client: TestClient, presenter: Presenter, caplog: pytest.LogCaptureFixture
+) -> None:
+    session, poll = on_poll(client, presenter)
+    services = services_of(client)
+    room = services.hub.rooms[session["id"]]
+
+    async def from_a_newer_worker() -> None:
+        await services.backplane.publish(session_channel(session["id"]), {"type": "leaderboard", "scores": []})
+
+    run(client, from_a_newer_worker)
+
+    def logged() -> None:
+        assert any("unknown type 'leaderboard'" in record.getMessage() for record in caplog.records)
+
+    eventually(logged)
+    assert services.hub.rooms[session["id"]] is room
+    assert respond(client, join(client, session["code"]), poll, choice="1").status_code == 201
+    eventually(lambda: counts(presenter, session, poll, [0, 1, 0]))
