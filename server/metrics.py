@@ -147,8 +147,8 @@ class _ServicesCollector(Collector):
             writer_depth.add_metric([], writer.depth)
             writer_limit.add_metric([], settings.write_queue_limit)
             backplane_depth.add_metric([], sum(r.subscription.depth for r in open_rooms if r.subscription is not None))
-            overflows.add_metric([], hub.backplane_overflows)
-            drops.add_metric([], hub.outbox_drops)
+            overflows.add_metric([], hub.stats.backplane_overflows)
+            drops.add_metric([], hub.stats.outbox_drops)
         yield from families
 
 

@@ -158,7 +158,7 @@ async def attached(
 
     Yields False, attaching nothing, when `address` has connections_per_address clients open already: websockets
     and event streams count alike."""
-    open_connections = room.services.throttles.connections
+    open_connections = room.deps.throttles.connections
     if not open_connections.acquire(address):
         yield False
         return

@@ -7,29 +7,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import TYPE_CHECKING
 
-from server.live.room import Room
+from server.live.room import HubStats, Room, RoomDeps
 from server.sessions import NotFound, find_live_session, has_joined
 from server.web.throttle import Throttled
-
-if TYPE_CHECKING:
-    from server.services import Services
 
 
 class Hub:
     """The rooms of this worker, opened on first use and closed when idle."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, deps: RoomDeps) -> None:
+        self.deps = deps
         self._rooms: dict[int, Room] = {}
         self._codes: dict[str, int] = {}  # join code -> session id, for live sessions with a room here
         self._opening: dict[int, asyncio.Future[Room]] = {}
-        self.socket_changes = 0  # sockets attached or detached so far: how busy this worker is (server/collector.py)
         self._janitor: asyncio.Task[None] | None = None
-        # Plain counters for /metrics: clients dropped for a full outbox, room resyncs after a backplane overflow.
-        self.outbox_drops = 0
-        self.backplane_overflows = 0
+
+    @property
+    def stats(self) -> HubStats:
+        """The counters its rooms keep (/metrics, the load collector)."""
+        return self.deps.stats
 
     async def room(self, session_id: int) -> Room:
         """The room of a session, opened (and loaded) once however many callers ask at the same time."""
@@ -52,7 +49,7 @@ class Hub:
             if room.snapshot.live and room.snapshot.session.code == code:
                 return room
         self._codes.pop(code, None)
-        session = await find_live_session(self.services.db, code)
+        session = await find_live_session(self.deps.db, code)
         assert session.id is not None
         room = await self.room(session.id)
         if not room.snapshot.live:
@@ -68,7 +65,7 @@ class Hub:
         throttled network keep their way in, and a room reloading the page of a session that has ended is not
         taken for a guesser.
         """
-        guard, db = self.services.throttles.codes, self.services.db
+        guard, db = self.deps.throttles.codes, self.deps.db
         try:
             guard.attempt(address)
         except Throttled:
@@ -85,7 +82,7 @@ class Hub:
         return room
 
     async def _open(self, session_id: int) -> Room:
-        room = Room(self.services, session_id)
+        room = Room(self.deps, session_id)
         await room.open()
         self._rooms[session_id] = room
         return room
@@ -94,7 +91,7 @@ class Hub:
         self._janitor = asyncio.create_task(self._close_idle_rooms())
 
     async def _close_idle_rooms(self) -> None:
-        limit = self.services.settings.room_idle_seconds
+        limit = self.deps.settings.room_idle_seconds
         while True:
             await asyncio.sleep(max(1.0, limit / 4))
             now = time.monotonic()

@@ -16,19 +16,24 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, assert_never
 
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from activities import Registry
 from activities.base import KindConfig, KindSubmission, ResponseEvent, Tally, digest
 from activities.i18n import _
 from server import messages
-from server.backplane import Overflow, Subscription, session_channel
+from server.backplane import Backplane, Overflow, Subscription, session_channel
+from server.config import Settings
 from server.live.connections import Audience, Connection
 from server.live.reactions import REACTIONS, ReactionRefused, TooFast
+from server.live.writer import ResponseWriter
 from server.messages import Joined, Reaction, Responses, StateChanged, publish
 from server.models import Activity, Participant, as_utc, utcnow
 from server.sessions import (
@@ -47,10 +52,10 @@ from server.sessions import (
     stored_responses,
 )
 from server.web.i18n import speaking
-from server.web.throttle import MINUTE, Rate, RateLimiter
+from server.web.throttle import MINUTE, Rate, RateLimiter, Throttles
 
 if TYPE_CHECKING:
-    from server.services import Services
+    from server.live.fragments import Views
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +73,31 @@ class Stage:
     def rendering(self) -> tuple[str, str, frozenset[int]]:
         """Phones with equal renderings get the same HTML (one rendering per distinct answer)."""
         return self.key, self.answer.model_dump_json() if self.answer is not None else "", self.answered
+
+
+@dataclass
+class HubStats:
+    """Plain counters of this worker's rooms, read by /metrics and the load collector (server/collector.py)."""
+
+    socket_changes: int = 0  # sockets attached or detached so far: how busy this worker is
+    outbox_drops: int = 0  # clients dropped for a full outbox (they resync)
+    backplane_overflows: int = 0  # room resyncs from the database after their backplane queue overflowed
+
+
+@dataclass(frozen=True)
+class RoomDeps:
+    """What a room (and the hub that opens rooms) needs of the running server, and nothing more: the live core
+    depends on these, not on the whole Services bag that also holds the hub."""
+
+    settings: Settings
+    db: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine
+    backplane: Backplane
+    registry: Registry
+    writer: ResponseWriter  # where the room's answers go (server/live/intake.py)
+    fragments: Views  # what each audience is pushed
+    throttles: Throttles
+    stats: HubStats = field(default_factory=HubStats)
 
 
 class Presence:
@@ -197,7 +227,7 @@ class Pusher:
 
     async def run(self) -> None:
         room = self._room
-        interval = room.services.settings.push_interval_ms / 1000
+        interval = room.deps.settings.push_interval_ms / 1000
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -211,7 +241,7 @@ class Pusher:
 
     def _flush(self) -> None:
         room = self._room
-        views = room.services.views
+        views = room.deps.fragments
         if self._floating:
             floating, self._floating = self._floating, Counter()
             if room.snapshot.session.reactions:
@@ -247,17 +277,17 @@ class Pusher:
         """Push a sharing kind's live list (Q&A questions) to the phones that show that activity."""
         room = self._room
         activity = room.snapshot.activity(activity_id)
-        if activity is None or not room.services.registry[activity.kind].shares_results:
+        if activity is None or not room.deps.registry[activity.kind].shares_results:
             return
         watching = [c for c in room.presence.audiences[Audience.participant] if c.showing == activity_id]
-        self._send_each(watching, lambda: room.services.views.shared(room, activity))
+        self._send_each(watching, lambda: room.deps.fragments.shared(room, activity))
 
     def _broadcast_stage(self) -> None:
         """One rendering per distinct stage, answer and language: everyone who has not answered shares one per
         language, and so do the people who gave the same answer (a poll of four options in two languages costs at
         most ten renderings, however large the room)."""
         room = self._room
-        views = room.services.views
+        views = room.deps.fragments
         rendered: dict[tuple[str, tuple[str, str, frozenset[int]]], str] = {}
         for connection in room.presence.audiences[Audience.participant]:
             if connection.participant_id is None:
@@ -290,8 +320,8 @@ class Pusher:
 class Room:
     """A session as one worker serves it."""
 
-    def __init__(self, services: Services, session_id: int) -> None:
-        self.services = services
+    def __init__(self, deps: RoomDeps, session_id: int) -> None:
+        self.deps = deps
         self.session_id = session_id
         self.snapshot: SessionSnapshot
         self.tallies: dict[int, Tally[Any, Any]] = {}
@@ -304,7 +334,7 @@ class Room:
         self._tasks: list[asyncio.Task[None]] = []
         self._stage_keys: dict[int | None, str] = {}  # shown activity -> stage key, for this snapshot
         self.reactions: Counter[str] = Counter()  # since this worker opened the room
-        settings, keys = services.settings, services.settings.throttle_keys_limit
+        settings, keys = deps.settings, deps.settings.throttle_keys_limit
         # Per participant: a thumb hammering a button is not a crowd, and a script is not a participant.
         self._reactions: RateLimiter[int] = RateLimiter(
             Rate(settings.reactions_per_minute, MINUTE, settings.reaction_burst), max_keys=keys
@@ -320,7 +350,7 @@ class Room:
     async def open(self) -> None:
         """Subscribe first, then load from the database, then fold what arrived meanwhile."""
         subscription: Subscription = await self._stack.enter_async_context(
-            self.services.backplane.subscribe(session_channel(self.session_id))
+            self.deps.backplane.subscribe(session_channel(self.session_id))
         )
         self.subscription = subscription
         await self._load()
@@ -374,14 +404,14 @@ class Room:
 
     async def _load(self) -> None:
         """Everything from the database: the session, a fresh tally per activity, who has joined."""
-        services = self.services
-        self.snapshot = await load_snapshot(services.db, services.registry, self.session_id)
+        deps = self.deps
+        self.snapshot = await load_snapshot(deps.db, deps.registry, self.session_id)
         tallies = {
-            a.id: fresh_tally(services.registry, self.snapshot, a) for a in self.snapshot.activities if a.id is not None
+            a.id: fresh_tally(deps.registry, self.snapshot, a) for a in self.snapshot.activities if a.id is not None
         }
-        for row in await stored_responses(services.engine, list(tallies)):
+        for row in await stored_responses(deps.engine, list(tallies)):
             tallies[row.activity_id].fold(as_event(row))
-        async with services.db() as db:
+        async with deps.db() as db:
             joined = await db.exec(
                 select(Participant.token_hash, Participant.id).where(Participant.session_id == self.session_id)
             )
@@ -403,7 +433,7 @@ class Room:
         """
         async with self._reloading:
             before, phones_before = _state_of(self.snapshot), _phone_view(self.snapshot)
-            self.snapshot = await load_snapshot(self.services.db, self.services.registry, self.session_id)
+            self.snapshot = await load_snapshot(self.deps.db, self.deps.registry, self.session_id)
             self._stage_keys.clear()
             for activity in self.snapshot.activities:
                 if activity.id in self.tallies:
@@ -414,9 +444,9 @@ class Room:
 
     async def _close_voting(self, activity_id: int) -> None:
         """The countdown ran out: close voting, as the presenter's "close" would (idempotent on every worker)."""
-        services = self.services
+        deps = self.deps
         try:
-            await control(services.db, services.backplane, services.registry, self.session_id, "expire", activity_id)
+            await control(deps.db, deps.backplane, deps.registry, self.session_id, "expire", activity_id)
         except (ControlRefused, NotFound):
             pass  # the session ended or moved on meanwhile
         except Exception:
@@ -434,7 +464,7 @@ class Room:
                 message = await subscription.get()
                 await self._apply(message)
             except Overflow:
-                self.services.hub.backplane_overflows += 1
+                self.deps.stats.backplane_overflows += 1
                 log.warning(
                     "session %d: backplane overflow, reloading from the database",
                     self.session_id,
@@ -501,7 +531,7 @@ class Room:
             raise ReactionRefused(_("Reactions are switched off right now."))
         if not self._reactions.take(participant_id):
             raise TooFast(_("Easy there: wait a moment, then react again."))
-        await publish(self.services.backplane, self.session_id, Reaction(name))
+        await publish(self.deps.backplane, self.session_id, Reaction(name))
 
     # --- pushes --------------------------------------------------------------------------------------------
 
@@ -519,10 +549,10 @@ class Room:
         known = self.participants.get(token_hash)
         if known is not None:
             return known
-        participant_id, new = await join(self.services.db, self.session_id, token)
+        participant_id, new = await join(self.deps.db, self.session_id, token)
         self.participants[token_hash] = participant_id
         if new:
-            await publish(self.services.backplane, self.session_id, Joined(participant_id, token_hash))
+            await publish(self.deps.backplane, self.session_id, Joined(participant_id, token_hash))
         return participant_id
 
     def shown(self, participant_id: int, at: int | None) -> Activity | None:
@@ -587,16 +617,16 @@ class Room:
         return self.presence.connections
 
     def attach(self, connection: Connection) -> None:
-        self.services.hub.socket_changes += 1
+        self.deps.stats.socket_changes += 1
         self.presence.add(connection)
         self._mark(None)  # the presenter's "connected" count
 
     async def detach(self, connection: Connection) -> None:
         if self.presence.remove(connection):
-            self.services.hub.socket_changes += 1
+            self.deps.stats.socket_changes += 1
         await connection.stop()
         if connection.overran:
-            self.services.hub.outbox_drops += 1
+            self.deps.stats.outbox_drops += 1
         self._mark(None)
 
     @property

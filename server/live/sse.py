@@ -95,7 +95,7 @@ class EventStream(Response):
         self.address, self.language = address, language
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        room, settings = self.room, self.room.services.settings
+        room, settings = self.room, self.room.deps.settings
         connection = StreamConnection(send, self.participant_id, settings.client_queue_limit, self.at, self.language)
         # As for a socket: a phone that shows the current stage already (its page, or the stage it last received:
         # Last-Event-ID) is not sent it again, which would wipe what someone is typing.
@@ -104,7 +104,7 @@ class EventStream(Response):
 
         def first() -> str:
             with speaking(self.language):
-                return room.services.views.participant_stage(room, stage)
+                return room.deps.fragments.participant_stage(room, stage)
 
         async with attached(room, connection, self.address, None if self.known == stage.key else first) as admitted:
             if not admitted:

@@ -67,7 +67,7 @@ def test_a_room_that_fell_behind_on_the_backplane_resyncs_from_the_database(sett
 
         run(client, store_quietly_then_flood)
         eventually(lambda: counts(presenter, session, poll, [0, 1, 0]))
-        assert services.hub.backplane_overflows == 1  # what /metrics reports as handsup_backplane_overflows_total
+        assert services.hub.stats.backplane_overflows == 1  # what /metrics reports as handsup_backplane_overflows_total
         assert respond(client, token, poll, choice="2").status_code == 201
         eventually(lambda: counts(presenter, session, poll, [0, 0, 1]))
 
