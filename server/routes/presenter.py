@@ -38,7 +38,15 @@ from server.models import Deck, Role, Session, SessionFacilitator, SessionState,
 from server.routes import join_url, same_origin
 from server.routes.archives import archive_response
 from server.services import Services
-from server.sessions import ControlRefused, NoFreeCode, NotFound, control, create_session, picture_seed
+from server.sessions import (
+    ControlRefused,
+    NoFreeCode,
+    NotFound,
+    control,
+    control_action,
+    create_session,
+    picture_seed,
+)
 from server.web.problems import Problem
 
 router = APIRouter(prefix="/present", include_in_schema=False)
@@ -184,7 +192,9 @@ async def run_control(
 ) -> None:
     """Apply a control action, turning refusals into problems (shared by the page and the JSON API)."""
     try:
-        await control(services.db, services.backplane, services.registry, session_id, action, activity_id, fields)
+        await control(
+            services.db, services.backplane, services.registry, session_id, control_action(action), activity_id, fields
+        )
         room = services.hub.rooms.get(session_id)
         if room is not None:
             await room.refresh_state()  # read-your-writes: answers sent right after this call see the change
