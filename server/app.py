@@ -176,7 +176,7 @@ def _collector(services: Services) -> CollectorSchedule | None:
         return None
     hub, writer = services.hub, services.writer
     collector = CollectorSchedule(
-        lambda: writer.committed + hub.socket_changes,
+        lambda: writer.committed + hub.stats.socket_changes,
         settings.gc_freeze_seconds,
         SweepPolicy(quiet_s=settings.gc_sweep_quiet_seconds, every_s=settings.gc_sweep_seconds),
     )

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import __version__
 from server.accounts.access import metrics_reader
-from server.live.hub import Audience
+from server.live.connections import Audience
 from server.services import Services
 
 access_log = logging.getLogger("handsup.access")
@@ -147,8 +147,8 @@ class _ServicesCollector(Collector):
             writer_depth.add_metric([], writer.depth)
             writer_limit.add_metric([], settings.write_queue_limit)
             backplane_depth.add_metric([], sum(r.subscription.depth for r in open_rooms if r.subscription is not None))
-            overflows.add_metric([], hub.backplane_overflows)
-            drops.add_metric([], hub.outbox_drops)
+            overflows.add_metric([], hub.stats.backplane_overflows)
+            drops.add_metric([], hub.stats.outbox_drops)
         yield from families
 
 

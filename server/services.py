@@ -17,6 +17,7 @@ from server.backplane import Backplane
 from server.config import Settings
 from server.live.fragments import Views
 from server.live.hub import Hub
+from server.live.room import RoomDeps
 from server.live.writer import ResponseWriter
 from server.web.throttle import Throttles
 
@@ -35,8 +36,19 @@ class Services:
     _pool: ProcessPoolExecutor | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.hub = Hub(self)
         self.throttles = Throttles(self.settings)
+        self.hub = Hub(
+            RoomDeps(
+                settings=self.settings,
+                db=self.db,
+                engine=self.engine,
+                backplane=self.backplane,
+                registry=self.registry,
+                writer=self.writer,
+                fragments=self.views,
+                throttles=self.throttles,
+            )
+        )
 
     async def offload(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run CPU-bound work (drawing a word cloud) in a worker process, off the event loop."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-from typing import Any, Literal, get_args
+from typing import Any, Literal, assert_never, cast, get_args
 
 from sqlalchemy import Row, delete
 from sqlalchemy import select as sa_select
@@ -21,8 +21,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from activities import Registry
 from activities.base import FormFields, KindConfig, ResponseEvent, Tally, digest, whole_number
 from activities.i18n import N_
-from server.backplane import Backplane, session_channel
+from server.backplane import Backplane
 from server.decks import MAX_COUNTDOWN, MIN_COUNTDOWN, DeckSpec, parse_deck
+from server.messages import StateChanged, publish
 from server.models import (
     Activity,
     Deck,
@@ -297,8 +298,16 @@ PresenterAction = Literal[
     "end",
 ]
 """What a presenter may do, from the presenter page or the JSON API."""
-# ... and what the countdown timers do themselves.
+ControlAction = PresenterAction | Literal["expire"]
+"""... and what the countdown timers do themselves."""
 CONTROL_ACTIONS: tuple[str, ...] = (*get_args(PresenterAction), "expire")
+
+
+def control_action(text: str) -> ControlAction:
+    """The action a form or request names; ControlRefused (listing the known ones) for any other."""
+    if text not in CONTROL_ACTIONS:
+        raise ControlRefused(f"Unknown action {text!r}; one of {', '.join(CONTROL_ACTIONS)}.")
+    return cast(ControlAction, text)
 
 
 async def control(
@@ -306,13 +315,11 @@ async def control(
     backplane: Backplane,
     registry: Registry,
     session_id: int,
-    action: str,
+    action: ControlAction,
     activity_id: int | None = None,
     form: FormFields | None = None,
 ) -> None:
     """Apply one presenter action, then tell every worker serving the session to reload its state."""
-    if action not in CONTROL_ACTIONS:
-        raise ControlRefused(f"Unknown action {action!r}; one of {', '.join(CONTROL_ACTIONS)}.")
     async with maker() as db, db.begin():
         session = await db.get(Session, session_id, with_for_update=True)
         if session is None:
@@ -326,87 +333,174 @@ async def control(
                 )
             ).all()
         )
-        await _apply(db, registry, session, activities, action, activity_id, form or {})
-    await backplane.publish(session_channel(session_id), {"type": "state"})
+        asked = _Control(db, registry, session, SessionSnapshot(session, activities), action, activity_id, form or {})
+        await handler(action)(asked)
+    await publish(backplane, session_id, StateChanged())
 
 
-async def _apply(
-    db: AsyncSession,
-    registry: Registry,
-    session: Session,
-    activities: list[Activity],
-    action: str,
-    activity_id: int | None,
-    form: FormFields,
-) -> None:
-    snapshot = SessionSnapshot(session, activities)
-    if action in {"next", "previous"}:
-        target = snapshot.neighbour(1 if action == "next" else -1)
-        if target is None and action == "next":
-            raise ControlRefused("This is the last activity.")
-        session.current_activity_id = target.id if target else None
-        db.add(session)
-        return
-    if action == "filter":
-        _switch_filter(db, registry, activities, form)
-        return
-    if action in {"end", "pace", "reactions"}:
-        _apply_to_session(session, action, form)
-        db.add(session)
-        return
-    if activity_id is not None and snapshot.activity(activity_id) is None:
-        raise ControlRefused("That activity is not part of this session.")
-    if action in {"goto", "beside"}:
-        # goto with no activity: back to the lobby ("waiting for the presenter"); beside with none: one activity.
-        if action == "goto":
-            session.current_activity_id = activity_id
-        else:
-            session.beside_activity_id = activity_id
-        db.add(session)
-        return
-    activity = snapshot.activity(activity_id) if activity_id is not None else snapshot.current
-    if activity is None:
-        raise ControlRefused("Choose an activity of this session.")
-    if action in {"open", "close"}:
-        activity.voting_open = action == "open"
-        activity.closes_at = None  # the presenter's hand overrides a running countdown
-    elif action == "countdown":
-        seconds = countdown_seconds(activity, form)
-        activity.voting_open = True
-        activity.closes_at = utcnow() + timedelta(seconds=seconds)
-    elif action == "expire":
-        # Sent by every worker's timer at zero: closes only a countdown that has really run out (idempotent).
-        if activity.closes_at is None or as_utc(activity.closes_at) > utcnow():
-            return
-        activity.voting_open = False
-        activity.closes_at = None
-    elif action in {"reveal", "conceal"}:
-        activity.revealed = action == "reveal"
-    elif action == "reset":
-        activity.epoch += 1
-        await db.exec(
-            delete(Response).where(col(Response.activity_id) == activity.id, col(Response.epoch) < activity.epoch)
-        )
-    elif action == "moderate":
-        verb = next(iter(form.get("verb", ())), "")
-        activity.moderation = registry[activity.kind].moderate(dict(activity.moderation), verb, form)
-    db.add(activity)
+@dataclass(frozen=True)
+class _Control:
+    """One presenter action as its handler gets it: the locked session, its activities, and what was sent."""
+
+    db: AsyncSession
+    registry: Registry
+    session: Session
+    snapshot: SessionSnapshot
+    action: ControlAction
+    activity_id: int | None
+    form: FormFields
+
+    @property
+    def value(self) -> str:
+        """The form field named like the action (pace=audience, reactions=on, filter=off)."""
+        return next(iter(self.form.get(self.action, ())), "")
+
+    def named(self) -> int | None:
+        """The activity the action names, if any; ControlRefused when it is not one of this session's."""
+        if self.activity_id is not None and self.snapshot.activity(self.activity_id) is None:
+            raise ControlRefused("That activity is not part of this session.")
+        return self.activity_id
+
+    def activity(self) -> Activity:
+        """The activity the action is for: the one it names, else the current one."""
+        activity_id = self.named()
+        activity = self.snapshot.activity(activity_id) if activity_id is not None else self.snapshot.current
+        if activity is None:
+            raise ControlRefused("Choose an activity of this session.")
+        return activity
 
 
-def _apply_to_session(session: Session, action: str, form: FormFields) -> None:
-    """The actions on the session as a whole: end it, set who paces it, switch reactions on or off."""
-    value = next(iter(form.get(action, ())), "")
-    if action == "end":
-        session.state = SessionState.ended
-        session.ended_at = utcnow()
-    elif action == "pace":
-        if value not in set(Pace):
-            raise ControlRefused(f"Choose who sets the pace: {' or '.join(Pace)}.")
-        session.pace = Pace(value)
-    elif action == "reactions":
-        if value not in {"on", "off"}:
-            raise ControlRefused("Switch reactions on or off.")
-        session.reactions = value == "on"
+async def _step(asked: _Control) -> None:
+    """next and previous: the neighbouring activity, or the lobby before the first."""
+    target = asked.snapshot.neighbour(1 if asked.action == "next" else -1)
+    if target is None and asked.action == "next":
+        raise ControlRefused("This is the last activity.")
+    asked.session.current_activity_id = target.id if target else None
+    asked.db.add(asked.session)
+
+
+async def _goto(asked: _Control) -> None:
+    """Show an activity; with none, back to the lobby ("waiting for the presenter")."""
+    asked.session.current_activity_id = asked.named()
+    asked.db.add(asked.session)
+
+
+async def _beside(asked: _Control) -> None:
+    """Show an activity beside the current one on the projector; with none, one activity again."""
+    asked.session.beside_activity_id = asked.named()
+    asked.db.add(asked.session)
+
+
+async def _voting(asked: _Control) -> None:
+    """open and close: the presenter's hand, which overrides a running countdown."""
+    activity = asked.activity()
+    activity.voting_open = asked.action == "open"
+    activity.closes_at = None
+    asked.db.add(activity)
+
+
+async def _countdown(asked: _Control) -> None:
+    activity = asked.activity()
+    seconds = countdown_seconds(activity, asked.form)
+    activity.voting_open = True
+    activity.closes_at = utcnow() + timedelta(seconds=seconds)
+    asked.db.add(activity)
+
+
+async def _expire(asked: _Control) -> None:
+    """Sent by every worker's timer at zero: closes only a countdown that has really run out (idempotent)."""
+    activity = asked.activity()
+    if activity.closes_at is None or as_utc(activity.closes_at) > utcnow():
+        return
+    activity.voting_open = False
+    activity.closes_at = None
+    asked.db.add(activity)
+
+
+async def _reveal(asked: _Control) -> None:
+    """reveal and conceal: whether the room sees the results."""
+    activity = asked.activity()
+    activity.revealed = asked.action == "reveal"
+    asked.db.add(activity)
+
+
+async def _reset(asked: _Control) -> None:
+    """A new epoch: the activity's answers so far are deleted, and every tally empties."""
+    activity = asked.activity()
+    activity.epoch += 1
+    await asked.db.exec(
+        delete(Response).where(col(Response.activity_id) == activity.id, col(Response.epoch) < activity.epoch)
+    )
+    asked.db.add(activity)
+
+
+async def _moderate(asked: _Control) -> None:
+    """What the kind's moderation verb (hide, pin, merge...) does to the activity's moderation state."""
+    activity = asked.activity()
+    verb = next(iter(asked.form.get("verb", ())), "")
+    activity.moderation = asked.registry[activity.kind].moderate(dict(activity.moderation), verb, asked.form)
+    asked.db.add(activity)
+
+
+async def _end(asked: _Control) -> None:
+    asked.session.state = SessionState.ended
+    asked.session.ended_at = utcnow()
+    asked.db.add(asked.session)
+
+
+async def _pace(asked: _Control) -> None:
+    """Who sets the pace: the presenter, or each member of the audience."""
+    if asked.value not in set(Pace):
+        raise ControlRefused(f"Choose who sets the pace: {' or '.join(Pace)}.")
+    asked.session.pace = Pace(asked.value)
+    asked.db.add(asked.session)
+
+
+async def _reactions(asked: _Control) -> None:
+    if asked.value not in {"on", "off"}:
+        raise ControlRefused("Switch reactions on or off.")
+    asked.session.reactions = asked.value == "on"
+    asked.db.add(asked.session)
+
+
+async def _filter(asked: _Control) -> None:
+    _switch_filter(asked.db, asked.registry, asked.snapshot.activities, asked.form)
+
+
+Handler = Callable[[_Control], Awaitable[None]]
+
+
+def handler(action: ControlAction) -> Handler:
+    """Each action's handler: a match that mypy checks is exhaustive, so a new action cannot lack one."""
+    match action:
+        case "goto":
+            return _goto
+        case "next" | "previous":
+            return _step
+        case "open" | "close":
+            return _voting
+        case "countdown":
+            return _countdown
+        case "expire":
+            return _expire
+        case "reveal" | "conceal":
+            return _reveal
+        case "reset":
+            return _reset
+        case "moderate":
+            return _moderate
+        case "pace":
+            return _pace
+        case "beside":
+            return _beside
+        case "reactions":
+            return _reactions
+        case "filter":
+            return _filter
+        case "end":
+            return _end
+        case _:
+            assert_never(action)
 
 
 def _switch_filter(db: AsyncSession, registry: Registry, activities: list[Activity], form: FormFields) -> None:

@@ -21,7 +21,8 @@ from server.sessions import format_code, seconds_left
 from server.web.i18n import catalogues, current_language, current_tag
 
 if TYPE_CHECKING:
-    from server.live.hub import Audience, Room, Stage
+    from server.live.connections import Audience
+    from server.live.room import Room, Stage
 
 TEMPLATES = ROOT / "client" / "templates"
 STATIC = ROOT / "static"

@@ -8,7 +8,7 @@ from typing import Any
 
 from activities.base import FormFields, KindSubmission, ResponseEvent, SubmissionInvalid, whole_number
 from activities.i18n import _
-from server.live.hub import Room
+from server.live.room import Room
 from server.live.writer import WriterBusy, WriterFailed
 from server.sessions import seconds_left
 
@@ -39,8 +39,8 @@ async def respond(room: Room, participant_id: int, activity_id: int, form: FormF
         raise Refused(_("Voting is closed for this activity."))
     if seconds_left(activity) == 0:
         raise Refused(_("Time is up: voting has closed."))
-    kind = room.services.registry[activity.kind]
-    settings = room.services.settings
+    kind = room.deps.registry[activity.kind]
+    settings = room.deps.settings
     if not room.answer_rate.take(participant_id):
         raise Refused(
             _("That is more than {count} answers a minute; wait a moment, then send it again.").format(
@@ -60,7 +60,7 @@ async def respond(room: Room, participant_id: int, activity_id: int, form: FormF
             message = _("One person can add at most {limit} entries here; remove one of yours to add another.")
             raise Refused(message.format(limit=limit), 422)
         try:
-            event = await room.services.writer.submit(
+            event = await room.deps.writer.submit(
                 room.session_id, activity.id, participant_id, activity.epoch, submission.model_dump(mode="json")
             )
         except WriterBusy:

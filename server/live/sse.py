@@ -1,10 +1,10 @@
 """Server-sent events: the participant's way to follow the presenter when a network lets no websocket through.
 
-A stream is a Connection like a socket (server/live/hub.py): it sits in the room's participant audience, has the same
-bounded outbox, is sent the same stages by the same code, and counts against the same per-address limit. Only the
-way a message travels differs: each fragment is one `text/event-stream` event whose `id:` is the stage key the
-phone shows once it has it, so EventSource's own reconnect (it sends `Last-Event-ID`) resyncs like a socket's
-`?stage=`. Answers go by plain form posts (POST /{code}/respond), as without JavaScript.
+A stream is a Connection like a socket (server/live/connections.py): it sits in the room's participant audience,
+has the same bounded outbox, is sent the same stages by the same code, and counts against the same per-address
+limit. Only the way a message travels differs: each fragment is one `text/event-stream` event whose `id:` is the
+stage key the phone shows once it has it, so EventSource's own reconnect (it sends `Last-Event-ID`) resyncs like a
+socket's `?stage=`. Answers go by plain form posts (POST /{code}/respond), as without JavaScript.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from fastapi.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from activities.i18n import _
-from server.live.hub import TOO_MANY_CONNECTIONS, Audience, Connection, attached
+from server.live.connections import TOO_MANY_CONNECTIONS, Audience, Connection, attached
 from server.web.i18n import speaking
 
 if TYPE_CHECKING:
-    from server.live.hub import Room
+    from server.live.room import Room
 
 MEDIA_TYPE = "text/event-stream"
 HEADERS = [
@@ -95,7 +95,7 @@ class EventStream(Response):
         self.address, self.language = address, language
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        room, settings = self.room, self.room.services.settings
+        room, settings = self.room, self.room.deps.settings
         connection = StreamConnection(send, self.participant_id, settings.client_queue_limit, self.at, self.language)
         # As for a socket: a phone that shows the current stage already (its page, or the stage it last received:
         # Last-Event-ID) is not sent it again, which would wipe what someone is typing.
@@ -104,7 +104,7 @@ class EventStream(Response):
 
         def first() -> str:
             with speaking(self.language):
-                return room.services.views.participant_stage(room, stage)
+                return room.deps.fragments.participant_stage(room, stage)
 
         async with attached(room, connection, self.address, None if self.known == stage.key else first) as admitted:
             if not admitted:

@@ -15,7 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from activities.base import ResponseEvent
-from server.backplane import Backplane, session_channel
+from server.backplane import Backplane
+from server.messages import Responses, publish
 from server.models import Response, utcnow
 
 log = logging.getLogger(__name__)
@@ -137,17 +138,17 @@ class ResponseWriter:
         await self._publish(batch)
 
     async def _publish(self, batch: list[_Pending]) -> None:
-        by_session: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        by_session: dict[int, list[ResponseEvent]] = defaultdict(list)
         for pending in batch:
-            by_session[pending.session_id].append(pending.event.to_json())
-        for session_id, items in by_session.items():
+            by_session[pending.session_id].append(pending.event)
+        for session_id, events in by_session.items():
             try:
-                await self._backplane.publish(session_channel(session_id), {"type": "responses", "items": items})
+                await publish(self._backplane, session_id, Responses(tuple(events)))
             except Exception:
                 # Stored and acknowledged already; viewers catch up when their room resyncs from the database.
                 log.exception(
                     "publishing %d responses of session %d failed",
-                    len(items),
+                    len(events),
                     session_id,
                     extra={"session_id": session_id},
                 )

@@ -17,10 +17,11 @@ from activities.i18n import _
 from server.accounts.access import Access, declare
 from server.accounts.csrf import CSRF_FIELD, check_csrf, csrf_token
 from server.accounts.security import looks_like_token, new_token
-from server.live.fragments import qr_svg
-from server.live.hub import TRY_AGAIN, Audience, Connection, Room, SocketConnection, refuse, serve_socket
+from server.live.connections import TRY_AGAIN, Audience, Connection, SocketConnection, refuse, serve_socket
+from server.live.fragments import Views, qr_svg
 from server.live.intake import Refused, activity_of, form_from_json, parse_socket_message, respond
 from server.live.reactions import ReactionRefused
+from server.live.room import Room
 from server.live.sse import EventStream
 from server.models import Activity, ActivityPublic, Answer, Participant, Session, SessionState
 from server.services import Services
@@ -241,7 +242,7 @@ async def participant_socket(websocket: WebSocket, code: str, services: Services
     connection = SocketConnection(websocket, Audience.participant, participant_id, limit, at=at)
 
     async def on_message(text: str) -> None:
-        await _message(room, connection, participant_id, text)
+        await _message(services, room, connection, participant_id, text)
 
     # A phone that shows this stage already (it came with the page) is not sent it again.
     stage = room.stage(participant_id, at)
@@ -267,17 +268,17 @@ async def participant_events(code: str, request: Request, services: ServicesDep)
     return EventStream(room, participant_id, at, known, address_of(request), current_language())
 
 
-async def _message(room: Room, connection: Connection, participant_id: int, text: str) -> None:
+async def _message(services: Services, room: Room, connection: Connection, participant_id: int, text: str) -> None:
     """One message from a phone: an answer (it names its activity) or a reaction."""
-    views = room.services.views
-    limit = room.services.settings.websocket_message_limit
+    views = services.views
+    limit = services.settings.websocket_message_limit
     activity = None
     try:
         if len(text) > limit:
             raise Refused(_("That answer is too long (at most {size} KiB).").format(size=limit // 1024))
-        form = parse_socket_message(text, room.services.settings.form_field_limit)
+        form = parse_socket_message(text, services.settings.form_field_limit)
         if REACTION_FIELD in form:
-            await _react(room, connection, participant_id, form)
+            await _react(views, room, connection, participant_id, form)
             return
         activity_id = activity_of(form)
         activity = room.snapshot.activity(activity_id)
@@ -293,14 +294,14 @@ async def _message(room: Room, connection: Connection, participant_id: int, text
     connection.send(views.participant_status(room, activity, answer, error=None))
 
 
-async def _react(room: Room, connection: Connection, participant_id: int, form: FormFields) -> None:
+async def _react(views: Views, room: Room, connection: Connection, participant_id: int, form: FormFields) -> None:
     name = next(iter(form.get(REACTION_FIELD, ())), "")
     try:
         await room.react(participant_id, name)
     except ReactionRefused as refused:
-        connection.send(room.services.views.render("participant/reacted.html", error=str(refused), reaction=name))
+        connection.send(views.render("participant/reacted.html", error=str(refused), reaction=name))
         return
-    connection.send(room.services.views.render("participant/reacted.html", error=None, reaction=name))
+    connection.send(views.render("participant/reacted.html", error=None, reaction=name))
 
 
 # --- the JSON API ----------------------------------------------------------------------------------------------------

@@ -38,8 +38,8 @@ from server.facilitators import (
     facilitators,
     remove_facilitator,
 )
+from server.live.connections import Audience, SocketConnection, refuse, serve_socket
 from server.live.fragments import qr_svg
-from server.live.hub import Audience, SocketConnection, refuse, serve_socket
 from server.live.intake import Refused, form_from_json
 from server.models import (
     ActivityPublic,
@@ -61,6 +61,7 @@ from server.sessions import (
     NotFound,
     PresenterAction,
     control,
+    control_action,
     create_session,
     load_snapshot,
 )
@@ -221,7 +222,9 @@ async def run_control(
 ) -> None:
     """Apply a control action, turning refusals into problems (shared by the page and the JSON API)."""
     try:
-        await control(services.db, services.backplane, services.registry, session_id, action, activity_id, fields)
+        await control(
+            services.db, services.backplane, services.registry, session_id, control_action(action), activity_id, fields
+        )
         room = services.hub.rooms.get(session_id)
         if room is not None:
             await room.refresh_state()  # read-your-writes: answers sent right after this call see the change

@@ -12,8 +12,8 @@ from sqlmodel import select
 from activities.i18n import _
 from server.accounts.access import Access, declare
 from server.exports import NoSuchFile, activity_asset
+from server.live.connections import Audience, SocketConnection, refuse, serve_socket
 from server.live.fragments import qr_svg
-from server.live.hub import Audience, SocketConnection, refuse, serve_socket
 from server.models import Session
 from server.services import Services
 from server.web.deps import ServicesDep, join_url, keep_cookie, same_origin

@@ -161,7 +161,7 @@ def test_a_client_dropped_for_a_full_outbox_is_counted(client: TestClient, prese
         assert closed.value.code == 1013
 
     def counted() -> None:
-        assert services.hub.outbox_drops == 1
+        assert services.hub.stats.outbox_drops == 1
 
     eventually(counted)
     assert b"handsup_outbox_drops_total 1.0" in client.app.state.metrics.exposition()

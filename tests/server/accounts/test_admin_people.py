@@ -11,7 +11,7 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from server.live.hub import GONE
+from server.live.connections import GONE
 from server.models import Role, User
 from tests.conftest import (
     PASSWORD,

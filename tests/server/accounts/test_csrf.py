@@ -21,7 +21,7 @@ from websockets.typing import Origin
 from server.accounts.security import setup_token
 from server.app import create_app
 from server.config import Settings
-from server.live.hub import GONE
+from server.live.connections import GONE
 from server.models import ApiToken, Response, Role
 from server.sessions import hash_token
 from server.web.headers import CSP_REPORTS

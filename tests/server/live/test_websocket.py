@@ -13,7 +13,7 @@ from sqlmodel import select
 from starlette.testclient import TestClient, WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
-from server.live.hub import GONE
+from server.live.connections import GONE
 from server.models import Response
 from tests.conftest import (
     TWO_QUESTIONS,

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from server.config import Settings
-from server.live.hub import GONE, TRY_AGAIN
+from server.live.connections import GONE, TRY_AGAIN
 from server.web.throttle import MINUTE, TOO_MANY_EVERYWHERE, TOO_MANY_FROM_HERE
 from tests.conftest import (
     PASSWORD,

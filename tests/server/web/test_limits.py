@@ -14,7 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from activities.qa import question_key
 from server.config import Settings
-from server.live.hub import TOO_MANY_CONNECTIONS, TRY_AGAIN
+from server.live.connections import TOO_MANY_CONNECTIONS, TRY_AGAIN
 from server.models import Response
 from tests.conftest import (
     PASSWORD,

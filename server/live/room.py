@@ -1,0 +1,654 @@
+"""The room: a session as one worker serves it, holding its tallies and its sockets.
+
+Tallies change only by folding backplane events (so every worker agrees); the room's pusher turns changes into
+HTML fragments for presenters and projectors at most once per push interval, and state changes into a new stage
+for every participant. Room is the one object the rest of the server talks to; the small classes before it each do
+one of its jobs (who is connected, the countdown, one answer at a time per participant, the pushes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import logging
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any, assert_never
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from activities import Registry
+from activities.base import KindConfig, KindSubmission, ResponseEvent, Tally, digest
+from activities.i18n import _
+from server import messages
+from server.backplane import Backplane, Overflow, Subscription, session_channel
+from server.config import Settings
+from server.live.connections import Audience, Connection
+from server.live.reactions import REACTIONS, ReactionRefused, TooFast
+from server.live.writer import ResponseWriter
+from server.messages import Joined, Reaction, Responses, StateChanged, publish
+from server.models import Activity, Participant, as_utc, utcnow
+from server.sessions import (
+    ControlRefused,
+    NotFound,
+    SessionSnapshot,
+    as_event,
+    control,
+    fresh_tally,
+    hash_token,
+    join,
+    kept,
+    load_snapshot,
+    moderated_results,
+    seconds_left,
+    stored_responses,
+)
+from server.web.i18n import speaking
+from server.web.throttle import MINUTE, Rate, RateLimiter, Throttles
+
+if TYPE_CHECKING:
+    from server.live.fragments import Views
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What one participant's phone shows: an activity (or a plain state) and their answer to it."""
+
+    key: str  # the same on every worker for the same view; a phone that has it is not sent it again
+    activity: Activity | None
+    answer: KindSubmission | None
+    answered: frozenset[int]  # at the audience's pace: the activities they have answered (progress, links)
+
+    @property
+    def rendering(self) -> tuple[str, str, frozenset[int]]:
+        """Phones with equal renderings get the same HTML (one rendering per distinct answer)."""
+        return self.key, self.answer.model_dump_json() if self.answer is not None else "", self.answered
+
+
+@dataclass
+class HubStats:
+    """Plain counters of this worker's rooms, read by /metrics and the load collector (server/collector.py)."""
+
+    socket_changes: int = 0  # sockets attached or detached so far: how busy this worker is
+    outbox_drops: int = 0  # clients dropped for a full outbox (they resync)
+    backplane_overflows: int = 0  # room resyncs from the database after their backplane queue overflowed
+
+
+@dataclass(frozen=True)
+class RoomDeps:
+    """What a room (and the hub that opens rooms) needs of the running server, and nothing more: the live core
+    depends on these, not on the whole Services bag that also holds the hub."""
+
+    settings: Settings
+    db: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine
+    backplane: Backplane
+    registry: Registry
+    writer: ResponseWriter  # where the room's answers go (server/live/intake.py)
+    fragments: Views  # what each audience is pushed
+    throttles: Throttles
+    stats: HubStats = field(default_factory=HubStats)
+
+
+class Presence:
+    """Who is connected to this worker's room: its sockets by audience (so pushing to the one presenter never walks
+    ten thousand phones) and the participants with at least one open (a phone may have two tabs)."""
+
+    __slots__ = ("audiences", "_online", "idle_since")
+
+    def __init__(self) -> None:
+        self.audiences: dict[Audience, set[Connection]] = {audience: set() for audience in Audience}
+        self._online: Counter[int] = Counter()  # participant -> open sockets
+        self.idle_since: float | None = time.monotonic()  # when the last socket went; None while one is open
+
+    def add(self, connection: Connection) -> None:
+        self.audiences[connection.audience].add(connection)
+        if connection.participant_id is not None:
+            self._online[connection.participant_id] += 1
+        self.idle_since = None
+
+    def remove(self, connection: Connection) -> bool:
+        """Forget a client; False if it was not here (detached twice)."""
+        sockets = self.audiences[connection.audience]
+        removed = connection in sockets
+        if removed:
+            sockets.remove(connection)
+            if connection.participant_id is not None:
+                self._online[connection.participant_id] -= 1
+                if self._online[connection.participant_id] <= 0:
+                    del self._online[connection.participant_id]
+        if not any(self.audiences.values()):
+            self.idle_since = time.monotonic()
+        return removed
+
+    def keep(self) -> None:
+        """In use: an idle room is not closed under a caller about to attach."""
+        if self.idle_since is not None:
+            self.idle_since = time.monotonic()
+
+    @property
+    def online(self) -> int:
+        return len(self._online)
+
+    @property
+    def connections(self) -> list[Connection]:
+        return [c for sockets in self.audiences.values() for c in sockets]
+
+
+class Countdown:
+    """The timer that closes voting when the current activity's countdown runs out. Every worker serving the session
+    arms one; the close is idempotent, and answers after the deadline are refused whatever the timers do."""
+
+    __slots__ = ("_close", "_task")
+
+    def __init__(self, close: Callable[[int], Awaitable[None]]) -> None:
+        self._close = close
+        self._task: asyncio.Task[None] | None = None
+
+    def arm(self, current: Activity | None) -> None:
+        """Time the current activity's countdown (and forget the one before); nothing when it has none running."""
+        self.disarm()
+        if current is None or current.id is None or current.closes_at is None or seconds_left(current) is None:
+            return
+        self._task = asyncio.create_task(self._expire(current.id, as_utc(current.closes_at)))
+
+    def disarm(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _expire(self, activity_id: int, closes_at: datetime) -> None:
+        await asyncio.sleep(max(0.0, (closes_at - utcnow()).total_seconds()))
+        await self._close(activity_id)
+
+
+class AnswerLocks:
+    """One participant's answers one at a time, so an answer built on their previous one (one more question, one
+    more upvote) never races another and loses it. A lock exists only while someone holds or awaits it."""
+
+    __slots__ = ("_held",)
+
+    def __init__(self) -> None:
+        self._held: dict[int, tuple[asyncio.Lock, int]] = {}  # participant -> (lock, holders and waiters)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, participant_id: int) -> AsyncIterator[None]:
+        lock, users = self._held.get(participant_id) or (asyncio.Lock(), 0)
+        self._held[participant_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._held[participant_id]
+            if users <= 1:
+                del self._held[participant_id]
+            else:
+                self._held[participant_id] = (lock, users - 1)
+
+
+class Pusher:
+    """Turns what changed in a room into pushes: changes are marked as they are folded, and a ticker renders and
+    sends them at most once per push interval (many votes in one interval cost one rendering per audience)."""
+
+    def __init__(self, room: Room) -> None:
+        self._room = room
+        self._dirty: set[int] = set()
+        self._views_dirty = False  # presenter and projector need their whole view again
+        self._stage_dirty = False  # so do the participants (what their phones show has changed)
+        self._floating: Counter[str] = Counter()  # reactions not yet floated on the projector
+        self._wake = asyncio.Event()
+
+    def mark(self, activity_id: int | None) -> None:
+        """An activity's results changed (None: only the counts of who is here)."""
+        if activity_id is not None:
+            self._dirty.add(activity_id)
+        self._wake.set()
+
+    def mark_stage(self, participants: bool = True) -> None:
+        """The session's state changed: whole views again, and phones' stages when `participants`."""
+        self._views_dirty = True
+        self._stage_dirty = self._stage_dirty or participants
+        self._wake.set()
+
+    def float(self, name: str) -> None:
+        """A reaction to float up the projectors with the next push."""
+        self._floating[name] += 1
+        self._wake.set()
+
+    async def run(self) -> None:
+        room = self._room
+        interval = room.deps.settings.push_interval_ms / 1000
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                self._flush()
+            except Exception:
+                log.exception(
+                    "session %d: rendering a push failed", room.session_id, extra={"session_id": room.session_id}
+                )
+            await asyncio.sleep(interval)
+
+    def _flush(self) -> None:
+        room = self._room
+        views = room.deps.fragments
+        if self._floating:
+            floating, self._floating = self._floating, Counter()
+            if room.snapshot.session.reactions:
+                html = views.floating_reactions(floating)  # symbols only: the same in every language
+                self._send(Audience.projector, lambda: html)
+        if self._views_dirty:
+            if self._stage_dirty:
+                self._broadcast_stage()
+            self._views_dirty = self._stage_dirty = False
+            self._dirty.clear()
+            self._send(Audience.presenter, lambda: views.presenter_live(room))
+            self._send(Audience.projector, lambda: views.projector_stage(room))
+            for activity in room.snapshot.activities:  # moderation changes what shared lists show
+                if activity.id is not None:
+                    self._share(activity.id)
+            return
+        dirty, self._dirty = self._dirty, set()
+        current = room.snapshot.current
+        for activity in room.snapshot.projected:
+            if activity.id not in dirty:
+                continue
+            if activity is current:
+                self._send(Audience.presenter, partial(views.results, room, activity, Audience.presenter))
+            self._send(Audience.projector, partial(views.results, room, activity, Audience.projector))
+        for activity_id in dirty:
+            self._share(activity_id)
+        if dirty and room.snapshot.paced:
+            self._send(Audience.presenter, lambda: views.completion(room))
+            self._send(Audience.projector, lambda: views.completion(room, Audience.projector))
+        self._send(Audience.presenter, lambda: views.counts(room))
+
+    def _share(self, activity_id: int) -> None:
+        """Push a sharing kind's live list (Q&A questions) to the phones that show that activity."""
+        room = self._room
+        activity = room.snapshot.activity(activity_id)
+        if activity is None or not room.deps.registry[activity.kind].shares_results:
+            return
+        watching = [c for c in room.presence.audiences[Audience.participant] if c.showing == activity_id]
+        self._send_each(watching, lambda: room.deps.fragments.shared(room, activity))
+
+    def _broadcast_stage(self) -> None:
+        """One rendering per distinct stage, answer and language: everyone who has not answered shares one per
+        language, and so do the people who gave the same answer (a poll of four options in two languages costs at
+        most ten renderings, however large the room)."""
+        room = self._room
+        views = room.deps.fragments
+        rendered: dict[tuple[str, tuple[str, str, frozenset[int]]], str] = {}
+        for connection in room.presence.audiences[Audience.participant]:
+            if connection.participant_id is None:
+                continue
+            stage = room.stage(connection.participant_id, connection.at)
+            if connection.stage_key == stage.key:
+                continue
+            room.show(connection, stage)
+            rendering = (connection.language, stage.rendering)
+            if rendering not in rendered:
+                with speaking(connection.language):
+                    rendered[rendering] = views.participant_stage(room, stage)
+            connection.send(rendered[rendering])
+
+    def _send(self, audience: Audience, render: Callable[[], str]) -> None:
+        """Push to every socket of an audience what `render` gives in its language (rendered once per language in
+        use there, and not at all when no socket listens)."""
+        self._send_each(self._room.presence.audiences[audience], render)
+
+    @staticmethod
+    def _send_each(connections: Iterable[Connection], render: Callable[[], str]) -> None:
+        rendered: dict[str, str] = {}
+        for connection in connections:
+            if connection.language not in rendered:
+                with speaking(connection.language):
+                    rendered[connection.language] = render()
+            connection.send(rendered[connection.language])
+
+
+class Room:
+    """A session as one worker serves it."""
+
+    def __init__(self, deps: RoomDeps, session_id: int) -> None:
+        self.deps = deps
+        self.session_id = session_id
+        self.snapshot: SessionSnapshot
+        self.tallies: dict[int, Tally[Any, Any]] = {}
+        self.participants: dict[str, int] = {}  # token hash -> participant id: who has joined
+        self.presence = Presence()
+        self._pusher = Pusher(self)
+        self._countdown = Countdown(self._close_voting)
+        self._answering = AnswerLocks()
+        self._stack = AsyncExitStack()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stage_keys: dict[int | None, str] = {}  # shown activity -> stage key, for this snapshot
+        self.reactions: Counter[str] = Counter()  # since this worker opened the room
+        settings, keys = deps.settings, deps.settings.throttle_keys_limit
+        # Per participant: a thumb hammering a button is not a crowd, and a script is not a participant.
+        self._reactions: RateLimiter[int] = RateLimiter(
+            Rate(settings.reactions_per_minute, MINUTE, settings.reaction_burst), max_keys=keys
+        )
+        self.answer_rate: RateLimiter[int] = RateLimiter(Rate(settings.submissions_per_minute, MINUTE), max_keys=keys)
+        # One state reload at a time: the presenter's request and the backplane event of the same action both
+        # reload, and two that overlapped would each see a change and push the views (and phones' stages) twice.
+        self._reloading = asyncio.Lock()
+        self.subscription: Subscription | None = None  # its queue depth is read by /metrics
+
+    # --- lifecycle -----------------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Subscribe first, then load from the database, then fold what arrived meanwhile."""
+        subscription: Subscription = await self._stack.enter_async_context(
+            self.deps.backplane.subscribe(session_channel(self.session_id))
+        )
+        self.subscription = subscription
+        await self._load()
+        self._tasks = [asyncio.create_task(self._consume(subscription)), asyncio.create_task(self._pusher.run())]
+
+    async def close(self) -> None:
+        self._countdown.disarm()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for connection in self.connections:
+            await connection.stop()
+        await self._stack.aclose()
+
+    @property
+    def idle_since(self) -> float | None:
+        """Since when no client has been attached (monotonic seconds); None while one is."""
+        return self.presence.idle_since
+
+    def keep_open(self) -> None:
+        """A caller is about to use the room: the hub's janitor does not close it meanwhile."""
+        self.presence.keep()
+
+    # --- state -------------------------------------------------------------------------------------------
+
+    def results(self, activity: Activity, config: KindConfig | None = None) -> dict[str, Any]:
+        """An activity's moderated results: from its tally, or, once an organizer deleted the session's
+        participant-level data, the aggregate kept in its place (in the deck's language).
+
+        `config`: the activity's config with its labels in another language (server/live/fragments.py in_language):
+        the same counts, labelled in it. The tally is shared, never changed: a copy of it reads the other labels."""
+        saved = kept(activity)
+        if saved is not None:
+            return saved[0]
+        assert activity.id is not None
+        tally = self.tallies[activity.id]
+        if config is not None and config is not tally.config:
+            tally = copy.copy(tally)
+            tally.config = config
+        return moderated_results(tally, activity.moderation)
+
+    def respondents(self, activity: Activity) -> int:
+        """How many people answered an activity (kept with the aggregate once their answers are deleted)."""
+        saved = kept(activity)
+        if saved is not None:
+            return saved[1]
+        assert activity.id is not None
+        return self.tallies[activity.id].respondents
+
+    async def _load(self) -> None:
+        """Everything from the database: the session, a fresh tally per activity, who has joined."""
+        deps = self.deps
+        self.snapshot = await load_snapshot(deps.db, deps.registry, self.session_id)
+        tallies = {
+            a.id: fresh_tally(deps.registry, self.snapshot, a) for a in self.snapshot.activities if a.id is not None
+        }
+        for row in await stored_responses(deps.engine, list(tallies)):
+            tallies[row.activity_id].fold(as_event(row))
+        async with deps.db() as db:
+            joined = await db.exec(
+                select(Participant.token_hash, Participant.id).where(Participant.session_id == self.session_id)
+            )
+            self.participants = {token_hash: pid for token_hash, pid in joined.all() if pid is not None}
+        self.tallies = tallies
+        self._stage_keys.clear()
+        self._mark_stage()
+        self._countdown.arm(self.snapshot.current)
+
+    async def refresh_state(self) -> None:
+        """Apply a state change made by this worker now, without waiting for its backplane event."""
+        await self._reload_state()
+
+    async def _reload_state(self) -> None:
+        """The session's state changed (presenter action): new snapshot; tallies of reset activities emptied.
+
+        Phones get a new stage only when what they show changed, so a presenter hiding a word or revealing
+        results never wipes what participants are typing.
+        """
+        async with self._reloading:
+            before, phones_before = _state_of(self.snapshot), _phone_view(self.snapshot)
+            self.snapshot = await load_snapshot(self.deps.db, self.deps.registry, self.session_id)
+            self._stage_keys.clear()
+            for activity in self.snapshot.activities:
+                if activity.id in self.tallies:
+                    self.tallies[activity.id].reset(activity.epoch)
+            if _state_of(self.snapshot) != before:  # the event of a change already applied changes nothing
+                self._mark_stage(participants=_phone_view(self.snapshot) != phones_before)
+                self._countdown.arm(self.snapshot.current)
+
+    async def _close_voting(self, activity_id: int) -> None:
+        """The countdown ran out: close voting, as the presenter's "close" would (idempotent on every worker)."""
+        deps = self.deps
+        try:
+            await control(deps.db, deps.backplane, deps.registry, self.session_id, "expire", activity_id)
+        except (ControlRefused, NotFound):
+            pass  # the session ended or moved on meanwhile
+        except Exception:
+            log.exception(
+                "session %d: closing voting at the end of a countdown failed",
+                self.session_id,
+                extra={"session_id": self.session_id},
+            )
+
+    # --- the backplane -------------------------------------------------------------------------------------
+
+    async def _consume(self, subscription: Subscription) -> None:
+        while True:
+            try:
+                message = await subscription.get()
+                await self._apply(message)
+            except Overflow:
+                self.deps.stats.backplane_overflows += 1
+                log.warning(
+                    "session %d: backplane overflow, reloading from the database",
+                    self.session_id,
+                    extra={"session_id": self.session_id},
+                )
+                await self._load()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception(
+                    "session %d: event handling failed; reloading",
+                    self.session_id,
+                    extra={"session_id": self.session_id},
+                )
+                await self._load()
+
+    async def _apply(self, data: dict[str, Any]) -> None:
+        """Fold one backplane message into the room. A malformed one raises (and the room reloads); one of a type
+        this worker does not know is logged and ignored."""
+        message = messages.from_json(data)
+        match message:
+            case Responses(events):
+                for event in events:
+                    tally = self.tallies.get(event.activity_id)
+                    if tally is not None and tally.fold(event):
+                        self._mark(event.activity_id)
+            case Joined(participant, token_hash):
+                self.participants[token_hash] = participant
+                self._mark(None)
+            case StateChanged():
+                await self._reload_state()
+            case Reaction(name):
+                if name in REACTIONS:
+                    self.reactions[name] += 1
+                    self._pusher.float(name)
+            case None:
+                log.warning(
+                    "session %d: ignoring a backplane message of unknown type %r",
+                    self.session_id,
+                    data.get("type"),
+                    extra={"session_id": self.session_id},
+                )
+            case _:
+                assert_never(message)
+
+    # --- answers and reactions -----------------------------------------------------------------------------
+
+    def answering(self, participant_id: int) -> AbstractAsyncContextManager[None]:
+        """Take one participant's answers one at a time (AnswerLocks)."""
+        return self._answering.hold(participant_id)
+
+    def fold_now(self, event: ResponseEvent) -> None:
+        """Fold a response this worker has just committed, without waiting for the backplane to bring it back
+        (it will, and folding it again changes nothing): the participant's next answer builds on this one."""
+        tally = self.tallies.get(event.activity_id)
+        if tally is not None and tally.fold(event):
+            self._mark(event.activity_id)
+
+    async def react(self, participant_id: int, name: str) -> None:
+        """Float a reaction on every projector of the session; ReactionRefused says why not."""
+        if name not in REACTIONS:
+            raise ReactionRefused(_("Choose one of the reactions on the screen."))
+        if not self.snapshot.live or not self.snapshot.session.reactions:
+            raise ReactionRefused(_("Reactions are switched off right now."))
+        if not self._reactions.take(participant_id):
+            raise TooFast(_("Easy there: wait a moment, then react again."))
+        await publish(self.deps.backplane, self.session_id, Reaction(name))
+
+    # --- pushes --------------------------------------------------------------------------------------------
+
+    def _mark(self, activity_id: int | None) -> None:
+        self._pusher.mark(activity_id)
+
+    def _mark_stage(self, participants: bool = True) -> None:
+        self._pusher.mark_stage(participants)
+
+    # --- stages --------------------------------------------------------------------------------------------
+
+    async def participant(self, token: str) -> int:
+        """The participant this token is in the session, joining on first sight (from memory when known)."""
+        token_hash = hash_token(token)
+        known = self.participants.get(token_hash)
+        if known is not None:
+            return known
+        participant_id, new = await join(self.deps.db, self.session_id, token)
+        self.participants[token_hash] = participant_id
+        if new:
+            await publish(self.deps.backplane, self.session_id, Joined(participant_id, token_hash))
+        return participant_id
+
+    def shown(self, participant_id: int, at: int | None) -> Activity | None:
+        """The activity a participant sees: the one they chose if they may open it, else the presenter's current
+        one; at the audience's pace, the first one they have not answered (None once they are done)."""
+        snapshot = self.snapshot
+        chosen = snapshot.activity(at)
+        if chosen is not None and snapshot.reachable(chosen):
+            return chosen
+        if snapshot.paced and snapshot.live:
+            return next(
+                (
+                    a
+                    for a in snapshot.paced_activities
+                    if a.voting_open and a.id is not None and self.tallies[a.id].answer_of(participant_id) is None
+                ),
+                None,
+            )
+        return snapshot.current
+
+    def stage(self, participant_id: int, at: int | None = None) -> Stage:
+        """What this participant's phone should show now.
+
+        Its key is a fingerprint of what phones show (the same on every worker): a phone that has it is not sent
+        it again, so a duplicate push never wipes what someone is typing."""
+        activity = self.shown(participant_id, at)
+        shown_id = activity.id if activity is not None else None
+        key = self._stage_keys.get(shown_id)
+        if key is None:
+            key = self._stage_keys[shown_id] = digest([_phone_view(self.snapshot), shown_id])
+        answer = self.tallies[shown_id].answer_of(participant_id) if shown_id is not None else None
+        answered: frozenset[int] = frozenset()
+        if self.snapshot.paced:
+            answered = frozenset(
+                a.id
+                for a in self.snapshot.paced_activities
+                if a.id is not None and self.tallies[a.id].answer_of(participant_id) is not None
+            )
+        return Stage(key, activity, answer, answered)
+
+    def finished(self) -> int:
+        """At the audience's pace: how many participants have answered every activity still open."""
+        open_tallies = [self.tallies[a.id] for a in self.snapshot.paced_activities if a.voting_open and a.id]
+        if not open_tallies:
+            return 0
+        return sum(
+            all(tally.answer_of(pid) is not None for tally in open_tallies) for pid in self.participants.values()
+        )
+
+    def show(self, connection: Connection, stage: Stage) -> None:
+        """Record that a client is being sent this stage (at the audience's pace, the phone stays on it)."""
+        connection.stage_key = stage.key
+        connection.showing = stage.activity.id if stage.activity is not None else None
+        if self.snapshot.paced and connection.showing is not None:
+            connection.at = connection.showing
+
+    # --- presence ------------------------------------------------------------------------------------------
+
+    @property
+    def connections(self) -> list[Connection]:
+        """Every socket of this room, all audiences."""
+        return self.presence.connections
+
+    def attach(self, connection: Connection) -> None:
+        self.deps.stats.socket_changes += 1
+        self.presence.add(connection)
+        self._mark(None)  # the presenter's "connected" count
+
+    async def detach(self, connection: Connection) -> None:
+        if self.presence.remove(connection):
+            self.deps.stats.socket_changes += 1
+        await connection.stop()
+        if connection.overran:
+            self.deps.stats.outbox_drops += 1
+        self._mark(None)
+
+    @property
+    def online(self) -> int:
+        """Participants with a socket open to this worker."""
+        return self.presence.online
+
+
+def _state_of(snapshot: SessionSnapshot) -> str:
+    """A fingerprint of everything a presenter action can change."""
+    session = snapshot.session
+    activities = [
+        [a.id, a.voting_open, a.revealed, a.epoch, a.moderation, str(a.closes_at)] for a in snapshot.activities
+    ]
+    flags = [session.state, session.current_activity_id, session.beside_activity_id, session.pace, session.reactions]
+    return digest([flags, activities])
+
+
+def _phone_view(snapshot: SessionSnapshot) -> list[object]:
+    """What decides participants' stages: session state and pace, reactions, the current activity (when the
+    presenter sets the pace), and each activity's voting, epoch and countdown. Not moderation or reveals."""
+    session = snapshot.session
+    current = None if snapshot.paced else session.current_activity_id
+    activities = [[a.id, a.voting_open, a.epoch, str(a.closes_at)] for a in snapshot.activities]
+    return [snapshot.live, str(session.pace), session.reactions, current, activities]
