@@ -246,6 +246,7 @@ def render(
         "results_visible": True,
         "audience": audience,
         "asset_base": "/projector/secret/activities/9",
+        "control_url": "/present/3/control",
     }
     return environment().get_template(f"{kind}/{audience}.html").render(**context)
 

@@ -111,6 +111,7 @@ class Views:
             "results_visible": room.snapshot.results_visible(activity),
             "audience": str(audience),
             "asset_base": f"{base}/activities/{activity.id}",
+            "control_url": f"/present/{session.id}/control",
         }
 
     def participant_stage(self, room: Room, stage: Stage, *, error: str | None = None, csrf: str | None = None) -> str:
@@ -120,10 +121,13 @@ class Views:
         phones and go without (they answer over the socket, or handsup.js adds the page's token before posting)."""
         activity = stage.activity
         snapshot = room.snapshot
+        # A kind's participant form gets the results (a sharing kind lists others' entries), never the room.
+        results = room.results(activity) if activity is not None and activity.id in room.tallies else None
         return self.render(
             "participant/stage.html",
-            room=room,
             snapshot=snapshot,
+            results=results,
+            respond_url=f"/{snapshot.session.code}/respond",
             session=snapshot.session,
             stage=stage,
             activity=activity,
@@ -156,7 +160,7 @@ class Views:
         assert activity.id is not None
         return {
             "activity": activity,
-            "session": room.snapshot.session,
+            "respond_url": f"/{room.snapshot.session.code}/respond",
             "config": room.snapshot.configs[activity.id],
             "results": room.results(activity),
             "answer": answer,

@@ -408,12 +408,11 @@ def render(name: str, config: QaConfig, tally: QaTally, answer: QaSubmission | N
     activity = SimpleNamespace(id=9, session_id=3, voting_open=True, moderation=moderation)
     context = {
         "activity": activity,
-        "session": SimpleNamespace(code="123456"),
+        "respond_url": "/123456/respond",
         "config": config,
         "results": tally.snapshot(moderation),
         "answer": answer,
         "audience": name,
-        "room": SimpleNamespace(tallies={9: tally}, results=lambda _: tally.snapshot(moderation)),
     }
     return ENV.get_template(f"qa/{name}.html").render(**context)
 
