@@ -242,6 +242,12 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
 
         return Path(sys.modules[type(self).__module__].__file__ or "").parent / "templates"
 
+    @property
+    def static_dir(self) -> Path:
+        """Where this kind's own CSS and JS live (beside its templates), served at `/static/kinds/<kind>/`: pages
+        where the kind appears load its `.css` and `.js` files, so no kind's behaviour has to live in static/."""
+        return self.templates_dir.parent / "static"
+
     def parse_config(self, raw: Mapping[str, Any]) -> ConfigT:
         """The kind's config from a deck; raises pydantic's ValidationError with the location of each error."""
         return self.config_model.model_validate(raw)  # type: ignore[return-value]
