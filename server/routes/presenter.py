@@ -221,6 +221,8 @@ async def activity_export(services: Services, session_id: int, activity_id: int,
     kind = services.registry[activity.kind]
     name = f"{slugify(room.snapshot.session.title)}-{activity.position + 1}-{slugify(activity.title)}.{extension}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    if extension == "csv" and not kind.takes_answers:
+        raise Problem(404, "Not found", f"{kind.label} takes no answers, so it has no responses to export.")
     if extension == "csv":
         body = await responses_csv(services.engine, services.registry, room.snapshot, activity)
         return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
