@@ -228,6 +228,10 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     # languages (server/decks.py). A translation has the same number of items, so an answer's indexes mean the same
     # thing in every language; keys whose text is an answer's value (a resource's type) are not translatable.
     translatable: ClassVar[frozenset[str]] = frozenset()
+    # Whether participants answer it. A kind that takes none (a content slide) is shown, never answered: the server
+    # refuses responses to it, steps past it at the audience's pace, leaves it out of completion, voting controls,
+    # response exports, archives' CSVs and reports, and cohort comparisons.
+    takes_answers: ClassVar[bool] = True
 
     @property
     def takes_free_text(self) -> bool:
@@ -241,6 +245,12 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
         import sys
 
         return Path(sys.modules[type(self).__module__].__file__ or "").parent / "templates"
+
+    @property
+    def static_dir(self) -> Path:
+        """Where this kind's own CSS and JS live (beside its templates), served at `/static/kinds/<kind>/`: pages
+        where the kind appears load its `.css` and `.js` files, so no kind's behaviour has to live in static/."""
+        return self.templates_dir.parent / "static"
 
     def parse_config(self, raw: Mapping[str, Any]) -> ConfigT:
         """The kind's config from a deck; raises pydantic's ValidationError with the location of each error."""

@@ -19,6 +19,7 @@ from sqlmodel import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount, Router
 from starlette.types import Scope
 
 from activities import registry as default_registry
@@ -32,7 +33,7 @@ from server.collector import CollectorSchedule, SweepPolicy
 from server.config import ConfigError, Settings, get_settings
 from server.db import create_engine, session_factory, upgrade
 from server.decks import DeckInvalid, deck_files, parse_deck
-from server.live.fragments import Views, make_environment
+from server.live.fragments import KIND_STATIC, Views, make_environment
 from server.live.writer import ResponseWriter
 from server.models import Deck, utcnow
 from server.routes import ROUTERS
@@ -122,6 +123,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.csp_reports = headers.CspReports(settings.csp_reports_logged_per_minute)
     for error, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(error, handler)
+
+    # Each kind's static/ under one mount, ahead of /static (which would take these URLs for its own).
+    kinds = [
+        Mount(f"/{k.name}", Assets(directory=k.static_dir)) for k in default_registry.all() if k.static_dir.is_dir()
+    ]
+    app.mount(KIND_STATIC, Router(kinds), name="kind-static")
     app.mount("/static", Assets(directory=ROOT / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router)

@@ -104,7 +104,9 @@ async def institute_runs(
         query = query.where(Activity.kind == kind)
     async with maker() as db:
         activities = (await db.exec(query)).all()
-    runs = [Run(*sessions[activity.session_id], activity) for activity in activities if activity.kind in registry]
+    # Kinds that take no answers (a content slide) have no results to compare.
+    known = [activity for activity in activities if activity.kind in registry and registry[activity.kind].takes_answers]
+    runs = [Run(*sessions[activity.session_id], activity) for activity in known]
     order = {item.cohort.id: index for index, item in enumerate(view.cohorts)}
     runs.sort(
         key=lambda run: (order[run.cohort.id], run.session.created_at, run.session.id or 0, run.activity.position)

@@ -112,6 +112,8 @@ async def activity_export(
         raise NoSuchFile("No such activity in this session.")
     kind = registry[activity.kind]
     name = f"{slugify(snapshot.session.title)}-{activity.position + 1}-{slugify(activity.title)}.{extension}"
+    if extension == "csv" and not kind.takes_answers:
+        raise NoSuchFile(f"{kind.label} takes no answers, so it has no responses to export.")
     if extension == "csv":
         body = await responses_csv(engine, registry, snapshot, activity)
         return ActivityFile(body, "text/csv; charset=utf-8", name)

@@ -95,6 +95,7 @@ class SessionSnapshot:
     configs: dict[int, KindConfig] = field(default_factory=dict)
     ambient: frozenset[int] = frozenset()  # ids of activities of ambient kinds (Q&A)
     screened: frozenset[int] = frozenset()  # ids of activities whose participants type text (profanity filter)
+    answerless: frozenset[int] = frozenset()  # ids of activities of kinds that take no answers (a content slide)
 
     @property
     def id(self) -> int:
@@ -233,7 +234,8 @@ async def load_snapshot(
     configs = {a.id: registry[a.kind].parse_config(a.config) for a in activities if a.id is not None}
     ambient = frozenset(a.id for a in activities if a.id is not None and registry[a.kind].ambient)
     screened = frozenset(a.id for a in activities if a.id is not None and registry[a.kind].takes_free_text)
-    return SessionSnapshot(session, activities, configs, ambient, screened)
+    answerless = frozenset(a.id for a in activities if a.id is not None and not registry[a.kind].takes_answers)
+    return SessionSnapshot(session, activities, configs, ambient, screened, answerless)
 
 
 async def find_live_session(maker: async_sessionmaker[AsyncSession], code: str) -> Session:

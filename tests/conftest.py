@@ -20,7 +20,6 @@ import anyio
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.testclient import TestClient, WebSocketTestSession
 
 import server.accounts.security
@@ -28,7 +27,7 @@ from server.accounts.people import add_user, create_token
 from server.app import create_app
 from server.config import Settings
 from server.db import upgrade
-from server.models import Participant, Role, Session, User
+from server.models import Role, User
 from server.services import Services
 from server.sessions import SessionSnapshot, load_snapshot
 
@@ -163,25 +162,6 @@ def run(client: TestClient, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
     """Run a coroutine function on the app's own event loop (where its database and hub live)."""
     assert client.portal is not None
     return client.portal.call(fn, *args)
-
-
-async def seed_session(db: AsyncSession, people: int, code: str = "123456") -> tuple[int, list[int]]:
-    """A presenter, a live session and `people` participants written straight to the database.
-
-    For tests of the storage layer that run without an app; returns the session id and participant ids.
-    """
-    user = User(email="presenter@example.org", password_hash="-")
-    db.add(user)
-    await db.flush()
-    assert user.id is not None
-    session = Session(code=code, title="Seeded", presenter_id=user.id, projector_secret=code * 6)
-    db.add(session)
-    await db.flush()
-    assert session.id is not None
-    participants = [Participant(session_id=session.id, token_hash=f"{n:064x}") for n in range(people)]
-    db.add_all(participants)
-    await db.flush()
-    return session.id, [p.id for p in participants if p.id is not None]
 
 
 def make_user(client: TestClient, email: str = "presenter@example.org", role: Role = Role.presenter) -> User:

@@ -38,8 +38,9 @@ from activities.ranking import MAX_ITEMS as RANKING_ITEMS
 from activities.resources import MAX_LINK, MAX_NOTE, MAX_TITLE, MAX_TYPE_LENGTH, MAX_TYPES, normalise_link
 from activities.scale import MAX_LABEL_LENGTH, MAX_POINTS, MAX_STATEMENT_LENGTH, MAX_STATEMENTS
 from activities.sort import MAX_BIN_LENGTH, MAX_BINS, MAX_CARD_LENGTH, MAX_CARDS
+from activities.text import tidy
 from activities.wordcloud import MAX_ENTRY_LENGTH
-from activities.wordcloud.normalise import surface_form, tidy
+from activities.wordcloud.normalise import surface_form
 
 MARKER = "__pwned"
 """What an executing payload sets on `window` (the others call `alert`): a browser test reads it back."""

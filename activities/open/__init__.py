@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -27,15 +26,13 @@ from activities.base import (
     toggled,
 )
 from activities.i18n import _
-from activities.wordcloud.normalise import tidy
+from activities.text import pieces, tidy
 
 DEFAULT_LENGTH = 280
 MIN_LENGTH_LIMIT = 20
 MAX_LENGTH_LIMIT = 1000
 # The projector shows at most this many cards (highlighted and newest first); the rest are counted.
 MAX_PROJECTED = 24
-# A run of characters without a space longer than this gets break opportunities, so it cannot overflow a card.
-UNBROKEN_RUN = 24
 # Which moderation list each presenter verb adds its answer to (True) or removes it from (False).
 VERBS: dict[str, tuple[str, bool]] = {
     "hide": ("hidden", True),
@@ -44,7 +41,6 @@ VERBS: dict[str, tuple[str, bool]] = {
     "unhighlight": ("highlighted", False),
     "approve": ("approved", True),
 }
-_LONG_RUN = re.compile(rf"\S{{{UNBROKEN_RUN + 1},}}")
 
 
 class OpenConfig(KindConfig):
@@ -82,19 +78,6 @@ class OpenSubmission(KindSubmission):
 def answer_key(text: str) -> str:
     """The moderation key of an answer: a digest of its text, so an edited answer is a new one."""
     return digest(text)
-
-
-def pieces(text: str) -> list[str]:
-    """The text cut where a card may break a line: long runs without spaces are split every UNBROKEN_RUN."""
-    out: list[str] = []
-    start = 0
-    for run in _LONG_RUN.finditer(text):
-        out.append(text[start : run.start()])
-        word = run.group()
-        out += [word[i : i + UNBROKEN_RUN] for i in range(0, len(word), UNBROKEN_RUN)]
-        start = run.end()
-    out.append(text[start:])
-    return [piece for piece in out if piece]
 
 
 class OpenTally(Tally[OpenConfig, OpenSubmission]):

@@ -34,8 +34,7 @@ from activities.base import (
     toggled,
 )
 from activities.i18n import _, ngettext
-from activities.open import pieces
-from activities.wordcloud.normalise import tidy
+from activities.text import pieces, tidy
 
 DEFAULT_LENGTH = 200
 MIN_LENGTH_LIMIT = 40

@@ -36,7 +36,7 @@ from activities.base import (
     toggled,
 )
 from activities.i18n import _
-from activities.wordcloud.normalise import tidy
+from activities.text import tidy
 
 DEFAULT_TYPES = ("tool", "video", "activity", "reading", "other")
 MAX_TYPES = 12

@@ -25,8 +25,9 @@ from activities.base import (
     shown,
 )
 from activities.i18n import _
+from activities.text import tidy
 from activities.wordcloud.image import draw
-from activities.wordcloud.normalise import LANGUAGES, surface_form, tidy, word_key
+from activities.wordcloud.normalise import LANGUAGES, surface_form, word_key
 
 MAX_ENTRIES = 10
 MAX_ENTRY_LENGTH = 60

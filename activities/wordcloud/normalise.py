@@ -5,17 +5,12 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
+from activities.text import tidy
+
 # Dashes, connectors and slashes separate words ("well-being" -> "well being"); other punctuation just goes.
 _SEPARATORS = {"Pd", "Pc"}
 _SEPARATOR_CHARS = frozenset("/\\")
 LANGUAGES = frozenset({"en", "es", "fr", "de", "pt", "it", "nl"})
-
-
-def tidy(text: str) -> str:
-    """Canonical Unicode, no control or invisible formatting characters, single spaces, trimmed."""
-    text = unicodedata.normalize("NFKC", text)
-    kept = "".join(" " if ch.isspace() else ch for ch in text if unicodedata.category(ch) not in {"Cc", "Cf"})
-    return " ".join(kept.split())
 
 
 def surface_form(text: str) -> str:

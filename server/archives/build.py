@@ -291,6 +291,9 @@ class _Builder:
         responses: list[ResponseData] = []
         for activity in snapshot.activities:
             assert activity.id is not None
+            if activity.id in snapshot.answerless:  # kept in data.json; no responses, so no CSV, sheet or report part
+                activities.append(_activity_data(activity, {}, 0))
+                continue
             data, shown, counted = await self.activity(
                 snapshot, activity, by_activity.pop(activity.id, []), numbers, place
             )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections import Counter
+from collections.abc import Iterable
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import segno
@@ -29,11 +31,33 @@ STATIC = ROOT / "static"
 
 
 @cache
-def static_url(path: str) -> str:
-    """The URL of a file in static/, named by a digest of its content: it may be cached for a year (a change makes a
+def versioned_url(folder: Path, prefix: str, path: str) -> str:
+    """The URL of a static file, named by a digest of its content: it may be cached for a year (a change makes a
     new URL). Read once per process, so a file edited while the server runs keeps its old digest until a restart."""
-    digest = hashlib.sha256((STATIC / path).read_bytes()).hexdigest()[:12]
-    return f"/static/{path}?v={digest}"
+    digest = hashlib.sha256((folder / path).read_bytes()).hexdigest()[:12]
+    return f"{prefix}/{path}?v={digest}"
+
+
+def static_url(path: str) -> str:
+    """The URL of a file in static/, with the digest of its content."""
+    return versioned_url(STATIC, "/static", path)
+
+
+KIND_STATIC = "/static/kinds"
+"""Where each kind's static/ folder is served: `/static/kinds/<kind>/<file>`, with the cache rules of static/."""
+
+
+def kind_static_urls(registry: Registry, kinds: Iterable[str], suffix: str) -> list[str]:
+    """The digest URLs of the `.css` or `.js` files (`suffix`) the named kinds ship, for a page where they appear:
+    kinds in name order, each kind's files in path order, unknown names and kinds without static/ skipped."""
+    urls = []
+    for name in sorted(set(kinds)):
+        if name not in registry or not registry[name].static_dir.is_dir():
+            continue
+        folder = registry[name].static_dir
+        for path in sorted(folder.rglob(f"*{suffix}")):
+            urls.append(versioned_url(folder, f"{KIND_STATIC}/{name}", path.relative_to(folder).as_posix()))
+    return urls
 
 
 def make_environment(registry: Registry) -> Environment:
@@ -53,6 +77,8 @@ def make_environment(registry: Registry) -> Environment:
     env.globals.update(
         version=__version__,
         static=static_url,
+        kind_styles=lambda kinds: kind_static_urls(registry, kinds, ".css"),
+        kind_scripts=lambda kinds: kind_static_urls(registry, kinds, ".js"),
         format_code=format_code,
         seconds_left=seconds_left,
         reactions=REACTIONS,
@@ -112,6 +138,7 @@ class Views:
             "results_visible": room.snapshot.results_visible(activity),
             "audience": str(audience),
             "asset_base": f"{base}/activities/{activity.id}",
+            "control_url": f"/present/{session.id}/control",
         }
 
     def participant_stage(self, room: Room, stage: Stage, *, error: str | None = None, csrf: str | None = None) -> str:
@@ -121,10 +148,13 @@ class Views:
         phones and go without (they answer over the socket, or handsup.js adds the page's token before posting)."""
         activity = stage.activity
         snapshot = room.snapshot
+        # A kind's participant form gets the results (a sharing kind lists others' entries), never the room.
+        results = room.results(activity) if activity is not None and activity.id in room.tallies else None
         return self.render(
             "participant/stage.html",
-            room=room,
             snapshot=snapshot,
+            results=results,
+            respond_url=f"/{snapshot.session.code}/respond",
             session=snapshot.session,
             stage=stage,
             activity=activity,
@@ -157,7 +187,7 @@ class Views:
         assert activity.id is not None
         return {
             "activity": activity,
-            "session": room.snapshot.session,
+            "respond_url": f"/{room.snapshot.session.code}/respond",
             "config": room.snapshot.configs[activity.id],
             "results": room.results(activity),
             "answer": answer,

@@ -35,6 +35,8 @@ async def respond(room: Room, participant_id: int, activity_id: int, form: FormF
         if snapshot.current is None:
             raise Refused(_("The presenter has not started an activity yet."))
         raise Refused(_("The presenter has moved on; your screen now shows the current activity."))
+    if activity.id in snapshot.answerless:
+        raise Refused(_("This activity takes no answers: there is nothing to send here."), 422)
     if not activity.voting_open:
         raise Refused(_("Voting is closed for this activity."))
     if seconds_left(activity) == 0:

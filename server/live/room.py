@@ -567,7 +567,10 @@ class Room:
                 (
                     a
                     for a in snapshot.paced_activities
-                    if a.voting_open and a.id is not None and self.tallies[a.id].answer_of(participant_id) is None
+                    if a.voting_open
+                    and a.id is not None
+                    and a.id not in snapshot.answerless  # shown, never answered: nothing to stop at
+                    and self.tallies[a.id].answer_of(participant_id) is None
                 ),
                 None,
             )
@@ -595,7 +598,12 @@ class Room:
 
     def finished(self) -> int:
         """At the audience's pace: how many participants have answered every activity still open."""
-        open_tallies = [self.tallies[a.id] for a in self.snapshot.paced_activities if a.voting_open and a.id]
+        answerless = self.snapshot.answerless
+        open_tallies = [
+            self.tallies[a.id]
+            for a in self.snapshot.paced_activities
+            if a.voting_open and a.id and a.id not in answerless
+        ]
         if not open_tallies:
             return 0
         return sum(

@@ -287,6 +287,7 @@ async def compare_page(
         services,
         user,
         "organizer/compare.html",
+        kinds=[comparison.kind],
         institute=comparison.institute,
         comparison=comparison,
         label=services.registry[comparison.kind].label,

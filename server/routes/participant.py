@@ -129,6 +129,7 @@ async def _page(
     closed = activity is not None and not activity.voting_open
     html = services.views.render(
         "participant/page.html",
+        kinds={one.kind for one in room.snapshot.activities},
         refresh_seconds=services.settings.no_script_refresh_seconds if waiting or closed else None,
         session=session,
         stage_key=stage.key,

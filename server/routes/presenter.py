@@ -158,6 +158,7 @@ async def presenter_page(
     room = await services.hub.room(session_id)
     html = services.views.render(
         "presenter/page.html",
+        kinds={one.kind for one in room.snapshot.activities},
         session=session,
         live=services.views.presenter_live(room),
         csrf=csrf_token(request),

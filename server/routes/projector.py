@@ -59,6 +59,7 @@ async def projector_page(secret: str, request: Request, services: ServicesDep) -
     url = join_url(services.settings, request, session.code)
     html = services.views.render(
         "projector/page.html",
+        kinds={one.kind for one in room.snapshot.activities},
         session=session,
         stage=services.views.projector_stage(room),
         join_url=url,

@@ -1,4 +1,4 @@
-// Handsup's glue around htmx: connection state, the no-socket fallbacks, "sending" feedback, word-cloud images.
+// Handsup's glue around htmx: connection state, the no-socket fallbacks, "sending" feedback, the kinds' push hook.
 (function () {
   "use strict";
   var socketOpen = false;
@@ -180,34 +180,6 @@
     window.setTimeout(function () { show("toast", false); }, 6000);
   });
 
-  // Word-cloud images: keep showing the current picture, load the newer one behind it, then swap.
-  // One request in flight per image, so a fast-moving cloud never queues up drawings.
-  var loading = {};
-  function refreshClouds() {
-    var sources = document.querySelectorAll(".cloud-src");
-    for (var i = 0; i < sources.length; i++) {
-      var source = sources[i], img = document.getElementById(source.dataset.for);
-      if (!img) continue;
-      img.alt = source.dataset.alt;
-      var wanted = source.dataset.src;
-      if (img.dataset.shown === wanted || loading[img.id] === wanted) continue;
-      if (loading[img.id]) { img.dataset.wanted = wanted; continue; }
-      load(img, wanted);
-    }
-  }
-  function load(img, src) {
-    loading[img.id] = src;
-    var next = new Image();
-    next.onload = next.onerror = function () {
-      delete loading[img.id];
-      if (next.naturalWidth) { img.src = src; img.dataset.shown = src; }
-      var wanted = img.dataset.wanted;
-      delete img.dataset.wanted;
-      if (wanted && wanted !== src) load(img, wanted);
-    };
-    next.src = src;
-  }
-
   // Countdowns: each counts down from the seconds left when it arrived (no reliance on the phone's clock).
   window.setInterval(function () {
     var timers = document.querySelectorAll(".countdown[data-seconds-left]");
@@ -219,7 +191,6 @@
       if (value && value.textContent !== String(left)) value.textContent = String(left);
     }
   }, 250);
-  document.addEventListener("DOMContentLoaded", refreshClouds);
 
   // Floating reactions remove themselves once they have floated (and a flood is capped).
   document.addEventListener("animationend", function (event) {
@@ -231,57 +202,19 @@
     while (layer && layer.children.length > 60) layer.removeChild(layer.firstChild);
   }
 
-  // Lists shared by everyone (Q&A) are pushed without anybody's marks; each phone keeps its own marks (what it
-  // upvoted, what it asked) in a [data-own-for] element and applies them after every change.
-  function applyOwnMarks() {
-    var owns = document.querySelectorAll("[data-own-for]");
-    for (var i = 0; i < owns.length; i++) {
-      var own = owns[i], list = document.getElementById(own.dataset.ownFor);
-      if (!list) continue;
-      var voted = (own.dataset.voted || "").split(" "), mine = (own.dataset.mine || "").split(" ");
-      var items = list.querySelectorAll("[data-key]");
-      for (var j = 0; j < items.length; j++) {
-        var item = items[j], key = item.dataset.key;
-        item.classList.toggle("mine", mine.indexOf(key) >= 0);
-        var button = item.querySelector("button[aria-pressed]");
-        if (button) button.setAttribute("aria-pressed", voted.indexOf(key) >= 0 ? "true" : "false");
-      }
-    }
-  }
-
-  // Running totals ([data-sum-prefix]): the sum of the form's fields named with that prefix, against a target
-  // (100 points to spread), so the total is honest before the participant presses Send.
-  function updateSums() {
-    var sums = document.querySelectorAll("[data-sum-prefix]");
-    for (var i = 0; i < sums.length; i++) {
-      var sum = sums[i], form = sum.closest("form");
-      if (!form) continue;
-      var fields = form.querySelectorAll('input[name^="' + sum.dataset.sumPrefix + '"]');
-      var total = 0, target = Number(sum.dataset.sumTarget);
-      for (var j = 0; j < fields.length; j++) {
-        var value = fields[j].value.trim();
-        if (/^[0-9]+$/.test(value)) total += Number(value);
-      }
-      sum.hidden = false;
-      sum.querySelector(".sum-value").textContent = String(total);
-      sum.querySelector(".sum-left").textContent =
-        total < target ? (sum.dataset.textLeft || "{n} left").replace("{n}", target - total)
-          : total > target ? (sum.dataset.textOver || "{n} too many").replace("{n}", total - target)
-          : sum.dataset.textExact || "all given";
-      sum.classList.toggle("over", total > target);
-      sum.classList.toggle("exact", total === target);
-    }
-  }
-  document.addEventListener("input", updateSums);
-
-  // After every pushed message, over the socket or the event stream.
+  // After every pushed message, over the socket or the event stream: the page's own upkeep, then each kind's.
+  // A kind's script (activities/<kind>/static/, loaded after this one where the kind appears) adds its work with
+  // handsup.afterPush(fn): fn runs once the page is loaded and again after every push.
+  var pushed = [capReactions];
   function afterPush() {
-    refreshClouds();
-    capReactions();
-    applyOwnMarks();
-    updateSums();
+    for (var i = 0; i < pushed.length; i++) pushed[i]();
   }
+  window.handsup = {
+    afterPush: function (fn) {
+      pushed.push(fn);
+      if (document.readyState !== "loading") fn();
+      else document.addEventListener("DOMContentLoaded", fn);
+    }
+  };
   document.addEventListener("htmx:wsAfterMessage", afterPush);
-  document.addEventListener("DOMContentLoaded", updateSums);
-  document.addEventListener("DOMContentLoaded", applyOwnMarks);
 })();

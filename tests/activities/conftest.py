@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.activities.folding import Database, make_database
+from activities.testing import Database, make_database
 
 
 @pytest.fixture(scope="module")

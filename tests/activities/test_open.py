@@ -10,19 +10,17 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from activities import registry
+from activities import testing as screening
 from activities.base import ResponseEvent, SubmissionInvalid, digest
 from activities.open import (
     MAX_PROJECTED,
-    UNBROKEN_RUN,
     OpenConfig,
     OpenSubmission,
     OpenTally,
     answer_key,
     kind,
-    pieces,
 )
-from tests.activities import screening
-from tests.activities.folding import Database, check_folding_matches_recompute
+from activities.testing import Database, check_folding_matches_recompute
 
 PLAIN = OpenConfig()
 MODERATED = OpenConfig(moderated=True)
@@ -185,13 +183,6 @@ def test_open_projects_a_bounded_number_of_cards_and_counts_the_rest() -> None:
     assert len(snapshot["visible"]) == MAX_PROJECTED
     assert snapshot["more"] == 3
     assert len(snapshot["cards"]) == MAX_PROJECTED + 3
-
-
-def test_open_cuts_long_runs_without_spaces_so_a_card_can_wrap_them() -> None:
-    assert pieces("short words stay whole") == ["short words stay whole"]
-    long = "x" * (UNBROKEN_RUN * 2 + 1)
-    assert pieces(f"a {long} b") == ["a ", "x" * UNBROKEN_RUN, "x" * UNBROKEN_RUN, "x", " b"]
-    assert "".join(pieces(f"a {long} b")) == f"a {long} b"
 
 
 # --- moderation -----------------------------------------------------------------------------------------------------

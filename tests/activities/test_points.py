@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from activities import registry
 from activities.base import ResponseEvent, SubmissionInvalid
 from activities.points import MAX_ITEMS, PointsConfig, PointsSubmission, PointsTally, kind
-from tests.activities.folding import Database, check_folding_matches_recompute
+from activities.testing import Database, check_folding_matches_recompute
 
 TIME = PointsConfig(items=["Putting out fires", "Maintaining the organization", "Engaging in improvement"])
 SMALL = PointsConfig(items=["Listening", "Inquiry"], total=10)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from activities import registry
+from activities import testing as screening
 from activities.base import ResponseEvent, SubmissionInvalid, digest
 from activities.qa import (
     MAX_PROJECTED,
@@ -22,9 +23,8 @@ from activities.qa import (
     kind,
     question_key,
 )
+from activities.testing import Database, check_folding_matches_recompute
 from server.live.fragments import make_environment
-from tests.activities import screening
-from tests.activities.folding import Database, check_folding_matches_recompute
 
 MODERATED = QaConfig()
 OPEN = QaConfig(moderated=False)
@@ -408,12 +408,11 @@ def render(name: str, config: QaConfig, tally: QaTally, answer: QaSubmission | N
     activity = SimpleNamespace(id=9, session_id=3, voting_open=True, moderation=moderation)
     context = {
         "activity": activity,
-        "session": SimpleNamespace(code="123456"),
+        "respond_url": "/123456/respond",
         "config": config,
         "results": tally.snapshot(moderation),
         "answer": answer,
         "audience": name,
-        "room": SimpleNamespace(tallies={9: tally}, results=lambda _: tally.snapshot(moderation)),
     }
     return ENV.get_template(f"qa/{name}.html").render(**context)
 
@@ -515,5 +514,5 @@ def test_qa_the_asker_of_a_held_question_sees_it_waiting_as_any_other() -> None:
     rude = ask("Why is this so shitty?", config=OPEN)
     tally = tally_of(OPEN, rude)
     context = {"activity": SimpleNamespace(id=9), "results": screening.results(tally), "answer": rude}
-    own = screening.ENV.get_template("qa/own.html").render(**context)
+    own = screening.environment().get_template("qa/own.html").render(**context)
     assert "Waiting for approval" in own and "filter" not in own.lower()

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from activities import registry
 from activities.base import ResponseEvent, SubmissionInvalid
 from activities.ranking import MAX_ITEMS, RankingConfig, RankingSubmission, RankingTally, kind
-from tests.activities.folding import Database, check_folding_matches_recompute
+from activities.testing import Database, check_folding_matches_recompute
 
 ELEMENTS = ["Long-term outcome", "Preconditions", "Assumptions", "Interventions", "Indicators", "Rationale"]
 RISKS = RankingConfig(items=["Funding", "Staff turnover", "Data loss"])

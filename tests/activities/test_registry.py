@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from importlib.metadata import EntryPoint
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from jinja2 import meta
 
 import activities
 from activities import ENTRY_POINT_GROUP, Registry, load_registry, registry
+from activities import testing as screening
 from activities.poll import Poll
 from activities.poll import kind as poll
+from server.decks import parse_deck
 
 
 class Straw(Poll):
@@ -67,3 +71,58 @@ def test_a_plugin_may_not_take_a_built_in_name(monkeypatch: pytest.MonkeyPatch) 
 def test_every_kind_ships_its_templates(kind: Any) -> None:
     for audience in ("participant", "presenter", "projector"):
         assert (kind.templates_dir / kind.name / f"{audience}.html").is_file()
+
+
+# --- what a kind's templates are given -------------------------------------------------------------------------------
+
+DECK = Path(__file__).resolve().parents[2] / "examples" / "decks" / "distributed-leadership.yaml"
+# Names of the server's live objects that a kind's template must never reach for: it gets data and URLs instead.
+SERVER_OBJECTS = {"room", "session", "snapshot", "views", "services", "stage"}
+
+
+def _templates(kind: Any) -> list[str]:
+    return sorted(str(path.relative_to(kind.templates_dir)) for path in kind.templates_dir.rglob("*.html"))
+
+
+def _configs() -> dict[str, Any]:
+    """Each built-in kind's config as the example deck gives it first."""
+    deck = parse_deck(DECK.read_text(), registry)
+    configs: dict[str, Any] = {}
+    for spec in deck.activities:
+        configs.setdefault(spec.kind, registry[spec.kind].parse_config(spec.config))
+    return configs
+
+
+@pytest.mark.parametrize("kind", registry.all(), ids=lambda kind: kind.name)
+def test_no_kind_template_names_a_server_object(kind: Any) -> None:
+    env = screening.environment()
+    for name in _templates(kind):
+        source = (kind.templates_dir / name).read_text()
+        names = meta.find_undeclared_variables(env.parse(source))
+        assert not names & SERVER_OBJECTS, f"{name} reaches for {sorted(names & SERVER_OBJECTS)}"
+
+
+@pytest.mark.parametrize("kind", registry.all(), ids=lambda kind: kind.name)
+def test_every_kind_template_renders_from_data_and_urls_alone(kind: Any) -> None:
+    """The context the server renders kinds with, and not a name more: StrictUndefined fails on anything else."""
+    config = _configs()[kind.name]
+    activity = SimpleNamespace(id=9, session_id=3, kind=kind.name, voting_open=True, moderation={}, position=0)
+    context = {
+        "activity": activity,
+        "config": config,
+        "results": screening.results(kind.new_tally(config)),
+        "results_visible": True,
+        "asset_base": "/projector/secret/activities/9",
+        "control_url": "/present/3/control",
+        "respond_url": "/424242/respond",
+        "answer": None,
+        "csrf": None,
+    }
+    env = screening.environment()
+    for audience in ("presenter", "projector"):
+        html = env.get_template(f"{kind.name}/{audience}.html").render(**context, audience=audience)
+        assert f"results-{activity.id}" in html
+    env.get_template(f"{kind.name}/participant.html").render(**context)
+    if kind.shares_results:
+        assert f"shared-{activity.id}" in env.get_template(f"{kind.name}/shared.html").render(**context)
+        env.get_template(f"{kind.name}/own.html").render(**context)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from activities import registry
+from activities import testing as screening
 from activities.base import ResponseEvent, SubmissionInvalid
 from activities.resources import (
     DEFAULT_TYPES,
@@ -21,8 +22,7 @@ from activities.resources import (
     kind,
     normalise_link,
 )
-from tests.activities import screening
-from tests.activities.folding import Database, check_folding_matches_recompute
+from activities.testing import Database, check_folding_matches_recompute
 
 MODERATED = ResourcesConfig()
 OPEN = ResourcesConfig(moderated=False)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from activities import registry
 from activities.base import ResponseEvent, SubmissionInvalid
 from activities.scale import MAX_STATEMENTS, ScaleConfig, ScaleSubmission, ScaleTally, kind
-from tests.activities.folding import Database, check_folding_matches_recompute
+from activities.testing import Database, check_folding_matches_recompute
 
 SKILLS = ["Listening in stereo", "Maintaining inquiry, deferring advocacy", "Being curious in the face of criticism"]
 ENDS = ScaleConfig(statements=SKILLS, labels=["Not yet", "Routinely"])

@@ -22,7 +22,7 @@ from activities.sort import (
     kind,
     split_percents,
 )
-from tests.activities.folding import Database, check_folding_matches_recompute
+from activities.testing import Database, check_folding_matches_recompute
 
 CARDS = ["Listening in stereo", "Setting the budget", "Using influence rather than authority"]
 CONFIG = SortConfig(cards=CARDS)

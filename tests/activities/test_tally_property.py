@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 
 from activities.poll import PollConfig
 from activities.poll import kind as poll
+from activities.testing import Database, check_folding_matches_recompute
 from activities.wordcloud import WordcloudConfig
 from activities.wordcloud import kind as wordcloud
-from tests.activities.folding import Database, check_folding_matches_recompute
 
 POLL = PollConfig(options=["Diagnosis", "Design", "Action", "Review"], multiple=True, max_choices=2)
 WORDCLOUD = WordcloudConfig(lemmatise=True, fold_accents=True)

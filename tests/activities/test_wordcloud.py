@@ -11,11 +11,11 @@ import pytest
 from pydantic import ValidationError
 
 from activities import registry
+from activities import testing as screening
 from activities.base import ResponseEvent, SubmissionInvalid
 from activities.wordcloud import CLOUD_LEVELS, CLOUD_WORDS, Wordcloud, WordcloudConfig, WordcloudTally, kind
 from activities.wordcloud.image import draw
 from server.profanity import switched
-from tests.activities import screening
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 THREE = WordcloudConfig()

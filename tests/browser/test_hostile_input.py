@@ -18,7 +18,8 @@ import pytest
 import yaml
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from activities.wordcloud.normalise import surface_form, tidy
+from activities.text import tidy
+from activities.wordcloud.normalise import surface_form
 from tests.browser.conftest import LAPTOP, PHONE, LiveDeck, live_deck, screenshot, sign_in
 from tests.conftest import LiveServer
 from tests.hostile import BIDI_CONTROLS, MARKER, PAYLOADS, is_text

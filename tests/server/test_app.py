@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from activities import registry
 from server.accounts.security import setup_token_valid
 from server.app import create_app
 from server.config import ConfigError, Settings
+from server.live.fragments import kind_static_urls
 from tests.conftest import DECK, Presenter, api_token, make_user
 
 SMALL = "title: {title}\nactivities:\n  - kind: wordcloud\n    title: Three words\n"
@@ -109,3 +111,22 @@ def test_join_links_use_the_public_url_when_one_is_set(settings: Settings) -> No
         session = Presenter(client, user, api_token(client, user.email)).start()
     assert session["join_url"] == f"https://vote.example.org/{session['code']}"
     assert session["projector_url"].startswith("https://vote.example.org/projector/")
+
+
+def test_a_kinds_static_files_are_served_with_the_cache_rules_of_static(client: TestClient) -> None:
+    """Each kind's static/ is at /static/kinds/<kind>/: a digest URL is kept a year, a plain one checked each time."""
+    url = kind_static_urls(registry, ["wordcloud"], ".js")[0]
+    assert url.startswith("/static/kinds/wordcloud/wordcloud.js?v=")
+    versioned = client.get(url)
+    assert versioned.status_code == 200 and "refreshClouds" in versioned.text
+    assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
+    plain = client.get(url.split("?")[0])
+    assert plain.status_code == 200 and plain.headers["cache-control"] == "no-cache"
+    assert client.get("/static/kinds/wordcloud/../__init__.py").status_code == 404
+    assert client.get("/static/kinds/wordcloud/missing.js").status_code == 404
+
+
+def test_a_kinds_files_are_listed_in_name_order_and_only_for_kinds_that_ship_them() -> None:
+    styles = kind_static_urls(registry, ["wordcloud", "qa", "poll", "no-such-kind"], ".css")
+    assert [url.split("?")[0] for url in styles] == ["/static/kinds/qa/qa.css", "/static/kinds/wordcloud/wordcloud.css"]
+    assert kind_static_urls(registry, [], ".js") == []

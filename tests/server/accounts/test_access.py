@@ -57,7 +57,7 @@ ACCOUNTS = {
     "admin": Role.admin,
 }
 # Routes the framework adds: the API description and the static files are for everyone.
-FRAMEWORK = {"/openapi.json": Access.anyone, "/static": Access.anyone}
+FRAMEWORK = {"/openapi.json": Access.anyone, "/static": Access.anyone, "/static/kinds": Access.anyone}
 
 
 @dataclass

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
+from activities.testing import seed_session
 from server.backplane import MemoryBackplane, session_channel
 from server.db import create_engine, session_factory, transaction, upgrade
 from server.live.writer import ResponseWriter, VersionClock, WriterBusy, WriterFailed
 from server.models import Activity, Response
-from tests.conftest import seed_session
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgresql]
 PEOPLE = 20

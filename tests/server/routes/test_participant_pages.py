@@ -333,3 +333,14 @@ def test_a_hostile_session_title_is_escaped(client: TestClient, presenter: Prese
     page = client.get(f"/{session['code']}", headers=BROWSER).text
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_the_session_page_loads_the_files_of_the_kinds_in_its_deck_and_no_others(
+    client: TestClient, session: dict[str, Any]
+) -> None:
+    """The deck has a poll and a word cloud: the word cloud's script and style come with the page, Q&A's do not."""
+    page = client.get(f"/{session['code']}", headers=BROWSER)
+    assert '<script src="/static/kinds/wordcloud/wordcloud.js?v=' in page.text
+    assert '<link rel="stylesheet" href="/static/kinds/wordcloud/wordcloud.css?v=' in page.text
+    assert "/static/kinds/qa/" not in page.text and "/static/kinds/points/" not in page.text
+    assert page.text.index("/static/js/handsup.js") < page.text.index("/static/kinds/wordcloud/wordcloud.js")

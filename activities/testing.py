@@ -1,28 +1,46 @@
-"""The fold-equals-recompute property, for any kind: every kind's tests call check_folding_matches_recompute.
+"""What a kind's tests use to prove the two promises every kind makes, built-in or plug-in alike.
 
-DESIGN.md's claim: folding the response events in any order, with repeats, with events of older epochs and with
-resets, gives the same snapshot as a full recompute from the database. "From the database" is literal: the
+Folding: DESIGN.md's claim that folding the response events in any order, with repeats, with events of older epochs
+and with resets, gives the same snapshot as a full recompute from the database. "From the database" is literal: the
 responses go through the real ResponseWriter into a migrated SQLite file, the rows of the current epoch are read
-back and folded into a fresh tally, as a worker does when it opens a room.
+back and folded into a fresh tally, as a worker does when it opens a room. Every kind's tests call
+check_folding_matches_recompute with a `database` from make_database.
+
+Screening: the profanity filter as a kind's tests meet it, with results taken through the server's one path and
+rendered by the kind's templates. Each kind that takes free text checks the same three things: a flagged entry is
+held back from the room (projector results and picture), the presenter sees it marked, and the presenter's "show"
+lets it through.
+
+This module drives the server (its writer, database and template environment), so only tests import it; it needs
+hypothesis, which the test requirements install.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from hypothesis import strategies as st
+from jinja2 import Environment
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from activities.base import ActivityKind, KindConfig, KindSubmission, ResponseEvent, SubmissionInvalid
+from activities import registry
+from activities.base import ActivityKind, KindConfig, KindSubmission, ResponseEvent, SubmissionInvalid, Tally
 from server.backplane import MemoryBackplane, session_channel
 from server.db import create_engine, session_factory, transaction, upgrade
+from server.live.fragments import make_environment
 from server.live.writer import ResponseWriter
-from server.models import Activity, Response
-from tests.conftest import seed_session
+from server.models import Activity, Participant, Response, Session, User
+from server.sessions import moderated_results
+
+# --- folding --------------------------------------------------------------------------------------------------------
 
 PARTICIPANTS = 3
 EPOCHS = 3
@@ -61,6 +79,25 @@ async def _seed(url: str) -> Database:
             return Database(url, session_id, people)
     finally:
         await engine.dispose()
+
+
+async def seed_session(db: AsyncSession, people: int, code: str = "123456") -> tuple[int, list[int]]:
+    """A presenter, a live session and `people` participants written straight to the database.
+
+    For tests of the storage layer that run without an app; returns the session id and participant ids.
+    """
+    user = User(email="presenter@example.org", password_hash="-")
+    db.add(user)
+    await db.flush()
+    assert user.id is not None
+    session = Session(code=code, title="Seeded", presenter_id=user.id, projector_secret=code * 6)
+    db.add(session)
+    await db.flush()
+    assert session.id is not None
+    participants = [Participant(session_id=session.id, token_hash=f"{n:064x}") for n in range(people)]
+    db.add_all(participants)
+    await db.flush()
+    return session.id, [p.id for p in participants if p.id is not None]
 
 
 def steps(forms: st.SearchStrategy[dict[str, list[str]]]) -> st.SearchStrategy[list[Step]]:
@@ -178,3 +215,46 @@ def check_folding_matches_recompute(
     assert live.respondents == recomputed.respondents == len(stored)
     for participant in database.participant_ids:
         assert live.answer_of(participant) == recomputed.answer_of(participant)
+
+
+# --- screening ------------------------------------------------------------------------------------------------------
+
+
+@cache
+def environment() -> Environment:
+    """The server's template environment with every registered kind's templates (made once, on first render)."""
+    return make_environment(registry)
+
+
+MARK = "Held back by the profanity filter"
+
+
+def results(tally: Tally[Any, Any], moderation: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the room's views are rendered from: the snapshot under the moderation and the filter."""
+    return moderated_results(tally, moderation or {})
+
+
+def render(
+    kind: str, audience: str, config: KindConfig, tally: Tally[Any, Any], moderation: dict[str, Any] | None = None
+) -> str:
+    """A kind's presenter or projector results, as the hub renders them for one activity (id 9 of session 3)."""
+    activity = SimpleNamespace(id=9, session_id=3, voting_open=True, moderation=moderation or {})
+    context = {
+        "activity": activity,
+        "config": config,
+        "results": results(tally, moderation),
+        "results_visible": True,
+        "audience": audience,
+        "asset_base": "/projector/secret/activities/9",
+        "control_url": "/present/3/control",
+    }
+    return environment().get_template(f"{kind}/{audience}.html").render(**context)
+
+
+def show_button(html: str, field: str, key: str) -> bool:
+    """Whether the presenter's HTML has a Show control for this item (the existing moderation toggle): one form
+    posting the verb "show" with the item's key, under a "Show" button."""
+    return any(
+        'name="verb" value="show"' in form and f'name="{field}" value="{key}"' in form and ">Show</button>" in form
+        for form in re.findall(r"<form.*?</form>", html, flags=re.DOTALL)
+    )
