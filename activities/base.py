@@ -206,6 +206,33 @@ class ListItem:
     link: str | None = None
 
 
+@dataclass(frozen=True)
+class PoolCohort:
+    """A cohort as an institute-wide pool names it."""
+
+    id: int
+    slug: str
+    name: str
+    site: str
+
+
+@dataclass(frozen=True)
+class PoolSource:
+    """One activity of a pooled kind as one cohort's session let the room see it: its moderated results (or, once
+    participant-level data was deleted, the results it kept)."""
+
+    cohort: PoolCohort
+    results: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PoolTable:
+    """A pool as CSV: its columns, and one row (column -> value) per item."""
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
 class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     """One kind of activity. A kind owns its models, tally, templates and export rows; the server knows none."""
 
@@ -232,6 +259,10 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     # refuses responses to it, steps past it at the audience's pace, leaves it out of completion, voting controls,
     # response exports, archives' CSVs and reports, and cohort comparisons.
     takes_answers: ClassVar[bool] = True
+    # A kind that names a pool offers an institute-wide view over its activities in every cohort (the resources kind's
+    # library): the server gathers each run's results (PoolSource) and serves what `pool` makes of them, as a page
+    # (with `<kind>/pool.html` inside it), as JSON, as CSV (`pool_table`) and as the kind's `documents`.
+    pool_label: ClassVar[str | None] = None
 
     @property
     def takes_free_text(self) -> bool:
@@ -312,6 +343,19 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     def render_document(self, extension: str, title: str, snapshot: Mapping[str, Any]) -> str:
         """One of `documents`, from the activity's moderated snapshot."""
         raise KeyError(extension)
+
+    def pool(self, sources: Sequence[PoolSource], cohorts: Sequence[PoolCohort], choice: str | None) -> BaseModel:
+        """The institute-wide pool of `sources` (cohorts in the institute's order), narrowed by `choice` (one type of
+        item) where the kind offers that. Only kinds with a `pool_label` have one."""
+        raise NotImplementedError(f"{self.label} offers no pool.")
+
+    def pool_table(self, pool: BaseModel) -> PoolTable:
+        """The pool as CSV."""
+        raise NotImplementedError(f"{self.label} offers no pool.")
+
+    def pool_document(self, extension: str, institute: str, pool: BaseModel) -> str:
+        """The pool as one of the kind's `documents`, titled with the `institute`'s name."""
+        raise NotImplementedError(f"{self.label} offers no pool.")
 
     def without_people(self, snapshot: Mapping[str, Any]) -> dict[str, Any]:
         """The snapshot as it is kept once participant-level data is deleted: nothing that names a person (a

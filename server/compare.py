@@ -1,12 +1,13 @@
-"""Comparing cohorts, and the institute's resource library: reading the answers of many sessions at once.
+"""Comparing cohorts, and institute-wide pools: reading the answers of many sessions at once.
 
 A comparison takes one activity of an institute's decks and shows it as each cohort answered it, side by side, and
 as all cohorts answered it together. The "same activity" in two cohorts is the same kind and title: decks are reused
 at every site, and a deck edited between two sites may move an activity, so its position does not count. A cohort
 that ran it in several sessions has them folded together.
 
-The resource library gathers every call for resources of the institute's sessions into one list, merged the way the
-resources kind merges suggestions (the same link, or the same title where one has no link).
+A pool is what a kind makes of its activities in every cohort (a kind offers one by naming its `pool_label`): the
+server gathers each run's results as the room could see them and the kind merges them, as the resources kind merges
+every call for resources into the institute's resource library.
 
 Everything here reads; nothing is written. Routes serve it in server/routes/compare.py.
 """
@@ -18,16 +19,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
+from pydantic import BaseModel
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
-from activities.base import ActivityKind, KindConfig, digest, most_common
-from activities.resources import identity_key
+from activities.base import ActivityKind, KindConfig, PoolCohort, PoolSource, digest, most_common
 from server.exports import to_csv
 from server.institutes import institute_view
 from server.models import Activity, Cohort, Institute, Session
@@ -35,8 +35,6 @@ from server.sessions import NotFound, as_event, kept, moderated_results, picture
 
 ALL_COHORTS = "All cohorts"
 ALL_KEY = "all"
-RESOURCES = "resources"
-WEB_SCHEMES = frozenset({"http", "https"})
 COMPARE_COLUMNS = [
     "cohort",
     "site",
@@ -50,7 +48,6 @@ COMPARE_COLUMNS = [
     "mean",
     "note",
 ]
-LIBRARY_COLUMNS = ["type", "title", "link", "note", "suggested", "upvoted", "total"]
 SAVED = "Its participants' answers were deleted: these are the results as they were kept."
 OTHER_SETTINGS = "Run with other settings than most cohorts (other options, items or cards, for example)."
 NOT_COMBINED = "Not part of All cohorts."
@@ -384,196 +381,66 @@ def comparison_csv(comparison: Comparison, kind: ActivityKind[Any, Any]) -> str:
     return to_csv(COMPARE_COLUMNS, rows)
 
 
-# --- the resource library ---------------------------------------------------------------------------------------
+# --- institute-wide pools -----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class CohortCount:
-    """How many people suggested and upvoted a resource in one cohort."""
-
-    suggested: int = 0
-    upvoted: int = 0
-
-
-@dataclass(frozen=True)
-class LibraryEntry:
-    """One resource of the library: the suggestions of every cohort for the same link (or title) merged."""
-
-    key: str
-    type: str
-    title: str
-    link: str | None
-    note: str | None
-    counts: dict[int, CohortCount]  # by cohort id, only the cohorts where it was suggested or upvoted
-
-    @property
-    def suggested(self) -> int:
-        return sum(count.suggested for count in self.counts.values())
-
-    @property
-    def upvoted(self) -> int:
-        return sum(count.upvoted for count in self.counts.values())
-
-    @property
-    def total(self) -> int:
-        return self.suggested + self.upvoted
-
-    @property
-    def host(self) -> str | None:
-        return urlsplit(self.link).netloc if self.link else None
-
-
-@dataclass(frozen=True)
-class Library:
-    """An institute's resources: every cohort's calls for resources, merged; `resources` of one `type` if chosen."""
+class Pool:
+    """What a kind made of its activities in every cohort of an institute (the resources kind's library)."""
 
     institute: Institute
-    cohorts: list[Cohort]  # the cohorts that ran a call for resources
-    types: list[str]
-    type: str | None
-    resources: list[LibraryEntry]
+    kind: ActivityKind[Any, Any]
+    content: BaseModel
 
 
-Shown = tuple[Cohort, Mapping[str, Any]]  # a resource as one run's results show it, and its cohort
+def pooled_kind(registry: Registry, name: str) -> ActivityKind[Any, Any]:
+    """The kind of that name, if it offers an institute-wide pool."""
+    if name not in registry or registry[name].pool_label is None:
+        raise NotFound("No such pool: pools are offered by " + (", ".join(pool_kinds(registry)) or "no kind") + ".")
+    return registry[name]
 
 
-def _web_link(link: Any) -> str | None:
-    """A stored link if it is a web (http or https) link; anything else is not offered as a link."""
-    return link if isinstance(link, str) and urlsplit(link).scheme in WEB_SCHEMES and urlsplit(link).netloc else None
+def pool_kinds(registry: Registry) -> list[str]:
+    """The names of the kinds that offer a pool."""
+    return [kind.name for kind in registry.all() if kind.pool_label is not None]
 
 
-def _weighted(members: Sequence[Shown], name: str) -> str | None:
-    """The value of `name` most people gave among the members (weighted by suggesters), if any gave one."""
-    counts: Counter[str] = Counter()
-    for _, item in members:
-        if item.get(name):
-            counts[str(item[name])] += max(1, int(item.get("suggested_by") or 0))
-    return most_common(counts) if counts else None
-
-
-def _entry(key: str, members: Sequence[Shown]) -> LibraryEntry:
-    counts: dict[int, CohortCount] = {}
-    for cohort, item in members:
-        assert cohort.id is not None
-        before = counts.get(cohort.id, CohortCount())
-        counts[cohort.id] = CohortCount(
-            before.suggested + int(item.get("suggested_by") or 0), before.upvoted + int(item.get("upvotes") or 0)
-        )
-    return LibraryEntry(
-        key=key,
-        type=_weighted(members, "type") or "",
-        title=_weighted(members, "title") or "",
-        link=_weighted([(cohort, {**item, "link": _web_link(item.get("link"))}) for cohort, item in members], "link"),
-        note=_weighted(members, "note"),
-        counts=counts,
-    )
-
-
-def merge_resources(shown: Iterable[Shown]) -> list[LibraryEntry]:
-    """Resources of many runs merged as the resources kind merges suggestions: the same web link is one resource,
-    and one without a link joins the biggest linked resource of the same title (else the others of that title)."""
-    linked: dict[str, list[Shown]] = defaultdict(list)
-    unlinked: dict[str, list[Shown]] = defaultdict(list)
-    for cohort, item in shown:
-        link = _web_link(item.get("link"))
-        if link:
-            linked[link].append((cohort, item))
-        else:
-            unlinked[str(item.get("title") or "").casefold()].append((cohort, item))
-    titles: dict[str, list[str]] = defaultdict(list)
-    for link, members in linked.items():
-        for folded in {str(item.get("title") or "").casefold() for _, item in members}:
-            titles[folded].append(link)
-
-    def people(link: str) -> int:
-        return sum(int(item.get("suggested_by") or 0) for _, item in linked[link])
-
-    groups: dict[str, list[Shown]] = {identity_key(link, ""): list(members) for link, members in linked.items()}
-    for folded, members in unlinked.items():
-        homes = titles.get(folded)
-        if homes:
-            home = min(homes, key=lambda link: (-people(link), link))
-            groups[identity_key(home, "")] += members
-        else:
-            groups[identity_key(None, folded)] = list(members)
-    entries = [_entry(key, members) for key, members in groups.items()]
-    entries.sort(key=lambda entry: (-entry.total, entry.title.casefold(), entry.title, entry.key))
-    return entries
-
-
-async def library(
+async def pool(
     engine: AsyncEngine,
     maker: async_sessionmaker[AsyncSession],
     registry: Registry,
     institute_id: int,
-    resource_type: str | None = None,
-) -> Library:
-    """The institute's resource library: the resources each call for resources let the room see (approved where
-    the presenter approved them first, never hidden ones), merged across sessions and cohorts, most votes first."""
-    found = await institute_runs(maker, registry, institute_id, kind=RESOURCES)
-    kind = registry[RESOURCES]
+    kind_name: str,
+    choice: str | None = None,
+) -> Pool:
+    """An institute's pool of one kind: each run's results as the room could see them (or as they were kept), in
+    the institute's cohort order, handed to the kind to merge."""
+    kind = pooled_kind(registry, kind_name)
+    found = await institute_runs(maker, registry, institute_id, kind=kind.name)
     answers = await _answers(engine, found.runs)
-    shown: list[Shown] = []
+    sources: list[PoolSource] = []
     for run in found.runs:
         if run.saved:
             results, _ = _kept(run)
         else:
             results, _ = fold_runs(kind, kind.parse_config(run.activity.config), [run], answers)
-        shown += [(run.cohort, item) for item in results.get("resources", []) if item.get("visible")]
-    entries = merge_resources(shown)
-    types: dict[str, str] = {}  # case-folded -> as first written, in alphabetical order
-    for entry in sorted(entries, key=lambda entry: (entry.type.casefold(), entry.type)):
-        types.setdefault(entry.type.casefold(), entry.type)
-    chosen = " ".join((resource_type or "").split())
-    if chosen:
-        entries = [entry for entry in entries if entry.type.casefold() == chosen.casefold()]
+        sources.append(PoolSource(_pool_cohort(run.cohort), results))
     ran = {run.cohort.id for run in found.runs}
-    return Library(
-        institute=found.institute,
-        cohorts=[cohort for cohort in found.cohorts if cohort.id in ran],
-        types=list(types.values()),
-        type=types.get(chosen.casefold(), chosen) if chosen else None,
-        resources=entries,
-    )
+    cohorts = [_pool_cohort(cohort) for cohort in found.cohorts if cohort.id in ran]
+    return Pool(found.institute, kind, kind.pool(sources, cohorts, choice))
 
 
-def library_csv(found: Library) -> str:
-    """One row per resource; per cohort (by its slug) how many suggested and upvoted it."""
-    columns = [*LIBRARY_COLUMNS]
-    for cohort in found.cohorts:
-        columns += [f"suggested_{cohort.slug}", f"upvoted_{cohort.slug}"]
-    rows = []
-    for entry in found.resources:
-        row: dict[str, Any] = {
-            "type": entry.type,
-            "title": entry.title,
-            "link": entry.link or "",
-            "note": entry.note or "",
-            "suggested": entry.suggested,
-            "upvoted": entry.upvoted,
-            "total": entry.total,
-        }
-        for cohort in found.cohorts:
-            assert cohort.id is not None
-            count = entry.counts.get(cohort.id, CohortCount())
-            row[f"suggested_{cohort.slug}"], row[f"upvoted_{cohort.slug}"] = count.suggested, count.upvoted
-        rows.append(row)
-    return to_csv(columns, rows)
+def _pool_cohort(cohort: Cohort) -> PoolCohort:
+    assert cohort.id is not None
+    return PoolCohort(id=cohort.id, slug=cohort.slug, name=cohort.name, site=cohort.site)
 
 
-def library_document(registry: Registry, found: Library, extension: str) -> str:
-    """The library as one of the resources kind's documents (a Markdown list), written by the kind itself."""
-    title = f"{found.institute.title}: resource library" + (f" ({found.type})" if found.type else "")
-    resources = [
-        {
-            "title": entry.title,
-            "link": entry.link,
-            "type": entry.type,
-            "note": entry.note,
-            "suggested_by": entry.suggested,
-            "upvotes": entry.upvoted,
-            "visible": True,
-        }
-        for entry in found.resources
-    ]
-    return registry[RESOURCES].render_document(extension, title, {"resources": resources})
+def pool_csv(found: Pool) -> str:
+    """The pool as CSV, in the columns its kind chose."""
+    table = found.kind.pool_table(found.content)
+    return to_csv(table.columns, table.rows)
+
+
+def pool_document(found: Pool, extension: str) -> str:
+    """The pool as one of its kind's documents (a Markdown list, say), titled with the institute's name."""
+    return found.kind.pool_document(extension, found.institute.title, found.content)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from activities.base import (
     CHART_ROWS,
@@ -25,10 +25,12 @@ from activities.base import (
     KindConfig,
     KindSubmission,
     ListItem,
+    PoolCohort,
+    PoolSource,
+    PoolTable,
     Screening,
     SubmissionInvalid,
     Tally,
-    digest,
     distinct_labels,
     moderation_key,
     most_common,
@@ -36,6 +38,7 @@ from activities.base import (
     toggled,
 )
 from activities.i18n import _
+from activities.resources.pool import Library, as_results, identity_key, library, library_table
 from activities.text import tidy
 
 DEFAULT_TYPES = ("tool", "video", "activity", "reading", "other")
@@ -190,11 +193,6 @@ def _upvotes(raw: list[str]) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def identity_key(link: str | None, title: str) -> str:
-    """The moderation key of a resource: a digest of its normalised link, or of its case-folded title."""
-    return digest(["link", link]) if link else digest(["title", title.casefold()])
-
-
 class ResourcesTally(Tally[ResourcesConfig, ResourcesSubmission]):
     submission_model = ResourcesSubmission
 
@@ -305,6 +303,7 @@ class Resources(ActivityKind[ResourcesConfig, ResourcesSubmission]):
     tally_class = ResourcesTally
     moderation_actions = frozenset({*VERBS, RETITLE})
     documents = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
+    pool_label = "Resource library"
 
     def submission_from_form(self, config: ResourcesConfig, form: FormFields) -> dict[str, Any]:
         # Repeated text fields (a forged form) are joined, then held to the same limits as one.
@@ -366,6 +365,18 @@ class Resources(ActivityKind[ResourcesConfig, ResourcesSubmission]):
                     note += f": {item['note']}"
                 items.append(ListItem(item["title"], note, item["link"]))
         return items
+
+    def pool(self, sources: Sequence[PoolSource], cohorts: Sequence[PoolCohort], choice: str | None) -> Library:
+        """Every cohort's calls for resources merged into one library (activities/resources/pool.py)."""
+        return library(sources, cohorts, choice)
+
+    def pool_table(self, pool: BaseModel) -> PoolTable:
+        return library_table(Library.model_validate(pool))
+
+    def pool_document(self, extension: str, institute: str, pool: BaseModel) -> str:
+        found = Library.model_validate(pool)
+        title = f"{institute}: resource library" + (f" ({found.type})" if found.type else "")
+        return self.render_document(extension, title, as_results(found))
 
     def render_document(self, extension: str, title: str, snapshot: Mapping[str, Any]) -> str:
         """The resources the room may see (approved, not hidden), by score, as a Markdown or HTML list."""

@@ -79,6 +79,8 @@ def make_environment(registry: Registry) -> Environment:
         static=static_url,
         kind_styles=lambda kinds: kind_static_urls(registry, kinds, ".css"),
         kind_scripts=lambda kinds: kind_static_urls(registry, kinds, ".js"),
+        # The kinds that offer an institute-wide pool, for the organizer's links to them: (kind, its pool's label).
+        pools=[(kind.name, kind.pool_label) for kind in registry.all() if kind.pool_label is not None],
         format_code=format_code,
         seconds_left=seconds_left,
         reactions=REACTIONS,

@@ -1,6 +1,6 @@
-"""Organizers comparing cohorts and browsing the resource library: pages under /organize/institutes/{id}/compare and
-/library, and the same as JSON, CSV, Markdown and images under /api/v1/institutes/{id}. The reading itself is
-server/compare.py; this module serves it to the two audiences."""
+"""Organizers comparing cohorts and browsing the kinds' institute-wide pools (the resource library): pages under
+/organize/institutes/{id}/compare and /pools/{kind}, and the same as JSON, CSV, documents and images under
+/api/v1/institutes/{id}. The reading itself is server/compare.py; this module serves it to the two audiences."""
 
 from __future__ import annotations
 
@@ -20,15 +20,15 @@ from server.compare import (
     Column,
     Comparison,
     InstituteRuns,
-    Library,
     Matched,
+    Pool,
     compare,
     comparison_csv,
     institute_runs,
-    library,
-    library_csv,
-    library_document,
     matched_activities,
+    pool,
+    pool_csv,
+    pool_document,
 )
 from server.decks import slugify
 from server.models import Cohort, User
@@ -40,8 +40,11 @@ from server.web.problems import API_ERRORS, Problem
 router = APIRouter()
 PAGES = "/organize/institutes/{institute_id}"
 API = "/api/v1/institutes/{institute_id}"
-LIBRARY_FORMATS = {"csv": "text/csv; charset=utf-8", "md": "text/markdown; charset=utf-8"}
-TypeFilter = Annotated[Text, Query(alias="type", max_length=100, description="Only resources of this type")]
+CSV = "text/csv; charset=utf-8"
+TypeFilter = Annotated[
+    Text,
+    Query(alias="type", max_length=100, description="Only the items of this type, where the kind's items have one"),
+]
 
 
 # --- the JSON shapes --------------------------------------------------------------------------------------------
@@ -85,30 +88,11 @@ class ComparisonPublic(BaseModel):
     notes: list[str]
 
 
-class CohortCountPublic(BaseModel):
-    cohort_id: int
-    suggested: int
-    upvoted: int
-
-
-class ResourcePublic(BaseModel):
-    key: str
-    type: str
-    title: str
-    link: str | None = Field(description="An http or https link, or null")
-    note: str | None
-    suggested: int = Field(description="People who suggested it, in every cohort")
-    upvoted: int = Field(description="People who upvoted it, in every cohort")
-    total: int
-    cohorts: list[CohortCountPublic]
-
-
-class LibraryPublic(BaseModel):
+class PoolPublic(BaseModel):
     institute_id: int
-    types: list[str] = Field(description="Every type among the institute's resources")
-    type: str | None = Field(description="The type asked for, if any")
-    cohorts: list[CohortRef] = Field(description="The cohorts that ran a call for resources")
-    resources: list[ResourcePublic] = Field(description="Most votes (suggested + upvoted) first")
+    kind: str = Field(description="The kind whose activities are pooled")
+    label: str = Field(description="What the kind calls its pool, e.g. Resource library")
+    pool: dict[str, Any] = Field(description="The kind's pool (docs/api.md: the resource library's shape)")
 
 
 def _cohort_ref(cohort: Cohort) -> CohortRef:
@@ -135,33 +119,6 @@ def _column_public(column: Column) -> ColumnPublic:
     )
 
 
-def _library_public(found: Library) -> LibraryPublic:
-    assert found.institute.id is not None
-    return LibraryPublic(
-        institute_id=found.institute.id,
-        types=found.types,
-        type=found.type,
-        cohorts=[_cohort_ref(cohort) for cohort in found.cohorts],
-        resources=[
-            ResourcePublic(
-                key=entry.key,
-                type=entry.type,
-                title=entry.title,
-                link=entry.link,
-                note=entry.note,
-                suggested=entry.suggested,
-                upvoted=entry.upvoted,
-                total=entry.total,
-                cohorts=[
-                    CohortCountPublic(cohort_id=cohort_id, suggested=count.suggested, upvoted=count.upvoted)
-                    for cohort_id, count in entry.counts.items()
-                ],
-            )
-            for entry in found.resources
-        ],
-    )
-
-
 # --- reading, shared by pages and API ---------------------------------------------------------------------------
 
 
@@ -185,9 +142,9 @@ async def _comparison(services: Services, institute_id: int, key: str) -> Compar
         return await compare(services.engine, services.db, services.registry, institute_id, key)
 
 
-async def _library(services: Services, institute_id: int, resource_type: str) -> Library:
+async def _pool(services: Services, institute_id: int, kind: str, choice: str) -> Pool:
     with _found():
-        return await library(services.engine, services.db, services.registry, institute_id, resource_type or None)
+        return await pool(services.engine, services.db, services.registry, institute_id, kind, choice or None)
 
 
 def _attachment(body: str, media_type: str, name: str) -> Response:
@@ -201,13 +158,15 @@ def _comparison_download(services: Services, comparison: Comparison) -> Response
     return _attachment(body, "text/csv; charset=utf-8", name)
 
 
-def _library_download(services: Services, found: Library, extension: str) -> Response:
-    if extension not in LIBRARY_FORMATS:
-        raise Problem(404, "Not found", f"The resource library exports as {', '.join(LIBRARY_FORMATS)}.")
-    body = library_csv(found) if extension == "csv" else library_document(services.registry, found, extension)
-    suffix = f"-{slugify(found.type)}" if found.type else ""
-    name = f"{slugify(found.institute.title)}-resources{suffix}.{extension}"
-    return _attachment(body, LIBRARY_FORMATS[extension], name)
+def _pool_download(found: Pool, extension: str) -> Response:
+    formats = {"csv": CSV, **found.kind.documents}
+    if extension not in formats:
+        raise Problem(404, "Not found", f"{found.kind.pool_label} exports as {', '.join(formats)}.")
+    body = pool_csv(found) if extension == "csv" else pool_document(found, extension)
+    choice = getattr(found.content, "type", None)
+    suffix = f"-{slugify(choice)}" if isinstance(choice, str) and choice else ""
+    name = f"{slugify(found.institute.title)}-{found.kind.name}{suffix}.{extension}"
+    return _attachment(body, formats[extension], name)
 
 
 async def _column_asset(services: Services, institute_id: int, key: str, column_key: str, asset: str) -> Response:
@@ -310,23 +269,35 @@ async def compare_asset_page(
     return await _column_asset(services, institute_id, key, column, asset)
 
 
-@router.get(f"{PAGES}/library", response_class=HTMLResponse, include_in_schema=False)
-async def library_page(
-    institute_id: Id, request: Request, user: OrganizerPage, services: ServicesDep, resource_type: TypeFilter = ""
+@router.get(f"{PAGES}/pools/{{kind}}", response_class=HTMLResponse, include_in_schema=False)
+async def pool_page(
+    institute_id: Id, kind: str, request: Request, user: OrganizerPage, services: ServicesDep, choice: TypeFilter = ""
 ) -> HTMLResponse:
-    """Every resource the institute's cohorts shared, merged, most votes first; one type of them if chosen."""
-    found = await _library(services, institute_id, resource_type)
-    query = f"?{urlencode({'type': found.type})}" if found.type else ""
-    base = f"/organize/institutes/{institute_id}/library"
-    return _page(request, services, user, "organizer/library.html", library=found, base=base, query=query)
+    """A kind's pool of every cohort's activities (the resource library), narrowed to one type of item if chosen."""
+    found = await _pool(services, institute_id, kind, choice)
+    chosen = getattr(found.content, "type", None)
+    query = f"?{urlencode({'type': chosen})}" if chosen else ""
+    base = f"/organize/institutes/{institute_id}/pools/{found.kind.name}"
+    formats = ["csv", *found.kind.documents]
+    return _page(
+        request,
+        services,
+        user,
+        "organizer/pool.html",
+        pool=found,
+        base=base,
+        query=query,
+        formats=formats,
+        kinds=[found.kind.name],
+    )
 
 
-@router.get(f"{PAGES}/library/export.{{extension}}", include_in_schema=False)
-async def library_export_page(
-    institute_id: Id, extension: str, user: OrganizerPage, services: ServicesDep, resource_type: TypeFilter = ""
+@router.get(f"{PAGES}/pools/{{kind}}/export.{{extension}}", include_in_schema=False)
+async def pool_export_page(
+    institute_id: Id, kind: str, extension: str, user: OrganizerPage, services: ServicesDep, choice: TypeFilter = ""
 ) -> Response:
-    """The library (or one type of it) as CSV with per-cohort counts, or as a Markdown list."""
-    return _library_download(services, await _library(services, institute_id, resource_type), extension)
+    """The pool (or one type of it) as CSV, or as one of the kind's documents (a Markdown list)."""
+    return _pool_download(await _pool(services, institute_id, kind, choice), extension)
 
 
 # --- JSON API ---------------------------------------------------------------------------------------------------
@@ -379,22 +350,30 @@ async def compare_asset_api(
     return await _column_asset(services, institute_id, key, column, asset)
 
 
-@router.get(f"{API}/library", response_model=LibraryPublic, tags=["v1: institutes"], responses=API_ERRORS)
-async def library_api(
-    institute_id: Id, user: OrganizerApi, services: ServicesDep, resource_type: TypeFilter = ""
-) -> LibraryPublic:
-    """The institute's resource library: every cohort's shared resources merged, with per-cohort counts."""
-    return _library_public(await _library(services, institute_id, resource_type))
+@router.get(f"{API}/pools/{{kind}}", response_model=PoolPublic, tags=["v1: institutes"], responses=API_ERRORS)
+async def pool_api(
+    institute_id: Id, kind: str, user: OrganizerApi, services: ServicesDep, choice: TypeFilter = ""
+) -> PoolPublic:
+    """A kind's pool of every cohort's activities: for `resources`, the resource library (every cohort's shared
+    resources merged, with per-cohort counts)."""
+    found = await _pool(services, institute_id, kind, choice)
+    return PoolPublic(
+        institute_id=institute_id,
+        kind=found.kind.name,
+        label=found.kind.pool_label or "",
+        pool=found.content.model_dump(mode="json"),
+    )
 
 
 @router.get(
-    f"{API}/library/export.{{extension}}",
+    f"{API}/pools/{{kind}}/export.{{extension}}",
     response_class=Response,
     tags=["v1: institutes"],
-    responses={**API_ERRORS, 200: {"content": {"text/csv": {}, "text/markdown": {}}}},
+    responses={**API_ERRORS, 200: {"content": {"text/csv": {}, "text/markdown": {}, "text/html": {}}}},
 )
-async def library_export_api(
-    institute_id: Id, extension: str, user: OrganizerApi, services: ServicesDep, resource_type: TypeFilter = ""
+async def pool_export_api(
+    institute_id: Id, kind: str, extension: str, user: OrganizerApi, services: ServicesDep, choice: TypeFilter = ""
 ) -> Response:
-    """The library as CSV (`export.csv`, with per-cohort counts) or a Markdown list (`export.md`)."""
-    return _library_download(services, await _library(services, institute_id, resource_type), extension)
+    """The pool as CSV (`export.csv`; the resource library's with per-cohort counts) or one of the kind's documents
+    (`export.md`, a Markdown list)."""
+    return _pool_download(await _pool(services, institute_id, kind, choice), extension)

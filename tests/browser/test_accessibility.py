@@ -114,7 +114,7 @@ def test_organizer_and_account_pages_pass_axe(browser: Browser, live_server: Liv
         ("institute", institute_pages),
         ("cohort", f"/organize/cohorts/{cohort['id']}"),
         ("compare", f"{institute_pages}/compare"),
-        ("library", f"{institute_pages}/library"),
+        ("library", f"{institute_pages}/pools/resources"),
         ("import", "/organize/import"),
         ("account", "/account"),
         ("people", "/admin/people"),

@@ -82,7 +82,7 @@ def every_page(server: LiveServer) -> list[str]:
         f"/organize/cohorts/{cohort}",
         f"/organize/institutes/{institute}/compare",
         *[f"/organize/institutes/{institute}/compare/{key}" for key in keys[:3]],
-        f"/organize/institutes/{institute}/library",
+        f"/organize/institutes/{institute}/pools/resources",
         "/organize/import",
         "/account",
         "/admin/people",

@@ -531,13 +531,19 @@ def test_a_presenter_may_not_compare(client: TestClient, setup: Setup, two_cohor
         f"/compare/{key}",
         f"/compare/{key}/export.csv",
         f"/compare/{key}/all/cloud.png",
-        "/library",
+        "/pools/resources",
     ):
         answer = client.get(f"/api/v1{base}{path}", headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 403, path
         assert answer.json()["detail"] == "This needs an organizer's token."
     login(client, presenter.email)
-    for path in ("/compare", f"/compare/{key}", f"/compare/{key}/export.csv", "/library", "/library/export.md"):
+    for path in (
+        "/compare",
+        f"/compare/{key}",
+        f"/compare/{key}/export.csv",
+        "/pools/resources",
+        "/pools/resources/export.md",
+    ):
         assert client.get(f"/organize{base}{path}", headers={"Accept": "text/html"}).status_code == 403, path
 
 
@@ -548,7 +554,13 @@ NOT_YOURS = "No such institute, cohort or session among yours."
 def test_an_unknown_institute_or_activity_is_404(setup: Setup, two_cohorts: dict[str, dict[str, Any]]) -> None:
     client, headers = setup.client, setup.organizer.headers
     key = activity_key("poll", "Where does the week go?")
-    for path in ("/compare", f"/compare/{key}", f"/compare/{key}/export.csv", "/library", "/library/export.csv"):
+    for path in (
+        "/compare",
+        f"/compare/{key}",
+        f"/compare/{key}/export.csv",
+        "/pools/resources",
+        "/pools/resources/export.csv",
+    ):
         answer = client.get(f"/api/v1/institutes/999{path}", headers=headers)
         assert (answer.status_code, answer.json()["detail"]) == (404, NOT_YOURS), path
     unknown = client.get(
@@ -566,7 +578,7 @@ def test_a_signed_out_visitor_is_sent_to_sign_in(client: TestClient, setup: Setu
     assert answer.headers["location"] == f"/login?next=/organize/institutes/{setup.institute.id}/compare"
 
 
-def test_openapi_describes_the_compare_and_library_routes(client: TestClient) -> None:
+def test_openapi_describes_the_compare_and_pool_routes(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     api_routes = {
         route.path for route in compare_routes.router.routes if isinstance(route, APIRoute) and route.include_in_schema
@@ -576,12 +588,13 @@ def test_openapi_describes_the_compare_and_library_routes(client: TestClient) ->
         "/api/v1/institutes/{institute_id}/compare/{key}",
         "/api/v1/institutes/{institute_id}/compare/{key}/export.csv",
         "/api/v1/institutes/{institute_id}/compare/{key}/{column}/{asset}",
-        "/api/v1/institutes/{institute_id}/library",
-        "/api/v1/institutes/{institute_id}/library/export.{extension}",
+        "/api/v1/institutes/{institute_id}/pools/{kind}",
+        "/api/v1/institutes/{institute_id}/pools/{kind}/export.{extension}",
     }
     assert api_routes <= set(spec["paths"])
     assert not any(path.startswith("/organize/") for path in spec["paths"])
     comparison = spec["paths"]["/api/v1/institutes/{institute_id}/compare/{key}"]["get"]
     assert comparison["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("ComparisonPublic")
     assert "application/problem+json" in comparison["responses"]["403"]["content"]
-    assert spec["paths"]["/api/v1/institutes/{institute_id}/library"]["get"]["parameters"][1]["name"] == "type"
+    pool = spec["paths"]["/api/v1/institutes/{institute_id}/pools/{kind}"]["get"]
+    assert [parameter["name"] for parameter in pool["parameters"]] == ["institute_id", "kind", "type"]

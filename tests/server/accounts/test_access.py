@@ -166,6 +166,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "institute_id": str(institute_id),
             "cohort_id": str(cohort_id),
             "key": key,
+            "kind": "resources",  # the kind whose pool the pool routes show
             "column": compared["columns"][0]["key"],
             "token": "not-a-setup-link",
             # Someone who is nobody's co-facilitator: the routes that name a person change nothing with it.

@@ -1,4 +1,5 @@
-"""The resource library: every cohort's call for resources merged, counted per cohort, filtered and exported."""
+"""Institute-wide pools, through the one a kind offers today: the resources kind's library, every cohort's call for
+resources merged, counted per cohort, filtered and exported (activities/resources/pool.py, served generically)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,17 @@ def shared(setup: Setup) -> dict[str, dict[str, Any]]:
     return {"phoenix": phoenix, "oakland": oakland}
 
 
+def library(setup: Setup, **params: str) -> Any:
+    """The resource library as the API gives it: the resources kind's pool."""
+    found = setup.api("/pools/resources", **params)
+    assert (found["institute_id"], found["kind"], found["label"]) == (
+        setup.institute.id,
+        "resources",
+        "Resource library",
+    )
+    return found["pool"]
+
+
 def counts(resource: dict[str, Any], setup: Setup) -> dict[str, tuple[int, int]]:
     """A resource's (suggested, upvoted) by cohort name."""
     names = {cohort.id: cohort.name for cohort in setup.cohorts}
@@ -67,7 +79,7 @@ def counts(resource: dict[str, Any], setup: Setup) -> dict[str, tuple[int, int]]
 def test_resources_of_every_cohort_merge_by_link_or_title_with_counts_per_cohort(
     setup: Setup, shared: dict[str, dict[str, Any]]
 ) -> None:
-    found = setup.api("/library")
+    found = library(setup)
     assert [cohort["name"] for cohort in found["cohorts"]] == ["Oakland", "Phoenix"]  # Flagstaff ran no call
     assert found["types"] == ["reading", "tool", "video"] and found["type"] is None
     resources = found["resources"]
@@ -97,18 +109,18 @@ def test_only_what_the_room_could_see_joins_the_library(setup: Setup) -> None:
         setup.organizer.control(moderated["id"], "moderate", activity, verb=verb, answer=key)
     unmoderated = setup.start(setup.cohorts[1], OPEN_CALL)
     setup.answer(unmoderated, suggest("tool", "Shown at once", "https://example.org/open"))
-    titles = [resource["title"] for resource in setup.api("/library")["resources"]]
+    titles = [resource["title"] for resource in library(setup)["resources"]]
     assert sorted(titles) == ["Approved one", "Shown at once"]
 
 
 def test_a_type_filters_the_library_and_its_downloads(setup: Setup, shared: dict[str, dict[str, Any]]) -> None:
-    videos = setup.api("/library", type=" VIDEO ")
+    videos = library(setup, type=" VIDEO ")
     assert videos["type"] == "video" and videos["types"] == ["reading", "tool", "video"]
     assert [resource["title"] for resource in videos["resources"]] == ["Leading change"]
-    assert setup.api("/library", type="podcast")["resources"] == []
-    assert [row["title"] for row in table(setup.api("/library/export.csv", type="tool").text)] == ["Padlet"]
+    assert library(setup, type="podcast")["resources"] == []
+    assert [row["title"] for row in table(setup.api("/pools/resources/export.csv", type="tool").text)] == ["Padlet"]
     login(setup.client, "organizer@example.org")
-    base = f"/organize/institutes/{setup.institute.id}/library"
+    base = f"/organize/institutes/{setup.institute.id}/pools/resources"
     page = setup.client.get(base, params={"type": "video"}).text
     assert '<option value="video" selected>video</option>' in page
     assert f'href="{base}/export.csv?type=video"' in page and f'href="{base}/export.md?type=video"' in page
@@ -120,7 +132,7 @@ def test_the_csv_has_counts_per_cohort_and_harmless_formula_cells(
     setup: Setup, shared: dict[str, dict[str, Any]]
 ) -> None:
     setup.answer(shared["phoenix"], suggest("other", '=HYPERLINK("https://evil.example","x")', note="+1 from everyone"))
-    download = setup.api("/library/export.csv")
+    download = setup.api("/pools/resources/export.csv")
     assert download.headers["content-type"] == "text/csv; charset=utf-8"
     assert download.headers["content-disposition"] == 'attachment; filename="2017-spring-institute-resources.csv"'
     assert download.text.splitlines()[0] == (
@@ -152,7 +164,7 @@ def test_the_markdown_list_is_escaped_and_links_only_to_the_web(setup: Setup) ->
         link="javascript:alert(1)",
     )
     assert refused.status_code == 422 and "https://" in refused.json()["detail"]
-    download = setup.api("/library/export.md")
+    download = setup.api("/pools/resources/export.md")
     assert download.headers["content-type"] == "text/markdown; charset=utf-8"
     text = download.text
     assert text.startswith("# 2017 Spring Institute: resource library\n")
@@ -163,17 +175,17 @@ def test_the_markdown_list_is_escaped_and_links_only_to_the_web(setup: Setup) ->
     assert r"\<script\>alert\(1\)\</script\>" in text
     assert "Sneaky" not in text
     assert setup.client.get(
-        f"/api/v1/institutes/{setup.institute.id}/library/export.html", headers=setup.organizer.headers
-    ).json()["detail"] == ("The resource library exports as csv, md.")
+        f"/api/v1/institutes/{setup.institute.id}/pools/resources/export.pdf", headers=setup.organizer.headers
+    ).json()["detail"] == ("Resource library exports as csv, md, html.")
 
 
 def test_kept_results_stay_in_the_library_and_a_forged_link_is_no_link(
     setup: Setup, shared: dict[str, dict[str, Any]]
 ) -> None:
-    before = setup.api("/library")
+    before = library(setup)
     oakland = shared["oakland"]
     delete_answers(setup.client, oakland["id"])
-    assert setup.api("/library") == before
+    assert library(setup) == before
     # Kept results edited outside the server (a tampered import): a script link is shown as no link at all.
     activity = oakland["activities"][0]["id"]
     services = services_of(setup.client)
@@ -188,10 +200,10 @@ def test_kept_results_stay_in_the_library_and_a_forged_link_is_no_link(
             await db.exec(update(Activity).where(col(Activity.id) == activity).values(aggregate=aggregate))
 
     run(setup.client, tamper)
-    padlet = next(r for r in setup.api("/library")["resources"] if r["title"] == "Padlet")
+    padlet = next(r for r in library(setup)["resources"] if r["title"] == "Padlet")
     assert padlet["link"] is None
     login(setup.client, "organizer@example.org")
-    page = setup.client.get(f"/organize/institutes/{setup.institute.id}/library").text
+    page = setup.client.get(f"/organize/institutes/{setup.institute.id}/pools/resources").text
     assert "javascript:" not in page
 
 
@@ -200,26 +212,39 @@ def test_the_library_page_shows_each_cohorts_counts_and_safe_links(
 ) -> None:
     setup.answer(shared["phoenix"], suggest("other", SCRIPT))
     login(setup.client, "organizer@example.org")
-    page = setup.client.get(f"/organize/institutes/{setup.institute.id}/library")
+    page = setup.client.get(f"/organize/institutes/{setup.institute.id}/pools/resources")
     assert page.status_code == 200
     html = page.text
     assert "<th>Oakland</th>" in html and "<th>Phoenix</th>" in html and "<th>Flagstaff</th>" not in html
     assert f'<a href="{CHANGE}" rel="noopener noreferrer nofollow" target="_blank">Leading change</a>' in html
     assert "2 suggested · 1 upvoted" in html and "1 suggested · 1 upvoted" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and SCRIPT not in html
-    markdown = setup.client.get(f"/organize/institutes/{setup.institute.id}/library/export.md")
+    markdown = setup.client.get(f"/organize/institutes/{setup.institute.id}/pools/resources/export.md")
     assert markdown.status_code == 200
     assert markdown.headers["content-disposition"] == 'attachment; filename="2017-spring-institute-resources.md"'
 
 
 def test_an_institute_without_a_call_for_resources_has_an_empty_library(setup: Setup) -> None:
-    assert setup.api("/library") == {
-        "institute_id": setup.institute.id,
-        "types": [],
-        "type": None,
-        "cohorts": [],
-        "resources": [],
-    }
-    assert table(setup.api("/library/export.csv").text) == []
+    assert library(setup) == {"types": [], "type": None, "cohorts": [], "resources": []}
+    assert table(setup.api("/pools/resources/export.csv").text) == []
     login(setup.client, "organizer@example.org")
-    assert "No resources yet" in setup.client.get(f"/organize/institutes/{setup.institute.id}/library").text
+    assert "No resources yet" in setup.client.get(f"/organize/institutes/{setup.institute.id}/pools/resources").text
+
+
+@pytest.mark.parametrize("kind", ["poll", "no-such-kind"])
+def test_only_a_kind_that_offers_a_pool_has_one(setup: Setup, kind: str) -> None:
+    for path in (
+        f"/api/v1/institutes/{setup.institute.id}/pools/{kind}",
+        f"/api/v1/institutes/{setup.institute.id}/pools/{kind}/export.csv",
+    ):
+        refused = setup.client.get(path, headers=setup.organizer.headers)
+        assert refused.status_code == 404
+        assert refused.json()["detail"] == "No such pool: pools are offered by resources."
+    login(setup.client, "organizer@example.org")
+    assert setup.client.get(f"/organize/institutes/{setup.institute.id}/pools/{kind}").status_code == 404
+
+
+def test_the_institute_page_links_to_every_kinds_pool(setup: Setup) -> None:
+    login(setup.client, "organizer@example.org")
+    page = setup.client.get(f"/organize/institutes/{setup.institute.id}").text
+    assert f'href="/organize/institutes/{setup.institute.id}/pools/resources">Resource library</a>' in page
