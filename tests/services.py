@@ -24,7 +24,7 @@ from typing import TypeVar
 
 import asyncpg
 
-from tests.conftest import free_port
+from tests.factories import free_port
 
 T = TypeVar("T")
 MISSING = "{what} is not installed: `make test` installs it by apt-get when run as root ({package})"

@@ -20,7 +20,7 @@ from websockets.asyncio.client import connect
 from activities import load_registry, registry
 from activities.base import ActivityKind
 from activities.testing import Database, check_folding_matches_recompute
-from tests.conftest import PASSWORD, LiveServer, cli, csrf_from, eventually, start_server, stop_server
+from tests.factories import PASSWORD, LiveServer, cli, csrf_from, eventually, start_server, stop_server
 from tests.server.live.test_live_uvicorn import until, ws_url
 
 PLUGINS = Path(__file__).resolve().parents[1] / "plugins"

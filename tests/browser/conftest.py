@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Playwright, sync_playwright
 
-from tests.conftest import PASSWORD, LiveServer, cli
-
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-CHROME_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
-LAPTOP = {"viewport": {"width": 1280, "height": 800}}
-
-
-def chromium_path() -> str:
-    """Debian's Chromium (`make test` installs it); a missing browser fails the run, it never skips it."""
-    path = os.environ.get("HANDSUP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        pytest.fail(
-            "Chromium is not installed: run `make test` (it installs the chromium package) or set "
-            "HANDSUP_CHROMIUM to a Chromium binary."
-        )
-    return path
+from tests.browser.factories import (
+    CHROME_ARGS,
+    CspWatch,
+    LiveDeck,
+    PageErrors,
+    chromium_path,
+    live_deck,
+)
+from tests.factories import LiveServer
 
 
 # Module scope: Playwright's sync API keeps an event loop running in the main thread while it lives, which
@@ -57,61 +33,6 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     instance.close()
 
 
-# In every page: each CSP violation goes to Python at once (surviving navigation) and onto window (to wait for).
-CSP_LISTENER = """
-document.addEventListener("securitypolicyviolation", function (event) {
-  var violation = {directive: event.effectiveDirective, blocked: event.blockedURI, page: event.documentURI,
-                   source: event.sourceFile + ":" + event.lineNumber, sample: event.sample};
-  window.handsupCspViolation(violation);
-  (window.handsupCspViolations = window.handsupCspViolations || []).push(violation);
-}, true);
-"""
-CSP_REPORT_LINE = "CSP violation report:"  # server/web/headers.py logs one such line per report it is sent
-
-
-class CspWatch:
-    """The Content Security Policy violations of every page a test opens, as the pages see them (events, console)
-    and as the live server was told (its log: the server runs in another process, so its log is where its report
-    counter can be read from outside)."""
-
-    def __init__(self, server: LiveServer | None) -> None:
-        self.server = server
-        self.violations: list[str] = []
-        self._log_at = self._log_size()
-
-    def watch(self, context: BrowserContext) -> BrowserContext:
-        context.expose_binding("handsupCspViolation", lambda source, found: self.violations.append(_described(found)))
-        context.add_init_script(CSP_LISTENER)
-        context.on("page", lambda page: page.on("console", self._console))
-        return context
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text:
-            self.violations.append(f"console of {message.page.url if message.page else '?'}: {message.text}")
-
-    def _log_size(self) -> int:
-        return self.server.log.stat().st_size if self.server is not None else 0
-
-    def reported(self) -> list[str]:
-        """The server's log lines about reports it received since this test began (or since forget())."""
-        if self.server is None:
-            return []
-        with self.server.log.open("rb") as log:
-            log.seek(self._log_at)
-            return [line for line in log.read().decode(errors="replace").splitlines() if CSP_REPORT_LINE in line]
-
-    def forget(self) -> None:
-        """For a test that causes violations on purpose, once it has seen them."""
-        self.violations.clear()
-        self._log_at = self._log_size()
-
-
-def _described(found: dict[str, Any]) -> str:
-    sample = f" ({found.get('sample')!r})" if found.get("sample") else ""
-    where = f"{found.get('page')} at {found.get('source')}"
-    return f"{found.get('directive')} blocked {found.get('blocked')!r}{sample} on {where}"
-
-
 @pytest.fixture(autouse=True)
 def csp(request: pytest.FixtureRequest, browser: Browser, monkeypatch: pytest.MonkeyPatch) -> Iterator[CspWatch]:
     """Every browser test runs with the policy on and fails if any page it opened broke it (or the server heard of
@@ -126,72 +47,9 @@ def csp(request: pytest.FixtureRequest, browser: Browser, monkeypatch: pytest.Mo
         pytest.fail("Content Security Policy violations:\n" + "\n".join(found), pytrace=False)
 
 
-class PageErrors:
-    """Collects uncaught script errors of every page opened through it; a test asserts there were none."""
-
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-
-    def watch(self, page: Page, name: str) -> Page:
-        page.on("pageerror", lambda error: self.errors.append(f"{name}: {error}"))
-        return page
-
-
 @pytest.fixture
 def page_errors() -> PageErrors:
     return PageErrors()
-
-
-def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
-    """Keep a picture of what a person sees (git-ignored folder; docs/screenshots holds the chosen ones). A full-page
-    picture re-applies the device emulation, which drops a text size set through CDP: those take the viewport."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
-
-
-PRESENTER = "presenter@example.org"
-
-
-@dataclass
-class LiveDeck:
-    """A session running on a live server, driven through the JSON API as a presenter's script would."""
-
-    api: httpx.Client
-    session: dict[str, Any]
-
-    @property
-    def code(self) -> str:
-        return str(self.session["code"])
-
-    def goto(self, position: int) -> dict[str, Any]:
-        activity = dict(self.session["activities"][position])
-        self.control("goto", activity)
-        return activity
-
-    def control(self, action: str, activity: dict[str, Any]) -> None:
-        response = self.api.post(
-            f"/api/v1/sessions/{self.session['id']}/control", json={"action": action, "activity_id": activity["id"]}
-        )
-        assert response.status_code == 200, response.text
-
-    def respondents(self, activity: dict[str, Any]) -> int:
-        response = self.api.get(f"/api/v1/sessions/{self.session['id']}/activities/{activity['id']}/tally")
-        return int(response.json()["respondents"])
-
-
-@contextmanager
-def live_deck(server: LiveServer, start: dict[str, Any]) -> Iterator[LiveDeck]:
-    """A presenter account and API token made with the real CLI, and a session started with `start`
-    (`{"deck_yaml": ...}` or `{"deck_slug": ...}`). The account is made on a live server's first call."""
-    password_file = server.data_dir / "password"
-    if not password_file.exists():
-        password_file.write_text(PASSWORD)
-        cli(server, "user", "add", PRESENTER, "--password-file", str(password_file))
-    token = cli(server, "token", "create", PRESENTER)
-    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as api:
-        response = api.post("/api/v1/sessions", json=start)
-        assert response.status_code == 201, response.text
-        yield LiveDeck(api, response.json())
 
 
 @pytest.fixture(scope="module")
@@ -199,20 +57,3 @@ def example_deck(live_server: LiveServer) -> Iterator[LiveDeck]:
     """A session of the example deck, which has every kind, shared by a module's tests."""
     with live_deck(live_server, {"deck_slug": "distributed-leadership"}) as running:
         yield running
-
-
-def first_of_each_kind(session: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each kind's first activity in a session, by kind, in deck order."""
-    found: dict[str, dict[str, Any]] = {}
-    for activity in session["activities"]:
-        found.setdefault(activity["kind"], activity)
-    return found
-
-
-def sign_in(page: Page, server: LiveServer, session_id: int) -> None:
-    """Sign the presenter in through the login page and open the session's presenter view."""
-    page.goto(f"{server.url}/login")
-    page.get_by_label("Email").fill(PRESENTER)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.goto(f"{server.url}/present/{session_id}")

@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.axe import Audit, violations
-from tests.browser.conftest import LAPTOP, PHONE, LiveDeck, first_of_each_kind, screenshot, sign_in
+from tests.browser.factories import LAPTOP, PHONE, LiveDeck, first_of_each_kind, screenshot, sign_in
 from tests.browser.test_keyboard import ANSWER
-from tests.conftest import PASSWORD, LiveServer, cli
+from tests.factories import PASSWORD, LiveServer, cli
 
 pytestmark = pytest.mark.browser
 

@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from server.web.headers import POLICY
-from tests.browser.conftest import LAPTOP, PHONE, CspWatch
-from tests.conftest import PASSWORD, LiveServer, cli, eventually
+from tests.browser.factories import LAPTOP, PHONE, CspWatch
+from tests.factories import PASSWORD, LiveServer, cli, eventually
 
 pytestmark = pytest.mark.browser
 

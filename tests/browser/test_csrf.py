@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, WebSocketRoute, expect
 
-from tests.browser.conftest import PHONE, LiveDeck, PageErrors, live_deck
-from tests.conftest import LiveServer
+from tests.browser.factories import PHONE, LiveDeck, PageErrors, live_deck
+from tests.factories import LiveServer
 
 pytestmark = pytest.mark.browser
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import LAPTOP, PageErrors, live_deck, screenshot, sign_in
-from tests.conftest import PASSWORD, TWO_QUESTIONS, LiveServer, cli
+from tests.browser.factories import LAPTOP, PageErrors, live_deck, screenshot, sign_in
+from tests.factories import PASSWORD, TWO_QUESTIONS, LiveServer, cli
 
 pytestmark = pytest.mark.browser
 COLLEAGUE = "ana@example.org"

@@ -20,8 +20,8 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from activities.text import tidy
 from activities.wordcloud.normalise import surface_form
-from tests.browser.conftest import LAPTOP, PHONE, LiveDeck, live_deck, screenshot, sign_in
-from tests.conftest import LiveServer
+from tests.browser.factories import LAPTOP, PHONE, LiveDeck, live_deck, screenshot, sign_in
+from tests.factories import LiveServer
 from tests.hostile import BIDI_CONTROLS, MARKER, PAYLOADS, is_text
 
 pytestmark = pytest.mark.browser

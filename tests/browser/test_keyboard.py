@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.browser.conftest import PHONE, LiveDeck, first_of_each_kind
-from tests.conftest import LiveServer
+from tests.browser.factories import PHONE, LiveDeck, first_of_each_kind
+from tests.factories import LiveServer
 
 pytestmark = pytest.mark.browser
 TABS = 80  # more stops than any participant page has before the control a test is after

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import LAPTOP, PHONE, PageErrors, screenshot
-from tests.conftest import PASSWORD, LiveServer
+from tests.browser.factories import LAPTOP, PHONE, PageErrors, screenshot
+from tests.factories import PASSWORD, LiveServer
 
 pytestmark = pytest.mark.browser
 WORDS = [("Trust", "listening", "Shared vision"), ("trust", "Listening!", "courage"), ("TRUST", "equity", "")]

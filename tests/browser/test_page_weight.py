@@ -11,8 +11,8 @@ from playwright.sync_api import Browser, Page, Request, expect
 from activities import registry
 from server.app import GZIP_MINIMUM_BYTES
 from server.live.fragments import kind_static_urls
-from tests.browser.conftest import PHONE, LiveDeck, PageErrors, live_deck
-from tests.conftest import LiveServer
+from tests.browser.factories import PHONE, LiveDeck, PageErrors, live_deck
+from tests.factories import LiveServer
 
 pytestmark = pytest.mark.browser
 FIRST_LOAD_LIMIT = 60 * 1024  # issue 7: at most 60 KB compressed, every response of the first load together

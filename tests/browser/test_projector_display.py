@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.axe import Audit
-from tests.browser.conftest import LAPTOP, PHONE, LiveDeck, screenshot
-from tests.conftest import LiveServer
+from tests.browser.factories import LAPTOP, PHONE, LiveDeck, screenshot
+from tests.factories import LiveServer
 
 pytestmark = pytest.mark.browser
 SMALLEST_PX = 20  # at 1280 px wide, what a projector shows is never smaller than this

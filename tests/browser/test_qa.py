@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from activities.qa import question_key
-from tests.browser.conftest import LAPTOP, PHONE, LiveDeck, PageErrors, live_deck, screenshot, sign_in
-from tests.conftest import LiveServer
+from tests.browser.factories import LAPTOP, PHONE, LiveDeck, PageErrors, live_deck, screenshot, sign_in
+from tests.factories import LiveServer
 from tests.hostile import PAYLOADS
 
 pytestmark = pytest.mark.browser

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import LAPTOP, PHONE, LiveDeck, PageErrors, live_deck, screenshot, sign_in
-from tests.conftest import LiveServer
+from tests.browser.factories import LAPTOP, PHONE, LiveDeck, PageErrors, live_deck, screenshot, sign_in
+from tests.factories import LiveServer
 
 pytestmark = pytest.mark.browser
 DECK = """\

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import LAPTOP, PHONE, PageErrors, screenshot
-from tests.conftest import PASSWORD, LiveServer, cli
+from tests.browser.factories import LAPTOP, PHONE, PageErrors, screenshot
+from tests.factories import PASSWORD, LiveServer, cli
 
 pytestmark = pytest.mark.browser
 EMAIL = "facilitator@example.org"

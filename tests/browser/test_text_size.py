@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import PHONE, LiveDeck, first_of_each_kind, screenshot
-from tests.conftest import LiveServer
+from tests.browser.factories import PHONE, LiveDeck, first_of_each_kind, screenshot
+from tests.factories import LiveServer
 
 pytestmark = pytest.mark.browser
 DEFAULT_FONT_PX = 16  # Chromium's default "standard" font size

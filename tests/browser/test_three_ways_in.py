@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from activities import registry
-from tests.browser.conftest import PHONE, LiveDeck, PageErrors, live_deck, screenshot
-from tests.conftest import LiveServer, start_server, stop_server
+from tests.browser.factories import PHONE, LiveDeck, PageErrors, live_deck, screenshot
+from tests.factories import LiveServer, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 REFRESH_SECONDS = 2  # the no-JavaScript lobby reloads itself this often (HANDSUP_NO_SCRIPT_REFRESH_SECONDS)

@@ -27,8 +27,8 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.conftest import free_port
-from tests.image.conftest import (
+from tests.factories import free_port
+from tests.image.factories import (
     IMAGE,
     WAIT,
     Container,

@@ -7,8 +7,8 @@ from contextlib import AsyncExitStack
 
 import pytest
 
-from tests.conftest import eventually
-from tests.scale.conftest import (
+from tests.factories import eventually
+from tests.scale.factories import (
     WAIT,
     Deployment,
     Session,

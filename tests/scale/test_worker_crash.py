@@ -14,9 +14,10 @@ from playwright.sync_api import Browser, expect
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from tests.browser.conftest import PHONE, browser, playwright, screenshot
-from tests.conftest import LiveServer, eventually
-from tests.scale.conftest import WAIT, Deployment, Session, acknowledged, phones, token_hashes, vote
+from tests.browser.conftest import browser, playwright  # the browser suite's fixtures, reused here
+from tests.browser.factories import PHONE, screenshot
+from tests.factories import LiveServer, eventually
+from tests.scale.factories import WAIT, Deployment, Session, acknowledged, phones, token_hashes, vote
 from tests.services import in_thread
 
 pytestmark = [pytest.mark.scale, pytest.mark.browser]

@@ -15,7 +15,7 @@ from server.accounts.security import setup_token_valid
 from server.app import create_app
 from server.config import ConfigError, Settings
 from server.live.fragments import kind_static_urls
-from tests.conftest import DECK, Presenter, api_token, make_user
+from tests.factories import DECK, Presenter, api_token, make_user
 
 SMALL = "title: {title}\nactivities:\n  - kind: wordcloud\n    title: Three words\n"
 

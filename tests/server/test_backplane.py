@@ -19,7 +19,7 @@ from server.backplane import (
     from_url,
     session_channel,
 )
-from tests.conftest import free_port
+from tests.factories import free_port
 from tests.services import RedisServer
 
 pytestmark = pytest.mark.anyio

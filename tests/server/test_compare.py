@@ -18,7 +18,7 @@ from server.compare import activity_key
 from server.institutes import CohortForm, create_institute, save_cohort
 from server.models import Activity, Cohort, Institute, Participant, Response, Role, Session, User, utcnow
 from server.routes import compare as compare_routes
-from tests.conftest import Presenter, api_token, join, login, make_user, respond, run, services_of
+from tests.factories import Presenter, api_token, join, login, make_user, respond, run, services_of
 from tests.hostile import PAYLOADS
 
 DECK = """\

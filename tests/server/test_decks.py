@@ -11,7 +11,7 @@ from activities import registry
 from server.cli import main
 from server.decks import MAX_ACTIVITIES, DeckInvalid, DeckProblem, deck_files, parse_deck, slugify
 from server.models import ResultsMode
-from tests.conftest import DECK
+from tests.factories import DECK
 
 GOOD = """\
 title: Influence

@@ -29,7 +29,7 @@ from starlette.testclient import TestClient
 from activities import registry
 from server.models import Participant, Response, Session
 from server.sessions import hash_token
-from tests.conftest import Presenter, caught_up, join, login, receive_until, root_id, stored
+from tests.factories import Presenter, caught_up, join, login, receive_until, root_id, stored
 from tests.hostile import (
     ANSWER_FIELDS,
     BIDI_CONTROLS,

@@ -21,7 +21,7 @@ from server.compare import activity_key
 from server.config import Settings
 from server.live.hub import Room
 from server.models import Participant, Role
-from tests.conftest import Presenter, api_token, caught_up, join, make_user, respond, run, services_of, stored
+from tests.factories import Presenter, api_token, caught_up, join, make_user, respond, run, services_of, stored
 from tests.server.test_compare import make_institute
 
 DECK = """\

@@ -13,7 +13,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import LiveServer, eventually, start_server, stop_server
+from tests.factories import LiveServer, eventually, start_server, stop_server
 
 
 def json_lines(server: LiveServer) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from websockets.asyncio.client import connect
 
-from tests.conftest import (
+from tests.factories import (
     LiveServer,
     Presenter,
     eventually,

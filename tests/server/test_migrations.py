@@ -20,7 +20,7 @@ from sqlmodel import SQLModel
 import server.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from server.cli import main
 from server.db import alembic_config, create_engine, upgrade
-from tests.conftest import PostgresDatabases
+from tests.factories import PostgresDatabases
 
 T = TypeVar("T")
 

@@ -34,7 +34,7 @@ from server.profanity import (
     with_filter,
     wordlist,
 )
-from tests.conftest import (
+from tests.factories import (
     TWO_QUESTIONS,
     Presenter,
     api_token,

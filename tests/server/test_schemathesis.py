@@ -36,7 +36,7 @@ from starlette.testclient import TestClient
 from server.app import create_app
 from server.config import Settings
 from server.models import Institute, Role, Session
-from tests.conftest import SECRET, api_token, join, make_user, respond, stored
+from tests.factories import SECRET, api_token, join, make_user, respond, stored
 
 FUZZ_EXAMPLES = int(os.environ.get("HANDSUP_FUZZ_EXAMPLES", "25"))
 # What must hold of every answer: no 5xx; a documented status, content type and headers; a body of the documented

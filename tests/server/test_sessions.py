@@ -41,7 +41,7 @@ from server.sessions import (
     load_snapshot,
     stored_answer,
 )
-from tests.conftest import (
+from tests.factories import (
     DECK,
     SECRET,
     TWO_QUESTIONS,
@@ -57,7 +57,7 @@ from tests.conftest import (
     services_of,
     stored,
 )
-from tests.conftest import join as join_by_api
+from tests.factories import join as join_by_api
 
 pytestmark = pytest.mark.postgresql  # each test here runs on SQLite and on PostgreSQL
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from tests.conftest import Presenter, join, respond
+from tests.factories import Presenter, join, respond
 
 
 def test_healthz_answers_once_ready(client: TestClient) -> None:

@@ -26,7 +26,7 @@ from server.models import Role
 from server.routes.participant import COOKIE
 from server.sessions import create_session
 from server.web.routing import Served, app_routes
-from tests.conftest import (
+from tests.factories import (
     SECRET,
     TWO_QUESTIONS,
     api_token,

@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from server.app import create_app
 from server.config import Settings
 from server.models import ApiToken, Role, User
-from tests.conftest import (
+from tests.factories import (
     PASSWORD,
     TWO_QUESTIONS,
     Presenter,

@@ -12,7 +12,7 @@ from server.accounts.people import AccountRefused, add_user, authenticate, clean
 from server.cli import main
 from server.models import ApiToken, Role, User
 from server.sessions import hash_token
-from tests.conftest import PASSWORD, run, services_of, stored
+from tests.factories import PASSWORD, run, services_of, stored
 
 
 def add(

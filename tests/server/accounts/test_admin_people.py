@@ -13,7 +13,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from server.live.connections import GONE
 from server.models import Role, User
-from tests.conftest import (
+from tests.factories import (
     PASSWORD,
     TWO_QUESTIONS,
     Presenter,

@@ -26,7 +26,7 @@ from server.models import ApiToken, Response, Role
 from server.sessions import hash_token
 from server.web.headers import CSP_REPORTS
 from server.web.routing import Served, app_routes
-from tests.conftest import (
+from tests.factories import (
     PASSWORD,
     SECRET,
     TWO_QUESTIONS,

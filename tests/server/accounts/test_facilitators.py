@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from server.models import Role
-from tests.conftest import TWO_QUESTIONS, Presenter, api_token, csrf_from, login, make_user, receive
+from tests.factories import TWO_QUESTIONS, Presenter, api_token, csrf_from, login, make_user, receive
 
 
 def _account(client: TestClient, email: str, role: Role = Role.presenter) -> Presenter:

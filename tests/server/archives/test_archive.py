@@ -29,7 +29,7 @@ from server.exports import safe_cell
 from server.live.fragments import make_environment
 from server.models import Session as SessionRow
 from server.models import utcnow
-from tests.conftest import Presenter, caught_up, join, login, make_user, respond
+from tests.factories import Presenter, caught_up, join, login, make_user, respond
 from tests.hostile import PAYLOADS
 
 pytestmark = pytest.mark.postgresql  # each test here runs on SQLite and on PostgreSQL

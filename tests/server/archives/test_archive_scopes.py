@@ -26,7 +26,7 @@ from server.cli import main
 from server.institutes import CohortForm, create_institute, save_cohort
 from server.models import Activity, Deck, Participant, Response, Role, utcnow
 from server.models import Session as SessionRow
-from tests.conftest import (
+from tests.factories import (
     Presenter,
     api_token,
     caught_up,

@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from server.exports import safe_cell
-from tests.conftest import Presenter, caught_up, join, login, make_user, respond
+from tests.factories import Presenter, caught_up, join, login, make_user, respond
 from tests.hostile import PAYLOADS
 
 DECK = """\

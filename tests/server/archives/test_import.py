@@ -45,7 +45,7 @@ from server.models import (
     SessionState,
 )
 from server.models import Session as SessionRow
-from tests.conftest import (
+from tests.factories import (
     SECRET,
     Presenter,
     api_token,

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from activities import registry
 from server.decks import DeckInvalid, parse_deck
 from server.models import Activity, utcnow
-from tests.conftest import Presenter, caught_up, eventually, join, respond, run, services_of
+from tests.factories import Presenter, caught_up, eventually, join, respond, run, services_of
 
 DECK = """\
 title: Timed

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import (
+from tests.factories import (
     PASSWORD,
     TWO_QUESTIONS,
     LiveServer,

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from server.app import create_app
 from server.config import Settings
 from server.live.room import Room
-from tests.conftest import (
+from tests.factories import (
     Presenter,
     api_token,
     caught_up,

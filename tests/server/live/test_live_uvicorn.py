@@ -13,7 +13,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import PASSWORD, LiveServer, cli, csrf_from, eventually
+from tests.factories import PASSWORD, LiveServer, cli, csrf_from, eventually
 
 PHONES = 5
 ADMIN = "admin@example.org"

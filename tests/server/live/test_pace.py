@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from activities import registry
 from server.decks import DeckInvalid, parse_deck
 from server.models import Pace
-from tests.conftest import Presenter, caught_up, join, login, receive_until, respond, root_id
+from tests.factories import Presenter, caught_up, join, login, receive_until, respond, root_id
 
 SURVEY = """\
 title: Survey

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from server.config import Settings
 from server.live.reactions import REACTIONS
 from server.routes.participant import ReactionCreate
-from tests.conftest import TWO_QUESTIONS, Presenter, caught_up, home_csrf, join, login, receive_until, root_id
+from tests.factories import TWO_QUESTIONS, Presenter, caught_up, home_csrf, join, login, receive_until, root_id
 
 
 @pytest.fixture

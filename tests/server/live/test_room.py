@@ -13,7 +13,7 @@ from server.backplane import session_channel
 from server.config import Settings
 from server.models import Participant, Response
 from server.models import Session as SessionRow
-from tests.conftest import (
+from tests.factories import (
     Presenter,
     api_token,
     eventually,
@@ -23,7 +23,7 @@ from tests.conftest import (
     run,
     services_of,
 )
-from tests.conftest import stored as rows
+from tests.factories import stored as rows
 from tests.server.live.test_hub import counts, on_poll
 
 pytestmark = pytest.mark.postgresql  # each test here runs on SQLite and on PostgreSQL

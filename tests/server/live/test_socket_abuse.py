@@ -21,7 +21,7 @@ from starlette.testclient import TestClient, WebSocketTestSession
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import (
+from tests.factories import (
     PASSWORD,
     ROOT,
     TWO_QUESTIONS,

@@ -15,7 +15,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from server.live.connections import GONE
 from server.models import Response
-from tests.conftest import (
+from tests.factories import (
     TWO_QUESTIONS,
     Presenter,
     api_token,

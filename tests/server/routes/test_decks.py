@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from tests.conftest import Presenter
+from tests.factories import Presenter
 
 
 def test_list_decks_gives_the_decks_of_the_decks_folder(client: TestClient, presenter: Presenter) -> None:

@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from server.web.i18n import COOKIE
-from tests.conftest import TWO_QUESTIONS, Presenter, caught_up, join, receive_until, root_id, services_of
+from tests.factories import TWO_QUESTIONS, Presenter, caught_up, join, receive_until, root_id, services_of
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 SPANISH = {**BROWSER, "Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}

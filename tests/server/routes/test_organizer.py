@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from server.models import Activity, AuditEntry, Cohort, CohortDeck, Deck, Institute, Participant, Response, Role
 from server.models import Session as SessionRow
-from tests.conftest import Presenter, api_token, csrf_from, join, login, make_user, respond, stored
+from tests.factories import Presenter, api_token, csrf_from, join, login, make_user, respond, stored
 
 DECK = """\
 title: Day one

@@ -9,8 +9,8 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from server.models import Participant, Response
-from tests.conftest import TWO_QUESTIONS, Presenter, caught_up, eventually, join, respond, stored
-from tests.server.routes.conftest import cloud_of, poll_of, problem
+from tests.factories import TWO_QUESTIONS, Presenter, caught_up, eventually, join, respond, stored
+from tests.server.routes.factories import cloud_of, poll_of, problem
 
 # --- taking part ----------------------------------------------------------------------------------------------------
 

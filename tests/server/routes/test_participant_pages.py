@@ -14,7 +14,7 @@ from server.app import create_app
 from server.config import Settings
 from server.models import Participant, Response
 from server.sessions import hash_token
-from tests.conftest import TWO_QUESTIONS, Presenter, api_token, caught_up, eventually, home_csrf, make_user, stored
+from tests.factories import TWO_QUESTIONS, Presenter, api_token, caught_up, eventually, home_csrf, make_user, stored
 from tests.hostile import PAYLOADS
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}

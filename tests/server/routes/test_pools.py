@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from activities.resources import identity_key
 from server.models import Activity, Role
-from tests.conftest import Presenter, api_token, join, login, make_user, respond, run, services_of
+from tests.factories import Presenter, api_token, join, login, make_user, respond, run, services_of
 from tests.server.test_compare import SCRIPT, Setup, delete_answers, make_institute, table
 
 OPEN_CALL = """\

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from activities import registry
 from server.decks import parse_deck
 from server.models import Activity, Role, Session
-from tests.conftest import (
+from tests.factories import (
     DECK,
     TWO_QUESTIONS,
     Presenter,
@@ -24,7 +24,7 @@ from tests.conftest import (
     respond,
     stored,
 )
-from tests.server.routes.conftest import cloud_of, poll_of, problem
+from tests.server.routes.factories import cloud_of, poll_of, problem
 
 BROKEN_DECK = """\
 title: Broken

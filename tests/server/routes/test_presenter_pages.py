@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from server.accounts.security import setup_token
 from server.models import Role, Session, User
-from tests.conftest import PASSWORD, Presenter, csrf_from, login, make_user, stored
+from tests.factories import PASSWORD, Presenter, csrf_from, login, make_user, stored
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 

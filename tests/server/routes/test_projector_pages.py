@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import Presenter, caught_up, eventually, join, login, respond
+from tests.factories import Presenter, caught_up, eventually, join, login, respond
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

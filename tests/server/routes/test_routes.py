@@ -10,8 +10,8 @@ from starlette.testclient import TestClient
 
 from server.models import ApiToken, utcnow
 from server.routes import ROUTERS
-from tests.conftest import Presenter, run, services_of, stored
-from tests.server.routes.conftest import problem
+from tests.factories import Presenter, run, services_of, stored
+from tests.server.routes.factories import problem
 
 # --- authentication -------------------------------------------------------------------------------------------------
 

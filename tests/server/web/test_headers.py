@@ -20,7 +20,7 @@ from server.app import create_app
 from server.config import Settings
 from server.models import Role
 from server.web.headers import CSP_REPORTS, HEADERS, HSTS, POLICY, POLICY_HTTPS, REPORT_GROUP, SecurityHeaders
-from tests.conftest import TWO_QUESTIONS, LiveServer, Presenter, login, make_user, start_server, stop_server
+from tests.factories import TWO_QUESTIONS, LiveServer, Presenter, login, make_user, start_server, stop_server
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 ADMIN = "admin@example.org"

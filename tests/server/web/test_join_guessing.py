@@ -22,7 +22,7 @@ from starlette.websockets import WebSocketDisconnect
 from server.config import Settings
 from server.live.connections import GONE, TRY_AGAIN
 from server.web.throttle import MINUTE, TOO_MANY_EVERYWHERE, TOO_MANY_FROM_HERE
-from tests.conftest import (
+from tests.factories import (
     PASSWORD,
     TWO_QUESTIONS,
     LiveServer,

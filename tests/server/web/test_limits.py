@@ -16,7 +16,7 @@ from activities.qa import question_key
 from server.config import Settings
 from server.live.connections import TOO_MANY_CONNECTIONS, TRY_AGAIN
 from server.models import Response
-from tests.conftest import (
+from tests.factories import (
     PASSWORD,
     Presenter,
     csrf_from,

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.conftest import PASSWORD, ROOT, LiveServer, cli, eventually, free_port, start_server, stop_server
+from tests.factories import PASSWORD, ROOT, LiveServer, cli, eventually, free_port, start_server, stop_server
 from tests.server.live.test_live_uvicorn import until
 from tests.services import NginxServer, scratch_folder
 

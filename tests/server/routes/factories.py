@@ -1,0 +1,25 @@
+"""Helpers the tests of tests/server/routes/ share; import them from here: conftest.py keeps only fixtures and hooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The problem+json body of an error answer, checked for the fields every error has."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["title"] and body["detail"]
+    return body
+
+
+def poll_of(session: dict[str, Any]) -> int:
+    return int(session["activities"][0]["id"])
+
+
+def cloud_of(session: dict[str, Any]) -> int:
+    return int(session["activities"][1]["id"])
