@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from activities import Registry
 from server.decks import slugify
 from server.models import (
     Activity,
@@ -32,9 +33,6 @@ from server.models import (
 )
 from server.sessions import ControlRefused, NotFound, load_snapshot, recount, stored_responses
 from server.web.problems import unstorable
-
-if TYPE_CHECKING:
-    from server.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -235,24 +233,35 @@ class Deleted:
     responses: int
 
 
-async def prune_cohort(services: Services, cohort_id: int, user: User) -> Deleted:
+@dataclass(frozen=True)
+class Stores:
+    """What deleting a cohort's data reaches: the database, the kinds (to keep results), and the live rooms (told to
+    forget a session, so no worker holds what was deleted). The caller passes them: this module sits below the hub."""
+
+    db: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine
+    registry: Registry
+    forget: Callable[[int], Awaitable[None]]
+
+
+async def prune_cohort(stores: Stores, cohort_id: int, user: User) -> Deleted:
     """Delete the participant-level data of every session of a cohort (who joined, who answered what), keeping
     each activity's results as they stood (without names) in `Activity.aggregate`. Refused while one is live."""
-    institute, view = await cohort_view(services.db, cohort_id)
+    institute, view = await cohort_view(stores.db, cohort_id)
     _refuse_live(view, "deleting its participants' data")
     pending = [session for session in view.sessions if session.pruned_at is None]
     aggregates: dict[int, dict[str, Any]] = {}
     for session in pending:
         assert session.id is not None
-        snapshot = await load_snapshot(services.db, services.registry, session.id)
-        stored = await stored_responses(services.engine, [a.id for a in snapshot.activities if a.id is not None])
+        snapshot = await load_snapshot(stores.db, stores.registry, session.id)
+        stored = await stored_responses(stores.engine, [a.id for a in snapshot.activities if a.id is not None])
         for activity in snapshot.activities:
             assert activity.id is not None
-            results, respondents, _ = recount(services.registry, snapshot, activity, stored)
-            kind = services.registry[activity.kind]
+            results, respondents, _ = recount(stores.registry, snapshot, activity, stored)
+            kind = stores.registry[activity.kind]
             aggregates[activity.id] = {"snapshot": kind.without_people(results), "respondents": respondents}
     ids = [session.id for session in pending if session.id is not None]
-    async with services.db() as db, db.begin():
+    async with stores.db() as db, db.begin():
         counts = await _delete_people(db, ids)
         for activity_id, aggregate in aggregates.items():
             await db.exec(update(Activity).where(col(Activity.id) == activity_id).values(aggregate=aggregate))
@@ -260,16 +269,16 @@ async def prune_cohort(services: Services, cohort_id: int, user: User) -> Delete
         deleted = Deleted(len(ids), *counts)
         _audit(db, user, "cohort.prune", institute, view.cohort, deleted)
     for session_id in ids:
-        await services.hub.forget(session_id)
+        await stores.forget(session_id)
     return deleted
 
 
-async def delete_cohort(services: Services, cohort_id: int, user: User) -> Deleted:
+async def delete_cohort(stores: Stores, cohort_id: int, user: User) -> Deleted:
     """Delete a cohort with its sessions and everything in them. Refused while one of them is live."""
-    institute, view = await cohort_view(services.db, cohort_id)
+    institute, view = await cohort_view(stores.db, cohort_id)
     _refuse_live(view, "deleting it")
     ids = [session.id for session in view.sessions if session.id is not None]
-    async with services.db() as db, db.begin():
+    async with stores.db() as db, db.begin():
         counts = await _delete_people(db, ids)
         await db.exec(delete(Activity).where(col(Activity.session_id).in_(ids)))
         await db.exec(delete(SessionFacilitator).where(col(SessionFacilitator.session_id).in_(ids)))
@@ -279,7 +288,7 @@ async def delete_cohort(services: Services, cohort_id: int, user: User) -> Delet
         deleted = Deleted(len(ids), *counts)
         _audit(db, user, "cohort.delete", institute, view.cohort, deleted)
     for session_id in ids:
-        await services.hub.forget(session_id)
+        await stores.forget(session_id)
     return deleted
 
 

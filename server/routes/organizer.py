@@ -21,6 +21,7 @@ from server.institutes import (
     Deleted,
     InstituteView,
     SetupInvalid,
+    Stores,
     cohort_view,
     create_institute,
     delete_cohort,
@@ -197,7 +198,7 @@ async def _retention(
     services: Services,
     cohort_id: Id,
     confirm: str,
-    action: Callable[[Services, int, User], Awaitable[Deleted]],
+    action: Callable[[Stores, int, User], Awaitable[Deleted]],
     done: str,
 ) -> Response:
     """Run a deletion once the cohort's name was typed to confirm it, then go to `done`; otherwise the cohort's
@@ -206,7 +207,7 @@ async def _retention(
     if " ".join(confirm.split()) != view.cohort.name:
         return await _cohort_page(request, user, services, cohort_id, error=_NOT_CONFIRMED, status=422)
     try:
-        await action(services, cohort_id, user)
+        await action(Stores(services.db, services.engine, services.registry, services.hub.forget), cohort_id, user)
     except ControlRefused as refused:
         return await _cohort_page(request, user, services, cohort_id, error=str(refused), status=409)
     return RedirectResponse(done.format(cohort=cohort_id, institute=institute.id), status_code=303)

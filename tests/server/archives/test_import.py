@@ -32,7 +32,7 @@ from server.archives.format import FORMAT, VERSION, Scope
 from server.archives.restore import ArchiveRefused, ImportLimits, read_archive
 from server.cli import main
 from server.config import Settings
-from server.institutes import CohortForm, create_institute, prune_cohort, save_cohort
+from server.institutes import CohortForm, Stores, create_institute, prune_cohort, save_cohort
 from server.models import (
     Activity,
     Cohort,
@@ -1077,7 +1077,8 @@ def test_a_cohort_whose_answers_were_deleted_comes_back_with_its_results(
 ) -> None:
     cohort, sessions = run_cohort(client, organizer)
     services = services_of(client)
-    run(client, lambda: prune_cohort(services, cohort, organizer.user))
+    stores = Stores(services.db, services.engine, services.registry, services.hub.forget)
+    run(client, lambda: prune_cohort(stores, cohort, organizer.user))
     first = export(client, "cohort", cohort)
     data = json.loads(zipfile.ZipFile(io.BytesIO(first)).read("data.json"))
     assert all(s["pruned_at"] and not s["participants"] and not s["responses"] for s in data["sessions"])
