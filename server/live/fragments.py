@@ -50,14 +50,21 @@ KIND_STATIC = "/static/kinds"
 def kind_static_urls(registry: Registry, kinds: Iterable[str], suffix: str) -> list[str]:
     """The digest URLs of the `.css` or `.js` files (`suffix`) the named kinds ship, for a page where they appear:
     kinds in name order, each kind's files in path order, unknown names and kinds without static/ skipped."""
-    urls = []
+    urls: list[str] = []
     for name in sorted(set(kinds)):
-        if name not in registry or not registry[name].static_dir.is_dir():
-            continue
-        folder = registry[name].static_dir
-        for path in sorted(folder.rglob(f"*{suffix}")):
-            urls.append(versioned_url(folder, f"{KIND_STATIC}/{name}", path.relative_to(folder).as_posix()))
+        if name in registry:
+            urls += _kind_files(registry[name].static_dir, f"{KIND_STATIC}/{name}", suffix)
     return urls
+
+
+@cache
+def _kind_files(folder: Path, prefix: str, suffix: str) -> tuple[str, ...]:
+    """A kind's static files of one suffix as digest URLs, in path order: listed once per process, not per page
+    (every phone's join page asks)."""
+    if not folder.is_dir():
+        return ()
+    paths = sorted(folder.rglob(f"*{suffix}"))
+    return tuple(versioned_url(folder, prefix, path.relative_to(folder).as_posix()) for path in paths)
 
 
 def make_environment(registry: Registry) -> Environment:
@@ -150,8 +157,10 @@ class Views:
         phones and go without (they answer over the socket, or handsup.js adds the page's token before posting)."""
         activity = stage.activity
         snapshot = room.snapshot
-        # A kind's participant form gets the results (a sharing kind lists others' entries), never the room.
-        results = room.results(activity) if activity is not None and activity.id in room.tallies else None
+        # A sharing kind's participant form gets the results (it lists others' entries), never the room. Other kinds
+        # get none: participants are not sent the room's answers, and every phone's stage would compute them.
+        shares = activity is not None and self.registry[activity.kind].shares_results
+        results = room.results(activity) if shares and activity is not None and activity.id in room.tallies else None
         return self.render(
             "participant/stage.html",
             snapshot=snapshot,
