@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from activities.i18n import _
 from server.accounts.security import same
-from server.web.deps import get_services
+from server.web.deps import services_of
 from server.web.problems import Problem, http_exception_handler, wants_page
 
 CSRF_FIELD = "csrf_token"
@@ -57,5 +57,5 @@ async def form_expired_page(request: Request, error: Exception) -> Response:
     if referer.netloc == request.url.netloc and referer.path.startswith("/") and not referer.path.startswith("//"):
         back = referer.path + (f"?{referer.query}" if referer.query else "")
     assert isinstance(error, FormExpired)
-    views = get_services(request).views
+    views = services_of(request).views
     return HTMLResponse(views.render("errors/expired.html", detail=error.detail, back=back), status_code=403)

@@ -14,7 +14,7 @@ import segno
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from activities import Registry
-from activities.base import KindConfig
+from activities.base import ActivityKind, KindConfig
 from activities.i18n import _, ngettext
 from server import ROOT, __version__
 from server.live.reactions import FLOATS_PER_PUSH, LANES, REACTIONS
@@ -53,18 +53,21 @@ def kind_static_urls(registry: Registry, kinds: Iterable[str], suffix: str) -> l
     urls: list[str] = []
     for name in sorted(set(kinds)):
         if name in registry:
-            urls += _kind_files(registry[name].static_dir, f"{KIND_STATIC}/{name}", suffix)
+            urls += _kind_files(registry[name], suffix)
     return urls
 
 
 @cache
-def _kind_files(folder: Path, prefix: str, suffix: str) -> tuple[str, ...]:
-    """A kind's static files of one suffix as digest URLs, in path order: listed once per process, not per page
+def _kind_files(kind: ActivityKind[Any, Any], suffix: str) -> tuple[str, ...]:
+    """A kind's static files of one suffix as digest URLs, in path order: found once per process, not per page
     (every phone's join page asks)."""
+    folder = kind.static_dir
     if not folder.is_dir():
         return ()
     paths = sorted(folder.rglob(f"*{suffix}"))
-    return tuple(versioned_url(folder, prefix, path.relative_to(folder).as_posix()) for path in paths)
+    return tuple(
+        versioned_url(folder, f"{KIND_STATIC}/{kind.name}", path.relative_to(folder).as_posix()) for path in paths
+    )
 
 
 def make_environment(registry: Registry) -> Environment:

@@ -30,10 +30,16 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
 
 
-def get_services(connection: HTTPConnection) -> Services:
-    """The app's services, for a request or a websocket alike (FastAPI passes either as the connection)."""
+def services_of(connection: HTTPConnection) -> Services:
+    """The app's services, for a request or a websocket alike."""
     services: Services = connection.app.state.services
     return services
+
+
+async def get_services(connection: HTTPConnection) -> Services:
+    """The app's services as a dependency (FastAPI passes the request or websocket as the connection). Async so
+    FastAPI calls it on the event loop: a plain function would cost every request and socket a worker-thread hop."""
+    return services_of(connection)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
@@ -83,7 +89,7 @@ def same_origin(websocket: WebSocket | Request) -> bool:
     netloc = urlsplit(origin.lower()).netloc
     if netloc and netloc == websocket.headers.get("host", "").lower():
         return True
-    public_url = get_services(websocket).settings.public_url
+    public_url = services_of(websocket).settings.public_url
     if not public_url:
         return False
     public = urlsplit(public_url.lower())
