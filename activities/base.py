@@ -251,6 +251,9 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     # Participants looking at an activity of a sharing kind are pushed `<kind>/shared.html` as its results move
     # (rendered once for all of them; the participant's own marks come with their stage and their receipts).
     shares_results: ClassVar[bool] = False
+    # A kind whose participant form lists what the room may see (the resources to upvote) is rendered with the
+    # moderated `results`; other kinds' phones get none: participants are not sent the room's answers.
+    participant_results: ClassVar[bool] = False
     # Config keys whose text participants and the room read (options, cards...), which a deck may give in several
     # languages (server/decks.py). A translation has the same number of items, so an answer's indexes mean the same
     # thing in every language; keys whose text is an answer's value (a resource's type) are not translatable.

@@ -160,10 +160,10 @@ class Views:
         phones and go without (they answer over the socket, or handsup.js adds the page's token before posting)."""
         activity = stage.activity
         snapshot = room.snapshot
-        # A sharing kind's participant form gets the results (it lists others' entries), never the room. Other kinds
-        # get none: participants are not sent the room's answers, and every phone's stage would compute them.
-        shares = activity is not None and self.registry[activity.kind].shares_results
-        results = room.results(activity) if shares and activity is not None and activity.id in room.tallies else None
+        # A kind that lists the room's entries on the phone gets the results, never the room; other kinds get none
+        # (participants are not sent the room's answers, and every phone's stage would compute them).
+        lists = activity is not None and self.registry[activity.kind].participant_results
+        results = room.results(activity) if lists and activity is not None and activity.id in room.tallies else None
         return self.render(
             "participant/stage.html",
             snapshot=snapshot,
