@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -192,7 +192,8 @@ def _collector(services: Services) -> CollectorSchedule | None:
 
 
 async def load_decks(services: Services) -> None:
-    """Store (or refresh) every deck of the decks folder; a broken shipped deck stops the start loudly."""
+    """Store (or refresh) every deck of the decks folder as a read-only template (copies people edited are never
+    touched); a broken shipped deck stops the start loudly."""
     for path in deck_files(services.settings.decks_dir):
         source = path.read_text(encoding="utf-8")
         try:
@@ -203,9 +204,9 @@ async def load_decks(services: Services) -> None:
             if services.engine.dialect.name == "postgresql":
                 # Workers starting together store a deck one at a time: the second finds the first one's row.
                 await (await db.connection()).execute(text(f"SELECT pg_advisory_xact_lock({DECKS_LOCK})"))
-            deck = (await db.exec(select(Deck).where(Deck.slug == path.stem))).first()
+            deck = (await db.exec(select(Deck).where(Deck.slug == path.stem, col(Deck.template)))).first()
             if deck is None:
-                db.add(Deck(slug=path.stem, title=spec.title, source=source))
+                db.add(Deck(slug=path.stem, title=spec.title, source=source, template=True))
             elif deck.source != source:
                 deck.source, deck.title, deck.updated_at = source, spec.title, utcnow()
                 db.add(deck)

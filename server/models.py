@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import StrictInt, StrictStr
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, UniqueConstraint, false, text, true
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, LargeBinary, UniqueConstraint, false, text, true
 from sqlmodel import Field, SQLModel
 
 
@@ -56,6 +56,12 @@ class ApiToken(SQLModel, table=True):
 
 
 class Deck(SQLModel, table=True):
+    """A deck of activities. Its YAML text is the one truth: the editor saves YAML, the download is that text.
+
+    A shipped deck (the decks folder) is a read-only `template`, refreshed from its file at every start; people
+    edit copies of it, which a restart never touches. Each save bumps `version`, and a save based on an older
+    version is refused, so two editors never silently overwrite each other."""
+
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=100, sa_column_kwargs={"unique": True})
     title: str = Field(max_length=200)
@@ -63,6 +69,39 @@ class Deck(SQLModel, table=True):
     owner_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    template: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    version: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
+    # How many problems the saved text has (0: a session can start from it); drafts are saved as they are typed.
+    problems: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    # Deleted decks are kept a while, so a delete can be undone; lists and starts leave them out.
+    deleted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class DeckShare(SQLModel, table=True):
+    """A deck shared with another account, to edit or only to view (and start sessions from)."""
+
+    __table_args__ = (UniqueConstraint("deck_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    deck_id: int = Field(foreign_key="deck.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    can_edit: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Media(SQLModel, table=True):
+    """An uploaded image, re-encoded and stored by the hash of its stored bytes: `name` is `<sha256>.<ext>`, so a
+    deck refers to an image by a name that can never point at other bytes, and it is served with long caching.
+    Kept in the database, so every worker and every archive sees the same images."""
+
+    name: str = Field(primary_key=True, max_length=80)
+    media_type: str = Field(max_length=40)
+    width: int
+    height: int
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
 class Institute(SQLModel, table=True):
@@ -204,6 +243,8 @@ class Activity(SQLModel, table=True):
     texts: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default=text("'{}'"))
     )
+    # The deck's presenter notes for this activity: shown in the presenter view only.
+    notes: str = Field(default="", max_length=4000, sa_column_kwargs={"server_default": ""})
 
 
 class Participant(SQLModel, table=True):

@@ -97,8 +97,14 @@ def make_environment(registry: Registry) -> Environment:
         language=current_tag,
         languages=catalogues().languages,
         text_of=text_of,
+        media_url=media_url,
     )
     return env
+
+
+def media_url(name: str) -> str:
+    """Where an uploaded image is served (activities/images.py): by its content-hash name, cached for good."""
+    return f"/media/{name}"
 
 
 def deck_texts(activity: Activity) -> dict[str, Any]:
