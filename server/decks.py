@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -226,8 +227,11 @@ def _by_language(
     resolved = dict(raw)
     texts: dict[str, dict[str, Any]] = {}
     allowed = {*TEXT_KEYS, *kind.translatable}
+    structured = structured_keys(kind)
     for key, value in raw.items():
         where, path = (*here, key), f"{name}.{key}"
+        if key in structured:
+            continue  # an image (activities/images.py) or another setting made of keys: the kind's Config checks it
         if isinstance(value, dict) and key != "filter":
             if key not in allowed:
                 listed = ", ".join(sorted(allowed))
@@ -253,6 +257,21 @@ def _by_language(
             for other in sorted({other for _, others in items for other in others}):
                 texts.setdefault(other, {})[key] = [others.get(other, text) for text, others in items]
     return resolved, texts
+
+
+@cache
+def structured_keys(kind: ActivityKind[Any, Any]) -> frozenset[str]:
+    """A kind's settings whose values are mappings (an image's `media` and `alt`), or lists of them (an image per
+    option): their keys are the setting's own, never languages."""
+    schema = kind.config_model.model_json_schema()
+    found = set()
+    for key, field in schema.get("properties", {}).items():
+        shapes = [field, *field.get("anyOf", []), field.get("items", {})]
+        shapes += [item for shape in shapes for item in shape.get("anyOf", [])]
+        shapes += [shape.get("items", {}) for shape in shapes]
+        if any("$ref" in shape or shape.get("type") == "object" for shape in shapes):
+            found.add(key)
+    return frozenset(found)
 
 
 def _one_text(
