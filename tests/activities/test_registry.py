@@ -84,11 +84,21 @@ def _templates(kind: Any) -> list[str]:
     return sorted(str(path.relative_to(kind.templates_dir)) for path in kind.templates_dir.rglob("*.html"))
 
 
+# A kind the example deck does not show (yet) is rendered with its config from this deck instead.
+OTHER_KINDS = """\
+title: Kinds the example deck has not got
+activities:
+  - kind: slide
+    title: What we mean by distributed leadership
+    body: "Leadership is **a practice**, not a position:\\n\\n- shared\\n- [read more](https://example.org)"
+"""
+
+
 def _configs() -> dict[str, Any]:
-    """Each built-in kind's config as the example deck gives it first."""
+    """Each built-in kind's config as the example deck gives it first (or, for a kind it lacks, OTHER_KINDS)."""
     deck = parse_deck(DECK.read_text(), registry)
     configs: dict[str, Any] = {}
-    for spec in deck.activities:
+    for spec in [*deck.activities, *parse_deck(OTHER_KINDS, registry).activities]:
         configs.setdefault(spec.kind, registry[spec.kind].parse_config(spec.config))
     return configs
 
