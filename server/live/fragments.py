@@ -233,9 +233,11 @@ class Views:
         return self.render("projector/stage.html", room=room, views=self, snapshot=room.snapshot)
 
     def results(self, room: Room, activity: Activity, audience: Audience) -> str:
-        """An activity's `#results-<id>` for one audience; the room sees a count only until results are shown."""
+        """An activity's `#results-<id>` for one audience; the room sees a count only until results are shown (a kind
+        that takes no answers, a content slide, has no results to hold back: it is always shown)."""
         context = self.activity_context(room, activity, audience)
-        if audience == "projector" and not context["results_visible"]:
+        hidden = not context["results_visible"] and activity.id not in room.snapshot.answerless
+        if audience == "projector" and hidden:
             return self.render("projector/hidden.html", **context)
         return self.render(f"{activity.kind}/{audience}.html", **context)
 
