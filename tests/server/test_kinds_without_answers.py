@@ -1,15 +1,20 @@
 """A kind that takes no answers (`takes_answers = False`, a content slide): shown, never answered, and left out of
 everything about answers: intake refuses, the audience's pace steps past it, completion ignores it, the presenter
-gets no voting controls or counts, and exports, archives, reports and comparisons have nothing of it."""
+gets no voting controls or counts, and exports, archives, reports and comparisons have nothing of it.
+
+Each test runs twice: with a stand-in kind registered here (the seam's proof, for any plug-in) and with the real
+content slide (activities/slide)."""
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from sqlmodel import select
 from starlette.testclient import TestClient
@@ -31,13 +36,16 @@ activities:
   - kind: poll
     title: Where does the week go?
     options: [Fires, Maintenance, Improvement]
-  - kind: note
-    title: Read this first
-    text: Leadership is a practice, not a position.
+{shown}
   - kind: wordcloud
     title: Three words
 """
+SHOWN = {
+    "note": "  - kind: note\n    title: Read this first\n    text: Leadership is a practice, not a position.",
+    "slide": "  - kind: slide\n    title: Read this first\n    body: Leadership is *a practice*, not a position.",
+}
 POLL, NOTE, WORDS = 0, 1, 2
+TEXT = "Leadership is a practice, not a position."
 
 
 class NoteConfig(KindConfig):
@@ -103,9 +111,25 @@ def client(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         yield client
 
 
+@pytest.fixture(params=sorted(SHOWN))
+def shown(request: pytest.FixtureRequest) -> str:
+    """The kind that takes no answers: the stand-in `note`, or the real `slide`."""
+    return str(request.param)
+
+
+def deck(shown: str, settings: str = "") -> str:
+    """The test deck with `shown`'s activity in the middle, with extra `settings` lines (indented) if given."""
+    return DECK.format(shown=SHOWN[shown] + settings)
+
+
 @pytest.fixture
-def session(presenter: Presenter) -> dict[str, Any]:
-    return presenter.start(DECK)
+def session(presenter: Presenter, shown: str) -> dict[str, Any]:
+    return presenter.start(deck(shown))
+
+
+def plain(html: str) -> str:
+    """A page's text without its inline markup (the slide's Markdown *emphasis*)."""
+    return re.sub(r"</?em>", "", html)
 
 
 def activity_id(session: dict[str, Any], position: int) -> int:
@@ -147,8 +171,34 @@ def test_the_audience_pace_steps_past_it_and_completion_ignores_it(client: TestC
     assert "Read this first" not in completion
     client.cookies.set("handsup_participant", token)
     stage = client.get(f"/{session['code']}?at={activity_id(session, NOTE)}").text
-    assert "Leadership is a practice, not a position." in stage and "2 of 2 answered" in stage
+    assert TEXT in plain(stage) and "2 of 2 answered" in stage
     assert f'id="submit-{activity_id(session, NOTE)}"' not in stage  # no Send button: nothing to send
+
+
+def test_phones_show_it_when_the_presenter_shows_it(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
+    presenter.control(session["id"], "pace", pace="presenter")
+    presenter.control(session["id"], "goto", activity_id(session, NOTE))
+    caught_up(client, session["id"])
+    client.cookies.set("handsup_participant", join(client, session["code"]))
+    stage = client.get(f"/{session['code']}").text
+    assert "Read this first" in stage and TEXT in plain(stage)
+    assert f'id="submit-{activity_id(session, NOTE)}"' not in stage
+    presenter.control(session["id"], "close", activity_id(session, NOTE))  # closing what takes no answers says nothing
+    projector = services_of(client).views.projector_stage(room_of(client, session))
+    assert TEXT in plain(projector) and "Voting is closed" not in projector
+
+
+def test_the_projector_shows_it_even_where_the_deck_hides_results(
+    client: TestClient, presenter: Presenter, shown: str
+) -> None:
+    session = presenter.start(deck(shown, "\n    results: hidden"))
+    presenter.control(session["id"], "pace", pace="presenter")
+    presenter.control(session["id"], "goto", activity_id(session, NOTE))
+    projector = services_of(client).views.projector_stage(room_of(client, session))
+    assert TEXT in plain(projector)
+    assert "answers so far" not in projector and "revealed soon" not in projector
 
 
 def test_the_presenter_gets_no_voting_controls_counts_or_export_for_it(
@@ -160,7 +210,7 @@ def test_the_presenter_gets_no_voting_controls_counts_or_export_for_it(
     assert "Close voting" in poll and "answered</span>" in poll and "responses (CSV)" in poll
     presenter.control(session["id"], "goto", activity_id(session, NOTE))
     note = services_of(client).views.presenter_live(room_of(client, session))
-    assert "Leadership is a practice, not a position." in note
+    assert TEXT in plain(note)
     for control in ("Close voting", "Open voting", "Reset responses", "Voting is", "answered</span>", "(CSV)"):
         assert control not in note, control
     exported = client.get(
@@ -184,21 +234,26 @@ def test_archives_write_no_csv_and_no_report_part_for_it(
     assert not [name for name in names if "read-this-first" in name]
     assert "Read this first" not in archive.read("summary.csv").decode()
     assert "Read this first" not in archive.read("report.html").decode()
+    [workbook] = [name for name in names if name.endswith(".xlsx")]
+    sheets = openpyxl.load_workbook(io.BytesIO(archive.read(workbook)), read_only=True).sheetnames
+    assert [sheet for sheet in sheets if "Where does" in sheet] and not [
+        sheet for sheet in sheets if "Read this" in sheet
+    ], sheets
     assert "Read this first" in archive.read("data.json").decode()  # the session restores whole
 
 
-def test_comparisons_leave_it_out(client: TestClient) -> None:
+def test_comparisons_leave_it_out(client: TestClient, shown: str) -> None:
     user = make_user(client, "organizer@example.org", Role.organizer)
     organizer = Presenter(client, user, api_token(client, user.email))
     institute, cohorts = make_institute(client, user, "Phoenix")
     created = client.post(
-        "/api/v1/sessions", json={"deck_yaml": DECK, "cohort_id": cohorts[0].id}, headers=organizer.headers
+        "/api/v1/sessions", json={"deck_yaml": deck(shown), "cohort_id": cohorts[0].id}, headers=organizer.headers
     )
     assert created.status_code == 201, created.text
     index = client.get(f"/api/v1/institutes/{institute.id}/compare", headers=organizer.headers).json()
     assert [item["title"] for item in index] == ["Where does the week go?", "Three words"]
     missing = client.get(
-        f"/api/v1/institutes/{institute.id}/compare/{activity_key('note', 'Read this first')}",
+        f"/api/v1/institutes/{institute.id}/compare/{activity_key(shown, 'Read this first')}",
         headers=organizer.headers,
     )
     assert missing.status_code == 404
