@@ -37,6 +37,7 @@ from activities.ranking import MAX_ITEM_LENGTH as RANKING_ITEM
 from activities.ranking import MAX_ITEMS as RANKING_ITEMS
 from activities.resources import MAX_LINK, MAX_NOTE, MAX_TITLE, MAX_TYPE_LENGTH, MAX_TYPES, normalise_link
 from activities.scale import MAX_LABEL_LENGTH, MAX_POINTS, MAX_STATEMENT_LENGTH, MAX_STATEMENTS
+from activities.slide import MAX_BODY as SLIDE_BODY
 from activities.sort import MAX_BIN_LENGTH, MAX_BINS, MAX_CARD_LENGTH, MAX_CARDS
 from activities.text import tidy
 from activities.wordcloud import MAX_ENTRY_LENGTH
@@ -239,8 +240,16 @@ DECK_FIELDS: tuple[DeckField, ...] = (
     DeckField("ranking", "items", RANKING_ITEMS, 2, RANKING_ITEM, {}),
     DeckField("resources", "types", MAX_TYPES, 1, MAX_TYPE_LENGTH, {}),
 )
-NOT_DECK_TEXT: dict[str, str] = {"wordcloud.language": "one of the languages the lemmatiser knows"}
+NOT_DECK_TEXT: dict[str, str] = {
+    "wordcloud.language": "one of the languages the lemmatiser knows",
+    "slide.image.media": "a stored image's name (its SHA-256 and extension), checked by pattern",
+}
 """Text fields of kinds' configs that are not shown to anyone, and what they are instead."""
+DECK_TEXTS: dict[str, str] = {
+    "slide.body": "Markdown: hostile_deck gives every payload as a slide's body; tests/activities/slide renders each",
+    "slide.image.alt": "an image's description: tests/activities/slide/test_hostile.py shows every payload as one",
+}
+"""Single texts of kinds' configs (not lists of labels), and where each is proven inert."""
 TITLE_LIMIT, PROMPT_LIMIT = 200, 1000  # server/decks.py: the common keys of every activity
 
 
@@ -272,6 +281,7 @@ def hostile_deck(texts: Iterable[str]) -> dict[str, Any]:
             activities.append({"kind": deck_field.kind, **config})
     for kind in ("wordcloud", "open", "qa"):
         activities.append({"kind": kind})
+    activities.append({"kind": "slide", "body": "\n\n".join(texts)[:SLIDE_BODY]})  # Markdown of every text
     while len(activities) < len(texts):
         activities.append({"kind": "open"})
     for n, activity in enumerate(activities):

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from markupsafe import Markup
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, Tally
 from activities.images import ImageRef
@@ -39,7 +39,27 @@ def clean_body(text: str) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc").rstrip()
 
 
+def _storable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class SlideConfig(KindConfig):
+    # In this order: the layout first, so the image and the body are checked against it (and refused at their line).
+    layout: Layout = Field(
+        default="text",
+        description="How the projector lays the slide out: text only, a title slide, the image left or right of the "
+        "text, or the image filling the screen under the title.",
+    )
+    image: ImageRef | None = Field(
+        default=None,
+        validate_default=True,
+        description="A picture for the slide, with a description of it for people who cannot see it.",
+        json_schema_extra={"widget": "image"},
+    )
     body: str = Field(
         default="",
         max_length=MAX_BODY,
@@ -47,38 +67,41 @@ class SlideConfig(KindConfig):
         "*italic*, [links](https://example.org) and > quotes. No pictures or HTML: add the picture as the image.",
         json_schema_extra={"widget": "markdown"},
     )
-    image: ImageRef | None = Field(
-        default=None,
-        description="A picture for the slide, with a description of it for people who cannot see it.",
-        json_schema_extra={"widget": "image"},
-    )
-    layout: Layout = Field(
-        default="text",
-        description="How the projector lays the slide out: text only, a title slide, the image left or right of the "
-        "text, or the image filling the screen under the title.",
-    )
     phones: Phones = Field(
         default="auto",
         description="What phones show: the slide itself, or its title and “Look at the screen”. Automatic shows the "
         "slide, except for an image filling the screen.",
     )
 
+    @field_validator("image")
+    @classmethod
+    def _image_fits_layout(cls, image: ImageRef | None, info: ValidationInfo) -> ImageRef | None:
+        layout = info.data.get("layout")
+        if layout in WITH_IMAGE and image is None:
+            raise ValueError(f"the {layout} layout shows an image: add one, or choose the text layout")
+        if layout is not None and layout not in WITH_IMAGE and image is not None:
+            raise ValueError(
+                f"the {layout} layout has no place for an image: choose image-left, image-right or image-full, or "
+                "remove the image"
+            )
+        return image
+
     @field_validator("body", mode="before")
     @classmethod
     def _clean_body(cls, body: Any) -> Any:
+        if isinstance(body, str) and not _storable(body):
+            raise ValueError("the body holds half of a character pair, which cannot be stored or shown")
         return clean_body(body) if isinstance(body, str) else body
 
-    @model_validator(mode="after")
-    def _layout_fits(self) -> SlideConfig:
-        if self.layout in WITH_IMAGE and self.image is None:
-            raise ValueError(f"the {self.layout} layout shows an image: add one, or choose the text layout")
-        if self.layout not in WITH_IMAGE and self.image is not None:
-            raise ValueError(f"the {self.layout} layout has no place for an image: choose image-left, image-right or "
-                             "image-full, or remove the image")
-        if self.layout == "image-full" and self.body:
-            raise ValueError("an image-full slide shows the title and the image only: leave the body empty, or choose "
-                             "image-left or image-right")
-        return self
+    @field_validator("body")
+    @classmethod
+    def _body_fits_layout(cls, body: str, info: ValidationInfo) -> str:
+        if body and info.data.get("layout") == "image-full":
+            raise ValueError(
+                "an image-full slide shows the title and the image only: leave the body empty, or choose image-left "
+                "or image-right"
+            )
+        return body
 
     @property
     def html(self) -> Markup:

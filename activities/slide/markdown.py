@@ -69,4 +69,5 @@ def render_markdown(text: str) -> Markup:
     """`text` (CommonMark) as sanitised HTML, safe to put in a page as it is."""
     if not text.strip():
         return Markup("")
+    text = text.encode("utf-8", "replace").decode()  # half a surrogate pair (no config holds one) as a "?"
     return Markup(_CLEANER.clean(_PARSER.render(text)).strip())  # noqa: S704 - sanitised by the allow-list above

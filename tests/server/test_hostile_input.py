@@ -35,6 +35,7 @@ from tests.hostile import (
     BIDI_CONTROLS,
     CORPUS,
     DECK_FIELDS,
+    DECK_TEXTS,
     FORMULA_STARTS,
     NOT_DECK_TEXT,
     NOT_TYPED,
@@ -236,7 +237,7 @@ def test_every_text_field_of_every_kinds_answer_is_in_the_hostile_suite() -> Non
 
 
 def test_every_text_field_of_every_kinds_config_is_in_the_hostile_suite() -> None:
-    assert deck_text_fields(registry) == {f.id for f in DECK_FIELDS} | set(NOT_DECK_TEXT)
+    assert deck_text_fields(registry) == {f.id for f in DECK_FIELDS} | set(NOT_DECK_TEXT) | set(DECK_TEXTS)
 
 
 def test_the_corpus_has_one_payload_per_name() -> None:
