@@ -143,7 +143,9 @@ def on_screen_and_apart(projector: Page, *parts: str) -> dict[str, Any]:
     for index, first in enumerate(parts):
         for second in parts[index + 1 :]:
             a, b = boxes[first], boxes[second]
-            apart = a["right"] <= b["left"] or b["right"] <= a["left"] or a["bottom"] <= b["top"] or b["bottom"] <= a["top"]
+            apart = (
+                a["right"] <= b["left"] or b["right"] <= a["left"] or a["bottom"] <= b["top"] or b["bottom"] <= a["top"]
+            )
             assert apart, f"the {first} and the {second} overlap: {a} {b}"
     return dict(boxes)
 
@@ -209,7 +211,9 @@ def test_slides_show_on_phones_and_large_on_the_projector_and_the_pace_steps_pas
     boxes = on_screen_and_apart(projector, "title", "body")
     middle = (boxes["title"]["top"] + boxes["body"]["bottom"]) / 2
     assert 0.4 < middle / boxes["screen"]["bottom"] < 0.75  # the middle of the stage, under the join banner
-    title = projector.evaluate("() => parseFloat(getComputedStyle(document.querySelector('.projector-title')).fontSize)")
+    title = projector.evaluate(
+        "() => parseFloat(getComputedStyle(document.querySelector('.projector-title')).fontSize)"
+    )
     assert title > 60
     audit.check(projector, "projector with a title slide")
     screenshot(projector, "slide-projector-title", full_page=False)
