@@ -95,12 +95,12 @@ def test_the_editor_finds_a_widget_and_a_description_for_every_setting() -> None
     assert structured_keys(slide) == {"image"}  # decks leave the image's keys to the Config, never to languages
 
 
-DECK = """\
+DECK = f"""\
 title: Slides
 language: en
 activities:
   - kind: slide
-    title: {en: Leadership, es: Liderazgo}
+    title: {{en: Leadership, es: Liderazgo}}
     body:
       en: "# A practice\\n\\nNot a *position*."
       es: "# Una práctica\\n\\nNo un *cargo*."
@@ -108,8 +108,8 @@ activities:
     title: The plan
     layout: image-right
     body: Look at the plan.
-    image: {media: %s, alt: A floor plan of a school}
-""" % MEDIA
+    image: {{media: {MEDIA}, alt: A floor plan of a school}}
+"""
 
 
 def test_a_deck_gives_the_body_in_several_languages_and_the_image_as_it_is() -> None:
@@ -134,7 +134,7 @@ def test_the_image_description_cannot_be_given_by_language_yet() -> None:
 
 
 def test_a_deck_with_a_slide_that_misses_its_image_says_where() -> None:
-    missing = DECK.replace("    image: {media: %s, alt: A floor plan of a school}\n" % MEDIA, "")
+    missing = DECK.replace(f"    image: {{media: {MEDIA}, alt: A floor plan of a school}}\n", "")
     with pytest.raises(DeckInvalid) as refused:
         parse_deck(missing, registry)
     [problem] = refused.value.problems

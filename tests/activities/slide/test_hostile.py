@@ -147,9 +147,7 @@ def test_text_that_cannot_be_shown_is_refused_and_nothing_is_stored(
     client: TestClient, presenter: Presenter, where: str, name: str
 ) -> None:
     texts = {"title": "Title", "body": "Body", "alt": "A picture"} | {where: PAYLOADS[name]}
-    response = client.post(
-        "/api/v1/sessions", json={"deck_yaml": dump(slide_deck(**texts))}, headers=presenter.headers
-    )
+    response = client.post("/api/v1/sessions", json={"deck_yaml": dump(slide_deck(**texts))}, headers=presenter.headers)
     assert response.status_code == 422, response.text
     assert response.json()["problems"], response.text
     assert stored(client, select(Session)) == []

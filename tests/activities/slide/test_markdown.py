@@ -66,9 +66,9 @@ def test_only_http_https_and_mailto_links_keep_their_target(link: str) -> None:
 
 def test_raw_html_and_entities_stay_text() -> None:
     text = (
-        "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n<p style=\"color:red\">styled</p>\n\n"
+        '<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n<p style="color:red">styled</p>\n\n'
         "&lt;script&gt;alert(1)&lt;/script&gt; &#60;img src=x onerror=alert(1)&#62;\n\n"
-        "<!-- a comment --> <iframe src=https://example.org></iframe> <a href=\"https://example.org\">raw</a>"
+        '<!-- a comment --> <iframe src=https://example.org></iframe> <a href="https://example.org">raw</a>'
     )
     html = render_markdown(text)
     page = inert(html)
