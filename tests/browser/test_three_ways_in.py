@@ -47,6 +47,9 @@ activities:
   - kind: open
     title: A first step
     max_length: 280
+  - kind: slide
+    title: Before the questions
+    body: Leadership is **a practice**, not a position.
   - kind: qa
     title: Questions for the panel
     moderated: false
@@ -65,11 +68,13 @@ class HowToAnswer:
     title: str
     fill: Callable[[Page], None]
     received: str = "Received"
+    answered: bool = True  # False: a kind that takes no answers (a content slide), only shown
 
     def answer(self, phone: Page) -> None:
         expect(phone.get_by_role("heading", name=self.title)).to_be_visible()
         self.fill(phone)
-        expect(phone.locator("form.answer").get_by_role("status")).to_contain_text(self.received)
+        if self.answered:
+            expect(phone.locator("form.answer").get_by_role("status")).to_contain_text(self.received)
 
 
 def _wordcloud(phone: Page) -> None:
@@ -115,6 +120,11 @@ def _open(phone: Page) -> None:
     send(phone)
 
 
+def _slide(phone: Page) -> None:
+    expect(phone.locator(".slide-body")).to_have_text("Leadership is a practice, not a position.")
+    expect(phone.locator("form.answer button[type=submit]")).to_have_count(0)  # nothing to send
+
+
 def _qa(phone: Page) -> None:
     phone.get_by_label("Your question").fill("Who decides the budget?")
     phone.get_by_role("button", name="Ask", exact=True).click()
@@ -130,6 +140,7 @@ KINDS = [
     HowToAnswer("ranking", "Which risk first?", _ranking),
     HowToAnswer("resources", "Call for resources", _resources),
     HowToAnswer("open", "A first step", _open),
+    HowToAnswer("slide", "Before the questions", _slide, answered=False),
     HowToAnswer("qa", "Questions for the panel", _qa, received="Sent"),
 ]
 
@@ -180,7 +191,8 @@ def take_part(phone: Page, live: LiveDeck, *, follows: bool) -> None:
         else:
             phone.get_by_role("link", name="Show the current activity").click()
         how.answer(phone)
-        assert live.respondents(activity) == 1, f"the {how.kind} answer was stored"
+        if how.answered:
+            assert live.respondents(activity) == 1, f"the {how.kind} answer was stored"
 
 
 def test_the_table_covers_every_kind() -> None:
