@@ -188,6 +188,8 @@ def test_phones_show_it_when_the_presenter_shows_it(
     presenter.control(session["id"], "close", activity_id(session, NOTE))  # closing what takes no answers says nothing
     projector = services_of(client).views.projector_stage(room_of(client, session))
     assert TEXT in plain(projector) and "Voting is closed" not in projector
+    stage = client.get(f"/{session['code']}").text
+    assert TEXT in plain(stage) and "Voting is closed" not in stage
 
 
 def test_the_projector_shows_it_even_where_the_deck_hides_results(
