@@ -58,8 +58,17 @@ activities:
     title: Thank you for leading with us
     layout: title
     body: Phoenix, April 24
+  - kind: slide
+    title: {long_title}
+    layout: image-left
+    image: {{media: {plan}, alt: "{alt}"}}
+    body: "{long_body}"
 """
-POLL, PLAN, TEXT, PAGE, END = 0, 1, 2, 3, 4
+POLL, PLAN, TEXT, PAGE, END, LONG = 0, 1, 2, 3, 4, 5
+LONG_TITLE = "A title that goes on for a while, as imported titles sometimes do, and wraps onto a second line"
+LONG_BODY = "\\n".join(
+    f"- Point {n}: leadership is a practice people share, not a position one holds" for n in range(30)
+)
 
 # Each box of the slide on the projector, by what it is: all must be on screen, and none may overlap another.
 BOXES = """() => {
@@ -117,7 +126,7 @@ def images(live_server: LiveServer) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def deck(live_server: LiveServer, images: dict[str, bytes]) -> Iterator[LiveDeck]:
     plan, page = images
-    text = DECK.format(plan=plan, page=page, alt=ALT, page_alt=PAGE_ALT)
+    text = DECK.format(plan=plan, page=page, alt=ALT, page_alt=PAGE_ALT, long_title=LONG_TITLE, long_body=LONG_BODY)
     with live_deck(live_server, {"deck_yaml": text}) as running:
         yield running
 
@@ -218,6 +227,14 @@ def test_slides_show_on_phones_and_large_on_the_projector_and_the_pace_steps_pas
     audit.check(projector, "projector with a title slide")
     screenshot(projector, "slide-projector-title", full_page=False)
     screenshot(phone, "slide-phone-title")
+
+    # Much more text than a screen holds: the title, the picture and the text's box stay on screen and apart (the
+    # text scrolls in its box rather than pushing the picture or running under the footer).
+    deck.goto(LONG)
+    expect(projector.locator(".slide-body li")).to_have_count(30)
+    boxes = on_screen_and_apart(projector, "title", "body", "image")
+    assert boxes["image"]["right"] <= boxes["body"]["left"]  # image-left
+    screenshot(projector, "slide-projector-long", full_page=False)
     deck.goto(PAGE)
 
     # The presenter sees the slide, with no voting controls.
@@ -251,6 +268,8 @@ def test_slides_show_on_phones_and_large_on_the_projector_and_the_pace_steps_pas
     expect(newcomer.get_by_text("Look at the screen.")).to_be_visible()
     newcomer.get_by_role("link", name="Next →").click()
     expect(newcomer.get_by_role("heading", name="Thank you for leading with us")).to_be_visible()
+    newcomer.get_by_role("link", name="Next →").click()
+    expect(newcomer.get_by_role("heading", name=LONG_TITLE)).to_be_visible()
     newcomer.get_by_role("link", name="Finish").click()
     expect(newcomer.get_by_role("heading", name="All done, thank you!")).to_be_visible()
     newcomer.goto(f"{live_server.url}/{deck.code}")  # where the pace puts them: past every slide, done
