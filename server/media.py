@@ -200,8 +200,8 @@ def _fit(image: Image.Image, write_as: str) -> Image.Image:
         if write_as == "GIF":
             image = image.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE)
         else:
-            wanted = modes[-1] if "A" in image.mode or "transparency" in image.info else modes[-2]
-            image = image.convert(wanted if wanted in modes else modes[-1])
+            alpha = "A" in image.mode or "transparency" in image.info
+            image = image.convert("RGBA" if alpha and "RGBA" in modes else "RGB")
     if max(image.size) > LONGEST_SIDE:
         resample = Image.Resampling.NEAREST if image.mode in ("1", "P") else Image.Resampling.LANCZOS
         image = image.copy()

@@ -94,6 +94,18 @@ def test_prepare_image_applies_a_colour_profile_and_drops_it() -> None:
     assert "icc_profile" not in opened(prepared.data).info
 
 
+def test_prepare_image_keeps_the_colours_of_a_cmyk_jpeg_and_the_transparency_of_a_png() -> None:
+    cmyk = io.BytesIO()
+    Image.new("CMYK", (10, 10), (0, 255, 255, 0)).save(cmyk, "JPEG")  # red, in print colours
+    stored = opened(prepare_image(cmyk.getvalue(), **LIMITS).data)
+    assert stored.mode == "RGB"
+    red, green, blue = stored.getpixel((5, 5))  # type: ignore[misc]
+    assert red > 200 and green < 60 and blue < 60
+    clear = io.BytesIO()
+    Image.new("LA", (10, 10), (0, 0)).save(clear, "PNG")
+    assert opened(prepare_image(clear.getvalue(), **LIMITS).data).getpixel((0, 0))[-1] == 0  # type: ignore[index]
+
+
 def test_prepare_image_scales_down_what_is_wider_than_a_projector() -> None:
     prepared = prepare_image(picture("PNG", (LONGEST_SIDE * 2, 100)), **LIMITS)
     assert (prepared.width, prepared.height) == (LONGEST_SIDE, 50)
