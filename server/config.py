@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     # CSP violation reports (server/web/headers.py): the largest body taken, and log lines per minute (all are counted).
     csp_report_bytes: int = Field(default=16 * 1024, ge=1024)
     csp_reports_logged_per_minute: int = Field(default=60, ge=1)
+    # Uploaded images (server/media.py): the largest file taken, and the most pixels one may declare (decompression
+    # bombs are refused on their header, before a pixel is decoded); the in-process cache of images served.
+    media_max_bytes: int = Field(default=20_000_000, ge=1024)
+    media_max_pixels: int = Field(default=40_000_000, ge=1)
+    media_cache_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
 
     # Throttles and named limits (server/web/throttle.py; docs/security/limits.md). Budgets are per worker process.
     # Sign-in: failed attempts per account and per address within the window; past either, 429 without a check.
