@@ -23,6 +23,7 @@ from server.routes import (
     participant,
     presenter,
     projector,
+    slides,
 )
 from server.web import headers
 
@@ -44,6 +45,7 @@ ROUTERS: list[APIRouter] = [
     projector.socket_router,
     compare.router,
     imports.router,
+    slides.router,
     headers.router,
     metrics.router,
     language.router,
