@@ -265,7 +265,40 @@ def media_url(name: str) -> str:
 async def save_image(maker: async_sessionmaker[AsyncSession], image: PreparedImage, *, user_id: int | None) -> None:
     """Insert the image's row unless one of that name is there (insert-or-ignore: safe under several workers)."""
     async with transaction(maker) as db:
-        await db.exec(_insert_image(db, image, user_id))
+        await add_image(db, image, user_id=user_id)
+
+
+async def add_image(db: AsyncSession, image: PreparedImage, *, user_id: int | None) -> None:
+    """The same, in the caller's transaction (an archive's images are written with its sessions, or not at all)."""
+    await db.exec(_insert_image(db, image, user_id))
+
+
+def check_stored_image(name: str, data: bytes, *, max_bytes: int, max_pixels: int) -> PreparedImage:
+    """An image as this server stored it (from an archive): its bytes must hash to its name, be of the type its
+    extension says, and decode whole within the limits. Raises ImageRefused; blocking and CPU-bound."""
+    if not is_media_name(name):
+        raise ImageRefused("Not an image name: it must be the SHA-256 of the bytes and png, jpg, webp or gif")
+    if hashlib.sha256(data).hexdigest() != name.split(".", 1)[0]:
+        raise ImageRefused("The bytes do not match the image's name")
+    if not data:
+        raise ImageRefused(EMPTY)
+    if len(data) > max_bytes:
+        raise ImageTooLarge(too_large_line(max_bytes))
+    _check_signature(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = _open(data, max_pixels)
+        except ImageRefused:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageRefused(too_many_pixels_line(max_pixels)) from None
+        except Exception:
+            raise ImageRefused(DAMAGED) from None
+    media_type, ext, _ = ACCEPTED[str(image.format)]
+    if name.rsplit(".", 1)[1] != ext:
+        raise ImageRefused(f"The image is {ext.upper()}, its name says {name.rsplit('.', 1)[1].upper()}")
+    return PreparedImage(name=name, media_type=media_type, width=image.width, height=image.height, data=data)
 
 
 def _insert_image(db: AsyncSession, image: PreparedImage, user_id: int | None) -> Any:

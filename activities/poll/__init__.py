@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -20,20 +20,46 @@ from activities.base import (
     whole_number,
 )
 from activities.i18n import _, ngettext
+from activities.images import ImageRef
 
 MAX_OPTIONS = 20
 MAX_OPTION_LENGTH = 120
+
+
+OptionImage = Annotated[
+    ImageRef | None,
+    Field(json_schema_extra={"widget": "image"}, description="The picture shown with this option (or none)"),
+]
 
 
 class PollConfig(KindConfig):
     options: list[str] = Field(min_length=2, max_length=MAX_OPTIONS)
     multiple: bool = False
     max_choices: int | None = Field(default=None, ge=1, le=MAX_OPTIONS)
+    images: list[OptionImage] = Field(
+        default_factory=list,
+        max_length=MAX_OPTIONS,
+        description="A picture for each option, in the options' order (leave one empty for an option without); "
+        "shown beside the option on phones and by its bar in the results; none at all leaves it out",
+    )
 
     @field_validator("options")
     @classmethod
     def _distinct_options(cls, options: list[str]) -> list[str]:
         return distinct_labels(options, "option", MAX_OPTION_LENGTH)
+
+    @model_validator(mode="after")
+    def _an_image_per_option(self) -> PollConfig:
+        if self.images and len(self.images) != len(self.options):
+            raise ValueError(
+                f"images: give one per option, in the same order ({len(self.options)} options, "
+                f"{len(self.images)} images); write null for an option without one"
+            )
+        return self
+
+    def image_of(self, index: int) -> ImageRef | None:
+        """The picture of the option at `index`, if it has one."""
+        return self.images[index] if index < len(self.images) else None
 
     @property
     def choice_limit(self) -> int:

@@ -35,6 +35,7 @@ from server import __version__
 from server.archives.charts import chart_svg
 from server.archives.format import (
     FORMAT,
+    MEDIA_FOLDER,
     VERSION,
     ActivityData,
     ArchiveData,
@@ -51,6 +52,7 @@ from server.archives.workbook import Workbook
 from server.decks import slugify
 from server.exports import FIXED_COLUMNS, response_rows, to_csv
 from server.institutes import CohortView, cohort_view, institute_view
+from server.media import images_in, load_image
 from server.models import Activity, Deck, Institute, Participant, Session, as_utc, utcnow
 from server.sessions import (
     NotFound,
@@ -81,7 +83,7 @@ SUMMARY_COLUMNS = [
     "sheet",
 ]
 # Already compressed: stored as they are rather than deflated again.
-STORED_SUFFIXES = (".png", ".xlsx")
+STORED_SUFFIXES = (".png", ".jpg", ".webp", ".gif", ".xlsx")  # packed already: deflate gains nothing
 COPY_CHUNK = 1 << 20
 
 Progress = Callable[[int, int], None]
@@ -421,6 +423,7 @@ class _Builder:
             sessions=sessions,
         )
         await self.zip.add("data.json", (data.model_dump_json(indent=1) + "\n").encode())
+        await self.images(_images_of(data))
         sessions.clear()  # the largest part of what was held: gone before the workbook and report are made
         del data
         await self.zip.add("summary.csv", to_csv(SUMMARY_COLUMNS, self.summary).encode())
@@ -430,6 +433,13 @@ class _Builder:
             await self.zip.add_file("workbook.xlsx", book)
         await self.zip.add("report.html", self.render_report().encode())
         await self.zip.add("manifest.json", self.manifest(), listed=False)
+
+    async def images(self, names: set[str]) -> None:
+        """Every stored image the archived decks and activities show, as `media/<name>` (re-imported as they are)."""
+        for name in sorted(names):
+            image = await load_image(self.sources.maker, name)
+            if image is not None:  # a name no server stored (typed by hand) stays a name
+                await self.zip.add(f"{MEDIA_FOLDER}/{name}", bytes(image.data))
 
     async def cohort(self, key: int, view: CohortView) -> CohortData:
         cohort = view.cohort
@@ -514,6 +524,17 @@ def check_entry(path: str) -> None:
     """Refuse to write a ZIP entry name that could land outside the folder it is unpacked in."""
     if unsafe_entry_name(path):
         raise ValueError(f"Not a safe name inside an archive: {path!r}")
+
+
+def _images_of(data: ArchiveData) -> set[str]:
+    """The image names the archive's decks (cohorts' and sessions') and activity settings hold."""
+    decks = [deck for cohort in data.cohorts for deck in cohort.decks]
+    decks += [session.deck for session in data.sessions if session.deck is not None]
+    names = set().union(*(images_in(deck.source) for deck in decks))
+    for session in data.sessions:
+        for activity in session.activities:
+            names |= images_in(json.dumps(activity.config))
+    return names
 
 
 def _activity_data(activity: Activity, results: dict[str, Any], respondents: int) -> ActivityData:

@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 FORMAT = "handsup-archive"
 VERSION = 2
 Scope = Literal["session", "cohort", "institute"]
+MEDIA_FOLDER = "media"
+"""Where an archive keeps the uploaded images its decks show: `media/<sha256>.<ext>`, the bytes as stored (listed in
+the manifest like every file; archives from before images simply have none, and data.json's shape is unchanged)."""
 
 
 class Part(BaseModel):

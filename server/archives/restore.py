@@ -35,6 +35,7 @@ from activities.base import ResponseEvent, Tally
 from server.accounts.security import new_token
 from server.archives.format import (
     FORMAT,
+    MEDIA_FOLDER,
     VERSION,
     ActivityData,
     ArchiveData,
@@ -47,6 +48,7 @@ from server.archives.format import (
 from server.db import transaction
 from server.decks import MAX_COUNTDOWN, MIN_COUNTDOWN, DeckInvalid, parse_deck, slugify
 from server.institutes import CohortForm, SetupInvalid, free_slug
+from server.media import ImageRefused, PreparedImage, add_image, check_stored_image
 from server.models import (
     Activity,
     Cohort,
@@ -91,6 +93,9 @@ class ImportLimits:
     entries: int = 10_000
     # Deflate packs JSON, CSV and images far less than 200:1; a zip bomb packs near its 1000:1 limit.
     ratio: int = 200
+    # Each uploaded image it carries (media/): the defaults of HANDSUP_MEDIA_MAX_BYTES and HANDSUP_MEDIA_MAX_PIXELS.
+    image_bytes: int = 20_000_000
+    image_pixels: int = 40_000_000
 
     @property
     def shown(self) -> str:
@@ -153,10 +158,14 @@ async def import_archive(
 
     ArchiveRefused, with nothing written, for anything that is not a complete, intact archive this server reads."""
     data = await asyncio.to_thread(read_archive, source, registry, limits)
+    images = await asyncio.to_thread(read_images, source, limits)
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
             async with transaction(maker) as db:
-                return await _write(db, data, user_id)
+                result = await _write(db, data, user_id)
+                for image in images:  # insert-or-ignore: an image this server has already is the same bytes
+                    await add_image(db, image, user_id=user_id)
+                return result
         except IntegrityError:
             # A slug taken by someone else at the same moment: everything was rolled back; pick free ones again.
             if attempt == WRITE_ATTEMPTS:
@@ -206,6 +215,29 @@ def read_archive(source: bytes | IO[bytes], registry: Registry, limits: ImportLi
         data = _verified_data(archive, limits)
     check_data(data, registry)
     return data
+
+
+def read_images(source: bytes | IO[bytes], limits: ImportLimits = LIMITS) -> list[PreparedImage]:
+    """The uploaded images an archive carries (`media/<name>`), each checked: its bytes hash to its name and are
+    a whole image of the type the name says, within the limits. Call it after read_archive (which checked the ZIP
+    and every file against the manifest); blocking."""
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    stream.seek(0)
+    images: list[PreparedImage] = []
+    with zipfile.ZipFile(stream) as archive:
+        for info in archive.infolist():
+            folder, _, name = info.orig_filename.partition("/")
+            if folder != MEDIA_FOLDER or info.is_dir():
+                continue
+            body = _read(archive, info, limits.image_bytes)
+            try:
+                images.append(
+                    check_stored_image(name, body, max_bytes=limits.image_bytes, max_pixels=limits.image_pixels)
+                )
+            except ImageRefused as refused:
+                raise ArchiveRefused(f"This archive's {_shown(info.orig_filename)} is refused: {refused}.") from None
+    stream.seek(0)
+    return images
 
 
 def _size(source: bytes | IO[bytes]) -> int:

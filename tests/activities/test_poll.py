@@ -214,3 +214,64 @@ def test_poll_reset_empties_the_bars_and_ignores_answers_from_before() -> None:
     assert not tally.fold(event(2, 9, 1, epoch=0))
     assert tally.fold(event(2, 10, 0, epoch=1))
     assert tally.counts == [1, 0, 0]
+
+
+# --- option images ------------------------------------------------------------------------------------------------
+
+MAP = {"media": "a" * 64 + ".png", "alt": "A floor plan of the school"}
+CHART = {"media": "b" * 64 + ".webp", "alt": "A bar chart of the week"}
+PICTURED = kind.parse_config({"options": ["Plan", "Chart", "Neither"], "images": [MAP, CHART, None]})
+
+
+def test_poll_config_takes_an_image_per_option_or_none() -> None:
+    assert [image.media if image else None for image in PICTURED.images] == [MAP["media"], CHART["media"], None]
+    assert PICTURED.image_of(1) is not None and PICTURED.image_of(2) is None
+    assert SINGLE.images == [] and SINGLE.image_of(0) is None
+
+
+def test_poll_config_refuses_images_that_do_not_match_the_options() -> None:
+    error = config_error(options=["Plan", "Chart", "Neither"], images=[MAP, CHART])
+    assert "give one per option, in the same order (3 options, 2 images)" in error
+
+
+def test_poll_config_refuses_an_image_without_alt_text_or_with_a_foreign_name() -> None:
+    assert "alt" in config_error(options=["Plan", "Chart"], images=[{"media": MAP["media"]}, None])
+    assert "media" in config_error(options=["Plan", "Chart"], images=[{"media": "evil.svg", "alt": "x"}, None])
+    assert "media" in config_error(
+        options=["Plan", "Chart"], images=[{"media": "../" + MAP["media"], "alt": "x"}, None]
+    )
+
+
+def test_poll_config_schema_marks_option_images_for_the_image_widget() -> None:
+    schema = PollConfig.model_json_schema()
+    images = schema["properties"]["images"]
+    assert images["description"]
+    item = images["items"]
+    assert item["widget"] == "image" and item["description"]
+
+
+def test_poll_images_stay_out_of_the_tally() -> None:
+    tally = PollTally(PICTURED)
+    tally.fold(event(1, 1, 0))
+    assert [option["count"] for option in tally.snapshot({})["options"]] == [1, 0, 0]
+    assert set(tally.snapshot({})["options"][0]) == {"label", "count", "percent", "leading"}
+
+
+def test_poll_results_show_each_options_picture_by_its_bar_with_its_alt_text() -> None:
+    from activities.testing import render
+
+    tally = PollTally(PICTURED)
+    tally.fold(event(1, 1, 1))
+    for audience in ("presenter", "projector"):
+        html = render("poll", audience, PICTURED, tally)
+        assert f'src="/media/{MAP["media"]}" alt="A floor plan of the school"' in html
+        assert f'src="/media/{CHART["media"]}" alt="A bar chart of the week"' in html
+        assert html.count("option-thumb") == 2
+
+
+def test_poll_participant_form_shows_each_options_picture_beside_it() -> None:
+    from activities.testing import environment
+
+    html = environment().get_template("poll/participant.html").render(config=PICTURED, answer=None)
+    assert html.count('class="option-image"') == 2
+    assert f'src="/media/{MAP["media"]}" alt="A floor plan of the school"' in html

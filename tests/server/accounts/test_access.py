@@ -22,6 +22,7 @@ from server.accounts.people import create_token
 from server.app import create_app
 from server.config import Settings
 from server.decks import parse_deck
+from server.media import store_image
 from server.models import Role
 from server.routes.participant import COOKIE
 from server.sessions import create_session
@@ -37,6 +38,7 @@ from tests.factories import (
     run,
     services_of,
 )
+from tests.images import picture
 
 PERSONAS = (
     "anonymous",
@@ -171,6 +173,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "token": "not-a-setup-link",
             # Someone who is nobody's co-facilitator: the routes that name a person change nothing with it.
             "user_id": str(bystander.id),
+            # A stored image: anyone may load it (phones and projectors show it).
+            "name": run(client, lambda: store_image(services, picture(), user_id=None)).name,
         }
         yield World(client, personas, values, own)
 
