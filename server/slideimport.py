@@ -208,8 +208,8 @@ def identify(path: Path, limits: ImportLimits) -> Format:
 
 
 def accept(path: Path, limits: ImportLimits) -> Format:
-    """The file's format when this server can import it (a presentation needs LibreOffice); the file is renamed
-    with its format's extension, which LibreOffice reads. Raises ImportRefused (NotSlides, FileTooLarge) with why."""
+    """The file's format when this server can import it (a presentation needs LibreOffice). Raises ImportRefused
+    (NotSlides, FileTooLarge) with why."""
     kind = identify(path, limits)
     if kind is not Format.pdf and not powerpoint_supported():
         raise NotSlides(NO_LIBREOFFICE)

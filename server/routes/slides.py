@@ -118,6 +118,7 @@ async def _import(request: Request, user: User, services: Services) -> Streaming
             stack.enter_context(_gate(request, services).admit(user.id))
         except ImportBusy as busy:
             raise Problem(429, "Too many imports", f"{busy}.", {"Retry-After": str(busy.retry_after)}) from None
+        source = source.rename(source.with_suffix(f".{kind}"))  # LibreOffice picks its reader by the name first
         events = import_slides(services, source, kind, workdir, limits, user_id=user.id)
         response = ImportStream(_lines(events, filename), stack.pop_all())
     return response
