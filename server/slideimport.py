@@ -21,12 +21,12 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import resource
 import shutil
 import signal
 import struct
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -39,6 +39,8 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from server.config import Settings
     from server.media import MediaDeps
+
+log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 MAX_WIDTH, MAX_HEIGHT = 1920, 1080
@@ -170,6 +172,7 @@ class RenderedPage:
 
 
 NOT_SLIDES = "This file is not a PDF or a PowerPoint file"
+DAMAGED_PDF = "This PDF is damaged and cannot be read"
 NO_LIBREOFFICE = "This server cannot read PowerPoint files; export the deck as PDF and upload that"
 
 
@@ -361,25 +364,28 @@ async def render_pages(
             line = await _before(deadline, child.stdout.readline(), limits)
             if not line:
                 break
-            yield _event(json.loads(line), pages)
+            yield _event(line, pages)
         code = await _before(deadline, child.wait(), limits)
     if code != 0:
-        raise ImportRefused(_failure(code, limits, "This PDF is damaged and cannot be read"))
+        log.warning("the PDF child of a slide import exited with status %s", code)
+        raise ImportRefused(_failure(code, limits, DAMAGED_PDF))
 
 
-def _event(message: dict[str, Any], pages: Path) -> PageCount | RenderedPage:
-    if "error" in message:
-        raise ImportRefused(str(message["error"]))
-    if "pages" in message:
-        return PageCount(int(message["pages"]))
-    number = int(message["page"])
-    return RenderedPage(
-        number,
-        pages / _page_file(number),
-        int(message["width"]),
-        int(message["height"]),
-        str(message.get("text", "")),
-    )
+def _event(line: bytes, pages: Path) -> PageCount | RenderedPage:
+    """One line the child said; a line cut off (the child killed by its memory limit mid-write) reads as damage."""
+    try:
+        message = json.loads(line)
+        if "error" in message:
+            refusal = str(message["error"])
+        elif "pages" in message:
+            return PageCount(int(message["pages"]))
+        else:
+            number = int(message["page"])
+            size = int(message["width"]), int(message["height"])
+            return RenderedPage(number, pages / _page_file(number), *size, str(message.get("text", "")))
+    except (ValueError, KeyError, TypeError):
+        refusal = DAMAGED_PDF
+    raise ImportRefused(refusal)
 
 
 async def _convert_to_pdf(source: Path, workdir: Path, limits: ImportLimits, deadline: float) -> Path:
@@ -394,7 +400,7 @@ async def _convert_to_pdf(source: Path, workdir: Path, limits: ImportLimits, dea
         *_limited(CONVERT_MEMORY_BYTES, limits),
         "exec",
         "--",
-        *_no_network(),
+        *await _no_network(),
         program,
         f"-env:UserInstallation={(workdir / 'profile').as_uri()}",
         "--headless",
@@ -439,19 +445,23 @@ def _limited(memory: int, limits: ImportLimits) -> list[str]:
 _NETWORK_NAMESPACE: list[str] | None = None
 
 
-def _no_network() -> list[str]:
-    """A prefix that runs a program without network (`unshare --net`), where this system allows it; else none."""
+async def _no_network() -> list[str]:
+    """A prefix that runs a program without network (`unshare --net`), where this system allows it (as root, or
+    with unprivileged user namespaces); else none. Tried once per process."""
     global _NETWORK_NAMESPACE
     if _NETWORK_NAMESPACE is None:
-        _NETWORK_NAMESPACE = []
-        unshare = shutil.which("unshare")
-        for flags in (["--net"], ["--user", "--map-root-user", "--net"]):
-            if unshare is None:
+        found: list[str] = []
+        unshare = shutil.which("unshare") or ""
+        for flags in (["--net"], ["--user", "--map-root-user", "--net"]) if unshare else ():
+            probe = await asyncio.create_subprocess_exec(
+                unshare, *flags, "--", "true", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+            )
+            if await probe.wait() == 0:
+                found = [unshare, *flags, "--"]
                 break
-            probe = subprocess.run([unshare, *flags, "--", "true"], capture_output=True, timeout=10, check=False)
-            if probe.returncode == 0:
-                _NETWORK_NAMESPACE = [unshare, *flags, "--"]
-                break
+        if not found:
+            log.warning("LibreOffice runs with the network: this system allows no network namespace (unshare --net)")
+        _NETWORK_NAMESPACE = found
     return _NETWORK_NAMESPACE
 
 
@@ -531,7 +541,7 @@ def _render(source: str, out: str, max_pages: int) -> int:
         document = pdfium.PdfDocument(source)
     except pdfium.PdfiumError as error:
         password = getattr(error, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD
-        _say({"error": "This PDF is password-protected" if password else "This PDF is damaged and cannot be read"})
+        _say({"error": "This PDF is password-protected" if password else DAMAGED_PDF})
         return 0
     total = len(document)
     if total == 0:
@@ -550,7 +560,8 @@ def _render(source: str, out: str, max_pages: int) -> int:
         scale, _, _ = fit(width, height)
         image = page.render(scale=scale, may_draw_forms=False).to_pil()
         text = page.get_textpage()
-        first = text.get_text_range(0, min(TITLE_CHARACTERS, text.count_chars()))
+        characters = text.count_chars()  # -1 when PDFium cannot tell: then no title rather than the whole text
+        first = text.get_text_range(0, min(TITLE_CHARACTERS, characters)) if characters > 0 else ""
         image.save(Path(out) / _page_file(index + 1), "WEBP", lossless=True, quality=0, method=0)
         _say({"page": index + 1, "width": image.width, "height": image.height, "text": first})
         text.close()

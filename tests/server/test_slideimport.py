@@ -341,3 +341,15 @@ def test_the_gate_admits_one_import_per_account_and_a_bounded_number_in_all() ->
     assert gate.running == 0
     with gate.admit(1):  # a place is given back however the import ended
         pass
+
+
+def test_a_line_the_child_could_not_finish_reads_as_a_damaged_pdf(tmp_path: Path) -> None:
+    """A child killed by its memory limit mid-write leaves half a line: a refusal, not a server error."""
+    from server.slideimport import DAMAGED_PDF, _event
+
+    assert _event(b'{"pages": 2}\n', tmp_path) == PageCount(2)
+    for cut in (b'{"page": 1, "wid', b"\xff\xfe", b'{"page": "one"}', b"[]", b'{"other": 1}'):
+        with pytest.raises(ImportRefused, match=f"^{DAMAGED_PDF}$"):
+            _event(cut, tmp_path)
+    with pytest.raises(ImportRefused, match="^This PDF is password-protected$"):
+        _event(b'{"error": "This PDF is password-protected"}', tmp_path)

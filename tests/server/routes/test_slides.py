@@ -273,3 +273,15 @@ def test_a_client_that_leaves_mid_import_leaves_no_child(
     # The fixture checks no child names the import's folder and the folder is gone; the gate is free again.
     gate: ImportGate = client.app.state.slide_imports  # type: ignore[attr-defined]
     assert gate.running == 0
+
+
+def test_without_libreoffice_a_pptx_is_refused_up_front_with_export_a_pdf(
+    client: TestClient, presenter: Presenter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # a server whose PATH has no soffice and no libreoffice
+    response = post(client, presenter.headers, "deck.pptx", slide_files.pptx(["One"]))
+    assert response.status_code == 415
+    assert response.json()["detail"] == (
+        "This server cannot read PowerPoint files; export the deck as PDF and upload that."
+    )
+    assert media_rows(client) == 0
