@@ -36,6 +36,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+# server.media and activities.text are imported inside the functions that use them: the child this module runs as
+# (`python -m server.slideimport`) then starts with the standard library, PDFium and Pillow only, not the database.
 if TYPE_CHECKING:
     from server.config import Settings
     from server.media import MediaDeps
