@@ -35,6 +35,7 @@ from server.db import create_engine, session_factory, upgrade
 from server.decks import DeckInvalid, deck_files, parse_deck
 from server.live.fragments import KIND_STATIC, Views, make_environment
 from server.live.writer import ResponseWriter
+from server.media import sweep_images
 from server.models import Deck, utcnow
 from server.routes import ROUTERS
 from server.services import Services
@@ -83,9 +84,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         writer_task = asyncio.create_task(services.writer.run())
         services.hub.start()
         collector = _collector(services)
+        sweep = _image_sweep(services)
         try:
             yield
         finally:
+            if sweep is not None:
+                sweep.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweep
             if collector is not None:
                 await collector.close()
             await services.hub.close()
@@ -189,6 +195,12 @@ def _collector(services: Services) -> CollectorSchedule | None:
     )
     collector.start()
     return collector
+
+
+def _image_sweep(services: Services) -> asyncio.Task[None] | None:
+    """Retention for uploaded images (server/media.py): unused ones are removed periodically, unless turned off."""
+    every = services.settings.media_sweep_seconds
+    return asyncio.create_task(sweep_images(services.db, every)) if every > 0 else None
 
 
 async def load_decks(services: Services) -> None:

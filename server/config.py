@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     media_max_bytes: int = Field(default=20_000_000, ge=1024)
     media_max_pixels: int = Field(default=40_000_000, ge=1)
     media_cache_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
+    # How often each worker removes images no deck refers to any more (uploaded over a day ago); 0 never does.
+    media_sweep_seconds: float = Field(default=3600.0, ge=0)
 
     # Throttles and named limits (server/web/throttle.py; docs/security/limits.md). Budgets are per worker process.
     # Sign-in: failed attempts per account and per address within the window; past either, 429 without a check.

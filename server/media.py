@@ -16,26 +16,31 @@ Choices, so callers know what they get back:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
+import logging
 import re
 import warnings
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from PIL import Image, ImageCms, ImageOps
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.config import Settings
 from server.db import transaction
-from server.models import Activity, Deck, Media
+from server.models import Activity, Deck, Media, utcnow
+
+log = logging.getLogger(__name__)
 
 NAME_PATTERN = re.compile(r"[0-9a-f]{64}\.(?:png|jpg|webp|gif)")
 """A stored image's name (activities/images.py's MEDIA_NAME)."""
@@ -195,8 +200,8 @@ def _fit(image: Image.Image, write_as: str) -> Image.Image:
         if write_as == "GIF":
             image = image.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE)
         else:
-            wanted = modes[-1] if "A" in image.mode or "transparency" in image.info else modes[-2]
-            image = image.convert(wanted if wanted in modes else modes[-1])
+            alpha = "A" in image.mode or "transparency" in image.info
+            image = image.convert("RGBA" if alpha and "RGBA" in modes else "RGB")
     if max(image.size) > LONGEST_SIDE:
         resample = Image.Resampling.NEAREST if image.mode in ("1", "P") else Image.Resampling.LANCZOS
         image = image.copy()
@@ -359,3 +364,21 @@ async def prune_images(maker: async_sessionmaker[AsyncSession], *, older_than: d
         for start in range(0, len(unused), 500):
             await db.exec(delete(Media).where(col(Media.name).in_(unused[start : start + 500])))
         return len(unused)
+
+
+UNUSED_AFTER = timedelta(days=1)
+"""An image no deck refers to is kept this long after its upload: the editor uploads first and saves the deck after."""
+
+
+async def sweep_images(maker: async_sessionmaker[AsyncSession], every_seconds: float) -> None:
+    """The retention sweep for images, for the life of the server: `prune_images` now and every `every_seconds`.
+    Several workers may each run one: removing an unused image twice removes it once."""
+    while True:
+        try:
+            removed = await prune_images(maker, older_than=utcnow() - UNUSED_AFTER)
+        except SQLAlchemyError:
+            log.exception("The sweep of unused images failed; it runs again in %s seconds", every_seconds)
+        else:
+            if removed:
+                log.info("Removed %d images no deck refers to", removed)
+        await asyncio.sleep(every_seconds)

@@ -67,7 +67,7 @@ UPLOAD_BODY = {
     include_in_schema=False,
 )
 async def upload_page(request: Request, user: PageUser, services: ServicesDep) -> MediaStored:
-    """Store an image from the deck editor (multipart field `file`, CSRF token in the X-CSRF-Token header)."""
+    """Store an image from the deck editor (multipart field `file`; the CSRF token in the X-CSRF-Token header)."""
     return await _upload(request, user, services, csrf=True)
 
 
@@ -91,9 +91,7 @@ async def _upload(request: Request, user: User, services: Services, *, csrf: boo
     try:
         body = capped(request, limit + FORM_OVERHEAD)
         if csrf:
-            if CSRF_HEADER not in request.headers:
-                raise FormExpired  # the editor sends the header: a body is never read before the token is known
-            await check_csrf(body)
+            await _check_csrf(body)
         form = await body.form(max_files=1, max_fields=4)
     except TooLarge:
         raise too_large from None
@@ -112,6 +110,17 @@ async def _upload(request: Request, user: User, services: Services, *, csrf: boo
     return MediaStored(
         media=stored.name, url=stored.url, width=stored.width, height=stored.height, media_type=stored.media_type
     )
+
+
+async def _check_csrf(request: Request) -> None:
+    """The token from the X-CSRF-Token header (the editor sends it: the body is not read), else from the form's
+    `csrf_token` field (the form is read, with the limit, and its spooled files closed when the token is wrong)."""
+    try:
+        await check_csrf(request)
+    except FormExpired:
+        if CSRF_HEADER not in request.headers:
+            await (await request.form()).close()
+        raise
 
 
 async def _store(services: Services, data: bytes, user: User) -> StoredImage:

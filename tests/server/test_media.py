@@ -12,7 +12,10 @@ from PIL import Image
 from sqlmodel import select
 from starlette.testclient import TestClient
 
+from server.app import create_app
+from server.config import Settings
 from server.db import transaction
+from server.decks import parse_deck
 from server.media import (
     LONGEST_SIDE,
     ImageRefused,
@@ -25,7 +28,8 @@ from server.media import (
     store_image,
 )
 from server.models import Deck, Media, utcnow
-from tests.factories import run, services_of, stored
+from server.sessions import create_session
+from tests.factories import eventually, limits, make_user, run, services_of, stored
 from tests.images import (
     EXIF_GPS,
     HTML_AS_PNG,
@@ -88,6 +92,18 @@ def test_prepare_image_applies_a_colour_profile_and_drops_it() -> None:
     data = picture("PNG", icc_profile=profile)
     prepared = prepare_image(data, **LIMITS)
     assert "icc_profile" not in opened(prepared.data).info
+
+
+def test_prepare_image_keeps_the_colours_of_a_cmyk_jpeg_and_the_transparency_of_a_png() -> None:
+    cmyk = io.BytesIO()
+    Image.new("CMYK", (10, 10), (0, 255, 255, 0)).save(cmyk, "JPEG")  # red, in print colours
+    stored = opened(prepare_image(cmyk.getvalue(), **LIMITS).data)
+    assert stored.mode == "RGB"
+    red, green, blue = stored.getpixel((5, 5))  # type: ignore[misc]
+    assert red > 200 and green < 60 and blue < 60
+    clear = io.BytesIO()
+    Image.new("LA", (10, 10), (0, 0)).save(clear, "PNG")
+    assert opened(prepare_image(clear.getvalue(), **LIMITS).data).getpixel((0, 0))[-1] == 0  # type: ignore[index]
 
 
 def test_prepare_image_scales_down_what_is_wider_than_a_projector() -> None:
@@ -236,3 +252,30 @@ def test_prune_images_removes_day_old_images_no_deck_refers_to(client: TestClien
     removed = run(client, lambda: prune_images(services.db, older_than=utcnow() - timedelta(days=1)))
     assert removed == 1
     assert {row.name for row in stored(client, select(Media))} == {kept, deleted_deck, fresh}
+
+
+def test_prune_images_keeps_what_a_sessions_activity_still_shows(client: TestClient) -> None:
+    """A session keeps the settings its deck had when it started: its images stay while it does."""
+    services = services_of(client)
+    user = make_user(client)
+    name = run(client, lambda: store_image(services, picture(), user_id=None)).name
+    poll = f"kind: poll\n  title: Q\n  options: [A, B]\n  images: [{{media: {name}, alt: A}}, null]"
+    deck = f"title: P\nactivities:\n- {poll}"
+    spec = parse_deck(deck, services.registry)
+    run(client, lambda: create_session(services.db, spec, presenter_id=user.id))
+    _age(client, name, days=30)
+    assert run(client, lambda: prune_images(services.db, older_than=utcnow() - timedelta(days=1))) == 0
+    assert [row.name for row in stored(client, select(Media))] == [name]
+
+
+@limits(media_sweep_seconds=3600)
+def test_the_retention_sweep_runs_when_the_server_starts(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as first:
+        name = run(first, lambda: store_image(services_of(first), picture(), user_id=None)).name
+        _age(first, name, days=2)
+    with TestClient(create_app(settings)) as again:
+        eventually(lambda: _none_left(again))
+
+
+def _none_left(client: TestClient) -> None:
+    assert stored(client, select(Media)) == []

@@ -197,7 +197,19 @@ def test_upload_page_refuses_without_the_csrf_token(client: TestClient, presente
         "/present/media", files={"file": ("p.png", picture(), "image/png")}, headers={"X-CSRF-Token": "forged"}
     )
     assert response.status_code == 403
+    response = client.post(
+        "/present/media", files={"file": ("p.png", picture(), "image/png")}, data={"csrf_token": "forged"}
+    )
+    assert response.status_code == 403
     assert media_rows(client) == []
+
+
+def test_upload_page_takes_the_csrf_token_as_a_form_field_too(client: TestClient, presenter: Presenter) -> None:
+    csrf = browser_csrf(client)
+    response = client.post(
+        "/present/media", files={"file": ("p.png", picture(), "image/png")}, data={"csrf_token": csrf}
+    )
+    assert response.status_code == 201, response.text
 
 
 # --- serving ------------------------------------------------------------------------------------------------------
