@@ -80,11 +80,9 @@ STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 @router.post("/present/slides", include_in_schema=False)
 async def import_page(request: Request, user: PageUser, services: ServicesDep) -> StreamingResponse:
-    """Import slides for the deck editor (multipart field `file`, the CSRF token in the X-CSRF-Token header)."""
-    if CSRF_HEADER not in request.headers:
-        raise FormExpired  # the editor sends the header: a body is never read before the token is known
-    await check_csrf(request)
-    return await _import(request, user, services)
+    """Import slides for the deck editor (multipart field `file`; the CSRF token in the X-CSRF-Token header, as the
+    editor sends it, or the form's `csrf_token` field)."""
+    return await _import(request, user, services, csrf=True)
 
 
 @router.post(
@@ -97,15 +95,15 @@ async def import_page(request: Request, user: PageUser, services: ServicesDep) -
 async def import_api(request: Request, user: ApiUser, services: ServicesDep) -> StreamingResponse:
     """Turn a PDF, PowerPoint (.pptx, .ppt) or OpenDocument (.odp) deck into one stored image per page (multipart
     field `file`), streamed as NDJSON progress. 413 too large, 415 not slides, 429 an import already running."""
-    return await _import(request, user, services)
+    return await _import(request, user, services, csrf=False)
 
 
-async def _import(request: Request, user: User, services: Services) -> StreamingResponse:
+async def _import(request: Request, user: User, services: Services, *, csrf: bool) -> StreamingResponse:
     assert user.id is not None
     limits = ImportLimits.from_settings(services.settings)
     async with contextlib.AsyncExitStack() as stack:
         workdir = stack.enter_context(workspace())
-        filename, source = await _receive(request, limits, workdir)
+        filename, source = await _receive(request, limits, workdir, csrf=csrf)
         try:
             kind = await asyncio.to_thread(accept, source, limits)
         except FileTooLarge as refused:
@@ -124,11 +122,15 @@ async def _import(request: Request, user: User, services: Services) -> Streaming
     return response
 
 
-async def _receive(request: Request, limits: ImportLimits, workdir: Path) -> tuple[str, Path]:
-    """The uploaded file, copied into the import's folder (read with the limit counted as it arrives)."""
+async def _receive(request: Request, limits: ImportLimits, workdir: Path, *, csrf: bool) -> tuple[str, Path]:
+    """The uploaded file, copied into the import's folder (read with the limit counted as it arrives); from a
+    browser, only once its CSRF token holds."""
     too_large = Problem(413, "Too large", f"{limits.too_large()}.")
     try:
-        form = await capped(request, limits.max_bytes + FORM_OVERHEAD).form(max_files=1, max_fields=4)
+        body = capped(request, limits.max_bytes + FORM_OVERHEAD)
+        if csrf:
+            await _check_csrf(body)
+        form = await body.form(max_files=1, max_fields=4)  # the form _check_csrf read, if it read one
     except TooLarge:
         raise too_large from None
     except MultiPartException as malformed:
@@ -145,6 +147,17 @@ async def _receive(request: Request, limits: ImportLimits, workdir: Path) -> tup
         return shown_name(upload.filename), source
     finally:
         await form.close()
+
+
+async def _check_csrf(body: Request) -> None:
+    """The header's token needs no body read; a token in the form field does (with the limit), and the spooled
+    upload of a refused form is closed at once."""
+    try:
+        await check_csrf(body)
+    except FormExpired:
+        if CSRF_HEADER not in body.headers:
+            await (await body.form()).close()
+        raise
 
 
 def _gate(request: Request, services: Services) -> ImportGate:

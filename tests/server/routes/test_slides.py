@@ -104,6 +104,12 @@ def test_the_editor_imports_a_real_pptx_with_its_session_and_csrf_token(
     assert got[:3] == [{"pages": 2}, {"page": 1}, {"page": 2}]
     assert [slide["title"] for slide in got[3]["slides"]] == ["Welcome", "Three words for leadership"]
     assert media_rows(client) == 2
+    as_form = client.post(
+        "/present/slides",
+        data={"csrf_token": token},
+        files={"file": ("deck.pdf", slide_files.hand_pdf(1), "application/pdf")},
+    )
+    assert lines(as_form)[0] == {"pages": 1}  # a plain form's token field does as well as the header
 
 
 def test_the_editor_route_refuses_without_sign_in_csrf_or_an_account(client: TestClient, presenter: Presenter) -> None:
