@@ -398,13 +398,16 @@ async def _convert_to_pdf(source: Path, workdir: Path, limits: ImportLimits, dea
         raise ImportRefused(NO_LIBREOFFICE)
     out = workdir / "converted"
     out.mkdir()
+    profile = workdir / "profile"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(LIBREOFFICE_SETTINGS)
     command = [
         *_limited(CONVERT_MEMORY_BYTES, limits),
         "exec",
         "--",
         *await _no_network(),
         program,
-        f"-env:UserInstallation={(workdir / 'profile').as_uri()}",
+        f"-env:UserInstallation={profile.as_uri()}",
         "--headless",
         "--norestore",
         "--nolockcheck",
@@ -422,6 +425,24 @@ async def _convert_to_pdf(source: Path, workdir: Path, limits: ImportLimits, dea
             _failure(code, limits, "This presentation could not be converted; export it as PDF and upload that")
         )
     return converted
+
+
+def _setting(path: str, name: str, value: str) -> str:
+    return f'<item oor:path="{path}"><prop oor:name="{name}" oor:op="fuse"><value>{value}</value></prop></item>'
+
+
+SECURITY = "/org.openoffice.Office.Common/Security/Scripting"
+# The throwaway profile LibreOffice starts with: macros never run (whatever the file holds: a .ppt may carry VBA),
+# and links that would fetch from elsewhere are blocked.
+LIBREOFFICE_SETTINGS = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+    + _setting(SECURITY, "MacroSecurityLevel", "3")
+    + _setting(SECURITY, "DisableMacrosExecution", "true")
+    + _setting(SECURITY, "BlockUntrustedRefererLinks", "true")
+    + "\n</oor:items>\n"
+)
 
 
 def _failure(code: int, limits: ImportLimits, otherwise: str) -> str:

@@ -353,3 +353,19 @@ def test_a_line_the_child_could_not_finish_reads_as_a_damaged_pdf(tmp_path: Path
             _event(cut, tmp_path)
     with pytest.raises(ImportRefused, match="^This PDF is password-protected$"):
         _event(b'{"error": "This PDF is password-protected"}', tmp_path)
+
+
+def test_libreoffice_reads_a_profile_that_runs_no_macros(tmp_path: Path) -> None:
+    """LibreOffice rewrites the throwaway profile it was given, keeping the settings the import put there."""
+    deck = write(tmp_path, "deck.pptx", slide_files.pptx(["One"]))
+
+    async def convert() -> str:
+        with workspace() as workdir:
+            async for _ in render_pages(deck, Format.pptx, workdir, LIMITS):
+                pass
+            return (workdir / "profile" / "user" / "registrymodifications.xcu").read_text()
+
+    profile = asyncio.run(convert())
+    assert profile.count("<item ") > 3  # LibreOffice's own settings joined the import's three
+    for name, value in (("DisableMacrosExecution", "true"), ("MacroSecurityLevel", "3")):
+        assert f'<prop oor:name="{name}" oor:op="fuse"><value>{value}</value></prop>' in profile
