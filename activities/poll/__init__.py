@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from activities.base import (
     ActivityKind,
@@ -56,6 +63,14 @@ class PollConfig(KindConfig):
                 f"{len(self.images)} images); write null for an option without one"
             )
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_empty_images(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A poll without pictures is stored and archived as it was before polls had them."""
+        data: dict[str, Any] = handler(self)
+        if not data.get("images"):
+            data.pop("images", None)
+        return data
 
     def image_of(self, index: int) -> ImageRef | None:
         """The picture of the option at `index`, if it has one."""

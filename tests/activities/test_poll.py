@@ -275,3 +275,9 @@ def test_poll_participant_form_shows_each_options_picture_beside_it() -> None:
     html = environment().get_template("poll/participant.html").render(config=PICTURED, answer=None)
     assert html.count('class="option-image"') == 2
     assert f'src="/media/{MAP["media"]}" alt="A floor plan of the school"' in html
+
+
+def test_poll_config_without_pictures_is_stored_as_before() -> None:
+    assert "images" not in SINGLE.model_dump() and "images" not in SINGLE.model_dump_json()
+    assert PICTURED.model_dump()["images"][2] is None
+    assert kind.parse_config(PICTURED.model_dump()) == PICTURED
