@@ -27,6 +27,7 @@ from xml.etree import ElementTree
 from pydantic import BaseModel
 
 from activities import Registry
+from activities.images import ImageRef
 from activities.open import MAX_LENGTH_LIMIT as OPEN_LIMIT
 from activities.points import MAX_ITEM_LENGTH as POINTS_ITEM
 from activities.points import MAX_ITEMS as POINTS_ITEMS
@@ -247,6 +248,24 @@ TITLE_LIMIT, PROMPT_LIMIT = 200, 1000  # server/decks.py: the common keys of eve
 def deck_text_fields(registry: Registry) -> set[str]:
     """`kind.field` of every text field in every kind's config model."""
     return {f"{kind.name}.{path}" for kind in registry.all() for path in text_paths(kind.config_model)}
+
+
+def image_text_fields(registry: Registry) -> set[str]:
+    """`kind.path.media` and `kind.path.alt` of every image a kind's config holds (activities/images.py): the name
+    is held to its pattern (no other text gets in) and the alt text is shown as the picture's `alt` attribute;
+    tests/server/test_hostile_input.py sends every payload as alt text."""
+    return {f"{kind.name}.{path}" for kind in registry.all() for path in _image_paths(kind.config_model)}
+
+
+def _image_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
+    found: set[str] = set()
+    for name, info in model.model_fields.items():
+        for leaf in _leaves(info.annotation):
+            if leaf is ImageRef:
+                found |= {f"{prefix}{name}.{field}" for field in ImageRef.model_fields}
+            elif isinstance(leaf, type) and issubclass(leaf, BaseModel):
+                found |= _image_paths(leaf, f"{prefix}{name}.")
+    return found
 
 
 def deck_text(text: str) -> str:

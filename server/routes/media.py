@@ -185,7 +185,11 @@ def media_cache(request: Request, services: Services) -> MediaCache:
     dependencies=[declare(Access.anyone)],
     response_class=Response,
     tags=["v1"],
-    responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}, "image/gif": {}}}},
+    responses={
+        200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}, "image/gif": {}}},
+        304: {"description": "The browser's copy (If-None-Match) is the image"},
+        **problem_responses(404),
+    },
 )
 async def serve(name: str, request: Request, services: ServicesDep) -> Response:
     """An uploaded image (public: phones and projectors show it), cached for a year under its strong ETag."""

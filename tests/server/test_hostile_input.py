@@ -48,6 +48,7 @@ from tests.hostile import (
     deck_text,
     deck_text_fields,
     hostile_deck,
+    image_text_fields,
     inert,
     is_text,
     oversized,
@@ -236,7 +237,7 @@ def test_every_text_field_of_every_kinds_answer_is_in_the_hostile_suite() -> Non
 
 
 def test_every_text_field_of_every_kinds_config_is_in_the_hostile_suite() -> None:
-    assert deck_text_fields(registry) == {f.id for f in DECK_FIELDS} | set(NOT_DECK_TEXT)
+    assert deck_text_fields(registry) == {f.id for f in DECK_FIELDS} | set(NOT_DECK_TEXT) | image_text_fields(registry)
 
 
 def test_the_corpus_has_one_payload_per_name() -> None:
@@ -458,6 +459,33 @@ def test_a_hostile_deck_is_stored_as_its_text_and_shown_inert_everywhere(
     report = inert(archive.read("report.html").decode())
     assert all(report.shows(activity["title"].strip()) for activity in session["activities"])
     assert unguarded_cells(archive.read("summary.csv").decode()) == []
+
+
+def test_hostile_alt_text_of_pictures_is_shown_inert(client: TestClient, presenter: Presenter) -> None:
+    """Every payload as a poll option's alt text: the phone, presenter and projector show it as the picture's alt
+    text and nothing runs."""
+    alts = [text[:300] for text in PAYLOADS.values() if is_text(text) and text.strip()]
+    name = "0" * 64 + ".png"  # the pages only name the image: it need not be stored
+    polls = [
+        {
+            "kind": "poll",
+            "title": f"Pictures {start}",
+            "options": [f"Option {n}" for n in range(len(chunk))],
+            "images": [{"media": name, "alt": alt} for alt in chunk],
+        }
+        for start in range(0, len(alts), 20)
+        if len(chunk := alts[start : start + 20]) >= 2
+    ]
+    session = presenter.start(dump({"title": "Pictures", "activities": polls}))
+    login(client, presenter.user.email)
+    for activity in session["activities"]:
+        given = [image["alt"] for image in activity["config"]["images"]]
+        presenter.control(session["id"], "goto", activity["id"])
+        caught_up(client, session["id"])
+        pages = [f"/{session['code']}", f"/present/{session['id']}", session["projector_url"]]
+        for page in (inert(client.get(path).text) for path in pages):
+            assert [alt for alt in given if alt not in page.values] == [], activity["title"]
+    assert sum(len(activity["config"]["images"]) for activity in session["activities"]) >= len(alts) - 1
 
 
 @pytest.mark.parametrize("name", [name for name, text in PAYLOADS.items() if not is_text(text)])

@@ -269,20 +269,6 @@ def zipped(members: Mapping[str, bytes]) -> bytes:
 schemathesis.openapi.media_type("application/zip", zip_bodies())
 
 
-def form_files(files: list[tuple[str, Any]]) -> list[tuple[str, tuple[str, bytes]]]:
-    """Generated multipart parts as bytes on the wire: a part schemathesis made of another type (a negative case) is
-    sent as its JSON text, as a client that got the type wrong would."""
-    parts = []
-    for name, value in files:
-        filename, payload = value[:2] if isinstance(value, tuple) else (name, value)
-        if isinstance(payload, str):
-            payload = payload.encode("utf-8", "surrogatepass")
-        elif not isinstance(payload, bytes):
-            payload = json.dumps(payload, default=str).encode()
-        parts.append((str(name), (str(filename), payload)))
-    return parts
-
-
 def send(client: TestClient, case: Case, token: str) -> httpx.Response:
     """The case as a request to the app in this process, with the bytes schemathesis would put on the wire."""
     request = case.as_transport_kwargs(base_url=str(client.base_url))
@@ -294,14 +280,26 @@ def send(client: TestClient, case: Case, token: str) -> httpx.Response:
         content = json.dumps(request["json"], allow_nan=False)
     elif isinstance(request.get("data"), str | bytes):
         content = request["data"]
-    elif request.get("files"):  # an upload (slides, images): multipart/form-data, encoded as httpx does it
-        form = httpx.Request(request["method"], request["url"], files=form_files(request["files"]))
-        content = form.read()
-        headers["Content-Type"] = form.headers["Content-Type"]
-    elif "data" in request or "files" in request:
-        raise AssertionError(f"a form body, which no API route takes: {request}")
+    elif "files" in request:  # multipart (the image upload): encoded by httpx, then sent as bytes like the others
+        files = [(name, _file_part(part)) for name, part in request["files"]]
+        encoded = httpx.Request("POST", "http://multipart", files=files, data=request.get("data") or None)
+        content = encoded.read()
+        headers = {name: value for name, value in headers.items() if name.lower() != "content-type"}
+        headers["Content-Type"] = encoded.headers["content-type"]
+    elif "data" in request:
+        raise AssertionError(f"a urlencoded form body, which no API route takes: {request}")
     latin1 = {name: value.encode("latin-1") for name, value in headers.items()}
     return client.request(request["method"], request["url"], params=request["params"], headers=latin1, content=content)
+
+
+def _file_part(part: Any) -> tuple[str, bytes]:
+    """A generated multipart part as bytes: negative cases put numbers, objects or text where the file goes."""
+    filename, value = part if isinstance(part, tuple) else ("file", part)
+    if isinstance(value, str):
+        value = value.encode("utf-8", "surrogatepass")
+    elif not isinstance(value, bytes):
+        value = json.dumps(value).encode()
+    return str(filename), value
 
 
 @schema.parametrize()
