@@ -10,9 +10,11 @@ NODE_MODULES := tests/browser/node_modules/.installed
 # install without recommends, so they are named here (the colour emoji font draws the reactions). The scale tests
 # start their own redis-server, PostgreSQL cluster and nginx on loopback (tests/services.py). The image tests
 # (tests/image) build the Dockerfile and run it with podman on runc (crun refuses this kind of machine's cgroups),
-# on a base image made with debootstrap when no registry can serve the official one.
+# on a base image made with debootstrap when no registry can serve the official one. The slide import converts
+# PowerPoint decks with LibreOffice: libreoffice-impress-nogui is the smallest set that does it headless (Impress and
+# Draw without a display toolkit: 53 packages, about 230 MB, no Java); the Docker image leaves it out (docs/deploy.md).
 SYSTEM_PACKAGES := chromium fonts-liberation fonts-dejavu-core fonts-noto-color-emoji redis-server postgresql nginx \
-	podman runc debootstrap
+	podman runc debootstrap libreoffice-impress-nogui
 
 .PHONY: run test lint typecheck pytest system-deps bench bench-full messages lock clean
 
@@ -34,8 +36,9 @@ lint: $(VENV)/.test-installed
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy
 
-bench: $(VENV)/.test-installed ## the quick benchmark profile; writes bench/results/latest.json
+bench: $(VENV)/.test-installed ## the quick benchmark profile, then the slide import's; writes bench/results/*.json
 	$(BIN)/python -m bench.run --profile quick
+	$(BIN)/python -m bench.slide_import
 
 bench-full: $(VENV)/.test-installed
 	$(BIN)/python -m bench.run --profile full

@@ -107,6 +107,14 @@ class Settings(BaseSettings):
     # Keys (addresses, accounts, participants) one rate limiter remembers; past it, the longest quiet are forgotten.
     throttle_keys_limit: int = Field(default=100_000, ge=1)
 
+    # Slide import (server/slideimport.py): the largest PDF or PowerPoint file taken, its most pages (counted before
+    # any is drawn), the wall-clock time of one import, and imports running at once in one process (each account
+    # runs one at a time).
+    import_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    import_max_pages: int = Field(default=200, ge=1)
+    import_seconds: float = Field(default=120.0, gt=0)
+    import_at_once: int = Field(default=2, ge=1)
+
     @field_validator("decks_dir", mode="before")
     @classmethod
     def _no_decks_dir(cls, value: object) -> object:

@@ -24,6 +24,7 @@ from server.routes import (
     participant,
     presenter,
     projector,
+    slides,
 )
 from server.web import headers
 
@@ -45,6 +46,7 @@ ROUTERS: list[APIRouter] = [
     projector.socket_router,
     compare.router,
     imports.router,
+    slides.router,
     media.router,
     headers.router,
     metrics.router,

@@ -56,3 +56,16 @@ def test_a_target_says_by_how_much_it_is_met_or_missed() -> None:
     ratio = Goal("at least half", "throughput_ratio_to_baseline", 0.5, at_most=False)
     assert ratio.verdict({"throughput_ratio_to_baseline": 0.78})["met"]
     assert ratio.verdict({})["met"] is False
+
+
+def test_the_slide_import_benchmark_writes_each_path_and_the_ratio(tmp_path: Path) -> None:
+    from bench.slide_import import main as slide_import
+
+    out = tmp_path / "slide_import.json"
+    assert slide_import(["--pages", "2", "--repeat", "1", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    for path in ("pipeline", "baseline", "baseline_render_only", "stored"):
+        assert result[path]["pages"] == 2
+        assert result[path]["per_page_ms"] > 0
+    assert result["pipeline_per_page_ratio_to_baseline"] > 0
+    assert result["rendered_size"] == [1920, 1080]
