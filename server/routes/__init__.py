@@ -15,6 +15,7 @@ from server.routes import (
     archives,
     compare,
     decks,
+    editor,
     health,
     imports,
     language,
@@ -34,6 +35,7 @@ ROUTERS: list[APIRouter] = [
     account.router,
     account.api_router,
     admin.router,
+    editor.router,  # before presenter's: /present/kinds.json is no /present/{session_id}
     presenter.router,
     organizer.router,
     organizer.api_router,
