@@ -302,7 +302,7 @@ def preview_room(registry: Registry, activity: Activity, *, title: str, pace: Pa
 
 def preview_pages(views: Views, room: PreviewRoom, *, language: str, join_url: str) -> tuple[str, str]:
     """The whole phone page and projector page of a preview room's activity, in `language`, as they would first be
-    served: the same templates and environment as live pages (an iframe's srcdoc shows them, scripts off)."""
+    served: the same templates and environment as live pages, without their scripts (an iframe's srcdoc shows them)."""
     from server.live.room import Stage
 
     activity = room.snapshot.activities[0]
@@ -311,7 +311,7 @@ def preview_pages(views: Views, room: PreviewRoom, *, language: str, join_url: s
     with speaking(language):
         stage = Stage(key="preview", activity=activity, answer=None, answered=frozenset())
         phone = views.render(
-            "participant/page.html",
+            "editor/preview_phone.html",
             kinds=kinds,
             refresh_seconds=None,
             session=room.snapshot.session,
@@ -322,7 +322,7 @@ def preview_pages(views: Views, room: PreviewRoom, *, language: str, join_url: s
             csrf="",
         )
         projector = views.render(
-            "projector/page.html",
+            "editor/preview_projector.html",
             kinds=kinds,
             session=room.snapshot.session,
             stage=views.projector_stage(live),

@@ -176,7 +176,7 @@ function renderProblems() {
     const path = normalPath(problem.path);
     const field = path.replace(/^activities\[\d+\]\.?/, "");
     const what = field ? humanise(field.split(/[.[]/)[0]) : "";
-    const link = el("a", { href: "#" + fieldId(path), text: `${where}: ${what ? what + " " : ""}${plainMessage(problem.message)}` });
+    const link = el("a", { href: "#" + fieldId(path), text: `${where}: ${what ? what + ": " : ""}${plainMessage(problem.message)}` });
     link.addEventListener("click", (event) => {
       event.preventDefault();
       if (index >= 0) select(index);
@@ -262,10 +262,15 @@ function checkField({ path, label, value, onInput, help }) {
   const control = el("input", { id, type: "checkbox" });
   control.checked = Boolean(value);
   control.addEventListener("change", () => onInput(control.checked));
-  const row = el("div", { class: "check" }, control, el("label", { for: id, text: label }));
-  const field = describedField(el("span"), control, path, help);
-  field.replaceChildren(row, ...[...field.children].filter((c) => c.tagName === "P"));
-  return field;
+  const describe = [];
+  const parts = [];
+  if (help) {
+    parts.push(el("p", { id: id + "-help", class: "field-help", text: help }));
+    describe.push(id + "-help");
+  }
+  const error = markField(control, path, describe);
+  if (describe.length) control.setAttribute("aria-describedby", describe.join(" "));
+  return el("div", { class: "field" + (error ? " invalid" : "") }, el("div", { class: "check" }, control, el("label", { for: id, text: label })), ...parts, error);
 }
 
 function choiceField({ path, label, value, options, labels, onInput, help }) {
@@ -907,6 +912,8 @@ async function preview() {
   }
   if (seq !== state.previewSeq) return; // a newer preview is on its way
   if (body.problems && body.problems.length) {
+    $("phone-preview").srcdoc = "";
+    $("projector-preview").srcdoc = "";
     note.textContent = `No preview until this is fixed: ${body.problems.map((p) => plainMessage(p.message)).join("; ")}`;
     return;
   }
