@@ -328,6 +328,10 @@ function listField({ path, label, items, node, onChange, translate, images, help
     });
     const itemErrors = [];
     const itemError = markField(input, itemPath, itemErrors);
+    if (error && !shown.trim()) { // the list's problem is an empty item ("an option is empty"): this one
+      input.setAttribute("aria-invalid", "true");
+      itemErrors.push(error.id);
+    }
     if (itemErrors.length) input.setAttribute("aria-describedby", itemErrors.join(" "));
     const buttons = other ? [] : [
       el("button", { type: "button", class: "small", "aria-label": `Move ${label.toLowerCase()} ${i + 1} up`, disabled: i === 0,
