@@ -34,6 +34,7 @@ ROUTERS: list[APIRouter] = [
     account.router,
     account.api_router,
     admin.router,
+    decks.router,  # before the presenter's: its /present/decks... are not sessions' /present/{session_id}
     presenter.router,
     organizer.router,
     organizer.api_router,
