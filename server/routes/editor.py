@@ -6,19 +6,18 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-import yaml
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError
-from sqlmodel import select
 
 from activities import Registry
 from activities.base import ActivityKind
-from server.accounts.access import PageUser, has_role
+from server.accounts.access import PageUser
 from server.accounts.csrf import check_csrf, csrf_token
-from server.decks import MAX_COUNTDOWN, MAX_DECK_BYTES, MIN_COUNTDOWN, DeckInvalid, DeckProblem, parse_deck
+from server.decks import MAX_COUNTDOWN, MAX_DECK_BYTES, MIN_COUNTDOWN, DeckInvalid, DeckProblem, deck_yaml, parse_deck
+from server.decks.store import DeckRefused, OpenDeck, open_deck
 from server.live.fragments import preview_pages, preview_room
-from server.models import Activity, Deck, DeckShare, Pace, ResultsMode, Role, User
+from server.models import Activity, Pace, ResultsMode, User
 from server.profanity import LANGUAGES, MAX_EXTRA_WORDS, MAX_TERM_LENGTH
 from server.services import Services
 from server.web.bodies import TooLarge, capped
@@ -134,30 +133,23 @@ async def kinds_json(user: PageUser, services: ServicesDep) -> JSONResponse:
 # --- the page -------------------------------------------------------------------------------------------------------
 
 
-async def deck_for(services: Services, user: User, deck_id: int) -> tuple[Deck, bool]:
-    """The deck and whether this person may change it; 404 for one they may not see (or that is deleted)."""
-    async with services.db() as db:
-        deck = await db.get(Deck, deck_id)
-        share = (
-            await db.exec(select(DeckShare).where(DeckShare.deck_id == deck_id, DeckShare.user_id == user.id))
-        ).first()
-    if deck is None or deck.deleted_at is not None:
-        raise Problem(404, "No such deck", "This deck does not exist, or it was deleted.")
-    owner = deck.owner_id == user.id or has_role(user, Role.admin)
-    if not (deck.template or owner or share is not None):
-        raise Problem(404, "No such deck", "This deck does not exist, or it was deleted.")
-    return deck, not deck.template and (owner or (share is not None and share.can_edit))
+async def deck_for(services: Services, user: User, deck_id: int) -> OpenDeck:
+    """The deck and what this person may do with it, as the deck library decides (404 for one they may not see)."""
+    try:
+        return await open_deck(services.db, user, deck_id)
+    except DeckRefused as refused:
+        raise Problem(refused.status, refused.title, refused.detail) from None
 
 
 @router.get("/decks/{deck_id}/edit", response_class=HTMLResponse)
 async def editor_page(deck_id: Id, request: Request, user: PageUser, services: ServicesDep) -> HTMLResponse:
     """The deck editor: the outline, the selected activity's form, and its previews, on one screen."""
-    deck, can_edit = await deck_for(services, user, deck_id)
+    found = await deck_for(services, user, deck_id)
     html = services.views.render(
         "editor/page.html",
         user=user,
-        deck=deck,
-        can_edit=can_edit,
+        deck=found.deck,
+        can_edit=found.can_edit,
         csrf=csrf_token(request),
     )
     return HTMLResponse(html)
@@ -197,7 +189,7 @@ def preview_activity(
     one: dict[str, Any] = {key: document[key] for key in ("pace", "language", "filter") if key in document}
     one.update(title=title if isinstance(title, str) and title.strip() else "Preview", activities=[activities[index]])
     try:
-        spec = parse_deck(yaml.safe_dump(one, allow_unicode=True, sort_keys=False), registry)
+        spec = parse_deck(deck_yaml(one), registry)
     except DeckInvalid as invalid:
         problems = activity_problems(invalid.problems, index)
         return None, "", Pace.presenter, problems or [{"path": "", "line": None, "message": str(invalid)}]
