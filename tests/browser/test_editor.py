@@ -36,23 +36,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     stop_server(running)
 
 
-def new_deck(server: LiveServer, title: str) -> int:
-    """An empty deck of the presenter's, as the library's New deck leaves it (written where the server keeps it)."""
-    [database] = Path(server.data_dir).glob("*.db")
-    with sqlite3.connect(database) as db:
-        (owner,) = db.execute("SELECT id FROM user WHERE email = ?", (EDITOR,)).fetchone()
-        slug = f"deck-{title.lower().replace(' ', '-')}-{db.execute('SELECT count(*) FROM deck').fetchone()[0]}"
-        cursor = db.execute(
-            "INSERT INTO deck (slug, title, source, owner_id, created_at, updated_at, template, version, problems)"
-            " VALUES (?, ?, ?, ?, datetime('now'), datetime('now'), 0, 1, 1)",
-            (slug, title, f"title: {title}\nactivities: []\n", owner),
-        )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+def new_deck(page: Page, server: LiveServer, title: str) -> int:
+    """A new deck from the library's New deck form, which opens it in the editor; its id."""
+    page.goto(f"{server.url}/present/decks")
+    page.locator("form[action='/present/decks']").get_by_label("Title").fill(title)
+    page.locator("form[action='/present/decks']").get_by_role("button").click()
+    page.wait_for_url(re.compile(r"/present/decks/\d+/edit$"))
+    expect(page.locator("#save-status")).to_have_text("All changes saved")
+    return int(page.url.rsplit("/", 2)[1])
 
 
 def signed_in(browser: Browser, server: LiveServer, errors: PageErrors, name: str, **options: Any) -> Page:
-    context: BrowserContext = browser.new_context(viewport=LAPTOP, **options)
+    context: BrowserContext = browser.new_context(**{"viewport": LAPTOP, **options})
     page = errors.watch(context.new_page(), name)
     page.on("dialog", lambda dialog: errors.errors.append(f"{name}: a dialog opened: {dialog.message}"))
     page.goto(f"{server.url}/login")
@@ -86,9 +81,8 @@ def phone_preview(page: Page) -> Any:
 
 def test_a_facilitator_builds_a_deck_with_the_mouse(browser: Browser, server: LiveServer) -> None:
     errors, audit = PageErrors(), Audit()
-    deck = new_deck(server, "Leadership institute")
     page = signed_in(browser, server, errors, "mouse")
-    open_editor(page, server, deck)
+    new_deck(page, server, "Leadership institute")
     audit.check(page, "empty deck")
     screenshot(page, "editor-empty")
 
@@ -153,9 +147,8 @@ def test_a_facilitator_builds_a_deck_with_the_mouse(browser: Browser, server: Li
 
 def test_a_facilitator_builds_a_deck_with_the_keyboard_alone(browser: Browser, server: LiveServer) -> None:
     errors = PageErrors()
-    deck = new_deck(server, "Keyboard deck")
     page = signed_in(browser, server, errors, "keyboard")
-    open_editor(page, server, deck)
+    new_deck(page, server, "Keyboard deck")
     add_button = page.get_by_role("button", name="Add activity")
     for title, kind in (("First", "Word cloud"), ("Second", "Open question"), ("Third", "Word cloud")):
         add_button.focus()
@@ -198,9 +191,8 @@ def test_two_editors_on_one_deck_get_the_conflict_message_and_lose_nothing(
     browser: Browser, server: LiveServer
 ) -> None:
     errors, audit = PageErrors(), Audit()
-    deck = new_deck(server, "Shared deck")
     first = signed_in(browser, server, errors, "first")
-    open_editor(first, server, deck)
+    deck = new_deck(first, server, "Shared deck")
     add(first, "Word cloud")
     first.get_by_label("Title", exact=True).nth(1).fill("Before anyone else")
     saved(first)
@@ -232,9 +224,8 @@ def test_two_editors_on_one_deck_get_the_conflict_message_and_lose_nothing(
 
 def test_hostile_text_in_every_editor_field_is_stored_and_shown_inert(browser: Browser, server: LiveServer) -> None:
     errors = PageErrors()
-    deck = new_deck(server, "Hostile deck")
     page = signed_in(browser, server, errors, "hostile")
-    open_editor(page, server, deck)
+    new_deck(page, server, "Hostile deck")
     add(page, "Poll")
     for payload in RUNS:
         text = payload.text[:100]
@@ -273,10 +264,9 @@ def test_a_template_opens_read_only_with_a_way_to_copy_it(browser: Browser, serv
 
 def test_the_editor_works_at_200_percent_text(browser: Browser, server: LiveServer) -> None:
     errors = PageErrors()
-    deck = new_deck(server, "Large text")
     page = signed_in(browser, server, errors, "large", viewport={"width": 1280, "height": 720})
     page.context.new_cdp_session(page).send("Page.setFontSizes", {"fontSizes": {"standard": 32, "fixed": 32}})
-    open_editor(page, server, deck)
+    new_deck(page, server, "Large text")
     add(page, "Poll")
     page.get_by_label("Title", exact=True).nth(1).fill("Large text poll")
     sideways = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
