@@ -327,7 +327,13 @@ def preview_pages(views: Views, room: PreviewRoom, *, language: str, join_url: s
             session=room.snapshot.session,
             stage=views.projector_stage(live),
             join_url=join_url,
-            qr=qr_svg(join_url),
+            qr=_preview_qr(join_url),
             contrast="standard",
         )
     return phone, projector
+
+
+@cache
+def _preview_qr(join_url: str) -> str:
+    """The QR code previews show: one join URL per server, drawn once (it was half of a preview's time)."""
+    return qr_svg(join_url)

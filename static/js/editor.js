@@ -253,8 +253,9 @@ function numberField({ path, label, value, node, optional, onInput, help }) {
     if (text === "") onInput(optional ? null : undefined);
     else if (/^-?\d+$/.test(text)) onInput(Number(text));
   });
-  const bounds = node.minimum !== undefined && node.maximum !== undefined ? ` From ${node.minimum} to ${node.maximum}.` : "";
-  return describedField(el("label", { for: id, text: label }), control, path, (help || "") + bounds + (optional ? " Blank: none." : ""));
+  const bounds = node.minimum !== undefined && node.maximum !== undefined ? `From ${node.minimum} to ${node.maximum}.` : "";
+  const said = [help, bounds, optional && !/blank/i.test(help || "") ? "Blank: none." : ""].filter(Boolean);
+  return describedField(el("label", { for: id, text: label }), control, path, said.map((t) => t.replace(/([^.)])$/, "$1.")).join(" "));
 }
 
 function checkField({ path, label, value, onInput, help }) {
@@ -277,7 +278,8 @@ function choiceField({ path, label, value, options, labels, onInput, help }) {
   const id = fieldId(path);
   const control = el("select", { id });
   for (const option of options) {
-    const item = el("option", { value: option, text: (labels && labels[option]) || humanise(String(option)) });
+    const named = (labels && labels[option]) || (String(option).length <= 3 ? String(option) : humanise(String(option)));
+    const item = el("option", { value: option, text: named });
     if (option === value) item.selected = true;
     control.append(item);
   }
