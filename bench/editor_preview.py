@@ -67,7 +67,7 @@ def measure(rounds: int) -> dict[str, Any]:
         loaded = cast(Room, preview_room(registry, activity, title=title, pace=pace))
         stage = Stage(key="bench", activity=activity, answer=None, answered=frozenset())
 
-        def the_baseline() -> object:
+        def the_baseline(loaded: Room = loaded, stage: Stage = stage) -> object:
             return views.participant_stage(loaded, stage), views.projector_stage(loaded)
 
         the_preview(), the_baseline()  # templates compiled before timing

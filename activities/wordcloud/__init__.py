@@ -7,7 +7,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, JsonValue, ValidationInfo, field_validator
 
 from activities.base import (
     ActivityKind,
@@ -48,7 +48,7 @@ class WordcloudConfig(KindConfig):
     language: str = Field(
         default="en",
         description="The language of the answers, for counting word forms",
-        json_schema_extra={"enum": sorted(LANGUAGES)},
+        json_schema_extra={"enum": list[JsonValue](sorted(LANGUAGES))},
     )
 
     @field_validator("language")
