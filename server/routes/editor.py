@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
@@ -212,14 +212,16 @@ def preview_activity(
     return activity, spec.title, spec.pace, []
 
 
-@router.post("/decks/preview", dependencies=[Depends(check_csrf)])
+@router.post("/decks/preview")
 async def preview(request: Request, user: PageUser, services: ServicesDep) -> JSONResponse:
     """One activity of a document being edited, as a phone and the projector show it at the start (no answers yet):
     whole pages for sandboxed iframes, rendered by the live templates; or the activity's problems instead."""
     try:
-        body = await capped(request, MAX_PREVIEW_BYTES).body()
+        bounded = capped(request, MAX_PREVIEW_BYTES)
+        body = await bounded.body()
     except TooLarge:
         raise Problem(413, "Too large", f"A deck may be at most {MAX_DECK_BYTES // 1024} KiB.") from None
+    await check_csrf(bounded)  # after the bounded read: a form-posted token is read from the body just kept
     try:
         asked = PreviewRequest.model_validate(json.loads(body or b"null"))
     except (ValueError, ValidationError):
