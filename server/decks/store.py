@@ -554,6 +554,8 @@ async def share_deck(
     """Share a deck with the account of `email`, to edit or only to view; `can_edit=None` ends the share. The
     owner, organizers of its institutes and admins share. Returns the account."""
     email = email.strip().lower()
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in email):
+        raise DeckRefused(422, "No such account", "That is not an email address: check what was typed.")
     async with maker() as db, db.begin():
         found = await _open(db, user, deck_id)
         _must_share(found)
