@@ -331,7 +331,8 @@ def test_the_library_says_what_is_in_each_deck(client: TestClient, presenter: Pr
     assert template.template and str(template.contents).startswith(f"{template.contents.activities} activities: ")
     assert counted_label(2, "Word cloud") == "2 word clouds" and counted_label(1, "Poll") == "1 poll"
     assert counted_label(3, "Call for resources") == "3 calls for resources"
-    assert counted_label(2, "Q&A") == "2 Q&As" and counted_label(2, "Points") == "2 points"
+    assert counted_label(2, "Q&A") == "2 Q&As" and counted_label(2, "Points") == "2 points activities"
+    assert counted_label(1, "Points") == "1 points activity" and counted_label(1, "Q&A") == "1 Q&A"
 
 
 # --- sessions from decks --------------------------------------------------------------------------------------------
