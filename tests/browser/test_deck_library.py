@@ -23,17 +23,17 @@ LAPTOP = {"viewport": {"width": 1440, "height": 900}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 # A deck as someone wrote it by hand (comments, flow lists, spaces, quotes): a rewrite would change its bytes.
 UPLOAD = (
-    "# Day one of the Phoenix cohort\n"
-    "title:   'Roles: who decides?'   # quoted for the colon\n"
-    "language: en\n"
-    "activities:\n"
-    "  - kind: poll\n"
-    "    title: Who decides?\n"
-    "    options: [Yes, No, \"It depends\"]\n"
-    "    notes: |\n"
-    "      Ask for a show of hands first.\n"
-    "  - {kind: wordcloud, title: Three words}\n"
-).encode()
+    b"# Day one of the Phoenix cohort\n"
+    b"title:   'Roles: who decides?'   # quoted for the colon\n"
+    b"language: en\n"
+    b"activities:\n"
+    b"  - kind: poll\n"
+    b"    title: Who decides?\n"
+    b'    options: [Yes, No, "It depends"]\n'
+    b"    notes: |\n"
+    b"      Ask for a show of hands first.\n"
+    b"  - {kind: wordcloud, title: Three words}\n"
+)
 
 
 def account(server: LiveServer, email: str) -> None:
