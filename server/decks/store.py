@@ -231,14 +231,13 @@ def _read_contents(source: str, registry: Registry) -> Contents:
 
 
 def counted_label(count: int, label: str) -> str:
-    """`2 word clouds`, `1 poll`, `3 calls for resources`, `2 Q&As`."""
+    """`2 word clouds`, `1 poll`, `3 calls for resources`, `2 Q&As`, `1 points activity`."""
     text = label if label.isupper() or "&" in label else label[:1].lower() + label[1:]
+    head, sep, tail = text.partition(" for ")
+    if text.endswith("s") and not sep:  # a plural already ("Points"): name the activities
+        return f"{count} {text} activit{'y' if count == 1 else 'ies'}"
     if count != 1:
-        head, sep, tail = text.partition(" for ")
-        if sep:
-            text = f"{head}s for {tail}"
-        elif not text.endswith("s"):
-            text += "s"
+        text = f"{head}s for {tail}" if sep else text + "s"
     return f"{count} {text}"
 
 
@@ -554,6 +553,8 @@ async def share_deck(
     """Share a deck with the account of `email`, to edit or only to view; `can_edit=None` ends the share. The
     owner, organizers of its institutes and admins share. Returns the account."""
     email = email.strip().lower()
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in email):
+        raise DeckRefused(422, "No such account", "That is not an email address: check what was typed.")
     async with maker() as db, db.begin():
         found = await _open(db, user, deck_id)
         _must_share(found)

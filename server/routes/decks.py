@@ -486,7 +486,8 @@ async def restore_deck_api(deck_id: Id, user: ApiUser, services: ServicesDep) ->
 @api_router.get(
     "/decks/{deck_id}/yaml",
     response_class=Response,
-    responses={200: {"content": {"text/yaml": {"schema": {"type": "string"}}}, "description": "The deck's YAML"}},
+    # No schema: the body is the deck's YAML text as it was written (a checker reading it as YAML finds a mapping).
+    responses={200: {"content": {"text/yaml": {}}, "description": "The deck's YAML text"}, **problem_responses(404)},
 )
 async def deck_yaml_api(deck_id: Id, user: ApiUser, services: ServicesDep) -> Response:
     """The deck's YAML text, byte for byte as stored."""

@@ -25,7 +25,7 @@ def cloud_of(session: dict[str, Any]) -> int:
     return int(session["activities"][1]["id"])
 
 
-def signed_in(client: Any, email: str) -> str:
+def page_csrf(client: Any, email: str) -> str:
     """Sign the client in through the login form; the CSRF token its pages carry (for X-CSRF-Token)."""
     from tests.factories import csrf_from, login
 

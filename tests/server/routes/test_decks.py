@@ -3,6 +3,7 @@ forms, and the JSON API's decks."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -10,9 +11,11 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from server.decks import deck_yaml
-from server.models import Deck, Role
-from tests.factories import DECK, TWO_QUESTIONS, Presenter, api_token, make_user, stored
-from tests.server.routes.factories import problem, signed_in
+from server.models import Deck, DeckShare, Role
+from server.routes.participant import COOKIE
+from tests.factories import DECK, TWO_QUESTIONS, Presenter, api_token, caught_up, join, make_user, stored
+from tests.hostile import CORPUS, is_text
+from tests.server.routes.factories import page_csrf, problem
 
 DOCUMENT: dict[str, Any] = {
     "title": "Roles: who decides?",
@@ -36,7 +39,12 @@ def new_deck(client: TestClient, presenter: Presenter, title: str = "Day one") -
 
 
 def put(client: TestClient, csrf: str, deck_id: int, body: Any) -> Any:
-    return client.put(f"/present/decks/{deck_id}/source.json", json=body, headers={"X-CSRF-Token": csrf})
+    """PUT source.json as a browser's fetch does: JSON escapes what UTF-8 cannot carry (half a surrogate pair)."""
+    return client.put(
+        f"/present/decks/{deck_id}/source.json",
+        content=json.dumps(body),
+        headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+    )
 
 
 # --- the API's list -----------------------------------------------------------------------------------------------
@@ -57,7 +65,7 @@ def test_list_decks_gives_the_decks_of_the_decks_folder(client: TestClient, pres
 
 def test_source_json_gives_the_document_version_and_problems(client: TestClient, presenter: Presenter) -> None:
     created = new_deck(client, presenter)
-    csrf = signed_in(client, presenter.user.email)
+    csrf = page_csrf(client, presenter.user.email)
     found = client.get(f"/present/decks/{created['id']}/source.json").json()
     assert found["id"] == created["id"] and found["version"] == 1 and found["can_edit"] is True
     assert found["template"] is False
@@ -78,7 +86,7 @@ def test_source_json_gives_the_document_version_and_problems(client: TestClient,
 
 def test_a_save_on_an_older_version_is_refused_with_the_newer_one(client: TestClient, presenter: Presenter) -> None:
     created = new_deck(client, presenter)
-    csrf = signed_in(client, presenter.user.email)
+    csrf = page_csrf(client, presenter.user.email)
     assert put(client, csrf, created["id"], {"version": 1, "document": DOCUMENT}).status_code == 200
     mine = {**DOCUMENT, "title": "Mine"}
     body = problem(put(client, csrf, created["id"], {"version": 1, "document": mine}), 409)
@@ -90,7 +98,7 @@ def test_a_save_on_an_older_version_is_refused_with_the_newer_one(client: TestCl
 
 
 def test_a_view_only_or_template_deck_cannot_be_saved(client: TestClient, presenter: Presenter) -> None:
-    csrf = signed_in(client, presenter.user.email)
+    csrf = page_csrf(client, presenter.user.email)
     template = template_id(client)
     body = problem(put(client, csrf, template, {"version": 1, "document": DOCUMENT}), 403)
     assert body["detail"] == "Templates are read-only: make a copy to edit."
@@ -101,7 +109,7 @@ def test_a_view_only_or_template_deck_cannot_be_saved(client: TestClient, presen
 def test_another_presenters_deck_is_not_found(client: TestClient, presenter: Presenter) -> None:
     created = new_deck(client, presenter)
     stranger = make_user(client, "stranger@example.org")
-    csrf = signed_in(client, stranger.email)
+    csrf = page_csrf(client, stranger.email)
     assert client.get(f"/present/decks/{created['id']}/source.json").status_code == 404
     problem(put(client, csrf, created["id"], {"version": 1, "document": DOCUMENT}), 404)
     assert client.get(f"/present/decks/{created['id']}/deck.yaml").status_code == 404
@@ -129,7 +137,7 @@ def test_a_save_that_is_not_version_and_document_is_refused(
     client: TestClient, presenter: Presenter, body: Any
 ) -> None:
     created = new_deck(client, presenter)
-    csrf = signed_in(client, presenter.user.email)
+    csrf = page_csrf(client, presenter.user.email)
     problem(put(client, csrf, created["id"], body), 422)
     [deck] = stored(client, select(Deck).where(Deck.id == created["id"]))
     assert deck.version == 1
@@ -137,7 +145,7 @@ def test_a_save_that_is_not_version_and_document_is_refused(
 
 def test_a_save_needs_the_csrf_token(client: TestClient, presenter: Presenter) -> None:
     created = new_deck(client, presenter)
-    signed_in(client, presenter.user.email)
+    page_csrf(client, presenter.user.email)
     response = client.put(f"/present/decks/{created['id']}/source.json", json={"version": 1, "document": DOCUMENT})
     assert response.status_code == 403
     [deck] = stored(client, select(Deck).where(Deck.id == created["id"]))
@@ -146,7 +154,7 @@ def test_a_save_needs_the_csrf_token(client: TestClient, presenter: Presenter) -
 
 def test_a_save_over_the_size_limit_is_refused(client: TestClient, presenter: Presenter) -> None:
     created = new_deck(client, presenter)
-    csrf = signed_in(client, presenter.user.email)
+    csrf = page_csrf(client, presenter.user.email)
     big = {**DOCUMENT, "description": "x" * 300_000}
     problem(put(client, csrf, created["id"], {"version": 1, "document": big}), 413)
     huge = {**DOCUMENT, "description": "x" * 2_000_000}
@@ -157,7 +165,7 @@ def test_a_save_over_the_size_limit_is_refused(client: TestClient, presenter: Pr
 
 def test_a_document_nested_too_deeply_is_refused(client: TestClient, presenter: Presenter) -> None:
     created = new_deck(client, presenter)
-    csrf = signed_in(client, presenter.user.email)
+    csrf = page_csrf(client, presenter.user.email)
     for depth in (900, 5000):
         body = '{"version": 1, "document": {"title": "T", "deep": ' + "[" * depth + '"x"' + "]" * depth + "}}"
         response = client.put(
@@ -241,3 +249,105 @@ def test_an_admin_edits_every_deck_and_an_organizer_their_institutes(client: Tes
     assert cohort.status_code == 201, cohort.text
     assert client.get(url, headers=as_organizer).json()["can_edit"] is True
     assert client.put(url, json={"version": 2, "document": DOCUMENT}, headers=as_organizer).status_code == 200
+
+
+# --- presenter notes ------------------------------------------------------------------------------------------------
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+NOTES_DECK = """\
+title: Roles
+activities:
+  - kind: poll
+    title: Where does the week go?
+    options: [Fires, Maintenance, Improvement]
+    notes: |
+      Ask for a show of hands first.
+        Then wait <script>alert(1)</script> ten seconds.
+"""
+
+
+def test_notes_show_in_the_presenter_view_only(client: TestClient, presenter: Presenter) -> None:
+    session = presenter.start(NOTES_DECK)
+    presenter.control(session["id"], "goto", session["activities"][0]["id"])
+    caught_up(client, session["id"])
+    assert "notes" not in session["activities"][0]
+    token = join(client, session["code"])
+    client.cookies.set(COOKIE, token)
+    phone = client.get(f"/{session['code']}", headers=BROWSER)
+    assert phone.status_code == 200 and "Where does the week go?" in phone.text
+    projector = client.get(session["projector_url"], headers=BROWSER)
+    assert projector.status_code == 200 and "Where does the week go?" in projector.text
+    for page in (phone.text, projector.text):
+        assert "show of hands" not in page and "Notes" not in page
+    page_csrf(client, presenter.user.email)
+    view = client.get(f"/present/{session['id']}").text
+    assert '<h2 id="presenter-notes-heading">Notes</h2>' in view
+    assert (
+        "<p>Ask for a show of hands first.\n  Then wait &lt;script&gt;alert(1)&lt;/script&gt; ten seconds.</p>" in view
+    )
+    assert "<script>alert(1)" not in view
+
+
+def test_notes_longer_than_the_limit_are_a_problem(client: TestClient, presenter: Presenter) -> None:
+    response = client.post(
+        "/api/v1/decks",
+        json={"source": NOTES_DECK.replace("      Ask for", "      " + "x" * 4000 + " Ask for")},
+        headers=presenter.headers,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["problems"] == [
+        {"path": "activities[0].notes", "line": 6, "message": "text of at most 4000 characters"}
+    ]
+
+
+# --- hostile input --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("payload", CORPUS, ids=[p.name for p in CORPUS])
+def test_hostile_text_as_title_rename_share_and_notes_never_breaks_a_page(
+    client: TestClient, presenter: Presenter, payload: Any
+) -> None:
+    created = client.post(
+        "/api/v1/decks",
+        content=json.dumps({"title": payload.text}),
+        headers={**presenter.headers, "Content-Type": "application/json"},
+    )
+    assert created.status_code in (201, 422), created.text
+    deck = new_deck(client, presenter)
+    csrf = page_csrf(client, presenter.user.email)
+    document = {**DOCUMENT, "activities": [{**DOCUMENT["activities"][0], "notes": payload.text}]}
+    saved = put(client, csrf, deck["id"], {"version": 1, "document": document})
+    again = client.get(f"/present/decks/{deck['id']}/source.json")
+    if saved.status_code == 422:  # half a surrogate pair: the JSON reader refuses it, and nothing is saved
+        assert not is_text(payload.text) and again.json()["version"] == 1
+    else:
+        assert saved.status_code == 200, saved.text
+        assert again.status_code == 200 and again.json()["document"] == document
+    if is_text(payload.text):  # a form field can carry it (UTF-8, no NUL)
+        renamed = client.post(
+            f"/present/decks/{deck['id']}/rename",
+            data={"csrf_token": csrf, "title": payload.text},
+            follow_redirects=False,
+        )
+        assert renamed.status_code in (303, 422), renamed.text
+        shared = client.post(
+            f"/present/decks/{deck['id']}/share", data={"csrf_token": csrf, "email": payload.text, "access": "edit"}
+        )
+        assert shared.status_code == 422
+    library = client.get("/present/decks")
+    assert library.status_code == 200
+    assert "<script>alert" not in library.text and "onerror=" not in library.text.replace("onerror=&#34;", "")
+    assert stored(client, select(DeckShare)) == []
+
+
+def test_a_participant_cookie_opens_no_deck(client: TestClient, presenter: Presenter) -> None:
+    deck = new_deck(client, presenter)
+    session = presenter.start(TWO_QUESTIONS)
+    client.cookies.clear()
+    client.cookies.set(COOKIE, join(client, session["code"]))
+    response = client.get(f"/present/decks/{deck['id']}/source.json", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    put_response = client.put(f"/present/decks/{deck['id']}/source.json", json={"version": 1, "document": DOCUMENT})
+    assert put_response.status_code in (303, 403)
+    [stored_deck] = stored(client, select(Deck).where(Deck.id == deck["id"]))
+    assert stored_deck.version == 1
