@@ -237,7 +237,10 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     """One kind of activity. A kind owns its models, tally, templates and export rows; the server knows none."""
 
     name: ClassVar[str]
+    # What people call it, in plain words ("Word cloud"); a kind that names none gets one made from its `name`.
     label: ClassVar[str]
+    # One sentence a facilitator reads when choosing a kind to add (the deck editor's palette).
+    description: ClassVar[str] = ""
     config_model: ClassVar[type[KindConfig]]
     submission_model: ClassVar[type[KindSubmission]]
     tally_class: ClassVar[type[Tally[Any, Any]]]
@@ -266,6 +269,11 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     # library): the server gathers each run's results (PoolSource) and serves what `pool` makes of them, as a page
     # (with `<kind>/pool.html` inside it), as JSON, as CSV (`pool_table`) and as the kind's `documents`.
     pool_label: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "label" not in cls.__dict__ and isinstance(cls.__dict__.get("name"), str):
+            cls.label = cls.__dict__["name"].replace("_", " ").replace("-", " ").capitalize()
 
     @property
     def takes_free_text(self) -> bool:

@@ -14,7 +14,7 @@ from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
-from server.decks import slugify
+from server.decks import free_slug, slugify
 from server.models import (
     Activity,
     AuditEntry,
@@ -210,15 +210,6 @@ async def save_cohort(
         for position, deck_id in enumerate(form.deck_ids):
             db.add(CohortDeck(cohort_id=cohort.id, deck_id=deck_id, position=position))
     return cohort
-
-
-def free_slug(base: str, taken: set[str]) -> str:
-    """`base`, or `base-2`, `base-3`... whichever is not taken."""
-    slug, n = base, 1
-    while slug in taken:
-        n += 1
-        slug = f"{base[:95]}-{n}"
-    return slug
 
 
 # --- retention --------------------------------------------------------------------------------------------------

@@ -211,6 +211,7 @@ async def create_session(
                             countdown_seconds=item.countdown,
                             moderation=with_filter({}, item.filter),
                             texts=item.texts,
+                            notes=item.notes,
                         )
                     )
             return session
@@ -627,11 +628,11 @@ async def start_from_deck(
     digits: int = CODE_DIGITS,
 ) -> Session:
     """A live session from a stored deck, checked again as it is now (the presenter's page, a cohort's page and the
-    JSON API start this way). NotFound for an unknown deck, DeckInvalid for one with problems, NoFreeCode as
-    create_session."""
+    JSON API start this way; they check first that the user may view it). NotFound for an unknown or deleted deck,
+    DeckInvalid for one with problems, NoFreeCode as create_session."""
     async with maker() as db:
         deck = await db.get(Deck, deck_id)
-    if deck is None:
+    if deck is None or deck.deleted_at is not None:
         raise NotFound(f"deck {deck_id}")
     spec = parse_deck(deck.source, registry)
     return await create_session(

@@ -143,6 +143,7 @@ class OpenTally(Tally[OpenConfig, OpenSubmission]):
 class Open(ActivityKind[OpenConfig, OpenSubmission]):
     name = "open"
     label = "Open question"
+    description = "Short open answers, shown as cards you can hide, highlight or approve first."
     config_model = OpenConfig
     submission_model = OpenSubmission
     tally_class = OpenTally

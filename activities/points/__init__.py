@@ -129,6 +129,7 @@ class PointsTally(Tally[PointsConfig, PointsSubmission]):
 class Points(ActivityKind[PointsConfig, PointsSubmission]):
     name = "points"
     label = "Points"
+    description = "Everyone shares out a budget of points between items; the room sees where the points went."
     translatable = frozenset({"items"})
     config_model = PointsConfig
     submission_model = PointsSubmission

@@ -40,9 +40,11 @@ OptionImage = Annotated[
 
 
 class PollConfig(KindConfig):
-    options: list[str] = Field(min_length=2, max_length=MAX_OPTIONS)
-    multiple: bool = False
-    max_choices: int | None = Field(default=None, ge=1, le=MAX_OPTIONS)
+    options: list[str] = Field(min_length=2, max_length=MAX_OPTIONS, description="The choices people pick from")
+    multiple: bool = Field(default=False, description="People may pick more than one option")
+    max_choices: int | None = Field(
+        default=None, ge=1, le=MAX_OPTIONS, description="With several choices: at most this many (blank: any number)"
+    )
     images: list[OptionImage] = Field(
         default_factory=list,
         max_length=MAX_OPTIONS,
@@ -136,6 +138,7 @@ class PollTally(Tally[PollConfig, PollSubmission]):
 class Poll(ActivityKind[PollConfig, PollSubmission]):
     name = "poll"
     label = "Poll"
+    description = "One or several choices from a list, shown as live bars with counts and percentages."
     translatable = frozenset({"options"})
     config_model = PollConfig
     submission_model = PollSubmission

@@ -287,6 +287,7 @@ class QaTally(Tally[QaConfig, QaSubmission]):
 class Qa(ActivityKind[QaConfig, QaSubmission]):
     name = "qa"
     label = "Q&A"
+    description = "Questions from the room, which people upvote; open beside the other activities."
     config_model = QaConfig
     submission_model = QaSubmission
     tally_class = QaTally

@@ -150,6 +150,7 @@ class RankingTally(Tally[RankingConfig, RankingSubmission]):
 class Ranking(ActivityKind[RankingConfig, RankingSubmission]):
     name = "ranking"
     label = "Ranking"
+    description = "Everyone puts items in order; the room sees the average rank of each."
     translatable = frozenset({"items"})
     config_model = RankingConfig
     submission_model = RankingSubmission

@@ -298,6 +298,7 @@ class ResourcesTally(Tally[ResourcesConfig, ResourcesSubmission]):
 class Resources(ActivityKind[ResourcesConfig, ResourcesSubmission]):
     name = "resources"
     label = "Call for resources"
+    description = "People suggest books, links and tools, and upvote each other's; kept in the institute's library."
     config_model = ResourcesConfig
     submission_model = ResourcesSubmission
     tally_class = ResourcesTally

@@ -37,11 +37,13 @@ def _tidy(text: str) -> str:
 
 
 class ScaleConfig(KindConfig):
-    statements: list[str] = Field(min_length=1, max_length=MAX_STATEMENTS)
-    min: int = Field(default=1, ge=-MAX_SCALE_END, le=MAX_SCALE_END)
-    max: int = Field(default=5, ge=-MAX_SCALE_END, le=MAX_SCALE_END)
-    labels: list[str] = Field(default_factory=list, max_length=MAX_POINTS)
-    allow_skip: bool = True
+    statements: list[str] = Field(min_length=1, max_length=MAX_STATEMENTS, description="What people rate, one by one")
+    min: int = Field(default=1, ge=-MAX_SCALE_END, le=MAX_SCALE_END, description="The lowest point of the scale")
+    max: int = Field(default=5, ge=-MAX_SCALE_END, le=MAX_SCALE_END, description="The highest point of the scale")
+    labels: list[str] = Field(
+        default_factory=list, max_length=MAX_POINTS, description="A word for each point, lowest first (optional)"
+    )
+    allow_skip: bool = Field(default=True, description="People may leave a statement unrated")
 
     @field_validator("statements")
     @classmethod
@@ -199,6 +201,7 @@ class ScaleTally(Tally[ScaleConfig, ScaleSubmission]):
 class Scale(ActivityKind[ScaleConfig, ScaleSubmission]):
     name = "scale"
     label = "Rating scale"
+    description = "Statements rated on a scale (agree to disagree, 1 to 5), shown as stacked bars."
     translatable = frozenset({"statements", "labels"})
     config_model = ScaleConfig
     submission_model = ScaleSubmission

@@ -36,9 +36,12 @@ BIN_COLOURS = OKABE_ITO[:MAX_BINS]  # one per bin, in bin order
 
 class SortConfig(KindConfig):
     bins: list[str] = Field(
-        default_factory=lambda: ["Influence", "Authority"], min_length=MIN_BINS, max_length=MAX_BINS
+        default_factory=lambda: ["Influence", "Authority"],
+        min_length=MIN_BINS,
+        max_length=MAX_BINS,
+        description="The groups cards are sorted into (Unsure is always offered)",
     )
-    cards: list[str] = Field(min_length=1, max_length=MAX_CARDS)
+    cards: list[str] = Field(min_length=1, max_length=MAX_CARDS, description="The cards people sort")
 
     @field_validator("bins")
     @classmethod
@@ -207,6 +210,7 @@ class SortTally(Tally[SortConfig, SortSubmission]):
 class Sort(ActivityKind[SortConfig, SortSubmission]):
     name = "sort"
     label = "Card sort"
+    description = "Everyone sorts cards into groups; the room sees where each card landed."
     translatable = frozenset({"cards", "bins"})
     config_model = SortConfig
     submission_model = SortSubmission

@@ -7,7 +7,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, JsonValue, ValidationInfo, field_validator
 
 from activities.base import (
     ActivityKind,
@@ -43,9 +43,13 @@ LISTED_WORDS = 20
 class WordcloudConfig(KindConfig):
     entries: int = Field(default=3, ge=1, le=MAX_ENTRIES, description="Entries per participant")
     max_length: int = Field(default=25, ge=1, le=MAX_ENTRY_LENGTH, description="Characters per entry")
-    fold_accents: bool = False
-    lemmatise: bool = False
-    language: str = "en"
+    fold_accents: bool = Field(default=False, description="Count words that differ only by accents as one")
+    lemmatise: bool = Field(default=False, description="Count forms of one word as one (lead, leading, leads)")
+    language: str = Field(
+        default="en",
+        description="The language of the answers, for counting word forms",
+        json_schema_extra={"enum": list[JsonValue](sorted(LANGUAGES))},
+    )
 
     @field_validator("language")
     @classmethod
@@ -154,6 +158,7 @@ def cloud_levels(words: list[dict[str, Any]]) -> list[tuple[str, int]]:
 class Wordcloud(ActivityKind[WordcloudConfig, WordcloudSubmission]):
     name = "wordcloud"
     label = "Word cloud"
+    description = "A few words from everyone, shown as a cloud and a list of the most given words."
     config_model = WordcloudConfig
     submission_model = WordcloudSubmission
     tally_class = WordcloudTally

@@ -46,8 +46,8 @@ from server.archives.format import (
     unsafe_entry_name,
 )
 from server.db import transaction
-from server.decks import MAX_COUNTDOWN, MIN_COUNTDOWN, DeckInvalid, parse_deck, slugify
-from server.institutes import CohortForm, SetupInvalid, free_slug
+from server.decks import MAX_COUNTDOWN, MIN_COUNTDOWN, DeckInvalid, free_slug, parse_deck, slugify
+from server.institutes import CohortForm, SetupInvalid
 from server.media import ImageRefused, PreparedImage, add_image, check_stored_image
 from server.models import (
     Activity,

@@ -6,21 +6,22 @@ import hashlib
 import itertools
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import segno
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from activities import Registry
-from activities.base import ActivityKind, KindConfig
+from activities.base import ActivityKind, KindConfig, Tally
 from activities.i18n import _, ngettext
 from server import ROOT, __version__
 from server.live.reactions import FLOATS_PER_PUSH, LANES, REACTIONS
-from server.models import Activity
-from server.sessions import format_code, seconds_left
-from server.web.i18n import catalogues, current_language, current_tag
+from server.models import Activity, Pace, Session
+from server.sessions import SessionSnapshot, format_code, moderated_results, seconds_left
+from server.web.i18n import catalogues, current_language, current_tag, speaking
 
 if TYPE_CHECKING:
     from server.live.connections import Audience
@@ -245,3 +246,96 @@ class Views:
         current = room.snapshot.current
         responded = room.respondents(current) if current is not None else 0
         return self.render("presenter/counts.html", room=room, responded=responded, current=current)
+
+
+PREVIEW_CODE = "000000"
+"""The join code previews show: no live session has it while a preview is rendered, and none is ever created."""
+
+
+@dataclass
+class PreviewRoom:
+    """A room of one activity that nobody has joined or answered yet: what the deck editor's previews render from.
+
+    It holds what templates and Views read of a live Room (the snapshot, empty tallies, results, counts) and nothing
+    else: no session is stored, no socket opened, no live room touched."""
+
+    snapshot: SessionSnapshot
+    tallies: dict[int, Tally[Any, Any]] = field(default_factory=dict)
+    participants: dict[str, int] = field(default_factory=dict)
+
+    def results(self, activity: Activity, config: KindConfig | None = None) -> dict[str, Any]:
+        assert activity.id is not None
+        tally = self.tallies[activity.id]
+        if config is not None and config is not tally.config:
+            tally = type(tally)(config)
+        return moderated_results(tally, activity.moderation)
+
+    def respondents(self, activity: Activity) -> int:
+        return 0
+
+    def finished(self) -> int:
+        return 0
+
+
+def preview_room(registry: Registry, activity: Activity, *, title: str, pace: Pace) -> PreviewRoom:
+    """A transient session showing `activity` (which must carry an id) as its current one, voting open."""
+    assert activity.id is not None
+    kind = registry[activity.kind]
+    config = kind.parse_config(activity.config)
+    session = Session(
+        id=0,
+        code=PREVIEW_CODE,
+        title=title,
+        presenter_id=0,
+        pace=pace,
+        current_activity_id=activity.id,
+        projector_secret="preview",
+    )
+    snapshot = SessionSnapshot(
+        session=session,
+        activities=[activity],
+        configs={activity.id: config},
+        ambient=frozenset({activity.id}) if kind.ambient else frozenset(),
+        screened=frozenset({activity.id}) if kind.takes_free_text else frozenset(),
+        answerless=frozenset() if kind.takes_answers else frozenset({activity.id}),
+    )
+    return PreviewRoom(snapshot, {activity.id: kind.new_tally(config)})
+
+
+def preview_pages(views: Views, room: PreviewRoom, *, language: str, join_url: str) -> tuple[str, str]:
+    """The whole phone page and projector page of a preview room's activity, in `language`, as they would first be
+    served: the same templates and environment as live pages, without their scripts (an iframe's srcdoc shows them)."""
+    from server.live.room import Stage
+
+    activity = room.snapshot.activities[0]
+    live = cast("Room", room)  # a PreviewRoom has every part of a Room that Views and the templates read
+    kinds = {activity.kind}
+    with speaking(language):
+        stage = Stage(key="preview", activity=activity, answer=None, answered=frozenset())
+        phone = views.render(
+            "editor/preview_phone.html",
+            kinds=kinds,
+            refresh_seconds=None,
+            session=room.snapshot.session,
+            stage_key=stage.key,
+            at=None,
+            stage=views.participant_stage(live, stage),
+            join_url=join_url,
+            csrf="",
+        )
+        projector = views.render(
+            "editor/preview_projector.html",
+            kinds=kinds,
+            session=room.snapshot.session,
+            stage=views.projector_stage(live),
+            join_url=join_url,
+            qr=_preview_qr(join_url),
+            contrast="standard",
+        )
+    return phone, projector
+
+
+@cache
+def _preview_qr(join_url: str) -> str:
+    """The QR code previews show: one join URL per server, drawn once (it was half of a preview's time)."""
+    return qr_svg(join_url)

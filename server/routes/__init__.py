@@ -15,6 +15,7 @@ from server.routes import (
     archives,
     compare,
     decks,
+    editor,
     health,
     imports,
     language,
@@ -36,6 +37,8 @@ ROUTERS: list[APIRouter] = [
     account.router,
     account.api_router,
     admin.router,
+    decks.router,  # before the presenter's: its /present/decks... are not sessions' /present/{session_id}
+    editor.router,  # before presenter's: /present/kinds.json is no /present/{session_id}
     presenter.router,
     organizer.router,
     organizer.api_router,

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from server.accounts.access import OrganizerApi, OrganizerPage
 from server.accounts.csrf import check_csrf, csrf_token
 from server.decks import DeckInvalid, stored_decks
+from server.decks.store import DeckRefused, startable_deck
 from server.institutes import (
     CohortForm,
     CohortView,
@@ -148,6 +149,10 @@ async def start_cohort_session(
         raise Problem(409, "Not one of this cohort's decks", "Assign the deck to the cohort first.")
     deck_title = next(deck.title for deck in view.decks if deck.id == deck_id)
     assert user.id is not None
+    try:
+        await startable_deck(services.db, user, deck_id)
+    except DeckRefused as refused:
+        raise Problem(refused.status, refused.title, refused.detail) from None
     try:
         session = await start_from_deck(
             services.db,

@@ -30,7 +30,8 @@ from server.accounts.access import (
 )
 from server.accounts.csrf import check_csrf, csrf_token
 from server.archives.build import ArchiveSources, spooled_archive
-from server.decks import DeckInvalid, DeckSpec, parse_deck, stored_decks
+from server.decks import DeckInvalid, DeckSpec, parse_deck
+from server.decks.store import DeckRefused, startable_deck, visible_decks
 from server.exports import NoSuchFile
 from server.facilitators import (
     FacilitatorRefused,
@@ -77,8 +78,8 @@ api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS)
 
 @router.get("", response_class=HTMLResponse)
 async def dashboard(request: Request, user: PageUser, services: ServicesDep) -> HTMLResponse:
-    """Decks to start from, and this presenter's sessions (live ones first)."""
-    decks = await stored_decks(services.db)
+    """Decks to start from (the ones this account sees), and this presenter's sessions (live ones first)."""
+    decks = await visible_decks(services.db, services.registry, user)
     async with services.db() as db:
         query = select(Session).order_by(col(Session.state).desc(), col(Session.created_at).desc()).limit(50)
         if user.role != Role.admin:
@@ -111,8 +112,13 @@ async def start_session(
 async def start_from_deck(
     services: Services, user: User, deck_id: int, title: str | None, cohort_id: int | None = None
 ) -> Session:
-    """A new live session from a stored deck, its refusals as problems (the page and the JSON API start this way)."""
+    """A new live session from a stored deck the user may view, without problems and not deleted, its refusals as
+    problems (the page and the JSON API start this way)."""
     assert user.id is not None
+    try:
+        await startable_deck(services.db, user, deck_id)
+    except DeckRefused as refused:
+        raise Problem(refused.status, refused.title, refused.detail) from None
     try:
         return await sessions.start_from_deck(
             services.db,

@@ -216,7 +216,14 @@ def test_parse_deck_points_at_invalid_yaml() -> None:
             options: [a, b
           - kind: wordcloud
         """)
-    assert found == [(6, "", "not valid YAML: expected ',' or ']', but got ':'")]
+    assert found == [
+        (
+            5,
+            "",
+            "not valid YAML: a list in [brackets] is not closed, or an item in it has a colon: end the list with ], "
+            "and put text with commas or colons in quotes",
+        )
+    ]
 
 
 def test_parse_deck_points_at_a_badly_indented_line() -> None:

@@ -155,6 +155,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             run(client, lambda name=name: create_token(services.db, _email(name), "spare"))
             listed = client.get("/api/v1/tokens", headers=as_(name)).json()
             own[name] = {"token_id": str(next(token["id"] for token in listed if token["name"] == "spare"))}
+            # A deck of their own: the deck routes act on it (each account may; a stranger's is not found).
+            deck = client.post("/api/v1/decks", json={"title": f"{name}'s deck"}, headers=as_(name))
+            assert deck.status_code == 201, deck.text
+            own[name]["deck_id"] = str(deck.json()["id"])
         own["anonymous"] = own["participant"] = own["admin"]
         for persona in personas.values():
             _sign_in(client, persona)
@@ -328,6 +332,8 @@ def test_route_lets_in_exactly_whom_it_declares(world: World, case: tuple[Served
             method, path, headers=_headers(world, persona, served), json=_body(served, world), follow_redirects=False
         )
         refused = _refused(response)
+        if "{deck_id}" in served.path and (method == "DELETE" or served.path.endswith("/delete")):
+            _restore_deck(world, persona_name)  # so the routes after this one find the deck as it was
         if access is Access.anyone:
             # An open route has no door: it may still not find what it is asked for (a used setup link), or send
             # someone to the sign-in page as its answer (signing out), but it never asks who is calling.
@@ -337,6 +343,14 @@ def test_route_lets_in_exactly_whom_it_declares(world: World, case: tuple[Served
         assert refused is None, f"{persona_name} should pass {method} {served.path} ({access}) but was {refused}"
     else:
         assert refused is not None, f"{persona_name} got through {method} {served.path}, which is for {access}"
+
+
+def _restore_deck(world: World, persona_name: str) -> None:
+    owner = persona_name if persona_name in ACCOUNTS else "admin"
+    deck_id = world.own[owner]["deck_id"]
+    token = world.personas[owner].token
+    restored = world.client.post(f"/api/v1/decks/{deck_id}/restore", headers={"Authorization": f"Bearer {token}"})
+    assert restored.status_code == 200, restored.text
 
 
 def test_a_wrong_projector_secret_opens_nothing(world: World) -> None:

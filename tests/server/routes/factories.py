@@ -23,3 +23,12 @@ def poll_of(session: dict[str, Any]) -> int:
 
 def cloud_of(session: dict[str, Any]) -> int:
     return int(session["activities"][1]["id"])
+
+
+def page_csrf(client: Any, email: str) -> str:
+    """Sign the client in through the login form; the CSRF token its pages carry (for X-CSRF-Token)."""
+    from tests.factories import csrf_from, login
+
+    client.cookies.clear()
+    login(client, email)
+    return csrf_from(client.get("/present").text)

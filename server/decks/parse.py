@@ -1,54 +1,30 @@
-"""Decks: YAML files of activities. Parsing points at the line of every error."""
+"""A deck's YAML checked as a deck: every problem with its line and path, in plain words."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
 from activities.base import ActivityKind
-from server.models import Deck, Pace, ResultsMode
+from server.decks.loading import MAX_DECK_BYTES, DeckInvalid, DeckProblem, load_yaml
+from server.models import Pace, ResultsMode
 from server.profanity import FilterSettings
 
-MAX_DECK_BYTES = 256 * 1024
 MAX_ACTIVITIES = 200
-COMMON_KEYS = {"kind", "title", "prompt", "results", "countdown", "filter"}
+COMMON_KEYS = {"kind", "title", "prompt", "results", "countdown", "filter", "notes"}
+MAX_NOTES = 4000
 MIN_COUNTDOWN, MAX_COUNTDOWN = 5, 3600
 TEXT_KEYS = ("title", "prompt")  # every activity's texts a deck may give in several languages (and kinds' own keys)
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:_[A-Z]{2})?")  # as catalogue folders are named: en, es, pt_BR
 # Bidi embeddings, overrides and isolates: one left open in a title or an option reorders the words around it wherever
 # it is shown (the pages' own words, a CSV cell, a chart), so deck text loses them, as participants' text does.
 BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-
-
-@dataclass(frozen=True)
-class DeckProblem:
-    line: int | None
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" if self.line else "deck"
-        return f"{where}: {self.path + ': ' if self.path else ''}{self.message}"
-
-
-class DeckInvalid(ValueError):
-    """A deck with one or more problems, each with its line."""
-
-    def __init__(self, problems: Sequence[DeckProblem]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
 class ActivitySpec(BaseModel):
@@ -59,6 +35,8 @@ class ActivitySpec(BaseModel):
     countdown: int | None = None
     filter: FilterSettings = FilterSettings()
     config: dict[str, Any]
+    # The presenter's notes: shown in the presenter view only.
+    notes: str = ""
     # Other languages than the deck's: language -> key -> text (title, prompt) or list of texts (a kind's labels).
     texts: dict[str, dict[str, Any]] = {}
 
@@ -75,13 +53,7 @@ def parse_deck(text: str, registry: Registry) -> DeckSpec:
     """A checked deck from YAML text; raises DeckInvalid listing every problem with its line."""
     if len(text.encode()) > MAX_DECK_BYTES:
         raise DeckInvalid([DeckProblem(None, "", f"a deck may be at most {MAX_DECK_BYTES // 1024} KiB")])
-    try:
-        root = yaml.compose(text, Loader=DeckLoader)
-        data = yaml.load(text, Loader=DeckLoader)  # noqa: S506 - DeckLoader is a SafeLoader
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise DeckInvalid([DeckProblem(line, "", f"not valid YAML: {getattr(error, 'problem', error)}")]) from None
+    root, data = load_yaml(text)
     locate = _Locator(root)
     problems: list[DeckProblem] = []
     data = _text_only(data, (), locate, problems)
@@ -180,6 +152,11 @@ def _parse_activity(
     ):
         where = locate((*here, "countdown"))
         problems.append(DeckProblem(where, f"{name}.countdown", f"seconds, from {MIN_COUNTDOWN} to {MAX_COUNTDOWN}"))
+    notes = raw.get("notes", "")
+    if not isinstance(notes, str) or len(notes) > MAX_NOTES:
+        where = locate((*here, "notes"))
+        problems.append(DeckProblem(where, f"{name}.notes", f"text of at most {MAX_NOTES} characters"))
+        notes = ""
     kind = registry[kind_name]
     screened = FilterSettings()  # kinds without free text keep the defaults: nothing of theirs is screened
     if kind.takes_free_text:
@@ -206,6 +183,7 @@ def _parse_activity(
         countdown=countdown,
         filter=screened,
         config=parsed.model_dump(mode="json"),
+        notes=notes.strip("\n"),
         texts=texts,
     )
 
@@ -391,20 +369,6 @@ def _dotted(path: tuple[Any, ...]) -> str:
     return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(".")
 
 
-class DeckLoader(yaml.SafeLoader):
-    """YAML as presenters write it: only true and false are booleans, so `options: [Yes, No]` or a card called
-    "On" stays text (YAML 1.1 would turn yes/no/on/off into booleans)."""
-
-
-DeckLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-DeckLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
 class _Locator:
     """Finds the line of a path (keys and list indexes) in the YAML node tree."""
 
@@ -427,22 +391,3 @@ class _Locator:
             else:
                 return line
         return line if line is not None else (node.start_mark.line + 1 if node is not None else None)
-
-
-def slugify(text: str) -> str:
-    """A URL-safe name: 'Spring Institute 2017' -> 'spring-institute-2017'."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:100] or "deck"
-
-
-def deck_files(folder: Path | None) -> list[Path]:
-    """The YAML decks in a folder, by name."""
-    if folder is None or not folder.is_dir():
-        return []
-    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
-
-
-async def stored_decks(maker: async_sessionmaker[AsyncSession]) -> list[Deck]:
-    """Every stored deck, by title: what a session can start from (the dashboard, a cohort's page, the JSON API)."""
-    async with maker() as db:
-        return list((await db.exec(select(Deck).order_by(col(Deck.title)))).all())
