@@ -51,6 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     deck = commands.add_parser("deck", help="decks").add_subparsers(dest="action", required=True)
     check = deck.add_parser("check", help="validate deck files; every error with its line")
     check.add_argument("files", nargs="+", type=Path)
+    deck_export = deck.add_parser("export", help="write a stored deck's YAML text, byte for byte, to a file or stdout")
+    deck_export.add_argument("slug", help="the deck's slug (`handsup deck export distributed-leadership`)")
+    deck_export.add_argument("-o", "--output", type=Path, help="the file to write (else: standard output)")
+    deck_import = deck.add_parser("import", help="store a YAML file as a new deck of an account's, as it is")
+    deck_import.add_argument("file", type=Path)
+    deck_import.add_argument("--owner", metavar="EMAIL", required=True, help="the account the deck goes to")
 
     archive = commands.add_parser("archive", help="archives").add_subparsers(dest="action", required=True)
     export = archive.add_parser("export", help="write a session's, cohort's or institute's archive (ZIP) to a file")
@@ -84,9 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command == "deck":
+    if args.command == "deck" and args.action == "check":
         return _check_decks(args.files)
     settings = get_settings()
+    if args.command == "deck":
+        return asyncio.run(_deck_file(settings, args))
     if args.command == "serve":
         return _serve(settings, args.host, args.port)
     if args.command == "db":
@@ -187,6 +195,54 @@ async def _import_archive(settings: Settings, path: Path, owner: str | None) -> 
     finally:
         await engine.dispose()
     _say(result.summary, stream=sys.stdout)
+    return 0
+
+
+async def _deck_file(settings: Settings, args: argparse.Namespace) -> int:
+    """`deck export SLUG`: the stored text as it is; `deck import FILE --owner EMAIL`: a new deck of the account's,
+    stored as it is, problems and all (a draft to fix in the editor)."""
+    from sqlmodel import col, select
+
+    from server.db import create_engine, session_factory, upgrade
+    from server.decks import deck_files
+    from server.decks.store import DeckRefused, import_yaml
+    from server.models import Deck, User
+
+    await asyncio.to_thread(upgrade, settings.resolved_database_url)
+    engine = create_engine(settings.resolved_database_url)
+    maker = session_factory(engine)
+    try:
+        if args.action == "export":
+            async with maker() as db:
+                deck = (await db.exec(select(Deck).where(Deck.slug == args.slug))).first()
+            if deck is None:
+                _say(f"handsup: there is no deck {args.slug!r}")
+                return 1
+            data = deck.source.encode("utf-8")
+            if args.output is None:
+                sys.stdout.buffer.write(data)
+                sys.stdout.flush()
+            else:
+                args.output.write_bytes(data)
+                _say(f"Wrote {args.output} ({deck.title!r}, {len(data):,} bytes).")
+            return 0
+        async with maker() as db:
+            owner = (await db.exec(select(User).where(col(User.email) == args.owner.strip().lower()))).first()
+        if owner is None:
+            _say(f"handsup: there is no account for {args.owner}.")
+            return 1
+        reserved = {path.stem for path in deck_files(settings.decks_dir)}
+        deck = await import_yaml(maker, registry, owner, args.file.read_bytes(), name=args.file.name, reserved=reserved)
+    except DeckRefused as refused:
+        _say(f"handsup: {args.file}: {refused.detail} Nothing was stored.")
+        return 1
+    except OSError as error:
+        _say(f"handsup: {getattr(args, 'file', None) or args.output}: {error.strerror}")
+        return 1
+    finally:
+        await engine.dispose()
+    problems = f", {deck.problems} problem{'s' if deck.problems != 1 else ''} to fix" if deck.problems else ""
+    _say(f"Stored deck {deck.id} {deck.title!r} as {deck.slug!r} for {owner.email}{problems}.", stream=sys.stdout)
     return 0
 
 

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
 from server.decks import free_slug, slugify
+from server.decks.store import rights_of
 from server.models import (
     Activity,
     AuditEntry,
@@ -171,14 +172,29 @@ async def _cohort_view(db: AsyncSession, cohort: Cohort) -> CohortView:
 
 
 async def save_cohort(
-    maker: async_sessionmaker[AsyncSession], institute_id: int, form: CohortForm, cohort_id: int | None = None
+    maker: async_sessionmaker[AsyncSession],
+    institute_id: int,
+    form: CohortForm,
+    cohort_id: int | None = None,
+    *,
+    user: User | None = None,
 ) -> Cohort:
-    """Create a cohort of the institute (cohort_id None) or change one; its decks are replaced by the form's."""
+    """Create a cohort of the institute (cohort_id None) or change one; its decks are replaced by the form's. With
+    `user`, a deck the cohort does not have yet must be one they may view: linking a deck to a cohort lets the
+    institute's organizers edit it (server/decks/store.py), so someone else's private deck is "no deck" here."""
     form = form.checked()
     async with maker() as db, db.begin():
         if await db.get(Institute, institute_id) is None:
             raise NotFound(f"institute {institute_id}")
-        known = set((await db.exec(select(Deck.id).where(col(Deck.id).in_(form.deck_ids)))).all())
+        asked = (await db.exec(select(Deck).where(col(Deck.id).in_(form.deck_ids)))).all()
+        linked: set[int] = set()
+        if cohort_id is not None:
+            linked = set((await db.exec(select(CohortDeck.deck_id).where(CohortDeck.cohort_id == cohort_id))).all())
+        known = {
+            deck.id
+            for deck in asked
+            if user is None or deck.id in linked or (deck.deleted_at is None and (await rights_of(db, user, deck)).view)
+        }
         missing = [deck for deck in form.deck_ids if deck not in known]
         if missing:
             raise SetupInvalid(f"There is no deck {missing[0]}.")

@@ -630,11 +630,14 @@ def deck_files(folder: Path | None) -> list[Path]:
     return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
 
 
-async def stored_decks(maker: async_sessionmaker[AsyncSession]) -> list[Deck]:
-    """Every stored deck not deleted, by title: what a cohort's page offers to assign."""
+async def stored_decks(maker: async_sessionmaker[AsyncSession], user: User | None = None) -> list[Deck]:
+    """Every stored deck not deleted (that `user` may view, when given), by title: what a cohort's page offers."""
     async with maker() as db:
         query = select(Deck).where(col(Deck.deleted_at).is_(None)).order_by(col(Deck.title))
-        return list((await db.exec(query)).all())
+        decks = list((await db.exec(query)).all())
+        if user is None:
+            return decks
+        return [deck for deck in decks if (await rights_of(db, user, deck)).view]
 
 
 def free_slug(base: str, taken: set[str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from starlette.datastructures import UploadFile
 
 from server.accounts.access import ApiUser, PageUser
-from server.accounts.csrf import check_csrf, csrf_token
+from server.accounts.csrf import CSRF_FIELD, CSRF_HEADER, FormExpired, check_csrf, csrf_token
+from server.accounts.security import same
 from server.decks import MAX_DECK_BYTES, DeckInvalid, DeckProblem, deck_document, deck_files
 from server.decks.store import (
     DeckRefused,
@@ -239,19 +241,33 @@ async def deck_source(deck_id: Id, user: PageUser, services: ServicesDep) -> Dec
     return _source(await _open(services, user, deck_id), services)
 
 
-@router.put("/{deck_id}/source.json", response_model=DeckSaved, dependencies=[Depends(check_csrf)])
+@router.put("/{deck_id}/source.json", response_model=DeckSaved)
 async def save_source(deck_id: Id, request: Request, user: PageUser, services: ServicesDep) -> DeckSaved:
-    """Save a new version: `{"version": <the version it is based on>, "document": {...}}` (or `"source"`: YAML)."""
+    """Save a new version: `{"version": <the version it is based on>, "document": {...}}` (or `"source"`: YAML),
+    with the page's CSRF token in X-CSRF-Token."""
     try:
         raw = await capped(request, MAX_SAVE_BYTES).body()
     except TooLarge:
         raise Problem(413, "The deck is too large", f"A deck may be at most {MAX_DECK_BYTES // 1024} KiB.") from None
+    _check_csrf_of(request, raw)
     try:
         body = DeckSave.model_validate_json(raw)
     except ValidationError as error:
         detail, errors = describe_errors(error.errors(include_url=False))
         raise Problem(422, "The request is not valid", detail or "Send {version, document}.", errors=errors) from None
     return await _save(services, user, deck_id, body)
+
+
+def _check_csrf_of(request: Request, raw: bytes) -> None:
+    """check_csrf for a body read already (the capped read): the X-CSRF-Token header, as the editor's fetch sends
+    it, or a form's csrf_token field."""
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        values = parse_qs(raw.decode("latin-1"), max_num_fields=100).get(CSRF_FIELD)
+        sent = values[0] if values else None
+    expected = request.session.get("csrf")
+    if not expected or not sent or not same(str(expected), sent):
+        raise FormExpired
 
 
 @router.get("/{deck_id}/deck.yaml")
@@ -320,19 +336,21 @@ async def upload_deck(request: Request, user: PageUser, services: ServicesDep) -
     try:
         upload_request = capped(request, MAX_UPLOAD_BYTES)
         form = await upload_request.form(max_files=1, max_fields=4)
-        await check_csrf(upload_request)  # after the capped read: the form it checks is the one just parsed
     except TooLarge:
         raise Problem(
             413, "The file is too large", f"A deck file may be at most {MAX_DECK_BYTES // 1024} KiB."
         ) from None
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise Problem(422, "No file", "Choose a deck's YAML file to upload.")
-    data = await upload.read()
     try:
-        deck = await import_yaml(
-            services.db, services.registry, user, data, name=upload.filename or "", reserved=_reserved(services)
-        )
+        await check_csrf(upload_request)  # after the capped read: the form it checks is the one just parsed
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise Problem(422, "No file", "Choose a deck's YAML file to upload.")
+        data = await upload.read(MAX_DECK_BYTES + 1)
+        name = upload.filename or ""
+    finally:
+        await form.close()
+    try:
+        deck = await import_yaml(services.db, services.registry, user, data, name=name, reserved=_reserved(services))
     except DeckRefused as error:
         raise _refused(error) from None
     return _to_editor(deck.id)

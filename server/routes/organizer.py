@@ -74,7 +74,7 @@ async def institute_page(institute_id: Id, request: Request, user: OrganizerPage
             )
         ).all()
     deleted = [entry for entry in entries if entry.detail.get("institute") == institute_id]
-    decks = await stored_decks(services.db)
+    decks = await stored_decks(services.db, user)
     return _page(request, services, "organizer/institute.html", user, view=view, decks=decks, deleted=deleted)
 
 
@@ -82,9 +82,9 @@ async def institute_page(institute_id: Id, request: Request, user: OrganizerPage
 async def new_cohort(institute_id: Id, request: Request, user: OrganizerPage, services: ServicesDep) -> Response:
     view = await _institute(services, institute_id)
     try:
-        cohort = await save_cohort(services.db, institute_id, await _cohort_form(request))
+        cohort = await save_cohort(services.db, institute_id, await _cohort_form(request), user=user)
     except SetupInvalid as error:
-        decks = await stored_decks(services.db)
+        decks = await stored_decks(services.db, user)
         html = _render(
             request, services, "organizer/institute.html", user, view=view, decks=decks, deleted=[], error=str(error)
         )
@@ -117,7 +117,7 @@ async def _cohort_page(
         user,
         institute=institute,
         view=view,
-        decks=await stored_decks(services.db),
+        decks=await stored_decks(services.db, user),
         log=log,
         error=error,
     )
@@ -129,7 +129,7 @@ async def edit_cohort(cohort_id: Id, request: Request, user: OrganizerPage, serv
     institute, _ = await _cohort(services, cohort_id)
     assert institute.id is not None
     try:
-        await save_cohort(services.db, institute.id, await _cohort_form(request), cohort_id)
+        await save_cohort(services.db, institute.id, await _cohort_form(request), cohort_id, user=user)
     except SetupInvalid as error:
         return await _cohort_page(request, user, services, cohort_id, error=str(error), status=422)
     return RedirectResponse(f"/organize/cohorts/{cohort_id}", status_code=303)
@@ -366,7 +366,7 @@ async def create_cohort_api(
     """A new cohort of the institute; start its sessions with POST /sessions and its `id` as `cohort_id`."""
     await _institute(services, institute_id)
     try:
-        cohort = await save_cohort(services.db, institute_id, CohortForm(**data.model_dump()))
+        cohort = await save_cohort(services.db, institute_id, CohortForm(**data.model_dump()), user=user)
     except SetupInvalid as error:
         raise Problem(422, "The cohort is not valid", str(error)) from None
     assert cohort.id is not None

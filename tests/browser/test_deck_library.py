@@ -157,6 +157,15 @@ def test_a_presenter_builds_a_library_and_shares_a_deck_to_view(
     assert status == [200, False, 403, "This deck is shared with you to view: make a copy to edit."]
     screenshot(colleague, "deck-library-shared")
     audit.check(colleague, "library, shared with a colleague")
+
+    # A session from the uploaded deck, started from the library: its notes show in the presenter view only.
+    page.get_by_role("button", name="Start session of Roles: who decides?").click()
+    expect(page).to_have_url(re.compile(r"/present/\d+$"))
+    page.get_by_role("button", name="Next").click()
+    notes = page.get_by_role("complementary", name="Notes")
+    expect(notes).to_have_text("Notes Ask for a show of hands first.")
+    screenshot(page, "presenter-notes")
+    audit.check(page, "presenter view with notes")
     audit.assert_clean()
     assert page_errors.errors == []
 

@@ -93,7 +93,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         cohort = client.post(
             f"/api/v1/institutes/{institute['id']}/cohorts", json={"name": "Phoenix"}, headers=headers
         ).json()
+        deck = client.post("/api/v1/decks", json={"title": "Day one"}, headers=headers).json()
         values = {
+            "deck_id": str(deck["id"]),
             "code": session["code"],
             "session_id": str(session["id"]),
             "activity_id": str(poll),

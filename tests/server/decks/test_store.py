@@ -4,12 +4,14 @@ sessions from decks; against the real app and database."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import select
 from starlette.testclient import TestClient
 
+from server.cli import main
 from server.decks import deck_document, deck_yaml
 from server.decks.store import (
     DeckRefused,
@@ -372,3 +374,40 @@ def test_a_session_does_not_start_from_a_deck_with_problems_deleted_or_unseen(
     assert start(client, presenter, deck.id).status_code == 404
     run(client, lambda: restore_deck(services.db, presenter.user, deck_id))
     assert start(client, presenter, deck.id).status_code == 201
+
+
+# --- the command line -----------------------------------------------------------------------------------------------
+
+
+def test_the_command_line_imports_and_exports_a_deck_as_it_is(
+    client: TestClient,
+    presenter: Presenter,
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("HANDSUP_ENV", "test")
+    monkeypatch.setenv("HANDSUP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HANDSUP_DATABASE_URL", database_url)
+    text = "# by hand\ntitle:  'Day one'\nactivities:\n  - {kind: wordcloud, title: Three words}\n"
+    source = tmp_path / "day-one.yaml"
+    source.write_bytes(text.encode())
+    assert main(["deck", "import", str(source), "--owner", "nobody@example.org"]) == 1
+    assert "there is no account for nobody@example.org." in capsys.readouterr().err
+    assert main(["deck", "import", str(source), "--owner", presenter.user.email]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith(f"'Day one' as 'day-one' for {presenter.user.email}.\n")
+    exported = tmp_path / "out.yaml"
+    assert main(["deck", "export", "day-one", "-o", str(exported)]) == 0
+    assert exported.read_bytes() == text.encode()
+    assert main(["deck", "export", "day-one"]) == 0
+    assert capsys.readouterr().out == text
+    assert main(["deck", "export", "nothing-here"]) == 1
+    assert "there is no deck 'nothing-here'" in capsys.readouterr().err
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("title: caf\u00e9\n".encode("latin-1"))
+    before = rows(client)
+    assert main(["deck", "import", str(latin), "--owner", presenter.user.email]) == 1
+    assert "is YAML text in UTF-8: this file is not. Nothing was stored." in capsys.readouterr().err
+    assert rows(client) == before

@@ -241,11 +241,19 @@ def test_an_admin_edits_every_deck_and_an_organizer_their_institutes(client: Tes
     as_organizer = {"Authorization": f"Bearer {api_token(client, organizer.email)}"}
     assert client.get(url, headers=as_organizer).status_code == 404
     institute = client.post("/api/v1/institutes", json={"title": "Spring"}, headers=as_organizer).json()
-    cohort = client.post(
-        f"/api/v1/institutes/{institute['id']}/cohorts",
-        json={"name": "Phoenix", "deck_ids": [created["id"]]},
-        headers=as_organizer,
+    cohorts = f"/api/v1/institutes/{institute['id']}/cohorts"
+    # A deck the organizer may not see cannot be put in their cohort (that would let them edit it).
+    hidden = client.post(cohorts, json={"name": "Phoenix", "deck_ids": [created["id"]]}, headers=as_organizer)
+    assert problem(hidden, 422)["detail"] == f"There is no deck {created['id']}."
+    csrf = page_csrf(client, presenter.user.email)
+    shared = client.post(
+        f"/present/decks/{created['id']}/share",
+        data={"csrf_token": csrf, "email": organizer.email, "access": "view"},
+        follow_redirects=False,
     )
+    assert shared.status_code == 303
+    assert client.get(url, headers=as_organizer).json()["can_edit"] is False
+    cohort = client.post(cohorts, json={"name": "Phoenix", "deck_ids": [created["id"]]}, headers=as_organizer)
     assert cohort.status_code == 201, cohort.text
     assert client.get(url, headers=as_organizer).json()["can_edit"] is True
     assert client.put(url, json={"version": 2, "document": DOCUMENT}, headers=as_organizer).status_code == 200
@@ -347,7 +355,81 @@ def test_a_participant_cookie_opens_no_deck(client: TestClient, presenter: Prese
     client.cookies.set(COOKIE, join(client, session["code"]))
     response = client.get(f"/present/decks/{deck['id']}/source.json", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
-    put_response = client.put(f"/present/decks/{deck['id']}/source.json", json={"version": 1, "document": DOCUMENT})
-    assert put_response.status_code in (303, 403)
+    put_response = client.put(
+        f"/present/decks/{deck['id']}/source.json",
+        json={"version": 1, "document": DOCUMENT},
+        headers={"X-CSRF-Token": "x" * 43},
+        follow_redirects=False,
+    )
+    assert put_response.status_code == 303 and put_response.headers["location"].startswith("/login")
     [stored_deck] = stored(client, select(Deck).where(Deck.id == deck["id"]))
     assert stored_deck.version == 1
+
+
+# --- the library's forms --------------------------------------------------------------------------------------------
+
+
+def test_a_new_deck_from_the_form_opens_in_the_editor(client: TestClient, presenter: Presenter) -> None:
+    csrf = page_csrf(client, presenter.user.email)
+    response = client.post("/present/decks", data={"csrf_token": csrf, "title": "Day one"}, follow_redirects=False)
+    assert response.status_code == 303
+    [deck] = stored(client, select(Deck).where(Deck.owner_id == presenter.user.id))
+    assert response.headers["location"] == f"/present/decks/{deck.id}/edit"
+    library = client.get("/present/decks").text
+    assert "1 problem to fix" in library and "Fix its problems to start a session." in library
+    empty = client.post("/present/decks", data={"csrf_token": csrf, "title": "  "}, follow_redirects=False)
+    assert problem(empty, 422)["detail"] == "Give the deck a title."
+
+
+def test_a_delete_offers_an_undo(client: TestClient, presenter: Presenter) -> None:
+    deck = new_deck(client, presenter)
+    csrf = page_csrf(client, presenter.user.email)
+    deleted = client.post(f"/present/decks/{deck['id']}/delete", data={"csrf_token": csrf}, follow_redirects=False)
+    assert deleted.headers["location"] == f"/present/decks?deleted={deck['id']}"
+    library = client.get(deleted.headers["location"]).text
+    assert "“Day one” was deleted." in library and f'action="/present/decks/{deck["id"]}/restore"' in library
+    restored = client.post(f"/present/decks/{deck['id']}/restore", data={"csrf_token": csrf}, follow_redirects=False)
+    assert restored.status_code == 303
+    assert "was deleted" not in client.get("/present/decks").text
+    assert client.get(f"/present/decks/{deck['id']}/source.json").status_code == 200
+
+
+def test_an_upload_over_the_limit_is_refused_at_the_door(client: TestClient, presenter: Presenter) -> None:
+    csrf = page_csrf(client, presenter.user.email)
+    before = stored(client, select(Deck))
+    big = client.post(
+        "/present/decks/upload",
+        data={"csrf_token": csrf},
+        files={"file": ("big.yaml", b"title: T\n#" + b"x" * (10 * 1024 * 1024), "text/yaml")},
+        follow_redirects=False,
+    )
+    assert problem(big, 413)["detail"] == "A deck file may be at most 256 KiB."
+    latin = client.post(
+        "/present/decks/upload",
+        data={"csrf_token": csrf},
+        files={"file": ("latin.yaml", "title: caf\u00e9\n".encode("latin-1"), "text/yaml")},
+        follow_redirects=False,
+    )
+    assert problem(latin, 422)["detail"] == "A deck file is YAML text in UTF-8: this file is not."
+    unsigned = client.post(
+        "/present/decks/upload", files={"file": ("a.yaml", b"title: T\n", "text/yaml")}, follow_redirects=False
+    )
+    assert unsigned.status_code == 403
+    assert len(stored(client, select(Deck))) == len(before)
+
+
+def test_an_upload_with_a_python_tag_is_kept_inert(client: TestClient, presenter: Presenter) -> None:
+    csrf = page_csrf(client, presenter.user.email)
+    text = b"title: !!python/object/apply:os.system [touch pwned]\nactivities: []\n"
+    response = client.post(
+        "/present/decks/upload",
+        data={"csrf_token": csrf},
+        files={"file": ("tagged.yaml", text, "text/yaml")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    deck_id = int(response.headers["location"].split("/")[3])
+    found = client.get(f"/present/decks/{deck_id}/source.json").json()
+    assert found["document"] is None and found["title"] == "tagged"
+    assert "the tag !!python/object/apply:os.system is not allowed" in found["problems"][0]["message"]
+    assert client.get(f"/present/decks/{deck_id}/deck.yaml").content == text
