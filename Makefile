@@ -36,9 +36,10 @@ lint: $(VENV)/.test-installed
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy
 
-bench: $(VENV)/.test-installed ## the quick benchmark profile, then the slide import's; writes bench/results/*.json
+bench: $(VENV)/.test-installed ## the quick benchmark profile, then the slide import's and the editor preview's; writes bench/results/*.json
 	$(BIN)/python -m bench.run --profile quick
 	$(BIN)/python -m bench.slide_import
+	$(BIN)/python -m bench.editor_preview
 
 bench-full: $(VENV)/.test-installed
 	$(BIN)/python -m bench.run --profile full

@@ -53,6 +53,15 @@ class SlideConfig(KindConfig):
         default="text",
         description="How the projector lays the slide out: text only, a title slide, the image left or right of the "
         "text, or the image filling the screen under the title.",
+        json_schema_extra={
+            "labels": {
+                "text": "Text",
+                "title": "Title slide",
+                "image-left": "Picture on the left",
+                "image-right": "Picture on the right",
+                "image-full": "Picture filling the screen",
+            }
+        },
     )
     image: ImageRef | None = Field(
         default=None,
@@ -71,6 +80,7 @@ class SlideConfig(KindConfig):
         default="auto",
         description="What phones show: the slide itself, or its title and “Look at the screen”. Automatic shows the "
         "slide, except for an image filling the screen.",
+        json_schema_extra={"labels": {"auto": "Automatic", "slide": "The slide", "screen": "“Look at the screen”"}},
     )
 
     @field_validator("image")

@@ -239,7 +239,8 @@ function textField({ path, label, value, onInput, multiline, maxLength, help, pl
     : el("input", { id, type: "text", maxlength: maxLength, placeholder, disabled, autocomplete: "off" });
   control.value = value;
   control.addEventListener("input", () => onInput(control.value));
-  const hint = multiline === "markdown" ? "Markdown: **bold**, *italic*, - lists, [links](https://…). " : "";
+  // A Markdown field says how to write it, unless its kind's description already does.
+  const hint = multiline === "markdown" && !/markdown/i.test(help || "") ? "Markdown: **bold**, *italic*, - lists, [links](https://…). " : "";
   return describedField(el("label", { for: id, text: label }), control, path, hint + (help || ""));
 }
 
@@ -1040,11 +1041,15 @@ async function readImport(response, bar, label) {
 function placeSlides(slides, filename) {
   const activities = state.doc.activities || (state.doc.activities = []);
   const at = activities.length ? state.selected + 1 : 0;
-  const made = slides.map((slide, i) => ({
-    kind: "slide",
-    title: slide.title || `${filename || "Slide"} ${i + 1}`,
-    image: { media: slide.media, alt: slide.title || `Slide ${i + 1} of ${filename || "the imported deck"}` },
-  }));
+  // Each page fills the projector (layout image-full: the page is the slide); its alt text says which page of which
+  // file it is, and the page's own first line when it has one, so a screen reader hears more than "image".
+  const source = filename || "the imported deck";
+  const made = slides.map((slide, i) => {
+    const page = `Slide ${i + 1} of ${source}`;
+    const title = slide.title || page;
+    const alt = title === page || title === `Slide ${i + 1}` ? page : `${page}: ${title}`;
+    return { kind: "slide", title: title.slice(0, 200), layout: "image-full", image: { media: slide.media, alt: alt.slice(0, 300) } };
+  });
   activities.splice(at, 0, ...made);
   remapProblems((i) => (i >= at ? i + made.length : i));
   state.selected = at;
