@@ -20,7 +20,13 @@ FormFields = Mapping[str, Sequence[str]]
 """A submitted form, each field a list of values (HTML forms repeat names for checkboxes)."""
 
 Offload = Callable[..., Awaitable[Any]]
-"""Runs a CPU-bound, picklable function away from the event loop: `await offload(fn, *args)`."""
+"""Runs a CPU-bound, picklable function away from the event loop: `await offload(fn, *args)`; raises OffloadFailed
+when the worker died doing it."""
+
+
+class OffloadFailed(RuntimeError):
+    """The worker process running offloaded work died (killed for memory, crashed) before it answered. The work is
+    lost, not the worker: the next call gets a fresh one."""
 
 
 class SubmissionInvalid(ValueError):

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from activities.base import OffloadFailed
 from server.config import Settings
 from server.db import transaction
 from server.models import Activity, Deck, Media, utcnow
@@ -244,9 +245,12 @@ async def store_image(deps: MediaDeps, data: bytes, *, user_id: int | None) -> S
     settings = deps.settings
     if len(data) > settings.media_max_bytes:  # refused here, before the bytes are copied to a worker process
         raise ImageTooLarge(too_large_line(settings.media_max_bytes))
-    prepared: PreparedImage = await deps.offload(
-        _prepare_with_limits, data, settings.media_max_bytes, settings.media_max_pixels
-    )
+    try:
+        prepared: PreparedImage = await deps.offload(
+            _prepare_with_limits, data, settings.media_max_bytes, settings.media_max_pixels
+        )
+    except OffloadFailed:
+        raise ImageRefused("The image could not be read within this server's memory limits") from None
     await save_image(deps.db, prepared, user_id=user_id)
     return StoredImage(
         name=prepared.name,

@@ -6,6 +6,7 @@ import asyncio
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
+from activities.base import OffloadFailed
 from server.backplane import Backplane
 from server.config import Settings
 from server.live.fragments import Views
@@ -55,7 +57,16 @@ class Services:
         if self._pool is None:
             # One worker: drawing never takes more than one of the box's cores from the event loop.
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        pool = self._pool
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+        except BrokenProcessPool:
+            # The worker died (a hostile image's decoding ran it out of memory, say): a broken pool refuses every
+            # later call too, so it is replaced, and this call's caller hears that its work was lost.
+            if self._pool is pool:
+                pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+            raise OffloadFailed("the worker process died before it finished") from None
 
     def close_pool(self) -> None:
         if self._pool is not None:
