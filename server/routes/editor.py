@@ -20,6 +20,7 @@ from server.live.fragments import preview_pages, preview_room
 from server.models import Activity, Pace, ResultsMode, User
 from server.profanity import LANGUAGES, MAX_EXTRA_WORDS, MAX_TERM_LENGTH
 from server.services import Services
+from server.slideimport import powerpoint_supported
 from server.web.bodies import TooLarge, capped
 from server.web.deps import Id, ServicesDep, join_url
 from server.web.i18n import catalogues
@@ -151,6 +152,7 @@ async def editor_page(deck_id: Id, request: Request, user: PageUser, services: S
         deck=found.deck,
         can_edit=found.can_edit,
         csrf=csrf_token(request),
+        powerpoint=powerpoint_supported(),
     )
     return HTMLResponse(html)
 

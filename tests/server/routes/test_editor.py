@@ -241,3 +241,16 @@ def test_the_editor_opens_a_deck_of_one_s_own_to_edit_and_a_template_read_only(c
 def test_the_editor_s_script_loads_only_on_editor_pages(client: TestClient) -> None:
     signed_in(client)
     assert "editor.js" not in client.get("/present").text
+
+
+def test_the_editor_says_up_front_whether_powerpoint_files_can_be_imported(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    signed_in(client)
+    own = add_deck(client, "editor@example.org")
+    with_libreoffice = client.get(f"/present/decks/{own}/edit").text  # make test installs it
+    assert "Import slides (PDF, PowerPoint)" in with_libreoffice and ".pptx" in with_libreoffice
+    monkeypatch.setenv("PATH", str(tmp_path))  # a server whose PATH has no soffice and no libreoffice
+    without = client.get(f"/present/decks/{own}/edit").text
+    assert "Import slides (PDF)" in without and ".pptx" not in without
+    assert "export the deck as PDF" in without
