@@ -19,14 +19,12 @@ from server.accounts.csrf import check_csrf, csrf_token
 from server.archives.restore import LIMITS, ArchiveRefused, ImportResult, import_archive
 from server.models import User
 from server.services import Services
-from server.web.bodies import TooLarge, capped
+from server.web.bodies import FORM_OVERHEAD, TooLarge, capped
 from server.web.deps import ServicesDep
 from server.web.problems import API_ERRORS, Problem, problem_responses
 
 router = APIRouter()
 
-# A multipart form carries the archive plus its boundaries and the CSRF field: room for those above the limit.
-FORM_OVERHEAD = 64 * 1024
 # Bodies bigger than this wait on disk rather than in memory while they are checked.
 SPOOL_BYTES = 4 * 1024 * 1024
 ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed"})

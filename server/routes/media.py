@@ -14,24 +14,19 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException
 
 from server.accounts.access import Access, ApiUser, PageUser, declare
-from server.accounts.csrf import CSRF_HEADER, FormExpired, check_csrf
+from server.accounts.csrf import check_upload_csrf
 from server.media import ImageRefused, ImageTooLarge, StoredImage, load_image, shown_bytes, store_image
 from server.models import User
 from server.services import Services
-from server.web.bodies import TooLarge, capped
+from server.web.bodies import UPLOAD_BODY, uploaded_file
 from server.web.deps import ServicesDep
 from server.web.problems import API_ERRORS, Problem, problem_responses
 
 router = APIRouter()
 
-# The multipart boundaries, headers and the CSRF field around the image: room for those above the image's limit.
-FORM_OVERHEAD = 64 * 1024
 YEAR = 365 * 24 * 3600
-FIELD = "file"
 
 
 class MediaStored(BaseModel):
@@ -42,22 +37,6 @@ class MediaStored(BaseModel):
     width: int
     height: int
     media_type: str = Field(examples=["image/png"])
-
-
-UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": [FIELD],
-                    "properties": {FIELD: {"type": "string", "format": "binary"}},
-                }
-            }
-        },
-    }
-}
 
 
 @router.post(
@@ -88,39 +67,15 @@ async def upload_api(request: Request, user: ApiUser, services: ServicesDep) -> 
 async def _upload(request: Request, user: User, services: Services, *, csrf: bool) -> MediaStored:
     limit = services.settings.media_max_bytes
     too_large = Problem(413, "Too large", f"The image is larger than {shown_bytes(limit)}.")
-    try:
-        body = capped(request, limit + FORM_OVERHEAD)
-        if csrf:
-            await _check_csrf(body)
-        form = await body.form(max_files=1, max_fields=4)
-    except TooLarge:
-        raise too_large from None
-    except MultiPartException as malformed:
-        raise Problem(400, "Malformed upload", f"The upload could not be read: {malformed.message}.") from None
-    try:
-        upload = form.get(FIELD)
-        if not isinstance(upload, UploadFile):
-            raise Problem(400, "No image", f"Send the image as the multipart/form-data field “{FIELD}”.")
+    missing, check = ("No image", "the image"), check_upload_csrf if csrf else None
+    async with uploaded_file(request, limit, too_large=too_large, missing=missing, check=check) as upload:
         data = await upload.read(limit + 1)
         if len(data) > limit:
             raise too_large
         stored = await _store(services, data, user)
-    finally:
-        await form.close()
     return MediaStored(
         media=stored.name, url=stored.url, width=stored.width, height=stored.height, media_type=stored.media_type
     )
-
-
-async def _check_csrf(request: Request) -> None:
-    """The token from the X-CSRF-Token header (the editor sends it: the body is not read), else from the form's
-    `csrf_token` field (the form is read, with the limit, and its spooled files closed when the token is wrong)."""
-    try:
-        await check_csrf(request)
-    except FormExpired:
-        if CSRF_HEADER not in request.headers:
-            await (await request.form()).close()
-        raise
 
 
 async def _store(services: Services, data: bytes, user: User) -> StoredImage:

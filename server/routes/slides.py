@@ -21,12 +21,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException
 from starlette.types import Receive, Scope, Send
 
 from server.accounts.access import ApiUser, PageUser
-from server.accounts.csrf import CSRF_HEADER, FormExpired, check_csrf
+from server.accounts.csrf import check_upload_csrf
 from server.models import User
 from server.services import Services
 from server.slideimport import (
@@ -43,32 +41,15 @@ from server.slideimport import (
     shown_name,
     workspace,
 )
-from server.web.bodies import TooLarge, capped
+from server.web.bodies import UPLOAD_BODY, uploaded_file
 from server.web.deps import ServicesDep
 from server.web.problems import API_ERRORS, Problem, problem_responses
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
-FIELD = "file"
-# The multipart boundaries and headers around the file: room for those above the file's limit.
-FORM_OVERHEAD = 64 * 1024
 NDJSON = "application/x-ndjson"
 
-UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": [FIELD],
-                    "properties": {FIELD: {"type": "string", "format": "binary"}},
-                }
-            }
-        },
-    }
-}
 STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": 'NDJSON, one object a line: {"pages": N}, then {"page": i} per stored page, then '
@@ -126,38 +107,13 @@ async def _receive(request: Request, limits: ImportLimits, workdir: Path, *, csr
     """The uploaded file, copied into the import's folder (read with the limit counted as it arrives); from a
     browser, only once its CSRF token holds."""
     too_large = Problem(413, "Too large", f"{limits.too_large()}.")
-    try:
-        body = capped(request, limits.max_bytes + FORM_OVERHEAD)
-        if csrf:
-            await _check_csrf(body)
-        form = await body.form(max_files=1, max_fields=4)  # the form _check_csrf read, if it read one
-    except TooLarge:
-        raise too_large from None
-    except MultiPartException as malformed:
-        raise Problem(400, "Malformed upload", f"The upload could not be read: {malformed.message}.") from None
-    try:
-        upload = form.get(FIELD)
-        if not isinstance(upload, UploadFile):
-            raise Problem(
-                400, "No file", f"Send the PDF or PowerPoint file as the multipart/form-data field “{FIELD}”."
-            )
+    missing = ("No file", "the PDF or PowerPoint file")
+    check = check_upload_csrf if csrf else None
+    async with uploaded_file(request, limits.max_bytes, too_large=too_large, missing=missing, check=check) as upload:
         source = workdir / "upload"
         with source.open("wb") as out:
             await asyncio.to_thread(shutil.copyfileobj, upload.file, out)
         return shown_name(upload.filename), source
-    finally:
-        await form.close()
-
-
-async def _check_csrf(body: Request) -> None:
-    """The header's token needs no body read; a token in the form field does (with the limit), and the spooled
-    upload of a refused form is closed at once."""
-    try:
-        await check_csrf(body)
-    except FormExpired:
-        if CSRF_HEADER not in body.headers:
-            await (await body.form()).close()
-        raise
 
 
 def _gate(request: Request, services: Services) -> ImportGate:
