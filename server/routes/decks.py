@@ -214,6 +214,7 @@ async def _save(services: Services, user: User, deck_id: int, body: DeckSave) ->
             version=conflict.current_version,
             document=conflict.current_document,
             by=conflict.saved_by_name,
+            saved_at=at.isoformat(),
         ) from None
     return DeckSaved(
         version=saved.version, problems=_problems(saved.problems), saved_at=_utc(saved.saved_at), title=saved.title

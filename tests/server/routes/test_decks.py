@@ -4,6 +4,7 @@ forms, and the JSON API's decks."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -93,6 +94,8 @@ def test_a_save_on_an_older_version_is_refused_with_the_newer_one(client: TestCl
     assert body["title"] == "Someone else saved this deck"
     assert body["version"] == 2 and body["document"] == DOCUMENT and body["by"] == presenter.user.email
     assert presenter.user.email in body["detail"]
+    saved_at = datetime.fromisoformat(body["saved_at"])  # when theirs was saved, for the editor's dialog
+    assert saved_at.tzinfo is not None and f"{saved_at:%H:%M} UTC" in body["detail"]
     [deck] = stored(client, select(Deck).where(Deck.id == created["id"]))
     assert deck.title == "Roles: who decides?" and deck.version == 2
 
