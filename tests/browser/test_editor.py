@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.axe import Audit
@@ -288,3 +289,34 @@ def test_the_editor_works_at_200_percent_text(browser: Browser, server: LiveServ
     assert overlapping == [], overlapping
     screenshot(page, "editor-200-percent", full_page=False)
     assert errors.errors == []
+
+
+def test_texts_in_another_language_are_edited_beside_the_deck_s_and_saved_by_language(
+    browser: Browser, server: LiveServer
+) -> None:
+    """A bilingual deck: the Spanish texts typed in the editor reach the YAML as `{en: ..., es: ...}`, and the phone
+    preview reads them in Spanish."""
+    errors = PageErrors()
+    page = signed_in(browser, server, errors, "languages", accept_downloads=True)
+    deck = new_deck(page, server, "Bilingual")
+    add(page, "Poll")
+    page.get_by_label("Title", exact=True).nth(1).fill("Where does the week go?")
+    page.get_by_label("Options: item 1").fill("Fires")
+    page.get_by_label("Options: item 2").fill("Improvement")
+    saved(page)
+    page.get_by_label("Texts in other languages: show and edit the texts in").select_option("es")
+    title = page.get_by_label("Title", exact=True).nth(1)
+    expect(title).to_have_attribute("placeholder", "Where does the week go?")  # the deck's own text, to translate
+    title.fill("¿En qué se va la semana?")
+    page.get_by_label("Options: item 1").fill("Incendios")
+    page.get_by_label("Options: item 2").fill("Mejora")
+    saved(page)
+    expect(phone_preview(page).get_by_role("heading", name="¿En qué se va la semana?")).to_be_visible()
+    expect(phone_preview(page).get_by_text("Incendios")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download YAML").click()
+    document = yaml.safe_load(Path(download.value.path()).read_text(encoding="utf-8"))
+    poll = document["activities"][0]
+    assert poll["title"] == {"en": "Where does the week go?", "es": "¿En qué se va la semana?"}
+    assert poll["options"] == [{"en": "Fires", "es": "Incendios"}, {"en": "Improvement", "es": "Mejora"}]
+    assert deck and not errors.errors, errors.errors
