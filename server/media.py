@@ -23,7 +23,8 @@ import json
 import logging
 import re
 import warnings
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -117,28 +118,41 @@ def shown_bytes(size: int) -> str:
 
 def prepare_image(data: bytes, *, max_bytes: int, max_pixels: int) -> PreparedImage:
     """Check an upload by its content and encode it again (pure and CPU-bound: run it through `offload`)."""
+    _screen(data, max_bytes)
+    with _decoding(max_pixels):
+        image = _open(data, max_pixels)
+        media_type, ext, write_as = ACCEPTED[str(image.format)]
+        image = _upright(image)
+        image = _to_srgb(image)
+        image = _fit(image, write_as)
+        stored = _encode(image, write_as)
+    name = f"{hashlib.sha256(stored).hexdigest()}.{ext}"
+    return PreparedImage(name=name, media_type=media_type, width=image.width, height=image.height, data=stored)
+
+
+def _screen(data: bytes, max_bytes: int) -> None:
+    """What is refused before any decoder runs: nothing, too many bytes, or not one of the four formats' signatures."""
     if not data:
         raise ImageRefused(EMPTY)
     if len(data) > max_bytes:
         raise ImageTooLarge(too_large_line(max_bytes))
     _check_signature(data)
+
+
+@contextmanager
+def _decoding(max_pixels: int) -> Iterator[None]:
+    """Pillow's complaints as refusals in plain words: a decompression bomb (its warning made an error) as too many
+    pixels, and anything else it raises for a broken file (OSError, SyntaxError, ValueError, ...) as damaged."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = _open(data, max_pixels)
-            media_type, ext, write_as = ACCEPTED[str(image.format)]
-            image = _upright(image)
-            image = _to_srgb(image)
-            image = _fit(image, write_as)
-            stored = _encode(image, write_as)
+            yield
         except ImageRefused:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageRefused(too_many_pixels_line(max_pixels)) from None
-        except Exception:  # Pillow signals a broken file with many types (OSError, SyntaxError, ValueError, ...)
+        except Exception:
             raise ImageRefused(DAMAGED) from None
-    name = f"{hashlib.sha256(stored).hexdigest()}.{ext}"
-    return PreparedImage(name=name, media_type=media_type, width=image.width, height=image.height, data=stored)
 
 
 def too_many_pixels_line(max_pixels: int) -> str:
@@ -289,21 +303,9 @@ def check_stored_image(name: str, data: bytes, *, max_bytes: int, max_pixels: in
         raise ImageRefused("Not an image name: it must be the SHA-256 of the bytes and png, jpg, webp or gif")
     if hashlib.sha256(data).hexdigest() != name.split(".", 1)[0]:
         raise ImageRefused("The bytes do not match the image's name")
-    if not data:
-        raise ImageRefused(EMPTY)
-    if len(data) > max_bytes:
-        raise ImageTooLarge(too_large_line(max_bytes))
-    _check_signature(data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            image = _open(data, max_pixels)
-        except ImageRefused:
-            raise
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageRefused(too_many_pixels_line(max_pixels)) from None
-        except Exception:
-            raise ImageRefused(DAMAGED) from None
+    _screen(data, max_bytes)
+    with _decoding(max_pixels):
+        image = _open(data, max_pixels)
     media_type, ext, _ = ACCEPTED[str(image.format)]
     if name.rsplit(".", 1)[1] != ext:
         raise ImageRefused(f"The image is {ext.upper()}, its name says {name.rsplit('.', 1)[1].upper()}")
