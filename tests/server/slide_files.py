@@ -1,5 +1,6 @@
 """Files for the slide import tests, made here: PDFs written by hand or by Pillow, a minimal PowerPoint package, and
-the hostile ones (10,000 pages, password-protected, a zip bomb dressed as .pptx)."""
+the hostile ones (10,000 pages, password-protected, a zip bomb dressed as .pptx); and `leftovers`, the import children
+still running in a folder."""
 
 from __future__ import annotations
 
@@ -171,3 +172,19 @@ def damaged_pdf() -> bytes:
     """A PDF cut short: its header is right, its objects and cross-reference table are gone."""
     whole = hand_pdf(3)
     return whole[:40] + b"\x00\xff" * 64
+
+
+def leftovers(marker: str) -> list[str]:
+    """Processes still running whose command line names this folder (every import child does: its files are there)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = next(line for line in (entry / "status").read_text().splitlines() if line.startswith("State:"))
+        except (OSError, StopIteration):
+            continue
+        if marker in command and "Z" not in state.split()[1]:
+            found.append(f"{entry.name}: {command}")
+    return found

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,36 +35,7 @@ from tests.hostile import PAYLOADS
 from tests.server import slide_files
 
 LIMITS = ImportLimits()
-
-
-def leftovers(marker: str) -> list[str]:
-    """Processes still running whose command line names this folder (every import child does: its files are there)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = next(line for line in (entry / "status").read_text().splitlines() if line.startswith("State:"))
-        except (OSError, StopIteration):
-            continue
-        if marker in command and "Z" not in state.split()[1]:
-            found.append(f"{entry.name}: {command}")
-    return found
-
-
-@pytest.fixture(autouse=True)
-def own_temp(tmp_path: Path) -> Iterator[Path]:
-    """Each test's imports work in a folder of its own, so no child of this test may outlive it (asserted)."""
-    folder = tmp_path / "imports"
-    folder.mkdir()
-    before, tempfile.tempdir = tempfile.tempdir, str(folder)
-    try:
-        yield folder
-    finally:
-        tempfile.tempdir = before
-    assert leftovers(str(folder)) == []
-    assert list(folder.iterdir()) == [], "the import's folder is removed"
+pytestmark = pytest.mark.usefixtures("own_temp")  # tests/server/conftest.py: no child outlives a test
 
 
 @pytest.fixture(scope="session")
@@ -291,7 +260,7 @@ def test_an_abandoned_import_leaves_no_child(tmp_path: Path, own_temp: Path) -> 
         with workspace() as workdir:
             events = render_pages(pdf, Format.pdf, workdir, LIMITS)
             assert await anext(events) == PageCount(150)
-            running = leftovers(str(own_temp))
+            running = slide_files.leftovers(str(own_temp))
             await events.aclose()
         return running
 
@@ -308,7 +277,7 @@ def test_the_child_runs_with_limits_and_below_the_server(tmp_path: Path) -> None
             events = render_pages(pdf, Format.pdf, workdir, LIMITS)
             try:
                 await anext(events)
-                pid = next(int(line.split(":")[0]) for line in leftovers(str(workdir)))
+                pid = next(int(line.split(":")[0]) for line in slide_files.leftovers(str(workdir)))
                 limits_text = Path(f"/proc/{pid}/limits").read_text()
                 nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
             finally:

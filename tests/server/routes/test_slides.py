@@ -4,8 +4,6 @@ refusal one plain line with nothing stored and no child left running."""
 from __future__ import annotations
 
 import json
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,21 +18,8 @@ from server.slideimport import ImportGate
 from tests.factories import Presenter, csrf_from, join, limits, login, make_user, run, services_of
 from tests.hostile import PAYLOADS
 from tests.server import slide_files
-from tests.server.test_slideimport import leftovers
 
-
-@pytest.fixture(autouse=True)
-def own_temp(tmp_path: Path) -> Iterator[Path]:
-    """The imports of each test work in a folder of their own: after the test, no child names it, and it is empty."""
-    folder = tmp_path / "imports"
-    folder.mkdir()
-    before, tempfile.tempdir = tempfile.tempdir, str(folder)
-    try:
-        yield folder
-    finally:
-        tempfile.tempdir = before
-    assert leftovers(str(folder)) == []
-    assert list(folder.iterdir()) == []
+pytestmark = pytest.mark.usefixtures("own_temp")  # tests/server/conftest.py: no child outlives a test
 
 
 @pytest.fixture(scope="module")
