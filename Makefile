@@ -23,8 +23,14 @@ run: $(VENV)/.run-installed ## install into .venv and serve http://127.0.0.1:800
 
 test: system-deps $(VENV)/.test-installed $(NODE_MODULES) lint typecheck pytest ## install what the suite needs, then run all of it
 
+# The suite in two parts. The tests that run in one process (TestClient, the database, one uvicorn) go to two
+# workers, one a core (pytest-xdist). Then, one at a time, the tests that share the machine with something heavy:
+# real browsers, several servers on PostgreSQL and Redis, the image build, and the ones that count per minute.
+SOLO := browser or scale or image or alone
+
 pytest: $(VENV)/.test-installed $(NODE_MODULES)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 -m "not ($(SOLO))"
+	$(BIN)/python -m pytest -m "$(SOLO)"
 
 CODE := server activities tests bench requirements
 
