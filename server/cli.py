@@ -345,9 +345,9 @@ def _announce(settings: Settings, *, room: bool) -> None:
         # Colours on a terminal read right on a light or a dark background; plain blocks in a log file.
         segno.make(url, error="m").terminal(out=sys.stderr, compact=not sys.stderr.isatty(), border=2)
         sys.stderr.write(
-            f"\n  Present from {url}/present. Phones cannot open it? Let port {settings.port} through this machine's "
-            "firewall;\n  on a guest Wi-Fi that keeps devices apart, put the laptop and the phones on a phone's "
-            "hotspot.\n\n"
+            f"\n  Present from {url}/present. If phones do not load it, let port {settings.port} through this "
+            "machine's firewall;\n  on a guest Wi-Fi that keeps devices apart, put the laptop and the phones on a "
+            "phone's hotspot.\n\n"
         )
     else:
         sys.stderr.write(

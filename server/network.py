@@ -61,7 +61,7 @@ def lan_address() -> str:
     routed = _default_route_address()
     if routed is not None:
         return routed
-    found = sorted(set(filter(_usable, _interface_addresses())), key=_preference)
+    found = sorted(set(filter(_usable, interface_addresses())), key=_preference)
     if not found:
         raise NoNetwork(
             "this machine has no network address phones could reach (only 127.0.0.1, itself). Join the venue's "
@@ -81,7 +81,7 @@ def _default_route_address() -> str | None:
     return address if _usable(address) else None
 
 
-def _interface_addresses() -> list[str]:
+def interface_addresses() -> list[str]:
     """Every IPv4 address of this machine we can find without a route: its name's, and (Linux) each interface's."""
     found: list[str] = []
     try:
