@@ -329,16 +329,22 @@ def _announce(settings: Settings, *, room: bool) -> None:
     """Say where phones join: in room mode the address with a QR code to scan; otherwise, a warning when the join
     address is this machine only (loopback), which no phone in the room can open."""
     url = settings.public_url or (None if is_any_address(settings.host) else http_url(settings.host, settings.port))
-    unreachable = loopback_host(url) if url else None
-    if not room and unreachable is None:
+    unreachable = bool(url and loopback_host(url))
+    if not (room or unreachable):
         return
     if settings.log_format == "json":
-        if room:
-            log.info("Room mode: phones on the same network join at join_url", extra={"join_url": url})
-        else:
+        if unreachable:
             log.warning("Phones cannot open join_url: it is this machine only", extra={"join_url": url})
+        else:
+            log.info("Room mode: phones on the same network join at join_url", extra={"join_url": url})
         return
-    if room and url:
+    if unreachable:
+        sys.stderr.write(
+            f"\n  Phones cannot open {url}: it is this machine only, and the join line and QR codes show it."
+            "\n  To run a session in a room, restart with `make run LAN=1` (or `handsup serve --lan`), or set "
+            "HANDSUP_PUBLIC_URL\n  to the address phones open (a proxy's, in production).\n\n"
+        )
+    elif url:  # room mode always has one (_serve_settings)
         sys.stderr.write(
             f"\n  Room mode. Phones on the same Wi-Fi open {url} (or scan this) and type the session's code:\n\n"
         )
@@ -348,12 +354,6 @@ def _announce(settings: Settings, *, room: bool) -> None:
             f"\n  Present from {url}/present. If phones do not load it, let port {settings.port} through this "
             "machine's firewall;\n  on a guest Wi-Fi that keeps devices apart, put the laptop and the phones on a "
             "phone's hotspot.\n\n"
-        )
-    else:
-        sys.stderr.write(
-            f"\n  Phones cannot open {url}: it is this machine only, and the join line and QR codes show it."
-            "\n  To run a session in a room, restart with `make run LAN=1` (or `handsup serve --lan`), or set "
-            "HANDSUP_PUBLIC_URL\n  to the address phones open (a proxy's, in production).\n\n"
         )
     sys.stderr.flush()
 

@@ -5,6 +5,7 @@ loopback, the console and the presenter page say phones cannot open it, and how 
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -128,6 +129,30 @@ def test_room_mode_with_a_public_url_shows_that_address(tmp_path: Path) -> None:
         assert terminal_qr("http://handsup.lan:8000") in server.log.read_text()
     finally:
         stop_server(server)
+
+
+def test_room_mode_with_a_loopback_public_url_warns_instead(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "odd", args=("--lan", "--public-url", "http://localhost:8000"))
+    try:
+        log = server.log.read_text()
+    finally:
+        stop_server(server)
+    assert "Phones cannot open http://localhost:8000: it is this machine only" in log
+    assert "Room mode" not in log
+
+
+@needs_ip
+def test_room_mode_logs_the_join_address_as_a_json_record(tmp_path: Path) -> None:
+    """With HANDSUP_LOG_FORMAT=json (a log shipper reads the console), the address is a record's field, no QR code."""
+    server = start_server(tmp_path / "json", args=("--lan",), HANDSUP_LOG_FORMAT="json")
+    try:
+        records = [json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")]
+    finally:
+        stop_server(server)
+    [room_record] = [record for record in records if "join_url" in record]
+    assert room_record["join_url"] == f"http://{routed_address()}:{server.port}"
+    assert room_record["level"] == "info" and room_record["message"].startswith("Room mode")
+    assert "█" not in server.log.read_text()
 
 
 # --- what phones and the presenter see, over the network address ----------------------------------------------------
