@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import io
 import logging
 import socket
 import sys
@@ -348,14 +349,33 @@ def _announce(settings: Settings, *, room: bool) -> None:
         sys.stderr.write(
             f"\n  Room mode. Phones on the same Wi-Fi open {url} (or scan this) and type the session's code:\n\n"
         )
-        # Colours on a terminal read right on a light or a dark background; plain blocks in a log file.
-        segno.make(url, error="m").terminal(out=sys.stderr, compact=not sys.stderr.isatty(), border=2)
+        sys.stderr.write(console_qr(url, colours=sys.stderr.isatty()))
         sys.stderr.write(
             f"\n  Present from {url}/present. If phones do not load it, let port {settings.port} through this "
             "machine's firewall;\n  on a guest Wi-Fi that keeps devices apart, put the laptop and the phones on a "
             "phone's hotspot.\n\n"
         )
     sys.stderr.flush()
+
+
+def console_qr(url: str, *, colours: bool) -> str:
+    """A QR code of `url` for the console, two rows of modules a line. On a terminal, black on white in colours of
+    its own, so a camera reads it on a light or a dark theme alike; in a log file, segno's plain blocks."""
+    code = segno.make(url, error="m")
+    if not colours:
+        out = io.StringIO()
+        code.terminal(out=out, compact=True, border=2)
+        return out.getvalue()
+    rows = [list(row) for row in code.matrix_iter(border=2)]
+    rows += [[0] * len(rows[0])] * (len(rows) % 2)  # an even count of rows: one more of the light quiet zone
+    lines = []
+    for upper, lower in zip(rows[::2], rows[1::2], strict=True):
+        # The upper half block: foreground black (30) or white (97) above, background black (40) or white (107) below.
+        cells = (
+            f"\033[{30 if top else 97};{40 if bottom else 107}m\u2580" for top, bottom in zip(upper, lower, strict=True)
+        )
+        lines.append("".join(cells) + "\033[0m\n")
+    return "".join(lines)
 
 
 async def _accounts(settings: Settings, args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ import segno
 from starlette.testclient import TestClient
 
 from server.app import create_app
-from server.cli import main
+from server.cli import console_qr, main
 from server.config import Settings
 from server.live.fragments import qr_svg
 from server.network import PROBE_ADDRESS, interface_addresses, is_loopback, lan_address, loopback_host
@@ -129,6 +129,21 @@ def test_room_mode_with_a_public_url_shows_that_address(tmp_path: Path) -> None:
         assert terminal_qr("http://handsup.lan:8000") in server.log.read_text()
     finally:
         stop_server(server)
+
+
+def test_on_a_terminal_the_qr_code_is_black_on_white_whatever_its_theme() -> None:
+    """Each character is the upper half block, foreground black (30) or white (97) for the module above, background
+    black (40) or white (107) for the one below: read back, that is segno's matrix of the URL, quiet zone included."""
+    url = "http://192.168.1.20:8000"
+    drawn = console_qr(url, colours=True)
+    assert drawn.count("\033[0m\n") == len(drawn.splitlines())
+    read: list[list[int]] = []
+    for line in drawn.splitlines():
+        cells = re.findall(r"\033\[(\d+);(\d+)m\u2580", line)
+        read += [[int(fg == "30") for fg, _ in cells], [int(bg == "40") for _, bg in cells]]
+    matrix = [list(row) for row in segno.make(url, error="m").matrix_iter(border=2)]
+    assert read[: len(matrix)] == matrix
+    assert all(module == 0 for row in read[len(matrix) :] for module in row)  # a last row, if any, is quiet zone
 
 
 def test_room_mode_with_a_loopback_public_url_warns_instead(tmp_path: Path) -> None:
