@@ -18,8 +18,10 @@ SYSTEM_PACKAGES := chromium fonts-liberation fonts-dejavu-core fonts-noto-color-
 
 .PHONY: run test lint typecheck pytest system-deps bench bench-full messages lock clean
 
-run: $(VENV)/.run-installed ## install into .venv and serve http://127.0.0.1:8000 (SQLite, example deck)
-	HANDSUP_ENV=$${HANDSUP_ENV:-development} $(BIN)/handsup serve
+# `make run LAN=1` is room mode (`handsup serve --lan`): it listens on the network, and join links and QR codes carry
+# this machine's address there, for phones on the same Wi-Fi (README, "Running a session in a room").
+run: $(VENV)/.run-installed ## install into .venv and serve http://127.0.0.1:8000 (SQLite, example deck); LAN=1: phones on this Wi-Fi can join
+	HANDSUP_ENV=$${HANDSUP_ENV:-development} $(BIN)/handsup serve $(if $(filter-out 0 no false,$(LAN)),--lan)
 
 test: system-deps $(VENV)/.test-installed $(NODE_MODULES) lint typecheck pytest ## install what the suite needs, then run all of it
 

@@ -6,23 +6,29 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import io
+import logging
 import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
+import segno
 from pydantic import ValidationError
 
 from activities import registry
-from server.config import ConfigError, Settings, get_settings
+from server.config import ConfigError, Settings, get_settings, public_url_problem
 from server.decks import DeckInvalid, parse_deck
+from server.network import NoNetwork, http_url, is_any_address, is_loopback, lan_address, loopback_host
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from server.archives.format import Scope
     from server.models import ApiToken
+
+log = logging.getLogger("handsup")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,6 +38,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the server (settings from HANDSUP_* variables)")
     serve.add_argument("--host", help="address to listen on (HANDSUP_HOST)")
     serve.add_argument("--port", type=int, help="port to listen on (HANDSUP_PORT)")
+    serve.add_argument(
+        "--lan",
+        action="store_true",
+        help="room mode: listen on the network (every interface, or --host) and put this machine's address there in "
+        "join links and QR codes, so phones on the same Wi-Fi can join",
+    )
+    serve.add_argument("--public-url", help="the address phones open, for join links and QR codes (HANDSUP_PUBLIC_URL)")
 
     user = commands.add_parser("user", help="accounts").add_subparsers(dest="action", required=True)
     add = user.add_parser("add", help="create an account")
@@ -96,7 +109,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "deck":
         return asyncio.run(_deck_file(settings, args))
     if args.command == "serve":
-        return _serve(settings, args.host, args.port)
+        return _serve(_serve_settings(settings, args), room=args.lan)
     if args.command == "db":
         from server.db import upgrade
 
@@ -246,13 +259,35 @@ async def _deck_file(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+def _serve_settings(settings: Settings, args: argparse.Namespace) -> Settings:
+    """What `serve` runs with: --host, --port and --public-url over HANDSUP_*; --lan listens on the network and, unless
+    a public URL is given, makes this machine's address there the one join links and QR codes carry."""
+    updates: dict[str, Any] = {key: getattr(args, key) for key in ("host", "port") if getattr(args, key) is not None}
+    if args.public_url is not None:
+        problem = public_url_problem(args.public_url)
+        if problem:
+            raise ConfigError(f"--public-url: {problem}")
+        updates["public_url"] = args.public_url.strip().rstrip("/")
+    if args.lan:
+        host = args.host or "0.0.0.0"
+        if is_loopback(host):
+            raise ConfigError(f"--lan: --host {host} is this machine only; leave --host out to listen on the network")
+        updates["host"] = host
+        if not updates.get("public_url", settings.public_url):
+            try:
+                address = lan_address() if is_any_address(host) else host
+            except NoNetwork as error:
+                raise ConfigError(f"--lan: {error}") from None
+            updates["public_url"] = http_url(address, updates.get("port", settings.port))
+    return settings.model_copy(update=updates)
+
+
+def _serve(settings: Settings, *, room: bool) -> int:
     import uvicorn
 
     from server.app import create_app
     from server.logs import log_config
 
-    settings = settings.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
     app = create_app(settings)
 
     class Server(uvicorn.Server):
@@ -263,6 +298,11 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
             if services is not None:
                 services.hub.end_streams()
             await super().shutdown(sockets)
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:  # last on the console, below uvicorn's lines: the address and QR code to show the room
+                _announce(settings, room=room)
 
     config = uvicorn.Config(
         app,
@@ -284,6 +324,58 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     return 0 if server.started else 3  # 3: uvicorn's own exit code when it could not start
+
+
+def _announce(settings: Settings, *, room: bool) -> None:
+    """Say where phones join: in room mode the address with a QR code to scan; otherwise, a warning when the join
+    address is this machine only (loopback), which no phone in the room can open."""
+    url = settings.public_url or (None if is_any_address(settings.host) else http_url(settings.host, settings.port))
+    unreachable = bool(url and loopback_host(url))
+    if not (room or unreachable):
+        return
+    if settings.log_format == "json":
+        if unreachable:
+            log.warning("Phones cannot open join_url: it is this machine only", extra={"join_url": url})
+        else:
+            log.info("Room mode: phones on the same network join at join_url", extra={"join_url": url})
+        return
+    if unreachable:
+        sys.stderr.write(
+            f"\n  Phones cannot open {url}: it is this machine only, and the join line and QR codes show it."
+            "\n  To run a session in a room, restart with `make run LAN=1` (or `handsup serve --lan`), or set "
+            "HANDSUP_PUBLIC_URL\n  to the address phones open (a proxy's, in production).\n\n"
+        )
+    elif url:  # room mode always has one (_serve_settings)
+        sys.stderr.write(
+            f"\n  Room mode. Phones on the same Wi-Fi open {url} (or scan this) and type the session's code:\n\n"
+        )
+        sys.stderr.write(console_qr(url, colours=sys.stderr.isatty()))
+        sys.stderr.write(
+            f"\n  Present from {url}/present. If phones do not load it, let port {settings.port} through this "
+            "machine's firewall;\n  on a guest Wi-Fi that keeps devices apart, put the laptop and the phones on a "
+            "phone's hotspot.\n\n"
+        )
+    sys.stderr.flush()
+
+
+def console_qr(url: str, *, colours: bool) -> str:
+    """A QR code of `url` for the console, two rows of modules a line. On a terminal, black on white in colours of
+    its own, so a camera reads it on a light or a dark theme alike; in a log file, segno's plain blocks."""
+    code = segno.make(url, error="m")
+    if not colours:
+        out = io.StringIO()
+        code.terminal(out=out, compact=True, border=2)
+        return out.getvalue()
+    rows = [list(row) for row in code.matrix_iter(border=2)]
+    rows += [[0] * len(rows[0])] * (len(rows) % 2)  # an even count of rows: one more of the light quiet zone
+    lines = []
+    for upper, lower in zip(rows[::2], rows[1::2], strict=True):
+        # The upper half block: foreground black (30) or white (97) above, background black (40) or white (107) below.
+        cells = (
+            f"\033[{30 if top else 97};{40 if bottom else 107}m\u2580" for top, bottom in zip(upper, lower, strict=True)
+        )
+        lines.append("".join(cells) + "\033[0m\n")
+    return "".join(lines)
 
 
 async def _accounts(settings: Settings, args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -127,8 +128,13 @@ class Settings(BaseSettings):
 
     @field_validator("public_url")
     @classmethod
-    def _no_trailing_slash(cls, value: str | None) -> str | None:
-        return value.rstrip("/") if value else None
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        problem = public_url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value.strip().rstrip("/")
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -177,6 +183,22 @@ class Settings(BaseSettings):
             with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
                 out.write(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+def public_url_problem(value: str) -> str | None:
+    """What is wrong with a public URL (HANDSUP_PUBLIC_URL, `serve --public-url`), or None: phones open it, so it is
+    an http:// or https:// address with a host and nothing a join link could not carry (a query, a fragment, a user)."""
+    wanted = "must be the http:// or https:// address phones open, such as http://192.168.1.20:8000"
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018  (reading it checks it: a port that is not a number raises ValueError)
+    except ValueError:
+        return f"{wanted} (got {value!r})"
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return f"{wanted} (got {value!r})"
+    if parts.query or parts.fragment or parts.username is not None:
+        return f"{wanted}, without ?query, #fragment or user@ (got {value!r})"
+    return None
 
 
 class ConfigError(RuntimeError):

@@ -427,14 +427,14 @@ def server_env(port: int, data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_server(data_dir: Path, port: int | None = None, **extra: str) -> LiveServer:
-    """Start `handsup serve` and wait until /healthz answers 200 (a real uvicorn, real sockets)."""
+def start_server(data_dir: Path, port: int | None = None, *, args: tuple[str, ...] = (), **extra: str) -> LiveServer:
+    """Start `handsup serve [args]` and wait until /healthz answers 200 (a real uvicorn, real sockets)."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / "server.log"
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve"],
+            [sys.executable, "-m", "server.cli", "serve", *args],
             cwd=ROOT,
             env=server_env(port, data_dir, **extra),
             stdout=out,

@@ -55,6 +55,7 @@ from server.models import (
     SessionState,
     User,
 )
+from server.network import loopback_host
 from server.services import Services
 from server.sessions import (
     ControlRefused,
@@ -162,15 +163,17 @@ async def presenter_page(
 ) -> HTMLResponse:
     """The presenter view: outline, current activity, controls, live results and counts."""
     room = await services.hub.room(session_id)
+    url = join_url(services.settings, request, session.code)
     html = services.views.render(
         "presenter/page.html",
         kinds={one.kind for one in room.snapshot.activities},
         session=session,
         live=services.views.presenter_live(room),
         csrf=csrf_token(request),
-        join_url=join_url(services.settings, request, session.code),
+        join_url=url,
+        join_unreachable=loopback_host(url),  # phones cannot open it: the page says how to run in a room
         projector_url=f"/projector/{session.projector_secret}",
-        qr=qr_svg(join_url(services.settings, request, session.code)),
+        qr=qr_svg(url),
         facilitators=await facilitators(services.db, session_id),
         owner=owns(user, session),
     )
