@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import zipfile
 from functools import partial
-from typing import IO, Annotated, Any
+from typing import IO, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -106,13 +106,15 @@ async def start_session(
     services: ServicesDep,
     deck_id: Annotated[int, Form()],
     title: Annotated[str, Form(max_length=200)] = "",
+    then: Annotated[Literal["", "remote"], Form()] = "",
 ) -> Response:
-    """Start a live session from a deck, then open its presenter view (htmx, as an ended session's "start again"
-    posts, is told where to go: a followed redirect would only be swapped into the page)."""
+    """Start a live session from a deck, then open its presenter view (`then=remote`: its remote, for "start again"
+    on the remote). htmx, as "start again" posts, is told where to go: a followed redirect would be swapped in."""
     session = await start_from_deck(services, user, deck_id, title or None)
+    where = f"/present/{session.id}" + ("/remote" if then == "remote" else "")
     if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": f"/present/{session.id}"})
-    return RedirectResponse(f"/present/{session.id}", status_code=303)
+        return Response(status_code=204, headers={"HX-Redirect": where})
+    return RedirectResponse(where, status_code=303)
 
 
 async def start_from_deck(

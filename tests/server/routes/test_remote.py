@@ -293,3 +293,23 @@ def test_a_session_not_started_from_a_stored_deck_cannot_be_started_again(
     login(client, presenter.user.email)
     page = client.get(f"/present/{started['id']}").text
     assert "cannot be started again from here" in page and 'hx-post="/present/sessions"' not in page
+
+
+def test_start_again_from_the_remote_opens_the_new_sessions_remote(client: TestClient, presenter: Presenter) -> None:
+    started = presenter.start()
+    presenter.control(started["id"], "end")
+    login(client, presenter.user.email)
+    remote = client.get(f"/present/{started['id']}/remote").text
+    assert 'name="then" value="remote"' in remote
+    [old] = stored(client, select(Session).where(Session.id == started["id"]))
+    form = {"deck_id": str(old.deck_id), "title": old.title, "then": "remote"}
+    response = client.post(
+        "/present/sessions", data=form, headers={"X-CSRF-Token": csrf_from(remote)}, follow_redirects=False
+    )
+    assert response.status_code == 303 and response.headers["location"].endswith("/remote")
+    assert ">Next ▶<" in client.get(response.headers["location"]).text
+    refused = client.post(
+        "/present/sessions", data={**form, "then": "elsewhere"}, headers={"X-CSRF-Token": csrf_from(remote)}
+    )
+    assert refused.status_code == 422
+    assert len(stored(client, select(Session).where(Session.deck_id == old.deck_id))) == 2  # the refused one: none
