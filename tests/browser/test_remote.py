@@ -173,11 +173,13 @@ def test_a_presenter_runs_the_example_deck_from_the_remote(
     screenshot(laptop, "presenter-ended")
 
     # The remote folds each activity's results under its title.
+    screenshot(remote, "presenter-remote-ended", full_page=False)
     risks = remote.locator(f"#ended-{activities[6]['id']}")
     expect(risks.locator("summary")).to_contain_text("1 answered")
+    expect(risks.locator(".bars")).to_be_hidden()
     risks.locator("summary").click()
     expect(risks.locator(".bars li", has_text="Navigating power differentials")).to_contain_text("100%")
-    screenshot(remote, "presenter-remote-ended", full_page=False)
+    screenshot(remote, "presenter-remote-ended-results", full_page=False)
     audit.check(remote, "remote, ended")
     audit.check(laptop, "presenter view, ended")
 
