@@ -32,6 +32,7 @@ class Audience(StrEnum):
     participant = "participant"
     presenter = "presenter"
     projector = "projector"
+    remote = "remote"  # a presenter's phone (the remote): pushed its own small view, never the results
 
 
 async def refuse(websocket: WebSocket, reason: str, code: int = GONE) -> None:

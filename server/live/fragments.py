@@ -144,7 +144,7 @@ class Views:
     def render(self, name: str, **context: Any) -> str:
         return self.env.get_template(name).render(**context)
 
-    def activity_context(self, room: Room, activity: Activity, audience: Audience) -> dict[str, Any]:
+    def activity_context(self, room: Room, activity: Activity, audience: Audience | str) -> dict[str, Any]:
         """What a kind's template gets for one activity, as this audience may see it."""
         assert activity.id is not None
         session = room.snapshot.session
@@ -229,6 +229,19 @@ class Views:
 
     def presenter_live(self, room: Room) -> str:
         return self.render("presenter/live.html", room=room, views=self, snapshot=room.snapshot)
+
+    def remote_live(self, room: Room) -> str:
+        """The presenter's remote (a phone): where the session is, its controls and notes; after the end, the
+        archive, the report, the results and "start again"."""
+        return self.render("presenter/remote_live.html", room=room, views=self, snapshot=room.snapshot)
+
+    def read_only_results(self, room: Room, activity: Activity) -> str:
+        """An activity's results as the room sees them once shown: the kind's projector template, without the
+        presenter's moderation controls (an ended session's pages), its pictures served from the presenter's URLs."""
+        context = self.activity_context(room, activity, "presenter")
+        return self.render(
+            f"{activity.kind}/projector.html", **{**context, "audience": "projector", "results_visible": True}
+        )
 
     def projector_stage(self, room: Room) -> str:
         return self.render("projector/stage.html", room=room, views=self, snapshot=room.snapshot)

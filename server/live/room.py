@@ -253,6 +253,7 @@ class Pusher:
             self._views_dirty = self._stage_dirty = False
             self._dirty.clear()
             self._send(Audience.presenter, lambda: views.presenter_live(room))
+            self._send(Audience.remote, lambda: views.remote_live(room))
             self._send(Audience.projector, lambda: views.projector_stage(room))
             for activity in room.snapshot.activities:  # moderation changes what shared lists show
                 if activity.id is not None:
@@ -272,6 +273,7 @@ class Pusher:
             self._send(Audience.presenter, lambda: views.completion(room))
             self._send(Audience.projector, lambda: views.completion(room, Audience.projector))
         self._send(Audience.presenter, lambda: views.counts(room))
+        self._send(Audience.remote, lambda: views.counts(room))
 
     def _share(self, activity_id: int) -> None:
         """Push a sharing kind's live list (Q&A questions) to the phones that show that activity."""

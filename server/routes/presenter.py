@@ -3,8 +3,10 @@ JSON API's sessions (/api/v1/sessions...)."""
 
 from __future__ import annotations
 
+import asyncio
+import zipfile
 from functools import partial
-from typing import Annotated, Any
+from typing import IO, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -100,14 +102,20 @@ async def dashboard(request: Request, user: PageUser, services: ServicesDep) -> 
 
 @router.post("/sessions", dependencies=[Depends(check_csrf)])
 async def start_session(
+    request: Request,
     user: PageUser,
     services: ServicesDep,
     deck_id: Annotated[int, Form()],
     title: Annotated[str, Form(max_length=200)] = "",
+    then: Annotated[Literal["", "remote"], Form()] = "",
 ) -> Response:
-    """Start a live session from a deck, then open its presenter view."""
+    """Start a live session from a deck, then open its presenter view (`then=remote`: its remote, for "start again"
+    on the remote). htmx, as "start again" posts, is told where to go: a followed redirect would be swapped in."""
     session = await start_from_deck(services, user, deck_id, title or None)
-    return RedirectResponse(f"/present/{session.id}", status_code=303)
+    where = f"/present/{session.id}" + ("/remote" if then == "remote" else "")
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": where})
+    return RedirectResponse(where, status_code=303)
 
 
 async def start_from_deck(
@@ -164,6 +172,7 @@ async def presenter_page(
     """The presenter view: outline, current activity, controls, live results and counts."""
     room = await services.hub.room(session_id)
     url = join_url(services.settings, request, session.code)
+    remote_url = f"{base_url(services.settings, request)}/present/{session_id}/remote"
     html = services.views.render(
         "presenter/page.html",
         kinds={one.kind for one in room.snapshot.activities},
@@ -174,8 +183,25 @@ async def presenter_page(
         join_unreachable=loopback_host(url),  # phones cannot open it: the page says how to run in a room
         projector_url=f"/projector/{session.projector_secret}",
         qr=qr_svg(url),
+        # The remote's address is no key: the phone that opens it must be signed in as someone who runs the session.
+        remote_url=remote_url,
+        remote_qr=qr_svg(remote_url),
         facilitators=await facilitators(services.db, session_id),
         owner=owns(user, session),
+    )
+    return HTMLResponse(html)
+
+
+@router.get("/{session_id}/remote", response_class=HTMLResponse)
+async def remote_page(session_id: int, request: Request, session: SessionPage, services: ServicesDep) -> HTMLResponse:
+    """The presenter's remote, for a phone: next and previous, voting, reveal, countdown, notes and live counts."""
+    room = await services.hub.room(session_id)
+    html = services.views.render(
+        "presenter/remote.html",
+        kinds={one.kind for one in room.snapshot.activities},  # an ended session's results show the kinds' own
+        session=session,
+        live=services.views.remote_live(room),
+        csrf=csrf_token(request),
     )
     return HTMLResponse(html)
 
@@ -250,6 +276,31 @@ async def presenter_archive(session_id: int, session: SessionPage, services: Ser
     return await archive_download(services, session_id)
 
 
+@router.get("/{session_id}/report.html")
+async def presenter_report(session_id: int, session: SessionPage, services: ServicesDep) -> Response:
+    """The session's printable report, to read in the browser: the archive's own report.html (docs/archives.md)."""
+    try:
+        source, _info = await spooled_archive(ArchiveSources.of(services), "session", session_id)
+    except NotFound:
+        raise Problem(404, "Not found", "No such session.") from None
+    with source:
+        body = await asyncio.to_thread(_report_of, source)
+    # Its own policy, the one its <meta> gives: its styles are inline, its pictures data: URIs, and nothing else runs.
+    headers = {"Content-Security-Policy": REPORT_POLICY, "Cache-Control": "no-store"}
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+
+
+REPORT_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+def _report_of(archive: IO[bytes]) -> bytes:
+    with zipfile.ZipFile(archive) as opened:
+        return opened.read("report.html")
+
+
 async def archive_download(services: Services, session_id: int) -> Response:
     """The session's archive as an attachment (docs/archives.md); 404 for an unknown session."""
     try:
@@ -300,18 +351,24 @@ async def activity_asset(services: Services, session_id: int, activity_id: int, 
 
 
 @socket_router.websocket("/ws/presenter/{session_id}", dependencies=[declare(Access.session)])
-async def presenter_socket(websocket: WebSocket, session_id: int, services: ServicesDep) -> None:
-    """Pushes the presenter view: state on every change, results and counts as they move."""
+async def presenter_socket(websocket: WebSocket, session_id: int, services: ServicesDep, view: str = "") -> None:
+    """Pushes the presenter view: state on every change, results and counts as they move. With `?view=remote`,
+    the remote's view instead: state on every change, and the counts."""
     user = await session_user(services, websocket.session)  # signed out elsewhere, or disabled: refused
     async with services.db() as db:
         session = await db.get(Session, session_id)
     if not same_origin(websocket) or user is None or session is None or not await may_present(services, user, session):
         await refuse(websocket, "sign in as this session's presenter")
         return
+    if view not in ("", "remote"):
+        await refuse(websocket, "no such view: leave view out, or ask for view=remote")
+        return
     room = await services.hub.room(session_id)
     await websocket.accept()
-    connection = SocketConnection(websocket, Audience.presenter, None, services.settings.client_queue_limit)
-    await serve_socket(room, connection, partial(services.views.presenter_live, room), None)
+    audience = Audience.remote if view == "remote" else Audience.presenter
+    first = services.views.remote_live if audience == Audience.remote else services.views.presenter_live
+    connection = SocketConnection(websocket, audience, None, services.settings.client_queue_limit)
+    await serve_socket(room, connection, partial(first, room), None)
 
 
 # --- the JSON API ----------------------------------------------------------------------------------------------------

@@ -156,13 +156,18 @@ class LiveDeck:
 @contextmanager
 def live_deck(server: LiveServer, start: dict[str, Any]) -> Iterator[LiveDeck]:
     """A presenter account and API token made with the real CLI, and a session started with `start`
-    (`{"deck_yaml": ...}` or `{"deck_slug": ...}`). The account is made on a live server's first call."""
+    (`{"deck_yaml": ...}`, `{"deck_slug": ...}`, or `{"deck_source": ...}`: YAML stored as a deck first). The
+    account is made on a live server's first call."""
     password_file = server.data_dir / "password"
     if not password_file.exists():
         password_file.write_text(PASSWORD)
         cli(server, "user", "add", PRESENTER, "--password-file", str(password_file))
     token = cli(server, "token", "create", PRESENTER)
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as api:
+        if "deck_source" in start:  # stored as a deck of the presenter's first, so its session can be started again
+            deck = api.post("/api/v1/decks", json={"source": start["deck_source"]})
+            assert deck.status_code == 201, deck.text
+            start = {"deck_id": deck.json()["id"]}
         response = api.post("/api/v1/sessions", json=start)
         assert response.status_code == 201, response.text
         yield LiveDeck(api, response.json())
