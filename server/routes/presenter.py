@@ -39,6 +39,7 @@ from server.facilitators import (
     facilitators,
     remove_facilitator,
 )
+from server.institutes import cohort_zones
 from server.live.connections import Audience, SocketConnection, refuse, serve_socket
 from server.live.fragments import qr_svg
 from server.live.intake import Refused, form_from_json
@@ -91,6 +92,7 @@ async def dashboard(request: Request, user: PageUser, services: ServicesDep) -> 
         user=user,
         decks=decks,
         sessions=sessions,
+        zones=await cohort_zones(services.db, [session.cohort_id for session in sessions]),
         csrf=csrf_token(request),
         live=SessionState.live,
     )
