@@ -162,6 +162,11 @@ async def cohort_zones(maker: async_sessionmaker[AsyncSession], cohort_ids: Sequ
     return {cohort_id: time_zone for cohort_id, time_zone in rows if cohort_id is not None}
 
 
+async def session_zone(maker: async_sessionmaker[AsyncSession], cohort_id: int | None, default: str) -> str:
+    """The time zone a session's times are shown in: its cohort's, or `default` (the server's) without one."""
+    return (await cohort_zones(maker, [cohort_id])).get(cohort_id or 0, default)
+
+
 async def cohort_view(maker: async_sessionmaker[AsyncSession], cohort_id: int) -> tuple[Institute, CohortView]:
     async with maker() as db:
         cohort = await db.get(Cohort, cohort_id)
