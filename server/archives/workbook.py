@@ -39,19 +39,22 @@ ELLIPSIS = "…"
 DATE_TIME = "yyyy-mm-dd hh:mm:ss"
 PERCENT = "0%"
 MEAN = "0.0#"
-BOLD = Font(bold=True)
+FONT = "Calibri"  # the workbook's own default: bold cells keep the face of the others (LibreOffice: Carlito)
+BOLD = Font(name=FONT, bold=True)
 HEADER_FILL = PatternFill("solid", start_color="E8EEF4")
-TITLE = Font(bold=True, size=14)
-HEADING = Font(bold=True, size=12)
-NOTE = Font(italic=True, color="555555")
+TITLE = Font(name=FONT, bold=True, size=14)
+HEADING = Font(name=FONT, bold=True, size=12)
+NOTE = Font(name=FONT, italic=True, color="555555")
 # Column widths in characters: a response sheet's are fitted to what it holds, within these bounds.
 MIN_WIDTH, MAX_WIDTH = 8, 60
 WIDTH_SAMPLE = 500  # rows looked at to fit a column; enough to see what a column holds
 # The Results sheet: the numbers in A-E, the chart to their right from column G.
-RESULTS_WIDTHS = (48, 22, 11, 8, 8, 3)
+RESULTS_WIDTHS = (48, 16, 11, 11, 11, 11)
 CHART_COLUMN = "G"
+BESIDE_SERIES = 3  # a chart of its own table (series from column C) beside it while that table ends by column E
 CHART_WIDTH_CM = 17.0
 ROW_CM = 0.53  # a default row (15 points) is about this tall: a block leaves room below its chart
+MAX_UNIT_STEPS = 10  # a value axis up to this many counts ticks every 1
 MAX_CHART_BARS = 15  # of a kind without its own chart (the word cloud's top words)
 # A column of a kind's result lines, its heading on the Results sheet, and its number format.
 RESULT_COLUMNS = (("label", None, None), ("detail", "Detail", None), ("count", "Count", None))
@@ -128,7 +131,12 @@ class Workbook:
         chart = self._chart(block, columns, first)
         if chart is None:
             return
-        chart.anchor = f"{CHART_COLUMN}{top}"
+        if len(chart.series) > BESIDE_SERIES:  # its table reaches under where the chart would be: put it below
+            self._append_result([])
+            top = self._block.row + 1
+            chart.anchor = f"A{top}"
+        else:
+            chart.anchor = f"{CHART_COLUMN}{top}"
         self._block.charts.append(chart)
         rows_under_chart = int(chart.height / ROW_CM) + 1
         for _ in range(top + rows_under_chart - self._block.row):
@@ -157,10 +165,15 @@ class Workbook:
             if "count" not in keys or not any(isinstance(line.get("count"), int | float) for line in block.lines):
                 return None
             bars = min(len(block.lines), MAX_CHART_BARS)
-            return self._bar_chart(block.title, "people", first, bars, [keys.index("count") + 1], ())
+            chart = self._bar_chart(block.title, "people", first, bars, [keys.index("count") + 1], ())
+            return _axis(chart, [float(line.get("count") or 0) for line in block.lines[:bars]], None)
         same = _column_matching(block.chart, block.lines, keys)
         if same is not None:
-            return self._bar_chart(block.title, block.chart.unit, first, len(block.lines), [same + 1], ())
+            chart = self._bar_chart(block.title, block.chart.unit, first, len(block.lines), [same + 1], ())
+            values, full = [row.values[0] for row in block.chart.rows], block.chart.scale
+            if columns[same][2] == PERCENT:  # the cells hold 0.45 for the 45 the kind charts
+                values, full = [value / 100 for value in values], full / 100 if full else None
+            return _axis(chart, values, full)
         return self._chart_of_rows(block.title, block.chart)
 
     def _chart_of_rows(self, title: str, chart: Chart) -> BarChart | None:
@@ -178,9 +191,9 @@ class Workbook:
         for row in chart.rows:
             self._append_result([self._text(sheet, row.label), None, *row.values])
         data_columns = [3 + index for index in range(len(series))]
-        return self._bar_chart(
-            title, chart.unit, first, len(chart.rows), data_columns, series, stacked=bool(chart.series)
-        )
+        stacked = bool(chart.series)
+        drawn = self._bar_chart(title, chart.unit, first, len(chart.rows), data_columns, series, stacked=stacked)
+        return _axis(drawn, [sum(row.values) if stacked else max(row.values) for row in chart.rows], chart.scale)
 
     def _bar_chart(
         self,
@@ -199,6 +212,7 @@ class Workbook:
         chart = BarChart()
         chart.type = "bar"
         chart.style = 10
+        chart.gapWidth = 40  # bars about as thick as the gaps between them, as on the projector
         chart.title = _fit(title, 60)
         chart.y_axis.title = unit
         chart.x_axis.scaling.orientation = "maxMin"  # first row on top, as on the projector
@@ -219,7 +233,7 @@ class Workbook:
             each.cat = AxDataSource(strRef=StrRef(f=labels))
         size = cast(Any, chart)  # centimetres, floats (openpyxl's stubs say int)
         size.width = CHART_WIDTH_CM
-        size.height = max(6.0, 2.5 + 0.7 * rows + (1.0 if series else 0.0))
+        size.height = max(6.0, 3.0 + 0.9 * rows + (1.0 if series else 0.0))  # room for every label
         return chart
 
     def _append_result(self, row: list[Any]) -> None:
@@ -302,6 +316,18 @@ class Workbook:
         if fill is not None:
             cell.fill = fill
         return cell
+
+
+def _axis(chart: BarChart, values: Sequence[float], full: float | None) -> BarChart:
+    """The value axis from 0 to what a full bar stands for (everyone who answered, 100 points) where the kind says,
+    in whole steps when it counts a few people (no "0.5 people")."""
+    chart.y_axis.scaling.min = 0
+    if full:
+        chart.y_axis.scaling.max = full
+    top = full or max(values, default=0)
+    if top <= MAX_UNIT_STEPS and all(float(value).is_integer() for value in values):
+        chart.y_axis.majorUnit = 1
+    return chart
 
 
 def _print_across(sheet: WriteOnlyWorksheet) -> None:

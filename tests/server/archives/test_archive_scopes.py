@@ -317,7 +317,10 @@ def test_activities_kept_only_as_aggregates_archive_without_responses(
     assert first.activities[0].aggregate == {"snapshot": poll["results"], "respondents": 1}
     assert second.pruned_at is None and len(second.responses) == 1 and second.activities[0].aggregate is None
     folder = "cohorts/oakland/01-oakland-day-1"
-    assert archive.read(f"{folder}/responses/01-where-does-the-week-go.csv").decode() == "participant,answered_at,time_zone\r\n"
+    assert (
+        archive.read(f"{folder}/responses/01-where-does-the-week-go.csv").decode()
+        == "participant,answered_at,time_zone\r\n"
+    )
     assert archive.read(f"{folder}/charts/01-where-does-the-week-go.svg").startswith(b"<svg")
     summary = table(archive, "summary.csv")
     assert [(r["session"], r["respondents"], r["responses"], r["aggregate_only"]) for r in summary[:1]] == [

@@ -20,12 +20,25 @@ import pypdfium2
 import pytest
 from openpyxl.chart import BarChart
 from openpyxl.worksheet.worksheet import Worksheet
+from sqlmodel import col, update
 from starlette.testclient import TestClient
 
 from server.archives.workbook import MAX_SHEET_NAME, sheet_name
 from server.institutes import CohortForm, create_institute, save_cohort
-from server.models import Role
-from tests.factories import Presenter, api_token, caught_up, join, make_user, respond, run, services_of
+from server.models import Response, Role
+from server.models import Session as SessionRow
+from tests.factories import (
+    Presenter,
+    api_token,
+    caught_up,
+    csrf_from,
+    join,
+    login,
+    make_user,
+    respond,
+    run,
+    services_of,
+)
 from tests.server.archives.test_import import key_of
 
 FORMULA = '=HYPERLINK("http://evil.example")'
@@ -291,10 +304,8 @@ def organizer(client: TestClient) -> Presenter:
 def cohort_session(client: TestClient, organizer: Presenter, institute_id: int, name: str, zone: str) -> dict[str, Any]:
     """A cohort in `zone`, one session of it, one answer."""
     cohort = run(client, save_cohort, services_of(client).db, institute_id, CohortForm(name, time_zone=zone))
-    body = {"deck_yaml": DECK, "title": f"{name}, day 1", "cohort_id": cohort.id}
-    response = client.post("/api/v1/sessions", json=body, headers=organizer.headers)
-    assert response.status_code == 201, response.text
-    session = dict(response.json())
+    assert cohort.id is not None
+    session = start_in(client, organizer, cohort.id, f"{name}, day 1")
     token = join(client, session["code"])
     assert respond(client, token, session["activities"][0]["id"], choice="0").status_code == 201
     caught_up(client, session["id"])
@@ -303,15 +314,158 @@ def cohort_session(client: TestClient, organizer: Presenter, institute_id: int, 
 
 def happened_at(client: TestClient, session: dict[str, Any], moment: datetime) -> None:
     """The session started and its answers were given at `moment` (UTC), as stored."""
-    from sqlalchemy import text
+    activities = [activity["id"] for activity in session["activities"]]
 
     async def move() -> None:
         async with services_of(client).engine.begin() as connection:
             await connection.execute(
-                text("UPDATE session SET created_at = :at WHERE id = :id"), {"at": moment, "id": session["id"]}
+                update(SessionRow).where(col(SessionRow.id) == session["id"]).values(created_at=moment)
             )
             await connection.execute(
-                text("UPDATE response SET updated_at = :at WHERE session_id = :id"), {"at": moment, "id": session["id"]}
+                update(Response).where(col(Response.activity_id).in_(activities)).values(updated_at=moment)
             )
 
     run(client, move)
+
+
+def test_a_cohort_archive_of_two_sessions_has_a_results_part_for_each(client: TestClient, organizer: Presenter) -> None:
+    db = services_of(client).db
+    institute = run(client, create_institute, db, "2017 Summer Institute", "", organizer.user.id)
+    phoenix = cohort_session(client, organizer, institute.id, "Phoenix", "America/Phoenix")
+    day_two = start_in(client, organizer, phoenix["cohort"], "Phoenix, day 2")
+    for token_choice in ["1", "2"]:
+        token = join(client, day_two["code"])
+        assert respond(client, token, day_two["activities"][0]["id"], choice=token_choice).status_code == 201
+    caught_up(client, day_two["id"])
+    _, body = workbook_of(client, organizer, f"/api/v1/cohorts/{phoenix['cohort']}/archive.zip")
+    book = openpyxl.load_workbook(io.BytesIO(body))
+    assert book.sheetnames == ["Results", "Summary", "1 Where does the week go", "1 Where does the week go (2)"]
+    sheet = book["Results"]
+    column = [row[0] for row in sheet.iter_rows(values_only=True)]
+    assert column[0] == "Results: 2017 Summer Institute: Phoenix"
+    assert column.index("Phoenix, day 1") < column.index("Phoenix, day 2")
+    about = column[column.index("Phoenix, day 2") + 1]
+    assert "Phoenix" in about and "times in America/Phoenix" in about and "2 participants" in about
+    rows = list(sheet.iter_rows(values_only=True))
+    blocks = [i for i, value in enumerate(column) if value == "1 Where does the week go?"]
+    assert len(blocks) == 2
+    counts = [[rows[i][2] for i in range(at + 3, at + 6)] for at in blocks]
+    assert counts == [[1, 0, 0], [0, 1, 1]]
+    assert "responses on sheet “1 Where does the week go (2)”" in str(rows[blocks[1] + 1][0])
+    assert len(sheet._charts) == 2
+    assert book["1 Where does the week go (2)"]["B1"].value == "Answered (America/Phoenix)"
+
+
+def start_in(client: TestClient, organizer: Presenter, cohort_id: int, title: str) -> dict[str, Any]:
+    """A session of the cohort, on its first activity."""
+    body = {"deck_yaml": DECK, "title": title, "cohort_id": cohort_id}
+    response = client.post("/api/v1/sessions", json=body, headers=organizer.headers)
+    assert response.status_code == 201, response.text
+    session = dict(response.json())
+    organizer.control(session["id"], "goto", session["activities"][0]["id"])
+    caught_up(client, session["id"])
+    return session
+
+
+@pytest.mark.parametrize(
+    ("moment", "phoenix", "los_angeles"),
+    [
+        (SUMMER, "2017-06-20 10:00 MST", "2017-06-20 10:00 PDT"),  # the same clock time, two zones' names
+        (WINTER, "2017-01-20 10:00 MST", "2017-01-20 09:00 PST"),  # Arizona keeps no daylight saving
+    ],
+)
+def test_two_cohorts_show_the_same_moment_in_their_own_local_time(
+    client: TestClient, organizer: Presenter, moment: datetime, phoenix: str, los_angeles: str
+) -> None:
+    db = services_of(client).db
+    institute = run(client, create_institute, db, "2017 Summer Institute", "", organizer.user.id)
+    sessions = {
+        "America/Phoenix": cohort_session(client, organizer, institute.id, "Phoenix", "America/Phoenix"),
+        "America/Los_Angeles": cohort_session(client, organizer, institute.id, "Los Alamitos", "America/Los_Angeles"),
+    }
+    for session in sessions.values():
+        happened_at(client, session, moment)
+    login(client, organizer.user.email)
+    for (zone, session), shown in zip(sessions.items(), [phoenix, los_angeles], strict=True):
+        page = client.get(f"/organize/cohorts/{session['cohort']}")
+        assert page.status_code == 200 and shown in page.text and f"Times are shown in {zone}" in page.text
+        activity = session["activities"][0]["id"]
+        exported = client.get(f"/present/{session['id']}/activities/{activity}/export.csv")
+        [row] = list(csv.DictReader(io.StringIO(exported.text)))
+        local = datetime.fromisoformat(row["answered_at"])
+        assert row["time_zone"] == zone and local == moment and local.strftime("%Y-%m-%d %H:%M") == shown[:16]
+        _, body = workbook_of(client, organizer, f"/api/v1/sessions/{session['id']}/archive.zip")
+        sheet = openpyxl.load_workbook(io.BytesIO(body))["1 Where does the week go"]
+        assert sheet["B1"].value == f"Answered ({zone})"
+        assert sheet["B2"].value == local.replace(tzinfo=None)
+    dashboard = client.get("/present")
+    assert phoenix in dashboard.text and los_angeles in dashboard.text
+
+
+def test_a_time_zone_that_is_not_one_is_refused_and_changes_nothing(client: TestClient, organizer: Presenter) -> None:
+    db = services_of(client).db
+    institute = run(client, create_institute, db, "2017 Summer Institute", "", organizer.user.id)
+    session = cohort_session(client, organizer, institute.id, "Phoenix", "America/Phoenix")
+    login(client, organizer.user.email)
+    page = client.get(f"/organize/cohorts/{session['cohort']}")
+    assert '<option value="America/Phoenix" selected>America/Phoenix</option>' in page.text
+    token = csrf_from(page.text)
+    for hostile in ["../../etc/passwd", "Mars/Base", "America/Phoenix\x00", "/etc/localtime"]:
+        form = {"csrf_token": token, "name": "Phoenix, renamed", "time_zone": hostile, "same_identity": "on"}
+        answer = client.post(f"/organize/cohorts/{session['cohort']}", data=form, follow_redirects=False)
+        assert answer.status_code == 422 and "is not a time zone" in answer.text, hostile
+    cohort = client.get(f"/api/v1/cohorts/{session['cohort']}", headers=organizer.headers).json()
+    assert (cohort["name"], cohort["time_zone"]) == ("Phoenix", "America/Phoenix")  # nothing changed
+    form = {"csrf_token": token, "name": "Phoenix", "time_zone": "America/Los_Angeles", "same_identity": "on"}
+    assert client.post(f"/organize/cohorts/{session['cohort']}", data=form, follow_redirects=False).status_code == 303
+    cohort = client.get(f"/api/v1/cohorts/{session['cohort']}", headers=organizer.headers).json()
+    assert cohort["time_zone"] == "America/Los_Angeles"
+    refused = client.post(
+        f"/api/v1/institutes/{institute.id}/cohorts",
+        json={"name": "Mars", "time_zone": "Mars/Base"},
+        headers=organizer.headers,
+    )
+    assert refused.status_code == 422 and "“Mars/Base” is not a time zone" in refused.text
+
+
+# --- as LibreOffice draws it ---------------------------------------------------------------------------------------
+
+RENDER_SECONDS = 120
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice Calc (make system-deps) draws the workbook")
+def test_libreoffice_renders_the_results_sheet_with_its_charts(
+    client: TestClient, presenter: Presenter, example: dict[str, Any], tmp_path: Path
+) -> None:
+    _, body = workbook_of(client, presenter, f"/api/v1/sessions/{example['id']}/archive.zip")
+    source = tmp_path / "workbook.xlsx"
+    source.write_bytes(body)
+    profile = tmp_path / "profile"
+    command = [
+        str(shutil.which("soffice")),
+        f"-env:UserInstallation={profile.as_uri()}",
+        "--headless",
+        "--norestore",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(tmp_path),
+        str(source),
+    ]
+    subprocess.run(command, check=True, timeout=RENDER_SECONDS, capture_output=True, cwd=tmp_path)
+    pdf = pypdfium2.PdfDocument(tmp_path / "workbook.pdf")
+    try:
+        assert len(pdf) >= 3  # Results, Summary, then the response sheets
+        first = pdf[0]
+        text = first.get_textpage().get_text_range()
+        assert "Results: Transforming Schools Through Distributed Leadership" in text
+        assert "How do school leaders spend their time?" in text and "Putting out fires" in text
+        picture = first.render(scale=1.5).to_pil().convert("RGB")
+        # The charts' bars: LibreOffice draws them in colour; the tables are black on white and pale blue.
+        coloured = sum(1 for r, g, b in picture.get_flattened_data() if max(r, g, b) - min(r, g, b) > 60)
+        assert coloured > 2000, coloured
+        saved = os.environ.get("HANDSUP_WORKBOOK_PICTURE")
+        if saved:  # docs/screenshots/workbook-results.png is made this way (docs/archives.md)
+            picture.save(saved)
+    finally:
+        pdf.close()
