@@ -29,7 +29,6 @@ from server.cli import main
 from server.exports import FIXED_COLUMNS, safe_cell
 from server.live.fragments import make_environment
 from server.models import Session as SessionRow
-from server.models import utcnow
 from tests.factories import Presenter, caught_up, join, login, make_user, respond
 from tests.hostile import PAYLOADS
 
@@ -384,14 +383,16 @@ def test_the_report_links_only_web_addresses() -> None:
             scope="session",
             institute=None,
             cohorts=[],
-            sessions=[ReportSession(session, "", 2, "2017-04-24", "", [hostile])],
+            sessions=[ReportSession(session, "", 2, "2017-04-24", "", "America/Phoenix", [hostile])],
             counts={"sessions": 1, "participants": 2, "responses": 2},
-            exported_at=utcnow(),
+            exported_at=datetime.fromisoformat("2017-04-24T17:00:00+00:00"),
+            time_zone="America/Phoenix",
         )
     )
     page = Loads()
     page.feed(report)
     assert page.links == ["#session-1", "https://example.org/b?a=1&b=2"]  # the javascript: link is text only
+    assert "Exported 2017-04-24 10:00 MST by Handsup" in report  # in the cohort's local time, its zone named
     assert "&lt;img src=x onerror=alert(1)&gt;" in report and "&lt;b&gt;Day&lt;/b&gt;" in report
     assert "<img" not in report
 
