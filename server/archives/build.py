@@ -373,7 +373,6 @@ class _Builder:
             activity.title,
             kind.label,
             respondents,
-            len(counted),
             kind.result_lines(results),
             kind.chart(config, results) if respondents else None,
             sheet,

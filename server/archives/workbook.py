@@ -57,7 +57,7 @@ ROW_CM = 0.53  # a default row (15 points) is about this tall: a block leaves ro
 MAX_UNIT_STEPS = 10  # a value axis up to this many counts ticks every 1
 MAX_CHART_BARS = 15  # of a kind without its own chart (the word cloud's top words)
 # A column of a kind's result lines, its heading on the Results sheet, and its number format.
-RESULT_COLUMNS = (("label", None, None), ("detail", "Detail", None), ("count", "Count", None))
+RESULT_COLUMNS = (("detail", "Detail", None), ("count", "Count", None))
 NUMBER_COLUMNS = (("share", "%", PERCENT), ("mean", "Mean", MEAN))
 
 
@@ -69,7 +69,6 @@ class ResultsBlock:
     title: str
     label: str  # the kind's label: "Poll"
     respondents: int
-    responses: int
     lines: list[dict[str, Any]]  # the kind's result lines (ActivityKind.result_lines)
     chart: Chart | None  # the kind's chart (ActivityKind.chart); None: the top counts of its lines, if any
     sheet: str  # the sheet of its raw responses
@@ -128,7 +127,7 @@ class Workbook:
         first = self._block.row + 1
         for line in block.lines:
             self._append_result([self._number_or_text(line.get(key), style) for key, _, style, _ in columns])
-        chart = self._chart(block, columns, first)
+        chart = self._chart(block, columns, first) if block.respondents else None  # no bars of nobody
         if chart is None:
             return
         if len(chart.series) > BESIDE_SERIES:  # its table reaches under where the chart would be: put it below
@@ -148,7 +147,7 @@ class Workbook:
         if not lines:
             return []
         what = str(lines[0].get("line") or "item").capitalize()
-        wanted = [("label", what, None), *RESULT_COLUMNS[1:], *NUMBER_COLUMNS]
+        wanted = [("label", what, None), *RESULT_COLUMNS, *NUMBER_COLUMNS]
         return [
             (key, name, style, key == "label" or any(line.get(key) not in (None, "") for line in lines))
             for key, name, style in wanted
