@@ -13,9 +13,10 @@ NODE_MODULES := tests/browser/node_modules/.installed
 # on a base image made with debootstrap when no registry can serve the official one. The slide import converts
 # PowerPoint decks with LibreOffice: libreoffice-impress-nogui is the smallest set that does it headless (Impress and
 # Draw without a display toolkit: 53 packages, about 230 MB, no Java); the Docker image leaves it out (docs/deploy.md).
-# The room-mode tests read the machine's addresses with iproute2's `ip` (tests/server/test_room.py).
+# The room-mode tests read the machine's addresses with iproute2's `ip` (tests/server/test_room.py), and
+# libreoffice-calc-nogui renders archive workbooks in the tests (docs/archives.md).
 SYSTEM_PACKAGES := chromium fonts-liberation fonts-dejavu-core fonts-noto-color-emoji redis-server postgresql nginx \
-	podman runc debootstrap libreoffice-impress-nogui iproute2
+	podman runc debootstrap libreoffice-impress-nogui libreoffice-calc-nogui iproute2
 
 .PHONY: run test lint typecheck pytest system-deps bench bench-full messages lock clean
 

@@ -165,7 +165,7 @@ async def _start(settings: Settings) -> Services:
         backplane=backplane,
         writer=writer,
         registry=default_registry,
-        views=Views(make_environment(default_registry), default_registry),
+        views=Views(make_environment(default_registry, settings.time_zone), default_registry),
     )
     await load_decks(services)
     if not await count_users(services.db):

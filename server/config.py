@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from server import ROOT
+from server.times import DEFAULT_ZONE, MAX_ZONE_NAME, check_zone
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "secret", "dev"})
 MIN_SECRET_LENGTH = 32
@@ -116,6 +117,10 @@ class Settings(BaseSettings):
     import_seconds: float = Field(default=120.0, gt=0)
     import_at_once: int = Field(default=2, ge=1)
 
+    # Local times people read (dashboards, reports, CSVs, workbooks) of sessions without a cohort, whose own zone
+    # (Cohort.time_zone) says it otherwise: an IANA name such as America/Phoenix (server/times.py).
+    time_zone: str = Field(default=DEFAULT_ZONE, max_length=MAX_ZONE_NAME)
+
     @field_validator("decks_dir", mode="before")
     @classmethod
     def _no_decks_dir(cls, value: object) -> object:
@@ -125,6 +130,11 @@ class Settings(BaseSettings):
     @classmethod
     def _no_metrics_token(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return check_zone(value)
 
     @field_validator("public_url")
     @classmethod

@@ -7,6 +7,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row
@@ -15,18 +16,32 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from activities import Registry
 from activities.base import Asset, Offload
 from server.decks import slugify
-from server.models import Activity, as_utc
+from server.models import Activity
 from server.profanity import held_texts
 from server.sessions import SessionSnapshot, joined_in_order, picture_seed, stored_responses
+from server.times import local
 
 # A spreadsheet runs a cell that starts with one of these as a formula: such cells get a leading apostrophe.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FIXED_COLUMNS = ["participant", "answered_at"]
+# `answered_at` is local time with its UTC offset; `time_zone` names the zone it is local to (the cohort's).
+FIXED_COLUMNS = ["participant", "answered_at", "time_zone"]
+# The column of the kinds whose people upvote others' answers (resources, Q&A): whose answers they upvoted.
+UPVOTED = "upvoted"
+
+
+class Participants(tuple[int, ...]):
+    """Participant numbers in a cell: `3 7` in a CSV, `Participant 3, Participant 7` in a workbook."""
+
+    def __str__(self) -> str:
+        return " ".join(str(number) for number in self)
+
+    def readable(self) -> str:
+        return ", ".join(f"Participant {number}" for number in self)
 
 
 def safe_cell(value: Any) -> str:
     """A value as CSV text that a spreadsheet shows as text, never runs ('=HYPERLINK(...)' stays visible)."""
-    text = "" if value is None else str(value)
+    text = "" if value is None else value.isoformat() if isinstance(value, datetime) else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
@@ -56,33 +71,45 @@ def response_rows(
     activity: Activity,
     stored: Iterable[Row[*tuple[Any, ...]]],
     numbers: Mapping[int, int],
+    time_zone: str,
 ) -> list[dict[str, Any]]:
-    """The kind's export rows of stored responses, each with the participant's number and when they answered, and
-    for a kind where people type text, whether the profanity filter holds a text of the row back from the room
-    (`filtered`; the text itself is kept as it was sent)."""
+    """The kind's export rows of stored responses, each with the participant's number and when they answered (local
+    to `time_zone`, to the second), and for a kind where people type text, whether the profanity filter holds a text
+    of the row back from the room (`filtered`; the text itself is kept as it was sent). An `upvoted` column names
+    the participants whose answers were upvoted (the first who gave it), not the answers' internal keys."""
     assert activity.id is not None
     kind = registry[activity.kind]
     config = snapshot.configs[activity.id]
     tally = kind.new_tally(config)
+    answers = [(response, tally.parse_payload(response.payload)) for response in stored]
+    owners: dict[str, int] = {}
+    for response, submission in answers:
+        for key, _text in submission.free_text():
+            owners.setdefault(key, numbers[response.participant_id])
     rows = []
-    for response in stored:
-        submission = tally.parse_payload(response.payload)
+    for response, submission in answers:
         held = held_texts(activity.moderation, submission.free_text()) if kind.takes_free_text else None
+        answered = local(response.updated_at, time_zone).replace(microsecond=0)
         for row in kind.export_rows(config, submission):
             filtered = {} if held is None else {"filtered": any(str(value) in held for value in row.values())}
-            answered = as_utc(response.updated_at).isoformat()
-            rows.append({"participant": numbers[response.participant_id], "answered_at": answered, **row, **filtered})
+            if isinstance(row.get(UPVOTED), str):
+                upvoted = dict.fromkeys(owners[key] for key in row[UPVOTED].split() if key in owners)
+                row = {**row, UPVOTED: Participants(upvoted)}
+            fixed = {"participant": numbers[response.participant_id], "answered_at": answered, "time_zone": time_zone}
+            rows.append({**fixed, **row, **filtered})
     return rows
 
 
-async def responses_csv(engine: AsyncEngine, registry: Registry, snapshot: SessionSnapshot, activity: Activity) -> str:
+async def responses_csv(
+    engine: AsyncEngine, registry: Registry, snapshot: SessionSnapshot, activity: Activity, time_zone: str
+) -> str:
     """Every counted response to an activity (its current epoch), one or more rows each, in answer order.
 
     Participants appear as numbers in the order they joined the session, the same in every export of it."""
     assert activity.id is not None
     stored = [row for row in await stored_responses(engine, [activity.id]) if row.epoch == activity.epoch]
     numbers = {row.id: n for n, row in enumerate(await joined_in_order(engine, snapshot.id), start=1)}
-    return to_csv(FIXED_COLUMNS, response_rows(registry, snapshot, activity, stored, numbers))
+    return to_csv(FIXED_COLUMNS, response_rows(registry, snapshot, activity, stored, numbers, time_zone))
 
 
 class NoSuchFile(LookupError):
@@ -105,8 +132,10 @@ async def activity_export(
     activity_id: int,
     extension: str,
     results_of: Callable[[Activity], Mapping[str, Any]],
+    time_zone: str,
 ) -> ActivityFile:
-    """An activity's stored responses as CSV, or one of the lists its kind offers (from its moderated results)."""
+    """An activity's stored responses as CSV (times local to `time_zone`), or one of the lists its kind offers (from
+    its moderated results)."""
     activity = snapshot.activity(activity_id)
     if activity is None or activity.id is None:
         raise NoSuchFile("No such activity in this session.")
@@ -115,7 +144,7 @@ async def activity_export(
     if extension == "csv" and not kind.takes_answers:
         raise NoSuchFile(f"{kind.label} takes no answers, so it has no responses to export.")
     if extension == "csv":
-        body = await responses_csv(engine, registry, snapshot, activity)
+        body = await responses_csv(engine, registry, snapshot, activity, time_zone)
         return ActivityFile(body, "text/csv; charset=utf-8", name)
     if extension not in kind.documents:
         formats = ", ".join(["csv", *kind.documents])

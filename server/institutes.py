@@ -33,6 +33,7 @@ from server.models import (
     utcnow,
 )
 from server.sessions import ControlRefused, NotFound, load_snapshot, recount, stored_responses
+from server.times import DEFAULT_ZONE, UnknownZone, check_zone
 from server.web.problems import unstorable
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class CohortForm:
     facilitators: list[str] = field(default_factory=list)
     same_identity: bool = True
     deck_ids: list[int] = field(default_factory=list)
+    time_zone: str = DEFAULT_ZONE
 
     def checked(self) -> CohortForm:
         name, site = " ".join(self.name.split()), " ".join(self.site.split())
@@ -68,7 +70,11 @@ class CohortForm:
             raise SetupInvalid("List at most 20 facilitators.")
         _storable(name, site, *people)
         decks = list(dict.fromkeys(self.deck_ids))
-        return CohortForm(name, site, self.starts_on, self.ends_on, people, self.same_identity, decks)
+        try:
+            time_zone = check_zone(self.time_zone)
+        except UnknownZone as error:
+            raise SetupInvalid(str(error)) from None
+        return CohortForm(name, site, self.starts_on, self.ends_on, people, self.same_identity, decks, time_zone)
 
 
 def _storable(*texts: str) -> None:
@@ -146,6 +152,21 @@ async def institute_view(maker: async_sessionmaker[AsyncSession], institute_id: 
     return InstituteView(institute, views)
 
 
+async def cohort_zones(maker: async_sessionmaker[AsyncSession], cohort_ids: Sequence[int | None]) -> dict[int, str]:
+    """The time zone of each of these cohorts (None, a session without a cohort, is left out)."""
+    wanted = {cohort_id for cohort_id in cohort_ids if cohort_id is not None}
+    if not wanted:
+        return {}
+    async with maker() as db:
+        rows = (await db.exec(select(Cohort.id, Cohort.time_zone).where(col(Cohort.id).in_(wanted)))).all()
+    return {cohort_id: time_zone for cohort_id, time_zone in rows if cohort_id is not None}
+
+
+async def session_zone(maker: async_sessionmaker[AsyncSession], cohort_id: int | None, default: str) -> str:
+    """The time zone a session's times are shown in: its cohort's, or `default` (the server's) without one."""
+    return (await cohort_zones(maker, [cohort_id])).get(cohort_id or 0, default)
+
+
 async def cohort_view(maker: async_sessionmaker[AsyncSession], cohort_id: int) -> tuple[Institute, CohortView]:
     async with maker() as db:
         cohort = await db.get(Cohort, cohort_id)
@@ -219,6 +240,7 @@ async def save_cohort(
         cohort.name, cohort.site = form.name, form.site
         cohort.starts_on, cohort.ends_on = form.starts_on, form.ends_on
         cohort.facilitators, cohort.same_identity = form.facilitators, form.same_identity
+        cohort.time_zone = form.time_zone
         db.add(cohort)
         await db.flush()
         await db.exec(delete(CohortDeck).where(col(CohortDeck.cohort_id) == cohort.id))

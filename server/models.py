@@ -130,6 +130,8 @@ class Cohort(SQLModel, table=True):
     facilitators: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # A phone that comes back for another of the cohort's sessions (day two) is the same participant in archives.
     same_identity: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    # The IANA zone of the cohort's site (America/Phoenix): times people read are local to it (server/times.py).
+    time_zone: str = Field(default="UTC", max_length=64, sa_column_kwargs={"server_default": "UTC"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 

@@ -31,7 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
 from activities.base import ListItem, Offload
-from server import __version__
+from server import __version__, times
 from server.archives.charts import chart_svg
 from server.archives.format import (
     FORMAT,
@@ -48,7 +48,7 @@ from server.archives.format import (
     SessionData,
     unsafe_entry_name,
 )
-from server.archives.workbook import Workbook
+from server.archives.workbook import ResultsBlock, Workbook
 from server.decks import slugify
 from server.exports import FIXED_COLUMNS, response_rows, to_csv
 from server.institutes import CohortView, cohort_view, institute_view
@@ -63,6 +63,7 @@ from server.sessions import (
     recount,
 )
 from server.sessions import stored_responses as load_responses
+from server.times import DEFAULT_ZONE, local
 
 if TYPE_CHECKING:
     from server.services import Services
@@ -99,10 +100,18 @@ class ArchiveSources:
     registry: Registry
     env: Environment
     offload: Offload
+    time_zone: str = DEFAULT_ZONE  # where sessions without a cohort are shown (the server's HANDSUP_TIME_ZONE)
 
     @classmethod
     def of(cls, services: Services) -> ArchiveSources:
-        return cls(services.engine, services.db, services.registry, services.views.env, services.offload)
+        return cls(
+            services.engine,
+            services.db,
+            services.registry,
+            services.views.env,
+            services.offload,
+            services.settings.time_zone,
+        )
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,7 @@ class _Plan:
     institute: Institute | None
     cohorts: list[CohortView]
     sessions: list[Session]
+    time_zone: str  # where the archive's own times (when it was exported) are shown
 
 
 @dataclass(frozen=True)
@@ -131,8 +141,8 @@ class _Place:
     """Where one session's files go in the archive, and how its sheets and summary rows name it."""
 
     prefix: str  # "" in a session archive; "cohorts/<cohort>/<NN>-<session>/" in the others
-    sheet_prefix: str  # "" in a session archive; "<session key>." in the others
     cohort: str  # the cohort's name, or ""
+    time_zone: str  # the cohort's, or the server's for a session without one
 
 
 @dataclass
@@ -160,6 +170,7 @@ class ReportSession:
     participants: int
     day: str
     pruned_on: str
+    time_zone: str
     activities: list[ReportActivity] = field(default_factory=list)
 
 
@@ -169,7 +180,7 @@ async def write_archive(
     """Write the archive of one session, cohort or institute into `target` (a seekable binary file).
 
     Raises NotFound (nothing written) when there is no such session, cohort or institute."""
-    plan = await _plan(sources.maker, scope, scope_id)
+    plan = await _plan(sources.maker, scope, scope_id, sources.time_zone)
     builder = _Builder(target, sources, plan)
     try:
         await builder.build(progress or (lambda done, total: None))
@@ -181,19 +192,22 @@ async def write_archive(
 # --- what is archived ------------------------------------------------------------------------------------------
 
 
-async def _plan(maker: async_sessionmaker[AsyncSession], scope: Scope, scope_id: int) -> _Plan:
+async def _plan(maker: async_sessionmaker[AsyncSession], scope: Scope, scope_id: int, default_zone: str) -> _Plan:
+    """What to archive; its times are shown in the cohort's zone (a session's or a cohort's archive), else in
+    `default_zone` (a session without a cohort, an institute of several sites)."""
     if scope == "session":
         async with maker() as db:
             session = await db.get(Session, scope_id)
         if session is None:
             raise NotFound(f"session {scope_id}")
         cohorts = [(await cohort_view(maker, session.cohort_id))[1]] if session.cohort_id is not None else []
-        day = as_utc(session.created_at).date()
+        zone = cohorts[0].cohort.time_zone if cohorts else default_zone
+        day = local(session.created_at, zone).date()
         archived: dict[str, Any] = {"session": {"id": session.id, "code": session.code, "title": session.title}}
         if cohorts:
             archived["cohort"] = {"id": cohorts[0].cohort.id, "name": cohorts[0].cohort.name}
         name = f"handsup-{slugify(session.title)}-{day.isoformat()}-{session.code}.zip"
-        return _Plan(scope, session.title, name, archived, None, cohorts, [session])
+        return _Plan(scope, session.title, name, archived, None, cohorts, [session], zone)
     if scope == "cohort":
         institute, view = await cohort_view(maker, scope_id)
         cohort = view.cohort
@@ -206,12 +220,14 @@ async def _plan(maker: async_sessionmaker[AsyncSession], scope: Scope, scope_id:
             institute,
             [view],
             _in_order(view.sessions),
+            cohort.time_zone,
         )
     whole = await institute_view(maker, scope_id)
     institute = whole.institute
     sessions = [session for view in whole.cohorts for session in _in_order(view.sessions)]
     name = _filename(institute.slug, utcnow().date())
-    return _Plan(scope, institute.title, name, {"institute": _named(institute)}, institute, whole.cohorts, sessions)
+    archived = {"institute": _named(institute)}
+    return _Plan(scope, institute.title, name, archived, institute, whole.cohorts, sessions, default_zone)
 
 
 def _named(institute: Institute) -> dict[str, Any]:
@@ -251,7 +267,7 @@ class _Builder:
         self.sources = sources
         self.plan = plan
         self.zip = _Zip(target)
-        self.workbook = Workbook(SUMMARY_COLUMNS)
+        self.workbook = Workbook(SUMMARY_COLUMNS, f"Results: {plan.title}")
         self.summary: list[dict[str, Any]] = []
         self.report: list[ReportSession] = []
         self.counts = {"cohorts": len(plan.cohorts), "sessions": 0, "activities": 0, "participants": 0, "responses": 0}
@@ -283,12 +299,16 @@ class _Builder:
         for row in await load_responses(sources.engine, [a.id for a in snapshot.activities if a.id is not None]):
             by_activity[row.activity_id].append(row)
         cohort = self.plan.cohorts[cohort_key - 1].cohort if cohort_key else None
-        place = _Place("", "", cohort.name if cohort else "")
+        zone = cohort.time_zone if cohort else sources.time_zone
+        place = _Place("", cohort.name if cohort else "", zone)
         if self.plan.scope != "session":
             folder = f"cohorts/{slugify(cohort.slug if cohort else '')}/{key:02d}-{slugify(session.title)}/"
-            place = _Place(folder, f"{key}.", place.cohort)
-        pruned_on = as_utc(session.pruned_at).date().isoformat() if session.pruned_at else ""
-        report = ReportSession(session, place.cohort, len(joined), _day(session), pruned_on)
+            place = _Place(folder, place.cohort, zone)
+        pruned_on = local(session.pruned_at, zone).date().isoformat() if session.pruned_at else ""
+        report = ReportSession(session, place.cohort, len(joined), _day(session, zone), pruned_on, zone)
+        about = [place.cohort, f"started {times.shown(session.created_at, zone)}", f"times in {zone}"]
+        about.append(f"{len(joined)} {'participant' if len(joined) == 1 else 'participants'}")
+        await asyncio.to_thread(self.workbook.add_session, session.title, " · ".join(part for part in about if part))
         activities: list[ActivityData] = []
         responses: list[ResponseData] = []
         for activity in snapshot.activities:
@@ -340,13 +360,25 @@ class _Builder:
         registry, session = self.sources.registry, snapshot.session
         results, respondents, counted = recount(registry, snapshot, activity, stored)
         stem = f"{activity.position + 1:02d}-{slugify(activity.title)}"
-        rows = response_rows(registry, snapshot, activity, counted, numbers)
+        rows = response_rows(registry, snapshot, activity, counted, numbers, place.time_zone)
         csv_path = f"{place.prefix}responses/{stem}.csv"
         await self.zip.add(csv_path, to_csv(FIXED_COLUMNS, rows).encode())
-        wanted = f"{place.sheet_prefix}{activity.position + 1:02d} {activity.title}"
-        sheet = await asyncio.to_thread(self.workbook.add_sheet, wanted, FIXED_COLUMNS, rows)
+        wanted = f"{activity.position + 1} {activity.title}"
+        sheet = await asyncio.to_thread(self.workbook.add_sheet, wanted, FIXED_COLUMNS, rows, place.time_zone)
         pruned = activity.aggregate is not None
         kind = registry[activity.kind]
+        config = snapshot.configs[activity.id]
+        block = ResultsBlock(
+            activity.position + 1,
+            activity.title,
+            kind.label,
+            respondents,
+            kind.result_lines(results),
+            kind.chart(config, results) if respondents else None,
+            sheet,
+            pruned,
+        )
+        await asyncio.to_thread(self.workbook.add_results, block)
         report = ReportActivity(
             activity.position + 1, activity.title, activity.prompt, kind.label, respondents, len(counted), pruned
         )
@@ -355,7 +387,7 @@ class _Builder:
         row = {
             "cohort": place.cohort,
             "session": session.title,
-            "session_date": _day(session),
+            "session_date": _day(session, place.time_zone),
             "position": activity.position + 1,
             "kind": activity.kind,
             "title": activity.title,
@@ -452,6 +484,7 @@ class _Builder:
             ends_on=cohort.ends_on,
             facilitators=list(cohort.facilitators),
             same_identity=cohort.same_identity,
+            time_zone=cohort.time_zone,
             decks=[d for d in [await self.deck(deck.id) for deck in view.decks] if d is not None],
         )
 
@@ -465,6 +498,7 @@ class _Builder:
             sessions=self.report,
             counts=self.counts,
             exported_at=utcnow(),
+            time_zone=self.plan.time_zone,
         )
 
     def manifest(self) -> bytes:
@@ -568,8 +602,9 @@ def _response(activity: Activity, row: Row[Any], numbers: dict[int, int]) -> Res
     )
 
 
-def _day(session: Session) -> str:
-    return as_utc(session.created_at).date().isoformat()
+def _day(session: Session, time_zone: str) -> str:
+    """The day a session started, where it ran."""
+    return local(session.created_at, time_zone).date().isoformat()
 
 
 def _file_name(asset: str) -> str:

@@ -50,6 +50,9 @@ class CohortData(Part):
     ends_on: date | None = None
     facilitators: list[str] = Field(default_factory=list)
     same_identity: bool = True
+    # The IANA zone of the site (times in data.json stay UTC; the zone says how people saw them). Absent in
+    # archives written before cohorts had one: UTC, as those servers showed.
+    time_zone: str = Field(default="UTC", max_length=64)
     decks: list[DeckData] = Field(default_factory=list)
 
 

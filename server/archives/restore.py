@@ -445,7 +445,13 @@ def check_data(data: ArchiveData, registry: Registry) -> None:
 def _cohort_form(cohort: CohortData) -> CohortForm:
     """The cohort as the organizer pages would take it (names tidied, dates in order, at most 20 facilitators)."""
     form = CohortForm(
-        cohort.name, cohort.site, cohort.starts_on, cohort.ends_on, list(cohort.facilitators), cohort.same_identity
+        cohort.name,
+        cohort.site,
+        cohort.starts_on,
+        cohort.ends_on,
+        list(cohort.facilitators),
+        cohort.same_identity,
+        time_zone=cohort.time_zone,
     )
     try:
         return form.checked()
@@ -666,6 +672,7 @@ async def _write_cohort(
         ends_on=form.ends_on,
         facilitators=form.facilitators,
         same_identity=form.same_identity,
+        time_zone=form.time_zone,
     )
     db.add(cohort)
     await db.flush()

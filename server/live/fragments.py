@@ -21,6 +21,7 @@ from server import ROOT, __version__
 from server.live.reactions import FLOATS_PER_PUSH, LANES, REACTIONS
 from server.models import Activity, Pace, Session
 from server.sessions import SessionSnapshot, format_code, moderated_results, seconds_left
+from server.times import COMMON_ZONES, DEFAULT_ZONE, shown
 from server.web.i18n import catalogues, current_language, current_tag, speaking
 
 if TYPE_CHECKING:
@@ -71,8 +72,11 @@ def _kind_files(kind: ActivityKind[Any, Any], suffix: str) -> tuple[str, ...]:
     )
 
 
-def make_environment(registry: Registry) -> Environment:
+def make_environment(registry: Registry, time_zone: str = DEFAULT_ZONE) -> Environment:
     """Templates of every kind (`<kind>/...`) ahead of the client's, autoescaped, undefined names are errors.
+
+    Times are shown with the `local_time` filter: `{{ moment | local_time(cohort.time_zone) }}` gives the local time
+    with its zone's short name (2017-04-24 09:12 MST); without a zone, in `time_zone` (the server's default).
 
     Text is marked for translation with `_()` and `{% trans %}` (new-style gettext: `_("%(n)s left", n=n)`, the
     arguments escaped), in whatever language the request, socket or push is rendered in (server/web/i18n.py)."""
@@ -99,6 +103,11 @@ def make_environment(registry: Registry) -> Environment:
         languages=catalogues().languages,
         text_of=text_of,
         media_url=media_url,
+        time_zones=COMMON_ZONES,
+        default_time_zone=time_zone,
+    )
+    env.filters["local_time"] = lambda moment, zone=None, with_zone=True: shown(
+        moment, zone or time_zone, with_zone=with_zone
     )
     return env
 

@@ -34,6 +34,7 @@ from server.institutes import (
 from server.models import AuditEntry, Institute, SessionState, User
 from server.services import Services
 from server.sessions import ControlRefused, NoFreeCode, NotFound, start_from_deck
+from server.times import DEFAULT_ZONE, MAX_ZONE_NAME
 from server.web.deps import Id, ServicesDep, Text
 from server.web.problems import API_ERRORS, Problem
 
@@ -247,6 +248,7 @@ async def _cohort_form(request: Request) -> CohortForm:
         facilitators=text("facilitators")[:4000].splitlines(),
         same_identity=text("same_identity") == "on",
         deck_ids=decks,
+        time_zone=text("time_zone")[:200] or DEFAULT_ZONE,
     )
 
 
@@ -293,6 +295,12 @@ class CohortCreate(BaseModel):
         default=True, description="A phone that comes back for another session of the cohort is the same participant"
     )
     deck_ids: list[Id] = Field(default_factory=list, max_length=50, description="Its decks, in the order they run")
+    time_zone: str = Field(
+        default=DEFAULT_ZONE,
+        max_length=MAX_ZONE_NAME,
+        examples=["America/Phoenix"],
+        description="The IANA time zone of the site: dashboards, reports, CSVs and workbooks show local times in it",
+    )
 
 
 class CohortPublic(CohortCreate):
@@ -324,6 +332,7 @@ def _cohort_public(view: CohortView) -> CohortPublic:
         facilitators=cohort.facilitators,
         same_identity=cohort.same_identity,
         deck_ids=[deck.id for deck in view.decks if deck.id is not None],
+        time_zone=cohort.time_zone,
         session_ids=[session.id for session in view.sessions if session.id is not None],
     )
 

@@ -41,6 +41,7 @@ from server.facilitators import (
     facilitators,
     remove_facilitator,
 )
+from server.institutes import cohort_zones, session_zone
 from server.live.connections import Audience, SocketConnection, refuse, serve_socket
 from server.live.fragments import qr_svg
 from server.live.intake import Refused, form_from_json
@@ -94,6 +95,7 @@ async def dashboard(request: Request, user: PageUser, services: ServicesDep) -> 
         user=user,
         decks=decks,
         sessions=sessions,
+        zones=await cohort_zones(services.db, [session.cohort_id for session in sessions]),
         csrf=csrf_token(request),
         live=SessionState.live,
     )
@@ -321,9 +323,10 @@ async def presenter_export(
 async def activity_export(services: Services, session_id: int, activity_id: int, extension: str) -> Response:
     """An activity's export as a download (the page and the JSON API); 404 for no such activity or format."""
     room = await services.hub.room(session_id)
+    zone = await session_zone(services.db, room.snapshot.session.cohort_id, services.settings.time_zone)
     try:
         exported = await exports.activity_export(
-            services.engine, services.registry, room.snapshot, activity_id, extension, room.results
+            services.engine, services.registry, room.snapshot, activity_id, extension, room.results, zone
         )
     except NoSuchFile as missing:
         raise Problem(404, "Not found", str(missing)) from None

@@ -9,6 +9,7 @@ import io
 import json
 import re
 import zipfile
+from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,9 @@ from server.archives.charts import chart_svg
 from server.archives.format import ArchiveData
 from server.archives.workbook import MAX_SHEET_NAME, sheet_name
 from server.cli import main
-from server.exports import safe_cell
+from server.exports import FIXED_COLUMNS, safe_cell
 from server.live.fragments import make_environment
 from server.models import Session as SessionRow
-from server.models import utcnow
 from tests.factories import Presenter, caught_up, join, login, make_user, respond
 from tests.hostile import PAYLOADS
 
@@ -160,20 +160,25 @@ def test_the_workbook_holds_the_csv_rows_and_formulas_stay_text(
     body = archive.read("workbook.xlsx")
     book = openpyxl.load_workbook(io.BytesIO(body))
     summary = table(archive, "summary.csv")
-    assert book.sheetnames == ["Summary", *(row["sheet"] for row in summary)]
-    assert book.sheetnames[1:] == [
-        "01 Where does the week go",
-        "02 Three words",
-        "03 One idea",
-        "04 Influence or authority",
+    assert book.sheetnames == ["Results", "Summary", *(row["sheet"] for row in summary)]
+    assert book.sheetnames[2:] == [
+        "1 Where does the week go",
+        "2 Three words",
+        "3 One idea",
+        "4 Influence or authority",
     ]
-    for row in summary:  # safe_cell: each cell as the CSV writes it (formula-like text gets an apostrophe)
-        on_sheet = [[safe_cell(cell.value) for cell in line] for line in book[row["sheet"]].iter_rows()]
+    for row in summary:  # the CSV's rows in words: "Participant 1", local date-times, the zone in the header
+        on_sheet = [[cell.value for cell in line] for line in book[row["sheet"]].iter_rows()]
         in_csv = list(csv.reader(io.StringIO(archive.read(row["responses_file"]).decode("utf-8"))))
-        assert on_sheet == in_csv, row["sheet"]
+        assert on_sheet[0][:2] == ["Participant", "Answered (UTC)"] and in_csv[0][:3] == FIXED_COLUMNS
+        assert [name.replace("_", " ").capitalize() for name in in_csv[0][3:]] == on_sheet[0][2:]
+        for cells, line in zip(on_sheet[1:], in_csv[1:], strict=True):
+            assert cells[0] == f"Participant {line[0]}"
+            assert cells[1] == datetime.fromisoformat(line[1]).replace(tzinfo=None) and line[2] == "UTC"
+            assert [safe_cell(cell) for cell in cells[2:]] == line[3:], row["sheet"]
     summary_sheet = [[safe_cell(cell.value) for cell in line] for line in book["Summary"].iter_rows()]
     assert summary_sheet == list(csv.reader(io.StringIO(archive.read("summary.csv").decode("utf-8"))))
-    cells = [cell for line in book["03 One idea"].iter_rows() for cell in line if cell.value == FORMULA]
+    cells = [cell for line in book["3 One idea"].iter_rows() for cell in line if cell.value == FORMULA]
     assert len(cells) == 1 and cells[0].data_type == "s"  # the answer as typed, stored as text
     with zipfile.ZipFile(io.BytesIO(body)) as xlsx:
         sheets = [name for name in xlsx.namelist() if name.startswith("xl/worksheets/")]
@@ -378,14 +383,16 @@ def test_the_report_links_only_web_addresses() -> None:
             scope="session",
             institute=None,
             cohorts=[],
-            sessions=[ReportSession(session, "", 2, "2017-04-24", "", [hostile])],
+            sessions=[ReportSession(session, "", 2, "2017-04-24", "", "America/Phoenix", [hostile])],
             counts={"sessions": 1, "participants": 2, "responses": 2},
-            exported_at=utcnow(),
+            exported_at=datetime.fromisoformat("2017-04-24T17:00:00+00:00"),
+            time_zone="America/Phoenix",
         )
     )
     page = Loads()
     page.feed(report)
     assert page.links == ["#session-1", "https://example.org/b?a=1&b=2"]  # the javascript: link is text only
+    assert "Exported 2017-04-24 10:00 MST by Handsup" in report  # in the cohort's local time, its zone named
     assert "&lt;img src=x onerror=alert(1)&gt;" in report and "&lt;b&gt;Day&lt;/b&gt;" in report
     assert "<img" not in report
 

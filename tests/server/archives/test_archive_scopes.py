@@ -191,14 +191,15 @@ def test_a_cohort_archive_traces_every_csv_row_to_an_answer_of_its_sessions(
     ]
     book = openpyxl.load_workbook(io.BytesIO(archive.read("workbook.xlsx")))
     assert book.sheetnames == [
+        "Results",
         "Summary",
-        "1.01 Where does the week go",
-        "1.02 .. .. etc passwd",
-        "2.01 Where does the week go",
-        "2.02 .. .. etc passwd",
+        "1 Where does the week go",
+        "2 .. .. etc passwd",
+        "1 Where does the week go (2)",  # day two's: the Results sheet and the Summary say which session it is
+        "2 .. .. etc passwd (2)",
     ]
-    assert [r["sheet"] for r in summary] == book.sheetnames[1:]
-    formula = book["1.02 .. .. etc passwd"]["C2"]
+    assert [r["sheet"] for r in summary] == book.sheetnames[2:]
+    formula = book["2 .. .. etc passwd"]["C2"]
     assert (formula.value, formula.data_type) == (FORMULA, "s")
     data = data_of(archive)
     assert [(s.key, s.cohort, s.title) for s in data.sessions] == [(1, 1, "Phoenix, day 1"), (2, 1, "Phoenix, day 2")]
@@ -263,7 +264,7 @@ def test_an_institute_archive_holds_every_cohort_and_session_and_nothing_else(
     assert {"cohorts/oakland/03-oakland-day-1/responses/01-where-does-the-week-go.csv"} <= set(listed)
     assert not any("not-for-a-cohort" in path or "another" in path for path in listed)
     book = openpyxl.load_workbook(io.BytesIO(archive.read("workbook.xlsx")))
-    assert len(book.sheetnames) == 9 and len({n.casefold() for n in book.sheetnames}) == 9
+    assert len(book.sheetnames) == 10 and len({n.casefold() for n in book.sheetnames}) == 10
     assert all(len(sheet) <= MAX_SHEET_NAME for sheet in book.sheetnames)
     charts = [path for path in listed if path.endswith(".svg")]
     assert len(charts) == 4  # a poll chart per session; every open answer is unique, so listed, not charted
@@ -316,7 +317,10 @@ def test_activities_kept_only_as_aggregates_archive_without_responses(
     assert first.activities[0].aggregate == {"snapshot": poll["results"], "respondents": 1}
     assert second.pruned_at is None and len(second.responses) == 1 and second.activities[0].aggregate is None
     folder = "cohorts/oakland/01-oakland-day-1"
-    assert archive.read(f"{folder}/responses/01-where-does-the-week-go.csv").decode() == "participant,answered_at\r\n"
+    assert (
+        archive.read(f"{folder}/responses/01-where-does-the-week-go.csv").decode()
+        == "participant,answered_at,time_zone\r\n"
+    )
     assert archive.read(f"{folder}/charts/01-where-does-the-week-go.svg").startswith(b"<svg")
     summary = table(archive, "summary.csv")
     assert [(r["session"], r["respondents"], r["responses"], r["aggregate_only"]) for r in summary[:1]] == [
