@@ -133,7 +133,10 @@ async def _export_archive(settings: Settings, scope: Scope, scope_id: int, outpu
 
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
     engine = create_engine(settings.resolved_database_url)
-    sources = ArchiveSources(engine, session_factory(engine), registry, make_environment(registry), _in_thread)
+    environment = make_environment(registry, settings.time_zone)
+    sources = ArchiveSources(
+        engine, session_factory(engine), registry, environment, _in_thread, time_zone=settings.time_zone
+    )
     partial = output.with_name(output.name + ".partial")
     try:
         with partial.open("wb") as target:

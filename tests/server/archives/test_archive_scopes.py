@@ -406,3 +406,23 @@ def test_the_command_line_exports_each_scope_atomically(
             main(["archive", "export", *wrong, "-o", str(out)])
         assert exit_code.value.code == 2
     assert "one of the arguments --session --cohort --institute is required" in capsys.readouterr().err
+
+
+def test_the_command_line_shows_a_session_without_a_cohort_in_the_servers_time_zone(
+    client: TestClient, presenter: Presenter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = presenter.start(DECK)
+    poll = session["activities"][0]["id"]
+    presenter.control(session["id"], "next")
+    assert respond(client, join(client, session["code"]), poll, choice=0).status_code in (200, 201)
+    monkeypatch.setenv("HANDSUP_ENV", "test")
+    monkeypatch.setenv("HANDSUP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HANDSUP_TIME_ZONE", "America/Phoenix")
+    monkeypatch.delenv("HANDSUP_DATABASE_URL", raising=False)
+    out = tmp_path / "session.zip"
+    assert main(["archive", "export", "--session", str(session["id"]), "-o", str(out)]) == 0
+    with zipfile.ZipFile(out) as archive:
+        [responses] = [name for name in archive.namelist() if name.endswith(".csv") and "where-does" in name]
+        [row] = csv.DictReader(io.StringIO(archive.read(responses).decode("utf-8-sig")))
+    assert row["time_zone"] == "America/Phoenix"
+    assert row["answered_at"].endswith("-07:00")  # Phoenix keeps standard time all year
