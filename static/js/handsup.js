@@ -215,6 +215,8 @@
   // Small print (counts, badges) keeps to the floor by itself in CSS (max(0.9em, var(--floor))): it does not stop
   // the rest of a list from shrinking.
   var FLOORED = ".small, small, .kind-badge";
+  // Cards are read as sentences: they keep at least the stage's base size, and fewer of them are shown instead.
+  var READ_AS_TEXT = ".cards";
   var SHRINK = 0.9;  // each step of shrinking, as a share of the step before
 
   function overflows(box) {
@@ -306,8 +308,9 @@
     return items;
   }
 
-  // Fit one box: its longest list shrinks, then its title and prompt, then the list shows what fits; a box with no
-  // list (or whose list is all hidden and still too big) shrinks as a whole.
+  // Fit one box: its longest list shrinks (bars to the floor, cards to the stage's base size), then its title and
+  // prompt (above cards, only if that is enough), then the list shows what fits; a box with no list (or whose list is all hidden and
+  // still too big) shrinks as a whole.
   function fit(box, floor) {
     unfit(box);
     if (!overflows(box)) return;
@@ -315,11 +318,14 @@
     for (var i = 0; i < lists.length; i++) {
       if (itemsOf(lists[i]).length && (!list || itemsOf(lists[i]).length > itemsOf(list).length)) list = lists[i];
     }
-    if (list && shrink(list, box, floor)) return;
+    var text = list && list.matches(READ_AS_TEXT);
+    if (list && shrink(list, box, text ? Math.max(floor, parseFloat(getComputedStyle(box).fontSize)) : floor)) return;
+    // The title and prompt give way to the list; above cards, only if that is enough to show them all.
     var headings = box.querySelectorAll(FIT_HEADINGS);
     for (i = 0; i < headings.length; i++) {
       if (shrink(headings[i], box, floor, HEADING_LEAST)) return;
     }
+    for (i = 0; text && i < headings.length; i++) headings[i].style.fontSize = "";
     if (list && showAsManyAsFit(list, box)) return;
     shrink(box, box, floor);
   }

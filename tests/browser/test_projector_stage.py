@@ -266,7 +266,6 @@ class Scene:
 def go(title: str, deck: str = "example") -> Callable[[Stage], None]:
     def setup(stage: Stage) -> None:
         live: LiveDeck = getattr(stage, deck)
-        control(live, "beside")  # nothing beside it
         live.goto(by_title(live, title)["position"])
 
     return setup
@@ -397,6 +396,8 @@ def test_every_state_of_the_projector_fits_the_window(
                 screenshot(page, f"stage-{size.replace(':', 'x')}-{scene.name}", full_page=False)
             if scene.name == "closed":
                 reopen(stage)
+            if scene.name == "side-by-side":
+                control(stage.example, "beside")  # shown alone again
     finally:
         page.context.close()
     assert not problems, "\n".join(problems)
@@ -421,7 +422,6 @@ def test_the_lobby_counts_phones_as_they_join_and_a_resized_window_fits_again(
     # The presenter moves on while the window is dragged and resized: each size fits again, without a reload.
     cloud = SCENES[2]
     present(page, stage, cloud)
-    page.goto(str(stage.example.session["projector_url"]))
     for width, height in [(1280, 720), (1024, 768), (800, 600), (1920, 1080), (1440, 900), (1280, 720)]:
         page.set_viewport_size({"width": width, "height": height})
         settled(page)
@@ -435,3 +435,23 @@ def test_the_lobby_counts_phones_as_they_join_and_a_resized_window_fits_again(
     page.context.close()
     assert not problems, "\n".join(problems)
     assert page_errors.errors == []
+
+
+def test_without_javascript_the_stage_still_fits_the_window(browser: Browser, stage: Stage) -> None:
+    """No script runs (no fit step, no socket): the same layout holds, and a list too long for the screen is cut
+    at the stage's edge, never scrolled."""
+    page = browser.new_context(viewport={"width": 1280, "height": 720}, java_script_enabled=False).new_page()
+    page.goto(str(stage.lobby.session["projector_url"]))
+    expect(page.locator(".lobby .code")).to_be_visible()
+    lobby = page.evaluate(MEASURE, [".lobby .code", ".lobby-qr svg", ".joined-count", ".join-line"])
+    assert lobby["problems"] == []
+    go("Many long answers", "stress")(stage)
+    page.goto(str(stage.stress.session["projector_url"]))
+    expect(page.locator(".projector-title")).to_have_text("Many long answers")
+    cut = page.evaluate(MEASURE, [".projector-title", ".cards"])
+    # Cards past the stage's edge are clipped there (hidden, not scrolled to): the page itself never scrolls, and
+    # what is shown does not overlap and keeps to the floor.
+    clipped = ("cut at the edge", "outside the window")
+    assert [problem for problem in cut["problems"] if not problem.startswith(clipped)] == []
+    screenshot(page, "stage-720p-no-javascript", full_page=False)
+    page.context.close()
