@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -156,7 +156,6 @@ class Stage:
     paced: LiveDeck
     ended: LiveDeck
     lobby_joined: int = 12
-    shots: list[str] = field(default_factory=list)
 
 
 # The example deck's activities the scenes show with answers (its open answers, resources and questions wait for
@@ -414,8 +413,7 @@ def test_the_lobby_counts_phones_as_they_join_and_a_resized_window_fits_again(
     join(stage.server.url, stage.lobby.code, 3)  # three more phones, no reload
     stage.lobby_joined += 3
     expect(count).to_have_text(f"{stage.lobby_joined} people joined")
-    lobby = SCENES[0]
-    lobby.text = f"{stage.lobby_joined} people joined"
+    lobby = replace(SCENES[0], text=f"{stage.lobby_joined} people joined")
     problems = problems_of(page, lobby, "high contrast")
     screenshot(page, "stage-high-contrast-lobby", full_page=False)
 
