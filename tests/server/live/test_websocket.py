@@ -405,6 +405,8 @@ def test_the_projector_lobby_counts_phones_as_they_join_without_a_new_stage(
         assert respond(client, join(client, session["code"]), poll, choice="1").status_code == 201
         seen.clear()
         receive_until(ws, lambda frame: seen.append(root_id(frame)) or root_id(frame) == f"results-{poll}")
+        presenter.control(session["id"], "close", poll)  # a last push, after any the join could have caused
+        receive_until(ws, lambda frame: seen.append(root_id(frame)) or root_id(frame) == "projector-stage")
         assert "joined-count" not in seen
 
 
