@@ -227,6 +227,10 @@ class Views:
         """At the audience's pace: how far people have got, per activity (presenter) or overall (projector)."""
         return self.render(f"{audience}/completion.html", room=room, snapshot=room.snapshot)
 
+    def joined(self, room: Room) -> str:
+        """The projector lobby's count of who has joined (`#joined-count`)."""
+        return self.render("projector/joined.html", room=room)
+
     def floating_reactions(self, floating: Counter[str]) -> str:
         """Reactions for the projector to float up: a few of each (the rest only count), in rotating lanes."""
         items = [

@@ -206,6 +206,7 @@ class Pusher:
         self._views_dirty = False  # presenter and projector need their whole view again
         self._stage_dirty = False  # so do the participants (what their phones show has changed)
         self._floating: Counter[str] = Counter()  # reactions not yet floated on the projector
+        self._joined_shown = -1  # the count of who has joined that the projectors show (their lobby)
         self._wake = asyncio.Event()
 
     def mark(self, activity_id: int | None) -> None:
@@ -255,6 +256,7 @@ class Pusher:
             self._send(Audience.presenter, lambda: views.presenter_live(room))
             self._send(Audience.remote, lambda: views.remote_live(room))
             self._send(Audience.projector, lambda: views.projector_stage(room))
+            self._joined_shown = len(room.participants)
             for activity in room.snapshot.activities:  # moderation changes what shared lists show
                 if activity.id is not None:
                     self._share(activity.id)
@@ -274,6 +276,17 @@ class Pusher:
             self._send(Audience.projector, lambda: views.completion(room, Audience.projector))
         self._send(Audience.presenter, lambda: views.counts(room))
         self._send(Audience.remote, lambda: views.counts(room))
+        self._send_joined()
+
+    def _send_joined(self) -> None:
+        """The lobby's count of who has joined, to the projectors, when it changed: one small fragment per push
+        interval however many phones joined in it (a room of 10,000 joining at once is not 10,000 stages)."""
+        room = self._room
+        joined = len(room.participants)
+        if joined == self._joined_shown or not room.snapshot.live or room.snapshot.current is not None:
+            return
+        self._joined_shown = joined
+        self._send(Audience.projector, lambda: room.deps.fragments.joined(room))
 
     def _share(self, activity_id: int) -> None:
         """Push a sharing kind's live list (Q&A questions) to the phones that show that activity."""

@@ -202,10 +202,155 @@
     while (layer && layer.children.length > 60) layer.removeChild(layer.firstChild);
   }
 
+  // The projector's stage. CSS lays it out inside the window (handsup.css, "Projector"); what CSS cannot do is
+  // choose how much of a long list to show. So, when the page loads, when the window changes size and after every
+  // push, each box on the stage (the lobby, an activity, the farewell) that overflows is fitted: its longest list
+  // is shrunk step by step, never below the text floor (--floor), then its last items are hidden until the box
+  // fits and a line says how many more there are; a box with no list to trim shrinks as a whole, to the floor.
+  // Every fit starts from the page as pushed, so a window made larger shows everything again.
+  var FIT_BOXES = ".projector-stage > .projected, .projector-stage > .lobby, .projector-stage > .farewell";
+  var FIT_LISTS = ".bars, .cards, .top-words, .slide-body";
+  var FIT_HEADINGS = ".projector-title, .prompt";
+  var HEADING_LEAST = 0.6;  // a title shrinks to at most this share of its size, to make room for its list
+  // Small print (counts, badges) keeps to the floor by itself in CSS (max(0.9em, var(--floor))): it does not stop
+  // the rest of a list from shrinking.
+  var FLOORED = ".small, small, .kind-badge";
+  // Cards are read as sentences: they keep at least the stage's base size, and fewer of them are shown instead.
+  var READ_AS_TEXT = ".cards";
+  var SHRINK = 0.9;  // each step of shrinking, as a share of the step before
+
+  function overflows(box) {
+    return box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1;
+  }
+
+  // The computed size of the smallest text in an element (its own or its descendants' text), small print aside.
+  function smallestText(el) {
+    var smallest = Infinity, all = [el].concat(Array.prototype.slice.call(el.querySelectorAll("*")));
+    for (var i = 0; i < all.length; i++) {
+      if (all[i].closest(FLOORED)) continue;
+      var nodes = all[i].childNodes, text = false;
+      for (var j = 0; j < nodes.length && !text; j++) text = nodes[j].nodeType === 3 && nodes[j].textContent.trim();
+      if (text) smallest = Math.min(smallest, parseFloat(getComputedStyle(all[i]).fontSize));
+    }
+    return smallest === Infinity ? parseFloat(getComputedStyle(el).fontSize) : smallest;
+  }
+
+  function unfit(box) {
+    var shrunk = box.querySelectorAll("[data-fit-size]");
+    for (var i = 0; i < shrunk.length; i++) shrunk[i].style.fontSize = "";
+    box.style.fontSize = "";
+    var hidden = box.querySelectorAll("[data-fit-hidden]");
+    for (i = 0; i < hidden.length; i++) hidden[i].removeAttribute("data-fit-hidden");
+    var notes = box.querySelectorAll(".fit-more");
+    for (i = 0; i < notes.length; i++) notes[i].remove();
+    var more = box.querySelector(".more[data-fit-text]");
+    if (more) more.textContent = more.dataset.fitText;
+  }
+
+  // Shrink `el`'s text until `box` fits or its smallest text reaches the floor (or `least`, a share of its size);
+  // true when the box fits.
+  function shrink(el, box, floor, least) {
+    var size = parseFloat(getComputedStyle(el).fontSize);
+    least = Math.max(least || 0, floor / smallestText(el));
+    if (least >= 1) return false;
+    el.dataset.fitSize = "";
+    for (var scale = SHRINK; ; scale *= SHRINK) {
+      el.style.fontSize = size * Math.max(scale, least) + "px";
+      if (!overflows(box)) return true;
+      if (scale <= least) return false;
+    }
+  }
+
+  // Show the first items of `list` that fit in `box` (at least none), and say how many more there are: in the
+  // list's own "and N more" line when the server sent one (it shows a bounded number), else in a new line.
+  function showAsManyAsFit(list, box) {
+    var items = itemsOf(list), more = box.querySelector(".more[data-more]"), note = more;
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "small fit-more";
+      list.parentNode.insertBefore(note, list.nextSibling);
+    } else if (!note.dataset.fitText) {
+      note.dataset.fitText = note.textContent;
+    }
+    var beyond = more ? Number(more.dataset.more) || 0 : 0;
+    function show(count) {
+      for (var i = 0; i < items.length; i++) {
+        if (i < count) items[i].removeAttribute("data-fit-hidden");
+        else items[i].setAttribute("data-fit-hidden", "");
+      }
+      // A slide's body is prose, not a list to count: a trimmed one ends in an ellipsis.
+      note.textContent = list.classList.contains("slide-body") ? "…"
+        : say("textMore", "and {n} more").replace("{n}", String(items.length - count + beyond));
+    }
+    var low = 0, high = items.length - 1;  // the whole list did not fit; find the most that do
+    while (low < high) {
+      var middle = Math.ceil((low + high) / 2);
+      show(middle);
+      if (overflows(box)) high = middle - 1;
+      else low = middle;
+    }
+    show(low);
+    return !overflows(box);
+  }
+
+  // What a list shows, item by item: its children; a slide's body is read paragraph by paragraph, and point by
+  // point in its bulleted and numbered lists.
+  function itemsOf(list) {
+    var items = [];
+    for (var i = 0; i < list.children.length; i++) {
+      var child = list.children[i];
+      if (list.classList.contains("slide-body") && /^(UL|OL)$/.test(child.tagName) && child.children.length) {
+        items = items.concat(Array.prototype.slice.call(child.children));
+      } else {
+        items.push(child);
+      }
+    }
+    return items;
+  }
+
+  // Fit one box: its longest list shrinks (bars to the floor, cards to the stage's base size), then its title and
+  // prompt (above cards, only if that is enough), then the list shows what fits; a box with no list (or whose list is all hidden and
+  // still too big) shrinks as a whole.
+  function fit(box, floor) {
+    unfit(box);
+    if (!overflows(box)) return;
+    var lists = box.querySelectorAll(FIT_LISTS), list = null;
+    for (var i = 0; i < lists.length; i++) {
+      if (itemsOf(lists[i]).length && (!list || itemsOf(lists[i]).length > itemsOf(list).length)) list = lists[i];
+    }
+    var text = list && list.matches(READ_AS_TEXT);
+    if (list && shrink(list, box, text ? Math.max(floor, parseFloat(getComputedStyle(box).fontSize)) : floor)) return;
+    // The title and prompt give way to the list; above cards, only if that is enough to show them all.
+    var headings = box.querySelectorAll(FIT_HEADINGS);
+    for (i = 0; i < headings.length; i++) {
+      if (shrink(headings[i], box, floor, HEADING_LEAST)) return;
+    }
+    for (i = 0; text && i < headings.length; i++) headings[i].style.fontSize = "";
+    if (list && showAsManyAsFit(list, box)) return;
+    shrink(box, box, floor);
+  }
+
+  var fitting = 0;
+  function fitStage() {
+    fitting = 0;
+    if (!document.body || !document.body.classList.contains("projector")) return;
+    var floor = parseFloat(getComputedStyle(document.body).getPropertyValue("--floor")) || 18;
+    var boxes = document.querySelectorAll(FIT_BOXES);
+    for (var i = 0; i < boxes.length; i++) fit(boxes[i], floor);
+  }
+  // A resized window (or a projector plugged in) fits the stage again, once per frame at most.
+  document.addEventListener("DOMContentLoaded", function () {
+    var main = document.querySelector(".projector .projector-main");
+    if (!main || !window.ResizeObserver) return;
+    new ResizeObserver(function () {
+      if (!fitting) fitting = window.requestAnimationFrame(fitStage);
+    }).observe(main);
+  });
+
   // After every pushed message, over the socket or the event stream: the page's own upkeep, then each kind's.
   // A kind's script (activities/<kind>/static/, loaded after this one where the kind appears) adds its work with
   // handsup.afterPush(fn): fn runs once the page is loaded and again after every push.
-  var pushed = [capReactions];
+  var pushed = [capReactions, fitStage];
   function afterPush() {
     for (var i = 0; i < pushed.length; i++) pushed[i]();
   }

@@ -229,7 +229,8 @@ def test_slides_show_on_phones_and_large_on_the_projector_and_the_pace_steps_pas
     screenshot(phone, "slide-phone-title")
 
     # Much more text than a screen holds: the title, the picture and the text's box stay on screen and apart (the
-    # text scrolls in its box rather than pushing the picture or running under the footer).
+    # text shrinks to the floor, then shows as many points as fit, rather than pushing the picture or running under
+    # the footer: the projector's fit step, tests/browser/test_projector_stage.py).
     deck.goto(LONG)
     expect(projector.locator(".slide-body li")).to_have_count(30)
     boxes = on_screen_and_apart(projector, "title", "body", "image")

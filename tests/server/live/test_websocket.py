@@ -385,6 +385,31 @@ def test_the_projector_socket_shows_only_a_count_until_hidden_results_are_reveal
         assert "100%<small> (1)</small>" in stage
 
 
+def test_the_projector_lobby_counts_phones_as_they_join_without_a_new_stage(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
+    secret = session["projector_url"].rsplit("/", 1)[1]
+    with client.websocket_connect(f"/ws/projector/{secret}") as ws:
+        lobby = receive(ws, 5)
+        assert root_id(lobby) == "projector-stage" and "0 people joined" in lobby
+        for _ in range(3):
+            join(client, session["code"])
+        seen: list[str] = []
+        count = receive_until(ws, lambda frame: seen.append(root_id(frame)) or "3 people joined" in frame)
+        # The count alone, coalesced: a phone joining never costs the projectors a whole new stage.
+        assert root_id(count) == "joined-count" and set(seen) == {"joined-count"}
+        poll = session["activities"][0]["id"]
+        presenter.control(session["id"], "goto", poll)
+        receive_until(ws, rooted("projector-stage"))
+        # On an activity the lobby is gone: a phone joining, then answering, brings the results and no count.
+        assert respond(client, join(client, session["code"]), poll, choice="1").status_code == 201
+        seen.clear()
+        receive_until(ws, lambda frame: seen.append(root_id(frame)) or root_id(frame) == f"results-{poll}")
+        presenter.control(session["id"], "close", poll)  # a last push, after any the join could have caused
+        receive_until(ws, lambda frame: seen.append(root_id(frame)) or root_id(frame) == "projector-stage")
+        assert "joined-count" not in seen
+
+
 def test_a_projector_socket_with_a_bad_secret_is_closed(client: TestClient, session: dict[str, Any]) -> None:
     for secret in ("x" * 32, "short"):
         with client.websocket_connect(f"/ws/projector/{secret}") as ws:
