@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from activities.resources import (
     normalise_link,
 )
 from activities.testing import Database, check_folding_matches_recompute
+from server.live.fragments import make_environment
 
 MODERATED = ResourcesConfig()
 OPEN = ResourcesConfig(moderated=False)
@@ -393,6 +395,37 @@ def test_resources_export_rows_give_the_suggestion_and_upvotes() -> None:
     assert kind.export_rows(MODERATED, upvotes_only) == [
         {"type": "", "title": "", "link": "", "note": "", "upvoted": keys[0]}
     ]
+
+
+# --- the phones' list to upvote ----------------------------------------------------------------------------------
+
+ENV = make_environment(registry)
+
+
+def render(name: str, tally: ResourcesTally, answer: ResourcesSubmission | None, voting_open: bool = True) -> str:
+    activity = SimpleNamespace(id=9, session_id=3, voting_open=voting_open, moderation={})
+    context = {"activity": activity, "config": OPEN, "results": tally.snapshot({}), "answer": answer}
+    return ENV.get_template(f"resources/{name}.html").render(**context, respond_url="/123456/respond", csrf=None)
+
+
+def test_resources_list_on_a_phone_ticks_its_upvotes_and_leaves_out_its_own() -> None:
+    other = suggestion("Other toolkit", "https://other.example/", config=OPEN)
+    mine = suggestion("Toolkit", TOOLKIT, upvotes=(identity_key("https://other.example/", ""),), config=OPEN)
+    tally = tally_of(OPEN, mine, other)
+    page = render("shared", tally, mine)  # with the phone's page: its marks set by the server
+    assert 'id="shared-9"' in page and "Other toolkit" in page and f'data-key="{TOOLKIT_KEY}"' not in page
+    assert page.count("checked") == 1 and page.count('form="form-9"') == 2  # the box and the button
+    pushed = render("shared", tally, None)  # to every phone: nobody's marks, everyone's resources
+    assert "checked" not in pushed and pushed.count('name="upvote"') == 2
+    assert f'data-key="{TOOLKIT_KEY}"' in pushed
+    own = render("own", tally, mine)  # what resources.js hides in the pushed list
+    assert 'data-resources-own="shared-9"' in own and f'data-mine="{TOOLKIT_KEY}"' in own
+
+
+def test_resources_list_on_a_phone_is_read_only_once_voting_closes() -> None:
+    tally = tally_of(OPEN, suggestion("Toolkit", TOOLKIT, config=OPEN))
+    closed = render("shared", tally, None, voting_open=False)
+    assert "disabled" in closed and "Send my upvotes" not in closed
 
 
 # --- folding in any order -------------------------------------------------------------------------------------------
