@@ -326,7 +326,7 @@ class Resources(ActivityKind[ResourcesConfig, ResourcesSubmission]):
     moderation_actions = frozenset({*VERBS, RETITLE})
     documents = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
     pool_label = "Resource library"
-    shares_results = True  # phones list the visible resources to upvote them, pushed as the list moves
+    participant_results = True  # phones list the visible resources to upvote them, pushed as the list moves
 
     def submission_from_form(self, config: ResourcesConfig, form: FormFields) -> dict[str, Any]:
         # Repeated text fields (a forged form) are joined, then held to the same limits as one.

@@ -402,8 +402,8 @@ def test_resources_export_rows_give_the_suggestion_and_upvotes() -> None:
 ENV = make_environment(registry)
 
 
-def render(name: str, tally: ResourcesTally, answer: ResourcesSubmission | None, voting_open: bool = True) -> str:
-    activity = SimpleNamespace(id=9, session_id=3, voting_open=voting_open, moderation={})
+def render(name: str, tally: ResourcesTally, answer: ResourcesSubmission | None) -> str:
+    activity = SimpleNamespace(id=9, session_id=3, voting_open=True, moderation={})
     context = {"activity": activity, "config": OPEN, "results": tally.snapshot({}), "answer": answer}
     return ENV.get_template(f"resources/{name}.html").render(**context, respond_url="/123456/respond", csrf=None)
 
@@ -414,7 +414,7 @@ def test_resources_list_on_a_phone_ticks_its_upvotes_and_leaves_out_its_own() ->
     tally = tally_of(OPEN, mine, other)
     page = render("shared", tally, mine)  # with the phone's page: its marks set by the server
     assert 'id="shared-9"' in page and "Other toolkit" in page and f'data-key="{TOOLKIT_KEY}"' not in page
-    assert page.count("checked") == 1 and page.count('form="form-9"') == 2  # the box and the button
+    assert page.count("checked") == 1 and page.count('name="upvote"') == 1
     pushed = render("shared", tally, None)  # to every phone: nobody's marks, everyone's resources
     assert "checked" not in pushed and pushed.count('name="upvote"') == 2
     assert f'data-key="{TOOLKIT_KEY}"' in pushed
@@ -422,10 +422,10 @@ def test_resources_list_on_a_phone_ticks_its_upvotes_and_leaves_out_its_own() ->
     assert 'data-resources-own="shared-9"' in own and f'data-mine="{TOOLKIT_KEY}"' in own
 
 
-def test_resources_list_on_a_phone_is_read_only_once_voting_closes() -> None:
-    tally = tally_of(OPEN, suggestion("Toolkit", TOOLKIT, config=OPEN))
-    closed = render("shared", tally, None, voting_open=False)
-    assert "disabled" in closed and "Send my upvotes" not in closed
+def test_resources_phone_form_holds_the_list_to_upvote_and_the_phones_own_mark() -> None:
+    mine = suggestion("Toolkit", TOOLKIT, config=OPEN)
+    form = render("participant", tally_of(OPEN, mine, suggestion("Other", "https://other.example/", config=OPEN)), mine)
+    assert form.count('id="shared-9"') == 1 and form.count('id="own-9"') == 1 and 'value="Toolkit"' in form
 
 
 # --- folding in any order -------------------------------------------------------------------------------------------

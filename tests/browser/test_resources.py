@@ -65,11 +65,11 @@ def test_resources_merge_wait_for_approval_and_collect_upvotes(
 
     # Two people suggest the same toolkit, its link written differently; a third suggests a video.
     suggest(phones[0], "tool", "Distributed leadership toolkit", "https://leaders.example.org", "Practical and short")
-    expect(phones[0].get_by_role("status").filter(has_text="Sent.")).to_be_visible()
+    expect(phones[0].get_by_role("status").filter(has_text="Received")).to_be_visible()
     suggest(phones[1], "tool", "The DL toolkit", "HTTPS://Leaders.Example.ORG/")
-    expect(phones[1].get_by_role("status").filter(has_text="Sent.")).to_be_visible()
+    expect(phones[1].get_by_role("status").filter(has_text="Received")).to_be_visible()
     suggest(phones[2], "video", "Leading from the middle", "https://video.example/talk")
-    expect(phones[2].get_by_role("status").filter(has_text="Sent.")).to_be_visible()
+    expect(phones[2].get_by_role("status").filter(has_text="Received")).to_be_visible()
 
     # Moderated by default: the projector waits for the presenter.
     expect(projector.locator(".empty")).to_have_text("No resources shown yet.")
@@ -92,8 +92,8 @@ def test_resources_merge_wait_for_approval_and_collect_upvotes(
     expect(phones[2].get_by_role("checkbox")).to_have_count(1)
     expect(phones[2].get_by_label("Title")).to_have_value("Leading from the middle")
     phones[2].get_by_role("checkbox", name=re.compile("Distributed Leadership Toolkit")).check()
-    phones[2].get_by_role("button", name="Send my upvotes").click()
-    expect(phones[2].get_by_role("status").filter(has_text="Sent.")).to_be_visible()
+    send(phones[2])
+    expect(phones[2].get_by_role("status").filter(has_text="Received")).to_be_visible()
 
     expect(card).to_contain_text("2 suggestions · 1 upvote")
     expect(card.get_by_role("link", name="leaders.example.org")).to_have_attribute(
@@ -141,7 +141,7 @@ def test_resources_phones_see_new_resources_without_a_reload_and_keep_their_tick
             expect(phone.get_by_text("No resources to upvote yet.")).to_be_visible()
 
         suggest(a, "tool", "Team charter", "www.example.org/charter", "Start here.\nThen adapt it.")
-        expect(a.get_by_role("status").filter(has_text="Sent.")).to_be_visible()
+        expect(a.get_by_role("status").filter(has_text="Received")).to_be_visible()
         charter = b.get_by_role("checkbox", name=re.compile("Team charter"))
         expect(charter).to_be_visible()  # pushed to B: no reload
         expect(b.get_by_text("(tool, www.example.org)")).to_be_visible()  # taken as https://www.example.org/...
@@ -149,12 +149,12 @@ def test_resources_phones_see_new_resources_without_a_reload_and_keep_their_tick
         charter.check()  # ticked, not sent yet
 
         suggest(c, "video", "Kickoff talk")
-        expect(c.get_by_role("status").filter(has_text="Sent.")).to_be_visible()
+        expect(c.get_by_role("status").filter(has_text="Received")).to_be_visible()
         expect(b.get_by_role("checkbox")).to_have_count(2)  # the list is pushed again...
         expect(charter).to_be_checked()  # ...and B's tick survives it
         expect(a.get_by_role("checkbox", name=re.compile("Kickoff talk"))).to_be_visible()
-        b.get_by_role("button", name="Send my upvotes").click()
-        expect(b.get_by_role("status").filter(has_text="Sent.")).to_be_visible()
+        send(b)
+        expect(b.get_by_role("status").filter(has_text="Received")).to_be_visible()
 
         b.reload()  # what the server stored: B's tick, and both resources
         expect(b.get_by_role("checkbox", name=re.compile("Team charter"))).to_be_checked()
