@@ -1,4 +1,9 @@
-"""The kit of text helpers every kind that takes typed text shares, so kinds depend on it and never on each other."""
+"""The kit of text helpers every kind that takes typed text shares, so kinds depend on it and never on each other.
+
+Two shapes of typed text: one line (`tidy`: a word-cloud entry, a name, a title) and long text (`tidy_long`: an open
+answer, a question, a note, typed in a textarea), whose line breaks are kept. Neither ever deletes a line break: in
+one line it becomes a space, so "first line" and "second" never run together as "first linesecond".
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,29 @@ import unicodedata
 # A run of characters without a space longer than this gets break opportunities, so it cannot overflow a card.
 UNBROKEN_RUN = 24
 _LONG_RUN = re.compile(rf"\S{{{UNBROKEN_RUN + 1},}}")
+# What goes, whatever the shape: control characters (other than spacing ones, which become spaces) and invisible
+# format characters (zero-width spaces and joiners, soft hyphens, bidi embeddings, overrides and isolates).
+_INVISIBLE = frozenset({"Cc", "Cf"})
+# Unicode's mandatory line breaks (UAX #14: BK, CR, LF, NL); a CR LF pair is one break.
+_LINE_BREAK = re.compile("\r\n|[\n\v\f\r\x85\u2028\u2029]")
 
 
 def tidy(text: str) -> str:
-    """Canonical Unicode, no control or invisible formatting characters, single spaces, trimmed."""
+    """One line: canonical Unicode, no control or invisible formatting characters, every run of spaces, tabs and
+    line breaks one space, trimmed."""
     text = unicodedata.normalize("NFKC", text)
-    kept = "".join(" " if ch.isspace() else ch for ch in text if unicodedata.category(ch) not in {"Cc", "Cf"})
-    return " ".join(kept.split())
+    return " ".join("".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) not in _INVISIBLE).split())
+
+
+def tidy_long(text: str) -> str:
+    """Long text: each line tidied as `tidy` does (so no spaces at its ends), every line break (\\r\\n, \\r, U+2028,
+    U+2029, ...) stored as "\\n", at most one blank line in a row and none at either end."""
+    lines: list[str] = []
+    for line in _LINE_BREAK.split(text):
+        tidied = tidy(line)
+        if tidied or (lines and lines[-1]):
+            lines.append(tidied)
+    return "\n".join(lines).rstrip("\n")
 
 
 def pieces(text: str) -> list[str]:

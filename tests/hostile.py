@@ -40,7 +40,7 @@ from activities.resources import MAX_LINK, MAX_NOTE, MAX_TITLE, MAX_TYPE_LENGTH,
 from activities.scale import MAX_LABEL_LENGTH, MAX_POINTS, MAX_STATEMENT_LENGTH, MAX_STATEMENTS
 from activities.slide import MAX_BODY as SLIDE_BODY
 from activities.sort import MAX_BIN_LENGTH, MAX_BINS, MAX_CARD_LENGTH, MAX_CARDS
-from activities.text import tidy
+from activities.text import tidy, tidy_long
 from activities.wordcloud import MAX_ENTRY_LENGTH
 from activities.wordcloud.normalise import surface_form
 
@@ -157,8 +157,8 @@ ANSWER_FIELDS: tuple[AnswerField, ...] = (
         surface_form,
         complete_in_report=False,
     ),
-    AnswerField("open", "text", "text", {"max_length": OPEN_LIMIT}, OPEN_LIMIT, tidy),
-    AnswerField("qa", "question", "questions.text", {"moderated": False, "max_length": QA_LIMIT}, QA_LIMIT, tidy),
+    AnswerField("open", "text", "text", {"max_length": OPEN_LIMIT}, OPEN_LIMIT, tidy_long),
+    AnswerField("qa", "question", "questions.text", {"moderated": False, "max_length": QA_LIMIT}, QA_LIMIT, tidy_long),
     AnswerField(
         "qa", "name", "questions.name", {"moderated": False}, MAX_NAME, tidy, others={"question": "Who signs this?"}
     ),
@@ -173,7 +173,7 @@ ANSWER_FIELDS: tuple[AnswerField, ...] = (
         others={**RESOURCE, "title": "Link {n}"},
     ),
     AnswerField(
-        "resources", "note", "note", {"moderated": False}, MAX_NOTE, tidy, others={**RESOURCE, "title": "Note {n}"}
+        "resources", "note", "note", {"moderated": False}, MAX_NOTE, tidy_long, others={**RESOURCE, "title": "Note {n}"}
     ),
 )
 NOT_TYPED: dict[str, str] = {

@@ -26,7 +26,7 @@ from activities.base import (
     toggled,
 )
 from activities.i18n import _
-from activities.text import pieces, tidy
+from activities.text import pieces, tidy, tidy_long
 
 DEFAULT_LENGTH = 280
 MIN_LENGTH_LIMIT = 20
@@ -60,7 +60,7 @@ class OpenSubmission(KindSubmission):
         if context.get("stored") or not isinstance(raw, str):
             return raw
         config: OpenConfig = context["config"]
-        text = tidy(raw)
+        text = tidy_long(raw)  # typed in a textarea: its line breaks are kept
         if not text:
             raise ValueError(_("Write an answer before sending."))
         if len(text) > config.max_length:
@@ -177,7 +177,7 @@ class Open(ActivityKind[OpenConfig, OpenSubmission]):
         shown = _by_people(snapshot)
         if not any(card["count"] > 1 for card in shown):
             return None
-        rows = tuple(ChartRow(card["text"], (card["count"],), str(card["count"])) for card in shown[:CHART_ROWS])
+        rows = tuple(ChartRow(tidy(card["text"]), (card["count"],), str(card["count"])) for card in shown[:CHART_ROWS])
         return Chart(rows, unit="people who gave the answer")
 
     def listing(self, config: OpenConfig, snapshot: Mapping[str, Any]) -> list[ListItem]:

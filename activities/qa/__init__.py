@@ -34,7 +34,7 @@ from activities.base import (
     toggled,
 )
 from activities.i18n import _, ngettext
-from activities.text import pieces, tidy
+from activities.text import pieces, tidy, tidy_long
 
 DEFAULT_LENGTH = 200
 MIN_LENGTH_LIMIT = 40
@@ -76,7 +76,8 @@ class QaConfig(KindConfig):
 
 
 def question_key(text: str) -> str:
-    """The key of a question: a digest of its tidied text ignoring case, so the same question asked twice is one."""
+    """The key of a question: a digest of its text tidied to one line ignoring case, so the same question asked
+    twice is one, however its lines were broken."""
     return digest(tidy(text).casefold())
 
 
@@ -164,7 +165,7 @@ def changed(config: QaConfig, previous: QaSubmission | None, form: Mapping[str, 
 
 
 def _asked(config: QaConfig, typed: str, typed_name: str) -> Question:
-    text = tidy(typed)
+    text = tidy_long(typed)  # typed in a textarea: its line breaks are kept
     if not text:
         raise ValueError(_("Write a question before sending."))
     if len(text) > config.max_length:
@@ -357,7 +358,7 @@ class Qa(ActivityKind[QaConfig, QaSubmission]):
         if not shown:
             return None
         rows = tuple(
-            ChartRow(question["text"], (question["askers"], question["upvoters"]), f"{question['score']} votes")
+            ChartRow(tidy(question["text"]), (question["askers"], question["upvoters"]), f"{question['score']} votes")
             for question in shown[:CHART_ROWS]
         )
         return Chart(rows, unit="people", series=("asked it", "upvoted it"))

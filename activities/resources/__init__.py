@@ -39,7 +39,7 @@ from activities.base import (
 )
 from activities.i18n import _
 from activities.resources.pool import Library, as_results, identity_key, library, library_table
-from activities.text import tidy
+from activities.text import tidy, tidy_long
 
 DEFAULT_TYPES = ("tool", "video", "activity", "reading", "other")
 MAX_TYPES = 12
@@ -52,6 +52,11 @@ MAX_UPVOTES = 100
 # The projector shows at most this many cards (highest score first); the rest are counted.
 MAX_PROJECTED = 24
 SCHEMES = frozenset({"http", "https"})
+# A link typed without a scheme is a web link: this one is put in front of it (`www.example.org/page`).
+ASSUMED_SCHEME = "https"
+# What starts a link with a scheme (`javascript:`, `mailto:`), as against a website with a port (`example.org:8080`).
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+_WITH_PORT = re.compile(r"[^:/?#@]+\.[^:/?#@]+:[0-9]+(?:[/?#]|$)")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Which moderation list each presenter verb adds its resource to (True) or removes it from (False).
 VERBS: dict[str, tuple[str, bool]] = {
@@ -75,13 +80,18 @@ class ResourcesConfig(KindConfig):
 
 
 def normalise_link(raw: str) -> str:
-    """An http(s) link with scheme and host lower-cased, default port and fragment dropped, an empty path as '/'."""
+    """An http(s) link with scheme and host lower-cased, default port and fragment dropped, an empty path as '/'.
+    A link typed without a scheme (`www.example.org/page`, `example.org`) is taken as https://, if its website has a
+    dot in its name (so a word typed in the link box, or `localhost`, is not taken for one)."""
     if len(raw) > MAX_LINK:
         raise ValueError(
             _("Keep the link to {limit} characters; it has {count}.").format(limit=MAX_LINK, count=len(raw))
         )
     if any(ch.isspace() or not ch.isprintable() for ch in raw):
         raise ValueError(_("A link cannot contain spaces; paste it again."))
+    assumed = not _SCHEME.match(raw) or bool(_WITH_PORT.match(raw))
+    if assumed:
+        raw = f"{ASSUMED_SCHEME}:{raw}" if raw.startswith("//") else f"{ASSUMED_SCHEME}://{raw}"
     parts = urlsplit(raw)
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
@@ -90,7 +100,7 @@ def normalise_link(raw: str) -> str:
         host, port = parts.hostname, parts.port
     except ValueError:
         raise ValueError(_("This link's port is not a number; check the link.")) from None
-    if not host:
+    if not host or (assumed and not _website_name(host)):
         raise ValueError(_("This link has no website in it; paste the whole link, like https://example.org/page."))
     if parts.username is not None or parts.password is not None:
         raise ValueError(_("Leave the user name and password out of the link."))
@@ -103,6 +113,17 @@ def normalise_link(raw: str) -> str:
             _("Keep the link to {limit} characters; it has {count}.").format(limit=MAX_LINK, count=len(link))
         )
     return link
+
+
+def _website_name(host: str) -> bool:
+    """Whether a host typed without a scheme names a website: dotted names (`example.org`, `www.x.org`) or a
+    dotted IPv4 address, never one word (`localhost`, `notes`) or a version number (`v1.2`)."""
+    labels = host.split(".")
+    if len(labels) < 2 or not all(labels):
+        return False
+    if all(label.isdigit() for label in labels):
+        return len(labels) == 4
+    return not labels[-1].isdigit()
 
 
 def link_host(link: str) -> str:
@@ -127,7 +148,7 @@ class ResourcesSubmission(KindSubmission):
         upvotes = _upvotes(raw.get("upvotes") or [])
         title = tidy(str(raw.get("title") or ""))
         link_typed = str(raw.get("link") or "").strip()
-        note = tidy(str(raw.get("note") or ""))
+        note = tidy_long(str(raw.get("note") or ""))  # typed in a textarea: its line breaks are kept
         if not (title or link_typed or note):
             if not upvotes:
                 raise ValueError(_("Suggest a resource or upvote one first."))
@@ -305,7 +326,7 @@ class Resources(ActivityKind[ResourcesConfig, ResourcesSubmission]):
     moderation_actions = frozenset({*VERBS, RETITLE})
     documents = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
     pool_label = "Resource library"
-    participant_results = True  # phones list the visible resources to upvote them
+    participant_results = True  # phones list the visible resources to upvote them, pushed as the list moves
 
     def submission_from_form(self, config: ResourcesConfig, form: FormFields) -> dict[str, Any]:
         # Repeated text fields (a forged form) are joined, then held to the same limits as one.
@@ -403,8 +424,8 @@ def _markdown(title: str, resources: list[dict[str, Any]]) -> str:
         link = str(item["link"] or "").replace("<", "%3C").replace(">", "%3E")
         name = f"[{_md(item['title'])}](<{link}>)" if link else _md(item["title"])
         line = f"- {name} ({_md(item['type'])}, suggested by {item['suggested_by']}, {item['upvotes']} upvotes)"
-        if item["note"]:
-            line += f": {_md(item['note'])}"
+        if item["note"]:  # one line: a blank line in a note would end the list
+            line += f": {_md(tidy(item['note']))}"
         lines.append(line)
     if not resources:
         lines.append("No resources were shared.")
@@ -418,7 +439,7 @@ def _html(title: str, resources: list[dict[str, Any]]) -> str:
         name = escape(item["title"])
         if item["link"]:
             name = f'<a href="{escape(item["link"])}" rel="noopener noreferrer">{name}</a>'
-        note = f"<br>{escape(item['note'])}" if item["note"] else ""
+        note = f"<br>{escape(item['note'])}".replace("\n", "<br>\n") if item["note"] else ""
         counts = f"{escape(item['type'])}, suggested by {item['suggested_by']}, {item['upvotes']} upvotes"
         items.append(f"  <li>{name} <small>({counts})</small>{note}</li>")
     body = "<ul>\n" + "\n".join(items) + "\n</ul>" if items else "<p>No resources were shared.</p>"

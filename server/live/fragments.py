@@ -180,6 +180,8 @@ class Views:
         # (participants are not sent the room's answers, and every phone's stage would compute them).
         lists = activity is not None and self.registry[activity.kind].participant_results
         results = room.results(activity) if lists and activity is not None and activity.id in room.tallies else None
+        # A sharing kind's list goes beside its form; a listing kind's list is part of its form (its participant.html).
+        kind_shares = activity is not None and self.registry[activity.kind].shares_results
         return self.render(
             "participant/stage.html",
             snapshot=snapshot,
@@ -191,25 +193,32 @@ class Views:
             config=in_language(activity, snapshot.configs[activity.id]) if activity and activity.id else None,
             answer=stage.answer,
             kind=self.registry[activity.kind] if activity is not None else None,
-            shared=self.shared(room, activity, stage.answer, csrf=csrf) if activity is not None else "",
+            shared=self.shared(room, activity, stage.answer, csrf=csrf) if activity and kind_shares else "",
             error=error,
             csrf=csrf,
         )
 
     def participant_status(self, room: Room, activity: Activity, answer: Any = None, *, error: str | None) -> str:
         """The reply to an answer: its status line ('received', or what to fix) and, for a kind that shares its
-        results, the participant's own marks on the shared list."""
-        shares = self.registry[activity.kind].shares_results
+        results or lists the room's entries, the participant's own marks on the pushed list."""
+        kind = self.registry[activity.kind]
+        shares = kind.shares_results
         own = ""
-        if error is None and shares:
+        if error is None and (shares or kind.participant_results):
             own = self.render(f"{activity.kind}/own.html", **self._shared_context(room, activity, answer))
         return self.render(
             "participant/reply.html", activity=activity, error=error, received=error is None, own=own, shares=shares
         )
 
+    def pushes_list(self, activity: Activity) -> bool:
+        """Whether phones showing the activity are pushed its kind's list (`<kind>/shared.html`) as its results
+        move: a sharing kind's (Q&A questions, beside its form) or a listing kind's (resources to upvote, in it)."""
+        kind = self.registry[activity.kind]
+        return kind.shares_results or kind.participant_results
+
     def shared(self, room: Room, activity: Activity, answer: Any = None, *, csrf: str | None = None) -> str:
-        """A sharing kind's live list for participants (`<kind>/shared.html`); empty for other kinds."""
-        if not self.registry[activity.kind].shares_results:
+        """A sharing (or listing) kind's live list for participants (`<kind>/shared.html`); empty for other kinds."""
+        if not self.pushes_list(activity):
             return ""
         return self.render(f"{activity.kind}/shared.html", **self._shared_context(room, activity, answer), csrf=csrf)
 

@@ -289,10 +289,11 @@ class Pusher:
         self._send(Audience.projector, lambda: room.deps.fragments.joined(room))
 
     def _share(self, activity_id: int) -> None:
-        """Push a sharing kind's live list (Q&A questions) to the phones that show that activity."""
+        """Push a sharing or listing kind's live list (Q&A questions, resources to upvote) to the phones that show
+        that activity (rendered once per language, never per phone)."""
         room = self._room
         activity = room.snapshot.activity(activity_id)
-        if activity is None or not room.deps.registry[activity.kind].shares_results:
+        if activity is None or not room.deps.fragments.pushes_list(activity):
             return
         watching = [c for c in room.presence.audiences[Audience.participant] if c.showing == activity_id]
         self._send_each(watching, lambda: room.deps.fragments.shared(room, activity))

@@ -91,7 +91,7 @@ def test_open_config_refuses_what_a_deck_gets_wrong(raw: dict[str, Any], message
 
 
 def test_open_tidies_spaces_and_keeps_case_and_punctuation() -> None:
-    assert text_of(PLAIN, "  We need\n\n more   time   to talk!  ") == "We need more time to talk!"
+    assert text_of(PLAIN, "  We need\n\n more   time   to talk!  ") == "We need\n\nmore time to talk!"  # lines kept
 
 
 def test_open_removes_control_and_zero_width_characters_and_normalises_unicode() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from activities.resources import (
     normalise_link,
 )
 from activities.testing import Database, check_folding_matches_recompute
+from server.live.fragments import make_environment
 
 MODERATED = ResourcesConfig()
 OPEN = ResourcesConfig(moderated=False)
@@ -118,12 +120,73 @@ def test_resources_links_are_normalised(typed: str, stored: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("www.example.org/page", "https://www.example.org/page"),
+        ("example.org", "https://example.org/"),
+        ("example.org/path?q=1", "https://example.org/path?q=1"),
+        ("Example.ORG/A#part", "https://example.org/A"),
+        ("example.org:8080/x", "https://example.org:8080/x"),
+        ("www.example.org:443/x", "https://www.example.org/x"),
+        ("//example.org/a", "https://example.org/a"),
+        ("192.0.2.7/notes", "https://192.0.2.7/notes"),
+        ("bücher.example/liste", "https://bücher.example/liste"),
+    ],
+)
+def test_resources_a_link_without_a_scheme_is_taken_as_https(typed: str, stored: str) -> None:
+    assert normalise_link(typed) == stored
+    sent = suggestion("A title", typed)
+    assert sent.link == stored
+    assert ResourcesSubmission.model_validate(sent.model_dump(), context={"stored": True}).link == stored
+
+
+NOT_A_WEB_LINK = "Only web links can be shared: start the link with https:// or http://."
+NO_WEBSITE = "This link has no website in it; paste the whole link, like https://example.org/page."
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("JavaScript:alert(1)", NOT_A_WEB_LINK),
+        ("javascript://example.org/%0Aalert(1)", NOT_A_WEB_LINK),
+        ("data:example.org", NOT_A_WEB_LINK),
+        ("file://example.org/etc/passwd", NOT_A_WEB_LINK),
+        ("mailto:me@example.org", NOT_A_WEB_LINK),
+        ("ftp://example.org/file", NOT_A_WEB_LINK),
+        ("user:secret@example.org", NOT_A_WEB_LINK),
+        ("localhost", NO_WEBSITE),
+        ("localhost/admin", NO_WEBSITE),
+        ("notes", NO_WEBSITE),
+        ("v1.2", NO_WEBSITE),
+        ("10.0.1/x", NO_WEBSITE),
+        ("[::1]/x", NO_WEBSITE),
+        ("example.org./x", NO_WEBSITE),
+        (".org", NO_WEBSITE),
+        ("good.org@evil.org/page", "Leave the user name and password out of the link."),
+        ("good.org:pw@evil.org", NOT_A_WEB_LINK),
+        ("see example.org", "A link cannot contain spaces; paste it again."),
+        ("the book by Kotter", "A link cannot contain spaces; paste it again."),
+        ("example.org/" + "x" * 489, "Keep the link to 500 characters; it has 501."),
+    ],
+)
+def test_resources_refuses_scheme_less_text_that_is_not_a_web_link(typed: str, message: str) -> None:
+    assert refusal({"type": ["tool"], "title": ["A title"], "link": [typed]}) == message
+
+
+def test_resources_a_stored_link_must_carry_its_scheme() -> None:
+    """An archive's answer is trusted only with the link a participant's answer would have become."""
+    with pytest.raises(ValidationError):
+        ResourcesSubmission.model_validate(
+            {"type": "tool", "title": "A title", "link": "www.example.org/page"}, context={"stored": True}
+        )
+
+
+@pytest.mark.parametrize(
     ("typed", "message"),
     [
         ("javascript:alert(1)", "Only web links can be shared: start the link with https:// or http://."),
         ("data:text/html,hi", "Only web links can be shared: start the link with https:// or http://."),
         ("file:///etc/passwd", "Only web links can be shared: start the link with https:// or http://."),
-        ("example.org/page", "Only web links can be shared: start the link with https:// or http://."),
         ("https:///path", "This link has no website in it; paste the whole link, like https://example.org/page."),
         ("https://example.org:port", "This link's port is not a number; check the link."),
         ("https://me:secret@example.org", "Leave the user name and password out of the link."),
@@ -144,9 +207,23 @@ def test_resources_tidies_the_suggestion() -> None:
         "tool",
         "The Leadership Toolkit",
         TOOLKIT,
-        "Great for teams",
+        "Great\nfor teams",  # a note is typed in a textarea: its line breaks are kept
     )
     assert sent.upvotes == ()
+
+
+def test_resources_a_title_is_one_line_a_note_keeps_its_lines() -> None:
+    sent = suggestion("The Leadership\r\nToolkit", TOOLKIT, "Chapter 2 first.\r\n\r\n\r\nThen the\u2028exercises.")
+    assert sent.title == "The Leadership Toolkit"
+    assert sent.note == "Chapter 2 first.\n\nThen the\nexercises."
+    assert kind.export_rows(OPEN, sent)[0]["note"] == "Chapter 2 first.\n\nThen the\nexercises."
+
+
+def test_resources_a_note_is_measured_with_each_line_break_as_one_character() -> None:
+    assert suggestion("A title", note="x" * 139 + "\r\n" + "y" * 140).note == "x" * 139 + "\n" + "y" * 140
+    assert refusal({"type": ["tool"], "title": ["A title"], "note": ["x" * 140 + "\r\n" + "y" * 140]}) == (
+        "Keep the note to 280 characters; it has 281."
+    )
 
 
 def test_resources_accepts_upvotes_alone_sorted_and_distinct() -> None:
@@ -318,6 +395,37 @@ def test_resources_export_rows_give_the_suggestion_and_upvotes() -> None:
     assert kind.export_rows(MODERATED, upvotes_only) == [
         {"type": "", "title": "", "link": "", "note": "", "upvoted": keys[0]}
     ]
+
+
+# --- the phones' list to upvote ----------------------------------------------------------------------------------
+
+ENV = make_environment(registry)
+
+
+def render(name: str, tally: ResourcesTally, answer: ResourcesSubmission | None) -> str:
+    activity = SimpleNamespace(id=9, session_id=3, voting_open=True, moderation={})
+    context = {"activity": activity, "config": OPEN, "results": tally.snapshot({}), "answer": answer}
+    return ENV.get_template(f"resources/{name}.html").render(**context, respond_url="/123456/respond", csrf=None)
+
+
+def test_resources_list_on_a_phone_ticks_its_upvotes_and_leaves_out_its_own() -> None:
+    other = suggestion("Other toolkit", "https://other.example/", config=OPEN)
+    mine = suggestion("Toolkit", TOOLKIT, upvotes=(identity_key("https://other.example/", ""),), config=OPEN)
+    tally = tally_of(OPEN, mine, other)
+    page = render("shared", tally, mine)  # with the phone's page: its marks set by the server
+    assert 'id="shared-9"' in page and "Other toolkit" in page and f'data-key="{TOOLKIT_KEY}"' not in page
+    assert page.count("checked") == 1 and page.count('name="upvote"') == 1
+    pushed = render("shared", tally, None)  # to every phone: nobody's marks, everyone's resources
+    assert "checked" not in pushed and pushed.count('name="upvote"') == 2
+    assert f'data-key="{TOOLKIT_KEY}"' in pushed
+    own = render("own", tally, mine)  # what resources.js hides in the pushed list
+    assert 'data-resources-own="shared-9"' in own and f'data-mine="{TOOLKIT_KEY}"' in own
+
+
+def test_resources_phone_form_holds_the_list_to_upvote_and_the_phones_own_mark() -> None:
+    mine = suggestion("Toolkit", TOOLKIT, config=OPEN)
+    form = render("participant", tally_of(OPEN, mine, suggestion("Other", "https://other.example/", config=OPEN)), mine)
+    assert form.count('id="shared-9"') == 1 and form.count('id="own-9"') == 1 and 'value="Toolkit"' in form
 
 
 # --- folding in any order -------------------------------------------------------------------------------------------

@@ -100,3 +100,44 @@ def test_open_answers_become_cards_the_presenter_moderates(
 
     assert dialogs == []
     assert page_errors.errors == []
+
+
+TWO_LINES_DECK = """\
+title: Two lines
+activities:
+  - kind: open
+    title: What did you notice?
+"""
+
+
+def test_open_an_answer_typed_on_two_lines_is_shown_on_two_lines(
+    browser: Browser, live_server: LiveServer, page_errors: PageErrors
+) -> None:
+    with live_deck(live_server, {"deck_yaml": TWO_LINES_DECK}) as two_lines:
+        two_lines.goto(0)
+        projector = page_errors.watch(browser.new_context(**LAPTOP).new_page(), "projector")
+        projector.goto(str(two_lines.session["projector_url"]))
+        phone = page_errors.watch(browser.new_context(**PHONE).new_page(), "phone")
+        phone.goto(f"{live_server.url}/{two_lines.code}")
+        box = phone.get_by_label("Your answer")
+        box.click()
+        box.press_sequentially("Trust first")
+        box.press("Enter")  # in a textarea, Enter starts a new line
+        box.press_sequentially("then the plan")
+        box.press("Shift+Enter")
+        box.press("Shift+Enter")
+        box.press_sequentially("and tea")
+        phone.get_by_role("button", name="Send").click()
+        expect(phone.get_by_role("status").filter(has_text="Received")).to_be_visible()
+
+        text = projector.locator(".open-cards .card .answer-text")
+        expect(text).to_have_count(1)
+        assert text.evaluate("element => element.innerText") == "Trust first\nthen the plan\n\nand tea"
+        line_height = float(text.evaluate("element => getComputedStyle(element).lineHeight").removesuffix("px"))
+        box_of_text = text.bounding_box()
+        assert box_of_text is not None and box_of_text["height"] >= 3.5 * line_height  # 3 lines and a blank one
+        phone.reload()  # the phone's own answer comes back with its lines
+        expect(phone.get_by_label("Your answer")).to_have_value("Trust first\nthen the plan\n\nand tea")
+        screenshot(projector, "open-projector-two-lines")
+        screenshot(phone, "open-phone-two-lines")
+        assert page_errors.errors == []

@@ -260,3 +260,49 @@ def test_qa_long_words_and_names_wrap_on_a_phone(browser: Browser, live_server: 
     expect(phone.locator(".qa-list li", has_text=name)).to_have_count(1)
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
     screenshot(phone, "qa-phone-long")
+
+
+OPEN_DECK = f"""\
+title: Open floor
+activities:
+  - kind: poll
+    title: {POLL}
+    options: [Well, So-so]
+  - kind: qa
+    title: {QA}
+    moderated: false
+"""
+
+
+@pytest.mark.parametrize("beside", [False, True], ids=["shown", "beside-a-poll"])
+def test_qa_phones_see_others_questions_and_votes_arrive_without_a_reload(
+    browser: Browser, live_server: LiveServer, page_errors: PageErrors, beside: bool
+) -> None:
+    with live_deck(live_server, {"deck_yaml": OPEN_DECK}) as open_floor:
+        qa_id = open_floor.session["activities"][1]["id"]
+        open_floor.goto(0 if beside else 1)
+        a, b = (page_errors.watch(new_page(browser, PHONE), f"phone {name}") for name in "AB")
+        for phone in (a, b):
+            phone.goto(f"{live_server.url}/{open_floor.code}" + (f"?at={qa_id}" if beside else ""))
+            expect(phone.get_by_role("heading", name=QA, exact=True)).to_be_visible()
+            expect(phone.get_by_text("No questions yet: be the first to ask.")).to_be_visible()
+
+        ask(a, "Where are the slides?")
+        received(a)
+        upvote = b.get_by_role("button", name="Upvote: Where are the slides?")
+        expect(upvote).to_contain_text("▲ 1")  # pushed to B: no reload
+        expect(upvote).to_have_attribute("aria-pressed", "false")
+        upvote.click()
+        received(b)
+        expect(upvote).to_have_attribute("aria-pressed", "true")
+        theirs = a.get_by_role("button", name="Upvote: Where are the slides?")
+        expect(theirs).to_contain_text("▲ 2")  # pushed to A: no reload
+        expect(a.locator(".qa-list li.mine")).to_have_count(1)
+        expect(b.locator(".qa-list li.mine")).to_have_count(0)
+
+        ask(b, "Is there a break?")
+        received(b)
+        expect(a.locator(".qa-list li")).to_have_count(2)
+        expect(upvote).to_have_attribute("aria-pressed", "true")  # B's own mark survives the push
+        expect(a.get_by_role("button", name="Upvote: Is there a break?")).to_have_attribute("aria-pressed", "false")
+        assert page_errors.errors == []

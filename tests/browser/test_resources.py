@@ -87,11 +87,10 @@ def test_resources_merge_wait_for_approval_and_collect_upvotes(
     card = projector.locator(".resource-card", has_text="Distributed Leadership Toolkit")  # has_text ignores case
     expect(card.locator(".resource-title")).to_have_text("Distributed Leadership Toolkit")
 
-    # The video's author reloads to see approved resources (moderation alone does not re-render phones) and
-    # upvotes the toolkit; their own video is not offered to upvote, and their suggestion stays filled in.
-    phones[2].reload()
-    expect(phones[2].get_by_label("Title")).to_have_value("Leading from the middle")
+    # The video's author sees the approved resources arrive (pushed, no reload) and upvotes the toolkit; their own
+    # video is not offered to upvote, and their suggestion stays filled in.
     expect(phones[2].get_by_role("checkbox")).to_have_count(1)
+    expect(phones[2].get_by_label("Title")).to_have_value("Leading from the middle")
     phones[2].get_by_role("checkbox", name=re.compile("Distributed Leadership Toolkit")).check()
     send(phones[2])
     expect(phones[2].get_by_role("status").filter(has_text="Received")).to_be_visible()
@@ -120,3 +119,51 @@ def test_resources_merge_wait_for_approval_and_collect_upvotes(
 
     assert dialogs == []
     assert page_errors.errors == []
+
+
+OPEN_CALL = """\
+title: Open call
+activities:
+  - kind: resources
+    title: Share what helped
+    moderated: false
+"""
+
+
+def test_resources_phones_see_new_resources_without_a_reload_and_keep_their_ticks(
+    browser: Browser, live_server: LiveServer, page_errors: PageErrors
+) -> None:
+    with live_deck(live_server, {"deck_yaml": OPEN_CALL}) as call:
+        call.goto(0)
+        a, b, c = (page_errors.watch(browser.new_context(**PHONE).new_page(), f"phone {name}") for name in "ABC")
+        for phone in (a, b, c):
+            phone.goto(f"{live_server.url}/{call.code}")
+            expect(phone.get_by_text("No resources to upvote yet.")).to_be_visible()
+
+        suggest(a, "tool", "Team charter", "www.example.org/charter", "Start here.\nThen adapt it.")
+        expect(a.get_by_role("status").filter(has_text="Received")).to_be_visible()
+        charter = b.get_by_role("checkbox", name=re.compile("Team charter"))
+        expect(charter).to_be_visible()  # pushed to B: no reload
+        expect(b.get_by_text("(tool, www.example.org)")).to_be_visible()  # taken as https://www.example.org/...
+        expect(a.get_by_role("checkbox")).to_have_count(0)  # A's own is not A's to upvote
+        charter.check()  # ticked, not sent yet
+
+        suggest(c, "video", "Kickoff talk")
+        expect(c.get_by_role("status").filter(has_text="Received")).to_be_visible()
+        expect(b.get_by_role("checkbox")).to_have_count(2)  # the list is pushed again...
+        expect(charter).to_be_checked()  # ...and B's tick survives it
+        expect(a.get_by_role("checkbox", name=re.compile("Kickoff talk"))).to_be_visible()
+        send(b)
+        expect(b.get_by_role("status").filter(has_text="Received")).to_be_visible()
+
+        b.reload()  # what the server stored: B's tick, and both resources
+        expect(b.get_by_role("checkbox", name=re.compile("Team charter"))).to_be_checked()
+        expect(b.get_by_role("checkbox", name=re.compile("Kickoff talk"))).not_to_be_checked()
+        response = call.api.get(
+            f"/api/v1/sessions/{call.session['id']}/activities/{call.session['activities'][0]['id']}/tally"
+        )
+        charter_result = next(r for r in response.json()["results"]["resources"] if r["title"] == "Team charter")
+        assert (charter_result["link"], charter_result["upvotes"]) == ("https://www.example.org/charter", 1)
+        assert charter_result["note"] == "Start here.\nThen adapt it."
+        screenshot(b, "resources-phone-live")
+        assert page_errors.errors == []
