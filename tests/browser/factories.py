@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
 from tests.factories import PASSWORD, LiveServer, cli
 
@@ -188,3 +188,23 @@ def sign_in(page: Page, server: LiveServer, session_id: int) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.goto(f"{server.url}/present/{session_id}")
+
+
+@contextmanager
+def organizer_api(server: LiveServer, email: str) -> Iterator[httpx.Client]:
+    """An organizer's account and API token, made with the real CLI as an operator would on the box."""
+    password_file = server.data_dir / f"{email}-password"
+    password_file.write_text(PASSWORD)
+    cli(server, "user", "add", email, "--role", "organizer", "--password-file", str(password_file))
+    token = cli(server, "token", "create", email)
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as client:
+        yield client
+
+
+def sign_in_organizer(page: Page, server: LiveServer, email: str) -> None:
+    """Sign an organizer in through the login page; they land on their institutes."""
+    page.goto(f"{server.url}/login?next=/organize")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Institutes")).to_be_visible()

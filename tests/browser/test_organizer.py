@@ -16,8 +16,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.factories import LAPTOP, PHONE, PageErrors, screenshot
-from tests.factories import PASSWORD, LiveServer, cli
+from tests.browser.factories import LAPTOP, PHONE, PageErrors, organizer_api, screenshot, sign_in_organizer
+from tests.factories import LiveServer
 
 pytestmark = pytest.mark.browser
 ORGANIZER = "organizer@example.org"
@@ -66,21 +66,12 @@ COHORTS: list[tuple[str, str, str, str, list[tuple[tuple[str, ...], str, tuple[s
 
 @pytest.fixture(scope="module")
 def api(live_server: LiveServer) -> Iterator[httpx.Client]:
-    """The organizer's account and API token, made with the real CLI as an operator would on the box."""
-    password_file = live_server.data_dir / "organizer-password"
-    password_file.write_text(PASSWORD)
-    cli(live_server, "user", "add", ORGANIZER, "--role", "organizer", "--password-file", str(password_file))
-    token = cli(live_server, "token", "create", ORGANIZER)
-    with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {token}"}) as client:
+    with organizer_api(live_server, ORGANIZER) as client:
         yield client
 
 
 def sign_in(page: Page, server: LiveServer) -> None:
-    page.goto(f"{server.url}/login?next=/organize")
-    page.get_by_label("Email").fill(ORGANIZER)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Institutes")).to_be_visible()
+    sign_in_organizer(page, server, ORGANIZER)
 
 
 def add_cohort(page: Page, name: str, site: str, first: str, last: str) -> int:
