@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+import zipfile
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -151,3 +152,14 @@ def test_a_word_typed_over_two_lines_is_two_words_of_one_entry(client: TestClien
     session, (*_, wordcloud) = started(client, presenter)
     send(client, presenter, session, wordcloud, word="shared\nleadership")
     assert "shared leadership" in csv_cells(client, presenter, session["id"], wordcloud)
+
+
+def test_an_open_answer_keeps_its_line_break_in_the_archives_report(client: TestClient, presenter: Presenter) -> None:
+    session, (open_, *_) = started(client, presenter)
+    send(client, presenter, session, open_, text=TWO_LINES)
+    download = client.get(f"/api/v1/sessions/{session['id']}/archive.zip", headers=presenter.headers)
+    assert download.status_code == 200, download.text
+    with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+        report = archive.read("report.html").decode("utf-8")
+    assert f"<li>{STORED}</li>" in report  # the text as typed, on its two lines ...
+    assert re.search(r"ol\.listing li \{[^}]*white-space: pre-line", report)  # ... and shown on two lines
