@@ -252,7 +252,8 @@ def test_a_facilitator_builds_their_deck_and_runs_it(
     next_activity(presenter, phones, "Influence and authority")
     picture = projector.get_by_role("img", name="An orange circle inside a blue square")
     expect(picture).to_be_visible()
-    assert picture.evaluate("img => img.naturalWidth") == 800  # served from the upload, whole
+    # Visible is laid out, not yet loaded: decode() waits for the picture itself (served from the upload, whole).
+    assert picture.evaluate("img => img.decode().then(() => img.naturalWidth)") == 800
     screenshot(projector, f"journey-{label}-projector-picture")
 
     next_activity(presenter, phones, "How do school leaders spend their time?")
