@@ -8,8 +8,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.factories import PHONE, LiveDeck, PageErrors, live_deck, screenshot
+from tests.browser.test_editor import EDITOR, add, new_deck, phone_preview, saved, signed_in
 from tests.browser.test_projector_stage import MEASURE
-from tests.factories import LiveServer
+from tests.factories import PASSWORD, LiveServer, cli
 
 pytestmark = pytest.mark.browser
 DECK = """\
@@ -143,3 +144,37 @@ def test_without_javascript_a_phone_answers_with_the_plain_form(browser: Browser
         phone.get_by_role("button", name="Send").click()
         expect(phone.get_by_text("Received")).to_be_visible()
         assert deck.respondents(hours) == 1
+
+
+def test_a_facilitator_adds_a_guess_the_number_in_the_editor_and_the_phone_preview_shows_it(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    server = live_server
+    password = server.data_dir / "editor-password"
+    password.write_text(PASSWORD)
+    cli(server, "user", "add", EDITOR, "--role", "presenter", "--password-file", str(password))
+    errors = PageErrors()
+    page = signed_in(browser, server, errors, "editor")
+    new_deck(page, server, "Numbers")
+    add(page, "Guess the number")
+    page.get_by_label("Title", exact=True).nth(1).fill("How many hours on instruction?")
+    page.get_by_label("Min", exact=True).fill("0")
+    page.get_by_label("Max", exact=True).fill("0")
+    saved(page)
+    expect(page.locator("#problems-summary")).to_contain_text("min (0) must be smaller than max (0)")
+    page.get_by_label("Max", exact=True).fill("80")
+    page.get_by_label("Unit").fill("hours")
+    page.get_by_label("Correct").fill("12")
+    page.get_by_label("Tolerance").fill("2")
+    saved(page)
+    expect(page.locator("#problems-summary")).to_be_hidden()
+    preview = phone_preview(page)
+    expect(preview.get_by_role("heading", name="How many hours on instruction?")).to_be_visible()
+    expect(preview.get_by_text("A whole number from 0 to 80.")).to_be_visible()
+    expect(preview.get_by_text("hours", exact=True)).to_be_visible()
+    screenshot(page, "number-editor")
+    page.reload()
+    expect(page.locator("#save-status")).to_have_text("All changes saved")
+    expect(page.get_by_label("Correct")).to_have_value("12")
+    expect(page.get_by_role("button", name="Start session")).to_be_enabled()
+    assert errors.errors == []
