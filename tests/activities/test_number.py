@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -12,8 +13,9 @@ from pydantic import ValidationError
 from activities import registry
 from activities.base import ResponseEvent, SubmissionInvalid
 from activities.number import MAX_BINS, NumberConfig, NumberSubmission, NumberTally, is_correct, kind
-from activities.testing import Database, check_folding_matches_recompute
-from tests.hostile import PAYLOADS
+from activities.testing import Database, check_folding_matches_recompute, environment, render
+from activities.text import tidy
+from tests.hostile import PAYLOADS, inert, is_text
 
 HOURS = NumberConfig(min=0, max=80, unit="hours", correct=12, tolerance=2)
 SHARE = NumberConfig(min=0, max=100, decimals=1, unit="%", correct=37.5)
@@ -159,6 +161,23 @@ def test_number_stored_payload_round_trips() -> None:
     submitted = answer(SHARE, "37,5")
     assert NumberTally(SHARE).parse_payload(submitted.model_dump()) == submitted
     assert submitted.shown == "37.5"
+
+
+@pytest.mark.parametrize("name", sorted(name for name, text in PAYLOADS.items() if is_text(text)))
+def test_number_shows_every_hostile_unit_as_plain_text_on_phones_presenter_and_projector(name: str) -> None:
+    unit = tidy(PAYLOADS[name])[:20].strip() or "x"
+    config = kind.parse_config({"min": 0, "max": 80, "unit": unit, "correct": 12})
+    tally = tally_of(config, 12, 30)
+    activity = SimpleNamespace(id=9, session_id=3, voting_open=False, moderation={}, revealed=True)
+    phone = (
+        environment()
+        .get_template("number/participant.html")
+        .render(activity=activity, config=config, answer=tally.answer_of(0), respond_url="/123456/respond", csrf=None)
+    )
+    assert unit in inert(phone).texts
+    for audience in ("presenter", "projector"):
+        shown_text = " ".join(inert(render("number", audience, config, tally)).texts)
+        assert unit in shown_text
 
 
 # --- is_correct --------------------------------------------------------------------------------------------------
