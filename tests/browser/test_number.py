@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.factories import PHONE, LiveDeck, PageErrors, live_deck, screenshot
 from tests.browser.test_editor import EDITOR, add, new_deck, phone_preview, saved, signed_in
 from tests.browser.test_projector_stage import MEASURE
+from tests.browser.test_text_size import LOST, large_text_phone
 from tests.factories import PASSWORD, LiveServer, cli
 
 pytestmark = pytest.mark.browser
@@ -178,3 +179,27 @@ def test_a_facilitator_adds_a_guess_the_number_in_the_editor_and_the_phone_previ
     expect(page.get_by_label("Correct")).to_have_value("12")
     expect(page.get_by_role("button", name="Start session")).to_be_enabled()
     assert errors.errors == []
+
+
+def test_on_a_360_px_phone_at_200_percent_text_in_spanish_the_answer_box_fits(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    with live_deck(live_server, {"deck_yaml": DECK}) as deck:
+        share = deck.goto(1)
+        phone = large_text_phone(browser, 2)
+        phone.goto(f"{live_server.url}/{deck.code}")
+        expect(phone.get_by_role("heading", name=share["title"])).to_be_visible()
+        phone.get_by_role("link", name="Español").click()
+        expect(phone.get_by_text("Un número del 0 al 100, con 1 decimal como máximo")).to_be_visible()
+        assert phone.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        box = phone.get_by_role("textbox", name="Tu respuesta")
+        box.fill("1e309")
+        box.press("Enter")
+        expect(phone.get_by_role("status")).to_have_text("Da un número del 0 al 100.")
+        box.fill("37,5")
+        box.press("Enter")
+        expect(phone.get_by_role("status")).to_contain_text("Recibid")
+        expect(box).to_be_in_viewport()
+        screenshot(phone, "number-phone-200-percent-es", full_page=False)
+        # Last: LOST leaves empty style attributes behind, which a later swap would copy (a CSP report).
+        assert phone.evaluate(LOST) == []
