@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from types import SimpleNamespace
 from typing import Any
 
@@ -9,12 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from starlette.testclient import TestClient
 
 from activities import registry
 from activities.base import ResponseEvent, SubmissionInvalid
 from activities.number import MAX_BINS, NumberConfig, NumberSubmission, NumberTally, is_correct, kind
 from activities.testing import Database, check_folding_matches_recompute, environment, render
 from activities.text import tidy
+from tests.factories import Presenter, caught_up, join, respond
 from tests.hostile import PAYLOADS, inert, is_text
 
 HOURS = NumberConfig(min=0, max=80, unit="hours", correct=12, tolerance=2)
@@ -300,3 +305,41 @@ def test_number_tally_folded_in_any_order_equals_a_recompute_from_the_database(
     check_folding_matches_recompute(
         database, kind, NumberConfig(min=0, max=80, decimals=1, correct=12, tolerance=2), FORMS, data
     )
+
+
+# --- through a session: the archive ---------------------------------------------------------------------------
+
+ARCHIVED = """\
+title: Guesses
+activities:
+  - kind: number
+    title: Hours on instruction
+    min: 0
+    max: 80
+    unit: hours
+    correct: 12
+    tolerance: 2
+"""
+
+
+def test_number_archive_has_each_answer_marked_right_or_wrong_a_chart_and_the_report_s_median(
+    client: TestClient, presenter: Presenter
+) -> None:
+    session = presenter.start(ARCHIVED)
+    activity = session["activities"][0]["id"]
+    presenter.control(session["id"], "goto", activity)
+    caught_up(client, session["id"])
+    for typed in ("13", "30", "12,0"):
+        assert respond(client, join(client, session["code"]), activity, value=typed).status_code == 201
+    response = client.get(f"/api/v1/sessions/{session['id']}/archive.zip", headers=presenter.headers)
+    assert response.status_code == 200, response.text
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    rows = list(csv.DictReader(io.StringIO(archive.read("responses/01-hours-on-instruction.csv").decode())))
+    assert sorted((row["value"], row["unit"], row["correct"]) for row in rows) == [
+        ("12", "hours", "yes"),
+        ("13", "hours", "yes"),
+        ("30", "hours", "no"),
+    ]
+    assert any(name.startswith("charts/") and name.endswith(".svg") for name in archive.namelist())
+    report = archive.read("report.html").decode()
+    assert "Median 13 hours" in report and "Correct 12 hours" in report and "2 within ±2 (67%)" in report
