@@ -19,8 +19,11 @@ from activities.base import ResponseEvent, SubmissionInvalid
 from activities.number import MAX_BINS, NumberConfig, NumberSubmission, NumberTally, is_correct, kind
 from activities.testing import Database, check_folding_matches_recompute, environment, render
 from activities.text import tidy
-from tests.factories import Presenter, caught_up, join, respond
+from server.compare import activity_key
+from server.models import Role
+from tests.factories import Presenter, api_token, caught_up, join, login, make_user, respond
 from tests.hostile import PAYLOADS, inert, is_text
+from tests.server.test_compare import Setup, columns, make_institute
 
 HOURS = NumberConfig(min=0, max=80, unit="hours", correct=12, tolerance=2)
 SHARE = NumberConfig(min=0, max=100, decimals=1, unit="%", correct=37.5)
@@ -343,3 +346,28 @@ def test_number_archive_has_each_answer_marked_right_or_wrong_a_chart_and_the_re
     assert any(name.startswith("charts/") and name.endswith(".svg") for name in archive.namelist())
     report = archive.read("report.html").decode()
     assert "Median 13 hours" in report and "Correct 12 hours" in report and "2 within ±2 (67%)" in report
+
+
+# --- comparing cohorts ------------------------------------------------------------------------------------------
+
+
+def test_number_cohorts_compare_side_by_side_with_all_cohorts_median_and_right_answers(client: TestClient) -> None:
+    user = make_user(client, "organizer@example.org", Role.organizer)
+    institute, cohorts = make_institute(client, user, "Phoenix", "Oakland")
+    setup = Setup(client, Presenter(client, user, api_token(client, user.email)), institute, cohorts)
+    deck = "pace: audience\n" + ARCHIVED
+    setup.answer(setup.start(cohorts[0], deck), {0: {"value": "12"}}, {0: {"value": "30"}})
+    setup.answer(setup.start(cohorts[1], deck), {0: {"value": "10,0"}})
+    compared = columns(setup.comparison("number", "Hours on instruction"))
+    everyone = compared["All cohorts"]["results"]
+    assert (everyone["answers"], everyone["median"], everyone["correct"]["within"]) == (3, "12", 2)
+    assert compared["Phoenix"]["results"]["median"] == "21"
+    login(client, "organizer@example.org")
+    base = f"/organize/institutes/{institute.id}/compare/{activity_key('number', 'Hours on instruction')}"
+    page = client.get(base)
+    assert page.status_code == 200 and page.text.count("results number") == 3
+    rows = list(csv.DictReader(io.StringIO(client.get(f"{base}/export.csv").text)))
+    medians = {row["cohort"]: row["detail"] for row in rows if row["line"] == "median"}
+    assert medians == {"Phoenix": "21", "Oakland": "10", "All cohorts": "12"}
+    right = {row["cohort"]: row["count"] for row in rows if row["line"] == "correct"}
+    assert right == {"Phoenix": "1", "Oakland": "1", "All cohorts": "2"}
