@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.factories import PHONE, LiveDeck, PageErrors, live_deck, screenshot
+from tests.browser.factories import PHONE, LiveDeck, PageErrors, live_deck, screenshot, sign_in
 from tests.browser.test_editor import EDITOR, add, new_deck, phone_preview, saved, signed_in
 from tests.browser.test_projector_stage import MEASURE
 from tests.browser.test_text_size import LOST, large_text_phone
@@ -124,6 +124,14 @@ def test_phones_guess_and_the_projector_shows_the_median_then_the_right_answer(
         expect(projector.locator(".number-summary .median")).to_have_text("Median 37.5 %")
         expect(projector.locator(".number-summary .correct")).to_have_count(0)
         expect(projector.locator(".correct-mark")).to_have_count(0)
+        # The presenter sees the right answer all along, told the room does not yet.
+        presenter = page_errors.watch(
+            browser.new_context(viewport={"width": 1440, "height": 900}).new_page(), "presenter"
+        )
+        sign_in(presenter, live_server, deck.session["id"])
+        expect(presenter.locator(".number-summary .correct")).to_have_text("Correct 37.5 %")
+        expect(presenter.get_by_text("The room sees the correct answer once voting closes")).to_be_visible()
+        screenshot(presenter, "number-presenter")
         deck.control("close", share)
         expect(projector.locator(".number-summary .correct")).to_have_text("Correct 37.5 %")
         expect(projector.locator(".number-closest .within")).to_have_text("1 answer exactly right (100%)")
