@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.axe import Audit
 from tests.browser.factories import PHONE, LiveDeck, PageErrors, live_deck, screenshot, sign_in
 from tests.browser.test_editor import EDITOR, add, new_deck, phone_preview, saved, signed_in
 from tests.browser.test_projector_stage import MEASURE
@@ -89,6 +90,8 @@ def test_phones_guess_and_the_projector_shows_the_median_then_the_right_answer(
         send(first, "12")
         expect(first.get_by_role("status").filter(has_text="Received")).to_be_visible()
         screenshot(first, "number-phone")
+        audit = Audit()
+        audit.check(first, "phone answered")
 
         for name, typed in [("second", "10"), ("third", "30")]:
             phone = join(browser, live_server, deck, page_errors, name)
@@ -113,6 +116,8 @@ def test_phones_guess_and_the_projector_shows_the_median_then_the_right_answer(
         expect(projector.locator(".correct-mark")).to_have_count(1)
         fits(projector, "revealed")
         screenshot(projector, "number-projector", full_page=False)
+        audit.check(projector, "projector revealed")
+        audit.assert_clean()
 
         # Live results with decimals: a Spanish keyboard's comma is read; the right answer waits for voting to close.
         share = deck.goto(1)
