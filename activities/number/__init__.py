@@ -162,7 +162,7 @@ def read_number(config: NumberConfig, raw: Any) -> Decimal:
     if isinstance(raw, bool):
         raise ValueError(_("Type a number, like 42 or 3.5."))
     if isinstance(raw, int | float):
-        if not math.isfinite(raw):
+        if isinstance(raw, float) and not math.isfinite(raw):
             raise ValueError(_("Type a number, like 42 or 3.5."))
         number = exact(raw)
     else:

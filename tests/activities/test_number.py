@@ -160,7 +160,7 @@ def test_number_refuses_every_hostile_text_echoing_at_most_a_short_piece(name: s
 
 def test_number_json_api_numbers_are_checked_like_typed_ones() -> None:
     assert kind.submission_model.model_validate({"value": 12}, context={"config": HOURS}).value == 12
-    for bad in (float("nan"), float("inf"), True, 81, 1.5):
+    for bad in (float("nan"), float("inf"), True, 81, 1.5, 10**400, 0.1 + 0.2, "12 hours", {"value": 12}):
         with pytest.raises(ValidationError):
             kind.submission_model.model_validate({"value": bad}, context={"config": HOURS})
 
