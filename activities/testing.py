@@ -238,7 +238,7 @@ def render(
     kind: str, audience: str, config: KindConfig, tally: Tally[Any, Any], moderation: dict[str, Any] | None = None
 ) -> str:
     """A kind's presenter or projector results, as the hub renders them for one activity (id 9 of session 3)."""
-    activity = SimpleNamespace(id=9, session_id=3, voting_open=True, moderation=moderation or {})
+    activity = SimpleNamespace(id=9, session_id=3, voting_open=True, revealed=False, moderation=moderation or {})
     context = {
         "activity": activity,
         "config": config,

@@ -194,6 +194,10 @@ class ShownActivity:
     session_id: int
     kind: str
     title: str
+    # A comparison shows runs as they ended: voting over and the results shown (a kind that keeps something, like a
+    # right answer, from the room until then shows it here).
+    voting_open: bool = False
+    revealed: bool = True
 
 
 def _column_html(services: Services, comparison: Comparison, column: Column, base: str) -> str:

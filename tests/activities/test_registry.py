@@ -91,6 +91,14 @@ activities:
   - kind: slide
     title: What we mean by distributed leadership
     body: "Leadership is **a practice**, not a position:\\n\\n- shared\\n- [read more](https://example.org)"
+  # number (guess the number)
+  - kind: number
+    title: How many hours a week do principals spend on instruction?
+    min: 0
+    max: 80
+    unit: hours
+    correct: 12
+    tolerance: 2
 """
 
 
@@ -116,7 +124,9 @@ def test_no_kind_template_names_a_server_object(kind: Any) -> None:
 def test_every_kind_template_renders_from_data_and_urls_alone(kind: Any) -> None:
     """The context the server renders kinds with, and not a name more: StrictUndefined fails on anything else."""
     config = _configs()[kind.name]
-    activity = SimpleNamespace(id=9, session_id=3, kind=kind.name, voting_open=True, moderation={}, position=0)
+    activity = SimpleNamespace(
+        id=9, session_id=3, kind=kind.name, voting_open=True, moderation={}, position=0, revealed=False
+    )
     context = {
         "activity": activity,
         "config": config,

@@ -47,6 +47,11 @@ activities:
   - kind: open
     title: A first step
     max_length: 280
+  - kind: number
+    title: Hours a week on instruction
+    min: 0
+    max: 80
+    decimals: 1
   - kind: slide
     title: Before the questions
     body: Leadership is **a practice**, not a position.
@@ -120,6 +125,11 @@ def _open(phone: Page) -> None:
     send(phone)
 
 
+def _number(phone: Page) -> None:
+    phone.get_by_role("textbox", name="Your answer").fill("12,5")
+    send(phone)
+
+
 def _slide(phone: Page) -> None:
     expect(phone.locator(".slide-body")).to_have_text("Leadership is a practice, not a position.")
     expect(phone.locator("form.answer button[type=submit]")).to_have_count(0)  # nothing to send
@@ -140,6 +150,7 @@ KINDS = [
     HowToAnswer("ranking", "Which risk first?", _ranking),
     HowToAnswer("resources", "Call for resources", _resources),
     HowToAnswer("open", "A first step", _open),
+    HowToAnswer("number", "Hours a week on instruction", _number),
     HowToAnswer("slide", "Before the questions", _slide, answered=False),
     HowToAnswer("qa", "Questions for the panel", _qa, received="Sent"),
 ]
