@@ -91,6 +91,10 @@ activities:
   - kind: slide
     title: What we mean by distributed leadership
     body: "Leadership is **a practice**, not a position:\\n\\n- shared\\n- [read more](https://example.org)"
+  - kind: pin
+    title: Where in this school do decisions get made?
+    image: {media: 0000000000000000000000000000000000000000000000000000000000000000.png, alt: A school floor plan}
+    areas: [{label: Principal's office, x: 0.1, y: 0.1, width: 0.3, height: 0.2}]
 """
 
 
