@@ -130,15 +130,20 @@ def read_percent(value: Any, what: str) -> float:
     if not text:
         raise ValueError(_("{what} is missing: place your pin on the picture.").format(what=what))
     whole, _dot, part = text.partition(".")
+    whole = whole.lstrip("0") or "0"
     if not (whole.isascii() and whole.isdigit() and (not part or (part.isascii() and part.isdigit()))):
-        message = _("{what} should be a number from 0 to 100, not {text}.")
-        raise ValueError(message.format(what=what, text=text[:MAX_ECHO]))
-    percent = float(f"{whole[:4]}.{part[:DECIMALS]}" if part else whole[:4])
+        raise ValueError(_not_a_percent(what, text))
+    # More than three digits is over 100 whatever they are: no need to convert them.
+    percent = float(f"{whole}.{part[:DECIMALS] or 0}") if len(whole) <= 3 else 101.0
     if percent > 100:
-        raise ValueError(
-            _("{what} should be a number from 0 to 100, not {text}.").format(what=what, text=text[:MAX_ECHO])
-        )
+        raise ValueError(_not_a_percent(what, text))
     return round(percent / 100, DECIMALS)
+
+
+def _not_a_percent(what: str, text: str) -> str:
+    # The echo is cut short, and a lone surrogate (which no page or log can carry) is shown as a replacement mark.
+    echo = text[:MAX_ECHO].encode(errors="replace").decode()
+    return _("{what} should be a number from 0 to 100, not {text}.").format(what=what, text=echo)
 
 
 def cell_of(position: float) -> int:
