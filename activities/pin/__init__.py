@@ -119,8 +119,8 @@ class PinSubmission(KindSubmission):
         if all(value in (None, "") for value in typed.values()):
             raise ValueError(_("Place your pin on the picture first."))
         return {
-            "x": read_percent(typed["x"], _("How far across")),
-            "y": read_percent(typed["y"], _("How far down")),
+            "x": read_percent(typed["x"], _("Across")),
+            "y": read_percent(typed["y"], _("Down")),
         }
 
 
@@ -128,7 +128,7 @@ def read_percent(value: Any, what: str) -> float:
     """A typed percentage ("42", "42.5", "42,5 %") as a fraction 0..1, or ValueError saying what is wrong with it."""
     text = str(value if value is not None else "").strip().removesuffix("%").strip().replace(",", ".")
     if not text:
-        raise ValueError(_("{what} is missing: place your pin on the picture.").format(what=what))
+        raise ValueError(_("“{what}” is missing: place your pin on the picture.").format(what=what))
     whole, _dot, part = text.partition(".")
     whole = whole.lstrip("0") or "0"
     if not (whole.isascii() and whole.isdigit() and (not part or (part.isascii() and part.isdigit()))):
@@ -143,7 +143,7 @@ def read_percent(value: Any, what: str) -> float:
 def _not_a_percent(what: str, text: str) -> str:
     # The echo is cut short, and a lone surrogate (which no page or log can carry) is shown as a replacement mark.
     echo = text[:MAX_ECHO].encode(errors="replace").decode()
-    return _("{what} should be a number from 0 to 100, not {text}.").format(what=what, text=echo)
+    return _("“{what}” should be a number from 0 to 100, not {text}.").format(what=what, text=echo)
 
 
 def cell_of(position: float) -> int:

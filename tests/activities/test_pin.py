@@ -102,7 +102,7 @@ def test_a_pin_is_read_from_percent_fields_and_kept_relative() -> None:
 
 def test_a_pin_not_placed_is_refused_with_a_clear_message() -> None:
     assert refusal(MAP, {}) == "Place your pin on the picture first."
-    assert refusal(MAP, {"x": ["40"]}) == "How far down is missing: place your pin on the picture."
+    assert refusal(MAP, {"x": ["40"]}) == "“Down” is missing: place your pin on the picture."
 
 
 @pytest.mark.parametrize("typed", ["101", "100.5", "00000101", "-5", "1e2", "½", "٤٢", "nan", "4 2", "40.5.1"])
