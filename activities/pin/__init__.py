@@ -70,6 +70,8 @@ class PinArea(KindConfig):
 
 class PinConfig(KindConfig):
     image: ImageRef = Field(
+        default=None,
+        validate_default=True,  # so a missing picture is refused at its own field, with the words below
         description="The picture people pin on (a floor plan, a map, a chart), with a description of it for people "
         "who cannot see it (required).",
         json_schema_extra={"widget": "image"},
@@ -81,19 +83,15 @@ class PinConfig(KindConfig):
         "height (0 to 1) from the top-left corner. The results count the pins in each and outline them.",
     )
 
-    @model_validator(mode="before")
+    @field_validator("image", mode="before")
     @classmethod
-    def _picture_with_words(cls, raw: Any) -> Any:
+    def _picture_with_words(cls, image: Any) -> Any:
         """A clear refusal for the two mistakes people make: no picture, or a picture without its description."""
-        if isinstance(raw, Mapping):
-            image = raw.get("image")
-            if image is None:
-                raise ValueError("image: a pin activity needs a picture to pin on: upload one")
-            if isinstance(image, Mapping) and not str(image.get("alt") or "").strip():
-                raise ValueError(
-                    "image: add the picture's alt text, saying what it shows, for people who cannot see it"
-                )
-        return raw
+        if image is None:
+            raise ValueError("a pin activity needs a picture to pin on: upload one")
+        if isinstance(image, Mapping) and not str(image.get("alt") or "").strip():
+            raise ValueError("add the picture's alt text, saying what it shows, for people who cannot see it")
+        return image
 
     @field_validator("areas")
     @classmethod

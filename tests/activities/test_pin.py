@@ -231,8 +231,18 @@ def test_the_projector_draws_a_spot_per_cell_and_outlines_the_areas() -> None:
     html = render("pin", "projector", FLOOR, tally)
     assert html.count('class="pin-spot"') == 2
     assert 'cx="22.5%" cy="17.5%"' in html
-    assert html.count('class="pin-area"') == 2
     assert Page(html).shows("2 pins placed")
+    # The correct areas are the answer: not on the projector while people vote, always for the presenter.
+    assert html.count('class="pin-area"') == 0
+    assert render("pin", "presenter", FLOOR, tally).count('class="pin-area"') == 2
+    closed = SimpleNamespace(id=9, session_id=3, voting_open=False, revealed=False, moderation={})
+    html = (
+        environment()
+        .get_template("pin/projector.html")
+        .render(activity=closed, config=FLOOR, results=moderated(tally), results_visible=True, audience="projector")
+    )
+    assert html.count('class="pin-area"') == 2
+    assert Page(html).shows("Principal's office: 1 (50%)")
 
 
 SHOWABLE = [text for text in PAYLOADS.values() if is_text(text) and text.strip()]
