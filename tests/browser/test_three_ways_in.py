@@ -47,6 +47,9 @@ activities:
   - kind: open
     title: A first step
     max_length: 280
+  - kind: pin
+    title: Where are decisions made?
+    image: {media: 0000000000000000000000000000000000000000000000000000000000000000.png, alt: A school floor plan}
   - kind: slide
     title: Before the questions
     body: Leadership is **a practice**, not a position.
@@ -120,6 +123,13 @@ def _open(phone: Page) -> None:
     send(phone)
 
 
+def _pin(phone: Page) -> None:
+    # The typed position is the form's own fields, so it is the same way in over a socket, an event stream or a post.
+    phone.get_by_label("Across (% from the left)").fill("30")
+    phone.get_by_label("Down (% from the top)").fill("40")
+    send(phone)
+
+
 def _slide(phone: Page) -> None:
     expect(phone.locator(".slide-body")).to_have_text("Leadership is a practice, not a position.")
     expect(phone.locator("form.answer button[type=submit]")).to_have_count(0)  # nothing to send
@@ -140,6 +150,7 @@ KINDS = [
     HowToAnswer("ranking", "Which risk first?", _ranking),
     HowToAnswer("resources", "Call for resources", _resources),
     HowToAnswer("open", "A first step", _open),
+    HowToAnswer("pin", "Where are decisions made?", _pin),
     HowToAnswer("slide", "Before the questions", _slide, answered=False),
     HowToAnswer("qa", "Questions for the panel", _qa, received="Sent"),
 ]
