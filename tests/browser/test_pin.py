@@ -293,3 +293,46 @@ def test_a_facilitator_uploads_the_picture_gives_its_alt_text_and_an_area_in_the
     expect(page.get_by_label("Alt text: what the image shows (required)")).to_have_value(ALT)
     expect(page.get_by_role("group", name="Area 1").get_by_label("Width", exact=True)).to_have_value("0.3")
     assert page_errors.errors == []
+
+
+# Where a room of sixteen put their pins: most on the office, a cluster in a classroom, a few elsewhere.
+ROOM = [(24, 18), (26, 20), (25, 22), (22, 19), (27, 17), (30, 24), (25, 19), (23, 21), (71, 62), (73, 64), (70, 60),
+        (72, 66), (15, 80), (50, 50), (85, 25), (33, 16)]  # fmt: skip
+
+
+def test_a_room_of_pins_makes_a_heat_map_that_fits_the_stage_over_the_picture(
+    browser: Browser, live_server: LiveServer, api: httpx.Client, media: str, page_errors: PageErrors
+) -> None:
+    running = Running(api, media)
+    with httpx.Client(base_url=live_server.url) as anonymous:
+        for x, y in ROOM:
+            token = anonymous.post("/api/v1/join", json={"code": running.session["code"]}).json()["participant_token"]
+            answer = {"activity_id": running.activity["id"], "answer": {"x": str(x), "y": str(y)}}
+            reply = anonymous.post("/api/v1/responses", json=answer, headers={"X-Participant-Token": token})
+            assert reply.status_code < 300, reply.text
+    running.control("close")
+    projector = page_errors.watch(browser.new_context(viewport={"width": 1280, "height": 720}).new_page(), "projector")
+    projector.goto(str(running.session["projector_url"]))
+    expect(projector.locator(".results.pin .respondents")).to_have_text("16 pins placed")
+    expect(projector.locator(".pin-areas")).to_have_text(re.compile(r"Principal's office:\s*9\s*\(56%\)"))
+    projector.wait_for_timeout(200)
+    assert_overlay_on_the_picture(boxes(projector))
+    screenshot(projector, "pin-room-projector", full_page=False)
+    projector.set_viewport_size({"width": 1024, "height": 768})
+    projector.wait_for_timeout(200)
+    assert_overlay_on_the_picture(boxes(projector))
+
+    phone = page_errors.watch(
+        browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page(), "phone"
+    )
+    running.control("open")
+    phone.goto(f"{live_server.url}/{running.session['code']}")
+    picture = phone.get_by_role("img", name=ALT)
+    expect(picture).to_be_visible()
+    shown = picture.bounding_box()
+    assert shown is not None
+    phone.touchscreen.tap(shown["x"] + 0.26 * shown["width"], shown["y"] + 0.2 * shown["height"])
+    expect(phone.locator(".pin-marker")).to_have_attribute("visibility", "visible")
+    expect(phone.get_by_label("Across (% from the left)")).to_have_value(re.compile(r"^2[56](\.\d)?$"))
+    screenshot(phone, "pin-room-phone", full_page=False)
+    assert page_errors.errors == []
