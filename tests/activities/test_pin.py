@@ -3,6 +3,9 @@ map's cells and the areas' counts, is_correct, the export and chart, and hostile
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from types import SimpleNamespace
 from typing import Any
 
@@ -10,12 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from starlette.testclient import TestClient
 
 from activities import registry
 from activities.base import ResponseEvent, SubmissionInvalid
 from activities.pin import GRID, MAX_AREAS, PinConfig, PinSubmission, is_correct, kind
 from activities.testing import Database, check_folding_matches_recompute, environment, render
 from activities.testing import results as moderated
+from tests.factories import Presenter, caught_up, join, respond
 from tests.hostile import PAYLOADS, Page, inert, is_text
 
 MEDIA = "c" * 64 + ".png"
@@ -264,3 +269,37 @@ def test_hostile_alt_text_and_area_labels_are_shown_inert(text: str) -> None:
         assert config.image.alt in page.values
     assert inert(render("pin", "projector", config, tally)).shows(config.areas[0].label)
     assert moderated(tally)["areas"][0]["label"] == config.areas[0].label
+
+
+# --- through a real session: archive, report, CSV ---------------------------------------------------------------
+
+
+def test_a_pin_session_archives_its_pins_as_csv_chart_and_report(client: TestClient, presenter: Presenter) -> None:
+    deck = (
+        "title: Decisions\nactivities:\n  - kind: pin\n    title: Where are decisions made?\n"
+        f"    image: {{media: {MEDIA}, alt: A floor plan}}\n"
+        "    areas: [{label: Principal's office, x: 0.1, y: 0.1, width: 0.3, height: 0.2}]\n"
+    )
+    session = presenter.start(deck)
+    activity = session["activities"][0]
+    presenter.control(session["id"], "goto", activity["id"])
+    for x, y in (("20", "15"), ("21", "16"), ("80", "80")):
+        assert respond(client, join(client, session["code"]), activity["id"], x=x, y=y).status_code < 300
+    refused = respond(client, join(client, session["code"]), activity["id"], x="150", y="10")
+    assert refused.status_code == 422 and "from 0 to 100" in refused.text
+    caught_up(client, session["id"])
+    archive = zipfile.ZipFile(
+        io.BytesIO(client.get(f"/api/v1/sessions/{session['id']}/archive.zip", headers=presenter.headers).content)
+    )
+    names = archive.namelist()
+    csv_name = next(name for name in names if name.endswith(".csv") and "where-are-decisions-made" in name)
+    rows = list(csv.DictReader(io.StringIO(archive.read(csv_name).decode("utf-8-sig"))))
+    assert sorted((row["x"], row["y"], row["correct"]) for row in rows) == [
+        ("0.2", "0.15", "True"),
+        ("0.21", "0.16", "True"),
+        ("0.8", "0.8", "False"),
+    ]
+    report = archive.read("report.html").decode()
+    assert Page(report).shows("Principal's office")
+    assert "Outside every area" in report
+    assert "2 (67%)" in report
