@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.factories import LAPTOP, PHONE, PageErrors, screenshot
+from tests.browser.test_text_size import LOST, large_text_phone
 from tests.factories import PASSWORD, LiveServer, cli
 
 pytestmark = pytest.mark.browser
@@ -336,3 +337,20 @@ def test_a_room_of_pins_makes_a_heat_map_that_fits_the_stage_over_the_picture(
     expect(phone.get_by_label("Across (% from the left)")).to_have_value(re.compile(r"^2[56](\.\d)?$"))
     screenshot(phone, "pin-room-phone", full_page=False)
     assert page_errors.errors == []
+
+
+def test_the_pin_page_reflows_at_200_percent_text_on_a_360_px_phone(
+    browser: Browser, live_server: LiveServer, api: httpx.Client, media: str
+) -> None:
+    running = Running(api, media)
+    phone = large_text_phone(browser, 2)
+    phone.goto(f"{live_server.url}/{running.session['code']}")
+    expect(phone.get_by_role("img", name=ALT)).to_be_visible()
+    assert phone.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    assert phone.evaluate(LOST) == []
+    for control in (phone.get_by_label("Down (% from the top)"), phone.get_by_role("button", name="Send")):
+        control.scroll_into_view_if_needed()
+        expect(control).to_be_in_viewport()
+    phone.get_by_role("img", name=ALT).click()
+    expect(phone.locator(".pin-where")).to_have_text(re.compile(r"^\d+(\.\d)?% across, \d+(\.\d)?% down$"))
+    screenshot(phone, "pin-phone-200-percent", full_page=False)
