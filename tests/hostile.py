@@ -250,6 +250,7 @@ DECK_TEXTS: dict[str, str] = {
     "slide.body": "Markdown: hostile_deck gives every payload as a slide's body; tests/activities/slide renders each",
     "slide.image.alt": "an image's description: tests/activities/slide/test_hostile.py shows every payload as one",
     "number.unit": "shown after every number: tests/activities/test_number.py shows every payload as one",
+    "pin.areas.label": "a pin area's label: tests/activities/test_pin.py shows every payload as one",
 }
 """Single texts of kinds' configs (not lists of labels), and where each is proven inert."""
 TITLE_LIMIT, PROMPT_LIMIT = 200, 1000  # server/decks.py: the common keys of every activity

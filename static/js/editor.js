@@ -356,6 +356,57 @@ function listField({ path, label, items, node, onChange, translate, images, help
   return group;
 }
 
+// --- lists of records: a kind's list of small objects (the pin kind's areas), one fieldset per record --------------
+
+const isRecord = (node) => node.type === "object" && Boolean(node.properties) && !isImage(node)
+  && Object.values(node.properties).every((p) => ["string", "number", "integer"].includes(p.type));
+
+function recordsField({ path, label, items, node, item, help, onChange }) {
+  // Each record's properties as fields (texts, and numbers that may have decimals), with add and remove.
+  const max = node.maxItems || 100;
+  const records = items.map((record) => ({ ...record }));
+  const noun = label.toLowerCase().replace(/s$/, "");
+  const group = el("fieldset", { class: "list-field records-field", id: fieldId(path), tabindex: -1 },
+    el("legend", { text: `${label}${node.maxItems ? ` (up to ${max})` : ""}` }));
+  const describe = [];
+  const error = markField(group, path, describe);
+  if (help) group.append(el("p", { class: "field-help", text: help }));
+  const list = el("ol", { class: "list-items" });
+  records.forEach((record, i) => {
+    const recordPath = `${path}[${i}]`;
+    const box = el("fieldset", { class: "record", id: fieldId(recordPath), tabindex: -1 },
+      el("legend", { text: `${humanise(noun)} ${i + 1}` }));
+    for (const [key, property] of Object.entries(item.properties)) {
+      const fieldPath = `${recordPath}.${key}`;
+      const name = property.title || humanise(key);
+      if (property.type === "string") {
+        box.append(textField({ path: fieldPath, label: name, value: record[key] || "", maxLength: property.maxLength,
+          help: property.description, onInput: (text) => { records[i][key] = text; onChange(records, false); } }));
+        continue;
+      }
+      const id = fieldId(fieldPath);
+      const control = el("input", { id, type: "text", inputmode: "decimal", autocomplete: "off" });
+      control.value = record[key] === undefined || record[key] === null ? "" : String(record[key]);
+      control.addEventListener("input", () => {
+        const text = control.value.trim().replace(",", ".");
+        if (text === "") delete records[i][key];
+        else records[i][key] = /^-?\d*\.?\d+$/.test(text) ? Number(text) : text; // a non-number is refused by the server
+        onChange(records, false);
+      });
+      box.append(describedField(el("label", { for: id, text: name }), control, fieldPath, property.description));
+    }
+    box.append(el("button", { type: "button", class: "small", "aria-label": `Remove ${noun} ${i + 1}`,
+      onclick: () => onChange(records.filter((_, j) => j !== i), true) }, "Remove"));
+    list.append(el("li", { class: "list-item" }, box));
+  });
+  group.append(list);
+  const blank = Object.fromEntries(Object.entries(item.properties).map(([key, p]) => [key, p.type === "string" ? "" : 0]));
+  group.append(el("button", { type: "button", class: "small add-item", disabled: records.length >= max,
+    onclick: () => onChange([...records, blank], true) }, `Add ${noun}`));
+  if (error) group.append(error);
+  return group;
+}
+
 function moved(values, from, to) {
   const copy = values.slice();
   const [item] = copy.splice(from, 1);
@@ -419,6 +470,7 @@ function schemaField(key, property, defs, activity, path, kind, allProperties) {
     const { node: item } = resolve(node.items, defs);
     if (isImage(item)) return null; // an image per item: shown in the list it goes with
     if (item.enum) return checksField({ path, label, value: value || [], options: item.enum, help, onInput: (v) => set(v, false) });
+    if (isRecord(item)) return recordsField({ path, label, items: value || [], node, item, help, onChange: (next, again) => set(next.length ? next : undefined, again) });
     const pairedKey = Object.keys(allProperties).find((other) => {
       const { node: list } = resolve(allProperties[other], defs);
       return list.type === "array" && isImage(resolve(list.items, defs).node) && (list.parallel === key || !list.parallel);

@@ -99,6 +99,10 @@ activities:
     unit: hours
     correct: 12
     tolerance: 2
+  - kind: pin
+    title: Where in this school do decisions get made?
+    image: {media: 0000000000000000000000000000000000000000000000000000000000000000.png, alt: A school floor plan}
+    areas: [{label: Principal's office, x: 0.1, y: 0.1, width: 0.3, height: 0.2}]
 """
 
 

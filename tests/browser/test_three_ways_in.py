@@ -52,6 +52,9 @@ activities:
     min: 0
     max: 80
     decimals: 1
+  - kind: pin
+    title: Where are decisions made?
+    image: {media: 0000000000000000000000000000000000000000000000000000000000000000.png, alt: A school floor plan}
   - kind: slide
     title: Before the questions
     body: Leadership is **a practice**, not a position.
@@ -130,6 +133,13 @@ def _number(phone: Page) -> None:
     send(phone)
 
 
+def _pin(phone: Page) -> None:
+    # The typed position is the form's own fields, so it is the same way in over a socket, an event stream or a post.
+    phone.get_by_label("Across (% from the left)").fill("30")
+    phone.get_by_label("Down (% from the top)").fill("40")
+    send(phone)
+
+
 def _slide(phone: Page) -> None:
     expect(phone.locator(".slide-body")).to_have_text("Leadership is a practice, not a position.")
     expect(phone.locator("form.answer button[type=submit]")).to_have_count(0)  # nothing to send
@@ -151,6 +161,7 @@ KINDS = [
     HowToAnswer("resources", "Call for resources", _resources),
     HowToAnswer("open", "A first step", _open),
     HowToAnswer("number", "Hours a week on instruction", _number),
+    HowToAnswer("pin", "Where are decisions made?", _pin),
     HowToAnswer("slide", "Before the questions", _slide, answered=False),
     HowToAnswer("qa", "Questions for the panel", _qa, received="Sent"),
 ]

@@ -32,6 +32,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "scale": {"kind": "scale", "title": "How true is this?", "statements": ["We share leadership"]},
     "sort": {"kind": "sort", "title": "Influence or authority?", "cards": ["Setting the timetable"]},
     "number": {"kind": "number", "title": "Hours a week on instruction?", "min": 0, "max": 80, "correct": 12},
+    "pin": {
+        "kind": "pin",
+        "title": "Where are decisions made?",
+        "image": {"media": "d" * 64 + ".png", "alt": "A school floor plan"},
+        "areas": [{"label": "Office", "x": 0.1, "y": 0.1, "width": 0.3, "height": 0.2}],
+    },
 }
 
 
