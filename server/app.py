@@ -35,7 +35,7 @@ from server.db import create_engine, session_factory, upgrade
 from server.decks import DeckInvalid, deck_files, parse_deck
 from server.live.fragments import KIND_STATIC, Views, make_environment
 from server.live.writer import ResponseWriter
-from server.media import sweep_images
+from server.media import ImageRefused, store_shipped_images, sweep_images
 from server.models import Deck, utcnow
 from server.routes import ROUTERS
 from server.services import Services
@@ -205,8 +205,15 @@ def _image_sweep(services: Services) -> asyncio.Task[None] | None:
 
 async def load_decks(services: Services) -> None:
     """Store (or refresh) every deck of the decks folder as a read-only template (copies people edited are never
-    touched); a broken shipped deck stops the start loudly."""
-    for path in deck_files(services.settings.decks_dir):
+    touched), and the pictures they show (`media/` beside them); a broken shipped deck or picture stops the start
+    loudly."""
+    folder = services.settings.decks_dir
+    if folder is not None:
+        try:
+            await store_shipped_images(services, folder / "media")
+        except ImageRefused as refused:
+            raise ConfigError(f"A picture in {folder / 'media'} cannot be used: {refused}") from None
+    for path in deck_files(folder):
         source = path.read_text(encoding="utf-8")
         try:
             spec = parse_deck(source, services.registry)

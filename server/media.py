@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from PIL import Image, ImageCms, ImageOps
@@ -310,6 +311,27 @@ def check_stored_image(name: str, data: bytes, *, max_bytes: int, max_pixels: in
     if name.rsplit(".", 1)[1] != ext:
         raise ImageRefused(f"The image is {ext.upper()}, its name says {name.rsplit('.', 1)[1].upper()}")
     return PreparedImage(name=name, media_type=media_type, width=image.width, height=image.height, data=data)
+
+
+async def store_shipped_images(deps: MediaDeps, folder: Path) -> int:
+    """Store the pictures shipped decks refer to (`media/` beside them, each file named as the server names a
+    stored image, so a deck's `media:` finds it on every server); returns how many. Stored like an archive's images:
+    the bytes must hash to the name and decode within the limits, else ImageRefused (the start stops)."""
+    settings, stored = deps.settings, 0
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        try:
+            image = await asyncio.to_thread(
+                check_stored_image,
+                path.name,
+                path.read_bytes(),
+                max_bytes=settings.media_max_bytes,
+                max_pixels=settings.media_max_pixels,
+            )
+        except ImageRefused as refused:
+            raise ImageRefused(f"{path.name}: {refused}") from None
+        await save_image(deps.db, image, user_id=None)
+        stored += 1
+    return stored
 
 
 def _insert_image(db: AsyncSession, image: PreparedImage, user_id: int | None) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import shutil
@@ -16,6 +17,7 @@ from server.app import create_app
 from server.config import ConfigError, Settings
 from server.live.fragments import kind_static_urls
 from tests.factories import DECK, Presenter, api_token, make_user
+from tests.images import picture
 
 SMALL = "title: {title}\nactivities:\n  - kind: wordcloud\n    title: Three words\n"
 
@@ -95,6 +97,34 @@ def test_a_broken_deck_in_the_decks_folder_stops_the_start(settings: Settings, t
     with pytest.raises(
         ConfigError, match="(?s)broken.yaml has problems.*line 3: activities\\[0\\].kind: unknown kind 'quiz'"
     ):
+        with TestClient(create_app(settings.model_copy(update={"decks_dir": folder}))):
+            pass
+
+
+def test_the_pictures_shipped_beside_the_decks_are_stored_and_served_at_start(client: TestClient) -> None:
+    [floor_plan] = sorted((DECK.parent / "media").iterdir())
+    assert floor_plan.name in DECK.read_text(encoding="utf-8")  # the example deck's pin activity shows it
+    served = client.get(f"/media/{floor_plan.name}")
+    assert served.status_code == 200 and served.content == floor_plan.read_bytes()
+    assert served.headers["content-type"] == "image/png"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "why"),
+    [
+        ("floor-plan.png", picture(), "Not an image name"),
+        (f"{'0' * 64}.png", picture(), "The bytes do not match the image's name"),
+        (f"{hashlib.sha256(b'<svg/>').hexdigest()}.png", b"<svg/>", "SVG images are not accepted"),
+    ],
+    ids=["named-by-hand", "changed-bytes", "not-an-image"],
+)
+def test_a_shipped_picture_the_server_cannot_use_stops_the_start(
+    settings: Settings, tmp_path: Path, name: str, data: bytes, why: str
+) -> None:
+    folder = tmp_path / "decks"
+    (folder / "media").mkdir(parents=True)
+    (folder / "media" / name).write_bytes(data)
+    with pytest.raises(ConfigError, match=f"A picture in .*media cannot be used: {re.escape(name)}: .*{why}"):
         with TestClient(create_app(settings.model_copy(update={"decks_dir": folder}))):
             pass
 

@@ -56,6 +56,8 @@ def test_parse_deck_reads_the_shipped_example_deck() -> None:
         "resources",
         "open",
         "wordcloud",
+        "number",
+        "pin",
         "qa",
         "slide",
     ]
