@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 import httpx
 import pytest
+from sqlmodel import col, select
 from starlette.testclient import TestClient, WebSocketTestSession
 
 from server.accounts.people import add_user, create_token
 from server.db import upgrade
-from server.models import Role, User
+from server.models import Media, Role, User
 from server.services import Services
 from server.sessions import SessionSnapshot, load_snapshot
 
@@ -37,6 +38,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 DECK = ROOT / "examples" / "decks" / "distributed-leadership.yaml"
+# The pictures shipped beside the example deck (its pin activity's floor plan): every server stores them at start.
+SHIPPED_MEDIA = frozenset(path.name for path in (DECK.parent / "media").iterdir())
+
+
+def uploaded_media() -> Any:
+    """A query of the stored images besides the shipped ones: what uploads, imports and sweeps did."""
+    return select(Media).where(col(Media.name).not_in(SHIPPED_MEDIA))
 
 
 PASSWORD = "correct horse battery staple"

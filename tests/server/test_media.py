@@ -29,7 +29,7 @@ from server.media import (
 )
 from server.models import Deck, Media, utcnow
 from server.sessions import create_session
-from tests.factories import eventually, limits, make_user, run, services_of, stored
+from tests.factories import SHIPPED_MEDIA, eventually, limits, make_user, run, services_of, stored, uploaded_media
 from tests.images import (
     EXIF_GPS,
     HTML_AS_PNG,
@@ -188,7 +188,7 @@ def test_store_image_stores_one_row_for_the_same_picture_uploaded_twice_at_once(
 
     names = run(client, twice)
     assert names[0] == names[1] and names[0].endswith(".jpg")
-    rows = stored(client, select(Media))
+    rows = stored(client, uploaded_media())
     assert [(row.name, row.media_type, row.width, row.height) for row in rows] == [(names[0], "image/jpeg", 40, 30)]
     assert rows[0].size == len(rows[0].data) and hashlib.sha256(rows[0].data).hexdigest() == names[0][:64]
 
@@ -205,7 +205,7 @@ def test_store_image_answers_where_the_image_is_served(client: TestClient) -> No
 def test_store_image_refuses_and_stores_nothing(client: TestClient) -> None:
     with pytest.raises(ImageRefused, match="SVG"):
         run(client, lambda: store_image(services_of(client), SVG_WITH_SCRIPT, user_id=None))
-    assert stored(client, select(Media)) == []
+    assert stored(client, uploaded_media()) == []
 
 
 def test_load_image_and_images_named_find_stored_images_only(client: TestClient) -> None:
@@ -251,7 +251,7 @@ def test_prune_images_removes_day_old_images_no_deck_refers_to(client: TestClien
     _deck(client, "in-the-bin", f"image: {{media: {deleted_deck}, alt: A map}}", deleted=True)
     removed = run(client, lambda: prune_images(services.db, older_than=utcnow() - timedelta(days=1)))
     assert removed == 1
-    assert {row.name for row in stored(client, select(Media))} == {kept, deleted_deck, fresh}
+    assert {row.name for row in stored(client, uploaded_media())} == {kept, deleted_deck, fresh}
 
 
 def test_prune_images_keeps_what_a_sessions_activity_still_shows(client: TestClient) -> None:
@@ -265,7 +265,7 @@ def test_prune_images_keeps_what_a_sessions_activity_still_shows(client: TestCli
     run(client, lambda: create_session(services.db, spec, presenter_id=user.id))
     _age(client, name, days=30)
     assert run(client, lambda: prune_images(services.db, older_than=utcnow() - timedelta(days=1))) == 0
-    assert [row.name for row in stored(client, select(Media))] == [name]
+    assert [row.name for row in stored(client, uploaded_media())] == [name]
 
 
 @limits(media_sweep_seconds=3600)
@@ -278,4 +278,6 @@ def test_the_retention_sweep_runs_when_the_server_starts(settings: Settings) -> 
 
 
 def _none_left(client: TestClient) -> None:
-    assert stored(client, select(Media)) == []
+    assert stored(client, uploaded_media()) == []
+    # The example deck's floor plan stays: a template deck shows it.
+    assert {image.name for image in stored(client, select(Media))} == SHIPPED_MEDIA

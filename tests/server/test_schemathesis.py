@@ -61,6 +61,8 @@ KIND_FIELDS = {
     "scale": ["statement-0", "statement-1", "statement-2"],
     "points": ["item-0", "item-1", "item-2"],
     "ranking": ["rank-0", "rank-1", "rank-2"],
+    "number": ["value"],
+    "pin": ["x", "y"],
 }
 
 

@@ -20,8 +20,20 @@ from server.app import create_app
 from server.archives.build import ArchiveSources, write_archive
 from server.archives.format import FORMAT, VERSION
 from server.config import Settings
-from server.models import Media, Role, Session
-from tests.factories import SECRET, Presenter, api_token, caught_up, join, make_user, respond, run, services_of, stored
+from server.models import Role, Session
+from tests.factories import (
+    SECRET,
+    Presenter,
+    api_token,
+    caught_up,
+    join,
+    make_user,
+    respond,
+    run,
+    services_of,
+    stored,
+    uploaded_media,
+)
 from tests.images import SVG_WITH_SCRIPT, picture
 
 PICTURED_DECK = """\
@@ -106,7 +118,7 @@ def test_archive_carries_the_images_its_decks_show_and_import_serves_the_same_by
         original, copy = client.get(f"/media/{name}"), second.get(f"/media/{name}")
         assert copy.status_code == 200 and copy.content == original.content
         assert copy.headers["content-type"] == original.headers["content-type"]
-    assert sorted(row.name for row in stored(second, select(Media))) == sorted(names)
+    assert sorted(row.name for row in stored(second, uploaded_media())) == sorted(names)
 
 
 def test_importing_an_archive_twice_keeps_one_copy_of_each_image(
@@ -116,7 +128,7 @@ def test_importing_an_archive_twice_keeps_one_copy_of_each_image(
     archive = export_session(client, session["id"])
     assert import_into(importer, archive).status_code == 201
     assert import_into(importer, archive).status_code == 201
-    assert len(stored(second, select(Media))) == len(names)
+    assert len(stored(second, uploaded_media())) == len(names)
 
 
 # --- refused images -----------------------------------------------------------------------------------------------
@@ -186,5 +198,5 @@ def test_import_refuses_an_image_that_is_not_what_its_name_says_and_writes_nothi
     assert response.status_code == 422, response.text
     detail = response.json()["detail"]
     assert detail.startswith(f"This archive's {next(iter(files))} is refused: {line}")
-    assert stored(second, select(Media)) == []
+    assert stored(second, uploaded_media()) == []
     assert stored(second, select(Session)) == []

@@ -72,6 +72,10 @@ def answer_of(kind: str, config: dict[str, Any], person: int) -> dict[str, Any] 
         return {"text": ["Who owns the timetable", "Grading", "Grading", "Coverage"][person]}
     if kind == "qa" and person < 2:
         return {"question": ["Who decides?", "Why now?"][person]}
+    if kind == "number":
+        return {"value": [8, 10, 5, 20][person]}
+    if kind == "pin":
+        return {"x": str([20, 25, 50, 90][person]), "y": str([20, 22, 60, 80][person])}  # percent, as typed
     return None
 
 

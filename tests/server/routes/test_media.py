@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
-from sqlmodel import delete, select
+from sqlmodel import delete
 from starlette.testclient import TestClient
 
 from server.db import transaction
 from server.models import Media
-from tests.factories import Presenter, home_csrf, join, login, run, services_of, stored
+from tests.factories import Presenter, home_csrf, join, login, run, services_of, stored, uploaded_media
 from tests.hostile import CORPUS
 from tests.images import (
     HTML_AS_PNG,
@@ -44,7 +44,7 @@ def browser_csrf(client: TestClient) -> str:
 
 
 def media_rows(client: TestClient) -> list[tuple[str, int]]:
-    return [(row.name, row.size) for row in stored(client, select(Media))]
+    return [(row.name, row.size) for row in stored(client, uploaded_media())]
 
 
 # --- uploading ----------------------------------------------------------------------------------------------------
