@@ -91,6 +91,10 @@ activities:
   - kind: slide
     title: What we mean by distributed leadership
     body: "Leadership is **a practice**, not a position:\\n\\n- shared\\n- [read more](https://example.org)"
+  - kind: grid
+    title: Influence and authority
+    items: [Principal, Teacher leader]
+    quadrants: [Influence only, Both, Neither, Authority only]
 """
 
 
