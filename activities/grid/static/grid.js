@@ -9,9 +9,9 @@
   }
   function show(box) {
     var f = fieldsOf(box), min = Number(box.dataset.min), max = Number(box.dataset.max);
-    var outputs = box.querySelectorAll("output.grid-value");
+    var outputs = box.querySelectorAll(".grid-value[data-for]");
     for (var i = 0; i < outputs.length; i++) {
-      var input = document.getElementById(outputs[i].htmlFor.value || outputs[i].getAttribute("for"));
+      var input = document.getElementById(outputs[i].dataset.for);
       if (input) outputs[i].textContent = input.value;
       outputs[i].hidden = false;
     }
