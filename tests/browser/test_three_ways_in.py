@@ -53,6 +53,9 @@ activities:
   - kind: qa
     title: Questions for the panel
     moderated: false
+  - kind: grid
+    title: Who decides?
+    items: [Principal, Teacher leader]
 """
 
 
@@ -125,6 +128,14 @@ def _slide(phone: Page) -> None:
     expect(phone.locator("form.answer button[type=submit]")).to_have_count(0)  # nothing to send
 
 
+def _grid(phone: Page) -> None:
+    # The sliders answer to the keyboard with or without JavaScript; the teacher leader is skipped.
+    phone.get_by_role("group", name="Principal").get_by_role("slider", name="Influence").focus()
+    phone.keyboard.press("End")
+    phone.get_by_role("group", name="Teacher leader").get_by_label("Skip this item").check()
+    send(phone)
+
+
 def _qa(phone: Page) -> None:
     phone.get_by_label("Your question").fill("Who decides the budget?")
     phone.get_by_role("button", name="Ask", exact=True).click()
@@ -142,6 +153,7 @@ KINDS = [
     HowToAnswer("open", "A first step", _open),
     HowToAnswer("slide", "Before the questions", _slide, answered=False),
     HowToAnswer("qa", "Questions for the panel", _qa, received="Sent"),
+    HowToAnswer("grid", "Who decides?", _grid),
 ]
 
 
