@@ -30,7 +30,8 @@ MAX_ITEMS = 12
 MAX_ITEM_LENGTH = 60
 MAX_AXIS_LENGTH = 40
 MAX_END_LENGTH = 30
-MAX_QUADRANT_LENGTH = 40
+# Two quadrant labels share the width of the plot at the projector's type size: at 24 characters each they never meet.
+MAX_QUADRANT_LENGTH = 24
 MIN_POINTS = 3
 MAX_POINTS = 21
 MAX_SCALE_END = 100

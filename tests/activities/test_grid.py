@@ -73,6 +73,7 @@ def test_grid_config_tidies_whitespace_in_every_text() -> None:
         ({"items": ["Coach"], "x_label": "  "}, "an axis label is empty"),
         ({"items": ["Coach"], "y_high": "h" * 31}, "an end label is longer than 30 characters"),
         ({"items": ["Coach"], "quadrants": ["a", "b"]}, "give four quadrant labels"),
+        ({"items": ["Coach"], "quadrants": ["a", "b", "c", "d" * 25]}, "a quadrant label is longer than 24 characters"),
         ({"items": ["Coach"], "min": 0, "max": 1}, "each axis has 3 to 21 points"),
         ({"items": ["Coach"], "min": 0, "max": 21}, "min 0 and max 21 give 22"),
         ({"items": ["Coach"], "colour": "red"}, "Extra inputs are not permitted"),
