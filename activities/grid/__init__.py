@@ -59,18 +59,45 @@ class GridConfig(KindConfig):
     items: list[str] = Field(
         min_length=1, max_length=MAX_ITEMS, description="What people place on the grid (roles, practices...)"
     )
-    x_label: str = Field(default="Influence", description="What the horizontal axis measures")
-    x_low: str = Field(default="Low", description="The left end of the horizontal axis")
-    x_high: str = Field(default="High", description="The right end of the horizontal axis")
-    y_label: str = Field(default="Authority", description="What the vertical axis measures")
-    y_low: str = Field(default="Low", description="The bottom end of the vertical axis")
-    y_high: str = Field(default="High", description="The top end of the vertical axis")
-    min: int = Field(default=0, ge=-MAX_SCALE_END, le=MAX_SCALE_END, description="The lowest point of both axes")
-    max: int = Field(default=10, ge=-MAX_SCALE_END, le=MAX_SCALE_END, description="The highest point of both axes")
+    x_label: str = Field(
+        default="Influence",
+        description="What the horizontal axis measures",
+        json_schema_extra={"label": "Horizontal axis"},
+    )
+    x_low: str = Field(
+        default="Low", description="The left end of the horizontal axis", json_schema_extra={"label": "Left end"}
+    )
+    x_high: str = Field(
+        default="High", description="The right end of the horizontal axis", json_schema_extra={"label": "Right end"}
+    )
+    y_label: str = Field(
+        default="Authority", description="What the vertical axis measures", json_schema_extra={"label": "Vertical axis"}
+    )
+    y_low: str = Field(
+        default="Low", description="The bottom end of the vertical axis", json_schema_extra={"label": "Bottom end"}
+    )
+    y_high: str = Field(
+        default="High", description="The top end of the vertical axis", json_schema_extra={"label": "Top end"}
+    )
+    min: int = Field(
+        default=0,
+        ge=-MAX_SCALE_END,
+        le=MAX_SCALE_END,
+        description="The lowest point of both axes",
+        json_schema_extra={"label": "Lowest point"},
+    )
+    max: int = Field(
+        default=10,
+        ge=-MAX_SCALE_END,
+        le=MAX_SCALE_END,
+        description="The highest point of both axes",
+        json_schema_extra={"label": "Highest point"},
+    )
     quadrants: list[str] = Field(
         default_factory=list,
         max_length=4,
         description="Names of the four quadrants, optional: top left, top right, bottom left, bottom right",
+        json_schema_extra={"label": "Quadrant names"},
     )
 
     @field_validator("items")

@@ -166,3 +166,52 @@ def test_phones_place_roles_with_the_keyboard_and_the_projector_plots_each_mean(
     projector.set_viewport_size({"width": 1024, "height": 768})
     screenshot(projector, "grid-projector-4x3", full_page=False)
     assert page_errors.errors == []
+
+
+def test_a_facilitator_adds_a_grid_in_the_deck_editor_and_the_phone_preview_shows_its_sliders(
+    browser: Browser, live_server: LiveServer, live: LiveDeck, page_errors: PageErrors
+) -> None:
+    page = page_errors.watch(browser.new_context(viewport={"width": 1440, "height": 900}).new_page(), "editor")
+    sign_in(page, live_server, int(live.session["id"]))  # the presenter live_deck made
+    page.goto(f"{live_server.url}/present/decks")
+    page.locator("form[action='/present/decks']").get_by_label("Title").fill("Who decides")
+    page.locator("form[action='/present/decks']").get_by_role("button").click()
+    page.wait_for_url(re.compile(r"/present/decks/\d+/edit$"))
+    expect(page.locator("#save-status")).to_have_text("All changes saved")
+
+    page.get_by_role("button", name="Add activity").click()
+    page.locator("#palette").get_by_role("button", name="2x2 grid").click()
+    page.get_by_label("Title", exact=True).nth(1).fill("Where do decisions get made?")
+    page.get_by_label("Items: item 1").fill("Principal")
+    page.get_by_role("button", name="Add item").click()
+    page.get_by_label("Items: item 2").fill("Instructional coach")
+    page.get_by_label("Horizontal axis").fill("Voice")
+    page.get_by_label("Vertical axis").fill("Vote")
+    page.get_by_label("Highest point").fill("5")
+    expect(page.locator("#save-status")).to_have_text(re.compile(r"^Saved \d"), timeout=10_000)
+    expect(page.locator("#problems-summary")).to_be_hidden()
+
+    preview = page.frame_locator("#phone-preview")
+    expect(preview.get_by_role("heading", name="Where do decisions get made?")).to_be_visible()
+    voice = preview.get_by_role("group", name="Instructional coach").get_by_role("slider", name="Voice")
+    expect(voice).to_have_attribute("max", "5")
+    expect(preview.get_by_role("group", name="Principal").get_by_role("slider", name="Vote")).to_be_visible()
+
+    # Four quadrant names or none: three are a problem shown at the field, and nothing is started from it.
+    for n in range(3):
+        page.get_by_role("button", name="Add quadrant name").click()
+        page.get_by_label(f"Quadrant names: item {n + 1}").fill(["Vote only", "Both", "Neither"][n])
+    expect(page.locator("#problems-summary")).to_contain_text("four quadrant labels")
+    expect(page.get_by_role("button", name="Start session")).to_be_disabled()
+    page.get_by_role("button", name="Add quadrant name").click()
+    page.get_by_label("Quadrant names: item 4").fill("Voice only")
+    expect(page.locator("#problems-summary")).to_be_hidden()
+    expect(page.locator("#save-status")).to_have_text(re.compile(r"^Saved \d"), timeout=10_000)
+
+    page.reload()
+    expect(page.locator("#save-status")).to_have_text("All changes saved")
+    page.locator("#activity-list .row-main").first.click()
+    expect(page.get_by_label("Horizontal axis")).to_have_value("Voice")
+    expect(page.get_by_label("Quadrant names: item 4")).to_have_value("Voice only")
+    screenshot(page, "grid-editor")
+    assert page_errors.errors == []
