@@ -3,6 +3,7 @@ clouds of individual placements, export rows, charts, and the fold-equals-recomp
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from activities import registry
 from activities.base import ResponseEvent, SubmissionInvalid
 from activities.grid import MAX_ITEMS, GridConfig, GridSubmission, GridTally, kind
 from activities.testing import Database, check_folding_matches_recompute
+from server.live.fragments import make_environment
+from tests.hostile import PAYLOADS, inert
 
 ROLES = ["Principal", "Teacher leader", "Instructional coach"]
 CONFIG = GridConfig(items=ROLES, quadrants=["Influence only", "Both", "Neither", "Authority only"])
@@ -255,6 +258,53 @@ def test_grid_result_lines_give_each_item_its_means_and_spreads() -> None:
         {"line": "item", "label": "Principal", "detail": "x 2.0 ± 0.0; y 5.0 ± 0.0", "count": 1},
         {"line": "item", "label": "Parent council", "detail": "no placements; skipped:1", "count": 0},
     ]
+
+
+# --- templates ----------------------------------------------------------------------------------------------------
+
+ENV = make_environment(registry)
+AXIS_TEXTS = ("x_label", "x_low", "x_high", "y_label", "y_low", "y_high")
+
+
+def render(name: str, config: GridConfig, tally: GridTally, answer: GridSubmission | None = None) -> str:
+    moderation = {"clouds": [0, 1, 2]}
+    context = {
+        "activity": SimpleNamespace(id=9, session_id=3, voting_open=True, moderation=moderation),
+        "respond_url": "/123456/respond",
+        "config": config,
+        "results": tally.snapshot(moderation),
+        "answer": answer,
+        "audience": name,
+    }
+    return ENV.get_template(f"grid/{name}.html").render(**context)
+
+
+@pytest.mark.parametrize("payload", sorted(PAYLOADS))
+def test_grid_templates_show_hostile_axis_names_and_items_as_text(payload: str) -> None:
+    text = " ".join(PAYLOADS[payload].split())[:30] or "Filler"
+    config = kind.parse_config(
+        {"items": [text[:60], "Coach"], **{key: text for key in AXIS_TEXTS}, "quadrants": [text[:24], "b", "c", "d"]}
+    )
+    tally = tally_of(config, event(1, 1, (3, 4), None))
+    for name in ("participant", "presenter", "projector"):
+        inert(render(name, config, tally, tally.answer_of(1)))
+
+
+def test_grid_participant_form_keeps_a_previous_answer_and_its_skips() -> None:
+    tally = tally_of(CONFIG, event(1, 1, (8, 2), None, None))
+    html = render("participant", CONFIG, tally, tally.answer_of(1))
+    assert 'value="8"' in html and 'value="2"' in html
+    assert html.count('type="range"') == 6 and html.count("checked") == 2  # the two skipped items
+    fresh = render("participant", CONFIG, tally, None)
+    assert fresh.count('value="5"') == 6 and "checked" not in fresh
+
+
+def test_grid_results_draw_a_mean_for_each_placed_item_and_the_clouds_asked_for() -> None:
+    tally = tally_of(CONFIG, event(1, 1, (8, 2), (3, 3), None), event(2, 1, (8, 2), None, None))
+    html = render("projector", CONFIG, tally)
+    assert html.count('class="grid-mean"') == 2 and html.count('class="grid-cloud"') == 2
+    assert "Influence only" in html and "3 people answered" not in html and "2 people answered" in html
+    assert "not placed yet" in html  # the coach
 
 
 # --- the folding property -------------------------------------------------------------------------------------------
