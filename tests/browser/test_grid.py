@@ -130,7 +130,9 @@ def test_phones_place_roles_with_the_keyboard_and_the_projector_plots_each_mean(
     expect(slider(phone, "Instructional coach", "Authority")).to_have_value("9")
     send(phone)
     expect(phone.get_by_role("status").filter(has_text="Received")).to_be_visible()
-    screenshot(phone, "grid-phone")
+    screenshot(phone, "grid-phone-whole")
+    phone.evaluate("() => window.scrollTo(0, 0)")
+    screenshot(phone, "grid-phone", full_page=False)
 
     # Two more people answer; the projector shows each role's mean with its spread and how many placed it.
     answer_by_api(live, join_by_api(live), {"item-0-x": "8", "item-0-y": "10", "item-1-x": "9", "item-1-y": "4"})
