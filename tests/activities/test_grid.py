@@ -3,6 +3,8 @@ clouds of individual placements, export rows, charts, and the fold-equals-recomp
 
 from __future__ import annotations
 
+import io
+import zipfile
 from types import SimpleNamespace
 from typing import Any
 
@@ -10,13 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from starlette.testclient import TestClient
 
 from activities import registry
 from activities.base import ResponseEvent, SubmissionInvalid
 from activities.grid import MAX_ITEMS, GridConfig, GridSubmission, GridTally, kind
 from activities.testing import Database, check_folding_matches_recompute
 from server.live.fragments import make_environment
-from tests.hostile import PAYLOADS, inert
+from tests.factories import Presenter, join, respond
+from tests.hostile import PAYLOADS, inert, svg_problems
 
 ROLES = ["Principal", "Teacher leader", "Instructional coach"]
 CONFIG = GridConfig(items=ROLES, quadrants=["Influence only", "Both", "Neither", "Authority only"])
@@ -305,6 +309,58 @@ def test_grid_results_draw_a_mean_for_each_placed_item_and_the_clouds_asked_for(
     assert html.count('class="grid-mean"') == 2 and html.count('class="grid-cloud"') == 2
     assert "Influence only" in html and "3 people answered" not in html and "2 people answered" in html
     assert "not placed yet" in html  # the coach
+
+
+# --- a whole session: the JSON API, the archive ----------------------------------------------------------------------
+
+SESSION_DECK = """\
+title: Who decides
+activities:
+  - kind: grid
+    title: Influence and authority
+    items: [Principal, Teacher leader]
+    quadrants: [Authority only, Both, Neither, Influence only]
+"""
+
+
+def test_a_grid_session_answers_through_the_api_and_its_archive_charts_and_lists_it(
+    client: TestClient, presenter: Presenter
+) -> None:
+    session = presenter.start(SESSION_DECK)
+    activity = session["activities"][0]
+    presenter.control(session["id"], "goto", activity["id"])
+    first, second = join(client, session["code"]), join(client, session["code"])
+    assert (
+        respond(client, first, activity["id"], **{"item-0-x": "9", "item-0-y": "10", "item-1-skip": "1"}).status_code
+        == 201
+    )
+    assert (
+        respond(
+            client, second, activity["id"], **{"item-0-x": "7", "item-0-y": "8", "item-1-x": "6", "item-1-y": "2"}
+        ).status_code
+        == 201
+    )
+    refused = respond(client, second, activity["id"], **{"item-0-x": "70", "item-0-y": "8"})
+    assert refused.status_code == 422 and "Place “Principal” from 0 to 10 on both axes." in refused.text
+    tally = presenter.tally(session["id"], activity["id"])
+    principal = tally["results"]["items"][0]
+    assert (principal["mean_x"], principal["mean_y"], principal["placed"]) == (8.0, 9.0, 2)
+
+    response = client.get(f"/api/v1/sessions/{session['id']}/archive.zip", headers=presenter.headers)
+    assert response.status_code == 200, response.text
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    rows = [
+        line
+        for name in archive.namelist()
+        if name.endswith(".csv") and "summary" not in name
+        for line in archive.read(name).decode().splitlines()
+    ]
+    assert any("Teacher leader" in line and "skipped" in line for line in rows)
+    report = inert(archive.read("report.html").decode())
+    assert report.shows("Principal: Influence") and report.shows("mean 8.0 ± 1.0, 2 placed")
+    for name in archive.namelist():
+        if name.endswith(".svg"):
+            assert svg_problems(archive.read(name)) == [], name
 
 
 # --- the folding property -------------------------------------------------------------------------------------------
