@@ -65,19 +65,27 @@ class GridConfig(KindConfig):
         json_schema_extra={"label": "Horizontal axis"},
     )
     x_low: str = Field(
-        default="Low", description="The left end of the horizontal axis", json_schema_extra={"label": "Left end"}
+        default="",
+        description="The word at the left end of the horizontal axis (optional)",
+        json_schema_extra={"label": "Left end"},
     )
     x_high: str = Field(
-        default="High", description="The right end of the horizontal axis", json_schema_extra={"label": "Right end"}
+        default="",
+        description="The word at the right end of the horizontal axis (optional)",
+        json_schema_extra={"label": "Right end"},
     )
     y_label: str = Field(
         default="Authority", description="What the vertical axis measures", json_schema_extra={"label": "Vertical axis"}
     )
     y_low: str = Field(
-        default="Low", description="The bottom end of the vertical axis", json_schema_extra={"label": "Bottom end"}
+        default="",
+        description="The word at the bottom end of the vertical axis (optional)",
+        json_schema_extra={"label": "Bottom end"},
     )
     y_high: str = Field(
-        default="High", description="The top end of the vertical axis", json_schema_extra={"label": "Top end"}
+        default="",
+        description="The word at the top end of the vertical axis (optional)",
+        json_schema_extra={"label": "Top end"},
     )
     min: int = Field(
         default=0,

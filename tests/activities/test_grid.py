@@ -58,7 +58,8 @@ def test_grid_is_registered_under_its_name() -> None:
 def test_grid_config_defaults_to_influence_by_authority_from_zero_to_ten() -> None:
     config = kind.parse_config({"items": ["Principal"]})
     assert (config.x_label, config.y_label, config.min, config.max) == ("Influence", "Authority", 0, 10)
-    assert (config.x_low, config.x_high, config.y_low, config.y_high) == ("Low", "High", "Low", "High")
+    # No words at the ends unless the deck gives them (a default would be English in every room): just the numbers.
+    assert (config.x_low, config.x_high, config.y_low, config.y_high) == ("", "", "", "")
     assert config.quadrants == []
     assert config.middle == 5
 

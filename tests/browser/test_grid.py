@@ -24,7 +24,11 @@ activities:
     prompt: Place each role by how much influence and how much authority it has.
     items: [Principal, Teacher leader, Instructional coach, Parent council]
     x_label: Influence
+    x_low: Low
+    x_high: High
     y_label: Authority
+    y_low: Low
+    y_high: High
     quadrants: [Authority only, Both, Neither, Influence only]
 """
 PROJECTOR_SIZES = {"720p": (1280, 720), "4:3": (1024, 768)}
@@ -143,7 +147,9 @@ def test_phones_place_roles_with_the_keyboard_and_the_projector_plots_each_mean(
     principal = projector.locator(".grid-key").filter(has_text="Principal")
     expect(principal).to_contain_text("Influence 8.7 ± 0.9 · Authority 10.0 ± 0.0 · 3 placed")
     expect(projector.locator(".grid-key").filter(has_text="Teacher leader")).to_contain_text("Influence 9.0 ± 0.0")
-    expect(projector.locator(".grid-key").filter(has_text="Parent council")).to_contain_text("1 placed · 2 skipped")
+    expect(projector.locator(".grid-key").filter(has_text="Parent council")).to_contain_text(
+        "1 placed · 2 people skipped it"
+    )
     expect(projector.locator(".grid-mean")).to_have_count(4)
     expect(projector.get_by_text("Authority only")).to_be_visible()
     expect(projector.locator(".grid-cloud")).to_have_count(0)  # no individual placements until the presenter asks
@@ -248,4 +254,45 @@ def test_the_grid_reflows_on_a_360_px_phone_at_200_percent_text_and_axe_finds_no
     expect(projector.locator(".grid-mean")).to_have_count(4)
     audit.check(projector, "grid projector")
     audit.assert_clean()
+    assert page_errors.errors == []
+
+
+SPANISH_DECK = """\
+title: Quién decide
+activities:
+  - kind: grid
+    title: {en: "Who decides?", es: "¿Quién decide?"}
+    items: [{en: Principal, es: Director}, {en: Teacher leader, es: Docente líder}]
+    x_label: {en: Influence, es: Influencia}
+    y_label: {en: Authority, es: Autoridad}
+    x_low: {en: Low, es: Baja}
+    x_high: {en: High, es: Alta}
+"""
+
+
+def test_a_phone_and_a_projector_in_spanish_show_the_grid_in_spanish(
+    browser: Browser, live_server: LiveServer, page_errors: PageErrors
+) -> None:
+    with live_deck(live_server, {"deck_yaml": SPANISH_DECK}) as live:
+        live.goto(0)
+        phone = page_errors.watch(browser.new_context(**STANDING_PHONE, locale="es").new_page(), "phone")
+        phone.goto(f"{live_server.url}/{live.code}")
+        expect(phone.get_by_role("heading", name="¿Quién decide?")).to_be_visible()
+        expect(phone.get_by_text("Ubica cada uno de los 2 elementos en los dos ejes")).to_be_visible()
+        phone.get_by_role("group", name="Docente líder").get_by_label("Omitir este elemento").check()
+        slider(phone, "Director", "Influencia").focus()
+        phone.keyboard.press("End")
+        phone.get_by_role("button", name="Enviar").click()
+        expect(phone.get_by_role("status").filter(has_text="Recibida")).to_be_visible()
+
+        projector = page_errors.watch(
+            browser.new_context(viewport={"width": 1280, "height": 720}, locale="es").new_page(), "projector"
+        )
+        projector.goto(str(live.session["projector_url"]))
+        expect(projector.locator(".respondents")).to_have_text("1 persona respondió")
+        director = projector.locator(".grid-key").filter(has_text="Director")
+        expect(director).to_contain_text("Influencia 10.0 ± 0.0 · Autoridad 5.0 ± 0.0 · 1 ubicación")
+        expect(projector.locator(".grid-key").filter(has_text="Docente líder")).to_contain_text("1 persona lo omitió")
+        expect(projector.locator(".grid-plot")).to_contain_text("10 Alta")
+        screenshot(projector, "grid-projector-spanish", full_page=False)
     assert page_errors.errors == []
