@@ -27,6 +27,10 @@ from xml.etree import ElementTree
 from pydantic import BaseModel
 
 from activities import Registry
+from activities.grid import MAX_AXIS_LENGTH as GRID_AXIS
+from activities.grid import MAX_ITEM_LENGTH as GRID_ITEM
+from activities.grid import MAX_ITEMS as GRID_ITEMS
+from activities.grid import MAX_QUADRANT_LENGTH as GRID_QUADRANT
 from activities.images import ImageRef
 from activities.open import MAX_LENGTH_LIMIT as OPEN_LIMIT
 from activities.points import MAX_ITEM_LENGTH as POINTS_ITEM
@@ -240,6 +244,8 @@ DECK_FIELDS: tuple[DeckField, ...] = (
     DeckField("points", "items", POINTS_ITEMS, 2, POINTS_ITEM, {}),
     DeckField("ranking", "items", RANKING_ITEMS, 2, RANKING_ITEM, {}),
     DeckField("resources", "types", MAX_TYPES, 1, MAX_TYPE_LENGTH, {}),
+    DeckField("grid", "items", GRID_ITEMS, 1, GRID_ITEM, {}),
+    DeckField("grid", "quadrants", 4, 4, GRID_QUADRANT, {"items": ["A role"]}),
 )
 NOT_DECK_TEXT: dict[str, str] = {
     "wordcloud.language": "one of the languages the lemmatiser knows",
@@ -251,6 +257,11 @@ DECK_TEXTS: dict[str, str] = {
     "slide.image.alt": "an image's description: tests/activities/slide/test_hostile.py shows every payload as one",
     "number.unit": "shown after every number: tests/activities/test_number.py shows every payload as one",
     "pin.areas.label": "a pin area's label: tests/activities/test_pin.py shows every payload as one",
+    **{
+        f"grid.{axis}": f"a grid's axis names and end labels (up to {GRID_AXIS} characters): "
+        "tests/activities/test_grid.py renders every payload as each of them"
+        for axis in ("x_label", "x_low", "x_high", "y_label", "y_low", "y_high")
+    },
 }
 """Single texts of kinds' configs (not lists of labels), and where each is proven inert."""
 TITLE_LIMIT, PROMPT_LIMIT = 200, 1000  # server/decks.py: the common keys of every activity

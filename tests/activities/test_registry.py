@@ -103,6 +103,10 @@ activities:
     title: Where in this school do decisions get made?
     image: {media: 0000000000000000000000000000000000000000000000000000000000000000.png, alt: A school floor plan}
     areas: [{label: Principal's office, x: 0.1, y: 0.1, width: 0.3, height: 0.2}]
+  - kind: grid
+    title: Influence and authority
+    items: [Principal, Teacher leader]
+    quadrants: [Influence only, Both, Neither, Authority only]
 """
 
 

@@ -49,6 +49,12 @@ activities:
   - kind: resources
     title: Many resources
     moderated: false
+  - kind: grid
+    title: Twelve roles on two axes
+    prompt: "{LONG}?"
+    items:
+{"".join(f'      - "Role {n}: {LONG[: 35 + n]}"' + chr(10) for n in range(1, 13))}
+    quadrants: ["Authority, no influence", Influence and authority, Neither of the two, "Influence, no authority"]
   - kind: slide
     title: A long slide body
     layout: text
@@ -119,6 +125,10 @@ def stress_answers(kind: str, index: int) -> dict[str, Any]:
         "poll": lambda: {"choice": [str(index % 20)]},
         "open": lambda: {"text": f"Answer {index}: {LONG}, and a little more so that it runs to several lines."},
         "qa": lambda: {"question": f"Question {index}: {LONG}, how do we start?"},
+        "grid": lambda: {
+            **{f"item-{i}-x": str((3 * i + index) % 11) for i in range(12)},
+            **{f"item-{i}-y": str((5 * i + 2 * index) % 11) for i in range(12)},
+        },
         "resources": lambda: {
             "type": "Video",
             "title": f"Resource {index}: {LONG[:80]}",
@@ -283,6 +293,12 @@ def side_by_side(stage: Stage) -> None:
     control(stage.example, "beside", by_title(stage.example, "Understanding authority"))
 
 
+def grid_clouds(stage: Stage) -> None:
+    grid = by_title(stage.stress, "Twelve roles on two axes")
+    go(grid["title"], "stress")(stage)
+    control(stage.stress, "moderate", grid, fields={"verb": "show-cloud", "item": "all"})
+
+
 def countdown(stage: Stage) -> None:
     go("How do school leaders spend their time?")(stage)
     control(
@@ -334,12 +350,14 @@ SCENES = [
     stress("many-answers", "Many long answers", ".cards"),
     stress("many-questions", "Many questions", ".cards"),
     stress("many-resources", "Many resources", ".cards"),
+    stress("grid-12-items", "Twelve roles on two axes", ".grid-plot", *BARS),
+    Scene("grid-clouds", lambda s: s.stress, grid_clouds, ".grid-cloud", (".grid-plot", *BARS)),
     stress("long-slide", "A long slide body", ".slide-body"),
     Scene("farewell", lambda s: s.ended, lambda s: None, ".farewell", (".farewell h1", ".join-line")),
 ]
 SHOOT = {
     "720p": {scene.name for scene in SCENES},
-    "4:3": {"lobby", "wordcloud", "poll-20-options", "many-answers"},
+    "4:3": {"lobby", "wordcloud", "poll-20-options", "many-answers", "grid-clouds"},
     "1080p": {"lobby", "side-by-side", "long-slide"},
     "4k": {"lobby", "wordcloud"},
 }

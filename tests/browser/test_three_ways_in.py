@@ -61,6 +61,9 @@ activities:
   - kind: qa
     title: Questions for the panel
     moderated: false
+  - kind: grid
+    title: Who decides?
+    items: [Principal, Teacher leader]
 """
 
 
@@ -145,6 +148,14 @@ def _slide(phone: Page) -> None:
     expect(phone.locator("form.answer button[type=submit]")).to_have_count(0)  # nothing to send
 
 
+def _grid(phone: Page) -> None:
+    # The sliders answer to the keyboard with or without JavaScript; the teacher leader is skipped.
+    phone.get_by_role("group", name="Principal").get_by_role("slider", name="Influence").focus()
+    phone.keyboard.press("End")
+    phone.get_by_role("group", name="Teacher leader").get_by_label("Skip this item").check()
+    send(phone)
+
+
 def _qa(phone: Page) -> None:
     phone.get_by_label("Your question").fill("Who decides the budget?")
     phone.get_by_role("button", name="Ask", exact=True).click()
@@ -164,6 +175,7 @@ KINDS = [
     HowToAnswer("pin", "Where are decisions made?", _pin),
     HowToAnswer("slide", "Before the questions", _slide, answered=False),
     HowToAnswer("qa", "Questions for the panel", _qa, received="Sent"),
+    HowToAnswer("grid", "Who decides?", _grid),
 ]
 
 

@@ -50,6 +50,9 @@ activities:
   - kind: qa
     title: Questions
     moderated: false
+  - kind: grid
+    title: Who decides?
+    items: [Principal, Teacher leader]
 """
 SCRIPT = PAYLOADS["script_tag"]
 # Each person's answers, by activity position (the order of DECK).
@@ -63,6 +66,7 @@ ANA = {
     6: {"text": SCRIPT},
     7: {"type": "video", "title": "Leading change", "link": "https://example.org/change"},
     8: {"question": "How do we start?"},
+    9: {"item-0-x": "9", "item-0-y": "10", "item-1-skip": "1"},
 }
 BEN = {
     0: {"choice": "2"},
@@ -73,6 +77,7 @@ BEN = {
     5: {"rank-0": "2", "rank-1": "1", "rank-2": "3"},
     6: {"text": "More time"},
     8: {"question": "How do we start?"},
+    9: {"item-0-x": "7", "item-0-y": "8", "item-1-x": "6", "item-1-y": "2"},
 }
 CLEO = {
     0: {"choice": "2"},
@@ -220,6 +225,7 @@ def test_the_index_lists_each_activity_once_with_the_cohorts_that_ran_it(setup: 
         "One idea",
         "Call for resources",
         "Questions",
+        "Who decides?",
         "Welcome",
     ]
     words = index[1]

@@ -38,6 +38,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "image": {"media": "d" * 64 + ".png", "alt": "A school floor plan"},
         "areas": [{"label": "Office", "x": 0.1, "y": 0.1, "width": 0.3, "height": 0.2}],
     },
+    "grid": {"kind": "grid", "title": "Who decides?", "items": ["Principal", "Teacher leader"]},
 }
 
 
