@@ -56,6 +56,7 @@ def test_parse_deck_reads_the_shipped_example_deck() -> None:
         "resources",
         "open",
         "wordcloud",
+        "grid",
         "number",
         "pin",
         "qa",

@@ -63,6 +63,7 @@ KIND_FIELDS = {
     "ranking": ["rank-0", "rank-1", "rank-2"],
     "number": ["value"],
     "pin": ["x", "y"],
+    "grid": ["item-0-x", "item-0-y", "item-1-skip"],
 }
 
 

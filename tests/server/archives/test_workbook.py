@@ -72,6 +72,9 @@ def answer_of(kind: str, config: dict[str, Any], person: int) -> dict[str, Any] 
         return {"text": ["Who owns the timetable", "Grading", "Grading", "Coverage"][person]}
     if kind == "qa" and person < 2:
         return {"question": ["Who decides?", "Why now?"][person]}
+    if kind == "grid":
+        items = range(len(config["items"]))
+        return {f"item-{i}-{axis}": str((i * (1 + n) + person) % 11) for i in items for n, axis in enumerate("xy")}
     if kind == "number":
         return {"value": [8, 10, 5, 20][person]}
     if kind == "pin":
