@@ -164,6 +164,10 @@ class Tally(ABC, Generic[ConfigT, SubmissionT]):
         current = self._latest.get(participant_id)
         return None if current is None else current[1]
 
+    def counted_answers(self) -> dict[int, SubmissionT]:
+        """Every counted submission, by participant id."""
+        return {participant: submission for participant, (_version, submission) in self._latest.items()}
+
     @property
     def respondents(self) -> int:
         """How many people have a counted response."""
@@ -277,6 +281,8 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     pool_label: ClassVar[str | None] = None
     # A kind whose answers the reveal gives away (a quiz question's right answer) closes voting when revealed.
     closes_on_reveal: ClassVar[bool] = False
+    # A kind whose answers score points (`scores`) counts towards the session's standings (the leaderboard).
+    scoring: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -381,6 +387,12 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     def pool_document(self, extension: str, institute: str, pool: BaseModel) -> str:
         """The pool as one of the kind's `documents`, titled with the `institute`'s name."""
         raise NotImplementedError(f"{self.label} offers no pool.")
+
+    def scores(self, tally: Tally[ConfigT, SubmissionT]) -> dict[int, int]:
+        """The points each participant's counted answer scored (participant id -> points), for a kind that scores
+        (`scoring`); the session's standings add them up over its scoring activities. A pure function of the tally,
+        so standings fold idempotently and are rebuilt identically from the database."""
+        return {}
 
     def without_people(self, snapshot: Mapping[str, Any]) -> dict[str, Any]:
         """The snapshot as it is kept once participant-level data is deleted: nothing that names a person (a

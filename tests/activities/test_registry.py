@@ -34,9 +34,9 @@ def test_the_built_in_kinds_are_the_packages_of_the_activities_folder() -> None:
     assert {"poll", "wordcloud"} <= set(packages)
     assert registry.names() == packages
     assert [kind.name for kind in registry.all()] == packages
-    assert "poll" in registry and "quiz" not in registry
+    assert "poll" in registry and "trivia" not in registry
     with pytest.raises(KeyError):
-        registry["quiz"]
+        registry["trivia"]
 
 
 def test_a_second_kind_with_a_taken_name_is_refused() -> None:
@@ -91,6 +91,10 @@ activities:
   - kind: slide
     title: What we mean by distributed leadership
     body: "Leadership is **a practice**, not a position:\\n\\n- shared\\n- [read more](https://example.org)"
+  - kind: quiz
+    title: Which standard is about equity?
+    options: [Mission and vision, Ethics, Equity and cultural responsiveness]
+    correct: [3]
 """
 
 
@@ -116,7 +120,9 @@ def test_no_kind_template_names_a_server_object(kind: Any) -> None:
 def test_every_kind_template_renders_from_data_and_urls_alone(kind: Any) -> None:
     """The context the server renders kinds with, and not a name more: StrictUndefined fails on anything else."""
     config = _configs()[kind.name]
-    activity = SimpleNamespace(id=9, session_id=3, kind=kind.name, voting_open=True, moderation={}, position=0)
+    activity = SimpleNamespace(
+        id=9, session_id=3, kind=kind.name, voting_open=True, revealed=False, moderation={}, position=0
+    )
     context = {
         "activity": activity,
         "config": config,

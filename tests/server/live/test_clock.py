@@ -84,3 +84,11 @@ def test_a_countdown_restarts_the_clock(client: TestClient, presenter: Presenter
     presenter.control(session["id"], "countdown", first)
     counted = opened_at(client, first)
     assert shown is not None and counted is not None and counted > shown
+
+
+def test_a_reveal_leaves_voting_open_for_a_kind_that_does_not_close_on_reveal(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
+    first = session["activities"][0]["id"]
+    revealed = presenter.control(session["id"], "reveal", first)["activities"][0]
+    assert revealed["revealed"] is True and revealed["voting_open"] is True
