@@ -31,6 +31,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "resources": {"kind": "resources", "title": "Share a resource"},
     "scale": {"kind": "scale", "title": "How true is this?", "statements": ["We share leadership"]},
     "sort": {"kind": "sort", "title": "Influence or authority?", "cards": ["Setting the timetable"]},
+    "quiz": {"kind": "quiz", "title": "Which standard?", "options": ["Ethics", "Equity"], "correct": [2]},
 }
 
 
