@@ -130,6 +130,10 @@ class QuizConfig(KindConfig):
         """The picture of the option at `index`, if it has one."""
         return self.images[index] if index < len(self.images) else None
 
+    def judge(self, submission: QuizSubmission) -> tuple[bool, int]:
+        """Whether an answer is right, and its points (for the phone's own result after the reveal)."""
+        return is_right(self, submission), points_of(self, submission)
+
 
 class QuizSubmission(KindSubmission):
     choices: list[int] = Field(default_factory=list, description="Indexes into the options, ascending")

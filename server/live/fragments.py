@@ -192,6 +192,8 @@ class Views:
             activity=activity,
             config=in_language(activity, snapshot.configs[activity.id]) if activity and activity.id else None,
             answer=stage.answer,
+            standing=stage.standing,
+            ranked=stage.ranked,
             kind=self.registry[activity.kind] if activity is not None else None,
             shared=self.shared(room, activity, stage.answer, csrf=csrf) if activity and kind_shares else "",
             error=error,

@@ -80,3 +80,39 @@ def test_the_reveal_closes_voting_on_a_quiz_question(
     token = join(client, session["code"])
     refused = respond(client, token, question, choice=["2"])
     assert refused.status_code == 409 and refused.json()["detail"] == "Voting is closed for this activity."
+
+
+def phone_page(client: TestClient, code: str, token: str) -> str:
+    kept = client.cookies
+    client.cookies = type(kept)()  # this participant's browser: their cookie only
+    client.cookies.set("handsup_participant", token)
+    try:
+        return client.get(f"/{code}").text
+    finally:
+        client.cookies = kept
+
+
+def test_after_the_reveal_each_phone_sees_right_or_wrong_its_points_and_its_rank(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
+    question = session["activities"][0]["id"]
+    presenter.control(session["id"], "goto", question)
+    caught_up(client, session["id"])
+    fast, slow, wrong, silent = (join(client, session["code"]) for _ in range(4))
+    for token, choice in ((fast, "2"), (slow, "2"), (wrong, "0")):
+        assert respond(client, token, question, choice=[choice]).status_code == 201
+        time.sleep(0.05)
+    before = phone_page(client, session["code"], fast)
+    assert "Right!" not in before and "Rank" not in before  # nothing is given away before the reveal
+    presenter.control(session["id"], "reveal", question)
+    caught_up(client, session["id"])
+    rows = stored(client, select(Response).where(Response.activity_id == question))
+    elapsed = sorted(row.payload["elapsed"] for row in rows if row.payload["choices"] == [2])
+    expected = [round(1000 * (1 - t / 40)) for t in elapsed]  # the stated formula, limit 20
+    fast_page = phone_page(client, session["code"], fast)
+    assert "Right!" in fast_page and f"+{expected[0]} points" in fast_page and "Rank 1 of 3" in fast_page
+    slow_page = phone_page(client, session["code"], slow)
+    assert f"+{expected[1]} points" in slow_page and "Rank 2 of 3" in slow_page
+    wrong_page = phone_page(client, session["code"], wrong)
+    assert "Not this time." in wrong_page and "+0 points" in wrong_page and "Rank 3 of 3" in wrong_page
+    assert "You did not answer this one." in phone_page(client, session["code"], silent)

@@ -132,6 +132,8 @@ def test_every_kind_template_renders_from_data_and_urls_alone(kind: Any) -> None
         "control_url": "/present/3/control",
         "respond_url": "/424242/respond",
         "answer": None,
+        "standing": None,
+        "ranked": 0,
         "csrf": None,
     }
     env = screening.environment()
