@@ -130,6 +130,7 @@ def test_every_kind_template_renders_from_data_and_urls_alone(kind: Any) -> None
         "results_visible": True,
         "asset_base": "/projector/secret/activities/9",
         "control_url": "/present/3/control",
+        "standings": [],
         "respond_url": "/424242/respond",
         "answer": None,
         "standing": None,

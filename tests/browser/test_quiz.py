@@ -87,7 +87,15 @@ def test_a_quiz_question_is_answered_by_keyboard_revealed_and_scored(
     expect(marked).to_contain_text("Equity and cultural responsiveness")
     expect(marked.locator(".value")).to_contain_text("50%")
     expect(projector.locator(".respondents")).to_contain_text("1 right")
+    # Beside it, the standings' top: the fast right answer first, the wrong one after with no points.
+    board = projector.get_by_role("region", name="Leaderboard")
+    expect(board.locator("li")).to_have_count(2)
+    expect(board.locator("li").first).to_have_text(re.compile(r"^\s*1\s+Participant 1\s+(9[0-9]{2}|1000) points\s*$"))
+    expect(board.locator("li").nth(1)).to_have_text(re.compile(r"^\s*2\s+Participant 2\s+0 points\s*$"))
     assert fits(projector)
+    projector.set_viewport_size({"width": 1024, "height": 768})
+    assert fits(projector)
+    projector.set_viewport_size(PROJECTOR["viewport"])
     screenshot(projector, "quiz-projector", full_page=False)
 
     expect(right.locator(".quiz-verdict")).to_contain_text("Right!")
