@@ -10,6 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.axe import Audit
 from tests.browser.factories import PageErrors, screenshot
 from tests.factories import PASSWORD, LiveServer, cli
 
@@ -67,6 +68,9 @@ def test_a_quiz_question_is_answered_by_keyboard_revealed_and_scored(
         phone.goto(f"{live_server.url}/{session['code']}")
         expect(phone.get_by_text("30 seconds: the faster a right answer, the more points.")).to_be_visible()
     right, wrong = phones
+    audit = Audit()  # axe-core, until the example deck (which test_accessibility walks) has a quiz
+    audit.check(right, "participant quiz")
+    audit.check(projector, "projector quiz, before the reveal")
     # With the keyboard only: tab to the options, arrow to the one wanted, Enter sends.
     right.get_by_label("Equity and cultural responsiveness").focus()
     right.keyboard.press("Space")
@@ -97,6 +101,7 @@ def test_a_quiz_question_is_answered_by_keyboard_revealed_and_scored(
     assert fits(projector)
     projector.set_viewport_size(PROJECTOR["viewport"])
     screenshot(projector, "quiz-projector", full_page=False)
+    audit.check(projector, "projector quiz, revealed with the leaderboard")
 
     expect(right.locator(".quiz-verdict")).to_contain_text("Right!")
     expect(right.locator(".quiz-verdict strong")).to_have_text(re.compile(r"^\+(9[0-9]{2}|1000) points$"))
@@ -108,4 +113,7 @@ def test_a_quiz_question_is_answered_by_keyboard_revealed_and_scored(
     )
     expect(right.get_by_label("Equity and cultural responsiveness")).to_be_disabled()  # voting closed
     screenshot(right, "quiz-phone")
+    audit.check(right, "participant quiz, revealed")
+    audit.check(wrong, "participant quiz, revealed, wrong")
+    audit.assert_clean()
     api.close()

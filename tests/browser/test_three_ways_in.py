@@ -47,6 +47,9 @@ activities:
   - kind: open
     title: A first step
     max_length: 280
+  - kind: quiz
+    title: Which standard is about equity?
+    accepted: [Equity and cultural responsiveness, Equity]
   - kind: slide
     title: Before the questions
     body: Leadership is **a practice**, not a position.
@@ -120,6 +123,11 @@ def _open(phone: Page) -> None:
     send(phone)
 
 
+def _quiz(phone: Page) -> None:
+    phone.get_by_label("Your answer").fill("equity")
+    send(phone)
+
+
 def _slide(phone: Page) -> None:
     expect(phone.locator(".slide-body")).to_have_text("Leadership is a practice, not a position.")
     expect(phone.locator("form.answer button[type=submit]")).to_have_count(0)  # nothing to send
@@ -140,6 +148,7 @@ KINDS = [
     HowToAnswer("ranking", "Which risk first?", _ranking),
     HowToAnswer("resources", "Call for resources", _resources),
     HowToAnswer("open", "A first step", _open),
+    HowToAnswer("quiz", "Which standard is about equity?", _quiz),
     HowToAnswer("slide", "Before the questions", _slide, answered=False),
     HowToAnswer("qa", "Questions for the panel", _qa, received="Sent"),
 ]
