@@ -55,6 +55,7 @@ class QuizConfig(KindConfig):
         default_factory=list,
         max_length=MAX_OPTIONS,
         description="A picture for each option, in the options' order (leave one empty for an option without)",
+        json_schema_extra={"parallel": "options"},  # the editor offers a picture by each option, not by each number
     )
     accepted: list[str] = Field(
         default_factory=list,
