@@ -11,7 +11,7 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from server.models import Response
-from tests.factories import Presenter, caught_up, join, respond, stored
+from tests.factories import Presenter, caught_up, join, respond, run, services_of, stored
 
 DECK = """\
 title: Quick check
@@ -116,3 +116,41 @@ def test_after_the_reveal_each_phone_sees_right_or_wrong_its_points_and_its_rank
     wrong_page = phone_page(client, session["code"], wrong)
     assert "Not this time." in wrong_page and "+0 points" in wrong_page and "Rank 3 of 3" in wrong_page
     assert "You did not answer this one." in phone_page(client, session["code"], silent)
+
+
+def test_the_standings_are_rebuilt_the_same_from_the_database_when_a_worker_reopens_the_room(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
+    first, second = (a["id"] for a in session["activities"])
+    people = [join(client, session["code"]) for _ in range(4)]
+    presenter.control(session["id"], "goto", first)
+    for token, choice in zip(people, ["2", "2", "1", "2"], strict=True):
+        assert respond(client, token, first, choice=[choice]).status_code == 201
+    presenter.control(session["id"], "reveal", first)
+    presenter.control(session["id"], "goto", second)
+    for token, typed in zip(people, ["distributed leadrship", "no idea", "Distributed Leadership!", ""], strict=True):
+        if typed:
+            assert respond(client, token, second, answer=typed).status_code == 201
+    presenter.control(session["id"], "reveal", second)
+    caught_up(client, session["id"])
+
+    # An independent count from the stored answers: the stated formula, each question's limit (20 and 20).
+    totals: dict[int, int] = {}
+    for row in stored(client, select(Response)):
+        payload = row.payload
+        right = payload["choices"] == [2] if row.activity_id == first else payload["answer"] != "no idea"
+        points = round(1000 * (1 - payload["elapsed"] / 40)) if right and payload["elapsed"] <= 20 else 0
+        totals[row.participant_id] = totals.get(row.participant_id, 0) + points
+
+    hub = services_of(client).hub
+
+    async def reopened() -> tuple[Any, Any]:
+        before = (await hub.room(session["id"])).standings()
+        await hub.forget(session["id"])  # as a worker that restarts, or another worker that opens the room
+        after = (await hub.room(session["id"])).standings()
+        return before, after
+
+    before, after = run(client, reopened)
+    assert before.rows == after.rows
+    assert {row.participant_id: row.points for row in after.rows} == totals
+    assert [row.points for row in after.rows] == sorted(totals.values(), reverse=True)
