@@ -164,6 +164,10 @@ class Tally(ABC, Generic[ConfigT, SubmissionT]):
         current = self._latest.get(participant_id)
         return None if current is None else current[1]
 
+    def counted_answers(self) -> dict[int, SubmissionT]:
+        """Every counted submission, by participant id."""
+        return {participant: submission for participant, (_version, submission) in self._latest.items()}
+
     @property
     def respondents(self) -> int:
         """How many people have a counted response."""
@@ -275,6 +279,10 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     # library): the server gathers each run's results (PoolSource) and serves what `pool` makes of them, as a page
     # (with `<kind>/pool.html` inside it), as JSON, as CSV (`pool_table`) and as the kind's `documents`.
     pool_label: ClassVar[str | None] = None
+    # A kind whose answers the reveal gives away (a quiz question's right answer) closes voting when revealed.
+    closes_on_reveal: ClassVar[bool] = False
+    # A kind whose answers score points (`scores`) counts towards the session's standings (the leaderboard).
+    scoring: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -312,17 +320,23 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
         """Pick this kind's fields out of a submitted form (no validation yet)."""
 
     def validate_submission(
-        self, config: ConfigT, form: FormFields, previous: SubmissionT | None = None
+        self, config: ConfigT, form: FormFields, previous: SubmissionT | None = None, *, elapsed: float | None = None
     ) -> SubmissionT:
         """A valid submission from the form, or SubmissionInvalid with a message for the participant.
 
         `previous` is the participant's counted answer (in the validation context), for kinds whose form carries a
         change rather than the whole answer (ask one more question, upvote one); answers of one participant are
         taken one at a time, so the change always applies to the answer they last had acknowledged.
+
+        `elapsed` (in the context too) is how many seconds, by the server's clock, the answer took: from when the room
+        was shown the activity open for answers to when the server received it; None when it was never shown so. A
+        timed kind keeps it in its submission (never from the form: a phone cannot claim a time), so the stored
+        payload, and every tally rebuilt from it, scores the answer the same.
         """
         raw = self.submission_from_form(config, form)
+        context = {"config": config, "previous": previous, "elapsed": elapsed}
         try:
-            return self.submission_model.model_validate(raw, context={"config": config, "previous": previous})  # type: ignore[return-value]
+            return self.submission_model.model_validate(raw, context=context)  # type: ignore[return-value]
         except ValidationError as error:
             raise SubmissionInvalid(_first_message(error)) from None
 
@@ -373,6 +387,12 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     def pool_document(self, extension: str, institute: str, pool: BaseModel) -> str:
         """The pool as one of the kind's `documents`, titled with the `institute`'s name."""
         raise NotImplementedError(f"{self.label} offers no pool.")
+
+    def scores(self, tally: Tally[ConfigT, SubmissionT]) -> dict[int, int]:
+        """The points each participant's counted answer scored (participant id -> points), for a kind that scores
+        (`scoring`); the session's standings add them up over its scoring activities. A pure function of the tally,
+        so standings fold idempotently and are rebuilt identically from the database."""
+        return {}
 
     def without_people(self, snapshot: Mapping[str, Any]) -> dict[str, Any]:
         """The snapshot as it is kept once participant-level data is deleted: nothing that names a person (a

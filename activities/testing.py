@@ -45,6 +45,8 @@ from server.sessions import moderated_results
 PARTICIPANTS = 3
 EPOCHS = 3
 POSITIONS = itertools.count()
+UNTIMED: st.SearchStrategy[float | None] = st.none()
+"""The answers of a kind that measures no time: the server hands every one `elapsed=None`."""
 
 
 @dataclass(frozen=True)
@@ -56,12 +58,14 @@ class Database:
 
 @dataclass(frozen=True)
 class Step:
-    """One participant sends an answer while the activity is in `epoch`; `settle` waits for its commit."""
+    """One participant sends an answer while the activity is in `epoch`, `elapsed` seconds after it opened (what
+    the server measured, for timed kinds); `settle` waits for its commit."""
 
     participant: int
     epoch: int
     form: dict[str, list[str]]
     settle: bool
+    elapsed: float | None = None
 
 
 def make_database(folder: Path) -> Database:
@@ -100,8 +104,10 @@ async def seed_session(db: AsyncSession, people: int, code: str = "123456") -> t
     return session.id, [p.id for p in participants if p.id is not None]
 
 
-def steps(forms: st.SearchStrategy[dict[str, list[str]]]) -> st.SearchStrategy[list[Step]]:
-    step = st.builds(Step, st.integers(0, PARTICIPANTS - 1), st.integers(0, EPOCHS - 1), forms, st.booleans())
+def steps(
+    forms: st.SearchStrategy[dict[str, list[str]]], elapsed: st.SearchStrategy[float | None] = UNTIMED
+) -> st.SearchStrategy[list[Step]]:
+    step = st.builds(Step, st.integers(0, PARTICIPANTS - 1), st.integers(0, EPOCHS - 1), forms, st.booleans(), elapsed)
     return st.lists(step, max_size=20)
 
 
@@ -144,12 +150,14 @@ async def store(
             for step in plan:
                 if builds_on_previous:
                     try:
-                        submission = kind.validate_submission(config, step.form, previous.get(step.participant))
+                        submission = kind.validate_submission(
+                            config, step.form, previous.get(step.participant), elapsed=step.elapsed
+                        )
                     except SubmissionInvalid:
                         continue
                     previous[step.participant] = submission
                 else:
-                    submission = kind.validate_submission(config, step.form)
+                    submission = kind.validate_submission(config, step.form, elapsed=step.elapsed)
                 payload = submission.model_dump(mode="json")
                 waiting.append(
                     asyncio.ensure_future(
@@ -190,8 +198,11 @@ def check_folding_matches_recompute(
     forms: st.SearchStrategy[dict[str, list[str]]],
     data: st.DataObject,
     builds_on_previous: bool = False,
+    elapsed: st.SearchStrategy[float | None] = UNTIMED,
 ) -> None:
-    plan = data.draw(steps(forms), label="answers sent")
+    """Folding in any order equals a recompute; `elapsed`: the times the server measures for the answers, for a timed
+    kind (see ActivityKind.validate_submission)."""
+    plan = data.draw(steps(forms, elapsed), label="answers sent")
     # Mostly the last answers' epoch; sometimes a reset came after them all (nothing of the DB counts).
     epoch = max((step.epoch for step in plan), default=0) + data.draw(st.sampled_from([0, 0, 0, 1]), label="reset")
     published, stored = asyncio.run(store(database, kind, config, plan, epoch, builds_on_previous))

@@ -27,6 +27,12 @@ def tidy(text: str) -> str:
     return " ".join("".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) not in _INVISIBLE).split())
 
 
+def fold_accents(text: str) -> str:
+    """'Éducation' -> 'Education': combining marks dropped after decomposition (NFKD)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
 def tidy_long(text: str) -> str:
     """Long text: each line tidied as `tidy` does (so no spaces at its ends), every line break (\\r\\n, \\r, U+2028,
     U+2029, ...) stored as "\\n", at most one blank line in a row and none at either end."""

@@ -239,6 +239,9 @@ class Activity(SQLModel, table=True):
     # An optional countdown: the presenter starts it, and voting closes by itself at `closes_at`.
     countdown_seconds: int | None = Field(default=None)
     closes_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # When the room was last shown this activity with voting open (it became current while open, voting opened, or a
+    # countdown started): the server's clock from which a timed kind measures how long each answer took.
+    opened_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     # Once participant-level data is deleted: the results as they stood (`snapshot`) and their `respondents`.
     aggregate: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # The deck's texts in its other languages: language -> title, prompt, or a kind's translatable labels.

@@ -378,14 +378,27 @@ async def _step(asked: _Control) -> None:
     target = asked.snapshot.neighbour(1 if asked.action == "next" else -1)
     if target is None and asked.action == "next":
         raise ControlRefused("This is the last activity.")
-    asked.session.current_activity_id = target.id if target else None
-    asked.db.add(asked.session)
+    _show(asked, target)
 
 
 async def _goto(asked: _Control) -> None:
     """Show an activity; with none, back to the lobby ("waiting for the presenter")."""
-    asked.session.current_activity_id = asked.named()
+    named = asked.named()
+    _show(asked, asked.snapshot.activity(named) if named is not None else None)
+
+
+def _show(asked: _Control, target: Activity | None) -> None:
+    """Make `target` the current activity (None: the lobby); an open activity newly shown starts its clock."""
+    if target is not None and target.voting_open and target.id != asked.session.current_activity_id:
+        _start_clock(asked, target)
+    asked.session.current_activity_id = target.id if target else None
     asked.db.add(asked.session)
+
+
+def _start_clock(asked: _Control, activity: Activity) -> None:
+    """The moment the room was shown `activity` open for answers, from which timed kinds measure each answer."""
+    activity.opened_at = utcnow()
+    asked.db.add(activity)
 
 
 async def _beside(asked: _Control) -> None:
@@ -397,6 +410,8 @@ async def _beside(asked: _Control) -> None:
 async def _voting(asked: _Control) -> None:
     """open and close: the presenter's hand, which overrides a running countdown."""
     activity = asked.activity()
+    if asked.action == "open" and not activity.voting_open:
+        _start_clock(asked, activity)
     activity.voting_open = asked.action == "open"
     activity.closes_at = None
     asked.db.add(activity)
@@ -405,6 +420,7 @@ async def _voting(asked: _Control) -> None:
 async def _countdown(asked: _Control) -> None:
     activity = asked.activity()
     seconds = countdown_seconds(activity, asked.form)
+    _start_clock(asked, activity)  # the countdown is the presenter's "go": a timed answer is measured from it
     activity.voting_open = True
     activity.closes_at = utcnow() + timedelta(seconds=seconds)
     asked.db.add(activity)
@@ -424,6 +440,9 @@ async def _reveal(asked: _Control) -> None:
     """reveal and conceal: whether the room sees the results."""
     activity = asked.activity()
     activity.revealed = asked.action == "reveal"
+    if activity.revealed and asked.registry[activity.kind].closes_on_reveal:
+        activity.voting_open = False  # an answer sent after the answer is shown would be no answer
+        activity.closes_at = None
     asked.db.add(activity)
 
 
@@ -525,6 +544,14 @@ def countdown_seconds(activity: Activity, form: FormFields) -> int:
     if seconds is None or not MIN_COUNTDOWN <= seconds <= MAX_COUNTDOWN:
         raise ControlRefused(f"Give the countdown in seconds, from {MIN_COUNTDOWN} to {MAX_COUNTDOWN}.")
     return seconds
+
+
+def elapsed_since_open(activity: Activity) -> float | None:
+    """Seconds, by the server's clock, since the room was shown `activity` open for answers; None if it never was
+    (a session at the audience's pace, or an activity still open from the start that the presenter never showed)."""
+    if activity.opened_at is None:
+        return None
+    return max(0.0, (utcnow() - as_utc(activity.opened_at)).total_seconds())
 
 
 def seconds_left(activity: Activity) -> int | None:

@@ -38,6 +38,8 @@ from activities.points import MAX_ITEMS as POINTS_ITEMS
 from activities.poll import MAX_OPTION_LENGTH, MAX_OPTIONS
 from activities.qa import MAX_LENGTH_LIMIT as QA_LIMIT
 from activities.qa import MAX_NAME
+from activities.quiz import MAX_OPTION_LENGTH as QUIZ_OPTION
+from activities.quiz import MAX_OPTIONS as QUIZ_OPTIONS
 from activities.ranking import MAX_ITEM_LENGTH as RANKING_ITEM
 from activities.ranking import MAX_ITEMS as RANKING_ITEMS
 from activities.resources import MAX_LINK, MAX_NOTE, MAX_TITLE, MAX_TYPE_LENGTH, MAX_TYPES, normalise_link
@@ -187,6 +189,11 @@ NOT_TYPED: dict[str, str] = {
     "resources.type": "one of the deck's types, chosen from a list",
 }
 """Text fields of answer models that nobody types, and what they are instead."""
+UNREAD_ANSWERS: dict[str, str] = {
+    "quiz.answer": "a quiz's typed answer: the room reads only right or wrong, never the text, so it is no "
+    "ANSWER_FIELD (the projector would show none); tests/activities/test_quiz_hostile.py sends every payload as one",
+}
+"""Text fields people type that the room never reads, and where each is proven inert."""
 
 
 def text_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
@@ -246,6 +253,7 @@ DECK_FIELDS: tuple[DeckField, ...] = (
     DeckField("resources", "types", MAX_TYPES, 1, MAX_TYPE_LENGTH, {}),
     DeckField("grid", "items", GRID_ITEMS, 1, GRID_ITEM, {}),
     DeckField("grid", "quadrants", 4, 4, GRID_QUADRANT, {"items": ["A role"]}),
+    DeckField("quiz", "options", QUIZ_OPTIONS, 2, QUIZ_OPTION, {"correct": [1]}),
 )
 NOT_DECK_TEXT: dict[str, str] = {
     "wordcloud.language": "one of the languages the lemmatiser knows",
@@ -262,6 +270,8 @@ DECK_TEXTS: dict[str, str] = {
         "tests/activities/test_grid.py renders every payload as each of them"
         for axis in ("x_label", "x_low", "x_high", "y_label", "y_low", "y_high")
     },
+    "quiz.accepted": "a quiz's right answers, secret until the reveal: tests/activities/test_quiz_hostile.py "
+    "reveals every payload as one",
 }
 """Single texts of kinds' configs (not lists of labels), and where each is proven inert."""
 TITLE_LIMIT, PROMPT_LIMIT = 200, 1000  # server/decks.py: the common keys of every activity

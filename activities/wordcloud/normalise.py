@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-from activities.text import tidy
+from activities.text import fold_accents, tidy
 
 # Dashes, connectors and slashes separate words ("well-being" -> "well being"); other punctuation just goes.
 _SEPARATORS = {"Pd", "Pc"}
@@ -23,12 +23,6 @@ def surface_form(text: str) -> str:
         elif not category.startswith("P"):
             out.append(ch)
     return " ".join("".join(out).casefold().split())
-
-
-def fold_accents(text: str) -> str:
-    """'Éducation' -> 'education': combining marks dropped after decomposition."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
 
 
 @lru_cache(maxsize=50_000)

@@ -167,7 +167,19 @@ class Views:
             "audience": str(audience),
             "asset_base": f"{base}/activities/{activity.id}",
             "control_url": f"/present/{session.id}/control",
+            "standings": self.leaders(room) if activity.revealed and self.registry[activity.kind].scoring else [],
         }
+
+    def leaders(self, room: Room) -> list[dict[str, Any]]:
+        """The top of the session's standings (LEADERS, and everyone tied with the last), for a revealed activity of
+        a scoring kind: rank, points and a name (participants are anonymous: "Participant 7", in order of joining)."""
+        board = room.standings()
+        top = board.top(LEADERS)
+        order = {pid: n for n, pid in enumerate(sorted(room.participants.values()), start=1)}
+        return [
+            {"rank": row.rank, "points": row.points, "number": order.get(row.participant_id, 0), "people": board.people}
+            for row in top
+        ]
 
     def participant_stage(self, room: Room, stage: Stage, *, error: str | None = None, csrf: str | None = None) -> str:
         """The participant's `#stage`: an activity's form (with their answer), or a plain state.
@@ -192,6 +204,8 @@ class Views:
             activity=activity,
             config=in_language(activity, snapshot.configs[activity.id]) if activity and activity.id else None,
             answer=stage.answer,
+            standing=stage.standing,
+            ranked=stage.ranked,
             kind=self.registry[activity.kind] if activity is not None else None,
             shared=self.shared(room, activity, stage.answer, csrf=csrf) if activity and kind_shares else "",
             error=error,
@@ -282,6 +296,9 @@ class Views:
         responded = room.respondents(current) if current is not None else 0
         return self.render("presenter/counts.html", room=room, responded=responded, current=current)
 
+
+LEADERS = 10
+"""How many of the standings the room is shown (more when tied with the last)."""
 
 PREVIEW_CODE = "000000"
 """The join code previews show: no live session has it while a preview is rendered, and none is ever created."""

@@ -10,7 +10,7 @@ from activities.base import FormFields, KindSubmission, ResponseEvent, Submissio
 from activities.i18n import _
 from server.live.room import Room
 from server.live.writer import WriterBusy, WriterFailed
-from server.sessions import seconds_left
+from server.sessions import elapsed_since_open, seconds_left
 
 ACTIVITY_FIELD = "activity"
 
@@ -53,7 +53,9 @@ async def respond(room: Room, participant_id: int, activity_id: int, form: FormF
     async with room.answering(participant_id):
         previous = room.tallies[activity.id].answer_of(participant_id)
         try:
-            submission: KindSubmission = kind.validate_submission(snapshot.configs[activity.id], form, previous)
+            submission: KindSubmission = kind.validate_submission(
+                snapshot.configs[activity.id], form, previous, elapsed=elapsed_since_open(activity)
+            )
         except SubmissionInvalid as error:
             raise Refused(str(error), 422) from None
         # One cap for every kind, over the kind's own: an answer may shrink below it, never grow past it.

@@ -33,6 +33,7 @@ from server.backplane import Backplane, Overflow, Subscription, session_channel
 from server.config import Settings
 from server.live.connections import Audience, Connection
 from server.live.reactions import REACTIONS, ReactionRefused, TooFast
+from server.live.standings import Standing, Standings, standings
 from server.live.writer import ResponseWriter
 from server.messages import Joined, Reaction, Responses, StateChanged, publish
 from server.models import Activity, Participant, as_utc, utcnow
@@ -68,11 +69,15 @@ class Stage:
     activity: Activity | None
     answer: KindSubmission | None
     answered: frozenset[int]  # at the audience's pace: the activities they have answered (progress, links)
+    # Their place in the session's standings, shown with a revealed activity of a scoring kind; else None.
+    standing: Standing | None = None
+    ranked: int = 0  # how many the standings rank ("12th of 240")
 
     @property
-    def rendering(self) -> tuple[str, str, frozenset[int]]:
-        """Phones with equal renderings get the same HTML (one rendering per distinct answer)."""
-        return self.key, self.answer.model_dump_json() if self.answer is not None else "", self.answered
+    def rendering(self) -> tuple[str, str, frozenset[int], Standing | None, int]:
+        """Phones with equal renderings get the same HTML (one rendering per distinct answer and place)."""
+        answer = self.answer.model_dump_json() if self.answer is not None else ""
+        return self.key, answer, self.answered, self.standing, self.ranked
 
 
 @dataclass
@@ -304,7 +309,7 @@ class Pusher:
         most ten renderings, however large the room)."""
         room = self._room
         views = room.deps.fragments
-        rendered: dict[tuple[str, tuple[str, str, frozenset[int]]], str] = {}
+        rendered: dict[tuple[str, tuple[str, str, frozenset[int], Standing | None, int]], str] = {}
         for connection in room.presence.audiences[Audience.participant]:
             if connection.participant_id is None:
                 continue
@@ -349,6 +354,7 @@ class Room:
         self._stack = AsyncExitStack()
         self._tasks: list[asyncio.Task[None]] = []
         self._stage_keys: dict[int | None, str] = {}  # shown activity -> stage key, for this snapshot
+        self._standings: Standings | None = None  # made when first asked for after a change
         self.reactions: Counter[str] = Counter()  # since this worker opened the room
         settings, keys = deps.settings, deps.settings.throttle_keys_limit
         # Per participant: a thumb hammering a button is not a crowd, and a script is not a participant.
@@ -552,10 +558,24 @@ class Room:
     # --- pushes --------------------------------------------------------------------------------------------
 
     def _mark(self, activity_id: int | None) -> None:
+        self._standings = None
         self._pusher.mark(activity_id)
 
     def _mark_stage(self, participants: bool = True) -> None:
+        self._standings = None
         self._pusher.mark_stage(participants)
+
+    def standings(self) -> Standings:
+        """The session's standings over its revealed activities of scoring kinds (an unrevealed question's answers
+        would give its answer away by moving people's ranks)."""
+        if self._standings is None:
+            registry = self.deps.registry
+            self._standings = standings(
+                registry[a.kind].scores(self.tallies[a.id])
+                for a in self.snapshot.activities
+                if a.revealed and a.id in self.tallies and registry[a.kind].scoring and kept(a) is None
+            )
+        return self._standings
 
     # --- stages --------------------------------------------------------------------------------------------
 
@@ -610,6 +630,9 @@ class Room:
                 for a in self.snapshot.paced_activities
                 if a.id is not None and self.tallies[a.id].answer_of(participant_id) is not None
             )
+        if activity is not None and activity.revealed and self.deps.registry[activity.kind].scoring:
+            board = self.standings()
+            return Stage(key, activity, answer, answered, board.of(participant_id), board.people)
         return Stage(key, activity, answer, answered)
 
     def finished(self) -> int:

@@ -34,9 +34,9 @@ def test_the_built_in_kinds_are_the_packages_of_the_activities_folder() -> None:
     assert {"poll", "wordcloud"} <= set(packages)
     assert registry.names() == packages
     assert [kind.name for kind in registry.all()] == packages
-    assert "poll" in registry and "quiz" not in registry
+    assert "poll" in registry and "trivia" not in registry
     with pytest.raises(KeyError):
-        registry["quiz"]
+        registry["trivia"]
 
 
 def test_a_second_kind_with_a_taken_name_is_refused() -> None:
@@ -107,6 +107,10 @@ activities:
     title: Influence and authority
     items: [Principal, Teacher leader]
     quadrants: [Influence only, Both, Neither, Authority only]
+  - kind: quiz
+    title: Which standard is about equity?
+    options: [Mission and vision, Ethics, Equity and cultural responsiveness]
+    correct: [3]
 """
 
 
@@ -142,8 +146,11 @@ def test_every_kind_template_renders_from_data_and_urls_alone(kind: Any) -> None
         "results_visible": True,
         "asset_base": "/projector/secret/activities/9",
         "control_url": "/present/3/control",
+        "standings": [],
         "respond_url": "/424242/respond",
         "answer": None,
+        "standing": None,
+        "ranked": 0,
         "csrf": None,
     }
     env = screening.environment()

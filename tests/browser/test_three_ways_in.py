@@ -55,6 +55,9 @@ activities:
   - kind: pin
     title: Where are decisions made?
     image: {media: 0000000000000000000000000000000000000000000000000000000000000000.png, alt: A school floor plan}
+  - kind: quiz
+    title: Which standard is about equity?
+    accepted: [Equity and cultural responsiveness, Equity]
   - kind: slide
     title: Before the questions
     body: Leadership is **a practice**, not a position.
@@ -143,6 +146,11 @@ def _pin(phone: Page) -> None:
     send(phone)
 
 
+def _quiz(phone: Page) -> None:
+    phone.get_by_label("Your answer").fill("equity")
+    send(phone)
+
+
 def _slide(phone: Page) -> None:
     expect(phone.locator(".slide-body")).to_have_text("Leadership is a practice, not a position.")
     expect(phone.locator("form.answer button[type=submit]")).to_have_count(0)  # nothing to send
@@ -173,6 +181,7 @@ KINDS = [
     HowToAnswer("open", "A first step", _open),
     HowToAnswer("number", "Hours a week on instruction", _number),
     HowToAnswer("pin", "Where are decisions made?", _pin),
+    HowToAnswer("quiz", "Which standard is about equity?", _quiz),
     HowToAnswer("slide", "Before the questions", _slide, answered=False),
     HowToAnswer("qa", "Questions for the panel", _qa, received="Sent"),
     HowToAnswer("grid", "Who decides?", _grid),

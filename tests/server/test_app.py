@@ -93,9 +93,9 @@ def test_a_broken_deck_in_the_decks_folder_stops_the_start(settings: Settings, t
     folder = tmp_path / "decks"
     folder.mkdir()
     shutil.copy(DECK, folder)
-    (folder / "broken.yaml").write_text("title: T\nactivities:\n  - kind: quiz\n    title: A\n")
+    (folder / "broken.yaml").write_text("title: T\nactivities:\n  - kind: trivia\n    title: A\n")
     with pytest.raises(
-        ConfigError, match="(?s)broken.yaml has problems.*line 3: activities\\[0\\].kind: unknown kind 'quiz'"
+        ConfigError, match="(?s)broken.yaml has problems.*line 3: activities\\[0\\].kind: unknown kind 'trivia'"
     ):
         with TestClient(create_app(settings.model_copy(update={"decks_dir": folder}))):
             pass

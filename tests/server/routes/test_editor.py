@@ -39,6 +39,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "areas": [{"label": "Office", "x": 0.1, "y": 0.1, "width": 0.3, "height": 0.2}],
     },
     "grid": {"kind": "grid", "title": "Who decides?", "items": ["Principal", "Teacher leader"]},
+    "quiz": {"kind": "quiz", "title": "Which standard?", "options": ["Ethics", "Equity"], "correct": [2]},
 }
 
 

@@ -29,7 +29,7 @@ from tests.server.routes.factories import cloud_of, poll_of, problem
 BROKEN_DECK = """\
 title: Broken
 activities:
-  - kind: quiz
+  - kind: trivia
     title: A
   - kind: poll
     title: B
@@ -97,14 +97,14 @@ def test_a_bad_inline_deck_is_422_with_every_problem_and_its_line(client: TestCl
     body = problem(response, 422)
     assert body["title"] == "The deck has problems"
     assert body["problems"] == [
-        {"line": 3, "path": "activities[0].kind", "message": f"unknown kind 'quiz' ({KNOWN})"},
+        {"line": 3, "path": "activities[0].kind", "message": f"unknown kind 'trivia' ({KNOWN})"},
         {
             "line": 7,
             "path": "activities[1].options",
             "message": "List should have at least 2 items after validation, not 1",
         },
     ]
-    assert body["detail"].splitlines()[0] == f"line 3: activities[0].kind: unknown kind 'quiz' ({KNOWN})"
+    assert body["detail"].splitlines()[0] == f"line 3: activities[0].kind: unknown kind 'trivia' ({KNOWN})"
 
 
 def test_a_bad_raw_yaml_deck_is_422_with_line_numbers(client: TestClient, presenter: Presenter) -> None:
