@@ -174,6 +174,21 @@ class Tally(ABC, Generic[ConfigT, SubmissionT]):
         return len(self._latest)
 
 
+class SignedTally(Tally[ConfigT, SubmissionT]):
+    """A tally whose `retract` is its `add` with the sign turned: one `count(submission, sign)` does both, so the two
+    can never disagree (the fold's property test checks that they do not)."""
+
+    @abstractmethod
+    def count(self, submission: SubmissionT, sign: int) -> None:
+        """Add (`sign` 1) or take away (`sign` -1) one submission's contribution."""
+
+    def add(self, submission: SubmissionT) -> None:
+        self.count(submission, 1)
+
+    def retract(self, submission: SubmissionT) -> None:
+        self.count(submission, -1)
+
+
 @dataclass(frozen=True)
 class Asset:
     """A rendered file a kind offers beside its HTML (a word-cloud image, a chart)."""

@@ -246,10 +246,18 @@ def results(tally: Tally[Any, Any], moderation: dict[str, Any] | None = None) ->
 
 
 def render(
-    kind: str, audience: str, config: KindConfig, tally: Tally[Any, Any], moderation: dict[str, Any] | None = None
+    kind: str,
+    audience: str,
+    config: KindConfig,
+    tally: Tally[Any, Any],
+    moderation: dict[str, Any] | None = None,
+    **state: Any,
 ) -> str:
-    """A kind's presenter or projector results, as the hub renders them for one activity (id 9 of session 3)."""
-    activity = SimpleNamespace(id=9, session_id=3, voting_open=True, revealed=False, moderation=moderation or {})
+    """A kind's presenter or projector results, as the hub renders them for one activity (id 9 of session 3), open
+    and not revealed unless `state` says otherwise (`voting_open=False, revealed=True`: as a cohort comparison)."""
+    activity = SimpleNamespace(
+        **{"id": 9, "session_id": 3, "voting_open": True, "revealed": False, "moderation": moderation or {}, **state}
+    )
     context = {
         "activity": activity,
         "config": config,

@@ -17,8 +17,8 @@ from activities.base import (
     FormFields,
     KindConfig,
     KindSubmission,
+    SignedTally,
     SubmissionInvalid,
-    Tally,
     distinct_labels,
     field_values,
     whole_number,
@@ -215,7 +215,7 @@ def _spread(count: int, total: int, squares: int) -> float:
     return round(sqrt(count * squares - total * total) / count, DECIMALS)
 
 
-class GridTally(Tally[GridConfig, GridSubmission]):
+class GridTally(SignedTally[GridConfig, GridSubmission]):
     submission_model = GridSubmission
 
     def clear(self) -> None:
@@ -226,13 +226,7 @@ class GridTally(Tally[GridConfig, GridSubmission]):
         self.squares = [[0, 0] for _ in range(items)]
         self.skips = [0] * items
 
-    def add(self, submission: GridSubmission) -> None:
-        self._count(submission, 1)
-
-    def retract(self, submission: GridSubmission) -> None:
-        self._count(submission, -1)
-
-    def _count(self, submission: GridSubmission, sign: int) -> None:
+    def count(self, submission: GridSubmission, sign: int) -> None:
         for index, placement in enumerate(submission.placements):
             if placement is None:
                 self.skips[index] += sign

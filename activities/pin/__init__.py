@@ -22,7 +22,7 @@ from activities.base import (
     FormFields,
     KindConfig,
     KindSubmission,
-    Tally,
+    SignedTally,
     distinct_labels,
     field_values,
 )
@@ -154,7 +154,7 @@ def is_correct(config: PinConfig, submission: PinSubmission) -> bool:
     return bool(config.areas_of(submission.x, submission.y))
 
 
-class PinTally(Tally[PinConfig, PinSubmission]):
+class PinTally(SignedTally[PinConfig, PinSubmission]):
     submission_model = PinSubmission
 
     def clear(self) -> None:
@@ -163,13 +163,7 @@ class PinTally(Tally[PinConfig, PinSubmission]):
         self.inside = 0
         self.thirds: Counter[tuple[int, int]] = Counter()
 
-    def add(self, submission: PinSubmission) -> None:
-        self._count(submission, 1)
-
-    def retract(self, submission: PinSubmission) -> None:
-        self._count(submission, -1)
-
-    def _count(self, submission: PinSubmission, sign: int) -> None:
+    def count(self, submission: PinSubmission, sign: int) -> None:
         cell = (cell_of(submission.x), cell_of(submission.y))
         self.cells[cell] += sign
         if self.cells[cell] <= 0:

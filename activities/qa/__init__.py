@@ -24,8 +24,8 @@ from activities.base import (
     KindSubmission,
     ListItem,
     Screening,
+    SignedTally,
     SubmissionInvalid,
-    Tally,
     digest,
     field_values,
     moderation_key,
@@ -185,7 +185,7 @@ def _bump(counter: Counter[str], key: str, by: int) -> None:
         del counter[key]
 
 
-class QaTally(Tally[QaConfig, QaSubmission]):
+class QaTally(SignedTally[QaConfig, QaSubmission]):
     submission_model = QaSubmission
 
     def clear(self) -> None:
@@ -195,13 +195,7 @@ class QaTally(Tally[QaConfig, QaSubmission]):
         self.names: dict[str, Counter[str]] = defaultdict(Counter)  # key -> the names its askers gave
         self.asking = 0  # people with at least one question
 
-    def add(self, submission: QaSubmission) -> None:
-        self._count(submission, 1)
-
-    def retract(self, submission: QaSubmission) -> None:
-        self._count(submission, -1)
-
-    def _count(self, submission: QaSubmission, by: int) -> None:
+    def count(self, submission: QaSubmission, by: int) -> None:
         own: set[str] = set()
         for question in submission.questions:
             key = question.key

@@ -15,6 +15,7 @@ from activities.base import (
     FormFields,
     KindConfig,
     KindSubmission,
+    SignedTally,
     Tally,
     distinct_labels,
     field_values,
@@ -196,20 +197,14 @@ def points_of(config: QuizConfig, submission: QuizSubmission) -> int:
     return round(FULL_POINTS * (1 - submission.elapsed / (2 * config.time_limit)))
 
 
-class QuizTally(Tally[QuizConfig, QuizSubmission]):
+class QuizTally(SignedTally[QuizConfig, QuizSubmission]):
     submission_model = QuizSubmission
 
     def clear(self) -> None:
         self.counts = [0] * len(self.config.options)
         self.right = 0
 
-    def add(self, submission: QuizSubmission) -> None:
-        self._count(submission, 1)
-
-    def retract(self, submission: QuizSubmission) -> None:
-        self._count(submission, -1)
-
-    def _count(self, submission: QuizSubmission, by: int) -> None:
+    def count(self, submission: QuizSubmission, by: int) -> None:
         for choice in submission.choices:
             self.counts[choice] += by
         if is_right(self.config, submission):

@@ -16,7 +16,7 @@ from activities.base import (
     FormFields,
     KindConfig,
     KindSubmission,
-    Tally,
+    SignedTally,
     distinct_labels,
     whole_number,
 )
@@ -93,7 +93,7 @@ def ranking_problem(config: RankingConfig, ranks: list[int]) -> str | None:
     return None
 
 
-class RankingTally(Tally[RankingConfig, RankingSubmission]):
+class RankingTally(SignedTally[RankingConfig, RankingSubmission]):
     submission_model = RankingSubmission
 
     def clear(self) -> None:
@@ -103,7 +103,7 @@ class RankingTally(Tally[RankingConfig, RankingSubmission]):
         self.ranked_by = [0] * len(self.config.items)
         self.people = 0
 
-    def _count(self, submission: RankingSubmission, sign: int) -> None:
+    def count(self, submission: RankingSubmission, sign: int) -> None:
         items = len(self.config.items)
         ranked = submission.ranked
         shared = ranked + 1 + items  # twice the average of the places ranked+1..items
@@ -112,12 +112,6 @@ class RankingTally(Tally[RankingConfig, RankingSubmission]):
             self.firsts[index] += sign * (rank == 1)
             self.ranked_by[index] += sign * (rank != UNRANKED)
         self.people += sign
-
-    def add(self, submission: RankingSubmission) -> None:
-        self._count(submission, 1)
-
-    def retract(self, submission: RankingSubmission) -> None:
-        self._count(submission, -1)
 
     def snapshot(self, moderation: Mapping[str, Any]) -> dict[str, Any]:
         people = self.people

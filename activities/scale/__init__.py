@@ -14,7 +14,7 @@ from activities.base import (
     FormFields,
     KindConfig,
     KindSubmission,
-    Tally,
+    SignedTally,
     distinct_labels,
     field_values,
     whole_number,
@@ -142,7 +142,7 @@ def _point(text: str) -> int | None:
     return None if number is None else -number if negative else number
 
 
-class ScaleTally(Tally[ScaleConfig, ScaleSubmission]):
+class ScaleTally(SignedTally[ScaleConfig, ScaleSubmission]):
     submission_model = ScaleSubmission
 
     def clear(self) -> None:
@@ -152,13 +152,7 @@ class ScaleTally(Tally[ScaleConfig, ScaleSubmission]):
         self.sums = [0] * statements
         self.skips = [0] * statements
 
-    def add(self, submission: ScaleSubmission) -> None:
-        self._count(submission, 1)
-
-    def retract(self, submission: ScaleSubmission) -> None:
-        self._count(submission, -1)
-
-    def _count(self, submission: ScaleSubmission, sign: int) -> None:
+    def count(self, submission: ScaleSubmission, sign: int) -> None:
         for index, answer in enumerate(submission.answers):
             if answer is None:
                 self.skips[index] += sign

@@ -15,8 +15,8 @@ from activities.base import (
     FormFields,
     KindConfig,
     KindSubmission,
+    SignedTally,
     SubmissionInvalid,
-    Tally,
     distinct_labels,
     whole_number,
 )
@@ -136,25 +136,19 @@ def contestedness(counts: list[int]) -> Fraction | None:
     return Fraction(placed - max(counts), placed) * Fraction(bins, bins - 1)
 
 
-class SortTally(Tally[SortConfig, SortSubmission]):
+class SortTally(SignedTally[SortConfig, SortSubmission]):
     submission_model = SortSubmission
 
     def clear(self) -> None:
         self.counts = [[0] * len(self.config.bins) for _ in self.config.cards]
         self.unsure = [0] * len(self.config.cards)
 
-    def _count(self, submission: SortSubmission, step: int) -> None:
+    def count(self, submission: SortSubmission, step: int) -> None:
         for card, placed_in in enumerate(submission.placements):
             if placed_in is None:
                 self.unsure[card] += step
             else:
                 self.counts[card][placed_in] += step
-
-    def add(self, submission: SortSubmission) -> None:
-        self._count(submission, 1)
-
-    def retract(self, submission: SortSubmission) -> None:
-        self._count(submission, -1)
 
     def card(self, index: int) -> dict[str, Any]:
         """One card's split: per bin its count, percent of placements and the segment's offset in the bar."""

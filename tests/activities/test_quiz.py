@@ -189,12 +189,12 @@ def test_export_rows_chart_and_result_lines_say_what_was_right() -> None:
 
 
 def test_without_a_live_activity_the_room_view_shows_the_answers_marked() -> None:
-    """A cohort comparison renders the projector template for a column that is no live activity (no `revealed`,
-    no standings): it shows the answers with the right one marked."""
+    """A cohort comparison renders the projector template for a column that is no live activity (voting closed,
+    results revealed, no standings): it shows the answers with the right one marked."""
     from activities.testing import render
 
     tally = kind.new_tally(CHOICE)
     tally.fold(event(1, 1, payload(CHOICE, 2.0, choice=["2"])))
-    html = render("quiz", "projector", CHOICE, tally)
+    html = render("quiz", "projector", CHOICE, tally, voting_open=False, revealed=True)
     assert "✓" in html and "Equity" in html and "1 right" in html
     assert "Leaderboard" not in html
