@@ -16,6 +16,7 @@ from server.accounts.security import setup_token_valid
 from server.app import create_app
 from server.config import ConfigError, Settings
 from server.live.fragments import kind_static_urls
+from server.media import prepare_image
 from tests.factories import DECK, Presenter, api_token, make_user
 from tests.images import picture
 
@@ -101,11 +102,16 @@ def test_a_broken_deck_in_the_decks_folder_stops_the_start(settings: Settings, t
             pass
 
 
-def test_the_pictures_shipped_beside_the_decks_are_stored_and_served_at_start(client: TestClient) -> None:
-    [floor_plan] = sorted((DECK.parent / "media").iterdir())
-    assert floor_plan.name in DECK.read_text(encoding="utf-8")  # the example deck's pin activity shows it
-    served = client.get(f"/media/{floor_plan.name}")
-    assert served.status_code == 200 and served.content == floor_plan.read_bytes()
+def test_the_pictures_shipped_beside_the_decks_are_stored_and_served_at_start(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "decks"
+    (folder / "media").mkdir(parents=True)
+    image = prepare_image(picture(), max_bytes=settings.media_max_bytes, max_pixels=settings.media_max_pixels)
+    (folder / "media" / image.name).write_bytes(image.data)  # as the server names and stores it
+    with TestClient(create_app(settings.model_copy(update={"decks_dir": folder}))) as client:
+        served = client.get(f"/media/{image.name}")
+    assert served.status_code == 200 and served.content == image.data
     assert served.headers["content-type"] == "image/png"
 
 
