@@ -195,6 +195,10 @@ class Session(SQLModel, table=True):
     # A second activity the projector shows beside the current one (side-by-side layout), if any.
     beside_activity_id: int | None = Field(default=None)
     reactions: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    # Phones choose a nickname before the first question (else they are shown by a generated name, if ever).
+    nicknames: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # The teams phones choose from as they join (none: no teams); team scores are the mean of their members'.
+    teams: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     projector_secret: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     cohort_id: int | None = Field(default=None, foreign_key="cohort.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
@@ -261,6 +265,9 @@ class Participant(SQLModel, table=True):
     session_id: int = Field(foreign_key="session.id", index=True)
     token_hash: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    # The name the phone chose (empty: none), and its team (one of its session's teams; empty: none).
+    nickname: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
+    team: str = Field(default="", max_length=60, sa_column_kwargs={"server_default": ""})
 
 
 class Response(SQLModel, table=True):
