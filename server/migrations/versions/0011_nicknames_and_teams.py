@@ -1,4 +1,4 @@
-"""sessions may ask phones for a nickname and offer teams; a participant keeps the nickname and team it chose
+"""sessions may ask phones for a nickname, offer teams and give a streak bonus; a participant keeps the nickname and team it chose
 
 Revision ID: 0011
 Revises: 0010
@@ -23,6 +23,7 @@ def upgrade() -> None:
     with op.batch_alter_table("session") as batch:
         batch.add_column(sa.Column("nicknames", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch.add_column(sa.Column("teams", sa.JSON(), nullable=False, server_default="[]"))
+        batch.add_column(sa.Column("streak", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("participant") as batch:
         batch.add_column(sa.Column("nickname", sa.String(length=40), nullable=False, server_default=""))
         batch.add_column(sa.Column("team", sa.String(length=60), nullable=False, server_default=""))
@@ -33,5 +34,6 @@ def downgrade() -> None:
         batch.drop_column("team")
         batch.drop_column("nickname")
     with op.batch_alter_table("session") as batch:
+        batch.drop_column("streak")
         batch.drop_column("teams")
         batch.drop_column("nicknames")
