@@ -253,6 +253,8 @@ class Quiz(ActivityKind[QuizConfig, QuizSubmission]):
         return {"choices": choices, "answer": next(iter(field_values(form, "answer")), "")}
 
     def scores(self, tally: Tally[QuizConfig, QuizSubmission]) -> dict[int, int]:
+        if not tally.config.points:
+            return {}  # a warm-up: marked, and no part of the standings (nor of anyone's streak)
         return {participant: points_of(tally.config, answer) for participant, answer in tally.counted_answers().items()}
 
     def result_lines(self, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@ from server.backplane import Backplane, Overflow, Subscription, session_channel
 from server.config import Settings
 from server.live.connections import Audience, Connection
 from server.live.reactions import REACTIONS, ReactionRefused, TooFast
-from server.live.standings import Standing, Standings, standings
+from server.live.standings import Standing, Standings, session_standings
 from server.live.writer import ResponseWriter
 from server.messages import Joined, Reaction, Responses, StateChanged, publish
 from server.models import Activity, Participant, as_utc, utcnow
@@ -569,11 +569,9 @@ class Room:
         """The session's standings over its revealed activities of scoring kinds (an unrevealed question's answers
         would give its answer away by moving people's ranks)."""
         if self._standings is None:
-            registry = self.deps.registry
-            self._standings = standings(
-                registry[a.kind].scores(self.tallies[a.id])
-                for a in self.snapshot.activities
-                if a.revealed and a.id in self.tallies and registry[a.kind].scoring and kept(a) is None
+            live = [a for a in self.snapshot.activities if kept(a) is None]
+            self._standings = session_standings(
+                self.deps.registry, live, self.tallies, streak=self.snapshot.session.streak
             )
         return self._standings
 

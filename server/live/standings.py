@@ -2,22 +2,39 @@
 
 Nothing of it is stored: tallies fold idempotently and are rebuilt identically from the database, so the standings
 are the same on every worker, after a restart, and in any order the answers arrived.
+
+The streak bonus (a session's option): an answer that scores, the n-th in a row that scored (n >= 2, over the
+scored activities in deck order), earns min(STREAK_STEP * (n - 1), STREAK_CAP) points on top: +100 for the second in
+a row, +200 for the third, up to +500. An activity the participant did not answer, or answered without scoring,
+breaks the run; an activity that scores no one (a warm-up: `scores()` is empty) is not counted at all.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from activities import Registry
+    from activities.base import Tally
+    from server.models import Activity
+
+STREAK_STEP = 100
+STREAK_CAP = 500
 
 
 @dataclass(frozen=True)
 class Standing:
-    """One participant's place: their total points and their rank (equal totals share a rank: 1, 2, 2, 4)."""
+    """One participant's place: their total points (the streak bonus included) and their rank (equal totals share a
+    rank: 1, 2, 2, 4); of the total, the streak `bonus`, and `run`: the scoring answers in a row they end on."""
 
     participant_id: int
     points: int
     rank: int
+    bonus: int = 0
+    run: int = 0
 
 
 @dataclass(frozen=True)
@@ -47,15 +64,52 @@ class Standings:
         return tuple(row for row in self.rows if row.rank <= last)
 
 
-def standings(scored: Iterable[Mapping[int, int]]) -> Standings:
-    """The standings of activities' scores (each participant id -> points), in any order: totals summed, ranked."""
+def streak_bonus(run: int) -> int:
+    """The bonus of a scoring answer that is the `run`-th in a row (none for the first)."""
+    return min(STREAK_STEP * (run - 1), STREAK_CAP) if run > 1 else 0
+
+
+def standings(scored: Sequence[Mapping[int, int]], *, streak: bool = False) -> Standings:
+    """The standings of activities' scores (each participant id -> points), in deck order: totals summed (with the
+    streak bonus when `streak`), ranked. Without the streak the order of the activities changes nothing."""
     totals: Counter[int] = Counter()
+    bonuses: Counter[int] = Counter()
+    runs: Counter[int] = Counter()
     for scores in scored:
+        if not scores:
+            continue  # an activity that scores no one (a warm-up) breaks no one's run
         for participant, points in scores.items():
             totals[participant] += points
+        if not streak:
+            continue
+        for participant in list(runs):
+            if not scores.get(participant):
+                del runs[participant]
+        for participant, points in scores.items():
+            if points:
+                runs[participant] += 1
+                bonuses[participant] += streak_bonus(runs[participant])
+    totals.update(bonuses)
     ordered = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
     rows: list[Standing] = []
     for position, (participant, points) in enumerate(ordered, start=1):
         rank = rows[-1].rank if rows and rows[-1].points == points else position
-        rows.append(Standing(participant, points, rank))
+        rows.append(Standing(participant, points, rank, bonuses[participant], runs[participant]))
     return Standings(tuple(rows))
+
+
+def session_standings(
+    registry: Registry, activities: Iterable[Activity], tallies: Mapping[int, Tally[Any, Any]], *, streak: bool
+) -> Standings:
+    """A session's standings: over its revealed `activities` (in deck order) of scoring kinds that have a tally (an
+    unrevealed question's answers would give its answer away by moving people's ranks). The live room and the
+    archives make them so, from the same tallies."""
+    ordered = sorted(activities, key=lambda activity: activity.position)
+    return standings(
+        [
+            registry[a.kind].scores(tallies[a.id])
+            for a in ordered
+            if a.revealed and a.id in tallies and a.kind in registry and registry[a.kind].scoring
+        ],
+        streak=streak,
+    )

@@ -133,6 +133,9 @@ def test_a_wrong_answer_and_a_question_without_points_score_nothing() -> None:
     warm_up = QuizConfig(options=["a", "b"], correct=[1], points=False)
     right = answer(warm_up, 0.0, choice=["0"])
     assert is_right(warm_up, right) and points_of(warm_up, right) == 0
+    tally = kind.new_tally(warm_up)
+    tally.fold(event(1, 1, right.model_dump()))
+    assert kind.scores(tally) == {}  # no part of the standings, nor of anyone's streak
 
 
 def test_the_fastest_right_answer_scores_most() -> None:

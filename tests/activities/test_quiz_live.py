@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 from starlette.testclient import TestClient
 
-from server.models import Response
+from server.models import Response, Session
 from tests.factories import Presenter, caught_up, join, respond, run, services_of, stored
 
 DECK = """\
@@ -154,3 +154,36 @@ def test_the_standings_are_rebuilt_the_same_from_the_database_when_a_worker_reop
     assert before.rows == after.rows
     assert {row.participant_id: row.points for row in after.rows} == totals
     assert [row.points for row in after.rows] == sorted(totals.values(), reverse=True)
+
+
+def test_with_the_streak_bonus_on_the_room_adds_it_in_deck_order(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
+    first, second = (a["id"] for a in session["activities"])
+    always, once = join(client, session["code"]), join(client, session["code"])
+    rounds: list[tuple[int, dict[str, dict[str, Any]]]] = [
+        (first, {always: {"choice": ["2"]}, once: {"choice": ["2"]}}),
+        (second, {always: {"answer": "Distributed leadership"}, once: {"answer": "no"}}),
+    ]
+    for question, answers in rounds:
+        presenter.control(session["id"], "goto", question)
+        for token, fields in answers.items():
+            assert respond(client, token, question, **fields).status_code == 201
+        presenter.control(session["id"], "reveal", question)
+    caught_up(client, session["id"])
+    services = services_of(client)
+
+    async def with_streak() -> Any:
+        async with services.db() as db, db.begin():
+            stored_session = await db.get(Session, session["id"])
+            assert stored_session is not None
+            stored_session.streak = True
+        await services.hub.forget(session["id"])  # the room is rebuilt with the session's option
+        return (await services.hub.room(session["id"])).standings()
+
+    board = run(client, with_streak)
+    points = {row.participant_id: row for row in board.rows}
+    assert sorted((row.bonus, row.run) for row in points.values()) == [(0, 0), (100, 2)]
+    best = board.rows[0]
+    own = [row.payload for row in stored(client, select(Response)) if row.participant_id == best.participant_id]
+    assert best.points == sum(round(1000 * (1 - answer["elapsed"] / 40)) for answer in own) + 100

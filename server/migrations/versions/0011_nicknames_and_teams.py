@@ -1,4 +1,4 @@
-"""sessions may ask phones for a nickname, offer teams and give a streak bonus; a participant keeps the nickname and team it chose
+"""sessions may ask for nicknames, offer teams and give a streak bonus; a participant keeps its nickname and team
 
 Revision ID: 0011
 Revises: 0010

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from server.live.standings import Standing, standings
+from server.live.standings import Standing, standings, streak_bonus
 
 
 def test_totals_add_up_over_activities_and_rank_best_first() -> None:
@@ -34,3 +34,30 @@ def test_the_top_keeps_everyone_tied_with_the_last_place() -> None:
     board = standings([{1: 900, 2: 800, 3: 800, 4: 100}])
     assert [row.participant_id for row in board.top(2)] == [1, 2, 3]
     assert [row.participant_id for row in board.top(10)] == [1, 2, 3, 4]
+
+
+def test_the_streak_bonus_grows_with_each_scoring_answer_in_a_row_up_to_its_cap() -> None:
+    # Participant 1 scores on all seven questions: +0, +100, +200, +300, +400, +500, +500 (the cap).
+    scored = [{1: 800} for _ in range(7)]
+    board = standings(scored, streak=True)
+    assert board.of(1) == Standing(1, 7 * 800 + 2000, 1, bonus=2000, run=7)
+    assert [streak_bonus(run) for run in range(1, 8)] == [0, 100, 200, 300, 400, 500, 500]
+    assert standings(scored).of(1) == Standing(1, 5600, 1)  # without the option, no bonus
+
+
+def test_a_wrong_or_missing_answer_breaks_the_run_and_a_warm_up_does_not() -> None:
+    scored = [
+        {1: 900, 2: 900},
+        {1: 900, 2: 0},  # 2 answers wrong: their run ends
+        {},  # a warm-up: scores no one, breaks no one's run
+        {1: 900, 2: 900},  # 1 is on their third in a row
+        {2: 900},  # 1 did not answer: their run ends
+    ]
+    board = standings(scored, streak=True)
+    assert board.of(1) == Standing(1, 2700 + 100 + 200, 1, bonus=300, run=0)
+    assert board.of(2) == Standing(2, 2700 + 100, 2, bonus=100, run=2)
+
+
+def test_with_the_streak_everyone_wrong_breaks_everyones_run() -> None:
+    board = standings([{1: 900}, {1: 0}, {1: 900}], streak=True)
+    assert (board.of(1).bonus, board.of(1).run) == (0, 1)  # type: ignore[union-attr]
