@@ -109,7 +109,7 @@ def session_standings(
         [
             registry[a.kind].scores(tallies[a.id])
             for a in ordered
-            if a.revealed and a.id in tallies and a.kind in registry and registry[a.kind].scoring
+            if a.revealed and a.id is not None and a.id in tallies and a.kind in registry and registry[a.kind].scoring
         ],
         streak=streak,
     )
