@@ -168,6 +168,7 @@ class Views:
             "asset_base": f"{base}/activities/{activity.id}",
             "control_url": f"/present/{session.id}/control",
             "standings": self.leaders(room) if activity.revealed and self.registry[activity.kind].scoring else [],
+            "standings_final": room.standings_final(),
         }
 
     def leaders(self, room: Room) -> list[dict[str, Any]]:
@@ -177,8 +178,14 @@ class Views:
         top = board.top(LEADERS)
         order = {pid: n for n, pid in enumerate(sorted(room.participants.values()), start=1)}
         return [
-            {"rank": row.rank, "points": row.points, "number": order.get(row.participant_id, 0), "people": board.people}
-            for row in top
+            {
+                "rank": row.rank,
+                "position": position,
+                "points": row.points,
+                "number": order.get(row.participant_id, 0),
+                "people": board.people,
+            }
+            for position, row in enumerate(top, start=1)
         ]
 
     def participant_stage(self, room: Room, stage: Stage, *, error: str | None = None, csrf: str | None = None) -> str:
@@ -206,6 +213,7 @@ class Views:
             answer=stage.answer,
             standing=stage.standing,
             ranked=stage.ranked,
+            standings_final=stage.standing is not None and room.standings_final(),
             kind=self.registry[activity.kind] if activity is not None else None,
             shared=self.shared(room, activity, stage.answer, csrf=csrf) if activity and kind_shares else "",
             error=error,

@@ -575,6 +575,13 @@ class Room:
             )
         return self._standings
 
+    def standings_final(self) -> bool:
+        """Whether the standings are final: the session has scoring activities and every one is revealed (the
+        projector shows the podium, each phone its final place)."""
+        registry = self.deps.registry
+        scoring = [a for a in self.snapshot.activities if a.kind in registry and registry[a.kind].scoring]
+        return bool(scoring) and all(a.revealed for a in scoring)
+
     # --- stages --------------------------------------------------------------------------------------------
 
     async def participant(self, token: str) -> int:

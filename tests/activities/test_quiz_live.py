@@ -187,3 +187,31 @@ def test_with_the_streak_bonus_on_the_room_adds_it_in_deck_order(
     best = board.rows[0]
     own = [row.payload for row in stored(client, select(Response)) if row.participant_id == best.participant_id]
     assert best.points == sum(round(1000 * (1 - answer["elapsed"] / 40)) for answer in own) + 100
+
+
+def test_once_every_question_is_revealed_the_projector_shows_the_podium_and_phones_their_final_rank(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
+    first, second = (a["id"] for a in session["activities"])
+    people = [join(client, session["code"]) for _ in range(5)]
+    presenter.control(session["id"], "goto", first)
+    for token in people:
+        assert respond(client, token, first, choice=["2"]).status_code == 201
+        time.sleep(0.02)  # each a little slower: five different totals
+    presenter.control(session["id"], "reveal", first)
+    caught_up(client, session["id"])
+    projector = client.get(session["projector_url"]).text
+    assert "Leaderboard" in projector and "Final standings" not in projector and 'class="podium"' not in projector
+    assert "Rank 1 of 5" in phone_page(client, session["code"], people[0])
+
+    presenter.control(session["id"], "goto", second)
+    presenter.control(session["id"], "reveal", second)  # no one answers the last: the standings stay as they were
+    caught_up(client, session["id"])
+    projector = client.get(session["projector_url"]).text
+    assert "Final standings" in projector
+    podium = projector.split('<ol class="podium">')[1].split("</ol>")[0]
+    rest = projector.split('<ol class="podium">')[1].split("</ol>")[1]
+    assert [podium.count(f"step-{n}") for n in (1, 2, 3)] == [1, 1, 1]
+    assert rest.count('class="quiz-leader') == 2  # fourth and fifth below the podium
+    assert "Final rank 1 of 5" in phone_page(client, session["code"], people[0])
+    assert "Final rank 5 of 5" in phone_page(client, session["code"], people[4])
