@@ -294,10 +294,6 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     # library): the server gathers each run's results (PoolSource) and serves what `pool` makes of them, as a page
     # (with `<kind>/pool.html` inside it), as JSON, as CSV (`pool_table`) and as the kind's `documents`.
     pool_label: ClassVar[str | None] = None
-    # A kind whose answers the reveal gives away (a quiz question's right answer) closes voting when revealed.
-    closes_on_reveal: ClassVar[bool] = False
-    # A kind whose answers score points (`scores`) counts towards the session's standings (the leaderboard).
-    scoring: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -403,9 +399,20 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
         """The pool as one of the kind's `documents`, titled with the `institute`'s name."""
         raise NotImplementedError(f"{self.label} offers no pool.")
 
+    def scored(self, config: ConfigT) -> bool:
+        """Whether this activity's answers score points (`scores`) towards the session's standings (the
+        leaderboard): a quiz question with points, a guess-the-number or a pin with a right answer and points on.
+        Such an activity's phones see their points and rank once it is revealed (activities/scoring.py)."""
+        return False
+
+    def closes_on_reveal(self, config: ConfigT) -> bool:
+        """Whether revealing this activity closes voting on it: when the reveal gives the answer away (a scored
+        activity's right answer), no answer may come after it."""
+        return self.scored(config)
+
     def scores(self, tally: Tally[ConfigT, SubmissionT]) -> dict[int, int]:
-        """The points each participant's counted answer scored (participant id -> points), for a kind that scores
-        (`scoring`); the session's standings add them up over its scoring activities. A pure function of the tally,
+        """The points each participant's counted answer scored (participant id -> points), for an activity that is
+        `scored`; the session's standings add them up over its scored activities. A pure function of the tally,
         so standings fold idempotently and are rebuilt identically from the database."""
         return {}
 

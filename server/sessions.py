@@ -440,7 +440,8 @@ async def _reveal(asked: _Control) -> None:
     """reveal and conceal: whether the room sees the results."""
     activity = asked.activity()
     activity.revealed = asked.action == "reveal"
-    if activity.revealed and asked.registry[activity.kind].closes_on_reveal:
+    kind = asked.registry[activity.kind]
+    if activity.revealed and kind.closes_on_reveal(kind.parse_config(activity.config)):
         activity.voting_open = False  # an answer sent after the answer is shown would be no answer
         activity.closes_at = None
     asked.db.add(activity)

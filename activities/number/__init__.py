@@ -25,6 +25,7 @@ from activities.base import (
     field_values,
 )
 from activities.i18n import _, ngettext
+from activities.scoring import clocked, elapsed_field, points_field, time_limit_field, timed_points
 from activities.text import tidy
 
 # Bounds and decimals are kept where a float holds every step exactly (10**9 * 10**4 < 2**53), so a stored answer
@@ -89,6 +90,8 @@ class NumberConfig(KindConfig):
         allow_inf_nan=False,
         description="How far from the right answer still counts as right (0: exactly)",
     )
+    points: bool = points_field("the right answer")
+    time_limit: int = time_limit_field()
 
     @field_validator("unit")
     @classmethod
@@ -112,7 +115,14 @@ class NumberConfig(KindConfig):
             )
         if self.tolerance > self.max - self.min:
             raise ValueError(f"tolerance ({shown(self.tolerance)}) is wider than the range from min to max")
+        if self.points and self.correct is None:
+            raise ValueError("points: give the right answer (correct) for answers to score")
         return self
+
+    def judge(self, submission: NumberSubmission) -> tuple[bool, int]:
+        """Whether an answer is right, and its points (for the phone's own result after the reveal)."""
+        right = is_correct(self, submission)
+        return right, timed_points(right and self.points, submission.elapsed, self.time_limit)
 
     @property
     def step(self) -> Decimal:
@@ -138,6 +148,13 @@ class NumberConfig(KindConfig):
 
 class NumberSubmission(KindSubmission):
     value: float = Field(allow_inf_nan=False, description="The number given, within the activity's bounds")
+    elapsed: float | None = elapsed_field()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _timed_when_scored(cls, data: Any, info: ValidationInfo) -> Any:
+        config = (info.context or {}).get("config")
+        return clocked(data, info, isinstance(config, NumberConfig) and config.points)
 
     @field_validator("value", mode="before")
     @classmethod
@@ -353,10 +370,22 @@ class Number(ActivityKind[NumberConfig, NumberSubmission]):
         """Whether an answer counts as right in a quiz (see the module's `is_correct`)."""
         return is_correct(config, submission)
 
+    def scored(self, config: NumberConfig) -> bool:
+        return config.points
+
+    def scores(self, tally: Tally[NumberConfig, NumberSubmission]) -> dict[int, int]:
+        config = tally.config
+        if not self.scored(config):
+            return {}
+        return {participant: config.judge(answer)[1] for participant, answer in tally.counted_answers().items()}
+
     def export_rows(self, config: NumberConfig, submission: NumberSubmission) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"value": shown(submission.value), "unit": config.unit}
         if config.correct is not None:
             row["correct"] = "yes" if is_correct(config, submission) else "no"
+        if config.points:
+            row["seconds"] = submission.elapsed
+            row["points"] = config.judge(submission)[1]
         return [row]
 
     def result_lines(self, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -23,11 +23,13 @@ from activities.base import (
     KindConfig,
     KindSubmission,
     SignedTally,
+    Tally,
     distinct_labels,
     field_values,
 )
 from activities.i18n import _
 from activities.images import ImageRef
+from activities.scoring import clocked, elapsed_field, points_field, time_limit_field, timed_points
 
 MAX_AREAS = 8
 MAX_AREA_LABEL = 80
@@ -93,20 +95,36 @@ class PinConfig(KindConfig):
             raise ValueError("add the picture's alt text, saying what it shows, for people who cannot see it")
         return image
 
+    points: bool = points_field("correct areas")
+    time_limit: int = time_limit_field()
+
     @field_validator("areas")
     @classmethod
     def _distinct_areas(cls, areas: list[PinArea]) -> list[PinArea]:
         distinct_labels([area.label for area in areas], "area label", MAX_AREA_LABEL)
         return areas
 
+    @model_validator(mode="after")
+    def _points_need_areas(self) -> PinConfig:
+        if self.points and not self.areas:
+            raise ValueError("points: give the correct areas for pins to score")
+        return self
+
     def areas_of(self, x: float, y: float) -> list[int]:
         """The indexes of the areas the point (x, y) is inside."""
         return [index for index, area in enumerate(self.areas) if area.holds(x, y)]
+
+    def judge(self, submission: PinSubmission) -> tuple[bool, int]:
+        """Whether a pin is right (inside one of the correct areas), and its points (for the phone's own result
+        after the reveal)."""
+        right = bool(self.areas_of(submission.x, submission.y))
+        return right, timed_points(right and self.points, submission.elapsed, self.time_limit)
 
 
 class PinSubmission(KindSubmission):
     x: float = Field(ge=0, le=1, description="How far across the picture the pin is (0: the left edge, 1: the right)")
     y: float = Field(ge=0, le=1, description="How far down the picture the pin is (0: the top edge, 1: the bottom)")
+    elapsed: float | None = elapsed_field()
 
     @model_validator(mode="before")
     @classmethod
@@ -116,10 +134,9 @@ class PinSubmission(KindSubmission):
         typed = {axis: raw.get(axis) for axis in ("x", "y")}
         if all(value in (None, "") for value in typed.values()):
             raise ValueError(_("Place your pin on the picture first."))
-        return {
-            "x": read_percent(typed["x"], _("Across")),
-            "y": read_percent(typed["y"], _("Down")),
-        }
+        config = (info.context or {}).get("config")
+        placed = {"x": read_percent(typed["x"], _("Across")), "y": read_percent(typed["y"], _("Down"))}
+        return clocked(placed, info, isinstance(config, PinConfig) and config.points)
 
 
 def read_percent(value: Any, what: str) -> float:
@@ -227,12 +244,24 @@ class Pin(ActivityKind[PinConfig, PinSubmission]):
         # A field sent twice keeps its values joined, so the Submission refuses it as not a number.
         return {axis: " ".join(field_values(form, axis)) for axis in ("x", "y")}
 
+    def scored(self, config: PinConfig) -> bool:
+        return config.points
+
+    def scores(self, tally: Tally[PinConfig, PinSubmission]) -> dict[int, int]:
+        config = tally.config
+        if not self.scored(config):
+            return {}
+        return {participant: config.judge(answer)[1] for participant, answer in tally.counted_answers().items()}
+
     def export_rows(self, config: PinConfig, submission: PinSubmission) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"x": submission.x, "y": submission.y}
         if config.areas:
             inside = config.areas_of(submission.x, submission.y)
             row["areas"] = "; ".join(config.areas[index].label for index in inside)
             row["correct"] = bool(inside)
+        if config.points:
+            row["seconds"] = submission.elapsed
+            row["points"] = config.judge(submission)[1]
         return [row]
 
     def result_lines(self, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:

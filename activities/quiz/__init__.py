@@ -24,16 +24,13 @@ from activities.base import (
 from activities.i18n import _
 from activities.images import ImageRef
 from activities.quiz.matching import accepts, answer_key
+from activities.scoring import server_elapsed, time_limit_field, timed_points
 from activities.text import tidy
 
 MAX_OPTIONS = 10
 MAX_OPTION_LENGTH = 120
 MAX_ACCEPTED = 20
 MAX_ANSWER_LENGTH = 120
-DEFAULT_TIME_LIMIT = 20
-MIN_TIME_LIMIT = 5
-MAX_TIME_LIMIT = 600
-FULL_POINTS = 1000
 
 OptionImage = Annotated[
     ImageRef | None,
@@ -64,12 +61,7 @@ class QuizConfig(KindConfig):
         description="For a question people answer by typing: every answer that counts as right (case, accents "
         "and, from 5 letters, one typo are forgiven)",
     )
-    time_limit: int = Field(
-        default=DEFAULT_TIME_LIMIT,
-        ge=MIN_TIME_LIMIT,
-        le=MAX_TIME_LIMIT,
-        description="Seconds to answer; a right answer scores 1000 points at once, falling to 500 at the limit",
-    )
+    time_limit: int = time_limit_field()
     points: bool = Field(default=True, description="Right answers score points (off: a warm-up, marked only)")
 
     @field_validator("options")
@@ -149,9 +141,7 @@ class QuizSubmission(KindSubmission):
         context = info.context or {}
         if context.get("stored") or not isinstance(data, dict):
             return data
-        elapsed = context.get("elapsed")
-        if elapsed is None:
-            raise ValueError(_("This question has not started yet: wait for the presenter to show it."))
+        elapsed = server_elapsed(info)
         answer = data.get("answer", "")
         if isinstance(answer, str):
             answer = tidy(answer)
@@ -159,7 +149,7 @@ class QuizSubmission(KindSubmission):
                 raise ValueError(
                     _("That is too long: keep your answer to {limit} characters.").format(limit=MAX_ANSWER_LENGTH)
                 )
-        return {**data, "answer": answer, "elapsed": round(float(elapsed), 3)}
+        return {**data, "answer": answer, "elapsed": elapsed}
 
     @model_validator(mode="after")
     def _fits_config(self, info: ValidationInfo) -> QuizSubmission:
@@ -190,11 +180,9 @@ def is_right(config: QuizConfig, submission: QuizSubmission) -> bool:
 
 
 def points_of(config: QuizConfig, submission: QuizSubmission) -> int:
-    """round(1000 * (1 - t / (2 * limit))) for a right answer after t <= limit seconds (1000 down to 500); 0 for a
-    wrong or late one, and for every answer to a question without points."""
-    if not config.points or submission.elapsed > config.time_limit or not is_right(config, submission):
-        return 0
-    return round(FULL_POINTS * (1 - submission.elapsed / (2 * config.time_limit)))
+    """The points of an answer (activities/scoring.py: 1000 down to 500 for a right one); 0 for every answer to a
+    question without points."""
+    return timed_points(config.points and is_right(config, submission), submission.elapsed, config.time_limit)
 
 
 class QuizTally(SignedTally[QuizConfig, QuizSubmission]):
@@ -243,8 +231,6 @@ class Quiz(ActivityKind[QuizConfig, QuizSubmission]):
     config_model = QuizConfig
     submission_model = QuizSubmission
     tally_class = QuizTally
-    closes_on_reveal = True
-    scoring = True
 
     def submission_from_form(self, config: QuizConfig, form: FormFields) -> dict[str, Any]:
         # A value that is no option index becomes -1, which the Submission refuses with its own message.
@@ -252,9 +238,15 @@ class Quiz(ActivityKind[QuizConfig, QuizSubmission]):
         choices = sorted(-1 if (index := whole_number(v, 3)) is None else index for v in values)
         return {"choices": choices, "answer": next(iter(field_values(form, "answer")), "")}
 
+    def scored(self, config: QuizConfig) -> bool:
+        return config.points  # a warm-up is marked, and no part of the standings (nor of anyone's streak)
+
+    def closes_on_reveal(self, config: QuizConfig) -> bool:
+        return True  # a warm-up's reveal gives its answer away too
+
     def scores(self, tally: Tally[QuizConfig, QuizSubmission]) -> dict[int, int]:
-        if not tally.config.points:
-            return {}  # a warm-up: marked, and no part of the standings (nor of anyone's streak)
+        if not self.scored(tally.config):
+            return {}
         return {participant: points_of(tally.config, answer) for participant, answer in tally.counted_answers().items()}
 
     def result_lines(self, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from activities.base import ActivityKind, KindConfig, Tally
 from activities.i18n import _, ngettext
 from server import ROOT, __version__
 from server.live.reactions import FLOATS_PER_PUSH, LANES, REACTIONS
+from server.live.standings import is_scored
 from server.models import Activity, Pace, Session
 from server.sessions import SessionSnapshot, format_code, moderated_results, seconds_left
 from server.times import COMMON_ZONES, DEFAULT_ZONE, shown
@@ -159,6 +160,8 @@ class Views:
         session = room.snapshot.session
         base = f"/present/{session.id}" if audience == "presenter" else f"/projector/{session.projector_secret}"
         config = in_language(activity, room.snapshot.configs[activity.id])
+        scored = activity.revealed and is_scored(self.registry, activity, room.tallies)
+        leaders = self.leaders(room) if scored else []
         return {
             "activity": activity,
             "config": config,
@@ -167,8 +170,8 @@ class Views:
             "audience": str(audience),
             "asset_base": f"{base}/activities/{activity.id}",
             "control_url": f"/present/{session.id}/control",
-            "standings": self.leaders(room) if activity.revealed and self.registry[activity.kind].scoring else [],
-            "standings_final": room.standings_final(),
+            "standings": leaders,
+            "standings_final": bool(leaders) and room.standings_final(),
         }
 
     def leaders(self, room: Room) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@ from server.backplane import Backplane, Overflow, Subscription, session_channel
 from server.config import Settings
 from server.live.connections import Audience, Connection
 from server.live.reactions import REACTIONS, ReactionRefused, TooFast
-from server.live.standings import Standing, Standings, session_standings
+from server.live.standings import Standing, Standings, is_scored, session_standings
 from server.live.writer import ResponseWriter
 from server.messages import Joined, Reaction, Responses, StateChanged, publish
 from server.models import Activity, Participant, as_utc, utcnow
@@ -578,9 +578,8 @@ class Room:
     def standings_final(self) -> bool:
         """Whether the standings are final: the session has scoring activities and every one is revealed (the
         projector shows the podium, each phone its final place)."""
-        registry = self.deps.registry
-        scoring = [a for a in self.snapshot.activities if a.kind in registry and registry[a.kind].scoring]
-        return bool(scoring) and all(a.revealed for a in scoring)
+        scored = [a for a in self.snapshot.activities if is_scored(self.deps.registry, a, self.tallies)]
+        return bool(scored) and all(a.revealed for a in scored)
 
     # --- stages --------------------------------------------------------------------------------------------
 
@@ -635,7 +634,7 @@ class Room:
                 for a in self.snapshot.paced_activities
                 if a.id is not None and self.tallies[a.id].answer_of(participant_id) is not None
             )
-        if activity is not None and activity.revealed and self.deps.registry[activity.kind].scoring:
+        if activity is not None and activity.revealed and is_scored(self.deps.registry, activity, self.tallies):
             board = self.standings()
             return Stage(key, activity, answer, answered, board.of(participant_id), board.people)
         return Stage(key, activity, answer, answered)

@@ -101,7 +101,7 @@ def standings(scored: Sequence[Mapping[int, int]], *, streak: bool = False) -> S
 def session_standings(
     registry: Registry, activities: Iterable[Activity], tallies: Mapping[int, Tally[Any, Any]], *, streak: bool
 ) -> Standings:
-    """A session's standings: over its revealed `activities` (in deck order) of scoring kinds that have a tally (an
+    """A session's standings: over its revealed, scored `activities` (in deck order) that have a tally (an
     unrevealed question's answers would give its answer away by moving people's ranks). The live room and the
     archives make them so, from the same tallies."""
     ordered = sorted(activities, key=lambda activity: activity.position)
@@ -109,7 +109,13 @@ def session_standings(
         [
             registry[a.kind].scores(tallies[a.id])
             for a in ordered
-            if a.revealed and a.id is not None and a.id in tallies and a.kind in registry and registry[a.kind].scoring
+            if a.revealed and a.id is not None and a.id in tallies and is_scored(registry, a, tallies)
         ],
         streak=streak,
     )
+
+
+def is_scored(registry: Registry, activity: Activity, tallies: Mapping[int, Tally[Any, Any]]) -> bool:
+    """Whether an activity with a tally scores points towards the standings (its kind says, from its config)."""
+    tally = tallies.get(activity.id) if activity.id is not None else None
+    return tally is not None and activity.kind in registry and registry[activity.kind].scored(tally.config)

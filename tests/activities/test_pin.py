@@ -100,9 +100,10 @@ def test_pin_config_refuses_two_areas_with_one_label_and_too_many_areas() -> Non
 
 
 def test_a_pin_is_read_from_percent_fields_and_kept_relative() -> None:
-    assert pin(MAP, "42", "63.5").model_dump() == {"x": 0.42, "y": 0.635}
-    assert pin(MAP, "0", "100 %").model_dump() == {"x": 0.0, "y": 1.0}
-    assert pin(MAP, "12,25", "0007.0004").model_dump() == {"x": 0.122, "y": 0.07}
+    # Unscored: no clock (elapsed is None).
+    assert pin(MAP, "42", "63.5").model_dump() == {"x": 0.42, "y": 0.635, "elapsed": None}
+    assert pin(MAP, "0", "100 %").model_dump() == {"x": 0.0, "y": 1.0, "elapsed": None}
+    assert pin(MAP, "12,25", "0007.0004").model_dump() == {"x": 0.122, "y": 0.07, "elapsed": None}
 
 
 def test_a_pin_not_placed_is_refused_with_a_clear_message() -> None:

@@ -43,7 +43,12 @@ def event(participant: int, version: int, payload: dict[str, Any], epoch: int = 
 
 def test_quiz_is_registered_scores_and_closes_on_reveal() -> None:
     assert registry["quiz"] is kind
-    assert kind.scoring and kind.closes_on_reveal
+    scored, warm_up = (
+        QuizConfig(options=["a", "b"], correct=[1]),
+        QuizConfig(options=["a", "b"], correct=[1], points=False),
+    )
+    assert kind.scored(scored) and kind.closes_on_reveal(scored)
+    assert not kind.scored(warm_up) and kind.closes_on_reveal(warm_up)  # marked, unscored; the reveal gives it away
     assert kind.label == "Quiz question"
 
 
