@@ -13,8 +13,10 @@ from starlette.testclient import TestClient
 
 from activities import registry
 from activities.scoring import timed_points
+from server.decks import parse_deck
 from server.models import Response
 from tests.activities.test_quiz_live import phone_page
+from tests.factories import DECK as EXAMPLE_DECK
 from tests.factories import Presenter, caught_up, join, respond, stored
 
 MEDIA = "c" * 64 + ".png"
@@ -104,3 +106,10 @@ def test_a_guess_and_a_pin_with_points_join_the_quiz_in_the_standings(client: Te
     assert "Final rank 2 of 3" in page  # every scored activity is revealed
     projector = client.get(session["projector_url"]).text
     assert "Final standings" in projector and projector.count("step step-") == 3
+
+
+def test_the_shipped_closing_quiz_scores_five_questions_in_two_languages() -> None:
+    deck = parse_deck((EXAMPLE_DECK.parent / "closing-quiz.yaml").read_text(encoding="utf-8"), registry)
+    scored = [a for a in deck.activities if registry[a.kind].scored(registry[a.kind].parse_config(a.config))]
+    assert [a.kind for a in scored] == ["quiz", "quiz", "quiz", "number", "quiz"]
+    assert all(a.texts.get("es") for a in deck.activities)  # every activity speaks Spanish too
