@@ -22,6 +22,7 @@ from server.app import create_app
 from server.archives.build import ArchiveSources, write_archive
 from server.archives.format import Scope
 from server.config import Settings
+from server.institutes import CohortForm, create_institute, save_cohort
 from server.models import Participant, Role
 from server.models import Session as SessionRow
 from tests.factories import SECRET, Presenter, api_token, caught_up, join, make_user, respond, run, services_of, stored
@@ -117,9 +118,12 @@ def name_them(client: TestClient, session_id: int, *, streak: bool) -> None:
     run(client, write)
 
 
-def run_quiz(client: TestClient, presenter: Presenter, *, streak: bool = True) -> dict[str, Any]:
-    """The quiz as a room plays it: each question shown, answered, and (but the last) revealed; then the end."""
-    session = presenter.start(QUIZ)
+def run_quiz(
+    client: TestClient, presenter: Presenter, *, streak: bool = True, session: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The quiz as a room plays it (in a new session, or `session`): each question shown, answered, and (but the
+    last) revealed; then the end."""
+    session = session or presenter.start(QUIZ)
     tokens = [join(client, session["code"]) for _ in PHONES]
     name_them(client, session["id"], streak=streak)
     for position, question in enumerate(session["activities"]):
@@ -212,6 +216,29 @@ def test_the_archive_holds_the_leaderboard_the_answers_add_up_to(client: TestCli
     assert [(p["nickname"], p["team"]) for p in kept["participants"]] == [(n, t) for n, t, _ in PHONES]
     listed = {entry["path"] for entry in json.loads(archive.read("manifest.json"))["files"]}
     assert {"leaderboard.csv", "leaderboard-teams.csv"} <= listed
+    # Per question, every answer with its time, whether it was right and its points (the kind's export rows).
+    answers = read_csv(archive, "responses/02-which-two-are-psel-standards.csv")
+    assert list(answers[0])[3:] == ["answer", "option_indexes", "seconds", "right", "points"]
+    by_number = {int(row["participant"]): row for row in answers}
+    assert by_number[2]["answer"] == "Professional community" and by_number[2]["right"] == "False"
+    assert by_number[1]["answer"] == "Professional community; School improvement" and by_number[1]["right"] == "True"
+    [second] = [a for a in data["sessions"][0]["activities"] if a["position"] == 2]
+    for number, row in by_number.items():
+        payload = next(
+            r["payload"] for r in data["sessions"][0]["responses"] if r["activity"] == 2 and r["participant"] == number
+        )
+        assert int(row["points"]) == expected_points(second, payload) and float(row["seconds"]) == payload["elapsed"]
+    # Per question, the distribution with the right options marked, as the projector showed it.
+    book = openpyxl.load_workbook(io.BytesIO(archive.read("workbook.xlsx")), read_only=True)
+    results = [row[:4] for row in book["Results"].iter_rows(values_only=True) if row and row[0]]
+    book.close()
+    at = [row[0] for row in results].index("2 Which two are PSEL standards?")
+    assert results[at + 3 : at + 7] == [
+        ("Professional community", "right", 5, 1.0),
+        ("Fundraising", None, 0, 0.0),
+        ("School improvement", "right", 4, 0.8),
+        ("Athletics", None, 0, 0.0),
+    ]
 
 
 def test_without_the_streak_the_points_are_the_answers_alone(client: TestClient, presenter: Presenter) -> None:
@@ -265,6 +292,31 @@ def test_a_quiz_never_revealed_ranks_no_one(client: TestClient, presenter: Prese
     archive = zipfile.ZipFile(io.BytesIO(export(client, "session", session["id"])))
     assert read_csv(archive, "leaderboard.csv") == []  # the header alone: the room ranked no one yet
     assert "No one was ranked: no quiz question was revealed." in archive.read("report.html").decode()
+
+
+def test_a_cohort_archive_keeps_each_sessions_leaderboard(client: TestClient) -> None:
+    organizer = organizer_of(client)
+    db = services_of(client).db
+    institute = run(client, create_institute, db, "2017 Summer Institute", "", organizer.user.id)
+    cohort = run(client, save_cohort, db, institute.id, CohortForm("Phoenix", time_zone="America/Phoenix"))
+    boards = []
+    for day, streak in ((1, True), (2, False)):
+        body = {"deck_yaml": QUIZ, "title": f"Phoenix, day {day}", "cohort_id": cohort.id}
+        started = client.post("/api/v1/sessions", json=body, headers=organizer.headers)
+        assert started.status_code == 201, started.text
+        session = run_quiz(client, organizer, streak=streak, session=started.json())
+        single = zipfile.ZipFile(io.BytesIO(export(client, "session", session["id"])))
+        boards.append((single.read("leaderboard.csv"), single.read("leaderboard-teams.csv")))
+    archive = zipfile.ZipFile(io.BytesIO(export(client, "cohort", cohort.id)))
+    for day, (board, teams) in enumerate(boards, start=1):
+        folder = f"cohorts/phoenix/{day:02d}-phoenix-day-{day}/"
+        assert archive.read(folder + "leaderboard.csv") == board  # the same file as the session's own archive
+        assert archive.read(folder + "leaderboard-teams.csv") == teams
+    book = openpyxl.load_workbook(io.BytesIO(archive.read("workbook.xlsx")), read_only=True)
+    assert [name for name in book.sheetnames if name.startswith("Leaderboard")] == ["Leaderboard", "Leaderboard (2)"]
+    assert book["Leaderboard (2)"]["A1"].value == "Leaderboard: Phoenix, day 2"
+    book.close()
+    assert archive.read("report.html").decode().count("<h3>Leaderboard</h3>") == 2
 
 
 def restored_standings(client: TestClient, session_id: int) -> list[dict[str, Any]]:
