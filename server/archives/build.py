@@ -460,7 +460,8 @@ class _Builder:
             members = {pid: person.team for pid, person in people.items() if person.team}
             teams = team_rows(team_standings(standings, members, session.teams))
             await self.zip.add(f"{place.prefix}{TEAMS_FILE}", to_csv(TEAM_COLUMNS, teams).encode())
-        await asyncio.to_thread(self.workbook.add_leaderboard, session.title, rows, teams if session.teams else None)
+        shown_teams = teams if session.teams else None
+        await asyncio.to_thread(self.workbook.add_leaderboard, session.title, rows, shown_teams, streak=session.streak)
         top = {row.participant_id for row in standings.top(REPORT_TOP)}
         report.scored = True
         report.leaders = [

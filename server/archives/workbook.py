@@ -33,7 +33,7 @@ RESULTS = "Results"
 SUMMARY = "Summary"
 LEADERBOARD = "Leaderboard"
 # The Leaderboard sheet's columns (keys of leaderboard.csv's rows), headings and widths; the teams' below them.
-LEADERBOARD_SHEET = (("rank", "Rank", 7), ("name", "Name", 28), ("team", "Team", 22), ("points", "Points", 10))
+LEADERBOARD_SHEET = (("rank", "Rank", 7), ("name", "Name", 28), ("team", "Team", 22), ("points", "Points", 15))
 LEADERBOARD_BONUS = ("bonus", "Streak bonus", 14)
 TEAMS_SHEET = (("rank", "Rank"), ("team", "Team"), ("members", "Members"), ("points", "Points (mean)"))
 # Excel refuses these in sheet names, and "History" (its change log's name) as a whole name.
@@ -247,16 +247,23 @@ class Workbook:
     # --- a session's leaderboard ----------------------------------------------------------------------------------
 
     def add_leaderboard(
-        self, title: str, rows: Sequence[Mapping[str, Any]], teams: Sequence[Mapping[str, Any]] | None
+        self,
+        title: str,
+        rows: Sequence[Mapping[str, Any]],
+        teams: Sequence[Mapping[str, Any]] | None,
+        *,
+        streak: bool,
     ) -> str:
         """A session's Leaderboard sheet: its title, then everyone ranked (rank, name, team, points, streak bonus;
         leaderboard.csv's rows), and when it has teams (`teams` not None) their standings below; returns its name."""
         sheet = self._sheet(LEADERBOARD)
         columns = [*LEADERBOARD_SHEET, LEADERBOARD_BONUS]
         _widths(sheet, [width for _, _, width in columns])
+        _print_across(sheet)
         sheet.freeze_panes = "A4"
         sheet.append([self._text(sheet, f"Leaderboard: {title}", TITLE)])
-        about = "Points of the revealed quiz questions, streak bonus included; equal points share a rank."
+        bonus = ", streak bonus included" if streak else " (no streak bonus in this session)"
+        about = f"Points of the revealed quiz questions{bonus}; equal points share a rank."
         sheet.append([self._text(sheet, about, NOTE)])
         sheet.append([self._text(sheet, heading, BOLD, HEADER_FILL) for _, heading, _ in columns])
         for row in rows:

@@ -248,6 +248,11 @@ def test_without_the_streak_the_points_are_the_answers_alone(client: TestClient,
     expected = independent_standings(json.loads(archive.read("data.json")), streak=False)
     assert as_numbers(board, "rank", "participant", "points", "bonus") == expected
     assert {row["bonus"] for row in board} == {"0"}
+    book = openpyxl.load_workbook(io.BytesIO(archive.read("workbook.xlsx")), read_only=True)
+    assert book["Leaderboard"]["A2"].value == (
+        "Points of the revealed quiz questions (no streak bonus in this session); equal points share a rank."
+    )
+    book.close()
 
 
 def test_the_workbook_and_the_report_show_the_leaderboard(client: TestClient, presenter: Presenter) -> None:
