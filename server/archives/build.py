@@ -461,7 +461,14 @@ class _Builder:
             teams = team_rows(team_standings(standings, members, session.teams))
             await self.zip.add(f"{place.prefix}{TEAMS_FILE}", to_csv(TEAM_COLUMNS, teams).encode())
         shown_teams = teams if session.teams else None
-        await asyncio.to_thread(self.workbook.add_leaderboard, session.title, rows, shown_teams, streak=session.streak)
+        await asyncio.to_thread(
+            self.workbook.add_leaderboard,
+            session.title,
+            rows,
+            shown_teams,
+            streak=session.streak,
+            pruned=session.pruned_at is not None,
+        )
         top = {row.participant_id for row in standings.top(REPORT_TOP)}
         report.scored = True
         report.leaders = [

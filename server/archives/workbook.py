@@ -253,6 +253,7 @@ class Workbook:
         teams: Sequence[Mapping[str, Any]] | None,
         *,
         streak: bool,
+        pruned: bool = False,
     ) -> str:
         """A session's Leaderboard sheet: its title, then everyone ranked (rank, name, team, points, streak bonus;
         leaderboard.csv's rows), and when it has teams (`teams` not None) their standings below; returns its name."""
@@ -269,7 +270,8 @@ class Workbook:
         for row in rows:
             sheet.append([self._cell(sheet, row.get(key)) for key, _, _ in columns])
         if not rows:
-            sheet.append([self._text(sheet, "No one was ranked: no quiz question was revealed.", NOTE)])
+            why = "participant-level data was deleted" if pruned else "no quiz question was revealed"
+            sheet.append([self._text(sheet, f"No one was ranked: {why}.", NOTE)])
         if teams is not None:
             sheet.append([])
             sheet.append([self._text(sheet, "Teams", HEADING)])

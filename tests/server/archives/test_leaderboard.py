@@ -22,7 +22,7 @@ from server.app import create_app
 from server.archives.build import ArchiveSources, write_archive
 from server.archives.format import Scope
 from server.config import Settings
-from server.institutes import CohortForm, create_institute, save_cohort
+from server.institutes import CohortForm, Stores, create_institute, prune_cohort, save_cohort
 from server.models import Participant, Role
 from server.models import Session as SessionRow
 from tests.factories import SECRET, Presenter, api_token, caught_up, join, make_user, respond, run, services_of, stored
@@ -322,6 +322,26 @@ def test_a_cohort_archive_keeps_each_sessions_leaderboard(client: TestClient) ->
     assert book["Leaderboard (2)"]["A1"].value == "Leaderboard: Phoenix, day 2"
     book.close()
     assert archive.read("report.html").decode().count("<h3>Leaderboard</h3>") == 2
+
+
+def test_once_participant_data_is_deleted_no_one_is_left_to_rank(client: TestClient) -> None:
+    organizer = organizer_of(client)
+    services = services_of(client)
+    institute = run(client, create_institute, services.db, "2017 Summer Institute", "", organizer.user.id)
+    cohort = run(client, save_cohort, services.db, institute.id, CohortForm("Phoenix"))
+    body = {"deck_yaml": QUIZ, "title": "Phoenix, day 1", "cohort_id": cohort.id}
+    started = client.post("/api/v1/sessions", json=body, headers=organizer.headers)
+    assert started.status_code == 201, started.text
+    session = run_quiz(client, organizer, session=started.json())
+    stores = Stores(services.db, services.engine, services.registry, services.hub.forget)
+    run(client, lambda: prune_cohort(stores, cohort.id, organizer.user))
+    archive = zipfile.ZipFile(io.BytesIO(export(client, "session", session["id"])))
+    assert read_csv(archive, "leaderboard.csv") == [] and read_csv(archive, "leaderboard-teams.csv") == []
+    report = archive.read("report.html").decode()
+    assert "No one is left to rank: participant-level data was deleted on" in report
+    book = openpyxl.load_workbook(io.BytesIO(archive.read("workbook.xlsx")), read_only=True)
+    assert book["Leaderboard"]["A4"].value == "No one was ranked: participant-level data was deleted."
+    book.close()
 
 
 def restored_standings(client: TestClient, session_id: int) -> list[dict[str, Any]]:
