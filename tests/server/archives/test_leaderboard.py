@@ -27,6 +27,10 @@ from server.models import Participant, Role
 from server.models import Session as SessionRow
 from tests.factories import SECRET, Presenter, api_token, caught_up, join, make_user, respond, run, services_of, stored
 from tests.server.archives.test_import import (
+    activity as activity_data,
+)
+from tests.server.archives.test_import import (
+    answer,
     archive_zip,
     imported,
     refused,
@@ -447,3 +451,32 @@ def test_two_participants_of_one_nickname_are_refused(client: TestClient) -> Non
     data["sessions"][0]["participants"][1]["nickname"] = "ANA"
     detail = refused(client, organizer_of(client), archive_zip(data))
     assert detail == "Session 1 (“Phoenix, day 1”), participant 2: another participant has the nickname “ANA”."
+
+
+def test_names_that_look_like_code_stay_text_in_every_file(client: TestClient) -> None:
+    """A nickname a spreadsheet would run, or a page would read as markup, is shown as typed: quoted in the CSV,
+    a text cell in the workbook, escaped in the report."""
+    question = {"options": ["Yes", "No"], "correct": [1]}
+    data = session_archive_data()
+    session = data["sessions"][0]
+    session.update(teams=["<i>Red</i>"], streak=True)
+    session["activities"] = [activity_data(1, "quiz", "Ready?", question, revealed=True)]
+    session["participants"][0].update(nickname="=HYPERLINK(1)", team="<i>Red</i>")
+    session["participants"][1].update(nickname="<b>Bo</b>")
+    session["responses"] = [
+        answer(1, 1, {"choices": [0], "answer": "", "elapsed": 2.0}),
+        answer(1, 2, {"choices": [0], "answer": "", "elapsed": 4.0}, minute=2),
+    ]
+    organizer = organizer_of(client)
+    [copy] = imported(client, organizer, archive_zip(data))["session_ids"]
+    archive = zipfile.ZipFile(io.BytesIO(export(client, "session", copy)))
+    board = read_csv(archive, "leaderboard.csv")
+    assert [(row["name"], row["team"], row["points"]) for row in board] == [
+        ("'=HYPERLINK(1)", "<i>Red</i>", "950"),
+        ("<b>Bo</b>", "", "900"),
+    ]
+    book = openpyxl.load_workbook(io.BytesIO(archive.read("workbook.xlsx")))
+    cell = book["Leaderboard"]["B4"]
+    assert (cell.value, cell.data_type) == ("=HYPERLINK(1)", "s")
+    report = archive.read("report.html").decode()
+    assert "&lt;b&gt;Bo&lt;/b&gt;" in report and "&lt;i&gt;Red&lt;/i&gt;" in report and "<b>Bo" not in report
