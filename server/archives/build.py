@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
-from activities.base import ListItem, Offload
+from activities.base import ListItem, Offload, Tally
 from server import __version__, times
 from server.archives.charts import chart_svg
 from server.archives.format import (
@@ -48,16 +48,32 @@ from server.archives.format import (
     SessionData,
     unsafe_entry_name,
 )
+from server.archives.leaderboard import (
+    LEADERBOARD_COLUMNS,
+    LEADERBOARD_FILE,
+    REPORT_TOP,
+    TEAM_COLUMNS,
+    TEAMS_FILE,
+    Named,
+    leaderboard_rows,
+    names_of,
+    team_rows,
+    team_standings,
+)
 from server.archives.workbook import ResultsBlock, Workbook
 from server.decks import slugify
 from server.exports import FIXED_COLUMNS, response_rows, to_csv
 from server.institutes import CohortView, cohort_view, institute_view
+from server.live.standings import session_standings
 from server.media import images_in, load_image
 from server.models import Activity, Deck, Institute, Participant, Session, as_utc, utcnow
 from server.sessions import (
     NotFound,
     SessionSnapshot,
+    as_event,
+    fresh_tally,
     joined_in_order,
+    kept,
     load_snapshot,
     picture_seed,
     recount,
@@ -172,6 +188,10 @@ class ReportSession:
     pruned_on: str
     time_zone: str
     activities: list[ReportActivity] = field(default_factory=list)
+    scored: bool = False  # it has activities of a scoring kind: the report shows its leaderboard
+    leaders: list[dict[str, Any]] = field(default_factory=list)  # the top ten (and ties), leaderboard.csv's rows
+    ranked: int = 0  # how many are on the whole leaderboard
+    teams: list[dict[str, Any]] = field(default_factory=list)  # leaderboard-teams.csv's rows
 
 
 async def write_archive(
@@ -295,6 +315,8 @@ class _Builder:
         snapshot = await load_snapshot(sources.maker, sources.registry, session.id)
         joined = await joined_in_order(sources.engine, session.id)
         numbers = {row.id: number for number, row in enumerate(joined, start=1)}
+        names = await names_of(sources.engine, session.id)
+        people = {pid: _person(number, names.get(pid, ("", "")), session.teams) for pid, number in numbers.items()}
         by_activity: dict[int, list[Row[Any]]] = defaultdict(list)
         for row in await load_responses(sources.engine, [a.id for a in snapshot.activities if a.id is not None]):
             by_activity[row.activity_id].append(row)
@@ -311,6 +333,7 @@ class _Builder:
         await asyncio.to_thread(self.workbook.add_session, session.title, " · ".join(part for part in about if part))
         activities: list[ActivityData] = []
         responses: list[ResponseData] = []
+        tallies: dict[int, Tally[Any, Any]] = {}
         for activity in snapshot.activities:
             assert activity.id is not None
             if activity.id in snapshot.answerless:  # kept in data.json; no responses, so no CSV, sheet or report part
@@ -322,7 +345,11 @@ class _Builder:
             activities.append(data)
             report.activities.append(shown)
             responses += [_response(activity, row, numbers) for row in counted]
+            if sources.registry[activity.kind].scoring and kept(activity) is None:
+                tallies[activity.id] = _tally_of(sources.registry, snapshot, activity, counted)
             await asyncio.sleep(0)  # let the loop serve others between activities
+        if any(sources.registry[a.kind].scoring for a in snapshot.activities):
+            await self.leaderboard(snapshot, tallies, people, place, report)
         self.report.append(report)
         self.counts["sessions"] += 1
         self.counts["activities"] += len(activities)
@@ -338,10 +365,19 @@ class _Builder:
             created_at=as_utc(session.created_at),
             ended_at=as_utc(session.ended_at) if session.ended_at else None,
             pruned_at=as_utc(session.pruned_at) if session.pruned_at else None,
+            nicknames=session.nicknames,
+            teams=list(session.teams),
+            streak=session.streak,
             deck=await self.deck(session.deck_id),
             activities=activities,
             participants=[
-                ParticipantData(number=numbers[row.id], person=persons.get(row.id), joined_at=as_utc(row.created_at))
+                ParticipantData(
+                    number=numbers[row.id],
+                    person=persons.get(row.id),
+                    joined_at=as_utc(row.created_at),
+                    nickname=people[row.id].nickname,
+                    team=people[row.id].team,
+                )
                 for row in joined
             ],
             responses=responses,
@@ -402,6 +438,44 @@ class _Builder:
         self.summary.append(row)
         self.workbook.add_summary_row(row)
         return _activity_data(activity, results, respondents), report, counted
+
+    async def leaderboard(
+        self,
+        snapshot: SessionSnapshot,
+        tallies: dict[int, Tally[Any, Any]],
+        people: dict[int, Named],
+        place: _Place,
+        report: ReportSession,
+    ) -> None:
+        """A session's final standings (its revealed scoring activities', as the room showed them; see
+        `session_standings`) as leaderboard.csv, the teams' as leaderboard-teams.csv when it has teams, a
+        Leaderboard sheet, and the report's top ten."""
+        session = snapshot.session
+        live = [activity for activity in snapshot.activities if kept(activity) is None]
+        standings = session_standings(self.sources.registry, live, tallies, streak=session.streak)
+        rows = leaderboard_rows(standings, people)
+        await self.zip.add(f"{place.prefix}{LEADERBOARD_FILE}", to_csv(LEADERBOARD_COLUMNS, rows).encode())
+        teams: list[dict[str, Any]] = []
+        if session.teams:
+            members = {pid: person.team for pid, person in people.items() if person.team}
+            teams = team_rows(team_standings(standings, members, session.teams))
+            await self.zip.add(f"{place.prefix}{TEAMS_FILE}", to_csv(TEAM_COLUMNS, teams).encode())
+        shown_teams = teams if session.teams else None
+        await asyncio.to_thread(
+            self.workbook.add_leaderboard,
+            session.title,
+            rows,
+            shown_teams,
+            streak=session.streak,
+            pruned=session.pruned_at is not None,
+        )
+        top = {row.participant_id for row in standings.top(REPORT_TOP)}
+        report.scored = True
+        report.leaders = [
+            row for row, standing in zip(rows, standings.rows, strict=True) if standing.participant_id in top
+        ]
+        report.ranked = standings.people
+        report.teams = teams
 
     async def pictures(
         self,
@@ -588,6 +662,22 @@ def _activity_data(activity: Activity, results: dict[str, Any], respondents: int
         tally=results,
         aggregate=activity.aggregate,
     )
+
+
+def _person(number: int, chosen: tuple[str, str], teams: Sequence[str]) -> Named:
+    """A participant as the archive shows them: their number, nickname, and team (one of the session's, else none)."""
+    nickname, team = chosen
+    return Named(number, nickname, team if team in teams else "")
+
+
+def _tally_of(
+    registry: Registry, snapshot: SessionSnapshot, activity: Activity, counted: list[Row[Any]]
+) -> Tally[Any, Any]:
+    """An activity's tally of its counted answers (those `recount` kept), for the standings its kind scores from."""
+    tally = fresh_tally(registry, snapshot, activity)
+    for row in counted:
+        tally.fold(as_event(row))
+    return tally
 
 
 def _response(activity: Activity, row: Row[Any], numbers: dict[int, int]) -> ResponseData:

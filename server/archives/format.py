@@ -19,6 +19,7 @@ FORMAT = "handsup-archive"
 VERSION = 2
 Scope = Literal["session", "cohort", "institute"]
 MEDIA_FOLDER = "media"
+MAX_TEAMS = 20  # more than any session offers; a longer list in data.json is not one a server wrote
 """Where an archive keeps the uploaded images its decks show: `media/<sha256>.<ext>`, the bytes as stored (listed in
 the manifest like every file; archives from before images simply have none, and data.json's shape is unchanged)."""
 
@@ -78,6 +79,10 @@ class ParticipantData(Part):
     number: int = Field(ge=1)
     person: int | None = Field(default=None, ge=1)
     joined_at: datetime
+    # The nickname the phone chose and its team (one of the session's `teams`); empty: none. Absent in archives
+    # written before sessions had names and teams.
+    nickname: str = Field(default="", max_length=40)
+    team: str = Field(default="", max_length=60)
 
 
 class ResponseData(Part):
@@ -99,6 +104,11 @@ class SessionData(Part):
     created_at: datetime
     ended_at: datetime | None = None
     pruned_at: datetime | None = None
+    # The session's options for its quiz questions: phones asked for a nickname, the teams they chose from, the
+    # streak bonus. Absent in archives written before sessions had them: off, none, off.
+    nicknames: bool = False
+    teams: list[str] = Field(default_factory=list, max_length=MAX_TEAMS)
+    streak: bool = False
     deck: DeckData | None = None
     activities: list[ActivityData]
     participants: list[ParticipantData]

@@ -486,6 +486,7 @@ def _check_session(session: SessionData, registry: Registry) -> None:
         raise ArchiveRefused(f"{where}: its activities must be numbered 1 to {len(positions)}, once each.")
     _distinct((p.number for p in session.participants), where, "participant number")
     _distinct((p.person for p in session.participants if p.person is not None), where, "person")
+    _check_names(where, session)
     tallies = {activity.position: _checked_activity(where, activity, registry) for activity in session.activities}
     _check_answers(where, session, tallies)
     for activity in session.activities:
@@ -494,6 +495,32 @@ def _check_session(session: SessionData, registry: Registry) -> None:
         except Exception:  # a kind reading foreign moderation may fail in any way; the record must not
             what = f"{where}, activity {activity.position} (“{_shown(activity.title)}”)"
             raise ArchiveRefused(f"{what}: its moderation does not fit a {activity.kind}.") from None
+
+
+def _check_names(where: str, session: SessionData) -> None:
+    """The session's teams are distinct names, and each participant's nickname (unique in the session) and team
+    (one of the session's) are ones the room could have shown. (The leaderboard files an archive carries are never
+    read: the standings are recomputed from the answers, so nicknames and teams are all of it that is imported.)
+
+    MERGE NOTE: the "names" work checks nicknames and teams as phones and the start form give them; call those
+    checks here too, so an archive brings back only names the room would take."""
+    teams: set[str] = set()
+    for team in session.teams:
+        if not team.strip() or not team.isprintable() or team.casefold() in teams:
+            raise ArchiveRefused(f"{where}: its teams must be distinct names (“{_shown(team)}”).")
+        teams.add(team.casefold())
+    nicknames: set[str] = set()
+    for person in session.participants:
+        what = f"{where}, participant {person.number}"
+        if person.team and person.team not in session.teams:
+            raise ArchiveRefused(f"{what}: their team “{_shown(person.team)}” is not one of the session's teams.")
+        if not person.nickname:
+            continue
+        if person.nickname != person.nickname.strip() or not person.nickname.isprintable():
+            raise ArchiveRefused(f"{what}: their nickname “{_shown(person.nickname)}” is not one the room shows.")
+        if person.nickname.casefold() in nicknames:
+            raise ArchiveRefused(f"{what}: another participant has the nickname “{_shown(person.nickname)}”.")
+        nicknames.add(person.nickname.casefold())
 
 
 def _checked_activity(where: str, activity: ActivityData, registry: Registry) -> Tally[Any, Any]:
@@ -626,6 +653,9 @@ async def _write(db: AsyncSession, data: ArchiveData, user_id: int) -> ImportRes
             created_at=as_utc(session_data.created_at),
             ended_at=_when(session_data.ended_at) or utcnow(),
             pruned_at=_when(session_data.pruned_at),
+            nicknames=session_data.nicknames,
+            teams=list(session_data.teams),
+            streak=session_data.streak,
         )
         db.add(session)
         await db.flush()
@@ -713,7 +743,11 @@ async def _write_session(
         if persons is not None and person.person is not None:
             token_hash = persons.setdefault((data.cohort or 0, person.person), token_hash)
         people[person.number] = Participant(
-            session_id=session_id, token_hash=token_hash, created_at=as_utc(person.joined_at)
+            session_id=session_id,
+            token_hash=token_hash,
+            created_at=as_utc(person.joined_at),
+            nickname=person.nickname,
+            team=person.team,
         )
     db.add_all(people.values())  # inserted in the order added (join order): ids keep the numbers exports give
     await db.flush()

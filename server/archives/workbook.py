@@ -31,6 +31,11 @@ from server.exports import FORMULA_STARTS, Participants, header_of
 MAX_SHEET_NAME = 31
 RESULTS = "Results"
 SUMMARY = "Summary"
+LEADERBOARD = "Leaderboard"
+# The Leaderboard sheet's columns (keys of leaderboard.csv's rows), headings and widths; the teams' below them.
+LEADERBOARD_SHEET = (("rank", "Rank", 7), ("name", "Name", 28), ("team", "Team", 22), ("points", "Points", 15))
+LEADERBOARD_BONUS = ("bonus", "Streak bonus", 14)
+TEAMS_SHEET = (("rank", "Rank"), ("team", "Team"), ("members", "Members"), ("points", "Points (mean)"))
 # Excel refuses these in sheet names, and "History" (its change log's name) as a whole name.
 _NOT_IN_NAMES = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 RESERVED_NAMES = frozenset({"history"})
@@ -238,6 +243,45 @@ class Workbook:
     def _append_result(self, row: list[Any]) -> None:
         self._results.append(row)
         self._block.row += 1
+
+    # --- a session's leaderboard ----------------------------------------------------------------------------------
+
+    def add_leaderboard(
+        self,
+        title: str,
+        rows: Sequence[Mapping[str, Any]],
+        teams: Sequence[Mapping[str, Any]] | None,
+        *,
+        streak: bool,
+        pruned: bool = False,
+    ) -> str:
+        """A session's Leaderboard sheet: its title, then everyone ranked (rank, name, team, points, streak bonus;
+        leaderboard.csv's rows), and when it has teams (`teams` not None) their standings below; returns its name."""
+        sheet = self._sheet(LEADERBOARD)
+        columns = [*LEADERBOARD_SHEET, LEADERBOARD_BONUS]
+        _widths(sheet, [width for _, _, width in columns])
+        _print_across(sheet)
+        sheet.freeze_panes = "A4"
+        sheet.append([self._text(sheet, f"Leaderboard: {title}", TITLE)])
+        bonus = ", streak bonus included" if streak else " (no streak bonus in this session)"
+        about = f"Points of the revealed quiz questions{bonus}; equal points share a rank."
+        sheet.append([self._text(sheet, about, NOTE)])
+        sheet.append([self._text(sheet, heading, BOLD, HEADER_FILL) for _, heading, _ in columns])
+        for row in rows:
+            sheet.append([self._cell(sheet, row.get(key)) for key, _, _ in columns])
+        if not rows:
+            why = "participant-level data was deleted" if pruned else "no quiz question was revealed"
+            sheet.append([self._text(sheet, f"No one was ranked: {why}.", NOTE)])
+        if teams is not None:
+            sheet.append([])
+            sheet.append([self._text(sheet, "Teams", HEADING)])
+            about = "A team's points are the mean of its ranked members' points, rounded to a whole number."
+            sheet.append([self._text(sheet, about, NOTE)])
+            sheet.append([self._text(sheet, heading, BOLD, HEADER_FILL) for _, heading in TEAMS_SHEET])
+            for team in teams:
+                sheet.append([self._cell(sheet, team.get(key)) for key, _ in TEAMS_SHEET])
+        sheet.close()
+        return str(sheet.title)
 
     # --- the Summary sheet and the response sheets --------------------------------------------------------------
 
