@@ -345,10 +345,11 @@ class _Builder:
             activities.append(data)
             report.activities.append(shown)
             responses += [_response(activity, row, numbers) for row in counted]
-            if sources.registry[activity.kind].scoring and kept(activity) is None:
+            kind = sources.registry[activity.kind]
+            if kind.scored(snapshot.configs[activity.id]) and kept(activity) is None:
                 tallies[activity.id] = _tally_of(sources.registry, snapshot, activity, counted)
             await asyncio.sleep(0)  # let the loop serve others between activities
-        if any(sources.registry[a.kind].scoring for a in snapshot.activities):
+        if any(sources.registry[a.kind].scored(snapshot.configs[a.id]) for a in snapshot.activities if a.id):
             await self.leaderboard(snapshot, tallies, people, place, report)
         self.report.append(report)
         self.counts["sessions"] += 1
