@@ -22,7 +22,7 @@ from server.live.reactions import FLOATS_PER_PUSH, LANES, REACTIONS
 from server.models import Activity, Pace, Session
 from server.sessions import SessionSnapshot, format_code, moderated_results, seconds_left
 from server.times import COMMON_ZONES, DEFAULT_ZONE, shown
-from server.web.i18n import catalogues, current_language, current_tag, speaking
+from server.web.i18n import catalogues, current_language, current_tag, local_decimals, speaking
 
 if TYPE_CHECKING:
     from server.live.connections import Audience
@@ -141,6 +141,7 @@ def _kind_files(kind: ActivityKind[Any, Any], suffix: str) -> tuple[str, ...]:
 def make_environment(registry: Registry, time_zone: str = DEFAULT_ZONE) -> Environment:
     """Templates of every kind (`<kind>/...`) ahead of the client's, autoescaped, undefined names are errors.
 
+    Numbers with a fraction are shown with the `decimals` filter, in the page's language ("2,5" in Spanish).
     Times are shown with the `local_time` filter: `{{ moment | local_time(cohort.time_zone) }}` gives the local time
     with its zone's short name (2017-04-24 09:12 MST); without a zone, in `time_zone` (the server's default).
 
@@ -172,6 +173,7 @@ def make_environment(registry: Registry, time_zone: str = DEFAULT_ZONE) -> Envir
         time_zones=COMMON_ZONES,
         default_time_zone=time_zone,
     )
+    env.filters["decimals"] = local_decimals  # numbers with the page's decimal mark: {{ results.mean | decimals }}
     env.filters["local_time"] = lambda moment, zone=None, with_zone=True: shown(
         moment, zone or time_zone, with_zone=with_zone
     )
