@@ -1,5 +1,5 @@
 """The example deck's quiz as a Spanish-speaking participant meets it: the three questions on the Professional
-Standards for Educational Leaders in Spanish on a phone, each answered right (a choice, a typed "diez", every right
+Standards for Educational Leaders in Spanish on a phone, each answered right (a typed "diez", a choice, every right
 option of several), each reveal saying so with the points, and the rank at the end."""
 
 from __future__ import annotations
@@ -35,13 +35,13 @@ def test_a_phone_in_spanish_answers_the_example_decks_quiz_right_and_is_ranked(
 
     example_deck.goto(quizzes[0]["position"])
     expect(phone.get_by_role("heading", name="Estándares Profesionales para Líderes Educativos")).to_be_visible()
-    phone.get_by_label("Equidad y sensibilidad cultural").check()
-    sent_then_revealed(quizzes[0], "choice")
+    phone.get_by_role("textbox", name="Tu respuesta").fill("diez")
+    sent_then_revealed(quizzes[0], "typed")
 
     example_deck.goto(quizzes[1]["position"])
-    expect(phone.get_by_role("heading", name="¿Cuántos estándares?")).to_be_visible()
-    phone.get_by_role("textbox", name="Tu respuesta").fill("diez")
-    sent_then_revealed(quizzes[1], "typed")
+    expect(phone.get_by_role("heading", name="El estándar de la equidad")).to_be_visible()
+    phone.get_by_label("Equidad y sensibilidad cultural").check()
+    sent_then_revealed(quizzes[1], "choice")
 
     example_deck.goto(quizzes[2]["position"])
     expect(phone.get_by_role("heading", name="¿Cuáles de estos son estándares?")).to_be_visible()
