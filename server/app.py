@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import Mount, Router
+from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Scope
 
 from activities import registry as default_registry
@@ -33,7 +33,7 @@ from server.collector import CollectorSchedule, SweepPolicy
 from server.config import ConfigError, Settings, get_settings
 from server.db import create_engine, session_factory, upgrade
 from server.decks import DeckInvalid, deck_files, parse_deck
-from server.live.fragments import KIND_STATIC, Views, make_environment
+from server.live.fragments import KIND_STATIC, BundleUnknown, Views, kind_bundle, make_environment
 from server.live.writer import ResponseWriter
 from server.media import ImageRefused, store_shipped_images, sweep_images
 from server.models import Deck, utcnow
@@ -69,6 +69,29 @@ class Assets(StaticFiles):
         versioned = b"v=" in scope.get("query_string", b"") and response.status_code in (200, 304)
         response.headers["cache-control"] = f"public, max-age={YEAR}, immutable" if versioned else "no-cache"
         return response
+
+
+BUNDLE_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+
+
+async def kind_bundle_response(request: Request) -> Response:
+    """`/static/kinds/bundle.css?kinds=grid,poll&v=<digest>` (or `.js`): the named kinds' files as one response,
+    with the cache rules of static/. A digest that is not this server's (a page rendered by a worker of another
+    release, during a rolling deploy) gets this server's bundle, checked each time rather than kept a year."""
+    suffix = "." + request.path_params["suffix"]
+    kinds = tuple(request.query_params.get("kinds", "").split(","))
+    try:
+        bundle = kind_bundle(default_registry, kinds, suffix)
+    except BundleUnknown as unknown:
+        raise StarletteHTTPException(404, detail=str(unknown)) from None
+    current = request.query_params.get("v") == bundle.digest
+    headers = {
+        "cache-control": f"public, max-age={YEAR}, immutable" if current else "no-cache",
+        "etag": f'"{bundle.digest}"',
+    }
+    if request.headers.get("if-none-match") == headers["etag"]:
+        return Response(status_code=304, headers=headers)
+    return Response(bundle.content, media_type=BUNDLE_TYPES[suffix], headers=headers)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -130,8 +153,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for error, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(error, handler)
 
-    # Each kind's static/ under one mount, ahead of /static (which would take these URLs for its own).
-    kinds = [
+    # Each kind's static/ under one mount, ahead of /static (which would take these URLs for its own), and the
+    # bundles that join several kinds' files for one page (server.live.fragments.kind_static_urls).
+    kinds: list[BaseRoute] = [Route("/bundle.{suffix:str}", kind_bundle_response, methods=["GET"])]
+    kinds += [
         Mount(f"/{k.name}", Assets(directory=k.static_dir)) for k in default_registry.all() if k.static_dir.is_dir()
     ]
     app.mount(KIND_STATIC, Router(kinds), name="kind-static")

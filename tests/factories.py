@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 DECK = ROOT / "examples" / "decks" / "distributed-leadership.yaml"
-# The pictures shipped beside the example deck (none yet): every server stores them at start.
+# The pictures shipped beside the example deck (its pin activity's floor plan): every server stores them at start.
 SHIPPED_MEDIA = frozenset(path.name for path in (DECK.parent / "media").glob("*"))
 
 

@@ -7,7 +7,7 @@ import itertools
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -23,7 +23,7 @@ from server.live.standings import is_scored
 from server.models import Activity, Pace, Session
 from server.sessions import SessionSnapshot, format_code, moderated_results, seconds_left
 from server.times import COMMON_ZONES, DEFAULT_ZONE, shown
-from server.web.i18n import catalogues, current_language, current_tag, speaking
+from server.web.i18n import catalogues, current_language, current_tag, local_decimals, speaking
 
 if TYPE_CHECKING:
     from server.live.connections import Audience
@@ -48,16 +48,84 @@ def static_url(path: str) -> str:
 
 KIND_STATIC = "/static/kinds"
 """Where each kind's static/ folder is served: `/static/kinds/<kind>/<file>`, with the cache rules of static/."""
+BUNDLE_SUFFIXES = (".css", ".js")
+BUNDLES_KEPT = 64  # bundles (a set of kinds, one suffix) kept built per process; any other is built when asked
+
+
+@dataclass(frozen=True)
+class KindBundle:
+    """The `.css` or `.js` files of several kinds as one response: kinds in name order, each kind's files in path
+    order, each part headed by a comment naming its kind and file. Its URL names the kinds and the digest of its
+    content, so any worker can serve it without having rendered the page that links it."""
+
+    kinds: tuple[str, ...]
+    suffix: str
+    content: bytes
+    digest: str
+
+    @property
+    def url(self) -> str:
+        return f"{KIND_STATIC}/bundle{self.suffix}?kinds={','.join(self.kinds)}&v={self.digest}"
+
+
+class BundleUnknown(LookupError):
+    """A bundle URL names no bundle this server can build; the message says why, for the 404."""
 
 
 def kind_static_urls(registry: Registry, kinds: Iterable[str], suffix: str) -> list[str]:
     """The digest URLs of the `.css` or `.js` files (`suffix`) the named kinds ship, for a page where they appear:
-    kinds in name order, each kind's files in path order, unknown names and kinds without static/ skipped."""
-    urls: list[str] = []
-    for name in sorted(set(kinds)):
-        if name in registry:
-            urls += _kind_files(registry[name], suffix)
-    return urls
+    one file is linked as itself, several as one bundle (`kind_bundle`); unknown names and kinds without such files
+    are skipped, so a page whose kinds ship none gets no URL."""
+    shipping = tuple(name for name in sorted(set(kinds)) if name in registry and _kind_files(registry[name], suffix))
+    files = [url for name in shipping for url in _kind_files(registry[name], suffix)]
+    if len(files) <= 1:
+        return files
+    return [kind_bundle(registry, shipping, suffix).url]
+
+
+def kind_bundle(registry: Registry, kinds: tuple[str, ...], suffix: str) -> KindBundle:
+    """The bundle of these kinds' `suffix` files. Raises BundleUnknown for a suffix that is not bundled, a kind this
+    server does not know or that ships no such file, or names out of order or repeated (a URL has one spelling)."""
+    if suffix not in BUNDLE_SUFFIXES:
+        raise BundleUnknown(f"Only {' and '.join(BUNDLE_SUFFIXES)} files are bundled.")
+    malformed = BundleUnknown("Name the kinds once each, in name order, separated by commas.")
+    if not kinds or not all(kinds):
+        raise malformed
+    for name in kinds:
+        if name not in registry:
+            raise BundleUnknown(f"There is no activity kind named {name!r}.")
+        if not _kind_files(registry[name], suffix):
+            raise BundleUnknown(f"The kind {name!r} has no {suffix} file.")
+    if list(kinds) != sorted(set(kinds)):
+        raise malformed
+    return _bundle(tuple(registry[name] for name in kinds), suffix)
+
+
+@lru_cache(maxsize=BUNDLES_KEPT)
+def _bundle(kinds: tuple[ActivityKind[Any, Any], ...], suffix: str) -> KindBundle:
+    parts = [part for kind in kinds for part in _kind_parts(kind, suffix)]
+    content = b"".join(parts)
+    digest = hashlib.sha256(content).hexdigest()[:12]
+    return KindBundle(tuple(kind.name for kind in kinds), suffix, content, digest)
+
+
+@cache
+def _kind_parts(kind: ActivityKind[Any, Any], suffix: str) -> tuple[bytes, ...]:
+    """Each of a kind's `suffix` files as a bundle's part: a comment naming the kind and file, then the file, ending
+    with a line break. The kinds' scripts are each wrapped in their own function (tests/server/test_bundles.py
+    checks), so one cannot see or break another's names when they are joined."""
+    folder = kind.static_dir
+    parts = []
+    for path in _kind_paths(kind, suffix):
+        name = path.relative_to(folder).as_posix()
+        text = path.read_bytes().rstrip(b"\n") + b"\n"
+        parts.append(f"/* kind {kind.name}: {name} */\n".encode() + text)
+    return tuple(parts)
+
+
+def _kind_paths(kind: ActivityKind[Any, Any], suffix: str) -> list[Path]:
+    folder = kind.static_dir
+    return sorted(folder.rglob(f"*{suffix}")) if folder.is_dir() else []
 
 
 @cache
@@ -65,17 +133,16 @@ def _kind_files(kind: ActivityKind[Any, Any], suffix: str) -> tuple[str, ...]:
     """A kind's static files of one suffix as digest URLs, in path order: found once per process, not per page
     (every phone's join page asks)."""
     folder = kind.static_dir
-    if not folder.is_dir():
-        return ()
-    paths = sorted(folder.rglob(f"*{suffix}"))
     return tuple(
-        versioned_url(folder, f"{KIND_STATIC}/{kind.name}", path.relative_to(folder).as_posix()) for path in paths
+        versioned_url(folder, f"{KIND_STATIC}/{kind.name}", path.relative_to(folder).as_posix())
+        for path in _kind_paths(kind, suffix)
     )
 
 
 def make_environment(registry: Registry, time_zone: str = DEFAULT_ZONE) -> Environment:
     """Templates of every kind (`<kind>/...`) ahead of the client's, autoescaped, undefined names are errors.
 
+    Numbers with a fraction are shown with the `decimals` filter, in the page's language ("2,5" in Spanish).
     Times are shown with the `local_time` filter: `{{ moment | local_time(cohort.time_zone) }}` gives the local time
     with its zone's short name (2017-04-24 09:12 MST); without a zone, in `time_zone` (the server's default).
 
@@ -107,6 +174,7 @@ def make_environment(registry: Registry, time_zone: str = DEFAULT_ZONE) -> Envir
         time_zones=COMMON_ZONES,
         default_time_zone=time_zone,
     )
+    env.filters["decimals"] = local_decimals  # numbers with the page's decimal mark: {{ results.mean | decimals }}
     env.filters["local_time"] = lambda moment, zone=None, with_zone=True: shown(
         moment, zone or time_zone, with_zone=with_zone
     )

@@ -10,6 +10,7 @@ Accept-Language; English is the last resort.
 from __future__ import annotations
 
 import gettext
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -18,7 +19,7 @@ from functools import cache
 from io import BytesIO
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -176,3 +177,21 @@ def _own_name(code: str) -> str:
 
 def _normal(tag: str) -> str:
     return tag.strip().replace("_", "-").lower()
+
+
+# --- Numbers in the page's language -------------------------------------------------------------------------------
+
+# A decimal point between two digits: where a number as kinds show it ("2.5", a bin's "2.5–5") has its fraction.
+DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+
+
+@cache
+def decimal_symbol(language: str) -> str:
+    """The mark before a number's fraction in a language (CLDR: "," in Spanish, "." in English)."""
+    return numbers.get_decimal_symbol(Locale.parse(language))
+
+
+def local_decimals(text: object) -> str:
+    """A number, or a text of numbers, as kinds show them (a point, never grouped) with the current language's
+    decimal mark: "37.5" reads "37,5" on a page in Spanish. Anything else in the text is left as it is."""
+    return DECIMAL_POINT.sub(decimal_symbol(current_language()), str(text))

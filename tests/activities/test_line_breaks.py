@@ -10,6 +10,7 @@ import io
 import json
 import re
 import zipfile
+from html import unescape
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -54,10 +55,11 @@ def texts_of(html: str, css_class: str) -> list[str]:
 
 
 def stylesheet(client: TestClient, html: str, kind: str) -> str:
-    """The kind's own stylesheet as the page links it."""
-    url = re.search(rf'<link rel="stylesheet" href="(/static/kinds/{kind}/[^"]+\.css[^"]*)">', html)
+    """The kind's own stylesheet as the page links it: its file, or the bundle of the page's kinds that holds it."""
+    own = rf"/static/kinds/{kind}/[^\"]+\.css[^\"]*|/static/kinds/bundle\.css\?kinds=[^\"]*\b{kind}\b[^\"]*"
+    url = re.search(rf'<link rel="stylesheet" href="({own})">', html)
     assert url, f"the page loads the {kind} stylesheet"
-    return client.get(url.group(1)).text
+    return client.get(unescape(url.group(1))).text
 
 
 def csv_cells(client: TestClient, presenter: Presenter, session_id: int, activity_id: int) -> list[str]:

@@ -21,6 +21,7 @@ from activities.testing import Database, check_folding_matches_recompute, enviro
 from activities.text import tidy
 from server.compare import activity_key
 from server.models import Role
+from server.web.i18n import speaking
 from tests.factories import Presenter, api_token, caught_up, join, login, make_user, respond
 from tests.hostile import PAYLOADS, inert, is_text
 from tests.server.test_compare import Setup, columns, make_institute
@@ -186,6 +187,24 @@ def test_number_shows_every_hostile_unit_as_plain_text_on_phones_presenter_and_p
     for audience in ("presenter", "projector"):
         shown_text = " ".join(inert(render("number", audience, config, tally)).texts)
         assert unit in shown_text
+
+
+def test_number_shows_its_numbers_with_the_decimal_mark_of_the_pages_language() -> None:
+    """Spanish writes 37,5 where English writes 37.5: the median, mean, bins, right answer, closest answers and the
+    phone's hint and own answer, on every screen; whole numbers and the unit are left as they are."""
+    tally = tally_of(SHARE, 37.5, 37.5, 12.5)
+    activity = SimpleNamespace(id=9, session_id=3, voting_open=False, moderation={}, revealed=True)
+    phone = environment().get_template("number/participant.html")
+    for language, point in [("en", "."), ("es", ",")]:
+        with speaking(language):
+            projector = " ".join(" ".join(inert(render("number", "projector", SHARE, tally)).texts).split())
+            answered = phone.render(activity=activity, config=SHARE, answer=tally.answer_of(0), respond_url="/1/r")
+        assert f"37{point}5 %" in projector and f"29{point}167 %" in projector  # the median, the mean
+        assert f"37{point}5" in " ".join(inert(answered).texts) or f'value="37{point}5"' in answered
+        assert f"0 {'to' if language == 'en' else 'al'} 100" in " ".join(inert(answered).texts)
+    with speaking("es"):
+        spanish = render("number", "presenter", SHARE, tally)
+    assert "37.5" not in spanish and "12.5" not in spanish and "12,5 %" in spanish  # the closest answers too
 
 
 # --- is_correct --------------------------------------------------------------------------------------------------

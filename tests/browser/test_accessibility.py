@@ -12,7 +12,6 @@ from tests.browser.axe import Audit, violations
 from tests.browser.factories import LAPTOP, PHONE, LiveDeck, first_of_each_kind, screenshot, sign_in
 from tests.browser.test_keyboard import ANSWER
 from tests.factories import PASSWORD, LiveServer, cli
-from tests.server.test_decks import NOT_YET_IN_THE_EXAMPLE
 
 pytestmark = pytest.mark.browser
 
@@ -55,9 +54,7 @@ def test_participant_presenter_and_projector_pages_pass_axe(
     high_contrast.goto(f"{example_deck.session['projector_url']}?contrast=high")
 
     kinds = list(first_of_each_kind(example_deck.session).values())
-    # The example deck shows every kind but issue 16's new ones (tests/server/test_decks.py says why); their own
-    # browser tests audit their pages meanwhile.
-    assert {activity["kind"] for activity in kinds} | NOT_YET_IN_THE_EXAMPLE == set(registry.names())
+    assert {activity["kind"] for activity in kinds} == set(registry.names())  # the example deck shows every kind
     for activity in kinds:
         example_deck.goto(activity["position"])
         for page in (phone, presenter, projector, high_contrast):

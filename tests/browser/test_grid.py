@@ -291,7 +291,7 @@ def test_a_phone_and_a_projector_in_spanish_show_the_grid_in_spanish(
         projector.goto(str(live.session["projector_url"]))
         expect(projector.locator(".respondents")).to_have_text("1 persona respondió")
         director = projector.locator(".grid-key").filter(has_text="Director")
-        expect(director).to_contain_text("Influencia 10.0 ± 0.0 · Autoridad 5.0 ± 0.0 · 1 ubicación")
+        expect(director).to_contain_text("Influencia 10,0 ± 0,0 · Autoridad 5,0 ± 0,0 · 1 ubicación")
         expect(projector.locator(".grid-key").filter(has_text="Docente líder")).to_contain_text("1 persona lo omitió")
         expect(projector.locator(".grid-plot")).to_contain_text("10 Alta")
         screenshot(projector, "grid-projector-spanish", full_page=False)

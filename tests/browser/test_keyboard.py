@@ -126,6 +126,40 @@ def qa(phone: Page) -> None:
     phone.keyboard.press("Enter")
 
 
+def grid(phone: Page) -> None:
+    principal = phone.get_by_role("group", name="Principal (1 of 6)")
+    focus(phone, principal.get_by_role("slider", name="Influence"))
+    phone.keyboard.press("End")
+    phone.keyboard.press("Tab")
+    expect(principal.get_by_role("slider", name="Authority")).to_be_focused()
+    phone.keyboard.press("Home")
+    expect(principal.get_by_role("slider", name="Influence")).to_have_value("10")
+    focus(phone, phone.get_by_role("button", name="Send"))
+    phone.keyboard.press("Enter")
+
+
+def number(phone: Page) -> None:
+    focus(phone, phone.get_by_role("textbox", name="Your answer"))
+    phone.keyboard.type("8")
+    phone.keyboard.press("Enter")
+
+
+def pin(phone: Page) -> None:
+    picture = phone.locator("[role=group][aria-label^='Picture to pin on']")
+    focus(phone, picture)
+    phone.keyboard.press("ArrowRight")  # the first key shows the pin in the middle
+    phone.keyboard.press("Shift+ArrowUp")
+    expect(phone.locator(".pin-where")).to_have_text("50% across, 40% down")
+    focus(phone, phone.get_by_role("button", name="Send"))
+    phone.keyboard.press("Enter")
+
+
+def quiz(phone: Page) -> None:
+    focus(phone, phone.get_by_role("textbox", name="Your answer"))
+    phone.keyboard.type("Ten")
+    phone.keyboard.press("Enter")
+
+
 ANSWER: dict[str, tuple[Callable[[Page], None], str]] = {
     "wordcloud": (wordcloud, "Received"),
     "poll": (poll, "Received"),
@@ -136,6 +170,10 @@ ANSWER: dict[str, tuple[Callable[[Page], None], str]] = {
     "resources": (resources, "Received"),
     "open": (open_answer, "Received"),
     "qa": (qa, "Sent"),
+    "grid": (grid, "Received"),
+    "number": (number, "Received"),
+    "pin": (pin, "Received"),
+    "quiz": (quiz, "Received"),
 }
 
 

@@ -216,3 +216,28 @@ def test_on_a_360_px_phone_at_200_percent_text_in_spanish_the_answer_box_fits(
         screenshot(phone, "number-phone-200-percent-es", full_page=False)
         # Last: LOST leaves empty style attributes behind, which a later swap would copy (a CSP report).
         assert phone.evaluate(LOST) == []
+
+
+def test_a_projector_in_spanish_shows_the_numbers_with_a_decimal_comma(
+    browser: Browser, live_server: LiveServer, page_errors: PageErrors
+) -> None:
+    with live_deck(live_server, {"deck_yaml": DECK}) as deck:
+        share = deck.goto(1)
+        phone = join(browser, live_server, deck, page_errors, "phone")
+        send(phone, "37.5")
+        expect(phone.get_by_role("status").filter(has_text="Received")).to_be_visible()
+        projector = page_errors.watch(
+            browser.new_context(viewport={"width": 1280, "height": 720}).new_page(), "projector"
+        )
+        projector.goto(str(deck.session["projector_url"]))
+        projector.get_by_role("link", name="Español").click()
+        expect(projector.locator(".number-summary .median")).to_have_text("Mediana 37,5 %")
+        phone.get_by_role("link", name="Español").click()  # the phone's own answer, as its language writes it
+        expect(phone.get_by_role("textbox", name="Tu respuesta")).to_have_value("37,5")
+        deck.control("close", share)
+        expect(projector.locator(".number-summary .correct")).to_have_text("Correcto: 37,5 %")
+        expect(projector.locator(".number-closest .closest")).to_contain_text("37,5 %")
+        expect(projector.locator(".results.number svg text").filter(has_text="37,5")).to_have_count(1)
+        fits(projector, "in Spanish")
+        screenshot(projector, "number-projector-spanish", full_page=False)
+        assert page_errors.errors == []

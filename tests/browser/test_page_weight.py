@@ -13,7 +13,6 @@ from server.app import GZIP_MINIMUM_BYTES
 from server.live.fragments import kind_static_urls
 from tests.browser.factories import PHONE, LiveDeck, PageErrors, live_deck
 from tests.factories import LiveServer
-from tests.server.test_decks import NOT_YET_IN_THE_EXAMPLE
 
 pytestmark = pytest.mark.browser
 FIRST_LOAD_LIMIT = 60 * 1024  # issue 7: at most 60 KB compressed, every response of the first load together
@@ -73,10 +72,11 @@ def test_the_first_load_of_the_participant_page_is_at_most_60_kb_compressed(
         sizes = request.sizes()
         weights[request.url.removeprefix(live_server.url)] = sizes["responseHeadersSize"] + sizes["responseBodySize"]
     texts = [r for r in requests if r.resource_type in ("document", "stylesheet", "script")]
-    # The page, the stylesheet, htmx, its ws extension, handsup.js, and the files of the kinds in the deck.
-    # The example deck has every built-in kind but issue 16's new ones (tests/server/test_decks.py says why).
-    kinds = [kind.name for kind in registry.all() if kind.name not in NOT_YET_IN_THE_EXAMPLE]
-    shipped = kind_static_urls(registry, kinds, ".css") + kind_static_urls(registry, kinds, ".js")
+    # The page, the stylesheet, htmx, its ws extension, handsup.js, and one bundle of the stylesheets and one of the
+    # scripts of the kinds in the deck, which has every built-in kind.
+    shipped = kind_static_urls(registry, registry.names(), ".css") + kind_static_urls(registry, registry.names(), ".js")
+    assert [url.split("?")[0] for url in shipped] == ["/static/kinds/bundle.css", "/static/kinds/bundle.js"]
+    assert sorted(r.url.removeprefix(live_server.url) for r in texts if "/static/kinds/" in r.url) == sorted(shipped)
     assert len(texts) == 5 + len(shipped), [r.url for r in texts]
     for request in texts:
         response = request.response()

@@ -162,7 +162,10 @@ def test_a_kinds_static_files_are_served_with_the_cache_rules_of_static(client: 
     assert client.get("/static/kinds/wordcloud/missing.js").status_code == 404
 
 
-def test_a_kinds_files_are_listed_in_name_order_and_only_for_kinds_that_ship_them() -> None:
+def test_a_kinds_files_are_listed_only_for_kinds_that_ship_them_and_several_as_one_bundle() -> None:
+    """One file is linked as itself; several as one bundle, its kinds in name order (tests/server/test_bundles.py)."""
     styles = kind_static_urls(registry, ["wordcloud", "qa", "poll", "no-such-kind"], ".css")
-    assert [url.split("?")[0] for url in styles] == ["/static/kinds/qa/qa.css", "/static/kinds/wordcloud/wordcloud.css"]
+    assert [url.split("&")[0] for url in styles] == ["/static/kinds/bundle.css?kinds=qa,wordcloud"]
+    alone = kind_static_urls(registry, ["qa", "poll"], ".css")
+    assert [url.split("?")[0] for url in alone] == ["/static/kinds/qa/qa.css"]
     assert kind_static_urls(registry, [], ".js") == []

@@ -64,6 +64,7 @@ KIND_FIELDS = {
     "number": ["value"],
     "pin": ["x", "y"],
     "grid": ["item-0-x", "item-0-y", "item-1-skip"],
+    "quiz": ["choice", "answer"],
     "slide": ["text"],  # a content slide takes no answers: whatever is sent to it is refused as documented
 }
 

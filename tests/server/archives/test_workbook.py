@@ -79,6 +79,12 @@ def answer_of(kind: str, config: dict[str, Any], person: int) -> dict[str, Any] 
         return {"value": [8, 10, 5, 20][person]}
     if kind == "pin":
         return {"x": str([20, 25, 50, 90][person]), "y": str([20, 22, 60, 80][person])}  # percent, as typed
+    if kind == "quiz" and len(config["correct"]) > 1:  # several right options: people pick several
+        return {"choice": [["0", "2", "3"], ["0", "1"], ["3"], ["0", "2", "3"]][person]}
+    if kind == "quiz" and config["options"]:
+        return {"choice": ["2", "1", "2", "0"][person]}
+    if kind == "quiz":
+        return {"answer": ["10", "ten", "nine", "diez"][person]}
     return None
 
 
