@@ -20,7 +20,8 @@ from activities.i18n import _, ngettext
 from server import ROOT, __version__
 from server.live.reactions import FLOATS_PER_PUSH, LANES, REACTIONS
 from server.models import Activity, Pace, Session
-from server.sessions import SessionSnapshot, format_code, moderated_results, seconds_left
+from server.names import NICKNAME_MAX, NICKNAME_MIN
+from server.sessions import Named, SessionSnapshot, format_code, moderated_results, seconds_left
 from server.times import COMMON_ZONES, DEFAULT_ZONE, shown
 from server.web.i18n import catalogues, current_language, current_tag, speaking
 
@@ -159,6 +160,7 @@ class Views:
         session = room.snapshot.session
         base = f"/present/{session.id}" if audience == "presenter" else f"/projector/{session.projector_secret}"
         config = in_language(activity, room.snapshot.configs[activity.id])
+        board = activity.revealed and self.registry[activity.kind].scoring
         return {
             "activity": activity,
             "config": config,
@@ -167,22 +169,48 @@ class Views:
             "audience": str(audience),
             "asset_base": f"{base}/activities/{activity.id}",
             "control_url": f"/present/{session.id}/control",
-            "standings": self.leaders(room) if activity.revealed and self.registry[activity.kind].scoring else [],
+            "standings": self.leaders(room) if board else [],
+            "team_standings": self.team_leaders(room) if board else [],
         }
 
     def leaders(self, room: Room) -> list[dict[str, Any]]:
         """The top of the session's standings (LEADERS, and everyone tied with the last), for a revealed activity of
-        a scoring kind: rank, points and a name (participants are anonymous: "Participant 7", in order of joining)."""
+        a scoring kind: rank, points, `name` (the nickname the phone chose, else its generated name in the language
+        being rendered: server/names.py), `team` (empty: none) and `number` (the place in the order of joining)."""
         board = room.standings()
         top = board.top(LEADERS)
         order = {pid: n for n, pid in enumerate(sorted(room.participants.values()), start=1)}
         return [
-            {"rank": row.rank, "points": row.points, "number": order.get(row.participant_id, 0), "people": board.people}
+            {
+                "rank": row.rank,
+                "points": row.points,
+                "number": order.get(row.participant_id, 0),
+                "name": room.name_of(row.participant_id),
+                "team": room.team_of(row.participant_id),
+                "people": board.people,
+            }
             for row in top
         ]
 
-    def participant_stage(self, room: Room, stage: Stage, *, error: str | None = None, csrf: str | None = None) -> str:
-        """The participant's `#stage`: an activity's form (with their answer), or a plain state.
+    def team_leaders(self, room: Room) -> list[dict[str, Any]]:
+        """The teams' standings (all of them: a session has at most 12 teams): team, rank, points (the mean of its
+        ranked members' totals) and members; empty when the session has no teams."""
+        return [
+            {"team": row.team, "rank": row.rank, "points": row.points, "members": row.members}
+            for row in room.team_standings()
+        ]
+
+    def participant_stage(
+        self,
+        room: Room,
+        stage: Stage,
+        *,
+        error: str | None = None,
+        csrf: str | None = None,
+        named: Named | None = None,
+    ) -> str:
+        """The participant's `#stage`: an activity's form (with their answer), or a plain state, or the form for a
+        name and team (`stage.naming`; `named`: what this phone chose already, to change it).
 
         `csrf`: the browser's CSRF token, for forms that post without JavaScript; pushed stages are shared by many
         phones and go without (they answer over the socket, or handsup.js adds the page's token before posting)."""
@@ -206,11 +234,30 @@ class Views:
             answer=stage.answer,
             standing=stage.standing,
             ranked=stage.ranked,
+            team_standing=stage.team_standing,
+            teams_ranked=stage.teams_ranked,
+            naming=self._naming(room, stage, named),
             kind=self.registry[activity.kind] if activity is not None else None,
             shared=self.shared(room, activity, stage.answer, csrf=csrf) if activity and kind_shares else "",
             error=error,
             csrf=csrf,
         )
+
+    @staticmethod
+    def _naming(room: Room, stage: Stage, named: Named | None) -> dict[str, Any] | None:
+        """What the form for a name and team shows (None when the stage is no such form)."""
+        if not stage.naming:
+            return None
+        session = room.snapshot.session
+        return {
+            "url": f"/{session.code}/name",
+            "nicknames": session.nicknames,
+            "teams": session.teams,
+            "nickname": named.nickname if named is not None else "",
+            "team": named.team if named is not None else "",
+            "open": room.naming_open,
+            "limits": (NICKNAME_MIN, NICKNAME_MAX),
+        }
 
     def participant_status(self, room: Room, activity: Activity, answer: Any = None, *, error: str | None) -> str:
         """The reply to an answer: its status line ('received', or what to fix) and, for a kind that shares its
