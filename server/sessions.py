@@ -719,6 +719,17 @@ async def start_from_deck(
     )
 
 
+def names_open(snapshot: SessionSnapshot, registry: Registry) -> bool:
+    """Whether phones may still choose or change their nickname and team: the session asks for them, is live, and
+    has not yet shown a question of a scoring kind open for answers (its clock started)."""
+    session = snapshot.session
+    return (
+        (session.nicknames or bool(session.teams))
+        and snapshot.live
+        and not any(a.opened_at is not None and registry[a.kind].scoring for a in snapshot.activities)
+    )
+
+
 @dataclass(frozen=True)
 class Named:
     """The nickname a participant chose (empty: none, a generated name shows) and their team (empty: none)."""

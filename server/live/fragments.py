@@ -21,7 +21,7 @@ from server import ROOT, __version__
 from server.live.reactions import FLOATS_PER_PUSH, LANES, REACTIONS
 from server.models import Activity, Pace, Session
 from server.names import NICKNAME_MAX, NICKNAME_MIN
-from server.sessions import Named, SessionSnapshot, format_code, moderated_results, seconds_left
+from server.sessions import Named, SessionSnapshot, format_code, moderated_results, names_open, seconds_left
 from server.times import COMMON_ZONES, DEFAULT_ZONE, shown
 from server.web.i18n import catalogues, current_language, current_tag, speaking
 
@@ -237,14 +237,14 @@ class Views:
             team_standing=stage.team_standing,
             teams_ranked=stage.teams_ranked,
             naming=self._naming(room, stage, named),
+            names_open=names_open(snapshot, self.registry),
             kind=self.registry[activity.kind] if activity is not None else None,
             shared=self.shared(room, activity, stage.answer, csrf=csrf) if activity and kind_shares else "",
             error=error,
             csrf=csrf,
         )
 
-    @staticmethod
-    def _naming(room: Room, stage: Stage, named: Named | None) -> dict[str, Any] | None:
+    def _naming(self, room: Room, stage: Stage, named: Named | None) -> dict[str, Any] | None:
         """What the form for a name and team shows (None when the stage is no such form)."""
         if not stage.naming:
             return None
@@ -255,7 +255,7 @@ class Views:
             "teams": session.teams,
             "nickname": named.nickname if named is not None else "",
             "team": named.team if named is not None else "",
-            "open": room.naming_open,
+            "open": names_open(room.snapshot, self.registry),
             "limits": (NICKNAME_MIN, NICKNAME_MAX),
         }
 

@@ -51,6 +51,7 @@ from server.sessions import (
     kept,
     load_snapshot,
     moderated_results,
+    names_open,
     save_name,
     seconds_left,
     session_names,
@@ -612,12 +613,7 @@ class Room:
     def naming_open(self) -> bool:
         """Whether phones may still choose or change their nickname and team: the session asks for them, is live,
         and has not yet shown a question of a scoring kind open for answers (its clock started)."""
-        registry = self.deps.registry
-        return (
-            self.asks_names
-            and self.snapshot.live
-            and not any(a.opened_at is not None and registry[a.kind].scoring for a in self.snapshot.activities)
-        )
+        return names_open(self.snapshot, self.deps.registry)
 
     def name_of(self, participant_id: int) -> str:
         """What the room calls a participant: their nickname, or their generated name in the language being
