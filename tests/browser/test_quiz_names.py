@@ -1,0 +1,115 @@
+"""Nicknames and teams in a browser: three phones join a quiz that asks for them, choose (one tries a name already
+taken), answer a question; after the reveal the projector shows their names beside the team scores."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.factories import PageErrors, screenshot
+from tests.factories import PASSWORD, LiveServer, cli
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+PROJECTOR = {"viewport": {"width": 1280, "height": 720}}
+DECK = """\
+title: Standards quiz
+activities:
+  - kind: quiz
+    title: Which PSEL standard is about equity?
+    options:
+      - Mission, vision and core values
+      - Ethics and professional norms
+      - Equity and cultural responsiveness
+      - Curriculum, instruction and assessment
+    correct: [3]
+    time_limit: 30
+"""
+
+
+def start(live_server: LiveServer) -> tuple[dict[str, Any], httpx.Client]:
+    password_file = live_server.data_dir / "password"
+    password_file.write_text(PASSWORD)
+    cli(live_server, "user", "add", "teams@example.org", "--password-file", str(password_file))
+    token = cli(live_server, "token", "create", "teams@example.org")
+    api = httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {token}"})
+    body = {"deck_yaml": DECK, "nicknames": True, "teams": ["Phoenix", "Dragon"]}
+    session = api.post("/api/v1/sessions", json=body).json()
+    return session, api
+
+
+def control(api: httpx.Client, session: dict[str, Any], action: str) -> None:
+    activity = session["activities"][0]["id"]
+    response = api.post(f"/api/v1/sessions/{session['id']}/control", json={"action": action, "activity_id": activity})
+    assert response.status_code == 200, response.text
+
+
+def choose(phone: Page, nickname: str, team: str) -> None:
+    phone.get_by_label("Your nickname").fill(nickname)
+    phone.get_by_role("radio", name=team).check()
+    phone.get_by_role("button", name="Let's go").click()
+
+
+def test_phones_pick_names_and_teams_and_the_projector_shows_them_after_the_reveal(
+    browser: Browser, live_server: LiveServer, page_errors: PageErrors
+) -> None:
+    session, api = start(live_server)
+    phones = [page_errors.watch(browser.new_context(**PHONE).new_page(), f"phone {n}") for n in range(3)]
+    for phone in phones:
+        phone.goto(f"{live_server.url}/{session['code']}")
+        expect(phone.get_by_role("heading", name="Your name and team")).to_be_visible()
+    ana, ben, cai = phones
+
+    choose(ana, "Ana Sofía", "Phoenix")
+    expect(ana.get_by_role("heading", name="You're in!")).to_be_visible()
+    expect(ana.locator("#me")).to_contain_text("Ana Sofía · Team Phoenix")
+    expect(ana.get_by_role("link", name="Change your name or team")).to_be_visible()
+
+    choose(ben, "ana sofia", "Phoenix")  # the same name, case and accents aside
+    expect(ben.get_by_text("That name is taken: choose another.")).to_be_visible()
+    expect(ben.get_by_label("Your nickname")).to_have_value("ana sofia")  # what was typed stays to correct
+    screenshot(ben, "quiz-nickname-phone")
+    ben.get_by_label("Your nickname").fill("Ben")
+    ben.get_by_role("button", name="Let's go").click()
+    expect(ben.locator("#me")).to_contain_text("Ben · Team Phoenix")
+
+    choose(cai, "Cai", "Dragon")
+    expect(cai.locator("#me")).to_contain_text("Cai · Team Dragon")
+
+    projector = page_errors.watch(browser.new_context(**PROJECTOR).new_page(), "projector")
+    projector.goto(str(session["projector_url"]))
+    control(api, session, "goto")
+    for phone in phones:
+        expect(phone.get_by_text("30 seconds: the faster a right answer, the more points.")).to_be_visible()
+    for phone, option in ((cai, "Equity and cultural responsiveness"), (ana, "Equity and cultural responsiveness")):
+        phone.get_by_label(option).check()
+        phone.get_by_role("button", name="Send").click()
+        expect(phone.get_by_role("status").filter(has_text="Received")).to_be_visible()
+    ben.get_by_label("Ethics and professional norms").check()
+    ben.get_by_role("button", name="Send").click()
+    expect(ben.get_by_role("status").filter(has_text="Received")).to_be_visible()
+
+    control(api, session, "reveal")
+    board = projector.get_by_role("region", name="Leaderboard")
+    expect(board.locator("li")).to_have_count(3)
+    expect(board.locator("li").first).to_have_text(re.compile(r"^\s*1\s+Cai\s+Dragon\s+(9[0-9]{2}|1000) points\s*$"))
+    expect(board.locator("li").nth(1)).to_have_text(re.compile(r"^\s*2\s+Ana Sofía\s+Phoenix\s+\d+ points\s*$"))
+    expect(board.locator("li").nth(2)).to_have_text(re.compile(r"^\s*3\s+Ben\s+Phoenix\s+0 points\s*$"))
+    teams = projector.get_by_role("region", name="Teams")
+    expect(teams.locator("li").first).to_have_text(re.compile(r"^\s*1\s+Dragon\s+1 player\s+(9[0-9]{2}|1000) points"))
+    expect(teams.locator("li").nth(1)).to_have_text(re.compile(r"^\s*2\s+Phoenix\s+2 players\s+\d+ points"))
+    expect(teams).to_contain_text("A team's score is the mean of its players' points.")
+    assert projector.evaluate("document.scrollingElement.scrollHeight <= window.innerHeight + 1")
+    screenshot(projector, "quiz-teams-projector", full_page=False)
+
+    expect(cai.locator(".quiz-team-rank")).to_contain_text("Team Dragon: place 1 of 2")
+    expect(ben.locator(".quiz-team-rank")).to_contain_text("Team Phoenix: place 2 of 2")
+    expect(ben.locator("#me")).to_contain_text("Ben · Team Phoenix")
+    expect(ben.get_by_role("link", name="Change your name or team")).to_have_count(0)  # fixed once the quiz began
+    screenshot(cai, "quiz-teams-phone")
+    api.close()
