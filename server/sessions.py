@@ -235,9 +235,11 @@ async def create_session(
                     presenter_id=presenter_id,
                     pace=spec.pace,
                     projector_secret=secrets.token_urlsafe(24),
-                    nicknames=options.nicknames,
-                    teams=list(options.teams),
-                    streak=options.streak,
+                    # The start's options add to the deck's: a switch on in either is on; the start's teams, if
+                    # any, else the deck's.
+                    nicknames=options.nicknames or spec.nicknames,
+                    teams=list(options.teams) or spec.teams,
+                    streak=options.streak or spec.streak,
                 )
                 db.add(session)
                 await db.flush()

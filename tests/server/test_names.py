@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from activities import registry
 from activities.i18n import CATALOGUE
+from server.decks import DeckInvalid, parse_deck
 from server.names import (
     ADJECTIVES,
     ANIMALS,
@@ -128,3 +130,18 @@ def test_the_word_lists_are_friendly_and_unambiguous() -> None:
     assert all(gender in ("m", "f") for _, _, gender in ANIMALS)
     for session, pid in [(1, n) for n in range(NAMES)]:
         assert not profane(generated_name(session, pid)) and not profane(generated_name(session, pid, "es"))
+
+
+def test_a_deck_may_carry_names_teams_and_the_streak_bonus() -> None:
+    base = "title: Quiz\nactivities:\n  - kind: poll\n    title: Q\n    options: [a, b]\n"
+    spec = parse_deck(base + "nicknames: true\nstreak: true\nteams: [' Phoenix ', Dragon]\n", registry)
+    assert (spec.nicknames, spec.teams, spec.streak) == (True, ["Phoenix", "Dragon"], True)
+    plain = parse_deck(base, registry)
+    assert (plain.nicknames, plain.teams, plain.streak) == (False, [], False)
+    for extra, why in [
+        ("nicknames: yes please\n", "true or false"),
+        ("teams: Phoenix\n", "a list of team names"),
+        ("teams: [Phoenix, phoenix]\n", "same name"),
+    ]:
+        with pytest.raises(DeckInvalid, match=why):
+            parse_deck(base + extra, registry)

@@ -401,3 +401,35 @@ def test_the_presenter_sees_how_many_chose_a_name_and_the_teams_sizes(
     counts = page.split('id="counts"', 1)[1].split("</p>", 1)[0]
     flat = " ".join(counts.replace("<strong>", "").replace("</strong>", "").split())
     assert "2 named" in flat and "teams: Phoenix 2, Dragon 0" in flat
+
+
+def test_a_decks_settings_are_what_its_sessions_start_with_and_the_start_adds_to_them(
+    client: TestClient, presenter: Presenter
+) -> None:
+    deck = DECK.replace("title: Team quiz\n", "title: Team quiz\nnicknames: true\nteams: [Owls, Foxes]\n")
+    started = client.post("/api/v1/sessions", json={"deck_yaml": deck}, headers=presenter.headers).json()
+    assert (started["nicknames"], started["teams"], started["streak"]) == (True, ["Owls", "Foxes"], False)
+    body = {"deck_yaml": deck, "teams": ["Bees"], "streak": True}
+    added = client.post("/api/v1/sessions", json=body, headers=presenter.headers).json()
+    assert (added["nicknames"], added["teams"], added["streak"]) == (True, ["Bees"], True)
+
+
+def test_the_projector_shows_generated_names_in_its_own_language(
+    client: TestClient, presenter: Presenter, named_session: dict[str, Any]
+) -> None:
+    question = named_session["activities"][1]["id"]
+    phone = Phone(client, named_session["code"])
+    presenter.control(named_session["id"], "goto", question)
+    caught_up(client, named_session["id"])
+    assert respond(client, phone.token, question, choice=["3"]).status_code == 201
+    presenter.control(named_session["id"], "reveal", question)
+    caught_up(client, named_session["id"])
+    pid = run(client, lambda: _participant_id(services_of(client), named_session["id"], phone.token))
+    spanish = generated_name(named_session["id"], pid, "es")
+    english = generated_name(named_session["id"], pid, "en")
+    client.cookies.set("handsup_language", "es")
+    try:
+        page = html.unescape(client.get(named_session["projector_url"], headers=BROWSER).text)
+    finally:
+        client.cookies.delete("handsup_language")
+    assert spanish in page and english not in page and "Clasificación" in page
