@@ -10,6 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.axe import Audit
 from tests.browser.factories import PageErrors, screenshot
 from tests.factories import PASSWORD, LiveServer, cli
 
@@ -64,6 +65,8 @@ def test_phones_pick_names_and_teams_and_the_projector_shows_them_after_the_reve
         phone.goto(f"{live_server.url}/{session['code']}")
         expect(phone.get_by_role("heading", name="Your name and team")).to_be_visible()
     ana, ben, cai = phones
+    audit = Audit()
+    audit.check(ana, "participant name form")
 
     choose(ana, "Ana Sofía", "Phoenix")
     expect(ana.get_by_role("heading", name="You're in!")).to_be_visible()
@@ -74,6 +77,7 @@ def test_phones_pick_names_and_teams_and_the_projector_shows_them_after_the_reve
     expect(ben.get_by_text("That name is taken: choose another.")).to_be_visible()
     expect(ben.get_by_label("Your nickname")).to_have_value("ana sofia")  # what was typed stays to correct
     screenshot(ben, "quiz-nickname-phone")
+    audit.check(ben, "participant name form, a name refused")
     ben.get_by_label("Your nickname").fill("Ben")
     ben.get_by_role("button", name="Let's go").click()
     expect(ben.locator("#me")).to_contain_text("Ben · Team Phoenix")
@@ -106,10 +110,13 @@ def test_phones_pick_names_and_teams_and_the_projector_shows_them_after_the_reve
     expect(teams).to_contain_text("A team's score is the mean of its players' points.")
     assert projector.evaluate("document.scrollingElement.scrollHeight <= window.innerHeight + 1")
     screenshot(projector, "quiz-teams-projector", full_page=False)
+    audit.check(projector, "projector quiz, revealed with names and teams")
 
     expect(cai.locator(".quiz-team-rank")).to_contain_text("Team Dragon: place 1 of 2")
     expect(ben.locator(".quiz-team-rank")).to_contain_text("Team Phoenix: place 2 of 2")
     expect(ben.locator("#me")).to_contain_text("Ben · Team Phoenix")
     expect(ben.get_by_role("link", name="Change your name or team")).to_have_count(0)  # fixed once the quiz began
     screenshot(cai, "quiz-teams-phone")
+    audit.check(cai, "participant quiz, revealed, with the team's place")
+    audit.assert_clean()
     api.close()
