@@ -368,6 +368,7 @@ class Room:
         self._stage_keys: dict[int | str | None, str] = {}  # shown activity -> stage key, for this snapshot
         self._standings: Standings | None = None  # made when first asked for after a change
         self._team_standings: tuple[TeamStanding, ...] | None = None  # likewise
+        self._names_open: tuple[SessionSnapshot, bool] | None = None  # naming_open, for the snapshot it was of
         self.reactions: Counter[str] = Counter()  # since this worker opened the room
         settings, keys = deps.settings, deps.settings.throttle_keys_limit
         # Per participant: a thumb hammering a button is not a crowd, and a script is not a participant.
@@ -613,7 +614,10 @@ class Room:
     def naming_open(self) -> bool:
         """Whether phones may still choose or change their nickname and team: the session asks for them, is live,
         and has not yet shown a question of a scoring kind open for answers (its clock started)."""
-        return names_open(self.snapshot, self.deps.registry)
+        snapshot = self.snapshot  # asked for every phone's stage: worked out once per snapshot
+        if self._names_open is None or self._names_open[0] is not snapshot:
+            self._names_open = (snapshot, names_open(snapshot, self.deps.registry))
+        return self._names_open[1]
 
     def name_of(self, participant_id: int) -> str:
         """What the room calls a participant: their nickname, or their generated name in the language being
