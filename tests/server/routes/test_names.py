@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.testclient import TestClient
 
 from server.messages import NameChosen, publish
@@ -138,7 +138,7 @@ def test_the_start_form_takes_the_options_and_refuses_bad_teams(client: TestClie
     }
     started = client.post("/present/sessions", data=form, follow_redirects=False)
     assert started.status_code == 303
-    session = stored(client, select(Session).order_by(Session.id.desc()))[0]  # type: ignore[union-attr]
+    session = stored(client, select(Session).order_by(col(Session.id).desc()))[0]
     assert (session.nicknames, session.teams, session.streak) == (True, ["Owls", "Foxes"], True)
     count = len(stored(client, select(Session)))
     refused = client.post("/present/sessions", data={**form, "teams": "Owls\nOWLS"}, follow_redirects=False)
@@ -172,7 +172,16 @@ def test_a_cohort_session_may_have_one_team_per_site_of_the_institute(client: Te
     no_cohort = client.post("/api/v1/sessions", json={"deck_yaml": DECK, "site_teams": True}, headers=headers)
     assert "needs the cohort" in problem(no_cohort, 422)["detail"]
     login(client, organizer_user.email)
-    assert 'name="site_teams"' in client.get(f"/organize/cohorts/{cohorts[0]['id']}").text
+    page = client.get(f"/organize/cohorts/{cohorts[1]['id']}").text
+    assert 'name="site_teams"' in page
+    form = {"csrf_token": csrf_from(page), "deck_id": str(deck_ids[0]), "site_teams": "on", "nicknames": "on"}
+    started = client.post(f"/organize/cohorts/{cohorts[1]['id']}/sessions", data=form, follow_redirects=False)
+    assert started.status_code == 303
+    newest = stored(client, select(Session).order_by(col(Session.id).desc()))[0]
+    assert (newest.cohort_id, newest.teams, newest.nicknames) == (cohorts[1]["id"], ["Oakland, CA", "Fresno, CA"], True)
+    bad = {**form, "site_teams": "", "teams": "Owls\nowls"}
+    refused = client.post(f"/organize/cohorts/{cohorts[1]['id']}/sessions", data=bad, follow_redirects=False)
+    assert refused.status_code == 422 and "same name" in html.unescape(refused.text)
 
 
 # --- the phone's name and team ---------------------------------------------------------------------------------------
@@ -288,6 +297,24 @@ def test_a_phone_names_itself_over_the_socket(client: TestClient, named_session:
         ws.send_text(json.dumps({**message, "nickname": "Beaver"}))
         reply = receive_until(ws, lambda frame: "You&#39;re in!" in frame or "You're in!" in frame)
         assert 'id="me"' in reply and "Beaver" in reply and "Team Dragon" in reply
+
+
+def test_a_phone_still_at_the_form_is_sent_the_question_when_the_quiz_begins(
+    client: TestClient, presenter: Presenter, named_session: dict[str, Any]
+) -> None:
+    code = named_session["code"]
+    phone = Phone(client, code)
+    with client.websocket_connect(
+        f"/ws/participant/{code}", headers={"cookie": f"handsup_participant={phone.token}"}
+    ) as ws:
+        assert "Your name and team" in receive_until(ws, lambda frame: 'id="stage"' in frame)
+        presenter.control(named_session["id"], "goto", named_session["activities"][1]["id"])
+        pushed = receive_until(ws, lambda frame: 'id="stage"' in frame)
+        assert "Which PSEL standard is about equity?" in pushed and "Your name and team" not in pushed
+        message = {"name_form": "1", "nickname": "Late", "team": "Phoenix", "HEADERS": {"HX-Request": "true"}}
+        ws.send_text(json.dumps(message))
+        refused = receive_until(ws, lambda frame: 'id="name-status"' in frame)
+        assert "Names and teams are fixed now: the quiz has begun." in html.unescape(refused)
 
 
 # --- every worker knows the names ------------------------------------------------------------------------------------
