@@ -18,6 +18,7 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 PROJECTOR = {"viewport": {"width": 1280, "height": 720}}
+LAPTOP = {"viewport": {"width": 1440, "height": 900}}
 DECK = """\
 title: Standards quiz
 activities:
@@ -84,6 +85,23 @@ def test_phones_pick_names_and_teams_and_the_projector_shows_them_after_the_reve
 
     choose(cai, "Cai", "Dragon")
     expect(cai.locator("#me")).to_contain_text("Cai · Team Dragon")
+
+    presenter = page_errors.watch(browser.new_context(**LAPTOP).new_page(), "presenter")
+    presenter.goto(f"{live_server.url}/login")
+    presenter.get_by_label("Email").fill("teams@example.org")
+    presenter.get_by_label("Password").fill(PASSWORD)
+    presenter.get_by_role("button", name="Sign in").click()
+    presenter.goto(f"{live_server.url}/present")
+    card = presenter.locator(".card").filter(has=presenter.locator("form.start-session")).first
+    card.get_by_text("Names, teams and scoring").click()
+    expect(card.get_by_label("Ask for nicknames", exact=False)).to_be_visible()
+    expect(card.get_by_label("Teams", exact=False)).to_be_visible()
+    screenshot(presenter, "quiz-names-start-form", full_page=False)
+    presenter.goto(f"{live_server.url}/present/{session['id']}")
+    expect(presenter.locator("#counts .names-count")).to_have_text(
+        re.compile(r"^\s*3 named · teams: Phoenix 2, Dragon 1\s*$")
+    )
+    screenshot(presenter, "quiz-names-presenter", full_page=False)
 
     projector = page_errors.watch(browser.new_context(**PROJECTOR).new_page(), "projector")
     projector.goto(str(session["projector_url"]))
