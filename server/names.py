@@ -18,6 +18,7 @@ pick is a bijection on the ADJECTIVES x ANIMALS combinations (an odd step modulo
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -31,6 +32,8 @@ TEAMS_MAX = 12
 TEAM_MAX = 60
 # Punctuation a nickname may hold besides letters, digits and spaces: enough for "J.R.", "Ana-Sofía", "O'Neil".
 _NICKNAME_PUNCTUATION = frozenset(".,-_'’!?&()")
+# Combining marks piled three or more on one letter ("Zalgo" text that spills over the lines around it).
+_MARKS_PILED = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]{3,}")
 
 # (English, Spanish masculine, Spanish feminine): friendly in both languages, none an insult when said of a person.
 ADJECTIVES: tuple[tuple[str, str, str], ...] = (
@@ -145,7 +148,7 @@ def check_nickname(text: str) -> str:
     nickname = tidy(text)
     if not NICKNAME_MIN <= len(nickname) <= NICKNAME_MAX:
         raise NameRefused(_("A nickname has {low} to {high} characters.").format(low=NICKNAME_MIN, high=NICKNAME_MAX))
-    if not all(_nickname_character(ch) for ch in nickname):
+    if not all(_nickname_character(ch) for ch in nickname) or _MARKS_PILED.search(nickname):
         raise NameRefused(_("A nickname may have letters, numbers, spaces and . , - _ ' ! ? & ( ) only."))
     if profane(nickname):
         raise NameRefused(_("Please choose another nickname."))

@@ -40,6 +40,7 @@ def test_a_nickname_is_tidied_and_kept_as_typed() -> None:
         ("<script>x</script>", "letters, numbers, spaces"),
         ("<b>Bold</b>", "letters, numbers, spaces"),
         ("smile 😀", "letters, numbers, spaces"),
+        ("Z\u0351\u0352\u0353algo", "letters, numbers, spaces"),  # marks piled on a letter spill over the board
         ("fuck", "another nickname"),
         ("f.u.c.k", "another nickname"),
         ("Sh1t Happens", "another nickname"),
