@@ -115,7 +115,12 @@ _STEP = 389
 
 
 class NameRefused(ValueError):
-    """A nickname or team the phone may not have; the message says why, in the participant's language."""
+    """A nickname or team the phone may not have; the message says why, in the participant's language, and the
+    status is the API's (422: against the rules; 409: taken, or not now)."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class TeamsInvalid(ValueError):

@@ -768,7 +768,7 @@ async def save_name(
             )
             wanted = name_key(named.nickname)
             if any(name_key(other) == wanted for other in others.all()):
-                raise NameRefused(_("That name is taken: choose another."))
+                raise NameRefused(_("That name is taken: choose another."), 409)
         participant = await db.get(Participant, participant_id)
         if participant is None or participant.session_id != session_id:
             raise NotFound(f"participant {participant_id}")

@@ -645,9 +645,9 @@ class Room:
         for neither, it is too late, a nickname the rules refuse or someone has, a team the session does not have)."""
         session = self.snapshot.session
         if not self.asks_names:
-            raise NameRefused(_("This session does not ask for names."))
+            raise NameRefused(_("This session does not ask for names."), 409)
         if not self.naming_open:
-            raise NameRefused(_("Names and teams are fixed now: the quiz has begun."))
+            raise NameRefused(_("Names and teams are fixed now: the quiz has begun."), 409)
         chosen_team = ""
         if session.teams:
             chosen_team = next((one for one in session.teams if one == team.strip()), "")

@@ -413,6 +413,16 @@ class Received(BaseModel):
     version: int
 
 
+class NameChoice(BaseModel):
+    nickname: str = Field(default="", max_length=NAME_FIELD_LIMIT, description="When the session asks for nicknames")
+    team: str = Field(default="", max_length=NAME_FIELD_LIMIT, description="One of the session's teams, if it has any")
+
+
+class NameChosenPublic(BaseModel):
+    nickname: str = Field(description="As stored (tidied); empty when the session asks for no nickname")
+    team: str
+
+
 class ReactionCreate(BaseModel):
     reaction: Literal["like", "heart", "question", "applause"]
 
@@ -515,6 +525,27 @@ async def create_response(
     except Refused as refused:
         raise Problem(refused.status, "Not accepted", str(refused)) from None
     return Received(activity_id=body.activity_id, version=event.version)
+
+
+@api_router.put(
+    "/sessions/{session_id}/name",
+    response_model=NameChosenPublic,
+    dependencies=[declare(Access.participant)],
+)
+async def choose_name(
+    session_id: Id,
+    body: NameChoice,
+    services: ServicesDep,
+    x_participant_token: Annotated[str, Header(max_length=100)],
+) -> NameChosenPublic:
+    """Choose or change your nickname and team, while the session takes them (until its first quiz question)."""
+    joined = await _joined(services, session_id, x_participant_token)
+    room = await services.hub.room(session_id)
+    try:
+        named = await room.choose_name(joined, body.nickname, body.team)
+    except NameRefused as refused:
+        raise Problem(refused.status, "Not accepted", str(refused)) from None
+    return NameChosenPublic(nickname=named.nickname, team=named.team)
 
 
 @api_router.post(

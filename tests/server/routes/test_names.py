@@ -460,3 +460,28 @@ def test_the_projector_shows_generated_names_in_its_own_language(
     finally:
         client.cookies.delete("handsup_language")
     assert spanish in page and english not in page and "Clasificación" in page
+
+
+def test_a_participant_chooses_a_name_over_the_api(
+    client: TestClient, presenter: Presenter, named_session: dict[str, Any]
+) -> None:
+    session_id = named_session["id"]
+    first, second = join(client, named_session["code"]), join(client, named_session["code"])
+
+    def put(token: str, **body: str) -> Any:
+        return client.put(f"/api/v1/sessions/{session_id}/name", json=body, headers={"X-Participant-Token": token})
+
+    chosen = put(first, nickname="  Ana  Sofía ", team="Phoenix")
+    assert chosen.status_code == 200 and chosen.json() == {"nickname": "Ana Sofía", "team": "Phoenix"}
+    assert problem(put(second, nickname="ANA SOFIA", team="Dragon"), 409)["detail"] == (
+        "That name is taken: choose another."
+    )
+    assert problem(put(second, nickname="x", team="Dragon"), 422)["detail"] == "A nickname has 2 to 24 characters."
+    assert problem(put(second, nickname="Ben", team="Owls"), 422)["detail"] == "Choose one of the teams."
+    stranger = join(client, start(presenter)["code"])
+    assert problem(put(stranger, nickname="Ben", team="Dragon"), 403)["title"] == "Not joined"
+    presenter.control(session_id, "goto", named_session["activities"][1]["id"])
+    caught_up(client, session_id)
+    assert problem(put(second, nickname="Ben", team="Dragon"), 409)["detail"] == (
+        "Names and teams are fixed now: the quiz has begun."
+    )
