@@ -163,7 +163,6 @@ def _me(room: Room, participant_id: int) -> dict[str, Any] | None | Literal[Fals
     return {
         "name": room.name_of(participant_id),
         "team": room.team_of(participant_id),
-        "code": room.snapshot.session.code,
     }
 
 
