@@ -2,7 +2,7 @@
 
 Every worker serving a session subscribes to its channel (server/backplane.py); a room folds what arrives
 (server/live/room.py `Room._apply`). On the wire a message is a JSON object whose `type` names it (`responses`,
-`joined`, `state`, `reaction`), the same for the memory and the Redis backplane and for workers of different
+`joined`, `named`, `state`, `reaction`), the same for the memory and the Redis backplane and for workers of different
 versions during a rolling restart: keep `to_json` and `from_json` compatible when adding fields.
 
 This module sits beside the backplane, below the domain, not in server/live/: server/sessions.py publishes
@@ -51,6 +51,23 @@ class Joined:
 
 
 @dataclass(frozen=True)
+class NameChosen:
+    """A participant chose (or changed) their nickname or team on one worker: every worker shows it."""
+
+    type: ClassVar[str] = "named"
+    participant: int
+    nickname: str
+    team: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "participant": self.participant, "nickname": self.nickname, "team": self.team}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> NameChosen:
+        return cls(int(data["participant"]), str(data["nickname"]), str(data["team"]))
+
+
+@dataclass(frozen=True)
 class StateChanged:
     """A presenter action changed the session's state in the database: every worker reloads it from there."""
 
@@ -79,8 +96,8 @@ class Reaction:
         return cls(str(data["name"]))
 
 
-Message = Responses | Joined | StateChanged | Reaction
-TYPES: dict[str, type[Message]] = {cls.type: cls for cls in (Responses, Joined, StateChanged, Reaction)}
+Message = Responses | Joined | NameChosen | StateChanged | Reaction
+TYPES: dict[str, type[Message]] = {cls.type: cls for cls in (Responses, Joined, NameChosen, StateChanged, Reaction)}
 
 
 def from_json(data: Mapping[str, Any]) -> Message | None:

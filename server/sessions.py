@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -20,12 +20,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
 from activities.base import FormFields, KindConfig, ResponseEvent, Tally, digest, whole_number
-from activities.i18n import N_
+from activities.i18n import N_, _
 from server.backplane import Backplane
 from server.decks import MAX_COUNTDOWN, MIN_COUNTDOWN, DeckSpec, parse_deck
 from server.messages import StateChanged, publish
 from server.models import (
     Activity,
+    Cohort,
     Deck,
     Pace,
     Participant,
@@ -36,6 +37,7 @@ from server.models import (
     as_utc,
     utcnow,
 )
+from server.names import NameRefused, check_teams, name_key
 from server.profanity import filter_of, screened, switched, with_filter
 
 CODE_DIGITS = 6  # the default; HANDSUP_JOIN_CODE_DIGITS sets it for new sessions
@@ -171,6 +173,44 @@ class SessionSnapshot:
         return activity.results == ResultsMode.live or activity.revealed
 
 
+@dataclass(frozen=True)
+class SessionOptions:
+    """What a facilitator may choose as a session starts besides its deck and title: ask phones for a nickname, the
+    teams phones pick from (none: no teams), and the streak bonus. Make it with `session_options`, which checks."""
+
+    nicknames: bool = False
+    teams: tuple[str, ...] = ()
+    streak: bool = False
+
+
+NO_OPTIONS = SessionOptions()
+"""No nicknames, no teams, no streak bonus: what a session starts with unless asked."""
+
+
+def session_options(nicknames: bool, teams: Iterable[str], streak: bool) -> SessionOptions:
+    """Checked session options; TeamsInvalid (server/names.py check_teams) says what is wrong with the teams."""
+    return SessionOptions(nicknames=nicknames, teams=tuple(check_teams(teams)), streak=streak)
+
+
+async def site_teams(maker: async_sessionmaker[AsyncSession], cohort_id: int) -> list[str]:
+    """One team per site of the cohorts of the institute a cohort belongs to (a session filed under one cohort may
+    gather people of several sites): the sites in the order their cohorts were made, each once, blank ones left out."""
+    async with maker() as db:
+        cohort = await db.get(Cohort, cohort_id)
+        if cohort is None:
+            raise NotFound(f"cohort {cohort_id}")
+        sites = (
+            await db.exec(
+                select(Cohort.site).where(Cohort.institute_id == cohort.institute_id).order_by(col(Cohort.id))
+            )
+        ).all()
+    teams: dict[str, str] = {}
+    for site in sites:
+        if site.strip():
+            teams.setdefault(name_key(site), site.strip())
+    return list(teams.values())
+
+
 async def create_session(
     maker: async_sessionmaker[AsyncSession],
     spec: DeckSpec,
@@ -180,10 +220,11 @@ async def create_session(
     title: str | None = None,
     cohort_id: int | None = None,
     digits: int = CODE_DIGITS,
+    options: SessionOptions = NO_OPTIONS,
 ) -> Session:
     """A live session from a checked deck, with a code of `digits` digits no other live session has (the database's
     partial unique index on live codes decides; a code taken is drawn again). NoFreeCode when every draw is taken."""
-    for _ in range(CODE_ATTEMPTS):
+    for _attempt in range(CODE_ATTEMPTS):
         try:
             async with maker() as db, db.begin():
                 session = Session(
@@ -194,6 +235,11 @@ async def create_session(
                     presenter_id=presenter_id,
                     pace=spec.pace,
                     projector_secret=secrets.token_urlsafe(24),
+                    # The start's options add to the deck's: a switch on in either is on; the start's teams, if
+                    # any, else the deck's.
+                    nicknames=options.nicknames or spec.nicknames,
+                    teams=list(options.teams) or spec.teams,
+                    streak=options.streak or spec.streak,
                 )
                 db.add(session)
                 await db.flush()
@@ -654,6 +700,7 @@ async def start_from_deck(
     title: str | None = None,
     cohort_id: int | None = None,
     digits: int = CODE_DIGITS,
+    options: SessionOptions = NO_OPTIONS,
 ) -> Session:
     """A live session from a stored deck, checked again as it is now (the presenter's page, a cohort's page and the
     JSON API start this way; they check first that the user may view it). NotFound for an unknown or deleted deck,
@@ -664,5 +711,71 @@ async def start_from_deck(
         raise NotFound(f"deck {deck_id}")
     spec = parse_deck(deck.source, registry)
     return await create_session(
-        maker, spec, presenter_id=presenter_id, deck_id=deck.id, title=title, cohort_id=cohort_id, digits=digits
+        maker,
+        spec,
+        presenter_id=presenter_id,
+        deck_id=deck.id,
+        title=title,
+        cohort_id=cohort_id,
+        digits=digits,
+        options=options,
     )
+
+
+def names_open(snapshot: SessionSnapshot, registry: Registry) -> bool:
+    """Whether phones may still choose or change their nickname and team: the session asks for them, is live, and
+    has not yet shown a scored activity open for answers (its clock started)."""
+    session = snapshot.session
+    return (
+        (session.nicknames or bool(session.teams))
+        and snapshot.live
+        and not any(
+            a.opened_at is not None and a.id is not None and registry[a.kind].scored(snapshot.configs[a.id])
+            for a in snapshot.activities
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Named:
+    """The nickname a participant chose (empty: none, a generated name shows) and their team (empty: none)."""
+
+    nickname: str = ""
+    team: str = ""
+
+
+async def session_names(maker: async_sessionmaker[AsyncSession], session_id: int) -> dict[int, Named]:
+    """Every participant of a session who chose a nickname or a team."""
+    query = select(Participant.id, Participant.nickname, Participant.team).where(
+        Participant.session_id == session_id, (col(Participant.nickname) != "") | (col(Participant.team) != "")
+    )
+    async with maker() as db:
+        rows = (await db.exec(query)).all()
+    return {pid: Named(nickname, team) for pid, nickname, team in rows if pid is not None}
+
+
+async def save_name(
+    maker: async_sessionmaker[AsyncSession], session_id: int, participant_id: int, named: Named
+) -> None:
+    """Store a participant's checked nickname and team; NameRefused when another participant of the session has the
+    nickname already (case and accents aside). Checked and written in one transaction; two phones taking the same
+    name in the same instant on two workers is the one race left (both keep it; the leaderboard still tells them
+    apart by rank)."""
+    async with maker() as db, db.begin():
+        if named.nickname:
+            others = await db.exec(
+                select(Participant.nickname).where(
+                    Participant.session_id == session_id,
+                    Participant.id != participant_id,
+                    Participant.nickname != "",
+                )
+            )
+            wanted = name_key(named.nickname)
+            if any(name_key(other) == wanted for other in others.all()):
+                raise NameRefused(_("That name is taken: choose another."), 409)
+        participant = await db.get(Participant, participant_id)
+        if participant is None or participant.session_id != session_id:
+            raise NotFound(f"participant {participant_id}")
+        participant.nickname = named.nickname
+        participant.team = named.team
+        db.add(participant)

@@ -14,6 +14,7 @@ from activities import Registry
 from activities.base import ActivityKind
 from server.decks.loading import MAX_DECK_BYTES, DeckInvalid, DeckProblem, load_yaml
 from server.models import Pace, ResultsMode
+from server.names import TeamsInvalid, check_teams
 from server.profanity import FilterSettings
 
 MAX_ACTIVITIES = 200
@@ -46,6 +47,10 @@ class DeckSpec(BaseModel):
     description: str = ""
     pace: Pace = Pace.presenter
     language: str = "en"
+    # Names, teams and scoring for the sessions started from it (server/names.py); a start form adds to them.
+    nicknames: bool = False
+    teams: list[str] = []
+    streak: bool = False
     activities: list[ActivitySpec]
 
 
@@ -61,7 +66,8 @@ def parse_deck(text: str, registry: Registry) -> DeckSpec:
         raise DeckInvalid(problems)
     if not isinstance(data, dict):
         raise DeckInvalid([DeckProblem(1, "", "a deck is a mapping with 'title' and 'activities'")])
-    for key in sorted(set(data) - {"title", "description", "pace", "language", "filter", "activities"}, key=str):
+    known = {"title", "description", "pace", "language", "filter", "nicknames", "teams", "streak", "activities"}
+    for key in sorted(set(data) - known, key=str):
         problems.append(DeckProblem(locate((key,)), str(key), "unknown key"))
     title = data.get("title")
     if not isinstance(title, str) or not title.strip() or len(title) > 200:
@@ -75,6 +81,8 @@ def parse_deck(text: str, registry: Registry) -> DeckSpec:
     if not isinstance(language, str) or not LANGUAGE_CODE.fullmatch(language):
         problems.append(DeckProblem(locate(("language",)), "language", "a language code, such as en or es"))
         language = "en"
+    nicknames, streak = (_flag(data, key, locate, problems) for key in ("nicknames", "streak"))
+    teams = _teams(data.get("teams", []), locate, problems)
     raw_activities = data.get("activities")
     if not isinstance(raw_activities, list) or not raw_activities:
         problems.append(DeckProblem(locate(("activities",)), "activities", "a list of at least one activity"))
@@ -94,8 +102,32 @@ def parse_deck(text: str, registry: Registry) -> DeckSpec:
         description=str(data.get("description", "")),
         pace=Pace(pace),
         language=language,
+        nicknames=nicknames,
+        teams=teams,
+        streak=streak,
         activities=activities,
     )
+
+
+def _flag(data: dict[Any, Any], key: str, locate: _Locator, problems: list[DeckProblem]) -> bool:
+    """A deck-level switch (`nicknames: true`); false when absent."""
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        problems.append(DeckProblem(locate((key,)), key, "true or false"))
+        return False
+    return value
+
+
+def _teams(value: Any, locate: _Locator, problems: list[DeckProblem]) -> list[str]:
+    """The deck's teams, checked as a start form's are (server/names.py check_teams)."""
+    if not isinstance(value, list) or not all(isinstance(team, str) for team in value):
+        problems.append(DeckProblem(locate(("teams",)), "teams", "a list of team names"))
+        return []
+    try:
+        return check_teams(value)
+    except TeamsInvalid as error:
+        problems.append(DeckProblem(locate(("teams",)), "teams", str(error)))
+        return []
 
 
 def _parse_filter(

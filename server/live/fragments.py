@@ -21,7 +21,8 @@ from server import ROOT, __version__
 from server.live.reactions import FLOATS_PER_PUSH, LANES, REACTIONS
 from server.live.standings import is_scored
 from server.models import Activity, Pace, Session
-from server.sessions import SessionSnapshot, format_code, moderated_results, seconds_left
+from server.names import NICKNAME_MAX, NICKNAME_MIN
+from server.sessions import Named, SessionSnapshot, format_code, moderated_results, names_open, seconds_left
 from server.times import COMMON_ZONES, DEFAULT_ZONE, shown
 from server.web.i18n import catalogues, current_language, current_tag, local_decimals, speaking
 
@@ -240,11 +241,13 @@ class Views:
             "control_url": f"/present/{session.id}/control",
             "standings": leaders,
             "standings_final": bool(leaders) and room.standings_final(),
+            "team_standings": self.team_leaders(room) if leaders else [],
         }
 
     def leaders(self, room: Room) -> list[dict[str, Any]]:
         """The top of the session's standings (LEADERS, and everyone tied with the last), for a revealed activity of
-        a scoring kind: rank, points and a name (participants are anonymous: "Participant 7", in order of joining)."""
+        a scoring kind: rank, points, `name` (the nickname the phone chose, else its generated name in the language
+        being rendered: server/names.py), `team` (empty: none) and `number` (the place in the order of joining)."""
         board = room.standings()
         top = board.top(LEADERS)
         order = {pid: n for n, pid in enumerate(sorted(room.participants.values()), start=1)}
@@ -254,13 +257,32 @@ class Views:
                 "position": position,
                 "points": row.points,
                 "number": order.get(row.participant_id, 0),
+                "name": room.name_of(row.participant_id),
+                "team": room.team_of(row.participant_id),
                 "people": board.people,
             }
             for position, row in enumerate(top, start=1)
         ]
 
-    def participant_stage(self, room: Room, stage: Stage, *, error: str | None = None, csrf: str | None = None) -> str:
-        """The participant's `#stage`: an activity's form (with their answer), or a plain state.
+    def team_leaders(self, room: Room) -> list[dict[str, Any]]:
+        """The teams' standings (all of them: a session has at most 12 teams): team, rank, points (the mean of its
+        ranked members' totals) and members; empty when the session has no teams."""
+        return [
+            {"team": row.team, "rank": row.rank, "points": row.points, "members": row.members}
+            for row in room.team_standings()
+        ]
+
+    def participant_stage(
+        self,
+        room: Room,
+        stage: Stage,
+        *,
+        error: str | None = None,
+        csrf: str | None = None,
+        named: Named | None = None,
+    ) -> str:
+        """The participant's `#stage`: an activity's form (with their answer), or a plain state, or the form for a
+        name and team (`stage.naming`; `named`: what this phone chose already, to change it).
 
         `csrf`: the browser's CSRF token, for forms that post without JavaScript; pushed stages are shared by many
         phones and go without (they answer over the socket, or handsup.js adds the page's token before posting)."""
@@ -285,11 +307,30 @@ class Views:
             standing=stage.standing,
             ranked=stage.ranked,
             standings_final=stage.standing is not None and room.standings_final(),
+            team_standing=stage.team_standing,
+            teams_ranked=stage.teams_ranked,
+            naming=self._naming(room, stage, named),
+            names_open=names_open(snapshot, self.registry),
             kind=self.registry[activity.kind] if activity is not None else None,
             shared=self.shared(room, activity, stage.answer, csrf=csrf) if activity and kind_shares else "",
             error=error,
             csrf=csrf,
         )
+
+    def _naming(self, room: Room, stage: Stage, named: Named | None) -> dict[str, Any] | None:
+        """What the form for a name and team shows (None when the stage is no such form)."""
+        if not stage.naming:
+            return None
+        session = room.snapshot.session
+        return {
+            "url": f"/{session.code}/name",
+            "nicknames": session.nicknames,
+            "teams": session.teams,
+            "nickname": named.nickname if named is not None else "",
+            "team": named.team if named is not None else "",
+            "open": names_open(room.snapshot, self.registry),
+            "limits": (NICKNAME_MIN, NICKNAME_MAX),
+        }
 
     def participant_status(self, room: Room, activity: Activity, answer: Any = None, *, error: str | None) -> str:
         """The reply to an answer: its status line ('received', or what to fix) and, for a kind that shares its

@@ -33,12 +33,14 @@ from server.backplane import Backplane, Overflow, Subscription, session_channel
 from server.config import Settings
 from server.live.connections import Audience, Connection
 from server.live.reactions import REACTIONS, ReactionRefused, TooFast
-from server.live.standings import Standing, Standings, is_scored, session_standings
+from server.live.standings import Standing, Standings, TeamStanding, is_scored, session_standings, team_standings
 from server.live.writer import ResponseWriter
-from server.messages import Joined, Reaction, Responses, StateChanged, publish
+from server.messages import Joined, NameChosen, Reaction, Responses, StateChanged, publish
 from server.models import Activity, Participant, as_utc, utcnow
+from server.names import NameRefused, check_nickname, generated_name
 from server.sessions import (
     ControlRefused,
+    Named,
     NotFound,
     SessionSnapshot,
     as_event,
@@ -49,16 +51,20 @@ from server.sessions import (
     kept,
     load_snapshot,
     moderated_results,
+    names_open,
+    save_name,
     seconds_left,
+    session_names,
     stored_responses,
 )
-from server.web.i18n import speaking
+from server.web.i18n import current_language, speaking
 from server.web.throttle import MINUTE, Rate, RateLimiter, Throttles
 
 if TYPE_CHECKING:
     from server.live.fragments import Views
 
 log = logging.getLogger(__name__)
+NAMING = "naming"  # the stage key's slot of the form for a name and team
 
 
 @dataclass(frozen=True)
@@ -72,12 +78,17 @@ class Stage:
     # Their place in the session's standings, shown with a revealed activity of a scoring kind; else None.
     standing: Standing | None = None
     ranked: int = 0  # how many the standings rank ("12th of 240")
+    # Their team's place in the team standings, beside their own (None: no teams, or their team has no rank).
+    team_standing: TeamStanding | None = None
+    teams_ranked: int = 0
+    # The session asks for a name or a team and this phone has not chosen yet: it shows the form for them.
+    naming: bool = False
 
     @property
-    def rendering(self) -> tuple[str, str, frozenset[int], Standing | None, int]:
+    def rendering(self) -> tuple[object, ...]:
         """Phones with equal renderings get the same HTML (one rendering per distinct answer and place)."""
         answer = self.answer.model_dump_json() if self.answer is not None else ""
-        return self.key, answer, self.answered, self.standing, self.ranked
+        return self.key, answer, self.answered, self.standing, self.ranked, self.team_standing, self.teams_ranked
 
 
 @dataclass
@@ -309,7 +320,7 @@ class Pusher:
         most ten renderings, however large the room)."""
         room = self._room
         views = room.deps.fragments
-        rendered: dict[tuple[str, tuple[str, str, frozenset[int], Standing | None, int]], str] = {}
+        rendered: dict[tuple[str, tuple[object, ...]], str] = {}
         for connection in room.presence.audiences[Audience.participant]:
             if connection.participant_id is None:
                 continue
@@ -347,14 +358,17 @@ class Room:
         self.snapshot: SessionSnapshot
         self.tallies: dict[int, Tally[Any, Any]] = {}
         self.participants: dict[str, int] = {}  # token hash -> participant id: who has joined
+        self.names: dict[int, Named] = {}  # participant id -> the nickname and team they chose (if they did)
         self.presence = Presence()
         self._pusher = Pusher(self)
         self._countdown = Countdown(self._close_voting)
         self._answering = AnswerLocks()
         self._stack = AsyncExitStack()
         self._tasks: list[asyncio.Task[None]] = []
-        self._stage_keys: dict[int | None, str] = {}  # shown activity -> stage key, for this snapshot
+        self._stage_keys: dict[int | str | None, str] = {}  # shown activity -> stage key, for this snapshot
         self._standings: Standings | None = None  # made when first asked for after a change
+        self._team_standings: tuple[TeamStanding, ...] | None = None  # likewise
+        self._names_open: tuple[SessionSnapshot, bool] | None = None  # naming_open, for the snapshot it was of
         self.reactions: Counter[str] = Counter()  # since this worker opened the room
         settings, keys = deps.settings, deps.settings.throttle_keys_limit
         # Per participant: a thumb hammering a button is not a crowd, and a script is not a participant.
@@ -438,6 +452,7 @@ class Room:
                 select(Participant.token_hash, Participant.id).where(Participant.session_id == self.session_id)
             )
             self.participants = {token_hash: pid for token_hash, pid in joined.all() if pid is not None}
+        self.names = await session_names(deps.db, self.session_id)
         self.tallies = tallies
         self._stage_keys.clear()
         self._mark_stage()
@@ -516,6 +531,8 @@ class Room:
             case Joined(participant, token_hash):
                 self.participants[token_hash] = participant
                 self._mark(None)
+            case NameChosen(participant, nickname, team):
+                self._named(participant, Named(nickname, team))
             case StateChanged():
                 await self._reload_state()
             case Reaction(name):
@@ -558,11 +575,11 @@ class Room:
     # --- pushes --------------------------------------------------------------------------------------------
 
     def _mark(self, activity_id: int | None) -> None:
-        self._standings = None
+        self._standings = self._team_standings = None
         self._pusher.mark(activity_id)
 
     def _mark_stage(self, participants: bool = True) -> None:
-        self._standings = None
+        self._standings = self._team_standings = None
         self._pusher.mark_stage(participants)
 
     def standings(self) -> Standings:
@@ -580,6 +597,79 @@ class Room:
         projector shows the podium, each phone its final place)."""
         scored = [a for a in self.snapshot.activities if is_scored(self.deps.registry, a, self.tallies)]
         return bool(scored) and all(a.revealed for a in scored)
+
+    def team_standings(self) -> tuple[TeamStanding, ...]:
+        """The teams' standings beside the individual ones (empty when the session has no teams)."""
+        if self._team_standings is None:
+            teams = self.snapshot.session.teams
+            members = {pid: named.team for pid, named in self.names.items() if named.team in teams}
+            self._team_standings = team_standings(self.standings(), members, teams) if teams else ()
+        return self._team_standings
+
+    # --- names and teams -----------------------------------------------------------------------------------
+
+    @property
+    def asks_names(self) -> bool:
+        """Whether the session asks phones for a nickname or a team."""
+        session = self.snapshot.session
+        return session.nicknames or bool(session.teams)
+
+    @property
+    def naming_open(self) -> bool:
+        """Whether phones may still choose or change their nickname and team: the session asks for them, is live,
+        and has not yet shown a question of a scoring kind open for answers (its clock started)."""
+        snapshot = self.snapshot  # asked for every phone's stage: worked out once per snapshot
+        if self._names_open is None or self._names_open[0] is not snapshot:
+            self._names_open = (snapshot, names_open(snapshot, self.deps.registry))
+        return self._names_open[1]
+
+    def name_of(self, participant_id: int) -> str:
+        """What the room calls a participant: their nickname, or their generated name in the language being
+        rendered."""
+        named = self.names.get(participant_id)
+        if named is not None and named.nickname:
+            return named.nickname
+        return generated_name(self.session_id, participant_id, current_language())
+
+    def team_of(self, participant_id: int) -> str:
+        """A participant's team (empty: none)."""
+        named = self.names.get(participant_id)
+        return named.team if named is not None and named.team in self.snapshot.session.teams else ""
+
+    def team_sizes(self) -> dict[str, int]:
+        """How many chose each of the session's teams, in the session's order of teams."""
+        sizes = dict.fromkeys(self.snapshot.session.teams, 0)
+        for named in self.names.values():
+            if named.team in sizes:
+                sizes[named.team] += 1
+        return sizes
+
+    async def choose_name(self, participant_id: int, nickname: str, team: str) -> Named:
+        """Store a participant's nickname and team and tell every worker; NameRefused says why not (the session asks
+        for neither, it is too late, a nickname the rules refuse or someone has, a team the session does not have)."""
+        session = self.snapshot.session
+        if not self.asks_names:
+            raise NameRefused(_("This session does not ask for names."), 409)
+        if not self.naming_open:
+            raise NameRefused(_("Names and teams are fixed now: the quiz has begun."), 409)
+        chosen_team = ""
+        if session.teams:
+            chosen_team = next((one for one in session.teams if one == team.strip()), "")
+            if not chosen_team:
+                raise NameRefused(_("Choose one of the teams."))
+        named = Named(check_nickname(nickname) if session.nicknames else "", chosen_team)
+        await save_name(self.deps.db, self.session_id, participant_id, named)
+        self._named(participant_id, named)
+        await publish(self.deps.backplane, self.session_id, NameChosen(participant_id, named.nickname, named.team))
+        return named
+
+    def _named(self, participant_id: int, named: Named) -> None:
+        """A participant's name or team changed: the presenter's counts and the leaderboards show it."""
+        if self.names.get(participant_id) == named:
+            return
+        self.names[participant_id] = named
+        # Names change only before any scoring question was shown open, so no leaderboard shows them yet.
+        self._mark(None)
 
     # --- stages --------------------------------------------------------------------------------------------
 
@@ -621,6 +711,11 @@ class Room:
 
         Its key is a fingerprint of what phones show (the same on every worker): a phone that has it is not sent
         it again, so a duplicate push never wipes what someone is typing."""
+        if participant_id not in self.names and self.naming_open:
+            key = self._stage_keys.get(NAMING)
+            if key is None:
+                key = self._stage_keys[NAMING] = digest([_phone_view(self.snapshot), "naming"])
+            return Stage(key, None, None, frozenset(), naming=True)
         activity = self.shown(participant_id, at)
         shown_id = activity.id if activity is not None else None
         key = self._stage_keys.get(shown_id)
@@ -636,7 +731,10 @@ class Room:
             )
         if activity is not None and activity.revealed and is_scored(self.deps.registry, activity, self.tallies):
             board = self.standings()
-            return Stage(key, activity, answer, answered, board.of(participant_id), board.people)
+            teams = self.team_standings()
+            team = self.team_of(participant_id)
+            own_team = next((row for row in teams if row.team == team), None)
+            return Stage(key, activity, answer, answered, board.of(participant_id), board.people, own_team, len(teams))
         return Stage(key, activity, answer, answered)
 
     def finished(self) -> int:

@@ -119,3 +119,38 @@ def is_scored(registry: Registry, activity: Activity, tallies: Mapping[int, Tall
     """Whether an activity with a tally scores points towards the standings (its kind says, from its config)."""
     tally = tallies.get(activity.id) if activity.id is not None else None
     return tally is not None and activity.kind in registry and registry[activity.kind].scored(tally.config)
+
+
+# --- teams ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeamStanding:
+    """One team's place: the mean of its ranked members' totals (rounded, halves up), how many they are, its rank."""
+
+    team: str
+    points: int
+    members: int
+    rank: int
+
+
+def team_standings(board: Standings, teams: Mapping[int, str], order: Sequence[str] = ()) -> tuple[TeamStanding, ...]:
+    """The teams' standings from the individual ones: a team's score is the mean of the totals of its members who are
+    ranked (participant id -> team in `teams`), rounded to a whole number (halves up), so a big team is not ahead for
+    its size; teams ranked by score as people are (equal scores share a rank), ties in `order` (the session's order of
+    teams), then by name. A team none of whose members is ranked has no score and is left out."""
+    totals: dict[str, list[int]] = {}
+    for row in board.rows:
+        team = teams.get(row.participant_id)
+        if team:
+            totals.setdefault(team, []).append(row.points)
+    position = {team: at for at, team in enumerate(order)}
+    means = [
+        (team, (2 * sum(points) + len(points)) // (2 * len(points)), len(points)) for team, points in totals.items()
+    ]
+    means.sort(key=lambda item: (-item[1], position.get(item[0], len(position)), item[0]))
+    rows: list[TeamStanding] = []
+    for place, (team, points, members) in enumerate(means, start=1):
+        rank = rows[-1].rank if rows and rows[-1].points == points else place
+        rows.append(TeamStanding(team, points, members, rank))
+    return tuple(rows)

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from server import sessions
 from server.accounts.access import OrganizerApi, OrganizerPage
 from server.accounts.csrf import check_csrf, csrf_token
 from server.decks import DeckInvalid, stored_decks
@@ -32,6 +33,7 @@ from server.institutes import (
     save_cohort,
 )
 from server.models import AuditEntry, Institute, SessionState, User
+from server.names import TeamsInvalid
 from server.services import Services
 from server.sessions import ControlRefused, NoFreeCode, NotFound, start_from_deck
 from server.times import DEFAULT_ZONE, MAX_ZONE_NAME
@@ -143,9 +145,19 @@ async def start_cohort_session(
     services: ServicesDep,
     deck_id: Annotated[int, Form()],
     title: Annotated[str, Form(max_length=200)] = "",
+    nicknames: Annotated[bool, Form()] = False,
+    teams: Annotated[str, Form(max_length=2000)] = "",
+    site_teams: Annotated[bool, Form()] = False,
+    streak: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Start a live session of one of the cohort's decks, then open its presenter view."""
+    """Start a live session of one of the cohort's decks, then open its presenter view (with the options of
+    server/sessions.py SessionOptions; `site_teams`: one team per site of the institute's cohorts)."""
     _, view = await _cohort(services, cohort_id)
+    lines = await sessions.site_teams(services.db, cohort_id) if site_teams else teams.splitlines()
+    try:
+        options = sessions.session_options(nicknames, lines, streak)
+    except TeamsInvalid as error:
+        raise Problem(422, "The teams cannot be used", str(error)) from None
     if deck_id not in {deck.id for deck in view.decks}:
         raise Problem(409, "Not one of this cohort's decks", "Assign the deck to the cohort first.")
     deck_title = next(deck.title for deck in view.decks if deck.id == deck_id)
@@ -163,6 +175,7 @@ async def start_cohort_session(
             title=title or f"{deck_title} · {view.cohort.name}",
             cohort_id=cohort_id,
             digits=services.settings.join_code_digits,
+            options=options,
         )
     except NotFound:
         raise Problem(404, "No such deck", f"There is no deck {deck_id}.") from None

@@ -3,6 +3,7 @@ join, live, responses and reactions."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -24,6 +25,7 @@ from server.live.reactions import ReactionRefused
 from server.live.room import Room
 from server.live.sse import EventStream
 from server.models import Activity, ActivityPublic, Answer, Participant, Session, SessionState
+from server.names import NameRefused
 from server.services import Services
 from server.sessions import CODE_LENGTHS, NotFound, clean_code, format_code, hash_token, stored_answer
 from server.web.deps import Id, ServicesDep, join_url, keep_cookie, same_origin
@@ -37,6 +39,8 @@ api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS)
 COOKIE = "handsup_participant"
 COOKIE_DAYS = 30
 REACTION_FIELD = "reaction"
+NAME_FORM_FIELD = "name_form"  # the hidden field that says a form (or socket message) chooses a nickname and team
+NAME_FIELD_LIMIT = 200  # characters of a nickname or team read at most (the rules allow far fewer)
 
 
 @router.get("/", response_class=HTMLResponse, dependencies=[declare(Access.anyone)])
@@ -110,10 +114,15 @@ async def _page(
     participant_id: int,
     error: str | None = None,
     status: int = 200,
+    naming: bool = False,
 ) -> HTMLResponse:
+    """The participant's page; `naming`: the form for their name and team in place of the stage, as they chose them
+    so far (to change them, or again with what was wrong)."""
     session = room.snapshot.session
     at = whole_number(request.query_params.get("at", ""))
     stage = room.stage(participant_id, at)
+    if naming:
+        stage = replace(stage, activity=None, answer=None, naming=True)
     activity = stage.activity
     if activity is not None and activity.id is not None:
         # The stored answer, not the tally's: after a form post the backplane may not have brought it here yet.
@@ -125,7 +134,7 @@ async def _page(
     chosen = chosen or room.snapshot.paced
     csrf = csrf_token(request)
     # Only where there is nothing to type into: a reload never wipes what someone is writing.
-    waiting = activity is None and room.snapshot.live and not room.snapshot.paced
+    waiting = activity is None and room.snapshot.live and not room.snapshot.paced and not stage.naming
     closed = activity is not None and not activity.voting_open
     html = services.views.render(
         "participant/page.html",
@@ -134,11 +143,27 @@ async def _page(
         session=session,
         stage_key=stage.key,
         at=activity.id if chosen and activity is not None else None,
-        stage=services.views.participant_stage(room, stage, error=error, csrf=csrf),
+        stage=services.views.participant_stage(
+            room, stage, error=error, csrf=csrf, named=room.names.get(participant_id)
+        ),
         join_url=join_url(services.settings, request, session.code),
         csrf=csrf,
+        me=_me(room, participant_id),
     )
     return HTMLResponse(html, status_code=status)
+
+
+def _me(room: Room, participant_id: int) -> dict[str, Any] | None | Literal[False]:
+    """The phone's name and team for its header: False when the session asks for neither; None while the phone has
+    not chosen and still may (its header has an empty place the socket's reply fills)."""
+    if not room.asks_names:
+        return False
+    if participant_id not in room.names and room.naming_open:
+        return None
+    return {
+        "name": room.name_of(participant_id),
+        "team": room.team_of(participant_id),
+    }
 
 
 def _with_cookie(response: Response, services: Services, token: str) -> Response:
@@ -184,6 +209,41 @@ async def respond_by_form(code: str, request: Request, services: ServicesDep) ->
         response = await _page(request, services, room, participant_id, error=str(refused), status=422)
         return _with_cookie(response, services, token)
     return _with_cookie(RedirectResponse(_back(room, activity_id), status_code=303), services, token)
+
+
+@router.get("/{code}/name", response_class=HTMLResponse, dependencies=[declare(Access.participant)])
+async def name_page(code: str, request: Request, services: ServicesDep) -> Response:
+    """The form to choose or change a nickname and team (while the session still takes them)."""
+    room = await _room_for(services, request, code)
+    token = _cookie_token(request)
+    participant_id = await room.participant(token)
+    if not room.asks_names:
+        return _with_cookie(RedirectResponse(f"/{room.snapshot.session.code}", status_code=303), services, token)
+    return _with_cookie(await _page(request, services, room, participant_id, naming=True), services, token)
+
+
+@router.post(
+    "/{code}/name", response_class=HTMLResponse, dependencies=[declare(Access.participant), Depends(check_csrf)]
+)
+async def name_by_form(code: str, request: Request, services: ServicesDep) -> Response:
+    """The no-JavaScript path of a nickname and team: stored, then back to the page; or the form again, saying why."""
+    room, token, participant_id, fields = await _form_post(code, request, services)
+    try:
+        await _choose_name(room, participant_id, fields)
+    except NameRefused as refused:
+        response = await _page(request, services, room, participant_id, error=str(refused), status=422, naming=True)
+        return _with_cookie(response, services, token)
+    return _with_cookie(RedirectResponse(f"/{room.snapshot.session.code}", status_code=303), services, token)
+
+
+async def _choose_name(room: Room, participant_id: int, fields: Mapping[str, Sequence[Any]]) -> None:
+    """A nickname and team from a form's fields (a form post's or a socket message's); NameRefused says why not."""
+
+    def field(name: str) -> str:
+        value = str(next(iter(fields.get(name, ())), ""))
+        return value[:NAME_FIELD_LIMIT]
+
+    await room.choose_name(participant_id, field("nickname"), field("team"))
 
 
 @router.post(
@@ -281,6 +341,9 @@ async def _message(services: Services, room: Room, connection: Connection, parti
         if REACTION_FIELD in form:
             await _react(views, room, connection, participant_id, form)
             return
+        if NAME_FORM_FIELD in form:
+            await _name(views, room, connection, participant_id, form)
+            return
         activity_id = activity_of(form)
         activity = room.snapshot.activity(activity_id)
         event = await respond(room, participant_id, activity_id, form)
@@ -293,6 +356,19 @@ async def _message(services: Services, room: Room, connection: Connection, parti
     assert activity is not None and activity.id is not None
     answer = room.tallies[activity.id].parse_payload(event.payload)
     connection.send(views.participant_status(room, activity, answer, error=None))
+
+
+async def _name(views: Views, room: Room, connection: Connection, participant_id: int, form: FormFields) -> None:
+    """A nickname and team over the socket: the phone is sent its next stage and its header's name; or why not."""
+    try:
+        await _choose_name(room, participant_id, form)
+    except NameRefused as refused:
+        connection.send(views.render("participant/name_status.html", message=str(refused)))
+        return
+    stage = room.stage(participant_id, connection.at)
+    room.show(connection, stage)
+    me = views.render("participant/me.html", me=_me(room, participant_id))
+    connection.send(views.participant_stage(room, stage) + me)
 
 
 async def _react(views: Views, room: Room, connection: Connection, participant_id: int, form: FormFields) -> None:
@@ -334,6 +410,16 @@ class Received(BaseModel):
     received: Literal[True] = True
     activity_id: int
     version: int
+
+
+class NameChoice(BaseModel):
+    nickname: str = Field(default="", max_length=NAME_FIELD_LIMIT, description="When the session asks for nicknames")
+    team: str = Field(default="", max_length=NAME_FIELD_LIMIT, description="One of the session's teams, if it has any")
+
+
+class NameChosenPublic(BaseModel):
+    nickname: str = Field(description="As stored (tidied); empty when the session asks for no nickname")
+    team: str
 
 
 class ReactionCreate(BaseModel):
@@ -438,6 +524,27 @@ async def create_response(
     except Refused as refused:
         raise Problem(refused.status, "Not accepted", str(refused)) from None
     return Received(activity_id=body.activity_id, version=event.version)
+
+
+@api_router.put(
+    "/sessions/{session_id}/name",
+    response_model=NameChosenPublic,
+    dependencies=[declare(Access.participant)],
+)
+async def choose_name(
+    session_id: Id,
+    body: NameChoice,
+    services: ServicesDep,
+    x_participant_token: Annotated[str, Header(max_length=100)],
+) -> NameChosenPublic:
+    """Choose or change your nickname and team, while the session takes them (until its first quiz question)."""
+    joined = await _joined(services, session_id, x_participant_token)
+    room = await services.hub.room(session_id)
+    try:
+        named = await room.choose_name(joined, body.nickname, body.team)
+    except NameRefused as refused:
+        raise Problem(refused.status, "Not accepted", str(refused)) from None
+    return NameChosenPublic(nickname=named.nickname, team=named.team)
 
 
 @api_router.post(

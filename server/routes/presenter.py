@@ -58,17 +58,22 @@ from server.models import (
     SessionState,
     User,
 )
+from server.names import TeamsInvalid
 from server.network import loopback_host
 from server.services import Services
 from server.sessions import (
+    NO_OPTIONS,
     ControlRefused,
     NoFreeCode,
     NotFound,
     PresenterAction,
+    SessionOptions,
     control,
     control_action,
     create_session,
     load_snapshot,
+    session_options,
+    site_teams,
 )
 from server.web.deps import Id, ServicesDep, Text, base_url, join_url, same_origin
 from server.web.downloads import attachment
@@ -110,18 +115,35 @@ async def start_session(
     deck_id: Annotated[int, Form()],
     title: Annotated[str, Form(max_length=200)] = "",
     then: Annotated[Literal["", "remote"], Form()] = "",
+    nicknames: Annotated[bool, Form()] = False,
+    teams: Annotated[str, Form(max_length=2000)] = "",
+    streak: Annotated[bool, Form()] = False,
 ) -> Response:
     """Start a live session from a deck, then open its presenter view (`then=remote`: its remote, for "start again"
     on the remote). htmx, as "start again" posts, is told where to go: a followed redirect would be swapped in."""
-    session = await start_from_deck(services, user, deck_id, title or None)
+    options = checked_options(nicknames, teams.splitlines(), streak)
+    session = await start_from_deck(services, user, deck_id, title or None, options=options)
     where = f"/present/{session.id}" + ("/remote" if then == "remote" else "")
     if request.headers.get("hx-request"):
         return Response(status_code=204, headers={"HX-Redirect": where})
     return RedirectResponse(where, status_code=303)
 
 
+def checked_options(nicknames: bool, teams: list[str], streak: bool) -> SessionOptions:
+    """A session's options at start, or a 422 problem that says what is wrong with the teams (nothing is stored)."""
+    try:
+        return session_options(nicknames, teams, streak)
+    except TeamsInvalid as error:
+        raise Problem(422, "The teams cannot be used", str(error)) from None
+
+
 async def start_from_deck(
-    services: Services, user: User, deck_id: int, title: str | None, cohort_id: int | None = None
+    services: Services,
+    user: User,
+    deck_id: int,
+    title: str | None,
+    cohort_id: int | None = None,
+    options: SessionOptions = NO_OPTIONS,
 ) -> Session:
     """A new live session from a stored deck the user may view, without problems and not deleted, its refusals as
     problems (the page and the JSON API start this way)."""
@@ -139,6 +161,7 @@ async def start_from_deck(
             title=title,
             cohort_id=cohort_id,
             digits=services.settings.join_code_digits,
+            options=options,
         )
     except NotFound:
         raise Problem(404, "No such deck", f"There is no deck {deck_id}.") from None
@@ -149,7 +172,13 @@ async def start_from_deck(
 
 
 async def start_from_spec(
-    services: Services, user: User, spec: DeckSpec, deck_id: int | None, title: str | None, cohort_id: int | None
+    services: Services,
+    user: User,
+    spec: DeckSpec,
+    deck_id: int | None,
+    title: str | None,
+    cohort_id: int | None,
+    options: SessionOptions = NO_OPTIONS,
 ) -> Session:
     """A new live session from a checked deck, with a code of the configured length; 409 when no code is free."""
     assert user.id is not None
@@ -162,6 +191,7 @@ async def start_from_spec(
             title=title,
             cohort_id=cohort_id,
             digits=services.settings.join_code_digits,
+            options=options,
         )
     except NoFreeCode as error:
         raise Problem(409, "No free join code", str(error)) from None
@@ -395,6 +425,9 @@ class SessionPublic(BaseModel):
     beside_activity_id: int | None = Field(description="The activity the projector shows beside the current one")
     reactions: bool = Field(description="Whether participants can send reactions")
     cohort_id: int | None = Field(description="The cohort this session is run for, if any")
+    nicknames: bool = Field(description="Whether phones are asked for a nickname (else they get generated names)")
+    teams: list[str] = Field(description="The teams phones choose from (empty: no teams)")
+    streak: bool = Field(description="Whether runs of right quiz answers earn a streak bonus")
     facilitators: list[FacilitatorPublic] = Field(description="The accounts that run the session with its presenter")
     activities: list[ActivityPublic]
 
@@ -411,6 +444,18 @@ class SessionCreate(BaseModel):
     deck_yaml: str | None = Field(default=None, max_length=256 * 1024)
     title: Text | None = Field(default=None, max_length=200)
     cohort_id: Id | None = Field(default=None, description="The cohort this session is run for, if any")
+    nicknames: bool = Field(default=False, description="Ask phones for a nickname (else they get generated names)")
+    teams: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="The teams phones choose from: at most 12, each 1-60 characters, distinct ignoring case and "
+        "accents (empty: no teams)",
+    )
+    site_teams: bool = Field(
+        default=False,
+        description="One team per site of the cohorts of the institute `cohort_id` belongs to (instead of `teams`)",
+    )
+    streak: bool = Field(default=False, description="Give a streak bonus for runs of right quiz answers")
 
 
 class ControlRequest(BaseModel):
@@ -448,6 +493,9 @@ async def _session_public(services: Services, request: Request, session_id: int)
         beside_activity_id=session.beside_activity_id,
         reactions=session.reactions,
         cohort_id=session.cohort_id,
+        nicknames=session.nicknames,
+        teams=session.teams,
+        streak=session.streak,
         facilitators=[
             FacilitatorPublic(id=person.id or 0, email=person.email)
             for person in await facilitators(services.db, snapshot.id)
@@ -490,6 +538,12 @@ async def create_session_api(request: Request, user: ApiUser, services: Services
 
 
 async def _start(services: Services, user: User, data: SessionCreate) -> Session:
+    teams = data.teams
+    if data.site_teams:
+        if data.cohort_id is None:
+            raise Problem(422, "The teams cannot be used", "One team per site needs the cohort (cohort_id).")
+        if teams:
+            raise Problem(422, "The teams cannot be used", "Give teams or site_teams, not both.")
     if data.cohort_id is not None:
         # Filing a session under a cohort puts its results in the institute's archives: the institute's own.
         async with services.db() as db:
@@ -497,6 +551,9 @@ async def _start(services: Services, user: User, data: SessionCreate) -> Session
             institute = await db.get(Institute, cohort.institute_id) if cohort is not None else None
         if institute is None or not may_organize(user, institute.created_by):
             raise Problem(404, "No such cohort", f"There is no cohort {data.cohort_id} among your institutes.")
+        if data.site_teams:
+            teams = await site_teams(services.db, data.cohort_id)
+    options = checked_options(data.nicknames, teams, data.streak)
     if data.deck_yaml is not None:
         try:
             spec = parse_deck(data.deck_yaml, services.registry)
@@ -507,7 +564,7 @@ async def _start(services: Services, user: User, data: SessionCreate) -> Session
                 str(error),
                 problems=[{"line": p.line, "path": p.path, "message": p.message} for p in error.problems],
             ) from None
-        return await start_from_spec(services, user, spec, None, data.title, data.cohort_id)
+        return await start_from_spec(services, user, spec, None, data.title, data.cohort_id, options)
     deck_id = data.deck_id
     if deck_id is None and data.deck_slug:
         async with services.db() as db:
@@ -516,7 +573,7 @@ async def _start(services: Services, user: User, data: SessionCreate) -> Session
             raise Problem(404, "No such deck", f"There is no deck {data.deck_slug!r}.")
     if deck_id is None:
         raise Problem(422, "The request is not valid", "Give deck_id, deck_slug or deck_yaml.")
-    return await start_from_deck(services, user, deck_id, data.title, data.cohort_id)
+    return await start_from_deck(services, user, deck_id, data.title, data.cohort_id, options)
 
 
 @api_router.get("/sessions/{session_id}", response_model=SessionPublic)

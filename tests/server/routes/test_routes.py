@@ -77,7 +77,7 @@ def test_a_wrong_method_is_a_problem(client: TestClient) -> None:
     problem(client.delete("/api/v1/decks"), 405)
 
 
-API_ROUTES = 37  # the decks API (6), POST /api/v1/media and POST /api/v1/slides
+API_ROUTES = 38  # the decks API (6), POST /api/v1/media, POST /api/v1/slides, PUT /api/v1/sessions/{id}/name
 """Every route of the JSON API, across its routers: a new one must be added here and to docs/api.md."""
 
 
