@@ -1,6 +1,6 @@
 """Points for right answers, the same for every kind that scores (the quiz; a guess-the-number or a pin with a right
 answer and `points: true`): the server measures how long each answer took, and a right answer scores more the faster
-it came. The session's standings (server/live/standings.py) add up what these kinds' `scores()` give."""
+it came. The session's standings (server/standings.py) add up what these kinds' `scores()` give."""
 
 from __future__ import annotations
 

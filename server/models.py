@@ -199,7 +199,7 @@ class Session(SQLModel, table=True):
     nicknames: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # The teams phones choose from as they join (none: no teams); team scores are the mean of their members'.
     teams: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
-    # Right answers in a row earn a bonus on top of their points (server/live/standings.py states it).
+    # Right answers in a row earn a bonus on top of their points (server/standings.py states it).
     streak: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     projector_secret: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     cohort_id: int | None = Field(default=None, foreign_key="cohort.id", index=True)

@@ -58,13 +58,11 @@ from server.archives.leaderboard import (
     leaderboard_rows,
     names_of,
     team_rows,
-    team_standings,
 )
 from server.archives.workbook import ResultsBlock, Workbook
 from server.decks import slugify
 from server.exports import FIXED_COLUMNS, response_rows, to_csv
 from server.institutes import CohortView, cohort_view, institute_view
-from server.live.standings import session_standings
 from server.media import images_in, load_image
 from server.models import Activity, Deck, Institute, Participant, Session, as_utc, utcnow
 from server.sessions import (
@@ -79,6 +77,7 @@ from server.sessions import (
     recount,
 )
 from server.sessions import stored_responses as load_responses
+from server.standings import session_standings, team_standings
 from server.times import DEFAULT_ZONE, local
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """A session's leaderboard as its archive keeps it: the standings the room showed, with each person's number, name
 and team, and the teams' standings, as rows for `leaderboard.csv`, the workbook's Leaderboard sheet and the report.
 
-The standings themselves are made by `server/live/standings.py` (`session_standings`), the one way the live room
+The standings themselves are made by `server/standings.py` (`session_standings`), the one way the live room
 makes them, from the tallies of the session's revealed activities of scoring kinds; nothing here scores. An
 archive's leaderboard is therefore derived data: re-import never reads it, it recomputes the standings from the
 answers (`server/archives/restore.py`).
@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from server.live.standings import Standings
 from server.models import Participant
+from server.standings import Standings, TeamStanding
 
 LEADERBOARD_FILE = "leaderboard.csv"
 TEAMS_FILE = "leaderboard-teams.csv"
@@ -37,46 +37,10 @@ class Named:
 
 def display_name(person: Named) -> str:
     """The one place an archive chooses what a participant is called: their nickname, else "Participant N" by
-    the order they joined (as every sheet and CSV of the archive numbers people).
-
-    MERGE NOTE: the "names" work brings generated names (adjective + animal, from the session and participant id);
-    this is where one replaces "Participant N" for someone without a nickname."""
+    the order they joined (as every sheet and CSV of the archive numbers people). Not the generated name the room
+    showed ("Curious Otter"): that one is drawn from the live session's ids, which an imported copy does not keep,
+    so the archive names people by what survives an import."""
     return person.nickname or f"Participant {person.number}"
-
-
-@dataclass(frozen=True)
-class TeamStanding:
-    """One team's place: the mean of its ranked members' totals (rounded half up to a whole number), how many
-    members that mean is over, and its rank (equal points share a rank: 1, 2, 2, 4)."""
-
-    team: str
-    points: int
-    rank: int
-    members: int
-
-
-def team_standings(standings: Standings, members: Mapping[int, str], teams: Sequence[str]) -> tuple[TeamStanding, ...]:
-    """The teams' standings: each team's score is the mean of the totals of its members who are ranked (who
-    answered a scored question), rounded half up; a team none of whose members is ranked is left out. Best first;
-    equal scores share a rank and keep the order of the session's `teams`.
-
-    MERGE NOTE: the "names" work writes the room's team standings; fold this into that one function."""
-    totals: dict[str, list[int]] = {team: [] for team in teams}
-    for row in standings.rows:
-        team = members.get(row.participant_id, "")
-        if team in totals:
-            totals[team].append(row.points)
-    means = [
-        (team, (2 * sum(points) + len(points)) // (2 * len(points)), len(points))
-        for team, points in totals.items()
-        if points
-    ]
-    ordered = sorted(means, key=lambda item: -item[1])  # stable: ties stay in the session's order of teams
-    rows: list[TeamStanding] = []
-    for position, (team, points, count) in enumerate(ordered, start=1):
-        rank = rows[-1].rank if rows and rows[-1].points == points else position
-        rows.append(TeamStanding(team, points, rank, count))
-    return tuple(rows)
 
 
 def leaderboard_rows(standings: Standings, people: Mapping[int, Named]) -> list[dict[str, Any]]:

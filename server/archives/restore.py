@@ -66,6 +66,7 @@ from server.models import (
     as_utc,
     utcnow,
 )
+from server.names import NameRefused, TeamsInvalid, check_nickname, check_teams, name_key
 from server.sessions import hash_token, moderated_results
 from server.web.problems import describe_errors
 
@@ -498,17 +499,16 @@ def _check_session(session: SessionData, registry: Registry) -> None:
 
 
 def _check_names(where: str, session: SessionData) -> None:
-    """The session's teams are distinct names, and each participant's nickname (unique in the session) and team
-    (one of the session's) are ones the room could have shown. (The leaderboard files an archive carries are never
-    read: the standings are recomputed from the answers, so nicknames and teams are all of it that is imported.)
-
-    MERGE NOTE: the "names" work checks nicknames and teams as phones and the start form give them; call those
-    checks here too, so an archive brings back only names the room would take."""
-    teams: set[str] = set()
-    for team in session.teams:
-        if not team.strip() or not team.isprintable() or team.casefold() in teams:
-            raise ArchiveRefused(f"{where}: its teams must be distinct names (“{_shown(team)}”).")
-        teams.add(team.casefold())
+    """The session's teams and each participant's nickname (unique in the session, case and accents aside) and team
+    (one of the session's) are ones the room would take, by the same checks as the start form and the phones. (The
+    leaderboard files an archive carries are never read: the standings are recomputed from the answers, so
+    nicknames and teams are all of it that is imported.)"""
+    try:
+        teams = check_teams(session.teams)
+    except TeamsInvalid as refused:
+        raise ArchiveRefused(f"{where}: {refused}") from None
+    if teams != list(session.teams):
+        raise ArchiveRefused(f"{where}: its teams must be distinct, tidy names, each on its own.")
     nicknames: set[str] = set()
     for person in session.participants:
         what = f"{where}, participant {person.number}"
@@ -516,11 +516,15 @@ def _check_names(where: str, session: SessionData) -> None:
             raise ArchiveRefused(f"{what}: their team “{_shown(person.team)}” is not one of the session's teams.")
         if not person.nickname:
             continue
-        if person.nickname != person.nickname.strip() or not person.nickname.isprintable():
+        try:
+            nickname = check_nickname(person.nickname)
+        except NameRefused as refused:
+            raise ArchiveRefused(f"{what}: their nickname “{_shown(person.nickname)}” is refused: {refused}") from None
+        if nickname != person.nickname:
             raise ArchiveRefused(f"{what}: their nickname “{_shown(person.nickname)}” is not one the room shows.")
-        if person.nickname.casefold() in nicknames:
+        if name_key(nickname) in nicknames:
             raise ArchiveRefused(f"{what}: another participant has the nickname “{_shown(person.nickname)}”.")
-        nicknames.add(person.nickname.casefold())
+        nicknames.add(name_key(nickname))
 
 
 def _checked_activity(where: str, activity: ActivityData, registry: Registry) -> Tally[Any, Any]:

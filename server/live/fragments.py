@@ -19,10 +19,10 @@ from activities.base import ActivityKind, KindConfig, Tally
 from activities.i18n import _, ngettext
 from server import ROOT, __version__
 from server.live.reactions import FLOATS_PER_PUSH, LANES, REACTIONS
-from server.live.standings import is_scored
 from server.models import Activity, Pace, Session
 from server.names import NICKNAME_MAX, NICKNAME_MIN
 from server.sessions import Named, SessionSnapshot, format_code, moderated_results, names_open, seconds_left
+from server.standings import is_scored
 from server.times import COMMON_ZONES, DEFAULT_ZONE, shown
 from server.web.i18n import catalogues, current_language, current_tag, local_decimals, speaking
 

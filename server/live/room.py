@@ -33,7 +33,6 @@ from server.backplane import Backplane, Overflow, Subscription, session_channel
 from server.config import Settings
 from server.live.connections import Audience, Connection
 from server.live.reactions import REACTIONS, ReactionRefused, TooFast
-from server.live.standings import Standing, Standings, TeamStanding, is_scored, session_standings, team_standings
 from server.live.writer import ResponseWriter
 from server.messages import Joined, NameChosen, Reaction, Responses, StateChanged, publish
 from server.models import Activity, Participant, as_utc, utcnow
@@ -57,6 +56,7 @@ from server.sessions import (
     session_names,
     stored_responses,
 )
+from server.standings import Standing, Standings, TeamStanding, is_scored, session_standings, team_standings
 from server.web.i18n import current_language, speaking
 from server.web.throttle import MINUTE, Rate, RateLimiter, Throttles
 

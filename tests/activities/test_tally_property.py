@@ -18,8 +18,8 @@ from activities.quiz import kind as quiz
 from activities.testing import Database, check_folding_matches_recompute, steps, store
 from activities.wordcloud import WordcloudConfig
 from activities.wordcloud import kind as wordcloud
-from server.live.standings import session_standings
 from server.models import Activity
+from server.standings import session_standings
 
 POLL = PollConfig(options=["Diagnosis", "Design", "Action", "Review"], multiple=True, max_choices=2)
 WORDCLOUD = WordcloudConfig(lemmatise=True, fold_accents=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from server.live.standings import Standing, standings, streak_bonus
+from server.standings import Standing, standings, streak_bonus
 
 
 def test_totals_add_up_over_activities_and_rank_best_first() -> None:

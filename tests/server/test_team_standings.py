@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from server.live.standings import TeamStanding, standings, team_standings
+from server.standings import TeamStanding, standings, team_standings
 
 
 def test_a_team_scores_the_mean_of_its_members_totals() -> None:
