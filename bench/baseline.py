@@ -186,7 +186,7 @@ class BaselineTarget:
     name = "baseline"
     rounds_limit = sys.maxsize  # the presenter gets a plain counter of every message
 
-    profile_file = None  # the bare app is not profiled
+    profile_file: Path | None = None  # the bare app is not profiled
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
