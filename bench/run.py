@@ -57,9 +57,19 @@ PROFILES = {
 }
 # The quiz scenario (bench/quiz.py): phones answer each of its questions in a burst, then the presenter reveals.
 QUIZ_PROFILES = {
-    "smoke": Profile("smoke", participants=20, votes=20, rate=100.0, join_rate=50.0, join_concurrency=10, idle_s=0.5),
+    "smoke": Profile(
+        "smoke", participants=20, votes=20, rate=100.0, join_rate=50.0, join_concurrency=10, idle_s=0.5, settle_s=0.5
+    ),
+    # Small enough that `make bench` (the poll's quick profile, then this) stays under two minutes on a quiet machine.
     "quick": Profile(
-        "quick", participants=300, votes=300, rate=1000.0, join_rate=250.0, join_concurrency=100, idle_s=1.0
+        "quick",
+        participants=200,
+        votes=200,
+        rate=1000.0,
+        join_rate=250.0,
+        join_concurrency=100,
+        idle_s=1.0,
+        settle_s=0.5,
     ),
     # The issue's: 2,000 phones answer one timed question in a burst (here each of three questions, at 2,000/s).
     "full": Profile(
