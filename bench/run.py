@@ -193,7 +193,8 @@ def quiz_goals(profile: Profile) -> list[Goal]:
     answers = profile.participants * len(QUESTIONS)
     return [
         Goal(f"{profile.participants} phones connected", "participants_connected", profile.participants, at_most=False),
-        Goal(f"all {answers} answers acknowledged", "answers_acked", answers, at_most=False),
+        # Judged on the refused or lost (the worst run's, with repeats), not on the acknowledged (a median).
+        Goal(f"all {answers} answers acknowledged", "answers_refused_or_lost", 0, at_most=True),
         Goal("no acknowledged answer missing from the database", "acked_answers_lost", 0, at_most=True),
         Goal(
             "the leaderboards shown equal the standings computed from the stored answers",

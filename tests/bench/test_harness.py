@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench.driver import Client, Vote
 from bench.loadgen import hash_token
-from bench.quiz import QUESTIONS, Asked, QuizRecord, ranked, verify
+from bench.quiz import QUESTIONS, Asked, QuizRecord, pooled, ranked, verify
 from bench.run import PROFILES, QUIZ_PROFILES, Goal, goals, main, quiz_goals
 
 # The figures issue 6 asks `bench/results/latest.json` to hold.
@@ -154,3 +154,11 @@ def test_the_slide_import_benchmark_writes_each_path_and_the_ratio(tmp_path: Pat
         assert result[path]["per_page_ms"] > 0
     assert result["pipeline_per_page_ratio_to_baseline"] > 0
     assert result["rendered_size"] == [1920, 1080]
+
+
+def test_the_projector_figures_pool_every_runs_reveals() -> None:
+    runs = [{"reveal_projector_samples_ms": [120.0, 80.0, 95.5]}, {"reveal_projector_samples_ms": [1400.0, 60.0]}]
+    figures = pooled(runs)
+    assert figures["reveal_projector_samples"] == 5
+    assert figures["reveal_projector_p50_ms"] == 95.5
+    assert figures["reveal_projector_p99_ms"] == figures["reveal_projector_max_ms"] == 1400.0  # 5 samples: the worst
