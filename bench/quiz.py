@@ -214,7 +214,7 @@ class QuizHandsup(HandsupTarget):
             ).fetchall()
         question_of = {activity: index for index, activity in enumerate(self.question_ids)}
         stored = {(pid, question_of[activity]): json.loads(payload) for pid, activity, payload in rows}
-        return verify(record, people, stored)
+        return {"response_rows": len(rows), **verify(record, people, stored)}
 
 
 class QuizBaseline(BaselineTarget):

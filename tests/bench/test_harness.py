@@ -46,6 +46,7 @@ def test_a_smoke_run_drives_both_targets_and_writes_every_asked_figure(tmp_path:
     phones, answers = QUIZ_PROFILES["smoke"].participants, QUIZ_PROFILES["smoke"].participants * len(QUESTIONS)
     assert quiz["participants_connected"] == phones == quiz["baseline"]["participants_connected"]
     assert quiz["answers_acked"] == quiz["answers_persisted"] == answers == quiz["baseline"]["answers_acked"]
+    assert quiz["response_rows"] == answers  # one row per phone and question, no more
     assert 0 < quiz["answers_right_sent"] < answers  # right and wrong mixed, so ranks differ
     assert quiz["acked_answers_lost"] == 0
     assert quiz["leaderboard_mismatches"] == 0, quiz["check_samples"]  # boards and ranks as computed from the rows
