@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ class Bare:
     def __init__(self) -> None:
         self.participants: set[WebSocket] = set()
         self.presenters: set[WebSocket] = set()
+        self.projectors: set[WebSocket] = set()
         self.received = 0
         self.slide = 0
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -53,9 +55,39 @@ class Bare:
 
     def change_slide(self) -> None:
         self.slide += 1
-        task = asyncio.create_task(self.broadcast(self.participants, self.stage()))
+        self._later(self.broadcast(self.participants, self.stage()))
+
+    def reveal(self, projector_bytes: int, phone_bytes: int) -> None:
+        """The quiz scenario's reveal without the quiz: a board of Handsup's size to the projectors and presenters,
+        then a personal stage of Handsup's size ("Rank i of n") to each phone (bench/quiz.py)."""
+        self.slide += 1
+        self._later(self._reveal(padded('<section class="quiz-board">', "</section>", projector_bytes), phone_bytes))
+
+    async def _reveal(self, board: str, phone_bytes: int) -> None:
+        await self.broadcast(self.projectors | self.presenters, board)
+        people = list(self.participants)
+        sends = [
+            ws.send_text(
+                padded(
+                    f'<section id="stage" data-slide="{self.slide}"><p class="quiz-rank">Rank {rank} of '
+                    f"{len(people)}</p>",
+                    "</section>",
+                    phone_bytes,
+                )
+            )
+            for rank, ws in enumerate(people, start=1)
+        ]
+        await asyncio.gather(*sends, return_exceptions=True)
+
+    def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+
+
+def padded(head: str, tail: str, size: int) -> str:
+    """`head` + filler + `tail`, `size` characters in all (at least head and tail)."""
+    return head + "x" * max(0, size - len(head) - len(tail)) + tail
 
 
 def create_app() -> Starlette:
@@ -71,6 +103,11 @@ def create_app() -> Starlette:
 
     async def slide(request: Request) -> Response:
         bare.change_slide()
+        return Response(status_code=204)
+
+    async def reveal(request: Request) -> Response:
+        sizes = await request.json()
+        bare.reveal(int(sizes["projector_bytes"]), int(sizes["phone_bytes"]))
         return Response(status_code=204)
 
     async def participant(websocket: WebSocket) -> None:
@@ -101,13 +138,27 @@ def create_app() -> Starlette:
         finally:
             bare.presenters.discard(websocket)
 
+    async def projector(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text(bare.stage())
+        bare.projectors.add(websocket)
+        try:
+            while True:
+                await websocket.receive_text()
+        except WebSocketDisconnect:
+            pass
+        finally:
+            bare.projectors.discard(websocket)
+
     return Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/{code}", page),
             Route("/api/v1/slide", slide, methods=["POST"]),
+            Route("/api/v1/reveal", reveal, methods=["POST"]),
             WebSocketRoute("/ws/participant/{code}", participant),
             WebSocketRoute("/ws/presenter/{session}", presenter),
+            WebSocketRoute("/ws/projector/{secret}", projector),
         ]
     )
 
@@ -135,7 +186,7 @@ class BaselineTarget:
     name = "baseline"
     rounds_limit = sys.maxsize  # the presenter gets a plain counter of every message
 
-    profile_file = None  # the bare app is not profiled
+    profile_file: Path | None = None  # the bare app is not profiled
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir

@@ -76,7 +76,7 @@ class Target(Protocol):
 
     def launch(self) -> None: ...
     def stop(self) -> int | None: ...
-    def check(self, answers: dict[int, int]) -> dict[str, Any]: ...
+    def check(self, answers: dict[str, int]) -> dict[str, Any]: ...
     async def prepare(self, http: httpx.AsyncClient) -> None: ...
     async def join(self, http: httpx.AsyncClient) -> Joined: ...
     def participant_socket(self, joined: Joined) -> tuple[str, dict[str, str]]: ...
@@ -105,6 +105,7 @@ class Client:
     pending: deque[Vote] = field(default_factory=deque)
     last_acked_round: int | None = None
     stage_seen: dict[str, float] = field(default_factory=dict)  # state change -> when its new stage arrived
+    stage_text: dict[str, str] = field(default_factory=dict)  # of the steps in Run.keep_text: that stage's HTML
     closed: str | None = None
     stray: int = 0
     other: int = 0
@@ -191,6 +192,7 @@ class Run:
     meters: Meters
     votes: list[Vote] = field(default_factory=list)
     stage_step: str | None = None  # the state change under way
+    keep_text: set[str] = field(default_factory=set)  # steps whose new stage each client keeps (what it says)
     stage_sent: dict[str, float] = field(default_factory=dict)
     failures: Counter[str] = field(default_factory=Counter)
     samples: dict[str, list[str]] = field(default_factory=dict)
@@ -345,6 +347,8 @@ def _take(run: Run, client: Client, kind: Kind, message: str, now: float) -> Non
         step = run.stage_step
         if step is not None and step not in client.stage_seen and run.target.is_new_stage(step, message):
             client.stage_seen[step] = now
+            if step in run.keep_text:
+                client.stage_text[step] = message
     else:
         client.other += 1
 

@@ -102,7 +102,7 @@ class HandsupTarget:
     def check(self, answers: dict[str, int]) -> dict[str, Any]:
         """After the stop: every acknowledged last answer must be in the database file; what the server logged."""
         assert self.server is not None
-        figures = {**self._persisted(answers), **_log_problems(self.server.log)}
+        figures = {**self._persisted(answers), **log_problems(self.server.log)}
         if self.gc_file is not None and self.gc_file.exists():
             figures["server_gc_pauses"] = json.loads(self.gc_file.read_text())
         if self.profile_file is not None and self.profile_file.exists():
@@ -255,7 +255,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _log_problems(log: Path) -> dict[str, Any]:
+def log_problems(log: Path) -> dict[str, Any]:
     """Errors the server logged during the run (tracebacks, ERROR and WARNING lines), counted and sampled."""
     lines = log.read_text(errors="replace").splitlines() if log.exists() else []
     flagged = [line for line in lines if line.startswith(("ERROR", "WARNING", "Traceback"))]

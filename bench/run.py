@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from functools import partial
 from importlib.metadata import version
@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.baseline import BaselineTarget
-from bench.driver import Profile, Target, run_target
+from bench.driver import Profile, run_target
 from bench.loadgen import HandsupTarget
 from bench.procs import ROOT, raise_open_files
+from bench.quiz import DEFAULT_SIZES, QUESTIONS, QuizBaseline, QuizHandsup, QuizTarget, pooled, run_quiz_target
 
 RESULTS = ROOT / "bench" / "results"
 OPEN_FILES = 65536
@@ -54,7 +55,46 @@ PROFILES = {
         fanout_timeout_s=120.0,
     ),
 }
-WORST = frozenset({"acked_answers_lost", "votes_refused_or_lost", "presenter_untraced_votes", "server_log_problems"})
+# The quiz scenario (bench/quiz.py): phones answer each of its questions in a burst, then the presenter reveals.
+QUIZ_PROFILES = {
+    "smoke": Profile(
+        "smoke", participants=20, votes=20, rate=100.0, join_rate=50.0, join_concurrency=10, idle_s=0.5, settle_s=0.5
+    ),
+    # Small enough that `make bench` (the poll's quick profile, then this) stays under two minutes on a quiet machine.
+    "quick": Profile(
+        "quick",
+        participants=200,
+        votes=200,
+        rate=1000.0,
+        join_rate=250.0,
+        join_concurrency=100,
+        idle_s=1.0,
+        settle_s=0.5,
+    ),
+    # The issue's: 2,000 phones answer one timed question in a burst (here each of three questions, at 2,000/s).
+    "full": Profile(
+        "full",
+        participants=2000,
+        votes=2000,
+        rate=2000.0,
+        join_rate=250.0,
+        join_concurrency=200,
+        idle_s=3.0,
+        join_timeout_s=60.0,
+        ack_timeout_s=120.0,
+        fanout_timeout_s=120.0,
+    ),
+}
+WORST = frozenset(
+    {
+        "acked_answers_lost",
+        "votes_refused_or_lost",
+        "presenter_untraced_votes",
+        "server_log_problems",
+        "answers_refused_or_lost",
+        "leaderboard_mismatches",
+    }
+)
 SUMMARY = (
     "participants_connected",
     "join_p50_ms",
@@ -69,6 +109,29 @@ SUMMARY = (
     "other_processes_cpu_s",
     "acked_answers_lost",
     "error",
+)
+QUIZ_SUMMARY = (
+    "participants_connected",
+    "answers_acked",
+    "ack_p99_ms",
+    "reveal_projector_p99_ms",
+    "reveal_phones_p50_ms",
+    "reveal_phones_p99_ms",
+    "server_cpu_s",
+    "other_processes_cpu_s",
+    "acked_answers_lost",
+    "leaderboard_mismatches",
+    "error",
+)
+QUIZ_RATIOS = (
+    "reveal_projector_p50_ms",
+    "reveal_projector_p99_ms",
+    "reveal_phones_p50_ms",
+    "reveal_phones_p99_ms",
+    "ack_p50_ms",
+    "ack_p99_ms",
+    "join_p50_ms",
+    "server_cpu_s",
 )
 RATIOS = (
     "throughput_votes_per_s",
@@ -125,6 +188,29 @@ def goals(profile: Profile) -> list[Goal]:
     ]
 
 
+def quiz_goals(profile: Profile) -> list[Goal]:
+    """The quiz scenario's targets: the issue's bound on the leaderboard's reach, and nothing lost or wrong."""
+    answers = profile.participants * len(QUESTIONS)
+    return [
+        Goal(f"{profile.participants} phones connected", "participants_connected", profile.participants, at_most=False),
+        # Judged on the refused or lost (the worst run's, with repeats), not on the acknowledged (a median).
+        Goal(f"all {answers} answers acknowledged", "answers_refused_or_lost", 0, at_most=True),
+        Goal("no acknowledged answer missing from the database", "acked_answers_lost", 0, at_most=True),
+        Goal(
+            "the leaderboards shown equal the standings computed from the stored answers",
+            "leaderboard_mismatches",
+            0,
+            at_most=True,
+        ),
+        Goal(
+            "the leaderboard reaches the projector within 1 s of the reveal (p99)",
+            "reveal_projector_p99_ms",
+            1000.0,
+            at_most=True,
+        ),
+    ]
+
+
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop for the load generator when it is installed (as uvicorn uses it for the servers): less client CPU."""
     try:
@@ -134,14 +220,19 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-def run_one(make: Callable[[Path], Target], profile: Profile, keep: bool) -> dict[str, Any]:
+def run_one(
+    make: Callable[[Path], Any],
+    profile: Profile,
+    keep: bool,
+    drive: Callable[[Any, Profile], Coroutine[Any, Any, dict[str, Any]]] = run_target,
+) -> dict[str, Any]:
     """One target, in its own temporary folder and event loop; a failure becomes an `error` entry."""
     workdir = Path(tempfile.mkdtemp(prefix="handsup-bench-"))
     started = time.perf_counter()
     target = make(workdir)
     try:
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-            figures = runner.run(run_target(target, profile))
+            figures = runner.run(drive(target, profile))
     except Exception as error:  # report what failed and go on to the next target
         figures = {"error": f"{type(error).__name__}: {error}", "traceback": traceback.format_exc().splitlines()[-12:]}
     figures["target_wall_s"] = round(time.perf_counter() - started, 1)
@@ -151,7 +242,7 @@ def run_one(make: Callable[[Path], Target], profile: Profile, keep: bool) -> dic
     return figures
 
 
-def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+def combine(runs: list[dict[str, Any]], summary: tuple[str, ...] = SUMMARY) -> dict[str, Any]:
     """Several runs of one target as one: the median of each number (the worst for loss counts), every run kept."""
     if len(runs) == 1:
         return runs[0]
@@ -164,7 +255,7 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for run in runs:
         if "error" in run:
             merged.setdefault("error", run["error"])
-    merged["repeats"] = [{key: run.get(key) for key in SUMMARY} for run in runs]
+    merged["repeats"] = [{key: run.get(key) for key in summary} for run in runs]
     return merged
 
 
@@ -174,10 +265,12 @@ def _remove(folder: Path) -> None:
     folder.rmdir()
 
 
-def ratios(handsup: dict[str, Any], baseline: dict[str, Any]) -> dict[str, float | None]:
+def ratios(
+    handsup: dict[str, Any], baseline: dict[str, Any], names: tuple[str, ...] = RATIOS
+) -> dict[str, float | None]:
     """Handsup's figure divided by the baseline's, for the figures both have."""
     out: dict[str, float | None] = {}
-    for name in RATIOS:
+    for name in names:
         mine, bare = handsup.get(name), baseline.get(name)
         ok = isinstance(mine, int | float) and isinstance(bare, int | float) and bare
         out[name] = round(mine / bare, 3) if ok else None  # type: ignore[operator]
@@ -214,6 +307,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark Handsup against a bare uvicorn websocket app.")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
     parser.add_argument("--only", choices=["both", "handsup", "baseline"], default="both")
+    parser.add_argument(
+        "--scenario",
+        choices=["both", "poll", "quiz"],
+        default="both",
+        help="the poll's votes and slide change, the quiz's answers and reveal (bench/quiz.py), or both",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--repeat", type=int, help="runs of each target, alternating (default: the profile's)")
     parser.add_argument("--keep", action="store_true", help="keep the data folders and server logs")
@@ -228,6 +327,31 @@ def main(argv: list[str] | None = None) -> int:
     host = machine()  # raises the open-files limit first: the servers inherit it
     started = datetime.now(UTC)
     repeat = args.repeat or profile.repeat
+    result: dict[str, Any] = {}
+    failed = False
+    if args.scenario != "quiz":
+        result, failed = poll_scenario(args, profile, repeat)
+    if args.scenario != "poll":
+        result["quiz"] = quiz_scenario(args, QUIZ_PROFILES[args.profile], args.repeat or 1)
+        failed = failed or "error" in result["quiz"] or "error" in result["quiz"]["baseline"]
+    result.update(
+        {
+            "profile": {**dataclasses.asdict(profile), "repeat": repeat},
+            "machine": host,
+            "code": code_version(),
+            "command": " ".join([Path(sys.executable).name, "-m", "bench.run", *(argv or sys.argv[1:])]),
+            "started_at": started.isoformat(timespec="seconds"),
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))  # noqa: T201  (the figures are the program's output)
+    return 1 if failed else 0
+
+
+def poll_scenario(args: argparse.Namespace, profile: Profile, repeat: int) -> tuple[dict[str, Any], bool]:
+    """The votes on a poll, the close and the slide change: Handsup's figures, the baseline's, their ratios."""
     runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "handsup": []}
     for _ in range(repeat):  # alternate the two targets, so that both see the same (noisy) machine
         if args.only != "handsup":
@@ -243,25 +367,59 @@ def main(argv: list[str] | None = None) -> int:
         "baseline": baseline,
         "throughput_ratio_to_baseline": ratios(handsup, baseline)["throughput_votes_per_s"],
         "ratios_to_baseline": ratios(handsup, baseline),
-        "profile": {**dataclasses.asdict(profile), "repeat": repeat},
-        "machine": host,
-        "code": code_version(),
-        "command": " ".join([Path(sys.executable).name, "-m", "bench.run", *(argv or sys.argv[1:])]),
-        "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if handsup:
-        result["targets"] = [goal.verdict(result) for goal in goals(profile)]
-        for verdict in result["targets"]:
-            state = "met" if verdict["met"] else "NOT MET"
-            sys.stderr.write(
-                f"{state:8} {verdict['target']}: measured {verdict['measured']}, margin {verdict['margin']}"
-                f" ({verdict['margin_pct']} % of the bound)\n"
+        result["targets"] = judge(goals(profile), result)
+    return result, "error" in handsup or "error" in baseline
+
+
+def quiz_scenario(args: argparse.Namespace, profile: Profile, repeat: int) -> dict[str, Any]:
+    """The quiz (bench/quiz.py): Handsup first in each repeat, so the baseline broadcasts fragments of the sizes
+    Handsup sent; the projector's reveal figures pooled over every run's reveals."""
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "handsup": []}
+    sizes = DEFAULT_SIZES
+    for _ in range(repeat):
+        if args.only != "baseline":
+            spy = args.out.with_suffix(".quiz.profile.txt") if args.server_profile else None
+            make = partial(QuizHandsup, profile_file=spy)
+            runs["handsup"].append(run_one(make, profile, args.keep, drive_quiz_with(sizes)))
+            measured = runs["handsup"][-1]
+            sizes = (
+                measured.get("reveal_projector_bytes") or DEFAULT_SIZES[0],
+                measured.get("reveal_phone_bytes") or DEFAULT_SIZES[1],
             )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))  # noqa: T201  (the figures are the program's output)
-    return 1 if "error" in handsup or "error" in baseline else 0
+        if args.only != "handsup":
+            runs["baseline"].append(run_one(QuizBaseline, profile, args.keep, drive_quiz_with(sizes)))
+    baseline = {**combine(runs["baseline"], QUIZ_SUMMARY), **pooled(runs["baseline"])} if runs["baseline"] else {}
+    handsup = {**combine(runs["handsup"], QUIZ_SUMMARY), **pooled(runs["handsup"])} if runs["handsup"] else {}
+    result = {
+        **handsup,
+        "baseline": baseline,
+        "ratios_to_baseline": ratios(handsup, baseline, QUIZ_RATIOS),
+        "profile": {**dataclasses.asdict(profile), "repeat": repeat, "questions": len(QUESTIONS)},
+    }
+    if handsup:
+        result["targets"] = judge(quiz_goals(profile), result)
+    return result
+
+
+def drive_quiz_with(sizes: tuple[int, int]) -> Callable[[Any, Profile], Coroutine[Any, Any, dict[str, Any]]]:
+    def drive(target: QuizTarget, profile: Profile) -> Coroutine[Any, Any, dict[str, Any]]:
+        return run_quiz_target(target, profile, sizes)
+
+    return drive
+
+
+def judge(goals_: list[Goal], figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each goal's verdict, also written to stderr as a line."""
+    verdicts = [goal.verdict(figures) for goal in goals_]
+    for verdict in verdicts:
+        state = "met" if verdict["met"] else "NOT MET"
+        sys.stderr.write(
+            f"{state:8} {verdict['target']}: measured {verdict['measured']}, margin {verdict['margin']}"
+            f" ({verdict['margin_pct']} % of the bound)\n"
+        )
+    return verdicts
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.run import PROFILES, Goal, goals, main
+from bench.driver import Client, Vote
+from bench.loadgen import hash_token
+from bench.quiz import QUESTIONS, Asked, QuizRecord, pooled, ranked, verify
+from bench.run import PROFILES, QUIZ_PROFILES, Goal, goals, main, quiz_goals
 
 # The figures issue 6 asks `bench/results/latest.json` to hold.
 ASKED = (
@@ -39,6 +42,89 @@ def test_a_smoke_run_drives_both_targets_and_writes_every_asked_figure(tmp_path:
     profile = result["server_profile"]  # py-spy sampled the server through burst and fan-out
     assert profile["samples"] > 0 and profile["self"] and (tmp_path / "latest.profile.txt").exists()
 
+    quiz = result["quiz"]  # every phone answers each question, the presenter reveals each
+    phones, answers = QUIZ_PROFILES["smoke"].participants, QUIZ_PROFILES["smoke"].participants * len(QUESTIONS)
+    assert quiz["participants_connected"] == phones == quiz["baseline"]["participants_connected"]
+    assert quiz["answers_acked"] == quiz["answers_persisted"] == answers == quiz["baseline"]["answers_acked"]
+    assert quiz["response_rows"] == answers  # one row per phone and question, no more
+    assert 0 < quiz["answers_right_sent"] < answers  # right and wrong mixed, so ranks differ
+    assert quiz["acked_answers_lost"] == 0
+    assert quiz["leaderboard_mismatches"] == 0, quiz["check_samples"]  # boards and ranks as computed from the rows
+    assert quiz["ranked_at_last_reveal"] == phones
+    assert quiz["reveal_projector_samples"] == len(QUESTIONS) == quiz["baseline"]["reveal_projector_samples"]
+    assert quiz["reveal_phones_received"] == quiz["reveal_phones_expected"] == answers
+    assert quiz["baseline"]["reveal_phones_received"] == answers
+    assert quiz["ratios_to_baseline"]["reveal_projector_p99_ms"] is not None
+    assert quiz["server_log_problems"] == 0, quiz["server_log_samples"]
+    assert {v["figure"] for v in quiz["targets"]} == {goal.figure for goal in quiz_goals(QUIZ_PROFILES["smoke"])}
+    assert quiz["server_profile"]["samples"] > 0 and (tmp_path / "latest.quiz.profile.txt").exists()
+
+
+def test_a_quiz_run_can_be_run_alone(tmp_path: Path) -> None:
+    out = tmp_path / "quiz.json"
+    assert main(["--profile", "smoke", "--scenario", "quiz", "--only", "handsup", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert "votes_acked" not in result and result["quiz"]["baseline"] == {}
+    assert result["quiz"]["leaderboard_mismatches"] == 0
+    assert [v["met"] for v in result["quiz"]["targets"]][:4] == [True] * 4  # the bound on time is not judged here
+
+
+# --- the quiz's check, on a made-up run: three phones, the first question ---------------------------------------
+
+TOKENS = {0: "token-a", 1: "token-b", 2: "token-c"}
+PEOPLE = {hash_token(token): 11 + index for index, token in TOKENS.items()}  # participant ids 11, 12, 13
+
+
+def asked_first_question(board: list[tuple[int, int, int]], phones: dict[int, str]) -> Asked:
+    """Question 1 opened at 0.0-0.1 s; phone i answered at i + 1 s (acked 50 ms later): right, right, wrong."""
+    asked = Asked(0, open_sent=0.0, open_done=0.1, reveal_sent=10.0, board_at=10.2, expected=3)
+    for index, choice in enumerate((2, 2, 0)):
+        asked.votes.append(Vote(index, Client(index), choice, sent=index + 1.0, acked=index + 1.05))
+    asked.board = "".join(
+        f'<li class="quiz-leader podium-{rank}">\n <span class="quiz-place">{rank}</span>\n'
+        f' <span class="quiz-name">Participant {number}</span>\n <span class="quiz-points">{total} points</span>'
+        for rank, number, total in board
+    )
+    asked.phones = {index: (10.3, html) for index, html in phones.items()}
+    return asked
+
+
+STORED = {(11, 0): {"choices": [2], "elapsed": 0.95}, (12, 0): {"choices": [2], "elapsed": 1.95}}
+STORED[(13, 0)] = {"choices": [0], "elapsed": 2.95}
+RIGHT_BOARD = [(1, 1, 984), (2, 2, 968), (3, 3, 0)]  # round(1000 * (1 - t / 60)) for the right ones, limit 30 s
+RIGHT_PHONES = {0: "Rank 1 of 3 · 984 points in all", 1: "Rank 2 of 3 · 968 points in all"}
+RIGHT_PHONES[2] = "Rank 3 of 3 · 0 points in all"
+
+
+def test_the_quiz_check_agrees_with_a_run_that_showed_the_right_standings() -> None:
+    checked = verify(QuizRecord(TOKENS, [asked_first_question(RIGHT_BOARD, RIGHT_PHONES)]), PEOPLE, STORED)
+    assert checked["leaderboard_mismatches"] == 0, checked["check_samples"]
+    assert checked["answers_persisted"] == 3 and checked["acked_answers_lost"] == 0
+    assert checked["ranked_at_last_reveal"] == 3 and checked["top_points_at_last_reveal"] == 984
+
+
+def test_the_quiz_check_counts_every_disagreement() -> None:
+    board = [(1, 1, 984), (2, 2, 967), (3, 3, 0)]  # one point short
+    phones = {**RIGHT_PHONES, 2: "Rank 2 of 3 · 0 points in all"}  # a wrong rank
+    stored = {**STORED, (11, 0): {"choices": [2], "elapsed": 0.01}}  # before the phone even sent it
+    del stored[(12, 0)]  # an acknowledged answer missing
+    checked = verify(QuizRecord(TOKENS, [asked_first_question(board, phones)]), PEOPLE, stored)
+    assert checked["acked_answers_lost"] == 1
+    assert checked["check_problems"] == {
+        "acked_answer_lost": 1,
+        "elapsed_outside_window": 1,
+        "ranked_count": 1,  # with the lost answer, two are ranked where three answered
+        "board": 1,
+        "phone_rank": 3,  # every phone's place moved with the lost answer
+    }
+    named = [(1, 2, 984), (2, 1, 968), (3, 3, 0)]  # the right points, the names swapped
+    swapped = verify(QuizRecord(TOKENS, [asked_first_question(named, RIGHT_PHONES)]), PEOPLE, STORED)
+    assert swapped["check_problems"] == {"board_name": 2}
+
+
+def test_equal_totals_share_a_rank() -> None:
+    assert ranked({5: 900, 6: 1000, 7: 900, 8: 0}) == {6: (1, 1000), 5: (2, 900), 7: (2, 900), 8: (4, 0)}
+
 
 def test_a_target_says_by_how_much_it_is_met_or_missed() -> None:
     latency = Goal("p99 at most 500 ms", "presenter_p99_ms", 500.0, at_most=True)
@@ -69,3 +155,11 @@ def test_the_slide_import_benchmark_writes_each_path_and_the_ratio(tmp_path: Pat
         assert result[path]["per_page_ms"] > 0
     assert result["pipeline_per_page_ratio_to_baseline"] > 0
     assert result["rendered_size"] == [1920, 1080]
+
+
+def test_the_projector_figures_pool_every_runs_reveals() -> None:
+    runs = [{"reveal_projector_samples_ms": [120.0, 80.0, 95.5]}, {"reveal_projector_samples_ms": [1400.0, 60.0]}]
+    figures = pooled(runs)
+    assert figures["reveal_projector_samples"] == 5
+    assert figures["reveal_projector_p50_ms"] == 95.5
+    assert figures["reveal_projector_p99_ms"] == figures["reveal_projector_max_ms"] == 1400.0  # 5 samples: the worst
