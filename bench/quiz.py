@@ -61,6 +61,7 @@ from bench.driver import (
 )
 from bench.loadgen import HandsupTarget, hash_token, log_problems
 from bench.spy import recording, summary
+from server.names import generated_name
 
 TIME_LIMIT = 30  # seconds, each question's; the countdown is as long, so it does not close a question mid-run
 FULL_POINTS = 1000
@@ -107,12 +108,12 @@ DECK = "title: Benchmark quiz\nactivities:\n" + "".join(
     f"  - kind: quiz\n    title: {q.title}\n{q.deck}    time_limit: {TIME_LIMIT}\n" for q in QUESTIONS
 )
 BOARD_ROW = re.compile(
-    r'<li class="quiz-leader[^"]*">\s*<span class="quiz-place">(\d+)</span>\s*'
+    # A row of the list, or a step of the podium (after the last reveal): rank, name (and team), points.
+    r'<li class="(?:quiz-leader|step)[^"]*">\s*<span class="quiz-place">(\d+)</span>\s*'
     r'<span class="quiz-name">(.*?)</span>\s*<span class="quiz-points">(\d+) points?</span>',
     re.S,
 )
-NUMBERED = re.compile(r"Participant (\d+)")
-OWN_RANK = re.compile(r"Rank (\d+) of (\d+)")
+OWN_RANK = re.compile(r"(?:Final rank|Rank) (\d+) of (\d+)")
 OWN_POINTS = re.compile(r"(\d+) points? in all")
 
 
@@ -199,7 +200,7 @@ class QuizHandsup(HandsupTarget):
         return 'role="timer"' in text if moment == "open" else 'class="quiz-rank"' in text
 
     def is_board(self, text: str) -> bool:
-        return 'class="quiz-board"' in text
+        return 'class="quiz-board' in text  # "quiz-board final" once the last question is revealed
 
     def check_quiz(self, record: QuizRecord) -> dict[str, Any]:
         """After the stop: the stored answers against the acknowledged ones, and the leaderboards the projector and
@@ -214,7 +215,7 @@ class QuizHandsup(HandsupTarget):
             ).fetchall()
         question_of = {activity: index for index, activity in enumerate(self.question_ids)}
         stored = {(pid, question_of[activity]): json.loads(payload) for pid, activity, payload in rows}
-        return {"response_rows": len(rows), **verify(record, people, stored)}
+        return {"response_rows": len(rows), **verify(record, people, stored, self.session_id)}
 
 
 class QuizBaseline(BaselineTarget):
@@ -247,7 +248,7 @@ class QuizBaseline(BaselineTarget):
         return f'data-slide="{self.slide}"' in text
 
     def is_board(self, text: str) -> bool:
-        return 'class="quiz-board"' in text
+        return 'class="quiz-board' in text  # "quiz-board final" once the last question is revealed
 
     def check_quiz(self, record: QuizRecord) -> dict[str, Any]:
         return {}  # the bare app keeps nothing and ranks no one
@@ -454,9 +455,12 @@ def parse_own(html: str) -> tuple[int, int, int] | None:
     return int(rank.group(1)), int(rank.group(2)), int(total.group(1))
 
 
-def verify(record: QuizRecord, people: dict[str, int], stored: dict[tuple[int, int], dict[str, Any]]) -> dict[str, Any]:
+def verify(
+    record: QuizRecord, people: dict[str, int], stored: dict[tuple[int, int], dict[str, Any]], session_id: int
+) -> dict[str, Any]:
     """The stored answers against what was acknowledged, and each reveal's leaderboards against standings computed
-    here from the stored answers; every disagreement is counted by kind and sampled."""
+    here from the stored answers (names: each phone's generated name in the session, as the projector shows it in
+    English); every disagreement is counted by kind and sampled."""
     problems: Counter[str] = Counter()
     samples: list[str] = []
 
@@ -466,7 +470,7 @@ def verify(record: QuizRecord, people: dict[str, int], stored: dict[tuple[int, i
             samples.append(message)
 
     pid_of = {index: people.get(hash_token(token)) for index, token in record.tokens.items()}
-    number_of = {pid: n for n, pid in enumerate(sorted(people.values()), start=1)}  # "Participant n": join order
+    name_of = {pid: generated_name(session_id, pid, "en") for pid in people.values()}
     totals: Counter[int] = Counter()
     acked = persisted = 0
     for asked in record.asked:
@@ -491,7 +495,7 @@ def verify(record: QuizRecord, people: dict[str, int], stored: dict[tuple[int, i
         expected = ranked(dict(totals))
         if asked.expected != len(expected):
             wrong("ranked_count", f"reveal {asked.index + 1}: {len(expected)} ranked, {asked.expected} answered")
-        _check_board(asked, expected, number_of, wrong)
+        _check_board(asked, expected, name_of, wrong)
         for index, (_, html) in asked.phones.items():
             own = parse_own(html)
             pid = pid_of.get(index)
@@ -515,7 +519,7 @@ def _same_answer(question: Question, payload: dict[str, Any], value: str) -> boo
     return bool(payload.get("answer") == value)
 
 
-def _check_board(asked: Asked, expected: dict[int, tuple[int, int]], number_of: dict[int, int], wrong: Any) -> None:
+def _check_board(asked: Asked, expected: dict[int, tuple[int, int]], name_of: dict[int, str], wrong: Any) -> None:
     """The board shows the top 10 and everyone tied with the tenth, with their rank, name and points."""
     shown = parse_board(asked.board)
     order = sorted(expected.items(), key=lambda item: (item[1][0], item[0]))
@@ -524,11 +528,10 @@ def _check_board(asked: Asked, expected: dict[int, tuple[int, int]], number_of: 
     if [(rank, total) for rank, _, total in shown] != [(rank, total) for rank, _, total in top]:
         wrong("board", f"reveal {asked.index + 1}: shows {shown[:3]}..., computed {top[:3]}...")
         return
-    # Equal totals are listed in the order of joining (participant id), as the names say when they are numbers.
+    # Equal totals are listed in the order of joining (participant id); each row names its phone.
     for (_, name, _), (_, pid, _) in zip(shown, top, strict=True):
-        numbered = NUMBERED.fullmatch(name)
-        if numbered is not None and int(numbered.group(1)) != number_of.get(pid):
-            wrong("board_name", f"reveal {asked.index + 1}: {name!r} where participant {number_of.get(pid)} is")
+        if name != name_of.get(pid):
+            wrong("board_name", f"reveal {asked.index + 1}: {name!r} where {name_of.get(pid)!r} is")
 
 
 # --- the scenario ----------------------------------------------------------------------------------------------

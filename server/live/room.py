@@ -249,14 +249,23 @@ class Pusher:
             await self._wake.wait()
             self._wake.clear()
             try:
-                self._flush()
+                phones = self._flush()
+                if phones:
+                    # The room's screens first: a new stage can mean a rendering per phone (a revealed quiz question
+                    # carries each phone's own points and rank), and the projector's leaderboard must not wait for
+                    # 2,000 of them. One turn of the loop lets the screens' sockets send before the phones' renderings.
+                    await asyncio.sleep(0)
+                    self._broadcast_stage()
+                    self._share_all()
             except Exception:
                 log.exception(
                     "session %d: rendering a push failed", room.session_id, extra={"session_id": room.session_id}
                 )
             await asyncio.sleep(interval)
 
-    def _flush(self) -> None:
+    def _flush(self) -> bool:
+        """Push what changed to the screens (presenter, remote, projector) and to phones' shared lists; True when the
+        phones' stages are to be pushed next (after the screens have had a turn to send)."""
         room = self._room
         views = room.deps.fragments
         if self._floating:
@@ -265,18 +274,16 @@ class Pusher:
                 html = views.floating_reactions(floating)  # symbols only: the same in every language
                 self._send(Audience.projector, lambda: html)
         if self._views_dirty:
-            if self._stage_dirty:
-                self._broadcast_stage()
+            phones = self._stage_dirty
             self._views_dirty = self._stage_dirty = False
             self._dirty.clear()
             self._send(Audience.presenter, lambda: views.presenter_live(room))
             self._send(Audience.remote, lambda: views.remote_live(room))
             self._send(Audience.projector, lambda: views.projector_stage(room))
             self._joined_shown = len(room.participants)
-            for activity in room.snapshot.activities:  # moderation changes what shared lists show
-                if activity.id is not None:
-                    self._share(activity.id)
-            return
+            if not phones:
+                self._share_all()
+            return phones
         dirty, self._dirty = self._dirty, set()
         current = room.snapshot.current
         for activity in room.snapshot.projected:
@@ -293,6 +300,13 @@ class Pusher:
         self._send(Audience.presenter, lambda: views.counts(room))
         self._send(Audience.remote, lambda: views.counts(room))
         self._send_joined()
+        return False
+
+    def _share_all(self) -> None:
+        """Every activity's shared list again (moderation changes what shared lists show)."""
+        for activity in self._room.snapshot.activities:
+            if activity.id is not None:
+                self._share(activity.id)
 
     def _send_joined(self) -> None:
         """The lobby's count of who has joined, to the projectors, when it changed: one small fragment per push

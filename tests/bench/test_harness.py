@@ -9,6 +9,7 @@ from bench.driver import Client, Vote
 from bench.loadgen import hash_token
 from bench.quiz import QUESTIONS, Asked, QuizRecord, pooled, ranked, verify
 from bench.run import PROFILES, QUIZ_PROFILES, Goal, goals, main, quiz_goals
+from server.names import generated_name
 
 # The figures issue 6 asks `bench/results/latest.json` to hold.
 ASKED = (
@@ -73,6 +74,7 @@ def test_a_quiz_run_can_be_run_alone(tmp_path: Path) -> None:
 
 TOKENS = {0: "token-a", 1: "token-b", 2: "token-c"}
 PEOPLE = {hash_token(token): 11 + index for index, token in TOKENS.items()}  # participant ids 11, 12, 13
+SESSION = 4
 
 
 def asked_first_question(board: list[tuple[int, int, int]], phones: dict[int, str]) -> Asked:
@@ -82,7 +84,8 @@ def asked_first_question(board: list[tuple[int, int, int]], phones: dict[int, st
         asked.votes.append(Vote(index, Client(index), choice, sent=index + 1.0, acked=index + 1.05))
     asked.board = "".join(
         f'<li class="quiz-leader podium-{rank}">\n <span class="quiz-place">{rank}</span>\n'
-        f' <span class="quiz-name">Participant {number}</span>\n <span class="quiz-points">{total} points</span>'
+        f' <span class="quiz-name">{generated_name(SESSION, 10 + number)}</span>\n'
+        f' <span class="quiz-points">{total} points</span>'
         for rank, number, total in board
     )
     asked.phones = {index: (10.3, html) for index, html in phones.items()}
@@ -97,7 +100,7 @@ RIGHT_PHONES[2] = "Rank 3 of 3 · 0 points in all"
 
 
 def test_the_quiz_check_agrees_with_a_run_that_showed_the_right_standings() -> None:
-    checked = verify(QuizRecord(TOKENS, [asked_first_question(RIGHT_BOARD, RIGHT_PHONES)]), PEOPLE, STORED)
+    checked = verify(QuizRecord(TOKENS, [asked_first_question(RIGHT_BOARD, RIGHT_PHONES)]), PEOPLE, STORED, SESSION)
     assert checked["leaderboard_mismatches"] == 0, checked["check_samples"]
     assert checked["answers_persisted"] == 3 and checked["acked_answers_lost"] == 0
     assert checked["ranked_at_last_reveal"] == 3 and checked["top_points_at_last_reveal"] == 984
@@ -108,7 +111,7 @@ def test_the_quiz_check_counts_every_disagreement() -> None:
     phones = {**RIGHT_PHONES, 2: "Rank 2 of 3 · 0 points in all"}  # a wrong rank
     stored = {**STORED, (11, 0): {"choices": [2], "elapsed": 0.01}}  # before the phone even sent it
     del stored[(12, 0)]  # an acknowledged answer missing
-    checked = verify(QuizRecord(TOKENS, [asked_first_question(board, phones)]), PEOPLE, stored)
+    checked = verify(QuizRecord(TOKENS, [asked_first_question(board, phones)]), PEOPLE, stored, SESSION)
     assert checked["acked_answers_lost"] == 1
     assert checked["check_problems"] == {
         "acked_answer_lost": 1,
@@ -118,7 +121,7 @@ def test_the_quiz_check_counts_every_disagreement() -> None:
         "phone_rank": 3,  # every phone's place moved with the lost answer
     }
     named = [(1, 2, 984), (2, 1, 968), (3, 3, 0)]  # the right points, the names swapped
-    swapped = verify(QuizRecord(TOKENS, [asked_first_question(named, RIGHT_PHONES)]), PEOPLE, STORED)
+    swapped = verify(QuizRecord(TOKENS, [asked_first_question(named, RIGHT_PHONES)]), PEOPLE, STORED, SESSION)
     assert swapped["check_problems"] == {"board_name": 2}
 
 
