@@ -71,7 +71,7 @@ def test_a_server_with_accounts_prints_no_setup_link(settings: Settings, capfd: 
 
 
 def test_the_decks_folder_is_loaded_at_start(client: TestClient) -> None:
-    assert [slug for _, slug, _ in decks(client)] == ["distributed-leadership"]
+    assert sorted(slug for _, slug, _ in decks(client)) == ["closing-quiz", "distributed-leadership"]
 
 
 def test_a_changed_deck_file_is_refreshed_at_the_next_start(settings: Settings, tmp_path: Path) -> None:

@@ -118,7 +118,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
             assert response.status_code in {200, 201}, response.text
             return dict(response.json())
 
-        decks = client.get("/api/v1/decks", headers=as_organizer).json()
+        decks = [
+            d for d in client.get("/api/v1/decks", headers=as_organizer).json() if d["slug"] == "distributed-leadership"
+        ]
         institute = post("/api/v1/institutes", {"title": "Spring Institute"})
         cohorts = f"/api/v1/institutes/{institute['id']}/cohorts"
         cohort = post(cohorts, {"name": "Phoenix", "deck_ids": [decks[0]["id"]]})

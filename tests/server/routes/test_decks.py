@@ -54,11 +54,12 @@ def put(client: TestClient, csrf: str, deck_id: int, body: Any) -> Any:
 def test_list_decks_gives_the_decks_of_the_decks_folder(client: TestClient, presenter: Presenter) -> None:
     decks = client.get("/api/v1/decks", headers=presenter.headers).json()
     assert [(d["slug"], d["title"]) for d in decks] == [
-        ("distributed-leadership", "Transforming Schools Through Distributed Leadership")
+        ("closing-quiz", "Closing quiz: what did we learn?"),
+        ("distributed-leadership", "Transforming Schools Through Distributed Leadership"),
     ]
-    [deck] = decks
-    assert deck["template"] is True and deck["can_edit"] is False and deck["problems"] == 0
-    assert deck["activities"] > 0 and deck["version"] == 1
+    for deck in decks:
+        assert deck["template"] is True and deck["can_edit"] is False and deck["problems"] == 0
+        assert deck["activities"] > 0 and deck["version"] == 1
 
 
 # --- source.json ----------------------------------------------------------------------------------------------------

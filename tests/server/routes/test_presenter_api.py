@@ -54,7 +54,8 @@ def test_create_session_by_deck_slug(client: TestClient, presenter: Presenter) -
 
 
 def test_create_session_by_deck_id_with_a_title(client: TestClient, presenter: Presenter) -> None:
-    [deck] = client.get("/api/v1/decks", headers=presenter.headers).json()
+    decks = client.get("/api/v1/decks", headers=presenter.headers).json()
+    [deck] = [one for one in decks if one["slug"] == "distributed-leadership"]
     response = client.post(
         "/api/v1/sessions", json={"deck_id": deck["id"], "title": "Oakland, April 27"}, headers=presenter.headers
     )
