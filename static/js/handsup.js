@@ -265,6 +265,8 @@
   // list's own "and N more" line when the server sent one (it shows a bounded number), else in a new line.
   function showAsManyAsFit(list, box) {
     var items = itemsOf(list), more = box.querySelector(".more[data-more]"), note = more;
+    var made = list.nextElementSibling;  // a note this fit made already (a second try, after the box shrank)
+    if (!note && made && made.classList.contains("fit-more")) note = made;
     if (!note) {
       note = document.createElement("p");
       note.className = "small fit-more";
@@ -327,7 +329,10 @@
     }
     for (i = 0; text && i < headings.length; i++) headings[i].style.fontSize = "";
     if (list && showAsManyAsFit(list, box)) return;
+    // The rest of the box is too tall by itself (a quiz's bars beside its leaderboard): the box shrinks as a whole,
+    // then its list shows again as much as now fits (not none: a leaderboard must keep its top).
     shrink(box, box, floor);
+    if (list) showAsManyAsFit(list, box);
   }
 
   var fitting = 0;
