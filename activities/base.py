@@ -413,8 +413,13 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     def scores(self, tally: Tally[ConfigT, SubmissionT]) -> dict[int, int]:
         """The points each participant's counted answer scored (participant id -> points), for an activity that is
         `scored`; the session's standings add them up over its scored activities. A pure function of the tally,
-        so standings fold idempotently and are rebuilt identically from the database."""
-        return {}
+        so standings fold idempotently and are rebuilt identically from the database. By default, the points its
+        config's `judge(submission) -> (right, points)` gives (activities/scoring.py), which a kind that scores
+        offers on its config (the phone's own result shows the same)."""
+        if not self.scored(tally.config):
+            return {}
+        judge: Callable[[SubmissionT], tuple[bool, int]] = getattr(tally.config, "judge")  # noqa: B009
+        return {participant: judge(answer)[1] for participant, answer in tally.counted_answers().items()}
 
     def without_people(self, snapshot: Mapping[str, Any]) -> dict[str, Any]:
         """The snapshot as it is kept once participant-level data is deleted: nothing that names a person (a

@@ -373,12 +373,6 @@ class Number(ActivityKind[NumberConfig, NumberSubmission]):
     def scored(self, config: NumberConfig) -> bool:
         return config.points
 
-    def scores(self, tally: Tally[NumberConfig, NumberSubmission]) -> dict[int, int]:
-        config = tally.config
-        if not self.scored(config):
-            return {}
-        return {participant: config.judge(answer)[1] for participant, answer in tally.counted_answers().items()}
-
     def export_rows(self, config: NumberConfig, submission: NumberSubmission) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"value": shown(submission.value), "unit": config.unit}
         if config.correct is not None:

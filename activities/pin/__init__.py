@@ -23,7 +23,6 @@ from activities.base import (
     KindConfig,
     KindSubmission,
     SignedTally,
-    Tally,
     distinct_labels,
     field_values,
 )
@@ -246,12 +245,6 @@ class Pin(ActivityKind[PinConfig, PinSubmission]):
 
     def scored(self, config: PinConfig) -> bool:
         return config.points
-
-    def scores(self, tally: Tally[PinConfig, PinSubmission]) -> dict[int, int]:
-        config = tally.config
-        if not self.scored(config):
-            return {}
-        return {participant: config.judge(answer)[1] for participant, answer in tally.counted_answers().items()}
 
     def export_rows(self, config: PinConfig, submission: PinSubmission) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"x": submission.x, "y": submission.y}

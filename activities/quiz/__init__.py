@@ -16,7 +16,6 @@ from activities.base import (
     KindConfig,
     KindSubmission,
     SignedTally,
-    Tally,
     distinct_labels,
     field_values,
     whole_number,
@@ -243,11 +242,6 @@ class Quiz(ActivityKind[QuizConfig, QuizSubmission]):
 
     def closes_on_reveal(self, config: QuizConfig) -> bool:
         return True  # a warm-up's reveal gives its answer away too
-
-    def scores(self, tally: Tally[QuizConfig, QuizSubmission]) -> dict[int, int]:
-        if not self.scored(tally.config):
-            return {}
-        return {participant: points_of(tally.config, answer) for participant, answer in tally.counted_answers().items()}
 
     def result_lines(self, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
         lines = [
