@@ -264,13 +264,13 @@ class Workbook:
         sheet.freeze_panes = "A4"
         sheet.append([self._text(sheet, f"Leaderboard: {title}", TITLE)])
         bonus = ", streak bonus included" if streak else " (no streak bonus in this session)"
-        about = f"Points of the revealed quiz questions{bonus}; equal points share a rank."
+        about = f"Points of the revealed scored questions{bonus}; equal points share a rank."
         sheet.append([self._text(sheet, about, NOTE)])
         sheet.append([self._text(sheet, heading, BOLD, HEADER_FILL) for _, heading, _ in columns])
         for row in rows:
             sheet.append([self._cell(sheet, row.get(key)) for key, _, _ in columns])
         if not rows:
-            why = "participant-level data was deleted" if pruned else "no quiz question was revealed"
+            why = "participant-level data was deleted" if pruned else "no scored question was revealed"
             sheet.append([self._text(sheet, f"No one was ranked: {why}.", NOTE)])
         if teams is not None:
             sheet.append([])

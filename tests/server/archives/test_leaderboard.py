@@ -254,7 +254,7 @@ def test_without_the_streak_the_points_are_the_answers_alone(client: TestClient,
     assert {row["bonus"] for row in board} == {"0"}
     book = openpyxl.load_workbook(io.BytesIO(archive.read("workbook.xlsx")), read_only=True)
     assert book["Leaderboard"]["A2"].value == (
-        "Points of the revealed quiz questions (no streak bonus in this session); equal points share a rank."
+        "Points of the revealed scored questions (no streak bonus in this session); equal points share a rank."
     )
     book.close()
 
@@ -300,7 +300,7 @@ def test_a_quiz_never_revealed_ranks_no_one(client: TestClient, presenter: Prese
     assert respond(client, token, session["activities"][0]["id"], choice=["2"]).status_code == 201
     archive = zipfile.ZipFile(io.BytesIO(export(client, "session", session["id"])))
     assert read_csv(archive, "leaderboard.csv") == []  # the header alone: the room ranked no one yet
-    assert "No one was ranked: no quiz question was revealed." in archive.read("report.html").decode()
+    assert "No one was ranked: no scored question was revealed." in archive.read("report.html").decode()
 
 
 def test_a_cohort_archive_keeps_each_sessions_leaderboard(client: TestClient) -> None:
