@@ -265,6 +265,8 @@ def _body(served: Served, world: World) -> dict[str, Any] | None:
         return {"activity_id": int(world.values["activity_id"]), "answer": {}}
     if served.path.endswith("/reactions"):
         return {"reaction": "like"}
+    if served.path == "/api/v1/sessions/{session_id}/name":
+        return {"nickname": "Ana", "team": ""}
     return None
 
 
