@@ -82,10 +82,10 @@ lock: $(VENV)/.test-installed ## refresh requirements/*.txt from pyproject.toml'
 $(NODE_MODULES): tests/browser/package.json tests/browser/package-lock.json
 	@if ! command -v npm >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing npm (for axe-core)"; \
+	    echo "Installing npm (for axe-core and oidc-provider)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; \
 	  else \
-	    echo "The browser tests need Node.js and npm (for axe-core): install them, e.g. apt-get install npm" >&2; exit 1; \
+	    echo "The browser tests need Node.js and npm (for axe-core and oidc-provider): install them, e.g. apt-get install npm" >&2; exit 1; \
 	  fi; \
 	fi
 	npm ci --prefix tests/browser --no-audit --no-fund

@@ -50,7 +50,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     add = user.add_parser("add", help="create an account")
     add.add_argument("email")
     add.add_argument("--role", choices=["admin", "organizer", "presenter"], default="presenter")
-    add.add_argument("--password-file", type=Path, help="read the password from this file (else: a prompt)")
+    how = add.add_mutually_exclusive_group()
+    how.add_argument("--password-file", type=Path, help="read the password from this file (else: a prompt)")
+    how.add_argument(
+        "--no-password",
+        action="store_true",
+        help="no password: its owner signs in through a single sign-on provider (HANDSUP_OIDC_PROVIDERS)",
+    )
 
     token = commands.add_parser("token", help="API tokens").add_subparsers(dest="action", required=True)
     create = token.add_parser("create", help="print a new API token for an account")
@@ -398,9 +404,10 @@ async def _accounts(settings: Settings, args: argparse.Namespace) -> int:
     maker = session_factory(engine)
     try:
         if args.command == "user":
-            password = _password(args.password_file)
+            password = None if args.no_password else _password(args.password_file)
             user = await add_user(maker, args.email, password, Role(args.role))
-            _say(f"Created {user.role} account {user.email}.")
+            how = "" if user.has_password else ", which signs in through single sign-on only"
+            _say(f"Created {user.role} account {user.email}{how}.")
         elif args.action == "list":
             user, tokens = await tokens_for_email(maker, args.email)
             _say(_token_table(tokens) if tokens else f"{user.email} has no API tokens.", stream=sys.stdout)

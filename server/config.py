@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from server import ROOT
@@ -17,6 +17,36 @@ from server.times import DEFAULT_ZONE, MAX_ZONE_NAME, check_zone
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "secret", "dev"})
 MIN_SECRET_LENGTH = 32
+
+
+class OidcProvider(BaseModel):
+    """One OpenID Connect provider (HANDSUP_OIDC_PROVIDERS is a JSON list of these)."""
+
+    # In the provider's URLs on this server (/login/oidc/<name>/callback is the redirect URI to register).
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
+    # On its button: "Sign in with <title>".
+    title: str = Field(min_length=1, max_length=60)
+    issuer: str = Field(min_length=8, max_length=255)
+    client_id: str = Field(min_length=1, max_length=255)
+    client_secret: str = Field(min_length=1, max_length=1024)
+    scopes: str = Field(default="openid email profile", max_length=255)
+    # Email domains let in at once (a verified email only), each with the role its new accounts get.
+    domains: dict[str, Literal["presenter", "organizer", "admin"]] = Field(default_factory=dict, max_length=200)
+    # Anyone else: true, their account is created waiting for an administrator's approval; false, refused.
+    approval: bool = False
+
+    @field_validator("issuer")
+    @classmethod
+    def _check_issuer(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f"an issuer is an https:// address without ?query or #fragment (got {value!r})")
+        return value.strip()  # exactly as the provider writes it: ID tokens' `iss` is compared with it as it is
+
+    @field_validator("domains")
+    @classmethod
+    def _lower_domains(cls, value: dict[str, str]) -> dict[str, str]:
+        return {domain.strip().lower().lstrip("@"): role for domain, role in value.items()}
 
 
 class Settings(BaseSettings):
@@ -121,6 +151,25 @@ class Settings(BaseSettings):
     # (Cohort.time_zone) says it otherwise: an IANA name such as America/Phoenix (server/times.py).
     time_zone: str = Field(default=DEFAULT_ZONE, max_length=MAX_ZONE_NAME)
 
+    # --- Single sign-on (OpenID Connect; server/accounts/oidc.py, docs/security.md "Single sign-on") ---------------
+    # The providers people may sign in with, as JSON: each gets its own button on /login.
+    oidc_providers: list[OidcProvider] = Field(default_factory=list, max_length=10)
+    # Link a provider's sign-in to an existing account with the same email when the provider says the email is
+    # verified (email_verified: true). Off: only an administrator links (the people page).
+    oidc_link_verified_email: bool = False
+    # How far the provider's clock may be off ours when ID tokens' times (exp, iat) are checked.
+    oidc_clock_skew_seconds: int = Field(default=120, ge=0, le=600)
+    # How long one call to a provider (discovery, keys, token) may take, and how long its discovery document and
+    # keys are kept (a token signed with a key not known yet fetches the keys again, at most once per
+    # oidc_keys_refetch_seconds).
+    oidc_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    oidc_cache_seconds: float = Field(default=3600.0, ge=0)
+    oidc_keys_refetch_seconds: float = Field(default=10.0, ge=0)
+    # How long a sign-in started at /login may take at the provider before its answer is refused.
+    oidc_sign_in_seconds: int = Field(default=600, ge=30)
+    # Sign-in with an email and a password (/login). Off: only the providers above; POST /login is refused.
+    password_sign_in: bool = True
+
     @field_validator("decks_dir", mode="before")
     @classmethod
     def _no_decks_dir(cls, value: object) -> object:
@@ -145,6 +194,13 @@ class Settings(BaseSettings):
         if problem:
             raise ValueError(problem)
         return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _distinct_providers(self) -> Settings:
+        names = [provider.name for provider in self.oidc_providers]
+        if len(names) != len(set(names)):
+            raise ValueError(f"HANDSUP_OIDC_PROVIDERS: each provider needs a name of its own (got {names})")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

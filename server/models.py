@@ -41,6 +41,33 @@ class User(SQLModel, table=True):
     password_temporary: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # A disabled account can neither sign in nor use its API tokens; nothing of it is deleted.
     disabled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # Created by a single sign-on from outside the allowed domains: it signs in once an administrator approves it.
+    pending: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+
+    @property
+    def has_password(self) -> bool:
+        """False for an account that signs in only through a single sign-on provider (its hash is empty)."""
+        return bool(self.password_hash)
+
+
+class UserIdentity(SQLModel, table=True):
+    """An account's sign-in at an OpenID Connect provider, matched by (issuer, subject), never by email.
+
+    Unlinked (`linked` false), it is a request: the provider's person has the email of an existing account, and an
+    administrator decides on the people page whether that person is the account's owner."""
+
+    __tablename__ = "user_identity"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    provider: str = Field(max_length=40)
+    issuer: str = Field(max_length=255)
+    subject: str = Field(max_length=255)
+    email: str = Field(default="", max_length=254)
+    linked: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    last_used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class ApiToken(SQLModel, table=True):

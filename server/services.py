@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
 from activities.base import OffloadFailed
+from server.accounts.oidc import Providers
 from server.backplane import Backplane
 from server.config import Settings
 from server.live.fragments import Views
@@ -35,10 +36,12 @@ class Services:
     views: Views
     hub: Hub = field(init=False)
     throttles: Throttles = field(init=False)
+    oidc: Providers = field(init=False)  # the single sign-on providers, with their discovery and keys kept
     _pool: ProcessPoolExecutor | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.throttles = Throttles(self.settings)
+        self.oidc = Providers(self.settings)
         self.hub = Hub(
             RoomDeps(
                 settings=self.settings,

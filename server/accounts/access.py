@@ -79,7 +79,12 @@ async def session_user(services: Services, session: Mapping[str, Any]) -> User |
         return None
     async with services.db() as db:
         user = await db.get(User, user_id)
-    if user is None or user.disabled_at is not None or session.get("generation", 0) != user.session_generation:
+    if (
+        user is None
+        or user.disabled_at is not None
+        or user.pending
+        or session.get("generation", 0) != user.session_generation
+    ):
         return None
     return user
 

@@ -7,12 +7,14 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from activities.i18n import _
 from server.accounts.security import API_TOKEN_PREFIX, hash_password, new_token, password_problem, verify_password
 from server.models import ApiToken, Role, User, utcnow
 from server.sessions import hash_token
@@ -38,17 +40,30 @@ class NoSuchToken(LookupError):
 
 
 def clean_email(email: str) -> str:
-    email = email.strip().lower()
-    local, _, domain = email.partition("@")
-    if (
-        not local
-        or "." not in domain
-        or len(email) > 254
-        or any(ch.isspace() for ch in email)
-        or not email.isprintable()
-    ):
-        raise AccountRefused(f"{email!r} is not an email address.")
-    return email
+    """An email address checked as an address (email-validator: the syntax of RFC 5322 and 6531, internationalised
+    domains in their Unicode form, no DNS lookup), lower-cased as accounts are matched; AccountRefused says why not."""
+    given = email.strip()
+    shown = repr(given if len(given) <= 80 else given[:77] + "...")
+    if len(given) > 254:
+        raise AccountRefused(
+            _("{email} is not an email address: it is longer than 254 characters.").format(email=shown)
+        )
+    markup = sorted({ch for ch in given if ch in _NOT_IN_ADDRESSES})
+    if markup:
+        refusal = _("{email} is not an email address: it holds {characters}, which no address may.")
+        raise AccountRefused(refusal.format(email=shown, characters=" ".join(markup)))
+    try:
+        checked = validate_email(given, check_deliverability=False)
+    except EmailNotValidError as problem:
+        raise AccountRefused(
+            _("{email} is not an email address: {reason}").format(email=shown, reason=problem)
+        ) from None
+    return checked.normalized.lower()
+
+
+# Characters that only a quoted local part could hold: refused outright, with a message naming them (email-validator
+# would refuse them too, but with a message about what follows the address, as if it were a display name).
+_NOT_IN_ADDRESSES = frozenset('<>()[]\\,;:"')
 
 
 async def count_users(maker: async_sessionmaker[AsyncSession]) -> int:
@@ -59,16 +74,17 @@ async def count_users(maker: async_sessionmaker[AsyncSession]) -> int:
 async def add_user(
     maker: async_sessionmaker[AsyncSession],
     email: str,
-    password: str,
+    password: str | None,
     role: Role,
     *,
     only_if_first: bool = False,
     temporary: bool = False,
 ) -> User:
     """A new account. With only_if_first, refused unless the server has none yet (the setup link); with temporary,
-    the password is one an admin passes on, and the person chooses their own at first sign-in."""
+    the password is one an admin passes on, and the person chooses their own at first sign-in. Without a password
+    (None), the account signs in only through a single sign-on provider (server/accounts/identities.py)."""
     email = clean_email(email)
-    problem = password_problem(password)
+    problem = password_problem(password) if password is not None else None
     if problem:
         raise AccountRefused(problem)
     async with maker() as db:
@@ -76,7 +92,8 @@ async def add_user(
             async with db.begin():
                 if only_if_first and (await db.exec(select(func.count()).select_from(User))).one():
                     raise AccountRefused("This server already has an administrator; sign in instead.")
-                user = User(email=email, password_hash=hash_password(password), role=role, password_temporary=temporary)
+                hashed = hash_password(password) if password is not None else ""
+                user = User(email=email, password_hash=hashed, role=role, password_temporary=temporary and bool(hashed))
                 db.add(user)
         except IntegrityError:
             raise AccountRefused(f"An account for {email} exists already.") from None
@@ -91,10 +108,12 @@ async def authenticate(maker: async_sessionmaker[AsyncSession], email: str, pass
     """
     async with maker() as db:
         user = (await db.exec(select(User).where(User.email == email.strip().lower()))).first()
-    if user is None:
+    if user is None or not user.has_password:
         verify_password(_DUMMY_HASH, password)  # spend the same time, so emails cannot be probed by timing
         return None
     if not verify_password(user.password_hash, password):
+        return None
+    if user.pending:  # made by a single sign-on (it has no password), so never reached; kept as a guard
         return None
     if user.disabled_at is not None:
         raise AccountDisabled("This account is disabled. Ask an administrator to enable it again.")

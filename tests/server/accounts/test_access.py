@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
@@ -23,7 +25,7 @@ from server.app import create_app
 from server.config import Settings
 from server.decks import parse_deck
 from server.media import store_image
-from server.models import Role
+from server.models import Role, UserIdentity
 from server.routes.participant import COOKIE
 from server.sessions import create_session
 from server.web.routing import Served, app_routes
@@ -177,10 +179,28 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "token": "not-a-setup-link",
             # Someone who is nobody's co-facilitator: the routes that name a person change nothing with it.
             "user_id": str(bystander.id),
+            # The bystander's sign-in at a provider, asking to be linked (linked, then unlinked, by the admin).
+            "identity_id": str(run(client, lambda: _link_request(services.db, bystander.id))),
             # A stored image: anyone may load it (phones and projectors show it).
             "name": run(client, lambda: store_image(services, picture(), user_id=None)).name,
         }
         yield World(client, personas, values, own)
+
+
+async def _link_request(maker: async_sessionmaker[AsyncSession], user_id: int | None) -> int:
+    assert user_id is not None
+    identity = UserIdentity(
+        user_id=user_id,
+        provider="district",
+        issuer="https://id.example.org",
+        subject="b-1",
+        email="bystander@example.org",
+    )
+    async with maker() as db, db.begin():
+        db.add(identity)
+        await db.flush()
+        assert identity.id is not None
+        return identity.id
 
 
 def _routes() -> list[Served]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from starlette.testclient import TestClient
 
 from server.accounts.people import AccountRefused, add_user, authenticate, clean_email, count_users, create_token
 from server.cli import main
+from server.config import Settings
+from server.db import create_engine, session_factory
 from server.models import ApiToken, Role, User
 from server.sessions import hash_token
 from tests.factories import PASSWORD, run, services_of, stored
@@ -104,6 +107,36 @@ def test_handsup_user_add_and_token_create(data_dir: Path, capsys: pytest.Captur
     assert main(["token", "create", "ana@example.org", "--name", "script"]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("hsu_") and len(out.strip()) == 47 and err == ""
+
+
+def test_handsup_user_add_no_password_makes_an_account_that_only_signs_in_through_a_provider(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["user", "add", "bea@example.org", "--no-password"]) == 0
+    assert capsys.readouterr().err == (
+        "Created presenter account bea@example.org, which signs in through single sign-on only.\n"
+    )
+    stored = asyncio.run(_user(data_dir, "bea@example.org"))
+    assert stored is not None and stored.password_hash == "" and not stored.has_password
+    assert not stored.password_temporary
+
+
+def test_handsup_user_add_refuses_markup_for_an_email(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["user", "add", "<script>alert(1)</script>@example.org", "--no-password"]) == 1
+    assert capsys.readouterr().err == (
+        "handsup: '<script>alert(1)</script>@example.org' is not an email address: it holds ( ) < >, "
+        "which no address may.\n"
+    )
+    assert asyncio.run(_user(data_dir, "<script>alert(1)</script>@example.org")) is None
+
+
+async def _user(data_dir: Path, email: str) -> User | None:
+    engine = create_engine(Settings(env="test", data_dir=data_dir).resolved_database_url)
+    try:
+        async with session_factory(engine)() as db:
+            return (await db.exec(select(User).where(User.email == email))).first()
+    finally:
+        await engine.dispose()
 
 
 def test_handsup_user_add_twice_says_why_and_fails(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

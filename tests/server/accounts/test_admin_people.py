@@ -168,7 +168,13 @@ def test_a_password_the_admin_chose_is_not_shown_back(client: TestClient, admin:
 @pytest.mark.parametrize(
     ("email", "role", "password", "message"),
     [
-        ("not an address", "presenter", "", "is not an email address."),
+        ("not an address", "presenter", "", "is not an email address: An email address must have an @-sign."),
+        (
+            "<script>alert(1)</script>@example.org",
+            "presenter",
+            "",
+            "is not an email address: it holds ( ) &lt; &gt;, which no address may.",
+        ),
         (ADMIN, "presenter", "", "An account for admin@example.org exists already."),
         ("eve@example.org", "presenter", "short", "Use at least 10 characters."),
         ("eve@example.org", "owner", "", "Choose a role: presenter, organizer or admin."),
@@ -183,13 +189,17 @@ def test_an_account_that_cannot_be_created_says_why_and_nothing_is_saved(
     assert len(stored(client, select(User))) == 1
 
 
-def test_hostile_emails_are_shown_as_text(client: TestClient, admin: User) -> None:
+def test_hostile_emails_are_refused_and_shown_back_as_text(client: TestClient, admin: User) -> None:
+    """Markup for an email is not an address (issue 17): refused with the reason, echoed inert, never stored."""
     hostile = "<script>alert(1)</script>@example.org"
-    page = create(client, hostile).text
-    assert "<script>alert(1)</script>" not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;@example.org" in page
+    answer = create(client, hostile)
+    assert answer.status_code == 422
+    assert "<script>alert(1)</script>" not in answer.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;@example.org" in answer.text
+    assert "is not an email address" in answer.text
     listing = people_page(client)
-    assert "<script>alert(1)</script>" not in listing and "&lt;script&gt;" in listing
+    assert "<script>alert(1)</script>" not in listing and "&lt;script&gt;" not in listing
+    assert [user.email for user in stored(client, select(User))] == [ADMIN]
 
 
 # --- a one-time password is changed at first sign-in --------------------------------------------------------------

@@ -105,6 +105,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "token": setup_token(SECRET),
             "user_id": str(bystander.id),
             "token_id": str(spare_id),  # the admin pages change someone who is not the admin signed in
+            "identity_id": "1",  # refused for its missing token before any sign-in is looked up
         }
         yield World(client, values, session, headers)
 
