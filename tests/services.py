@@ -1,4 +1,5 @@
-"""Real Redis, PostgreSQL and nginx servers for the tests, started on loopback in a scratch folder.
+"""Real Redis, PostgreSQL and nginx servers, and a real OpenID provider, for the tests, started on loopback in a scratch
+folder.
 
 `make test` installs `redis-server`, `postgresql` and `nginx` by apt; a machine without them fails these tests with a
 sentence saying what to install, never skips them. Each server can be stopped and started again on the same
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -24,7 +26,7 @@ from typing import TypeVar
 
 import asyncpg
 
-from tests.factories import free_port
+from tests.factories import ROOT, free_port
 
 T = TypeVar("T")
 MISSING = "{what} is not installed: `make test` installs it by apt-get when run as root ({package})"
@@ -195,6 +197,54 @@ class NginxServer:
                 stderr=subprocess.STDOUT,
             )
         _wait(lambda: _listening(port), f"nginx on port {port}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process)
+            self.process = None
+
+
+OIDC_SCRIPT = ROOT / "tests" / "oidc" / "provider.mjs"
+OIDC_MODULE = ROOT / "tests" / "browser" / "node_modules" / "oidc-provider" / "package.json"
+
+
+@dataclass
+class OpenIdProvider:
+    """The `oidc-provider` package from npm (a certified OpenID Provider implementation) run by `node` on a loopback
+    port (tests/oidc/provider.mjs): its own login and consent pages, its own signing keys, real codes and tokens.
+
+    `clients` are registered as given (client_id, client_secret, redirect_uris); `accounts` map the login typed at
+    its sign-in page to the claims it vouches for (email, email_verified, name)."""
+
+    folder: Path
+    clients: list[dict[str, object]]
+    accounts: dict[str, dict[str, object]]
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def issuer(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        node = _program("node", "nodejs")
+        if not OIDC_MODULE.exists():
+            raise RuntimeError(
+                "the npm package oidc-provider is not installed: `make test` installs it "
+                "(npm ci --prefix tests/browser)"
+            )
+        config = {"port": self.port, "clients": self.clients, "accounts": self.accounts}
+        log = (self.folder / "oidc-provider.log").open("ab")
+        with log:
+            self.process = subprocess.Popen(
+                [node, str(OIDC_SCRIPT), json.dumps(config)], stdout=log, stderr=subprocess.STDOUT
+            )
+        _wait(lambda: self._discovered(), f"the OpenID provider on port {self.port}")
+
+    def _discovered(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise RuntimeError(f"the OpenID provider exited:\n{(self.folder / 'oidc-provider.log').read_text()}")
+        return _listening(self.port) and "listening" in (self.folder / "oidc-provider.log").read_text()
 
     def stop(self) -> None:
         if self.process is not None:

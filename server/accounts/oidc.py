@@ -207,7 +207,21 @@ class Provider:
         id_token = tokens.get("id_token")
         if not isinstance(id_token, str):
             raise SignInFailed(_("The provider did not send an ID token."))
-        return await self.checker.check(id_token, pending.nonce)
+        claims = await self.checker.check(id_token, pending.nonce)
+        if "email" not in claims and isinstance(tokens.get("access_token"), str):
+            claims.update(await self._userinfo(metadata, tokens["access_token"], claims["sub"]))
+        return claims
+
+    async def _userinfo(self, metadata: dict[str, Any], access_token: str, subject: str) -> dict[str, Any]:
+        """The email claims from the UserInfo endpoint, for providers that keep them out of the ID token (OpenID
+        Connect Core 5.4); only when the answer is about the same subject (5.3.2)."""
+        endpoint = metadata.get("userinfo_endpoint")
+        if not isinstance(endpoint, str):
+            return {}
+        info = await self._get_json(endpoint, {"Authorization": f"Bearer {access_token}"})
+        if info.get("sub") != subject:
+            raise TokenRefused(_("The provider's user information is about someone else than its ID token."))
+        return {name: info[name] for name in ("email", "email_verified") if name in info}
 
     async def metadata(self) -> dict[str, Any]:
         """The provider's discovery document (/.well-known/openid-configuration), checked and kept."""
@@ -226,10 +240,10 @@ class Provider:
     async def _fetch_keys(self) -> dict[str, Any]:
         return await self._get_json(str((await self.metadata())["jwks_uri"]))
 
-    async def _get_json(self, url: str) -> dict[str, Any]:
+    async def _get_json(self, url: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
         try:
             async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as http:
-                answer = await http.get(url, headers={"Accept": "application/json"})
+                answer = await http.get(url, headers={"Accept": "application/json", **(headers or {})})
             if answer.status_code != 200 or len(answer.content) > MAX_DOCUMENT_BYTES:
                 raise ProviderUnreachable(f"{url} answered {answer.status_code} ({len(answer.content)} bytes)")
             document = answer.json()
