@@ -88,7 +88,7 @@ class IdTokenChecker:
     refetch_seconds: float = 10.0
     clock: Callable[[], float] = time.time
     _keys: KeySet | None = field(default=None, init=False)
-    _fetched: float = field(default=float("-inf"), init=False)
+    _fetched: float = field(default=float("-inf"), init=False)  # the last refetch for an unknown key id
 
     async def check(self, id_token: str, nonce: str) -> dict[str, Any]:
         """The token's claims when it is genuine, meant for us, current and answers our nonce; else TokenRefused."""
@@ -107,8 +107,10 @@ class IdTokenChecker:
         return dict(token.claims)
 
     async def _keys_for(self, kid: object) -> KeySet:
-        if self._keys is None or (kid is not None and not _has_kid(self._keys, kid) and self._may_refetch()):
-            self._fetched = self.clock()
+        unknown = self._keys is not None and kid is not None and not _has_kid(self._keys, kid)
+        if self._keys is None or (unknown and self._may_refetch()):
+            if unknown:
+                self._fetched = self.clock()
             try:
                 self._keys = KeySet.import_key_set(await self.fetch_keys())  # type: ignore[arg-type]
             except (JoseError, ValueError, TypeError, KeyError) as problem:

@@ -54,7 +54,18 @@ def _login_page(
     return HTMLResponse(html, status_code=status)
 
 
-@router.post("/login", response_class=HTMLResponse, dependencies=[declare(Access.anyone), Depends(check_csrf)])
+async def _passwords_on(services: ServicesDep) -> None:
+    """Refuse a password sign-in where only providers let people in (before anything else is checked)."""
+    if not services.settings.password_sign_in:
+        refusal = _("Signing in with a password is switched off on this server: use a sign-in button on /login.")
+        raise Problem(403, _("Password sign-in is off"), refusal)
+
+
+@router.post(
+    "/login",
+    response_class=HTMLResponse,
+    dependencies=[declare(Access.anyone), Depends(_passwords_on), Depends(check_csrf)],
+)
 async def login(
     request: Request,
     services: ServicesDep,
@@ -63,9 +74,6 @@ async def login(
     next: Annotated[str, Form()] = "/present",
 ) -> Response:
     """Sign in with an email and a password (refused when the server lets people in only through a provider)."""
-    if not services.settings.password_sign_in:
-        refusal = _("Signing in with a password is switched off on this server. Use a sign-in button above.")
-        return _login_page(request, services, next=next, error=refusal, status=403)
     refusal, status, headers = _("That email and password do not match an account."), 401, {}
     # Throttled per account and per address before the password is even checked (server/web/throttle.py).
     account, address = email.strip().lower(), address_of(request)
@@ -168,19 +176,30 @@ async def _check_setup(services: ServicesDep, token: str) -> None:
     if not setup_token_valid(services.settings.resolved_secret_key, token) or await count_users(services.db):
         raise Problem(
             404,
-            "Setup link used",
-            "This setup link is not valid any more: the server has an "
-            "administrator already. Sign in, or ask your administrator for an account.",
+            _("Setup link used"),
+            _(
+                "This setup link is not valid any more: the server has an "
+                "administrator already. Sign in, or ask your administrator for an account."
+            ),
         )
+
+
+def _setup_page(request: Request, services: Services, token: str, *, email: str = "", error: str | None = None) -> str:
+    return services.views.render(
+        "auth/setup.html",
+        csrf=csrf_token(request),
+        error=error,
+        email=email,
+        token=token,
+        passwords=services.settings.password_sign_in,
+    )
 
 
 @router.get("/setup/{token}", response_class=HTMLResponse, dependencies=[declare(Access.anyone)])
 async def setup_page(token: str, request: Request, services: ServicesDep) -> HTMLResponse:
     """The one-time page that creates the first (admin) account."""
     await _check_setup(services, token)
-    return HTMLResponse(
-        services.views.render("auth/setup.html", csrf=csrf_token(request), error=None, email="", token=token)
-    )
+    return HTMLResponse(_setup_page(request, services, token))
 
 
 @router.post("/setup/{token}", response_class=HTMLResponse, dependencies=[declare(Access.anyone), Depends(check_csrf)])
@@ -189,21 +208,22 @@ async def setup(
     request: Request,
     services: ServicesDep,
     email: Annotated[str, Form(max_length=254)],
-    password: Annotated[str, Form(max_length=1024)],
+    password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
+    """Create the first administrator; where password sign-in is off, without a password (its owner signs in with
+    a provider's button, which links to it by the provider's verified email)."""
     throttle, address = services.throttles.login, address_of(request)
     try:
         throttle.attempt(None, address)  # a link that is not valid counts as a failed sign-in from this address
     except Throttled as throttled:
-        raise Problem(429, "Too many tries", str(throttled), {"Retry-After": throttled.retry_after}) from None
+        raise Problem(429, _("Too many tries"), str(throttled), {"Retry-After": throttled.retry_after}) from None
     await _check_setup(services, token)
     throttle.succeeded(None, address)
+    given = password if services.settings.password_sign_in else None
     try:
-        user = await add_user(services.db, email, password, Role.admin, only_if_first=True)
+        user = await add_user(services.db, email, given, Role.admin, only_if_first=True)
     except AccountRefused as refused:
-        html = services.views.render(
-            "auth/setup.html", csrf=csrf_token(request), error=str(refused), email=email, token=token
-        )
+        html = _setup_page(request, services, token, email=email, error=str(refused))
         return HTMLResponse(html, status_code=422)
     sign_in(request, user)
     return RedirectResponse("/present", status_code=303)
