@@ -131,6 +131,7 @@ async def _switch(request: Request, services: Services, user: User, user_id: int
 
 
 _NO_ROLE = N_("Choose a role: presenter, organizer or admin.")
+ROLE_WORDS = (N_("presenter"), N_("organizer"), N_("admin"))  # the role names the page shows, translated there
 
 
 def _role(value: str) -> Role | None:
