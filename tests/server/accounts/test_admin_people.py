@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from server.live.connections import GONE
-from server.models import Role, User
+from server.models import Role, User, UserIdentity
 from tests.factories import (
     PASSWORD,
     TWO_QUESTIONS,
@@ -23,6 +23,8 @@ from tests.factories import (
     make_user,
     receive,
     root_id,
+    run,
+    services_of,
     stored,
 )
 
@@ -329,3 +331,62 @@ def test_a_disabled_presenter_cannot_open_the_presenter_socket(client: TestClien
     with client.websocket_connect(f"/ws/presenter/{started['id']}") as ws, pytest.raises(WebSocketDisconnect) as closed:
         receive(ws)
     assert closed.value.code == GONE
+
+
+# --- single sign-on: accounts without passwords, approval, linking ----------------------------------------------
+
+
+def test_an_admin_creates_an_account_that_signs_in_only_through_a_provider(client: TestClient, admin: User) -> None:
+    page = post(client, "/admin/people", email="fay@example.org", role="organizer", sign_in="provider")
+    assert page.status_code == 200
+    assert "It has no password: its owner signs in with a sign-in button on the sign-in page." in page.text
+    created = account(client, "fay@example.org")
+    assert not created.has_password and not created.password_temporary and created.role == Role.organizer
+    assert "single sign-on" in people_page(client)
+
+
+def test_an_admin_approves_a_waiting_account_and_links_a_sign_in(client: TestClient, admin: User) -> None:
+    waiting = make_user(client, "bo@example.net")
+    owner = make_user(client, "eve@example.org")
+    run(client, lambda: _set_pending(client, waiting.id or 0))
+    identity = run(client, lambda: _link_request(client, owner.id or 0))
+    listing = people_page(client)
+    assert "waiting for approval" in listing
+    assert "A sign-in with district as eve@example.org asks to use this account." in listing
+
+    approved = post(client, f"/admin/people/{waiting.id}/approve")
+    assert approved.status_code == 303 and approved.headers["location"] == "/admin/people?done=approved"
+    assert not account(client, "bo@example.net").pending
+    linked = post(client, f"/admin/identities/{identity}/link")
+    assert linked.status_code == 303 and linked.headers["location"] == "/admin/people?done=linked"
+    [row] = stored(client, select(UserIdentity))
+    assert row.linked and row.user_id == owner.id
+    assert "Signs in with district" in people_page(client)
+    removed = post(client, f"/admin/identities/{identity}/unlink")
+    assert removed.status_code == 303 and stored(client, select(UserIdentity)) == []
+
+
+def test_approving_an_account_that_is_not_there_says_so(client: TestClient, admin: User) -> None:
+    page = post(client, "/admin/people/4242/approve")
+    assert page.status_code == 404 and "There is no such account." in page.text
+    page = post(client, "/admin/identities/4242/link")
+    assert page.status_code == 404 and "There is no such sign-in to link." in page.text
+
+
+async def _set_pending(client: TestClient, user_id: int) -> None:
+    async with services_of(client).db() as db, db.begin():
+        user = await db.get(User, user_id)
+        assert user is not None
+        user.pending = True
+        db.add(user)
+
+
+async def _link_request(client: TestClient, user_id: int) -> int:
+    identity = UserIdentity(
+        user_id=user_id, provider="district", issuer="https://id.example.org", subject="e-1", email="eve@example.org"
+    )
+    async with services_of(client).db() as db, db.begin():
+        db.add(identity)
+        await db.flush()
+        assert identity.id is not None
+        return identity.id
