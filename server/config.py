@@ -34,6 +34,9 @@ class OidcProvider(BaseModel):
     domains: dict[str, Literal["presenter", "organizer", "admin"]] = Field(default_factory=dict, max_length=200)
     # Anyone else: true, their account is created waiting for an administrator's approval; false, refused.
     approval: bool = False
+    # Take this provider's emails as verified even without an `email_verified` claim: only for a directory you run
+    # whose addresses its administrators assign (a single Microsoft Entra tenant sends no such claim).
+    emails_verified: bool = False
 
     @field_validator("issuer")
     @classmethod

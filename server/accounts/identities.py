@@ -43,13 +43,16 @@ class Claims:
     email_verified: bool
 
     @classmethod
-    def of(cls, claims: dict[str, Any]) -> Claims:
+    def of(cls, claims: dict[str, Any], *, emails_verified: bool = False) -> Claims:
+        """From a verified ID token's claims; with emails_verified, the provider's email counts as verified whatever
+        its `email_verified` claim says (the provider's setting of that name)."""
         email = claims.get("email")
         try:
             cleaned = clean_email(email) if isinstance(email, str) else ""
         except AccountRefused:
             cleaned = ""
-        return cls(str(claims["iss"]), str(claims["sub"]), cleaned, claims.get("email_verified") is True)
+        verified = emails_verified or claims.get("email_verified") is True
+        return cls(str(claims["iss"]), str(claims["sub"]), cleaned, verified)
 
     @property
     def domain(self) -> str:

@@ -168,7 +168,7 @@ class Provider:
         """Where the browser goes to sign in: the provider's authorization endpoint with our state, nonce and PKCE
         challenge (S256)."""
         metadata = await self.metadata()
-        async with self._client(redirect_uri) as client:
+        async with self._client(metadata, redirect_uri) as client:
             url, _state = client.create_authorization_url(
                 metadata["authorization_endpoint"],
                 state=pending.state,
@@ -192,7 +192,7 @@ class Provider:
             raise SignInFailed(_("The provider's answer holds no sign-in code."))
         metadata = await self.metadata()
         try:
-            async with self._client(redirect_uri) as client:
+            async with self._client(metadata, redirect_uri) as client:
                 tokens = await client.fetch_token(
                     metadata["token_endpoint"],
                     grant_type="authorization_code",
@@ -255,13 +255,18 @@ class Provider:
             raise ProviderUnreachable(f"{url} is not a JSON object")
         return document
 
-    def _client(self, redirect_uri: str) -> AsyncOAuth2Client:
+    def _client(self, metadata: dict[str, Any], redirect_uri: str) -> AsyncOAuth2Client:
+        # The client secret goes in the Authorization header unless the provider says it takes it only in the body
+        # (Microsoft Entra lists client_secret_post alone); no list means the header (OpenID Connect Discovery 3).
+        methods = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
+        method = "client_secret_basic" if "client_secret_basic" in methods else "client_secret_post"
         return AsyncOAuth2Client(
             client_id=self.config.client_id,
             client_secret=self.config.client_secret,
             scope=self.config.scopes,
             redirect_uri=redirect_uri,
             code_challenge_method="S256",
+            token_endpoint_auth_method=method,
             timeout=self._timeout,
         )
 

@@ -124,7 +124,7 @@ async def oidc_callback(name: str, request: Request, services: ServicesDep) -> R
         user = await admit(
             services.db,
             provider.config,
-            Claims.of(claims),
+            Claims.of(claims, emails_verified=provider.config.emails_verified),
             link_verified_email=services.settings.oidc_link_verified_email,
         )
     except ProviderUnreachable as problem:

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
+from tests.browser.axe import Audit
 from tests.browser.factories import LAPTOP, PHONE, PageErrors, screenshot
 from tests.factories import PASSWORD, LiveServer, cli, free_port, start_server, stop_server
 from tests.services import OpenIdProvider, scratch_folder
@@ -290,3 +291,18 @@ def test_the_sign_in_page_speaks_spanish(browser: Browser, site: Site, page_erro
     )
     expect(page.get_by_role("link", name="Volver a la página de inicio de sesión")).to_be_visible()
     screenshot(page, "oidc-refused-spanish")
+
+
+def test_the_single_sign_on_pages_pass_axe(browser: Browser, site: Site, page_errors: PageErrors) -> None:
+    audit = Audit()
+    page = new_page(browser, page_errors)
+    page.goto(f"{site.server.url}/login")
+    audit.check(page, "sign-in page with providers")
+    page.goto(f"{site.server.url}/login/oidc/district/callback?state=stray")
+    audit.check(page, "refusal page")
+    people = admin_page(browser, page_errors, site)
+    audit.check(people, "people page with sign-ins")
+    spanish = page_errors.watch(browser.new_context(**LAPTOP, locale="es-ES").new_page(), "browser")
+    spanish.goto(f"{site.server.url}/login")
+    audit.check(spanish, "sign-in page in Spanish")
+    audit.assert_clean()

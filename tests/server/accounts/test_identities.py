@@ -176,3 +176,10 @@ def test_the_setup_link_refuses_markup_for_an_email(client: TestClient) -> None:
     assert answer.status_code == 422
     assert "is not an email address: it holds ( ) &lt; &gt;, which no address may." in answer.text
     assert stored(client, select(User)) == []
+
+
+def test_a_provider_whose_emails_are_its_directorys_own_counts_them_verified(client: TestClient) -> None:
+    token = {"iss": ISSUER, "sub": "s-9", "email": "gus@district.example.org"}  # no email_verified, as Entra sends
+    assert refusal(client, Claims.of(token)).title == "Email not verified"
+    user = sign_in(client, Claims.of(token, emails_verified=True))
+    assert user.email == "gus@district.example.org" and user.role == Role.organizer
