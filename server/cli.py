@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import segno
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from activities import registry
 from server.config import ConfigError, Settings, get_settings, public_url_problem
@@ -105,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except ConfigError as error:
         _say(f"handsup: {error}")
+        return 2
+    except SettingsError as error:  # a list or table setting that is not JSON (HANDSUP_OIDC_PROVIDERS)
+        field = str(error).partition('field "')[2].partition('"')[0]
+        _say(f"handsup: HANDSUP_{field.upper()}: not valid JSON ({error.__cause__ or error})")
         return 2
 
 

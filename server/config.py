@@ -43,7 +43,9 @@ class OidcProvider(BaseModel):
     def _check_issuer(cls, value: str) -> str:
         parts = urlsplit(value.strip())
         if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
-            raise ValueError(f"an issuer is an https:// address without ?query or #fragment (got {value!r})")
+            raise ValueError(
+                f"an issuer is an https:// (or http://) address without ?query or #fragment (got {value!r})"
+            )
         return value.strip()  # exactly as the provider writes it: ID tokens' `iss` is compared with it as it is
 
     @field_validator("domains")

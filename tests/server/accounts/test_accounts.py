@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,24 @@ def test_handsup_token_revoke_revokes_it(data_dir: Path, capsys: pytest.CaptureF
 def test_handsup_token_list_for_nobody_fails(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["token", "list", "nobody@example.org"]) == 1
     assert capsys.readouterr().err == "handsup: There is no account for nobody@example.org.\n"
+
+
+def test_single_sign_on_settings_that_cannot_work_stop_the_command_with_the_reason(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HANDSUP_OIDC_PROVIDERS", "[{'name': 'google'}]")
+    assert main(["user", "add", "ana@example.org", "--no-password"]) == 2
+    assert capsys.readouterr().err.startswith("handsup: HANDSUP_OIDC_PROVIDERS: not valid JSON (Expecting property")
+    provider = {"name": "Google!", "title": "Google", "issuer": "accounts.google.com", "client_id": "a"}
+    monkeypatch.setenv("HANDSUP_OIDC_PROVIDERS", json.dumps([provider]))
+    assert main(["user", "add", "ana@example.org", "--no-password"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "handsup: HANDSUP_OIDC_PROVIDERS_0_NAME: String should match pattern '^[a-z0-9][a-z0-9-]{0,39}$'",
+        "handsup: HANDSUP_OIDC_PROVIDERS_0_ISSUER: an issuer is an https:// (or http://) address without ?query or "
+        "#fragment (got 'accounts.google.com')",
+        "handsup: HANDSUP_OIDC_PROVIDERS_0_CLIENT_SECRET: Field required",
+    ]
+    good = {**provider, "name": "google", "issuer": "https://accounts.google.com", "client_secret": "s"}
+    monkeypatch.setenv("HANDSUP_OIDC_PROVIDERS", json.dumps([good, good]))
+    assert main(["user", "add", "ana@example.org", "--no-password"]) == 2
+    assert "each provider needs a name of its own" in capsys.readouterr().err
