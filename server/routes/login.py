@@ -119,6 +119,11 @@ async def oidc_callback(name: str, request: Request, services: ServicesDep) -> R
     if time.time() - pending.started > services.settings.oidc_sign_in_seconds:
         return _refused(request, services, _("Sign-in expired"), _SIGN_IN_GONE, 400)
     params = {key: value[:2048] for key, value in request.query_params.items()}
+    throttle, address = services.throttles.login, address_of(request)
+    try:
+        throttle.attempt(None, address)  # a failed single sign-on counts as a failed sign-in from this address
+    except Throttled as throttled:
+        return _refused(request, services, _("Too many tries"), str(throttled), 429)
     try:
         claims = await provider.finish(pending, params, _callback_url(request, services, name))
         user = await admit(
@@ -134,6 +139,7 @@ async def oidc_callback(name: str, request: Request, services: ServicesDep) -> R
         return _refused(request, services, _("Sign-in failed"), str(failed), 400)
     except Refused as refused:
         return _refused(request, services, refused.title, refused.message, refused.status)
+    throttle.succeeded(None, address)
     sign_in(request, user)
     return RedirectResponse(pending.next, status_code=303)
 
