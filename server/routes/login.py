@@ -6,7 +6,7 @@ import logging
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from activities.i18n import N_, _
@@ -94,7 +94,9 @@ async def login(
 
 
 @router.get("/login/oidc/{name}", dependencies=[declare(Access.anyone)])
-async def oidc_start(name: str, request: Request, services: ServicesDep, next: str = "/present") -> Response:
+async def oidc_start(
+    name: str, request: Request, services: ServicesDep, next: Annotated[str, Query(max_length=1000)] = "/present"
+) -> Response:
     """Leave for the provider's sign-in, with a fresh state, nonce and PKCE verifier kept in this browser's session."""
     provider = _provider(services, name)
     pending = Pending.start(provider.config.name, _safe_next(next))
@@ -123,7 +125,9 @@ async def oidc_callback(name: str, request: Request, services: ServicesDep) -> R
     try:
         throttle.attempt(None, address)  # a failed single sign-on counts as a failed sign-in from this address
     except Throttled as throttled:
-        return _refused(request, services, _("Too many tries"), str(throttled), 429)
+        page = _refused(request, services, _("Too many tries"), str(throttled), 429)
+        page.headers["Retry-After"] = throttled.retry_after
+        return page
     try:
         claims = await provider.finish(pending, params, _callback_url(request, services, name))
         user = await admit(

@@ -106,6 +106,7 @@ def test_failed_answers_count_against_the_sign_in_throttle(tmp_path: Any, provid
         state = start(client)["state"]
         throttled = client.get(f"/login/oidc/district/callback?code=made-up&state={state}")
         assert throttled.status_code == 429 and "Too many sign-in attempts" in throttled.text
+        assert int(throttled.headers["Retry-After"]) > 0
 
 
 def test_a_provider_that_does_not_answer_gets_a_clear_page(tmp_path: Any) -> None:
