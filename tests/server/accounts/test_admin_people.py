@@ -390,3 +390,17 @@ async def _link_request(client: TestClient, user_id: int) -> int:
         await db.flush()
         assert identity.id is not None
         return identity.id
+
+
+def test_the_people_page_speaks_spanish(client: TestClient, admin: User) -> None:
+    waiting = make_user(client, "bo@example.net")
+    run(client, lambda: _set_pending(client, waiting.id or 0))
+    page = client.get("/admin/people", headers={**PAGE, "Accept-Language": "es"}).text
+    for spanish in ("Personas", "Cuenta nueva", "Crear la cuenta", "esperando aprobación", "Aprobar a bo@example.net"):
+        assert spanish in page
+    refused = client.post(
+        "/admin/people",
+        data={"csrf_token": csrf_from(page), "email": "not an address", "role": "presenter"},
+        headers={**PAGE, "Accept-Language": "es"},
+    )
+    assert refused.status_code == 422 and "no es una dirección de correo" in refused.text
