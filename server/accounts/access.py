@@ -132,11 +132,12 @@ async def api_user(
             )
         user = await db.get(User, row.user_id)
         assert user is not None
-        if user.disabled_at is not None:
+        if user.disabled_at is not None or user.pending:
+            state = "waiting for an administrator's approval" if user.pending else "disabled"
             raise Problem(
                 401,
                 "Sign-in needed",
-                "The account of this API token is disabled; ask an administrator.",
+                f"The account of this API token is {state}; ask an administrator.",
                 headers={"WWW-Authenticate": "Bearer"},
             )
         row.last_used_at = utcnow()

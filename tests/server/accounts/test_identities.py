@@ -15,7 +15,7 @@ from server.accounts.people import add_user, set_disabled
 from server.accounts.security import setup_token
 from server.config import OidcProvider
 from server.models import Role, User, UserIdentity
-from tests.factories import PASSWORD, limits, make_user, run, services_of, stored
+from tests.factories import PASSWORD, api_token, limits, make_user, run, services_of, stored
 
 ISSUER = "https://id.district.example.org"
 DISTRICT = OidcProvider(
@@ -183,3 +183,14 @@ def test_a_provider_whose_emails_are_its_directorys_own_counts_them_verified(cli
     assert refusal(client, Claims.of(token)).title == "Email not verified"
     user = sign_in(client, Claims.of(token, emails_verified=True))
     assert user.email == "gus@district.example.org" and user.role == Role.organizer
+
+
+def test_an_account_waiting_for_approval_cannot_use_an_api_token(client: TestClient) -> None:
+    with pytest.raises(Refused):
+        sign_in(client, claims("s-2", "bo@elsewhere.example.net"), PARTNERS)
+    token = api_token(client, "bo@elsewhere.example.net")  # an operator made one on the command line
+    refused = client.get("/api/v1/tokens", headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == (
+        "The account of this API token is waiting for an administrator's approval; ask an administrator."
+    )
