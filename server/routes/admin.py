@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from server.accounts.access import AdminPage
+from server.accounts.access import AdminApi, AdminPage
 from server.accounts.csrf import check_csrf, csrf_token
-from server.accounts.people import AccountRefused, add_user, one_time_password, people, set_disabled, set_role
-from server.models import Role, User
+from server.accounts.people import (
+    AccountRefused,
+    NoSuchAccount,
+    add_user,
+    one_time_password,
+    people,
+    set_disabled,
+    set_role,
+)
+from server.models import Role, User, as_utc
 from server.services import Services
-from server.web.deps import ServicesDep
+from server.web.deps import Id, ServicesDep, Text
 from server.web.headers import NO_STORE
+from server.web.problems import API_ERRORS, Problem
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 PEOPLE = "/admin/people"
@@ -131,3 +142,95 @@ async def _page(
     )
     # A page that may hold a new account's password is never kept by the browser or a proxy.
     return HTMLResponse(html, status_code=status, headers=NO_STORE)
+
+
+# --- JSON API: the people page's actions ------------------------------------------------------------------------
+
+api_router = APIRouter(prefix="/api/v1", tags=["v1: people"], responses=API_ERRORS)
+
+
+class PersonPublic(BaseModel):
+    """An account as the people page lists it."""
+
+    id: int
+    email: str
+    role: Role
+    created_at: datetime
+    disabled: bool = Field(description="A disabled account can neither sign in nor use its API tokens")
+    password_temporary: bool = Field(description="Its one-time password is still set: it chooses its own next")
+    tokens: int = Field(description="API tokens it holds (not revoked)")
+
+
+class PersonCreate(BaseModel):
+    """A new account, with a one-time password its owner replaces at first sign-in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Text = Field(max_length=254, examples=["new.facilitator@example.org"])
+    role: Role = Role.presenter
+    password: str | None = Field(
+        default=None, max_length=1024, description="The one-time password to pass on; left out: the server makes one"
+    )
+
+
+class PersonCreated(PersonPublic):
+    password: str | None = Field(description="The one-time password the server made (null when you gave one)")
+
+
+class PersonUpdate(BaseModel):
+    """What changes: a role, disabled or enabled again (the fields given)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role | None = None
+    disabled: bool | None = None
+
+
+@api_router.get("/people", response_model=list[PersonPublic])
+async def list_people(user: AdminApi, services: ServicesDep) -> list[PersonPublic]:
+    """Every account, by email."""
+    return [_person(person.user, person.tokens) for person in await people(services.db)]
+
+
+@api_router.post("/people", status_code=201, response_model=PersonCreated)
+async def create_person(body: PersonCreate, user: AdminApi, services: ServicesDep, response: Response) -> PersonCreated:
+    """Create an account with a one-time password (yours, or one made here and answered once)."""
+    given = body.password or one_time_password()
+    try:
+        created = await add_user(services.db, body.email, given, body.role, temporary=True)
+    except AccountRefused as refused:
+        raise Problem(422, "No account made", str(refused)) from None
+    response.headers.update(NO_STORE)  # may hold a password
+    return PersonCreated(**_person(created, 0).model_dump(), password=None if body.password else given)
+
+
+@api_router.patch("/people/{user_id}", response_model=PersonPublic)
+async def update_person(user_id: Id, body: PersonUpdate, user: AdminApi, services: ServicesDep) -> PersonPublic:
+    """Change an account's role and/or disable or enable it (never the last administrator's, nor your own disabling:
+    409). The role changes first."""
+    try:
+        if body.role is not None:
+            await set_role(services.db, user, user_id, body.role)
+        if body.disabled is not None:
+            await set_disabled(services.db, user, user_id, body.disabled)
+    except NoSuchAccount as missing:
+        raise Problem(404, "Not found", str(missing)) from None
+    except AccountRefused as refused:
+        raise Problem(409, "Not changed", str(refused)) from None
+    found = next((person for person in await people(services.db) if person.user.id == user_id), None)
+    if found is None:
+        raise Problem(404, "Not found", "There is no such account.")
+    return _person(found.user, found.tokens)
+
+
+def _person(person: User, tokens: int) -> PersonPublic:
+    assert person.id is not None
+    return PersonPublic(
+        id=person.id,
+        email=person.email,
+        role=person.role,
+        created_at=as_utc(person.created_at),
+        disabled=person.disabled_at is not None,
+        password_temporary=person.password_temporary,
+        tokens=tokens,
+    )
