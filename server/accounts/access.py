@@ -182,6 +182,8 @@ async def socket_token_user(services: Services, credentials: SocketCredentials) 
     """The account a socket's API token belongs to, or why it is refused (the reason its close frame gives)."""
     if credentials.by_protocol and credentials.subprotocol is None:
         return f"offer the subprotocol {SOCKET_PROTOCOL} beside {TOKEN_PROTOCOL_PREFIX}<token>"
+    if not credentials.token:
+        return "Send an API token: Authorization: Bearer <token>."
     try:
         return await token_user(services, credentials.token or "")
     except Problem as refused:
