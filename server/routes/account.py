@@ -244,6 +244,8 @@ async def create_token_api(body: TokenCreate, user: ApiUser, services: ServicesD
     """A new API token of the caller's account, named for what it is for; refused (422) when the account holds
     HANDSUP_API_TOKENS_PER_ACCOUNT tokens already."""
     assert user.id is not None
+    if not body.name.strip():
+        raise Problem(422, "No token made", "Give the token a name, so you know later what it is for.")
     try:
         secret = await create_token(services.db, user.email, body.name, limit=services.settings.api_tokens_per_account)
     except AccountRefused as refused:
