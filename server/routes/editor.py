@@ -231,7 +231,8 @@ def previewed(services: Services, request: Request, body: bytes) -> dict[str, An
     """A preview request's answer, {phone, projector, problems} (the page and the JSON API); 422 for a body that is
     not {document, index, language}."""
     try:
-        asked = PreviewRequest.model_validate(json.loads(body or b"null"))
+        # Strictly, as documented: an index of false or "1" is refused, not taken as 0 or 1.
+        asked = PreviewRequest.model_validate(json.loads(body or b"null"), strict=True)
     except (ValueError, ValidationError):
         raise Problem(422, "Not a preview", "Send {document, index, language} as JSON.") from None
     language = catalogues().match(asked.language) or "en"
