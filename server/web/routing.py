@@ -142,7 +142,9 @@ PAGE_TWINS: dict[tuple[str, str], Twin | Exempt] = {
     ("POST", "/organize/cohorts/{cohort_id}/sessions"): Twin("POST", f"{_V1}/cohorts/{{cohort_id}}/sessions"),
     ("POST", "/organize/cohorts/{cohort_id}/prune"): Twin("POST", f"{_V1}/cohorts/{{cohort_id}}/prune"),
     ("POST", "/organize/cohorts/{cohort_id}/delete"): Twin("DELETE", f"{_V1}/cohorts/{{cohort_id}}"),
-    ("GET", "/organize/sessions/{session_id}/archive.zip"): Twin("GET", f"{_V1}/sessions/{{session_id}}/archive.zip"),
+    ("GET", "/organize/sessions/{session_id}/archive.zip"): Twin(
+        "GET", f"{_V1}/cohorts/{{cohort_id}}/sessions/{{session_id}}/archive.zip"
+    ),
     ("GET", "/organize/cohorts/{cohort_id}/archive.zip"): Twin("GET", f"{_V1}/cohorts/{{cohort_id}}/archive.zip"),
     ("GET", "/organize/institutes/{institute_id}/archive.zip"): Twin(
         "GET", f"{_V1}/institutes/{{institute_id}}/archive.zip"

@@ -3,6 +3,8 @@ delete, each confirmed by the cohort's name as the page asks)."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,3 +119,15 @@ def test_another_organizer_and_a_presenter_cannot_reach_the_cohort(organizing: O
     problem(client.request("DELETE", f"/api/v1/cohorts/{cohort_id}", json=body, headers=speaker), 403)
     problem(client.patch(f"/api/v1/cohorts/{cohort_id}", json={"site": "x"}, headers=rival), 404)
     assert organizing.call("GET", f"/cohorts/{cohort_id}").json()["site"] == "Phoenix, AZ"
+
+
+def test_a_cohort_s_session_archive_is_the_organizer_s_download(organizing: Organizing, client: TestClient) -> None:
+    cohort_id = organizing.cohort["id"]
+    session = organizing.call("POST", f"/cohorts/{cohort_id}/sessions", deck_id=organizing.deck_id).json()
+    archive = organizing.call("GET", f"/cohorts/{cohort_id}/sessions/{session['id']}/archive.zip")
+    assert archive.status_code == 200
+    assert archive.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as opened:
+        assert "manifest.json" in opened.namelist()
+    other = organizing.call("POST", f"/institutes/{organizing.institute_id}/cohorts", name="Tucson").json()
+    problem(organizing.call("GET", f"/cohorts/{other['id']}/sessions/{session['id']}/archive.zip"), 404)

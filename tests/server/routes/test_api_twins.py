@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from server.accounts.access import Access, route_access
 from server.app import create_app
 from server.config import Settings
 from server.web.routing import DOWNLOAD, PAGE_TWINS, Exempt, Served, Twin, app_routes, is_page
@@ -83,3 +84,28 @@ def test_the_walk_sees_the_actions_issue_17_named(served: list[Served]) -> None:
     assert twin_of["GET", "/present/kinds.json"] == ("GET", "/api/v1/kinds")
     assert twin_of["POST", "/admin/people/{user_id}/disable"] == ("PATCH", "/api/v1/people/{user_id}")
     assert len([mark for mark in PAGE_TWINS.values() if isinstance(mark, Twin)]) >= 60
+
+
+# A twin whose door differs from its page's, and why: the rest let in exactly whom their page lets in.
+OTHER_DOORS = {
+    # The projector's screen is keyed by its secret link; a script reads the same file as someone who runs the session.
+    ("GET", "/projector/{secret}/activities/{activity_id}/{asset}"): (Access.projector, Access.session),
+    # The join form is open to anyone; the API's join is open too, and counts as the participant's (it makes one).
+    ("POST", "/join"): (Access.anyone, Access.participant),
+}
+
+
+def test_every_twin_lets_in_whom_its_page_lets_in(served: list[Served]) -> None:
+    access = {
+        (method, route.path): route_access(route.route.dependant)  # type: ignore[attr-defined]
+        for route in served
+        if hasattr(route.route, "dependant")
+        for method in _methods(route)
+    }
+    differing = {}
+    for page, mark in PAGE_TWINS.items():
+        if isinstance(mark, Twin):
+            doors = (access[page], access[mark.method, mark.path])
+            if doors[0] != doors[1]:
+                differing[page] = tuple(door.pop() for door in doors)
+    assert differing == OTHER_DOORS
