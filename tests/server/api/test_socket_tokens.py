@@ -155,3 +155,27 @@ def test_the_token_never_reaches_the_server_log(accounts: Accounts, live_server:
     log = Path(live_server.log).read_text()
     assert f"/ws/presenter/{accounts.session['id']}" in log
     assert accounts.presenter not in log
+
+
+def test_a_socket_opened_with_a_token_is_pushed_what_the_presenter_does(accounts: Accounts) -> None:
+    """The same pushes as the cookie's socket: a control through the API reaches the token's socket."""
+    wordcloud = accounts.session["activities"][1]["id"]
+
+    async def watch() -> str:
+        headers = {"Authorization": f"Bearer {accounts.presenter}"}
+        async with connect(_presenter_url(accounts), additional_headers=headers, open_timeout=10) as socket:
+            await asyncio.wait_for(socket.recv(), 10)
+            async with httpx.AsyncClient(base_url=accounts.url, timeout=10) as http:
+                moved = await http.post(
+                    f"/api/v1/sessions/{accounts.session['id']}/control",
+                    json={"action": "goto", "activity_id": wordcloud},
+                    headers={"Authorization": f"Bearer {accounts.presenter}"},
+                )
+                assert moved.status_code == 200, moved.text
+            while True:
+                frame = await asyncio.wait_for(socket.recv(), 10)
+                assert isinstance(frame, str)
+                if 'id="presenter-live"' in frame:
+                    return frame
+
+    assert "<h1>Three words</h1>" in asyncio.run(watch())  # the current activity's heading: the word cloud now
