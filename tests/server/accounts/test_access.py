@@ -401,3 +401,9 @@ def test_the_declared_access_of_some_routes_reads_as_the_product_promises() -> N
     assert declared["/projector/{secret}", "GET"] is Access.projector
     assert declared["/login", "POST"] is Access.anyone
     assert declared["/metrics", "GET"] is Access.metrics
+    # Every page action's API twin has its page's door (tests/server/routes/test_api_twins.py checks them all).
+    assert declared["/api/v1/cohorts/{cohort_id}", "DELETE"] is Access.organizer
+    assert declared["/api/v1/cohorts/{cohort_id}/prune", "POST"] is Access.organizer
+    assert declared["/api/v1/people/{user_id}", "PATCH"] is Access.admin
+    assert declared["/api/v1/sessions/{session_id}/activities/{activity_id}/moderation", "POST"] is Access.session
+    assert declared["/api/v1/tokens", "POST"] is Access.signed_in
