@@ -26,7 +26,7 @@ from starlette.testclient import TestClient, WebSocketTestSession
 
 from server.accounts.people import add_user, create_token
 from server.db import upgrade
-from server.models import Media, Role, User
+from server.models import Media, Role, User, UserIdentity
 from server.services import Services
 from server.sessions import SessionSnapshot, load_snapshot
 
@@ -106,6 +106,35 @@ def run(client: TestClient, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
 
 def make_user(client: TestClient, email: str = "presenter@example.org", role: Role = Role.presenter) -> User:
     return run(client, lambda: add_user(services_of(client).db, email, PASSWORD, role))
+
+
+def set_pending(client: TestClient, user_id: int) -> None:
+    """Make an account wait for an administrator's approval, as a single sign-on makes it."""
+
+    async def wait() -> None:
+        async with services_of(client).db() as db, db.begin():
+            user = await db.get(User, user_id)
+            assert user is not None
+            user.pending = True
+            db.add(user)
+
+    run(client, wait)
+
+
+def link_request(client: TestClient, user_id: int, email: str, subject: str = "e-1") -> int:
+    """A provider's sign-in with the email of an existing account, asking to be linked to it (its id)."""
+
+    async def ask() -> int:
+        identity = UserIdentity(
+            user_id=user_id, provider="district", issuer="https://id.example.org", subject=subject, email=email
+        )
+        async with services_of(client).db() as db, db.begin():
+            db.add(identity)
+            await db.flush()
+            assert identity.id is not None
+            return identity.id
+
+    return run(client, ask)
 
 
 def api_token(client: TestClient, email: str) -> str:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, WebSocket
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -121,6 +122,12 @@ async def api_user(
             "Send an API token: Authorization: Bearer <token>.",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return await token_user(services, token)
+
+
+async def token_user(services: Services, token: str) -> User:
+    """The enabled account an API token belongs to, its use noted; a 401 problem for a token that is unknown,
+    revoked, or of a disabled account (the JSON API and the presenter's and projector's sockets)."""
     async with services.db() as db, db.begin():
         row = (await db.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip())))).first()
         if row is None or row.revoked_at is not None:
@@ -146,6 +153,47 @@ async def api_user(
 
 
 ApiUser = Annotated[User, Depends(api_user)]
+
+# A websocket client that cannot set headers (a browser's WebSocket) offers its API token as a subprotocol beside
+# SOCKET_PROTOCOL, which the server then selects: `new WebSocket(url, ["handsup", "handsup.bearer." + token])`.
+SOCKET_PROTOCOL = "handsup"
+TOKEN_PROTOCOL_PREFIX = "handsup.bearer."
+
+
+@dataclass(frozen=True)
+class SocketCredentials:
+    """The API token a websocket handshake carries, if any, how it came, and the subprotocol to accept with."""
+
+    token: str | None
+    subprotocol: str | None
+    by_protocol: bool = False
+
+
+def socket_credentials(websocket: WebSocket) -> SocketCredentials:
+    """The API token of a websocket handshake: `Authorization: Bearer <token>`, or the subprotocol
+    `handsup.bearer.<token>` offered with `handsup` (selected, so a browser completes the handshake). Never a URL's:
+    URLs end up in logs and histories."""
+    offered = [str(protocol) for protocol in websocket.scope.get("subprotocols") or ()]
+    subprotocol = SOCKET_PROTOCOL if SOCKET_PROTOCOL in offered else None
+    scheme, _, value = websocket.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return SocketCredentials(value.strip(), subprotocol)
+    for protocol in offered:
+        if protocol.startswith(TOKEN_PROTOCOL_PREFIX):
+            return SocketCredentials(protocol.removeprefix(TOKEN_PROTOCOL_PREFIX), subprotocol, by_protocol=True)
+    return SocketCredentials(None, subprotocol)
+
+
+async def socket_token_user(services: Services, credentials: SocketCredentials) -> User | str:
+    """The account a socket's API token belongs to, or why it is refused (the reason its close frame gives)."""
+    if credentials.by_protocol and credentials.subprotocol is None:
+        return f"offer the subprotocol {SOCKET_PROTOCOL} beside {TOKEN_PROTOCOL_PREFIX}<token>"
+    if not credentials.token:
+        return "Send an API token: Authorization: Bearer <token>."
+    try:
+        return await token_user(services, credentials.token or "")
+    except Problem as refused:
+        return str(refused.detail)
 
 
 def has_role(user: User, role: Role) -> bool:
@@ -199,6 +247,15 @@ async def admin_page_user(user: PageUser) -> User:
 
 
 AdminPage = Annotated[User, Depends(admin_page_user)]
+
+
+async def admin_api_user(user: ApiUser) -> User:
+    if user.role != Role.admin:
+        raise Problem(403, "Administrators only", "This needs an administrator's token.")
+    return user
+
+
+AdminApi = Annotated[User, Depends(admin_api_user)]
 
 
 def may_organize(user: User, created_by: int | None) -> bool:
@@ -346,5 +403,6 @@ ACCESS_OF: dict[Callable[..., Any], Access] = {
     organizer_page_user: Access.organizer,
     organizer_api_user: Access.organizer,
     admin_page_user: Access.admin,
+    admin_api_user: Access.admin,
     metrics_reader: Access.metrics,
 }

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities.i18n import _
-from server.accounts.people import AccountRefused, clean_email
+from server.accounts.people import AccountRefused, NoSuchAccount, clean_email
 from server.config import OidcProvider
 from server.models import Role, User, UserIdentity, utcnow
 
@@ -196,7 +196,7 @@ async def approve(maker: async_sessionmaker[AsyncSession], actor: User, user_id:
     async with maker() as db, db.begin():
         user = await db.get(User, user_id)
         if user is None:
-            raise AccountRefused(_("There is no such account."))
+            raise NoSuchAccount(_("There is no such account."))
         user.pending = False
         db.add(user)
     log.warning("account %s approved by %s", user.email, actor.email)
@@ -208,7 +208,7 @@ async def link(maker: async_sessionmaker[AsyncSession], actor: User, identity_id
     async with maker() as db, db.begin():
         identity = await db.get(UserIdentity, identity_id)
         if identity is None:
-            raise AccountRefused(_("There is no such sign-in to link."))
+            raise NoSuchAccount(_("There is no such sign-in to link."))
         identity.linked = True
         db.add(identity)
     log.warning(

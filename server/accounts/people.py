@@ -35,6 +35,10 @@ class AccountDisabled(AccountRefused):
     """The password was right, but an administrator disabled the account."""
 
 
+class NoSuchAccount(AccountRefused):
+    """The account an administrator's change names does not exist."""
+
+
 class NoSuchToken(LookupError):
     """No API token with that id (among the caller's own, where it matters)."""
 
@@ -275,7 +279,7 @@ async def set_disabled(maker: async_sessionmaker[AsyncSession], actor: User, use
 async def _account(db: AsyncSession, user_id: int) -> User:
     user = await db.get(User, user_id)
     if user is None:
-        raise AccountRefused("There is no such account.")
+        raise NoSuchAccount("There is no such account.")
     return user
 
 

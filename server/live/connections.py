@@ -35,10 +35,11 @@ class Audience(StrEnum):
     remote = "remote"  # a presenter's phone (the remote): pushed its own small view, never the results
 
 
-async def refuse(websocket: WebSocket, reason: str, code: int = GONE) -> None:
+async def refuse(websocket: WebSocket, reason: str, code: int = GONE, subprotocol: str | None = None) -> None:
     """Turn a socket away with 4404 (or 1013: try again later), which browsers (and htmx) report; closing before
-    accept would not."""
-    await websocket.accept()
+    accept would not. A client that offered subprotocols is accepted with the one it would be (or a browser fails
+    the handshake and never sees the reason)."""
+    await websocket.accept(subprotocol=subprotocol)
     await websocket.close(code, reason)
 
 

@@ -31,12 +31,14 @@ from server.web import headers
 
 ROUTERS: list[APIRouter] = [
     decks.api_router,
+    editor.api_router,
     presenter.api_router,
     participant.api_router,
     login.router,
     account.router,
     account.api_router,
     admin.router,
+    admin.api_router,
     decks.router,  # before the presenter's: its /present/decks... are not sessions' /present/{session_id}
     editor.router,  # before presenter's: /present/kinds.json is no /present/{session_id}
     presenter.router,

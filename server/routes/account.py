@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from server.accounts.access import ACCOUNT_PAGE, ApiUser, PageUser, sign_in
 from server.accounts.csrf import check_csrf, csrf_token
 from server.accounts.people import (
+    TOKEN_NAME_LENGTH,
     AccountRefused,
     NoSuchToken,
     WrongPassword,
@@ -20,11 +21,12 @@ from server.accounts.people import (
     revoke_token,
     tokens_of,
 )
-from server.models import ApiToken, User, as_utc
+from server.models import ApiToken, Role, User, as_utc
 from server.services import Services
-from server.web.deps import Id, ServicesDep
+from server.sessions import hash_token
+from server.web.deps import Id, ServicesDep, Text
 from server.web.headers import NO_STORE
-from server.web.problems import API_ERRORS, Problem
+from server.web.problems import API_ERRORS, Problem, problem_responses
 from server.web.throttle import Throttled, address_of
 
 router = APIRouter(prefix=ACCOUNT_PAGE, include_in_schema=False)
@@ -171,3 +173,84 @@ def _token_public(token: ApiToken) -> TokenPublic:
         last_used_at=as_utc(token.last_used_at) if token.last_used_at else None,
         revoked_at=as_utc(token.revoked_at) if token.revoked_at else None,
     )
+
+
+# --- JSON API: the account page's actions (who am I, the password, a new token) ----------------------------------
+
+
+class AccountPublic(BaseModel):
+    """The account an API token belongs to."""
+
+    id: int
+    email: str
+    role: Role
+    password_temporary: bool = Field(description="An admin's one-time password is still set: choose one's own")
+
+
+class PasswordChange(BaseModel):
+    """A new password, given with the current one (as the account page asks)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+    new_password_again: str | None = Field(
+        default=None, max_length=1024, description="Left out: the same as new_password (the page asks twice)"
+    )
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text = Field(min_length=1, max_length=TOKEN_NAME_LENGTH, examples=["laptop script"])
+
+
+class TokenCreated(TokenPublic):
+    """A new API token with its secret: this answer is the only time the secret is shown (the server keeps a hash)."""
+
+    secret: str = Field(description="Send it as Authorization: Bearer <secret>")
+
+
+@api_router.get("/account", response_model=AccountPublic)
+async def read_account(user: ApiUser) -> AccountPublic:
+    """Who the token belongs to."""
+    assert user.id is not None
+    return AccountPublic(id=user.id, email=user.email, role=user.role, password_temporary=user.password_temporary)
+
+
+@api_router.put("/account/password", status_code=204, response_class=Response, responses=problem_responses(429))
+async def change_password_api(body: PasswordChange, request: Request, user: ApiUser, services: ServicesDep) -> Response:
+    """Change the account's password: its browsers are signed out, its API tokens keep working. A wrong current
+    password counts as a failed sign-in, as on the page (429 with Retry-After when there were too many)."""
+    assert user.id is not None
+    address = address_of(request)
+    again = body.new_password if body.new_password_again is None else body.new_password_again
+    try:
+        services.throttles.login.attempt(user.email, address)
+        await change_password(services.db, user.id, body.current_password, body.new_password, again)
+    except Throttled as throttled:
+        raise Problem(429, "Too many tries", str(throttled), headers={"Retry-After": throttled.retry_after}) from None
+    except WrongPassword as wrong:
+        raise Problem(422, "Not changed", str(wrong)) from None
+    except AccountRefused as refused:
+        services.throttles.login.succeeded(user.email, address)  # the current password was right
+        raise Problem(422, "Not changed", str(refused)) from None
+    services.throttles.login.succeeded(user.email, address)
+    return Response(status_code=204, headers=NO_STORE)
+
+
+@api_router.post("/tokens", status_code=201, response_model=TokenCreated)
+async def create_token_api(body: TokenCreate, user: ApiUser, services: ServicesDep, response: Response) -> TokenCreated:
+    """A new API token of the caller's account, named for what it is for; refused (422) when the account holds
+    HANDSUP_API_TOKENS_PER_ACCOUNT tokens already."""
+    assert user.id is not None
+    if not body.name.strip():
+        raise Problem(422, "No token made", "Give the token a name, so you know later what it is for.")
+    try:
+        secret = await create_token(services.db, user.email, body.name, limit=services.settings.api_tokens_per_account)
+    except AccountRefused as refused:
+        raise Problem(422, "No token made", str(refused)) from None
+    digest = hash_token(secret)
+    token = next(token for token in await tokens_of(services.db, user.id) if token.token_hash == digest)
+    response.headers.update(NO_STORE)  # the secret is never kept by a cache
+    return TokenCreated(**_token_public(token).model_dump(), secret=secret)

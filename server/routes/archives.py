@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from server.accounts.access import OrganizerApi, OrganizerPage
 from server.archives.build import ArchiveSources, spooled_archive
 from server.archives.format import Scope
+from server.models import Session
 from server.services import Services
 from server.sessions import NotFound
 from server.web.deps import Id, ServicesDep
@@ -61,3 +62,21 @@ async def archive_response(services: Services, scope: Scope, scope_id: int) -> R
     except NotFound:
         raise Problem(404, "Not found", f"No such {scope}.") from None
     return attachment(source, info.filename, "application/zip")
+
+
+# --- JSON API: the organizer page's session download ------------------------------------------------------------
+
+
+@api_router.get(
+    "/cohorts/{cohort_id}/sessions/{session_id}/archive.zip", response_class=Response, responses=ZIP_RESPONSE
+)
+async def export_cohort_session_archive(
+    cohort_id: Id, session_id: Id, user: OrganizerApi, services: ServicesDep
+) -> Response:
+    """One session's archive, for the organizers of its cohort's institute (whoever presented it), as the cohort page
+    offers it; GET /sessions/{id}/archive.zip is the same file for those who run the session."""
+    async with services.db() as db:
+        session = await db.get(Session, session_id)
+    if session is None or session.cohort_id != cohort_id:
+        raise Problem(404, "Not found", "No such session in this cohort.")
+    return await archive_response(services, "session", session_id)

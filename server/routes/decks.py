@@ -511,3 +511,100 @@ async def restore_deck_api(deck_id: Id, user: ApiUser, services: ServicesDep) ->
 async def deck_yaml_api(deck_id: Id, user: ApiUser, services: ServicesDep) -> Response:
     """The deck's YAML text, byte for byte as stored."""
     return _yaml_download(await _open(services, user, deck_id))
+
+
+# --- the JSON API: the library's actions (copy, rename, share) --------------------------------------------------------
+
+
+class DeckRename(BaseModel):
+    """A deck's new title (a new version of its text, where only the title changes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[Text, Field(min_length=1, max_length=200, examples=["Closing circle"])]
+
+
+class DeckShareSet(BaseModel):
+    """Share a deck with an account, to edit it or only to view it (again: changes how)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[Text, Field(min_length=1, max_length=254, examples=["colleague@example.org"])]
+    access: Literal["edit", "view"] = Field(default="view", description="edit: may save new versions; view: may not")
+
+
+class DeckSharePublic(BaseModel):
+    user_id: int
+    email: str
+    access: Literal["edit", "view"]
+
+
+@api_router.post(
+    "/decks/{deck_id}/copy", response_model=DeckSource, status_code=201, responses=problem_responses(403, 404)
+)
+async def copy_deck_api(deck_id: Id, user: ApiUser, services: ServicesDep) -> DeckSource:
+    """A copy of a deck you see (a template too), of your own: "Copy of <title>"."""
+    try:
+        deck = await copy_deck(services.db, services.registry, user, deck_id, reserved=_reserved(services))
+    except DeckRefused as error:
+        raise _refused(error) from None
+    assert deck.id is not None
+    return _source(await _open(services, user, deck.id), services)
+
+
+@api_router.patch(
+    "/decks/{deck_id}", response_model=DeckSource, responses={**problem_responses(403, 404, 422), 409: CONFLICT}
+)
+async def rename_deck_api(deck_id: Id, body: DeckRename, user: ApiUser, services: ServicesDep) -> DeckSource:
+    """Rename a deck you may edit: its YAML's `title` changes, as a new version."""
+    try:
+        await rename_deck(services.db, services.registry, user, deck_id, body.title)
+    except DeckRefused as error:
+        raise _refused(error) from None
+    except VersionConflict:
+        raise Problem(409, "Someone else saved this deck", "It changed as you renamed it: try again.") from None
+    return _source(await _open(services, user, deck_id), services)
+
+
+@api_router.get("/decks/{deck_id}/shares", response_model=list[DeckSharePublic], responses=problem_responses(403, 404))
+async def list_shares_api(deck_id: Id, user: ApiUser, services: ServicesDep) -> list[DeckSharePublic]:
+    """Who a deck is shared with (for its owner, its institutes' organizers and admins)."""
+    return await _shares(services, user, deck_id)
+
+
+@api_router.put(
+    "/decks/{deck_id}/shares", response_model=list[DeckSharePublic], responses=problem_responses(403, 404, 422)
+)
+async def share_deck_api(
+    deck_id: Id, body: DeckShareSet, user: ApiUser, services: ServicesDep
+) -> list[DeckSharePublic]:
+    """Share a deck with an account (by email), to edit or to view; answers who it is shared with now."""
+    try:
+        await share_deck(services.db, user, deck_id, body.email, body.access == "edit")
+    except DeckRefused as error:
+        raise _refused(error) from None
+    return await _shares(services, user, deck_id)
+
+
+@api_router.delete("/decks/{deck_id}/shares/{user_id}", status_code=204, responses=problem_responses(403, 404))
+async def unshare_deck_api(deck_id: Id, user_id: Id, user: ApiUser, services: ServicesDep) -> Response:
+    """Stop sharing a deck with an account (`user_id` as GET .../shares lists it). Idempotent: an account the deck
+    is not shared with changes nothing, and answers 204 too."""
+    shared = {share.user_id: share.email for share in await _shares(services, user, deck_id)}
+    if user_id in shared:
+        try:
+            await share_deck(services.db, user, deck_id, shared[user_id], None)
+        except DeckRefused as error:
+            raise _refused(error) from None
+    return Response(status_code=204)
+
+
+async def _shares(services: Services, user: User, deck_id: int) -> list[DeckSharePublic]:
+    try:
+        shares = await shares_of(services.db, user, deck_id)
+    except DeckRefused as error:
+        raise _refused(error) from None
+    return [
+        DeckSharePublic(user_id=share.user_id, email=share.email, access="edit" if share.can_edit else "view")
+        for share in shares
+    ]

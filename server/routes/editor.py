@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from activities import Registry
 from activities.base import ActivityKind
-from server.accounts.access import PageUser
+from server.accounts.access import ApiUser, PageUser
 from server.accounts.csrf import check_csrf, csrf_token
 from server.decks import MAX_COUNTDOWN, MAX_DECK_BYTES, MIN_COUNTDOWN, DeckInvalid, DeckProblem, deck_yaml, parse_deck
 from server.decks.store import DeckRefused, OpenDeck, open_deck
@@ -24,7 +24,7 @@ from server.slideimport import powerpoint_supported
 from server.web.bodies import TooLarge, capped
 from server.web.deps import Id, ServicesDep, join_url
 from server.web.i18n import catalogues
-from server.web.problems import Problem
+from server.web.problems import API_ERRORS, Problem, problem_responses
 
 router = APIRouter(prefix="/present", include_in_schema=False)
 
@@ -224,15 +224,94 @@ async def preview(request: Request, user: PageUser, services: ServicesDep) -> JS
     except TooLarge:
         raise Problem(413, "Too large", f"A deck may be at most {MAX_DECK_BYTES // 1024} KiB.") from None
     await check_csrf(bounded)  # after the bounded read: a form-posted token is read from the body just kept
+    return JSONResponse(previewed(services, request, body))
+
+
+def previewed(services: Services, request: Request, body: bytes) -> dict[str, Any]:
+    """A preview request's answer, {phone, projector, problems} (the page and the JSON API); 422 for a body that is
+    not {document, index, language}."""
     try:
-        asked = PreviewRequest.model_validate(json.loads(body or b"null"))
+        # Strictly, as documented: an index of false or "1" is refused, not taken as 0 or 1.
+        asked = PreviewRequest.model_validate(json.loads(body or b"null"), strict=True)
     except (ValueError, ValidationError):
         raise Problem(422, "Not a preview", "Send {document, index, language} as JSON.") from None
     language = catalogues().match(asked.language) or "en"
     activity, title, pace, problems = preview_activity(services.registry, asked.document, asked.index)
     if activity is None:
-        return JSONResponse({"phone": None, "projector": None, "problems": problems})
+        return {"phone": None, "projector": None, "problems": problems}
     room = preview_room(services.registry, activity, title=title, pace=pace)
     url = join_url(services.settings, request, room.snapshot.session.code)
     phone, projector = preview_pages(services.views, room, language=language, join_url=url)
-    return JSONResponse({"phone": phone, "projector": projector, "problems": []})
+    return {"phone": phone, "projector": projector, "problems": []}
+
+
+# --- the JSON API: the palette and the previews ----------------------------------------------------------------------
+
+api_router = APIRouter(prefix="/api/v1", tags=["v1: deck editor"], responses=API_ERRORS)
+
+
+class KindPublic(BaseModel):
+    name: str = Field(examples=["wordcloud"])
+    label: str = Field(examples=["Word cloud"])
+    description: str
+    takes_answers: bool = Field(description="False for a kind participants only see (a content slide)")
+    takes_free_text: bool = Field(description="Whether its answers hold text a participant wrote")
+    translatable: list[str] = Field(description="Config keys a deck may give in several languages")
+    schema_: dict[str, Any] = Field(alias="schema", description="The JSON schema of its config in a deck")
+
+
+class LanguagePublic(BaseModel):
+    code: str = Field(examples=["es"])
+    name: str = Field(examples=["Español"])
+
+
+class CountdownBounds(BaseModel):
+    minimum: int
+    maximum: int
+
+
+class Palette(BaseModel):
+    """Every kind the server knows (built-in or plug-in) and the fields of decks and activities, as JSON schemas:
+    what the deck editor builds its forms from."""
+
+    kinds: list[KindPublic]
+    activity: dict[str, Any] = Field(description="The JSON schema of the fields every activity has")
+    deck: dict[str, Any] = Field(description="The JSON schema of a deck's own fields")
+    filter: dict[str, Any] = Field(description="The JSON schema of a profanity filter's settings")
+    languages: list[LanguagePublic] = Field(description="The languages the server has catalogues for")
+    countdown: CountdownBounds = Field(description="A countdown's bounds, in seconds")
+
+
+class PreviewPublic(BaseModel):
+    """One activity as a phone and the projector show it at the start: whole HTML pages (for sandboxed iframes), or,
+    when the activity has problems, none and the problems."""
+
+    phone: str | None
+    projector: str | None
+    problems: list[dict[str, Any]] = Field(description="Each {path, line, message}, named as in the whole deck")
+
+
+@api_router.get("/kinds", response_model=Palette, response_model_by_alias=True)
+async def kinds_api(user: ApiUser, services: ServicesDep) -> dict[str, Any]:
+    """The palette of kinds and the fields of decks and activities, as JSON schemas (the editor's kinds.json)."""
+    return palette(services.registry)
+
+
+@api_router.post(
+    "/decks/preview",
+    response_model=PreviewPublic,
+    responses=problem_responses(413),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": PreviewRequest.model_json_schema()}},
+        }
+    },
+)
+async def preview_api(request: Request, user: ApiUser, services: ServicesDep) -> dict[str, Any]:
+    """Preview one activity of a deck document (`index` in its `activities`) in a language, as the editor does."""
+    try:
+        body = await capped(request, MAX_PREVIEW_BYTES).body()
+    except TooLarge:
+        raise Problem(413, "Too large", f"A deck may be at most {MAX_DECK_BYTES // 1024} KiB.") from None
+    return previewed(services, request, body)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
 from server import sessions
@@ -32,7 +32,7 @@ from server.institutes import (
     prune_cohort,
     save_cohort,
 )
-from server.models import AuditEntry, Institute, SessionState, User
+from server.models import AuditEntry, Institute, Session, SessionState, User
 from server.names import TeamsInvalid
 from server.services import Services
 from server.sessions import ControlRefused, NoFreeCode, NotFound, start_from_deck
@@ -152,8 +152,26 @@ async def start_cohort_session(
 ) -> Response:
     """Start a live session of one of the cohort's decks, then open its presenter view (with the options of
     server/sessions.py SessionOptions; `site_teams`: one team per site of the institute's cohorts)."""
+    session = await _start_in_cohort(
+        services, user, cohort_id, deck_id, title, nicknames, teams.splitlines(), site_teams, streak
+    )
+    return RedirectResponse(f"/present/{session.id}", status_code=303)
+
+
+async def _start_in_cohort(
+    services: Services,
+    user: User,
+    cohort_id: int,
+    deck_id: int,
+    title: str,
+    nicknames: bool,
+    teams: list[str],
+    site_teams: bool,
+    streak: bool,
+) -> Session:
+    """A live session of one of the cohort's decks, its refusals as problems (the page and the JSON API start so)."""
     _, view = await _cohort(services, cohort_id)
-    lines = await sessions.site_teams(services.db, cohort_id) if site_teams else teams.splitlines()
+    lines = await sessions.site_teams(services.db, cohort_id) if site_teams else teams
     try:
         options = sessions.session_options(nicknames, lines, streak)
     except TeamsInvalid as error:
@@ -167,7 +185,7 @@ async def start_cohort_session(
     except DeckRefused as refused:
         raise Problem(refused.status, refused.title, refused.detail) from None
     try:
-        session = await start_from_deck(
+        return await start_from_deck(
             services.db,
             services.registry,
             deck_id,
@@ -183,7 +201,6 @@ async def start_cohort_session(
         raise Problem(422, "The deck has problems", str(error)) from None
     except NoFreeCode as error:
         raise Problem(409, "No free join code", str(error)) from None
-    return RedirectResponse(f"/present/{session.id}", status_code=303)
 
 
 @router.post("/cohorts/{cohort_id}/prune", dependencies=[Depends(check_csrf)])
@@ -223,16 +240,25 @@ async def _retention(
     """Run a deletion once the cohort's name was typed to confirm it, then go to `done`; otherwise the cohort's
     page again, saying why nothing was deleted."""
     institute, view = await _cohort(services, cohort_id)
-    if " ".join(confirm.split()) != view.cohort.name:
+    if not _confirmed(view, confirm):
         return await _cohort_page(request, user, services, cohort_id, error=_NOT_CONFIRMED, status=422)
     try:
-        await action(Stores(services.db, services.engine, services.registry, services.hub.forget), cohort_id, user)
+        await action(_stores(services), cohort_id, user)
     except ControlRefused as refused:
         return await _cohort_page(request, user, services, cohort_id, error=str(refused), status=409)
     return RedirectResponse(done.format(cohort=cohort_id, institute=institute.id), status_code=303)
 
 
 _NOT_CONFIRMED = "Nothing was deleted: type the cohort’s name exactly to confirm."
+
+
+def _confirmed(view: CohortView, confirm: str) -> bool:
+    """Whether the confirmation typed is the cohort's name (spaces as typed do not matter): the page and the API."""
+    return " ".join(confirm.split()) == view.cohort.name
+
+
+def _stores(services: Services) -> Stores:
+    return Stores(services.db, services.engine, services.registry, services.hub.forget)
 
 
 async def _cohort_form(request: Request) -> CohortForm:
@@ -400,3 +426,137 @@ async def create_cohort_api(
 async def read_cohort(cohort_id: Id, user: OrganizerApi, services: ServicesDep) -> CohortPublic:
     _, view = await _cohort(services, cohort_id)
     return _cohort_public(view)
+
+
+# --- JSON API: the cohort page's actions (editing, starting a session, retention) ----------------------------------
+
+
+class CohortUpdate(BaseModel):
+    """A cohort's new details: only the fields given change (the page's form sends them all)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text | None = Field(default=None, max_length=400)
+    site: Text | None = Field(default=None, max_length=400)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    facilitators: list[Annotated[Text, Field(max_length=200)]] | None = Field(default=None, max_length=20)
+    same_identity: bool | None = None
+    deck_ids: list[Id] | None = Field(
+        default=None, max_length=50, description="Its decks, in the order they run (replaces the list)"
+    )
+    time_zone: str | None = Field(default=None, max_length=MAX_ZONE_NAME, examples=["America/Phoenix"])
+
+
+class CohortSessionCreate(BaseModel):
+    """Start a session of one of the cohort's decks, as the cohort page's start buttons do."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deck_id: Id = Field(description="One of the cohort's decks (`deck_ids`)")
+    title: Text = Field(default="", max_length=200, description="Empty: the deck's title and the cohort's name")
+    nicknames: bool = Field(default=False, description="Ask phones for a nickname (else they get generated names)")
+    teams: list[Annotated[Text, Field(max_length=200)]] = Field(default_factory=list, max_length=50)
+    site_teams: bool = Field(default=False, description="One team per site of the institute's cohorts")
+    streak: bool = Field(default=False, description="Give a streak bonus for runs of right quiz answers")
+
+
+class CohortSessionStarted(BaseModel):
+    """The session started: read it, run it and take its archive with the /api/v1/sessions/{id} routes."""
+
+    id: int
+    code: str
+    title: str
+    cohort_id: int
+    presenter_url: str = Field(description="The presenter view's path on this server")
+
+
+class RetentionConfirm(BaseModel):
+    """A retention action's confirmation: the cohort's name, exactly (as the page asks it to be typed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirm: Text = Field(max_length=400, examples=["Phoenix"], description="The cohort's name, typed to confirm")
+
+
+class RetentionDone(BaseModel):
+    """What a retention action removed (as the audit trail logs it)."""
+
+    cohort_id: int
+    sessions: int = Field(description="Sessions whose participant data (prune) or whole record (delete) went")
+    participants: int
+    responses: int
+
+
+@api_router.patch("/cohorts/{cohort_id}", response_model=CohortPublic)
+async def update_cohort_api(
+    cohort_id: Id, data: CohortUpdate, user: OrganizerApi, services: ServicesDep
+) -> CohortPublic:
+    """Change a cohort's details (the fields given); `deck_ids` replaces its decks, in order."""
+    institute, view = await _cohort(services, cohort_id)
+    assert institute.id is not None
+    current = _cohort_public(view)
+    merged = {**current.model_dump(include=set(CohortUpdate.model_fields)), **data.model_dump(exclude_unset=True)}
+    if any(merged[name] is None for name in ("name", "site", "facilitators", "same_identity", "deck_ids", "time_zone")):
+        raise Problem(422, "The cohort is not valid", "Leave out a field to keep it; null is not a value here.")
+    try:
+        await save_cohort(services.db, institute.id, CohortForm(**merged), cohort_id, user=user)
+    except SetupInvalid as error:
+        raise Problem(422, "The cohort is not valid", str(error)) from None
+    _, view = await _cohort(services, cohort_id)
+    return _cohort_public(view)
+
+
+@api_router.post("/cohorts/{cohort_id}/sessions", status_code=201, response_model=CohortSessionStarted)
+async def start_cohort_session_api(
+    cohort_id: Id, data: CohortSessionCreate, user: OrganizerApi, services: ServicesDep
+) -> CohortSessionStarted:
+    """Start a live session of one of the cohort's decks (409 for a deck the cohort does not have)."""
+    session = await _start_in_cohort(
+        services, user, cohort_id, data.deck_id, data.title, data.nicknames, data.teams, data.site_teams, data.streak
+    )
+    assert session.id is not None
+    return CohortSessionStarted(
+        id=session.id,
+        code=session.code,
+        title=session.title,
+        cohort_id=cohort_id,
+        presenter_url=f"/present/{session.id}",
+    )
+
+
+@api_router.post("/cohorts/{cohort_id}/prune", response_model=RetentionDone)
+async def prune_cohort_api(
+    cohort_id: Id, data: RetentionConfirm, user: OrganizerApi, services: ServicesDep
+) -> RetentionDone:
+    """Delete the cohort's participant-level data, keeping each activity's results: `confirm` is its name. 422 and
+    nothing deleted for another name; 409 while one of its sessions is live."""
+    return await _retention_api(services, user, cohort_id, data.confirm, prune_cohort)
+
+
+@api_router.delete("/cohorts/{cohort_id}", response_model=RetentionDone)
+async def delete_cohort_api(
+    cohort_id: Id, data: RetentionConfirm, user: OrganizerApi, services: ServicesDep
+) -> RetentionDone:
+    """Delete the cohort, its sessions and all their data: `confirm` is its name (a JSON body with DELETE). 422 and
+    nothing deleted for another name; 409 while one of its sessions is live."""
+    return await _retention_api(services, user, cohort_id, data.confirm, delete_cohort)
+
+
+async def _retention_api(
+    services: Services,
+    user: User,
+    cohort_id: int,
+    confirm: str,
+    action: Callable[[Stores, int, User], Awaitable[Deleted]],
+) -> RetentionDone:
+    _, view = await _cohort(services, cohort_id)
+    if not _confirmed(view, confirm):
+        raise Problem(422, "Not confirmed", _NOT_CONFIRMED)
+    try:
+        deleted = await action(_stores(services), cohort_id, user)
+    except ControlRefused as refused:
+        raise Problem(409, "Not possible now", str(refused)) from None
+    return RetentionDone(
+        cohort_id=cohort_id, sessions=deleted.sessions, participants=deleted.participants, responses=deleted.responses
+    )

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import zipfile
+from datetime import datetime
 from functools import partial
 from typing import IO, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import or_
 from sqlmodel import col, select
 
@@ -29,6 +30,8 @@ from server.accounts.access import (
     may_present,
     owns,
     session_user,
+    socket_credentials,
+    socket_token_user,
 )
 from server.accounts.csrf import check_csrf, csrf_token
 from server.archives.build import ArchiveSources, spooled_archive
@@ -57,6 +60,7 @@ from server.models import (
     SessionFacilitator,
     SessionState,
     User,
+    as_utc,
 )
 from server.names import TeamsInvalid
 from server.network import loopback_host
@@ -77,7 +81,7 @@ from server.sessions import (
 )
 from server.web.deps import Id, ServicesDep, Text, base_url, join_url, same_origin
 from server.web.downloads import attachment
-from server.web.problems import API_ERRORS, Problem, describe_errors
+from server.web.problems import API_ERRORS, Problem, describe_errors, problem_responses
 
 router = APIRouter(prefix="/present", include_in_schema=False)
 socket_router = APIRouter(include_in_schema=False)
@@ -89,12 +93,7 @@ api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS)
 async def dashboard(request: Request, user: PageUser, services: ServicesDep) -> HTMLResponse:
     """Decks to start from (the ones this account sees), and this presenter's sessions (live ones first)."""
     decks = await visible_decks(services.db, services.registry, user)
-    async with services.db() as db:
-        query = select(Session).order_by(col(Session.state).desc(), col(Session.created_at).desc()).limit(50)
-        if user.role != Role.admin:
-            cofacilitated = select(SessionFacilitator.session_id).where(SessionFacilitator.user_id == user.id)
-            query = query.where(or_(col(Session.presenter_id) == user.id, col(Session.id).in_(cofacilitated)))
-        sessions = (await db.exec(query)).all()
+    sessions = await sessions_of(services, user)
     html = services.views.render(
         "presenter/dashboard.html",
         user=user,
@@ -105,6 +104,17 @@ async def dashboard(request: Request, user: PageUser, services: ServicesDep) -> 
         live=SessionState.live,
     )
     return HTMLResponse(html)
+
+
+async def sessions_of(services: Services, user: User) -> list[Session]:
+    """The sessions a user runs (as presenter or co-facilitator; an admin: all), live ones first, then the newest;
+    at most 50 (the dashboard and the JSON API)."""
+    async with services.db() as db:
+        query = select(Session).order_by(col(Session.state).desc(), col(Session.created_at).desc()).limit(50)
+        if user.role != Role.admin:
+            cofacilitated = select(SessionFacilitator.session_id).where(SessionFacilitator.user_id == user.id)
+            query = query.where(or_(col(Session.presenter_id) == user.id, col(Session.id).in_(cofacilitated)))
+        return list((await db.exec(query)).all())
 
 
 @router.post("/sessions", dependencies=[Depends(check_csrf)])
@@ -311,6 +321,11 @@ async def presenter_archive(session_id: int, session: SessionPage, services: Ser
 @router.get("/{session_id}/report.html")
 async def presenter_report(session_id: int, session: SessionPage, services: ServicesDep) -> Response:
     """The session's printable report, to read in the browser: the archive's own report.html (docs/archives.md)."""
+    return await report_download(services, session_id)
+
+
+async def report_download(services: Services, session_id: int) -> Response:
+    """The session's report.html, with the policy its own <meta> gives (the page and the JSON API)."""
     try:
         source, _info = await spooled_archive(ArchiveSources.of(services), "session", session_id)
     except NotFound:
@@ -387,17 +402,27 @@ async def activity_asset(services: Services, session_id: int, activity_id: int, 
 async def presenter_socket(websocket: WebSocket, session_id: int, services: ServicesDep, view: str = "") -> None:
     """Pushes the presenter view: state on every change, results and counts as they move. With `?view=remote`,
     the remote's view instead: state on every change, and the counts."""
-    user = await session_user(services, websocket.session)  # signed out elsewhere, or disabled: refused
+    credentials = socket_credentials(websocket)
+    if credentials.token is not None:  # an API token: no cookie, so no Origin to check (docs/protocol.md)
+        holder = await socket_token_user(services, credentials)
+        if isinstance(holder, str):
+            await refuse(websocket, holder, subprotocol=credentials.subprotocol)
+            return
+        user: User | None = holder
+    else:
+        user = await session_user(services, websocket.session) if same_origin(websocket) else None
     async with services.db() as db:
         session = await db.get(Session, session_id)
-    if not same_origin(websocket) or user is None or session is None or not await may_present(services, user, session):
-        await refuse(websocket, "sign in as this session's presenter")
+    if user is None or session is None or not await may_present(services, user, session):
+        await refuse(websocket, "sign in as this session's presenter", subprotocol=credentials.subprotocol)
         return
     if view not in ("", "remote"):
-        await refuse(websocket, "no such view: leave view out, or ask for view=remote")
+        await refuse(
+            websocket, "no such view: leave view out, or ask for view=remote", subprotocol=credentials.subprotocol
+        )
         return
     room = await services.hub.room(session_id)
-    await websocket.accept()
+    await websocket.accept(subprotocol=credentials.subprotocol)
     audience = Audience.remote if view == "remote" else Audience.presenter
     first = services.views.remote_live if audience == Audience.remote else services.views.presenter_live
     connection = SocketConnection(websocket, audience, None, services.settings.client_queue_limit)
@@ -652,3 +677,121 @@ async def export_activity(
     """An activity's stored responses as CSV (`export.csv`), or a list its kind offers (`resources`: `export.md`,
     `export.html`, the approved resources)."""
     return await activity_export(services, session_id, activity_id, extension)
+
+
+# --- the JSON API: moderation, the report, a kind's rendered files ----------------------------------------------------
+
+
+class ModerationRequest(BaseModel):
+    """One moderation action on an activity's answers, as the presenter view's buttons send it: a `verb` of the
+    activity's kind and its target, in the field that kind reads. The kinds that moderate (built in):
+
+    - `open`: verb hide, show, highlight, unhighlight or approve; `answer`: the answer's `key` in the tally
+    - `qa`: verb approve, hide, show, answer, reopen, highlight or unhighlight; `question`: the question's `key`
+    - `resources`: verb approve, hide, show or retitle; `answer`: the resource's `key`; `title` with retitle (empty:
+      back to the suggested title)
+    - `wordcloud`: verb hide or show; `word`: the word as the tally lists it
+    - `grid`: verb show-cloud or hide-cloud; `item`: an item's index, or `all`
+    - `sort`: verb order; `order`: deck, agreed or contested
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    verb: Annotated[Text, Field(min_length=1, max_length=40, examples=["hide"])]
+    answer: Text | None = Field(default=None, max_length=64, description="open, resources: the item's `key`")
+    question: Text | None = Field(default=None, max_length=64, description="qa: the question's `key`")
+    word: Text | None = Field(default=None, max_length=200, description="wordcloud: the word")
+    item: Text | None = Field(default=None, max_length=10, description="grid: an item's index, or `all`")
+    order: Literal["deck", "agreed", "contested"] | None = Field(default=None, description="sort: the cards' order")
+    title: Text | None = Field(default=None, max_length=400, description="resources with retitle: the new title")
+
+
+class ModerationPublic(BaseModel):
+    """The activity after the action: its moderation state and its results as the room now sees them."""
+
+    activity_id: int
+    kind: str
+    moderation: dict[str, Any] = Field(description="The kind's moderation state (hidden, approved, ... keys)")
+    results: dict[str, Any] = Field(description="The tally with the moderation applied (as GET .../tally)")
+
+
+@api_router.post(
+    "/sessions/{session_id}/activities/{activity_id}/moderation",
+    response_model=ModerationPublic,
+    responses=problem_responses(409),
+)
+async def moderate_api(
+    session_id: Id, activity_id: Id, body: ModerationRequest, session: SessionApi, services: ServicesDep
+) -> ModerationPublic:
+    """Moderate an activity's answers (hide a word, approve a question, retitle a resource...): the same action as
+    the presenter view's buttons, and as POST .../control with action `moderate`. 409 for a verb or target the
+    activity's kind does not take, or an ended session; the views update by push."""
+    fields = {name: [value] for name, value in body.model_dump(exclude_none=True).items()}
+    try:  # the same checks as any form the presenter sends
+        form = form_from_json(fields, services.settings.form_field_limit)
+    except Refused as refused:
+        raise Problem(refused.status, "Not accepted", str(refused)) from None
+    await run_control(services, session_id, "moderate", activity_id, {name: list(v) for name, v in form.items()})
+    room = await services.hub.room(session_id)
+    activity = room.snapshot.activity(activity_id)
+    assert activity is not None  # run_control refused an activity of another session
+    return ModerationPublic(
+        activity_id=activity_id,
+        kind=activity.kind,
+        moderation=dict(activity.moderation),
+        results=room.results(activity),
+    )
+
+
+@api_router.get(
+    "/sessions/{session_id}/report.html",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}, "description": "The printable report, one HTML file"}},
+)
+async def session_report_api(session_id: Id, session: SessionApi, services: ServicesDep) -> Response:
+    """The session's printable report (the archive's report.html: its styles inline, its charts data: URIs)."""
+    return await report_download(services, session_id)
+
+
+@api_router.get(
+    "/sessions/{session_id}/activities/{activity_id}/{asset}",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}, "image/png": {}}, "description": "The rendered file"}},
+)
+async def activity_asset_api(
+    session_id: Id, activity_id: Id, asset: str, session: SessionApi, services: ServicesDep
+) -> Response:
+    """A kind's rendered file, as the presenter view shows it (the word cloud: `cloud.svg`, `cloud.png`)."""
+    return await activity_asset(services, session_id, activity_id, asset)
+
+
+class SessionListed(BaseModel):
+    """A session as the dashboard lists it; GET /sessions/{id} has the rest."""
+
+    id: int
+    code: str
+    title: str
+    state: str
+    cohort_id: int | None
+    presenter_id: int
+    created_at: datetime
+    ended_at: datetime | None
+
+
+@api_router.get("/sessions", response_model=list[SessionListed])
+async def list_sessions(user: ApiUser, services: ServicesDep) -> list[SessionListed]:
+    """The sessions you run (as presenter or co-facilitator; an admin: every one), live ones first, then the newest;
+    at most 50, as the dashboard lists them."""
+    return [
+        SessionListed(
+            id=session.id or 0,
+            code=session.code,
+            title=session.title,
+            state=session.state,
+            cohort_id=session.cohort_id,
+            presenter_id=session.presenter_id,
+            created_at=as_utc(session.created_at),
+            ended_at=as_utc(session.ended_at) if session.ended_at else None,
+        )
+        for session in await sessions_of(services, user)
+    ]

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import select
 
 from activities.i18n import _
-from server.accounts.access import Access, declare
+from server.accounts.access import Access, declare, socket_credentials, socket_token_user
 from server.exports import NoSuchFile, activity_asset
 from server.live.connections import Audience, SocketConnection, refuse, serve_socket
 from server.live.fragments import qr_svg
@@ -94,12 +94,20 @@ async def projector_asset(secret: str, activity_id: int, asset: str, services: S
 @socket_router.websocket("/ws/projector/{secret}")
 async def projector_socket(websocket: WebSocket, secret: str, services: ServicesDep) -> None:
     """Pushes the projector stage and its results; read-only: messages from it are ignored."""
-    # The secret is the key, not a cookie; still, no other site's page gets a feed of the room's results.
-    session = await _session_by_secret(services, secret) if same_origin(websocket) else None
+    # The secret is the key, not a cookie; still, no other site's page gets a feed of the room's results, unless it
+    # shows an API token (docs/protocol.md): then the token must be good, and the secret still names the session.
+    credentials = socket_credentials(websocket)
+    if credentials.token is not None:
+        holder = await socket_token_user(services, credentials)
+        if isinstance(holder, str):
+            await refuse(websocket, holder, subprotocol=credentials.subprotocol)
+            return
+    trusted = credentials.token is not None or same_origin(websocket)
+    session = await _session_by_secret(services, secret) if trusted else None
     if session is None or session.id is None:
-        await refuse(websocket, "not a valid projector link")
+        await refuse(websocket, "not a valid projector link", subprotocol=credentials.subprotocol)
         return
     room = await services.hub.room(session.id)
-    await websocket.accept()
+    await websocket.accept(subprotocol=credentials.subprotocol)
     connection = SocketConnection(websocket, Audience.projector, None, services.settings.client_queue_limit)
     await serve_socket(room, connection, partial(services.views.projector_stage, room), None)

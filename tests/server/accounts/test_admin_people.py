@@ -19,12 +19,12 @@ from tests.factories import (
     Presenter,
     api_token,
     csrf_from,
+    link_request,
     login,
     make_user,
     receive,
     root_id,
-    run,
-    services_of,
+    set_pending,
     stored,
 )
 
@@ -348,8 +348,8 @@ def test_an_admin_creates_an_account_that_signs_in_only_through_a_provider(clien
 def test_an_admin_approves_a_waiting_account_and_links_a_sign_in(client: TestClient, admin: User) -> None:
     waiting = make_user(client, "bo@example.net")
     owner = make_user(client, "eve@example.org")
-    run(client, lambda: _set_pending(client, waiting.id or 0))
-    identity = run(client, lambda: _link_request(client, owner.id or 0))
+    set_pending(client, waiting.id or 0)
+    identity = link_request(client, owner.id or 0, "eve@example.org")
     listing = people_page(client)
     assert "waiting for approval" in listing
     assert "A sign-in with district as eve@example.org asks to use this account." in listing
@@ -373,28 +373,9 @@ def test_approving_an_account_that_is_not_there_says_so(client: TestClient, admi
     assert page.status_code == 404 and "There is no such sign-in to link." in page.text
 
 
-async def _set_pending(client: TestClient, user_id: int) -> None:
-    async with services_of(client).db() as db, db.begin():
-        user = await db.get(User, user_id)
-        assert user is not None
-        user.pending = True
-        db.add(user)
-
-
-async def _link_request(client: TestClient, user_id: int) -> int:
-    identity = UserIdentity(
-        user_id=user_id, provider="district", issuer="https://id.example.org", subject="e-1", email="eve@example.org"
-    )
-    async with services_of(client).db() as db, db.begin():
-        db.add(identity)
-        await db.flush()
-        assert identity.id is not None
-        return identity.id
-
-
 def test_the_people_page_speaks_spanish(client: TestClient, admin: User) -> None:
     waiting = make_user(client, "bo@example.net")
-    run(client, lambda: _set_pending(client, waiting.id or 0))
+    set_pending(client, waiting.id or 0)
     page = client.get("/admin/people", headers={**PAGE, "Accept-Language": "es"}).text
     for spanish in ("Personas", "Cuenta nueva", "Crear la cuenta", "esperando aprobación", "Aprobar a bo@example.net"):
         assert spanish in page
