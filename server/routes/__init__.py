@@ -26,6 +26,7 @@ from server.routes import (
     presenter,
     projector,
     slides,
+    webhooks,
 )
 from server.web import headers
 
@@ -36,6 +37,8 @@ ROUTERS: list[APIRouter] = [
     login.router,
     account.router,
     account.api_router,
+    webhooks.api_router,
+    webhooks.router,
     admin.router,
     decks.router,  # before the presenter's: its /present/decks... are not sessions' /present/{session_id}
     editor.router,  # before presenter's: /present/kinds.json is no /present/{session_id}

@@ -77,7 +77,8 @@ def test_a_wrong_method_is_a_problem(client: TestClient) -> None:
     problem(client.delete("/api/v1/decks"), 405)
 
 
-API_ROUTES = 38  # the decks API (6), POST /api/v1/media, POST /api/v1/slides, PUT /api/v1/sessions/{id}/name
+API_ROUTES = 44  # the decks API (6), POST /api/v1/media, POST /api/v1/slides, PUT /api/v1/sessions/{id}/name,
+# the webhooks API (6)
 """Every route of the JSON API, across its routers: a new one must be added here and to docs/api.md."""
 
 
