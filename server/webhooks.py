@@ -139,12 +139,14 @@ def refused_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, a
     addresses reach this server's own network, not an integration's: refused unless local targets are allowed."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    if address.is_multicast or address.is_unspecified or address.is_reserved:
+    if address.is_multicast or address.is_unspecified:
         return f"The address {address} cannot receive webhooks."
-    if allow_local:
-        return ""
     if address.is_loopback or address.is_link_local or address.is_private or not address.is_global:
+        if allow_local:
+            return ""
         return f"The address {address} is private, loopback or link-local: webhooks go to public addresses only."
+    if address.is_reserved:
+        return f"The address {address} cannot receive webhooks."
     return ""
 
 
