@@ -44,6 +44,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities.base import ResponseEvent
+from activities.i18n import _
 from server import __version__
 from server.config import Settings
 from server.models import (
@@ -95,35 +96,37 @@ def check_url(url: str, *, allow_local: bool) -> str:
     password in it, no fragment; an address written in it must not be private, loopback or link-local."""
     url = url.strip()
     if not url:
-        raise WebhookRefused("Give the URL the events are posted to, such as https://example.org/handsup-events.")
+        raise WebhookRefused(_("Give the URL the events are posted to, such as https://example.org/handsup-events."))
     if len(url) > MAX_URL:
-        raise WebhookRefused(f"The URL is longer than {MAX_URL} characters.")
+        raise WebhookRefused(_("The URL is longer than {count} characters.").format(count=MAX_URL))
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise WebhookRefused(f"{url!r} is not a URL.") from None
+        raise WebhookRefused(_("{url} is not a URL.").format(url=repr(url[:200]))) from None
     host = parts.hostname or ""
     if parts.scheme not in ("https", "http") or not host:
-        raise WebhookRefused("The URL must start with https:// and name a host.")
+        raise WebhookRefused(_("The URL must start with https:// and name a host."))
     if parts.username is not None or parts.password is not None:
-        raise WebhookRefused("The URL must not carry a user name or password: verify the signature instead.")
+        raise WebhookRefused(_("The URL must not carry a user name or password: verify the signature instead."))
     if parts.fragment:
-        raise WebhookRefused("The URL must not have a #fragment.")
+        raise WebhookRefused(_("The URL must not have a #fragment."))
     if any(ord(c) < 33 or c in "\\<>\"'`" for c in url):
-        raise WebhookRefused("The URL has spaces or characters a URL cannot hold.")
+        raise WebhookRefused(_("The URL has spaces or characters a URL cannot hold."))
     if port == 0:
-        raise WebhookRefused("The URL's port must be between 1 and 65535.")
+        raise WebhookRefused(_("The URL's port must be between 1 and 65535."))
     literal = _address(host)
     if parts.scheme == "http" and not (allow_local and (host == "localhost" or (literal and literal.is_loopback))):
-        raise WebhookRefused("The URL must start with https:// (events are signed, but their content is not secret).")
+        raise WebhookRefused(
+            _("The URL must start with https:// (events are signed, but their content is not secret).")
+        )
     if literal is not None:
         refused = refused_address(literal, allow_local=allow_local)
         if refused:
             raise WebhookRefused(refused)
     elif host == "localhost" or host.endswith(".localhost"):
         if not allow_local:
-            raise WebhookRefused("The URL must not point at this server's own machine (localhost).")
+            raise WebhookRefused(_("The URL must not point at this server's own machine (localhost)."))
     return url
 
 
@@ -140,13 +143,15 @@ def refused_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, a
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     if address.is_multicast or address.is_unspecified:
-        return f"The address {address} cannot receive webhooks."
+        return _("The address {address} cannot receive webhooks.").format(address=address)
     if address.is_loopback or address.is_link_local or address.is_private or not address.is_global:
         if allow_local:
             return ""
-        return f"The address {address} is private, loopback or link-local: webhooks go to public addresses only."
+        return _(
+            "The address {address} is private, loopback or link-local: webhooks go to public addresses only."
+        ).format(address=address)
     if address.is_reserved:
-        return f"The address {address} cannot receive webhooks."
+        return _("The address {address} cannot receive webhooks.").format(address=address)
     return ""
 
 
@@ -164,7 +169,9 @@ async def resolve_target(url: str, *, allow_local: bool) -> tuple[str, str]:
         try:
             found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as error:
-            raise WebhookRefused(f"The host {host} cannot be found ({error.strerror or error}).") from None
+            raise WebhookRefused(
+                _("The host {host} cannot be found ({error}).").format(host=host, error=error.strerror or error)
+            ) from None
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
     for address in addresses:
         refused = refused_address(address, allow_local=allow_local)
@@ -210,13 +217,17 @@ def check_events(events: Iterable[str]) -> list[str]:
     """The events asked for, each once, in the order of EVENT_TYPES; WebhookRefused for none or an unknown one."""
     asked = [str(event).strip() for event in events]
     if len(asked) > MAX_EVENTS_ASKED:
-        raise WebhookRefused(f"Too many events asked for; the events are {', '.join(EVENT_TYPES)}.")
+        raise WebhookRefused(
+            _("Too many events asked for; the events are {events}.").format(events=", ".join(EVENT_TYPES))
+        )
     unknown = sorted({event for event in asked if event not in EVENT_TYPES})
     if unknown:
         shown = ", ".join(repr(event[:40]) for event in unknown[:5])
-        raise WebhookRefused(f"Unknown event {shown}; the events are {', '.join(EVENT_TYPES)}.")
+        raise WebhookRefused(
+            _("Unknown event {unknown}; the events are {events}.").format(unknown=shown, events=", ".join(EVENT_TYPES))
+        )
     if not asked:
-        raise WebhookRefused(f"Choose at least one event: {', '.join(EVENT_TYPES)}.")
+        raise WebhookRefused(_("Choose at least one event: {events}.").format(events=", ".join(EVENT_TYPES)))
     return [event for event in EVENT_TYPES if event in asked]
 
 
@@ -238,7 +249,9 @@ async def create_webhook(
         held = (await db.exec(select(func.count()).where(Webhook.owner_id == owner_id))).one()
         if held >= settings.webhooks_per_account:
             raise WebhookRefused(
-                f"An account may have {settings.webhooks_per_account} webhooks; delete one you no longer use first."
+                _("An account may have {count} webhooks; delete one you no longer use first.").format(
+                    count=settings.webhooks_per_account
+                )
             )
         webhook = Webhook(owner_id=owner_id, url=checked_url, events=checked_events, secret=new_secret())
         db.add(webhook)
@@ -257,7 +270,7 @@ async def webhook_of(maker: async_sessionmaker[AsyncSession], webhook_id: int, o
     async with maker() as db:
         webhook = await db.get(Webhook, webhook_id)
     if webhook is None or webhook.owner_id != owner_id:
-        raise NoSuchWebhook("No such webhook among yours.")
+        raise NoSuchWebhook(_("No such webhook among yours."))
     return webhook
 
 
@@ -277,7 +290,7 @@ async def update_webhook(
     async with maker() as db, db.begin():
         webhook = await db.get(Webhook, webhook_id, with_for_update=True)
         if webhook is None or webhook.owner_id != owner_id:
-            raise NoSuchWebhook("No such webhook among yours.")
+            raise NoSuchWebhook(_("No such webhook among yours."))
         if checked_url is not None:
             webhook.url = checked_url
         if checked_events is not None:
@@ -296,7 +309,7 @@ async def delete_webhook(maker: async_sessionmaker[AsyncSession], webhook_id: in
     async with maker() as db, db.begin():
         webhook = await db.get(Webhook, webhook_id, with_for_update=True)
         if webhook is None or webhook.owner_id != owner_id:
-            raise NoSuchWebhook("No such webhook among yours.")
+            raise NoSuchWebhook(_("No such webhook among yours."))
         await db.exec(delete(WebhookDelivery).where(col(WebhookDelivery.webhook_id) == webhook_id))
         await db.delete(webhook)
 

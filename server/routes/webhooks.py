@@ -15,6 +15,7 @@ from server.models import User, Webhook, WebhookDelivery, as_utc
 from server.services import Services
 from server.web.deps import Id, ServicesDep, Text
 from server.web.headers import NO_STORE
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem
 from server.webhooks import (
     EVENT_TYPES,
@@ -138,7 +139,10 @@ async def list_deliveries(webhook_id: Id, user: ApiUser, services: ServicesDep) 
 
 # --- the account page's section -------------------------------------------------------------------------------------
 
-router = APIRouter(prefix=f"{ACCOUNT_PAGE}/webhooks", include_in_schema=False)
+# In the visitor's language, as the account page around the section is (issue 17 brings every staff page to Spanish).
+router = APIRouter(
+    prefix=f"{ACCOUNT_PAGE}/webhooks", include_in_schema=False, dependencies=[Depends(in_their_language)]
+)
 
 
 @router.post("", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])

@@ -95,3 +95,18 @@ def test_a_form_without_its_csrf_token_changes_nothing(client: TestClient) -> No
     answer = client.post("/account/webhooks", data={"url": "https://example.org/h", "events": ["session.ended"]})
     assert answer.status_code in (403, 422) or "expired" in answer.text.lower()
     assert stored(client, select(Webhook)) == []
+
+
+def test_adding_a_webhook_speaks_the_visitors_language(client: TestClient) -> None:
+    """The section's words come from the catalogue: the account page around it switches language with its own
+    piece of issue 17; the pages this router answers with already follow the visitor's choice."""
+    csrf = signed_in(client)
+    client.cookies.set("handsup_language", "es")
+    refused = client.post(
+        "/account/webhooks", data={"csrf_token": csrf, "url": "https://10.0.0.5/hooks", "events": ["session.ended"]}
+    )
+    assert refused.status_code == 422
+    assert "es privada, de bucle local o de enlace local" in refused.text
+    assert "Añadir un webhook" in refused.text and "Volver a su cuenta" in refused.text
+    added = add(client, csrf, "https://hooks.example.com/in", ["session.ended"])
+    assert "Su webhook a https://hooks.example.com/in está añadido." in added and "Secreto de firma" in added
