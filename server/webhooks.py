@@ -470,6 +470,9 @@ class Webhooks:
             follow_redirects=False,  # a redirect could lead anywhere, past the address checks
             headers={"User-Agent": f"Handsup-Webhooks/{__version__}"},
             trust_env=False,  # no proxy from the environment: the checked address is the one connected to
+            # No connection is kept: one is opened to a checked address with one host's TLS name, and a pooled
+            # connection to the same address must not carry another host's request.
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
         self.stats = WebhookStats()
 
