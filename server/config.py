@@ -140,10 +140,18 @@ class Settings(BaseSettings):
     # Development and tests only: lets webhooks target private, loopback and link-local addresses, and http:// on
     # loopback. Off, such targets are refused when a webhook is created and again at each delivery (SSRF).
     webhooks_allow_local: bool = False
+    # Certificates (a PEM file) trusted for webhook receivers besides the public authorities, e.g. an institution's
+    # own certificate authority.
+    webhook_ca_file: Path | None = None
 
     @field_validator("decks_dir", mode="before")
     @classmethod
     def _no_decks_dir(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("webhook_ca_file", mode="before")
+    @classmethod
+    def _no_webhook_ca_file(cls, value: object) -> object:
         return None if value == "" else value
 
     @field_validator("metrics_token", mode="before")

@@ -28,6 +28,7 @@ import logging
 import random
 import secrets
 import socket
+import ssl
 import time
 import uuid
 from collections import defaultdict
@@ -37,6 +38,7 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+import certifi
 import httpx
 from sqlalchemy import delete, func, or_
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -465,16 +467,22 @@ class Webhooks:
         self._dropped: defaultdict[int, int] = defaultdict(int)
         self._slots = asyncio.Semaphore(settings.webhook_concurrency)
         self._deliveries: set[asyncio.Task[None]] = set()
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.webhook_timeout_seconds),
-            follow_redirects=False,  # a redirect could lead anywhere, past the address checks
-            headers={"User-Agent": f"Handsup-Webhooks/{__version__}"},
-            trust_env=False,  # no proxy from the environment: the checked address is the one connected to
-            # No connection is kept: one is opened to a checked address with one host's TLS name, and a pooled
-            # connection to the same address must not carry another host's request.
-            limits=httpx.Limits(max_keepalive_connections=0),
-        )
+        self._http: httpx.AsyncClient | None = None  # made at the first delivery: most servers never make one
         self.stats = WebhookStats()
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                verify=_trusted(self._settings),
+                timeout=httpx.Timeout(self._settings.webhook_timeout_seconds),
+                follow_redirects=False,  # a redirect could lead anywhere, past the address checks
+                headers={"User-Agent": f"Handsup-Webhooks/{__version__}"},
+                trust_env=False,  # no proxy from the environment: the checked address is the one connected to
+                # No connection is kept: one is opened to a checked address with one host's TLS name, and a pooled
+                # connection to the same address must not carry another host's request.
+                limits=httpx.Limits(max_keepalive_connections=0),
+            )
+        return self._http
 
     # The server's code raises events with these three; none waits, and none fails the caller.
 
@@ -550,7 +558,8 @@ class Webhooks:
             await asyncio.wait(set(self._deliveries), timeout=self._settings.webhook_timeout_seconds)
         for task in set(self._deliveries):
             task.cancel()
-        await self._client.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     def _gather(self, stored: _Stored) -> None:
         gathered = self._gathered.setdefault(stored.session_id, _Gathered(since=time.monotonic()))
@@ -643,7 +652,7 @@ class Webhooks:
         }
         extensions = {"sni_hostname": host} if target.startswith("https:") and _address(host) is None else {}
         try:
-            answer = await self._client.post(target, content=body, headers=headers, extensions=extensions)
+            answer = await self._client().post(target, content=body, headers=headers, extensions=extensions)
         except httpx.TimeoutException:
             return _Outcome(error="No answer within the timeout.", retry=True)
         except httpx.HTTPError as error:
@@ -706,6 +715,14 @@ class _Outcome:
     error: str = ""
     retry: bool = False
     attempts: int = 0
+
+
+def _trusted(settings: Settings) -> ssl.SSLContext:
+    """The certificates receivers are checked against: the public authorities, and the setting's file if any."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    if settings.webhook_ca_file is not None:
+        context.load_verify_locations(cafile=str(settings.webhook_ca_file))
+    return context
 
 
 def backoff(retry: int, base: float, cap: float) -> float:

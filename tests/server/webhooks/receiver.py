@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 
@@ -41,8 +44,12 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    tls: ssl.SSLContext | None = None
+
     @property
     def url(self) -> str:
+        if self.tls is not None:
+            return f"https://localhost:{self.port}/hooks"
         return f"http://127.0.0.1:{self.port}/hooks"
 
     def answer(self) -> int:
@@ -78,6 +85,8 @@ def receiving(**script: Any) -> Iterator[Receiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     receiver.port = server.server_address[1]
+    if receiver.tls is not None:
+        server.socket = receiver.tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -88,3 +97,47 @@ def receiving(**script: Any) -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@dataclass(frozen=True)
+class Certificates:
+    """A test certificate authority and a server certificate it signed, as PEM files."""
+
+    authority: Path
+    certificate: Path
+    key: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.certificate, self.key)
+        return context
+
+
+def certificates(folder: Path, host: str) -> Certificates:
+    """A fresh authority and a certificate for `host` signed by it, made with Debian's openssl command."""
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True, timeout=60)
+
+    curve = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    openssl("req", "-x509", *curve, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Test CA")
+    openssl("req", *curve, "-keyout", "server.key", "-out", "server.csr", "-subj", f"/CN={host}")
+    (folder / "names.ext").write_text(f"subjectAltName=DNS:{host}\n")
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "names.ext",
+    )
+    return Certificates(folder / "ca.pem", folder / "server.pem", folder / "server.key")
