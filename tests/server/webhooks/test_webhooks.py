@@ -9,7 +9,9 @@ import pytest
 from sqlmodel import select
 from starlette.testclient import TestClient
 
+from server.decks import parse_deck
 from server.models import Role, Webhook, WebhookDelivery
+from server.sessions import create_session
 from server.webhooks import backoff, verify
 from tests.factories import (
     TWO_QUESTIONS,
@@ -85,6 +87,7 @@ def verified(receiver: Receiver, event_type: str, secret: str) -> list[dict[str,
     return documents
 
 
+@pytest.mark.postgresql
 @limits(**LOCAL)
 def test_a_session_with_a_webhook_sends_responses_its_end_and_its_archive_signed(presenter: Presenter) -> None:
     client = presenter.client
@@ -186,6 +189,7 @@ def test_backoff_doubles_up_to_its_cap_with_jitter() -> None:
     assert len({backoff(3, 1.0, 60.0) for _ in range(20)}) > 1  # jitter: senders do not retry in step
 
 
+@pytest.mark.postgresql
 @limits(**LOCAL, webhook_attempts=1, webhook_failures_to_pause=2)
 def test_a_webhook_that_keeps_failing_is_paused_with_its_reason(presenter: Presenter) -> None:
     client = presenter.client
@@ -235,6 +239,45 @@ def test_a_webhook_gets_only_what_its_owner_may_read(client: TestClient) -> None
             finished({"owner": owner, "helper": helper, "admin": admin}[name], hooks[name]["id"], 1)
     assert sorted(request.path for request in receiver.received) == ["/admin", "/helper", "/owner"]
     assert deliveries(stranger, hooks["stranger"]["id"]) == []
+
+
+@pytest.mark.postgresql
+@limits(**LOCAL)
+def test_an_organizer_gets_their_institutes_events_and_a_presenter_not_the_cohorts_archive(client: TestClient) -> None:
+    organizer = someone(client, "organizer@example.org", Role.organizer)
+    other_organizer = someone(client, "other-organizer@example.org", Role.organizer)
+    presenter = someone(client, "presenter@example.org")
+    institute = client.post("/api/v1/institutes", json={"title": "Spring Institute"}, headers=organizer.headers)
+    assert institute.status_code == 201, institute.text
+    cohort = client.post(
+        f"/api/v1/institutes/{institute.json()['id']}/cohorts", json={"name": "Phoenix"}, headers=organizer.headers
+    )
+    assert cohort.status_code == 201, cohort.text
+    cohort_id = cohort.json()["id"]
+    services = services_of(client)
+    spec = parse_deck(TWO_QUESTIONS, services.registry)
+    assert presenter.user.id is not None
+    session = run(
+        client, lambda: create_session(services.db, spec, presenter_id=presenter.user.id, cohort_id=cohort_id)
+    )
+    with receiving() as receiver:
+        base = receiver.url.removesuffix("/hooks")
+        people = {"organizer": organizer, "other-organizer": other_organizer, "presenter": presenter}
+        hooks = {
+            name: add_webhook(p, f"{base}/{name}", ["session.ended", "archive.ready"]) for name, p in people.items()
+        }
+        presenter.control(session.id, "end")
+        cohort_archive = client.get(f"/api/v1/cohorts/{cohort_id}/archive.zip", headers=organizer.headers)
+        assert cohort_archive.status_code == 200
+        finished(organizer, hooks["organizer"]["id"], 2)
+        finished(presenter, hooks["presenter"]["id"], 1)
+    got = sorted((request.path, request.type) for request in receiver.received)
+    assert got == [
+        ("/organizer", "archive.ready"),
+        ("/organizer", "session.ended"),
+        ("/presenter", "session.ended"),  # the presenter may not download the cohort's archive: not told of it
+    ]
+    assert deliveries(other_organizer, hooks["other-organizer"]["id"]) == []
 
 
 @limits(**LOCAL)
