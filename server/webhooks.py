@@ -74,6 +74,9 @@ DELIVERY_HEADER = "Handsup-Delivery"
 EVENT_HEADER = "Handsup-Event"
 # Retried: the receiver is down or overwhelmed (5xx, 408, 429), or did not answer. Any other status is its answer.
 RETRIED_STATUSES = frozenset({408, 429})
+# How long a worker trusts its reading of which events any active webhook wants: a webhook added through another
+# worker starts receiving this worker's events at most this much later (its own worker's at once).
+WANTED_SECONDS = 2.0
 # Errors shown to the owner are cut to what the table keeps.
 MAX_ERROR = 300
 
@@ -468,7 +471,14 @@ class Webhooks:
         self._slots = asyncio.Semaphore(settings.webhook_concurrency)
         self._deliveries: set[asyncio.Task[None]] = set()
         self._http: httpx.AsyncClient | None = None  # made at the first delivery: most servers never make one
+        # The event types some active webhook wants, and when that was read: a server without webhooks reads the
+        # table once every WANTED_SECONDS, not once per session per batch.
+        self._wanted: tuple[float, frozenset[str]] | None = None
         self.stats = WebhookStats()
+
+    def changed(self) -> None:
+        """A webhook was added, changed or deleted (in this worker): read which events are wanted afresh."""
+        self._wanted = None
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
@@ -594,6 +604,8 @@ class Webhooks:
 
     async def _dispatch(self, event: Event) -> None:
         """Record a delivery for each subscription that wants the event and may read it, and start posting it."""
+        if event.type not in await self._wanted_types():
+            return
         async with self._maker() as db, db.begin():
             chosen = await subscribers(db, event.type, *event.scope)
             deliveries = [
@@ -608,6 +620,14 @@ class Webhooks:
             task = asyncio.create_task(self._deliver(webhook, delivery, event))
             self._deliveries.add(task)
             task.add_done_callback(self._done)
+
+    async def _wanted_types(self) -> frozenset[str]:
+        now = time.monotonic()
+        if self._wanted is None or now - self._wanted[0] > WANTED_SECONDS:
+            async with self._maker() as db:
+                lists = (await db.exec(select(Webhook.events).where(col(Webhook.active)))).all()
+            self._wanted = (now, frozenset(event for events in lists for event in events))
+        return self._wanted[1]
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._deliveries.discard(task)

@@ -196,9 +196,11 @@ def _user_id(user: User) -> int:
 
 async def _create(services: Services, user: User, url: str, events: list[str]) -> Webhook:
     try:
-        return await create_webhook(services.db, services.settings, _user_id(user), url, events)
+        webhook = await create_webhook(services.db, services.settings, _user_id(user), url, events)
     except WebhookRefused as refused:
         raise Problem(422, "Not a webhook this server takes", str(refused)) from None
+    services.webhooks.changed()
+    return webhook
 
 
 async def _update(
@@ -211,13 +213,15 @@ async def _update(
     events: list[str] | None = None,
 ) -> Webhook:
     try:
-        return await update_webhook(
+        webhook = await update_webhook(
             services.db, services.settings, webhook_id, _user_id(user), active=active, url=url, events=events
         )
     except NoSuchWebhook as missing:
         raise Problem(404, "Not found", str(missing)) from None
     except WebhookRefused as refused:
         raise Problem(422, "Not a webhook this server takes", str(refused)) from None
+    services.webhooks.changed()
+    return webhook
 
 
 async def _delete(services: Services, user: User, webhook_id: int) -> None:
@@ -225,6 +229,7 @@ async def _delete(services: Services, user: User, webhook_id: int) -> None:
         await delete_webhook(services.db, webhook_id, _user_id(user))
     except NoSuchWebhook as missing:
         raise Problem(404, "Not found", str(missing)) from None
+    services.webhooks.changed()
 
 
 def _public(webhook: Webhook) -> WebhookPublic:
