@@ -87,6 +87,10 @@ class WebhookRefused(ValueError):
     """A webhook that cannot be created or changed as asked; the message says why, for the person asking."""
 
 
+class TargetUnreachable(WebhookRefused):
+    """The host's name could not be resolved just now (the resolver failed, not the name): worth another attempt."""
+
+
 class NoSuchWebhook(LookupError):
     """No such webhook among the account's."""
 
@@ -174,9 +178,10 @@ async def resolve_target(url: str, *, allow_local: bool) -> tuple[str, str]:
         try:
             found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as error:
-            raise WebhookRefused(
-                _("The host {host} cannot be found ({error}).").format(host=host, error=error.strerror or error)
-            ) from None
+            message = _("The host {host} cannot be found ({error}).").format(host=host, error=error.strerror or error)
+            if isinstance(error, socket.gaierror) and error.errno == socket.EAI_AGAIN:
+                raise TargetUnreachable(message) from None  # a resolver's hiccup, not a name that does not exist
+            raise WebhookRefused(message) from None
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
     for address in addresses:
         refused = refused_address(address, allow_local=allow_local)
@@ -661,7 +666,7 @@ class Webhooks:
         try:
             target, host = await resolve_target(webhook.url, allow_local=self._settings.webhooks_allow_local)
         except WebhookRefused as refused:
-            return _Outcome(error=str(refused), retry=False)
+            return _Outcome(error=str(refused), retry=isinstance(refused, TargetUnreachable))
         timestamp = int(time.time())
         headers = {
             "Content-Type": "application/json",
