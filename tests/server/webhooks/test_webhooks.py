@@ -423,3 +423,24 @@ def test_a_deleted_webhook_and_its_deliveries_are_gone(presenter: Presenter) -> 
     assert presenter.client.get(path, headers=presenter.headers).status_code == 404
     assert stored(presenter.client, _webhooks()) == []
     assert stored(presenter.client, select(WebhookDelivery)) == []
+
+
+def test_a_change_is_checked_as_an_addition_is(presenter: Presenter) -> None:
+    webhook = add_webhook(presenter, "https://example.org/hooks", ["session.ended"])
+    path = f"/api/v1/webhooks/{webhook['id']}"
+    for body in (
+        {"url": "https://169.254.169.254/latest"},
+        {"url": "http://example.org/hooks"},
+        {"events": ["session.started"]},
+        {"events": []},
+    ):
+        refused = presenter.client.patch(path, json=body, headers=presenter.headers)
+        assert refused.status_code == 422, (body, refused.text)
+    changed = presenter.client.patch(
+        path, json={"url": "https://example.org/other", "events": ["archive.ready"]}, headers=presenter.headers
+    )
+    assert changed.status_code == 200
+    assert changed.json()["url"] == "https://example.org/other" and changed.json()["events"] == ["archive.ready"]
+    assert "secret" not in changed.json()
+    listed = presenter.client.get("/api/v1/webhooks", headers=presenter.headers).json()
+    assert [w["url"] for w in listed] == ["https://example.org/other"] and "secret" not in listed[0]
