@@ -64,7 +64,8 @@ from server.models import (
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES: tuple[str, ...] = ("response.stored", "session.ended", "archive.ready")
+RESPONSE_STORED = "response.stored"
+EVENT_TYPES: tuple[str, ...] = (RESPONSE_STORED, "session.ended", "archive.ready")
 """The events a webhook may ask for; a new one is added here and raised where it happens."""
 MAX_URL = 2000
 MAX_EVENTS_ASKED = 20  # names in one request, repeats included: a longer list is refused before it is looked at
@@ -577,6 +578,9 @@ class Webhooks:
             await self._http.aclose()
 
     def _gather(self, stored: _Stored) -> None:
+        wanted = self._wanted
+        if wanted is not None and time.monotonic() - wanted[0] <= WANTED_SECONDS and RESPONSE_STORED not in wanted[1]:
+            return  # nobody wants answers: a busy room without webhooks costs no more than this test
         gathered = self._gathered.setdefault(stored.session_id, _Gathered(since=time.monotonic()))
         gathered.responses.extend(
             {
