@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services = services
         observed.attach(services)
         writer_task = asyncio.create_task(services.writer.run())
+        webhooks_task = asyncio.create_task(services.webhooks.run())
         services.hub.start()
         collector = _collector(services)
         sweep = _image_sweep(services)
@@ -122,6 +123,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await writer_task
             await services.writer.drain()
+            webhooks_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await webhooks_task
+            await services.webhooks.close()  # what was gathered goes out; deliveries in flight get a moment
             await services.backplane.close()
             services.close_pool()
             await services.engine.dispose()

@@ -175,9 +175,37 @@ class Settings(BaseSettings):
     # Sign-in with an email and a password (/login). Off: only the providers above; POST /login is refused.
     password_sign_in: bool = True
 
+    # Webhooks (server/webhooks.py; docs/api.md "Webhooks"). Subscriptions per account; events waiting for delivery
+    # in one worker (past it, new ones are dropped and counted: a vote never waits); deliveries in flight at once;
+    # one attempt's timeout; attempts per delivery and the backoff between them (doubling from base, capped, with
+    # jitter); failed deliveries in a row that pause a subscription; how long responses of one session are gathered
+    # into one response.stored event, and the most one event carries; deliveries kept per subscription.
+    webhooks_per_account: int = Field(default=10, ge=1)
+    webhook_queue_limit: int = Field(default=10_000, ge=1)
+    webhook_concurrency: int = Field(default=8, ge=1)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_attempts: int = Field(default=5, ge=1, le=20)
+    webhook_backoff_seconds: float = Field(default=2.0, gt=0)
+    webhook_backoff_cap_seconds: float = Field(default=300.0, gt=0)
+    webhook_failures_to_pause: int = Field(default=5, ge=1)
+    webhook_batch_seconds: float = Field(default=1.0, gt=0)
+    webhook_batch_limit: int = Field(default=500, ge=1)
+    webhook_deliveries_kept: int = Field(default=200, ge=10)
+    # Development and tests only: lets webhooks target private, loopback and link-local addresses, and http:// on
+    # loopback. Off, such targets are refused when a webhook is created and again at each delivery (SSRF).
+    webhooks_allow_local: bool = False
+    # Certificates (a PEM file) trusted for webhook receivers besides the public authorities, e.g. an institution's
+    # own certificate authority.
+    webhook_ca_file: Path | None = None
+
     @field_validator("decks_dir", mode="before")
     @classmethod
     def _no_decks_dir(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("webhook_ca_file", mode="before")
+    @classmethod
+    def _no_webhook_ca_file(cls, value: object) -> object:
         return None if value == "" else value
 
     @field_validator("metrics_token", mode="before")

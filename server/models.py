@@ -349,3 +349,41 @@ class ActivityPublic(SQLModel):
             countdown_seconds=activity.countdown_seconds,
             closes_at=as_utc(activity.closes_at) if activity.closes_at else None,
         )
+
+
+# --- webhooks (server/webhooks.py) -----------------------------------------------------------------------------
+
+
+class Webhook(SQLModel, table=True):
+    """An account's subscription to events (a response stored, a session ended, an archive ready), posted signed to
+    its URL. It delivers only what its owner may read, checked at each delivery."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    url: str = Field(max_length=2000)
+    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The signing secret: kept as it is (an HMAC needs it), shown to the owner once, at creation.
+    secret: str = Field(max_length=100)
+    active: bool = Field(default=True)
+    # Why it was paused (empty: by its owner, or active): the server pauses one that keeps failing.
+    paused_reason: str = Field(default="", max_length=300)
+    # Deliveries in a row that failed after all their attempts; one success resets it.
+    failures: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event posted (or being posted) to one webhook: its outcome, for the owner to see. The body is not kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    webhook_id: int = Field(foreign_key="webhook.id", index=True)
+    # The receiver's idempotency key (the Handsup-Delivery header): the same on every attempt of this delivery.
+    delivery_id: str = Field(max_length=40, sa_column_kwargs={"unique": True})
+    event_id: str = Field(max_length=40)
+    event_type: str = Field(max_length=40)
+    status: str = Field(default="pending", max_length=16)  # pending, delivered, failed
+    attempts: int = Field(default=0)
+    response_status: int | None = Field(default=None)
+    error: str = Field(default="", max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

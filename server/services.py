@@ -23,6 +23,7 @@ from server.live.hub import Hub
 from server.live.room import RoomDeps
 from server.live.writer import ResponseWriter
 from server.web.throttle import Throttles
+from server.webhooks import Webhooks
 
 
 @dataclass
@@ -37,11 +38,14 @@ class Services:
     hub: Hub = field(init=False)
     throttles: Throttles = field(init=False)
     oidc: Providers = field(init=False)  # the single sign-on providers, with their discovery and keys kept
+    webhooks: Webhooks = field(init=False)
     _pool: ProcessPoolExecutor | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.throttles = Throttles(self.settings)
         self.oidc = Providers(self.settings)
+        self.webhooks = Webhooks(self.db, self.settings)
+        self.writer.on_stored = self.webhooks.responses_stored  # after each commit: queued, never awaited
         self.hub = Hub(
             RoomDeps(
                 settings=self.settings,

@@ -367,8 +367,10 @@ async def control(
     action: ControlAction,
     activity_id: int | None = None,
     form: FormFields | None = None,
+    on_end: Callable[[Session], None] | None = None,
 ) -> None:
-    """Apply one presenter action, then tell every worker serving the session to reload its state."""
+    """Apply one presenter action, then tell every worker serving the session to reload its state (and `on_end`, the
+    webhooks, that it ended)."""
     async with maker() as db, db.begin():
         session = await db.get(Session, session_id, with_for_update=True)
         if session is None:
@@ -385,6 +387,8 @@ async def control(
         asked = _Control(db, registry, session, SessionSnapshot(session, activities), action, activity_id, form or {})
         await handler(action)(asked)
     await publish(backplane, session_id, StateChanged())
+    if action == "end" and on_end is not None:
+        on_end(session)
 
 
 @dataclass(frozen=True)

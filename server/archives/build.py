@@ -116,6 +116,8 @@ class ArchiveSources:
     env: Environment
     offload: Offload
     time_zone: str = DEFAULT_ZONE  # where sessions without a cohort are shown (the server's HANDSUP_TIME_ZONE)
+    # Told of each archive built (server/webhooks.py: archive.ready); queued, never awaited. The CLI tells nobody.
+    on_built: Callable[[Scope, int, str, dict[str, int]], None] | None = None
 
     @classmethod
     def of(cls, services: Services) -> ArchiveSources:
@@ -126,6 +128,7 @@ class ArchiveSources:
             services.views.env,
             services.offload,
             services.settings.time_zone,
+            services.webhooks.archive_ready,
         )
 
 
@@ -205,6 +208,8 @@ async def write_archive(
         await builder.build(progress or (lambda done, total: None))
     finally:
         builder.close()
+    if sources.on_built is not None:
+        sources.on_built(scope, scope_id, plan.filename, builder.counts)
     return ArchiveInfo(plan.filename, builder.counts)
 
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +68,8 @@ class ResponseWriter:
         # Told of each committed group: its size, the transaction's seconds, and the longest wait in it (its first
         # response's, from submit to commit), which is what a participant feels. /metrics turns these into histograms.
         self.on_commit: Callable[[int, float, float], None] | None = None
+        # Told of each session's committed responses, after the commit (server/webhooks.py queues them, never waits).
+        self.on_stored: Callable[[int, Sequence[ResponseEvent]], None] | None = None
 
     @property
     def depth(self) -> int:
@@ -142,6 +144,11 @@ class ResponseWriter:
         for pending in batch:
             by_session[pending.session_id].append(pending.event)
         for session_id, events in by_session.items():
+            if self.on_stored is not None:
+                try:
+                    self.on_stored(session_id, events)
+                except Exception:
+                    log.exception("webhooks were not told of %d responses", len(events))
             try:
                 await publish(self._backplane, session_id, Responses(tuple(events)))
             except Exception:

@@ -26,6 +26,7 @@ from server.routes import (
     presenter,
     projector,
     slides,
+    webhooks,
 )
 from server.web import headers
 
@@ -37,6 +38,8 @@ ROUTERS: list[APIRouter] = [
     login.router,
     account.router,
     account.api_router,
+    webhooks.api_router,
+    webhooks.router,
     admin.router,
     admin.api_router,
     decks.router,  # before the presenter's: its /present/decks... are not sessions' /present/{session_id}

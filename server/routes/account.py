@@ -28,6 +28,7 @@ from server.web.deps import Id, ServicesDep, Text
 from server.web.headers import NO_STORE
 from server.web.problems import API_ERRORS, Problem, problem_responses
 from server.web.throttle import Throttled, address_of
+from server.webhooks import account_webhooks
 
 router = APIRouter(prefix=ACCOUNT_PAGE, include_in_schema=False)
 
@@ -130,6 +131,7 @@ async def _page(
         secret=secret,
         secret_name=secret_name,
         limit=services.settings.api_tokens_per_account,
+        webhooks=await account_webhooks(services.db, services.settings, user.id),  # its section: account/webhooks.html
     )
     # A page that may hold a new secret is never kept by the browser or a proxy.
     return HTMLResponse(html, status_code=status, headers={**NO_STORE, **(headers or {})})

@@ -301,7 +301,14 @@ async def run_control(
     """Apply a control action, turning refusals into problems (shared by the page and the JSON API)."""
     try:
         await control(
-            services.db, services.backplane, services.registry, session_id, control_action(action), activity_id, fields
+            services.db,
+            services.backplane,
+            services.registry,
+            session_id,
+            control_action(action),
+            activity_id,
+            fields,
+            on_end=services.webhooks.session_ended,
         )
         room = services.hub.rooms.get(session_id)
         if room is not None:

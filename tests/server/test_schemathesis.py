@@ -140,6 +140,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
         compared = client.get(f"/api/v1/institutes/{institute['id']}/compare", headers=as_organizer).json()
         archive = client.get(f"/api/v1/cohorts/{cohort['id']}/archive.zip", headers=as_organizer)
         assert archive.status_code == 200, archive.text
+        # A webhook of the organizer's, to a host that never resolves: the webhook routes reach a real one.
+        webhook = post("/api/v1/webhooks", {"url": "https://webhooks.invalid/in", "events": ["archive.ready"]})
     known = {
         "session_id": [session["id"], others["id"]],
         "activity_id": [activity["id"] for activity in session["activities"]],
@@ -158,6 +160,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
         "email": [presenter.email],
         "user_id": [presenter.id],
         "archive": [archive.content],
+        "webhook_id": [webhook["id"]],
     }
     return Seeded(data_dir, organizer_token, known)
 

@@ -160,6 +160,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             deck = client.post("/api/v1/decks", json={"title": f"{name}'s deck"}, headers=as_(name))
             assert deck.status_code == 201, deck.text
             own[name]["deck_id"] = str(deck.json()["id"])
+            own[name]["webhook_id"] = _new_webhook(client, personas[name].token)
         own["anonymous"] = own["participant"] = own["admin"]
         for persona in personas.values():
             _sign_in(client, persona)
@@ -184,6 +185,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "name": run(client, lambda: store_image(services, picture(), user_id=None)).name,
         }
         yield World(client, personas, values, own)
+
+
+def _new_webhook(client: TestClient, token: str | None) -> str:
+    """A webhook of the token's account (to a host that never resolves: nothing is ever delivered), by its id."""
+    body = {"url": "https://webhooks.invalid/hook", "events": ["archive.ready"]}
+    created = client.post("/api/v1/webhooks", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
 
 
 def _routes() -> list[Served]:
@@ -270,6 +279,8 @@ def _body(served: Served, world: World, method: str) -> dict[str, Any] | None:
         return {"reaction": "like"}
     if served.path == "/api/v1/sessions/{session_id}/name":
         return {"nickname": "Ana", "team": ""}
+    if served.path == "/api/v1/webhooks":
+        return {"url": "https://webhooks.invalid/hook", "events": ["session.ended"]}
     return HARMLESS_BODIES.get((method, served.path))
 
 
@@ -368,6 +379,10 @@ def test_route_lets_in_exactly_whom_it_declares(world: World, case: tuple[Served
         if "{identity_id}" in served.path and unlinked and refused is None:  # the routes after it find a request
             bystander = int(world.values["user_id"])
             world.values["identity_id"] = str(link_request(world.client, bystander, "bystander@example.org", "b-1"))
+        deleted = method == "DELETE" or served.path.endswith("/delete")
+        if "{webhook_id}" in served.path and deleted and refused is None:
+            owner = persona_name if persona_name in ACCOUNTS else "admin"
+            world.own[owner]["webhook_id"] = _new_webhook(world.client, world.personas[owner].token)
         if access is Access.anyone:
             # An open route has no door: it may still not find what it is asked for (a used setup link), or send
             # someone to the sign-in page as its answer (signing out), but it never asks who is calling.

@@ -94,6 +94,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             f"/api/v1/institutes/{institute['id']}/cohorts", json={"name": "Phoenix"}, headers=headers
         ).json()
         deck = client.post("/api/v1/decks", json={"title": "Day one"}, headers=headers).json()
+        webhook = client.post(
+            "/api/v1/webhooks",
+            json={"url": "https://webhooks.invalid/in", "events": ["archive.ready"]},
+            headers=headers,
+        ).json()
         values = {
             "deck_id": str(deck["id"]),
             "code": session["code"],
@@ -106,6 +111,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "user_id": str(bystander.id),
             "token_id": str(spare_id),  # the admin pages change someone who is not the admin signed in
             "identity_id": "1",  # refused for its missing token before any sign-in is looked up
+            "webhook_id": str(webhook["id"]),
         }
         yield World(client, values, session, headers)
 

@@ -78,8 +78,9 @@ def test_a_wrong_method_is_a_problem(client: TestClient) -> None:
 
 
 # the decks API (6), POST /api/v1/media, POST /api/v1/slides, PUT /api/v1/sessions/{id}/name; issue 17: every page
-# action's twin (22: server/web/routing.py PAGE_TWINS) and single sign-on's links (2: /api/v1/identities)
-API_ROUTES = 62
+# action's twin (22: server/web/routing.py PAGE_TWINS), single sign-on's links (2: /api/v1/identities) and the
+# webhooks API (6)
+API_ROUTES = 68
 """Every route of the JSON API, across its routers: a new one must be added here and to docs/api.md."""
 
 
