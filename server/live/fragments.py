@@ -23,8 +23,18 @@ from server.models import Activity, Pace, Session
 from server.names import NICKNAME_MAX, NICKNAME_MIN
 from server.sessions import Named, SessionSnapshot, format_code, moderated_results, names_open, seconds_left
 from server.standings import is_scored
-from server.times import COMMON_ZONES, DEFAULT_ZONE, shown
-from server.web.i18n import catalogues, current_language, current_tag, local_decimals, speaking
+from server.times import COMMON_ZONES, DEFAULT_ZONE
+from server.web.i18n import (
+    catalogues,
+    current_language,
+    current_tag,
+    format_day,
+    format_moment,
+    format_number,
+    format_percent,
+    local_decimals,
+    speaking,
+)
 
 if TYPE_CHECKING:
     from server.live.connections import Audience
@@ -144,8 +154,10 @@ def make_environment(registry: Registry, time_zone: str = DEFAULT_ZONE) -> Envir
     """Templates of every kind (`<kind>/...`) ahead of the client's, autoescaped, undefined names are errors.
 
     Numbers with a fraction are shown with the `decimals` filter, in the page's language ("2,5" in Spanish).
-    Times are shown with the `local_time` filter: `{{ moment | local_time(cohort.time_zone) }}` gives the local time
-    with its zone's short name (2017-04-24 09:12 MST); without a zone, in `time_zone` (the server's default).
+    Times are shown with the `local_time` filter (also named `format_moment`):
+    `{{ moment | local_time(cohort.time_zone) }}` gives the local time with its zone's short name in the page's
+    language (2017-04-24 09:12 MST, 24 abr 2017, 9:12 MST); without a zone, in `time_zone` (the server's default).
+    `format_number`, `format_percent` and `format_day` format numbers, shares and calendar days for the language.
 
     Text is marked for translation with `_()` and `{% trans %}` (new-style gettext: `_("%(n)s left", n=n)`, the
     arguments escaped), in whatever language the request, socket or push is rendered in (server/web/i18n.py)."""
@@ -176,7 +188,12 @@ def make_environment(registry: Registry, time_zone: str = DEFAULT_ZONE) -> Envir
         default_time_zone=time_zone,
     )
     env.filters["decimals"] = local_decimals  # numbers with the page's decimal mark: {{ results.mean | decimals }}
-    env.filters["local_time"] = lambda moment, zone=None, with_zone=True: shown(
+    # Numbers, shares, days and moments for people, in the page's language (server/web/i18n.py):
+    # {{ total | format_number }}, {{ share | format_percent(1) }}, {{ cohort.starts_on | format_day }}.
+    env.filters["format_number"] = format_number
+    env.filters["format_percent"] = format_percent
+    env.filters["format_day"] = format_day
+    env.filters["local_time"] = env.filters["format_moment"] = lambda moment, zone=None, with_zone=True: format_moment(
         moment, zone or time_zone, with_zone=with_zone
     )
     return env
