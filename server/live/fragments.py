@@ -16,10 +16,10 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 
 from activities import Registry
 from activities.base import ActivityKind, KindConfig, Tally
-from activities.i18n import _, ngettext
+from activities.i18n import N_, _, ngettext
 from server import ROOT, __version__
 from server.live.reactions import FLOATS_PER_PUSH, LANES, REACTIONS
-from server.models import Activity, Pace, Session
+from server.models import Activity, Pace, Role, Session
 from server.names import NICKNAME_MAX, NICKNAME_MIN
 from server.sessions import Named, SessionSnapshot, format_code, moderated_results, names_open, seconds_left
 from server.standings import is_scored
@@ -32,6 +32,7 @@ from server.web.i18n import (
     format_moment,
     format_number,
     format_percent,
+    here,
     local_decimals,
     speaking,
 )
@@ -181,6 +182,8 @@ def make_environment(registry: Registry, time_zone: str = DEFAULT_ZONE) -> Envir
         seconds_left=seconds_left,
         reactions=REACTIONS,
         language=current_tag,
+        here=here,  # the page the language switch comes back to
+        role_name=role_name,
         languages=catalogues().languages,
         text_of=text_of,
         media_url=media_url,
@@ -197,6 +200,16 @@ def make_environment(registry: Registry, time_zone: str = DEFAULT_ZONE) -> Envir
         moment, zone or time_zone, with_zone=with_zone
     )
     return env
+
+
+# An account's role as the staff pages name it, in the page's language.
+ROLE_NAMES = {Role.presenter: N_("presenter"), Role.organizer: N_("organizer"), Role.admin: N_("admin")}
+
+
+def role_name(role: str) -> str:
+    """A role's name in the language being rendered ("organizador"); an unknown one as it is stored."""
+    name = ROLE_NAMES.get(Role(role)) if role in Role.__members__ else None
+    return _(name) if name else role
 
 
 def media_url(name: str) -> str:

@@ -24,10 +24,11 @@ from server.models import ApiToken, User, as_utc
 from server.services import Services
 from server.web.deps import Id, ServicesDep
 from server.web.headers import NO_STORE
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem
 from server.web.throttle import Throttled, address_of
 
-router = APIRouter(prefix=ACCOUNT_PAGE, include_in_schema=False)
+router = APIRouter(prefix=ACCOUNT_PAGE, include_in_schema=False, dependencies=[Depends(in_their_language)])
 
 # What the page says after a change it redirected from (a fixed set: nothing from the URL reaches the page).
 NOTICES = {

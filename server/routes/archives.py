@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from server.accounts.access import OrganizerApi, OrganizerPage
@@ -14,12 +14,14 @@ from server.services import Services
 from server.sessions import NotFound
 from server.web.deps import Id, ServicesDep
 from server.web.downloads import attachment
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem
 
 ZIP_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/zip": {}}}}
 
-router = APIRouter(prefix="/organize", include_in_schema=False)
-api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS)
+router = APIRouter(prefix="/organize", include_in_schema=False, dependencies=[Depends(in_their_language)])
+# The report and the workbook's headings come out in the language of whoever downloads them (docs/archives.md).
+api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS, dependencies=[Depends(in_their_language)])
 
 
 @router.get("/sessions/{session_id}/archive.zip")

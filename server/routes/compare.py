@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
@@ -35,9 +35,10 @@ from server.models import Cohort, User
 from server.services import Services
 from server.sessions import NotFound
 from server.web.deps import Id, ServicesDep, Text
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(in_their_language)])
 PAGES = "/organize/institutes/{institute_id}"
 API = "/api/v1/institutes/{institute_id}"
 CSV = "text/csv; charset=utf-8"

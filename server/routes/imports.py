@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 from typing import IO
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
@@ -21,9 +21,10 @@ from server.models import User
 from server.services import Services
 from server.web.bodies import FORM_OVERHEAD, TooLarge, capped
 from server.web.deps import ServicesDep
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem, problem_responses
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(in_their_language)])
 
 # Bodies bigger than this wait on disk rather than in memory while they are checked.
 SPOOL_BYTES = 4 * 1024 * 1024

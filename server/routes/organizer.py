@@ -38,9 +38,10 @@ from server.services import Services
 from server.sessions import ControlRefused, NoFreeCode, NotFound, start_from_deck
 from server.times import DEFAULT_ZONE, MAX_ZONE_NAME
 from server.web.deps import Id, ServicesDep, Text
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem
 
-router = APIRouter(prefix="/organize", include_in_schema=False)
+router = APIRouter(prefix="/organize", include_in_schema=False, dependencies=[Depends(in_their_language)])
 
 
 @router.get("", response_class=HTMLResponse)

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
@@ -37,6 +38,8 @@ COOKIE_DAYS = 365
 MAX_ACCEPT_LANGUAGE = 40  # ranges read from one header; a longer list is cut, not parsed
 
 LANGUAGE: ContextVar[str] = ContextVar("language", default=SOURCE)
+# The page a language switch comes back to: the request's own path for a GET, else the page the form was on.
+HERE: ContextVar[str] = ContextVar("here", default="/")
 
 
 @dataclass(frozen=True)
@@ -162,10 +165,27 @@ def language_of(connection: HTTPConnection) -> str:
 
 
 async def in_their_language(connection: HTTPConnection) -> None:
-    """A router dependency: the pages, pushes and messages of this request or socket are in the visitor's language.
-
-    Routers whose pages are not translated yet (presenter, organizer) go without it, and stay in English."""
+    """A router dependency: the pages, pushes and messages of this request or socket are in the visitor's language,
+    and the page's language switch comes back to it. Routers whose pages are not translated go without it, and stay
+    in English."""
     speak(language_of(connection))
+    HERE.set(_page_of(connection))
+
+
+def here() -> str:
+    """The page being rendered, for its language switch to come back to (the join page outside a request)."""
+    return HERE.get()
+
+
+def _page_of(connection: HTTPConnection) -> str:
+    """A GET's own path and query; for a form's answer (a POST re-rendering its page), the page the form was on."""
+    if connection.scope.get("method", "GET") in ("GET", "HEAD"):
+        query = connection.url.query
+        return connection.url.path + (f"?{query}" if query else "")
+    referer = urlsplit(connection.headers.get("referer", ""))
+    if referer.netloc == connection.url.netloc and referer.path.startswith("/"):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/"
 
 
 def _own_name(code: str) -> str:
