@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
+from activities.i18n import _
 from server.accounts.access import OrganizerApi, OrganizerPage
 from server.accounts.csrf import csrf_token
 from server.compare import (
@@ -129,7 +130,7 @@ def _found() -> Iterator[None]:
     try:
         yield
     except NotFound as missing:
-        raise Problem(404, "Not found", str(missing)) from None
+        raise Problem(404, _("Not found"), str(missing)) from None
 
 
 async def _matched(services: Services, institute_id: int) -> tuple[InstituteRuns, list[Matched]]:
@@ -176,11 +177,11 @@ async def _column_asset(services: Services, institute_id: int, key: str, column_
     column = comparison.column(column_key)
     kind = services.registry[comparison.kind]
     if column is None or asset not in kind.assets:
-        raise Problem(404, "Not found", "No such file.")
+        raise Problem(404, _("Not found"), _("No such file."))
     try:
         rendered = await kind.render_asset(asset, column.results, column.seed, services.offload)
     except KeyError:  # kept results from before the kind drew this file
-        raise Problem(404, "Not found", "These results have no such file.") from None
+        raise Problem(404, _("Not found"), _("These results have no such file.")) from None
     return Response(rendered.body, media_type=rendered.media_type, headers={"Cache-Control": "private, max-age=60"})
 
 

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
+from activities.i18n import _
 from server.accounts.access import OrganizerApi, OrganizerPage
 from server.accounts.csrf import check_csrf, csrf_token
 from server.archives.restore import LIMITS, ArchiveRefused, ImportResult, import_archive
@@ -32,7 +33,7 @@ ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed"})
 
 
 def too_large_message() -> str:
-    return f"This archive is larger than {LIMITS.shown}, the most this server imports."
+    return _("This archive is larger than {limit}, the most this server imports.").format(limit=LIMITS.shown)
 
 
 class Imported(BaseModel):
@@ -117,7 +118,7 @@ async def import_upload(request: Request, user: OrganizerPage, services: Service
         await check_csrf(upload)  # after the capped read: the form it checks is the one just parsed
         archive = form.get("archive")
         if not isinstance(archive, UploadFile) or not archive.filename:
-            return _page(request, services, user, error="Choose an archive (a .zip file) to import.", status=422)
+            return _page(request, services, user, error=_("Choose an archive (a .zip file) to import."), status=422)
         try:
             result = await _import(services, user, archive.file)
         except Problem as refused:

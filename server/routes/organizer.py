@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from activities.i18n import _
 from server import sessions
 from server.accounts.access import OrganizerApi, OrganizerPage
 from server.accounts.csrf import check_csrf, csrf_token
@@ -130,7 +131,7 @@ async def _cohort_page(
 
 @router.post("/cohorts/{cohort_id}", dependencies=[Depends(check_csrf)])
 async def edit_cohort(cohort_id: Id, request: Request, user: OrganizerPage, services: ServicesDep) -> Response:
-    institute, _ = await _cohort(services, cohort_id)
+    institute, _view = await _cohort(services, cohort_id)
     assert institute.id is not None
     try:
         await save_cohort(services.db, institute.id, await _cohort_form(request), cohort_id, user=user)
@@ -153,14 +154,14 @@ async def start_cohort_session(
 ) -> Response:
     """Start a live session of one of the cohort's decks, then open its presenter view (with the options of
     server/sessions.py SessionOptions; `site_teams`: one team per site of the institute's cohorts)."""
-    _, view = await _cohort(services, cohort_id)
+    _owner, view = await _cohort(services, cohort_id)
     lines = await sessions.site_teams(services.db, cohort_id) if site_teams else teams.splitlines()
     try:
         options = sessions.session_options(nicknames, lines, streak)
     except TeamsInvalid as error:
         raise Problem(422, "The teams cannot be used", str(error)) from None
     if deck_id not in {deck.id for deck in view.decks}:
-        raise Problem(409, "Not one of this cohort's decks", "Assign the deck to the cohort first.")
+        raise Problem(409, _("Not one of this cohort's decks"), _("Assign the deck to the cohort first."))
     deck_title = next(deck.title for deck in view.decks if deck.id == deck_id)
     assert user.id is not None
     try:
@@ -179,7 +180,7 @@ async def start_cohort_session(
             options=options,
         )
     except NotFound:
-        raise Problem(404, "No such deck", f"There is no deck {deck_id}.") from None
+        raise Problem(404, _("No such deck"), _("There is no deck {deck}.").format(deck=deck_id)) from None
     except DeckInvalid as error:
         raise Problem(422, "The deck has problems", str(error)) from None
     except NoFreeCode as error:
@@ -225,15 +226,13 @@ async def _retention(
     page again, saying why nothing was deleted."""
     institute, view = await _cohort(services, cohort_id)
     if " ".join(confirm.split()) != view.cohort.name:
-        return await _cohort_page(request, user, services, cohort_id, error=_NOT_CONFIRMED, status=422)
+        error = _("Nothing was deleted: type the cohort’s name exactly to confirm.")
+        return await _cohort_page(request, user, services, cohort_id, error=error, status=422)
     try:
         await action(Stores(services.db, services.engine, services.registry, services.hub.forget), cohort_id, user)
     except ControlRefused as refused:
         return await _cohort_page(request, user, services, cohort_id, error=str(refused), status=409)
     return RedirectResponse(done.format(cohort=cohort_id, institute=institute.id), status_code=303)
-
-
-_NOT_CONFIRMED = "Nothing was deleted: type the cohort’s name exactly to confirm."
 
 
 async def _cohort_form(request: Request) -> CohortForm:
@@ -270,14 +269,14 @@ async def _institute(services: Services, institute_id: int) -> InstituteView:
     try:
         return await institute_view(services.db, institute_id)
     except NotFound:
-        raise Problem(404, "Not found", "No such institute.") from None
+        raise Problem(404, _("Not found"), _("No such institute.")) from None
 
 
 async def _cohort(services: Services, cohort_id: int) -> tuple[Institute, CohortView]:
     try:
         return await cohort_view(services.db, cohort_id)
     except NotFound:
-        raise Problem(404, "Not found", "No such cohort.") from None
+        raise Problem(404, _("Not found"), _("No such cohort.")) from None
 
 
 def _render(request: Request, services: Services, template: str, user: User, **context: object) -> str:
@@ -371,7 +370,7 @@ async def create_institute_api(data: InstituteCreate, user: OrganizerApi, servic
     try:
         institute = await create_institute(services.db, data.title, data.description, user.id)
     except SetupInvalid as error:
-        raise Problem(422, "The institute is not valid", str(error)) from None
+        raise Problem(422, _("The institute is not valid"), str(error)) from None
     return _institute_public(institute, [])
 
 
@@ -391,13 +390,13 @@ async def create_cohort_api(
     try:
         cohort = await save_cohort(services.db, institute_id, CohortForm(**data.model_dump()), user=user)
     except SetupInvalid as error:
-        raise Problem(422, "The cohort is not valid", str(error)) from None
+        raise Problem(422, _("The cohort is not valid"), str(error)) from None
     assert cohort.id is not None
-    _, view = await _cohort(services, cohort.id)
+    _owner, view = await _cohort(services, cohort.id)
     return _cohort_public(view)
 
 
 @api_router.get("/cohorts/{cohort_id}", response_model=CohortPublic)
 async def read_cohort(cohort_id: Id, user: OrganizerApi, services: ServicesDep) -> CohortPublic:
-    _, view = await _cohort(services, cohort_id)
+    _owner, view = await _cohort(services, cohort_id)
     return _cohort_public(view)

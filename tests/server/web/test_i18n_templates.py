@@ -165,7 +165,8 @@ def test_the_finder_sees_bare_text_and_visible_attributes() -> None:
     assert check('<a title="Open it" href="/x">{{ _("Open") }}</a>') == ['<a title="Open it">']
     assert check('<input type="submit" value="Send">') == ['<input value="Send">']
     assert check('<img alt="A chart" src="{{ url }}">') == ['<img alt="A chart">']
-    assert check('<input placeholder="Your name" aria-label="{{ _(\'Name\') }}">') == ['<input placeholder="Your name">']
+    named = '<input placeholder="Your name" aria-label="{{ _(\'Name\') }}">'
+    assert check(named) == ['<input placeholder="Your name">']
     assert check("<li>{{ n }} session{{ 's' if n != 1 }}</li>") == ["session"]  # a home-made plural is English only
 
 
