@@ -80,7 +80,7 @@ from server.sessions import (
 from server.sessions import stored_responses as load_responses
 from server.standings import session_standings, team_standings
 from server.times import DEFAULT_ZONE, local
-from server.web.i18n import format_moment, format_number
+from server.web.i18n import format_day, format_moment, format_number
 
 if TYPE_CHECKING:
     from server.services import Services
@@ -327,8 +327,10 @@ class _Builder:
         if self.plan.scope != "session":
             folder = f"cohorts/{slugify(cohort.slug if cohort else '')}/{key:02d}-{slugify(session.title)}/"
             place = _Place(folder, place.cohort, zone)
-        pruned_on = local(session.pruned_at, zone).date().isoformat() if session.pruned_at else ""
-        report = ReportSession(session, place.cohort, len(joined), _day(session, zone), pruned_on, zone)
+        # The report writes days as the downloader's language does; summary.csv keeps ISO dates (_day).
+        pruned_on = format_day(local(session.pruned_at, zone).date()) if session.pruned_at else ""
+        started_on = format_day(local(session.created_at, zone).date())
+        report = ReportSession(session, place.cohort, len(joined), started_on, pruned_on, zone)
         about = [
             place.cohort,
             _("started {moment}").format(moment=format_moment(session.created_at, zone)),
