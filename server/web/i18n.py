@@ -25,7 +25,8 @@ from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from activities.i18n import CATALOGUE
 from server.times import local, shown, zone_label
@@ -165,11 +166,9 @@ def language_of(connection: HTTPConnection) -> str:
 
 
 async def in_their_language(connection: HTTPConnection) -> None:
-    """A router dependency: the pages, pushes and messages of this request or socket are in the visitor's language,
-    and the page's language switch comes back to it. Routers whose pages are not translated go without it, and stay
-    in English."""
+    """A router dependency: the pages, pushes and messages of this request or socket are in the visitor's language.
+    Routers whose pages are not translated go without it, and stay in English."""
     speak(language_of(connection))
-    HERE.set(_page_of(connection))
 
 
 def here() -> str:
@@ -177,15 +176,30 @@ def here() -> str:
     return HERE.get()
 
 
-def _page_of(connection: HTTPConnection) -> str:
+def page_of(request: Request) -> str:
     """A GET's own path and query; for a form's answer (a POST re-rendering its page), the page the form was on."""
-    if connection.scope.get("method", "GET") in ("GET", "HEAD"):
-        query = connection.url.query
-        return connection.url.path + (f"?{query}" if query else "")
-    referer = urlsplit(connection.headers.get("referer", ""))
-    if referer.netloc == connection.url.netloc and referer.path.startswith("/"):
+    if request.method in ("GET", "HEAD"):
+        query = request.url.query
+        return request.url.path + (f"?{query}" if query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path.startswith("/"):
         return referer.path + (f"?{referer.query}" if referer.query else "")
     return "/"
+
+
+class PageAddress:
+    """HTTP middleware: remembers which page each request is for (`here()`), whichever router answers it, so the
+    language switch on any page, translated or not yet, comes back to it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = HERE.set(page_of(Request(scope)))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            HERE.reset(token)
 
 
 def _own_name(code: str) -> str:

@@ -172,3 +172,35 @@ def test_a_spanish_organizer_sets_up_compares_and_downloads_in_spanish(
     screenshot(reader, "es-report")
     audit.check(reader, "informe")
     audit.assert_clean()
+
+
+def test_every_staff_page_offers_the_language_switch(
+    browser: Browser, live_server: LiveServer, api: httpx.Client, page_errors: PageErrors
+) -> None:
+    """Pages with a top bar of their own (organizer, account) place the switch in it; any other page (sign-in,
+    presenter, editor) gets it from the layout, above the page, and it comes back to the page it was on."""
+    page = page_errors.watch(browser.new_context(**LAPTOP).new_page(), "staff")
+    page.goto(f"{live_server.url}/login?next=/present")
+    switch = page.get_by_role("navigation", name="Language")
+    expect(switch).to_have_count(1)
+    expect(switch.get_by_role("link", name="Español")).to_have_attribute(
+        "href", "/language/es?next=/login%3Fnext%3D/present"
+    )
+    screenshot(page, "switch-login")
+    page.get_by_label("Email").fill(ORGANIZER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/present$"))
+    for path in ("/present", "/present/decks", "/account", "/organize", "/organize/import"):
+        page.goto(f"{live_server.url}{path}")
+        switches = page.get_by_role("navigation", name=re.compile("^(Language|Idioma)$"))
+        expect(switches).to_have_count(1)
+        expect(switches.get_by_role("link", name="Español")).to_have_attribute("href", f"/language/es?next={path}")
+    screenshot(page, "switch-import")
+    page.goto(f"{live_server.url}/present")
+    screenshot(page, "switch-present")
+    page.get_by_role("navigation", name="Language").get_by_role("link", name="Español").click()
+    page.wait_for_url(re.compile(r"/present$"))
+    page.goto(f"{live_server.url}/account")
+    expect(page.get_by_role("heading", name="Tu cuenta")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Idioma").locator("[aria-current=true]")).to_have_text("Español")
