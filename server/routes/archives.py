@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from activities.i18n import _
 from server.accounts.access import OrganizerApi, OrganizerPage
 from server.archives.build import ArchiveSources, spooled_archive
 from server.archives.format import Scope
@@ -61,5 +62,10 @@ async def archive_response(services: Services, scope: Scope, scope_id: int) -> R
     try:
         source, info = await spooled_archive(ArchiveSources.of(services), scope, scope_id)
     except NotFound:
-        raise Problem(404, "Not found", f"No such {scope}.") from None
+        missing = {
+            "session": _("No such session."),
+            "cohort": _("No such cohort."),
+            "institute": _("No such institute."),
+        }
+        raise Problem(404, _("Not found"), missing[scope]) from None
     return attachment(source, info.filename, "application/zip")

@@ -49,7 +49,6 @@ PENDING = {
     "presenter/page.html",
     "presenter/remote.html",
     "presenter/remote_live.html",
-    "start_session.html",
 }
 
 LETTER = re.compile(r"[^\W\d_]")
