@@ -204,3 +204,8 @@ def test_every_staff_page_offers_the_language_switch(
     page.goto(f"{live_server.url}/account")
     expect(page.get_by_role("heading", name="Tu cuenta")).to_be_visible()
     expect(page.get_by_role("navigation", name="Idioma").locator("[aria-current=true]")).to_have_text("Español")
+    # On a phone the top bar wraps, and the switch stays on screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/organize")
+    expect(page.get_by_role("navigation", name="Idioma").get_by_role("link", name="English")).to_be_in_viewport()
+    screenshot(page, "switch-organize-phone", full_page=False)
