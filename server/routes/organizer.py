@@ -290,7 +290,9 @@ def _page(request: Request, services: Services, template: str, user: User, **con
 
 # --- JSON API -----------------------------------------------------------------------------------------------------
 
-api_router = APIRouter(prefix="/api/v1", tags=["v1: institutes"], responses=API_ERRORS)
+api_router = APIRouter(
+    prefix="/api/v1", tags=["v1: institutes"], responses=API_ERRORS, dependencies=[Depends(in_their_language)]
+)
 
 
 class InstituteCreate(BaseModel):

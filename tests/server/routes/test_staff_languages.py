@@ -210,3 +210,15 @@ def test_the_workbook_headings_are_spanish_and_its_machine_files_are_not(
     english_book = openpyxl.load_workbook(io.BytesIO(english.read("workbook.xlsx")))
     assert summary_header == next(english_book["Summary"].iter_rows(max_row=1, values_only=True))
     assert english_book["Results"]["A1"].value == "Results: 2017 Spring Institute: Phoenix"
+
+
+def test_the_organizers_api_explains_a_refusal_in_the_language_asked_for(
+    client: TestClient, organizer: Presenter
+) -> None:
+    spanish = {**organizer.headers, "Accept-Language": "es"}
+    refused = client.post("/api/v1/institutes", json={"title": " "}, headers=spanish)
+    assert refused.status_code == 422
+    assert refused.json()["title"] == "El instituto no es válido"
+    assert refused.json()["detail"] == "Ponle un título al instituto, por ejemplo «Instituto de primavera 2017»."
+    english = client.post("/api/v1/institutes", json={"title": " "}, headers=organizer.headers)
+    assert english.json()["detail"] == "Give the institute a title, for example “2017 Spring Institute”."
