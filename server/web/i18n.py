@@ -167,7 +167,8 @@ def language_of(connection: HTTPConnection) -> str:
 
 async def in_their_language(connection: HTTPConnection) -> None:
     """A router dependency: the pages, pushes and messages of this request or socket are in the visitor's language.
-    Routers whose pages are not translated go without it, and stay in English."""
+
+    Routers whose pages are not translated yet go without it, and stay in English."""
     speak(language_of(connection))
 
 
