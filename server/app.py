@@ -39,7 +39,7 @@ from server.media import ImageRefused, store_shipped_images, sweep_images
 from server.models import Deck, utcnow
 from server.routes import ROUTERS
 from server.services import Services
-from server.web import headers
+from server.web import headers, i18n
 from server.web.asgi import HttpOnly
 from server.web.problems import http_exception_handler, validation_exception_handler
 
@@ -148,6 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         https_only=settings.secure_cookies,
     )
     app.add_middleware(HttpOnly, middleware=GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    # Which page is being answered, for the language switch every page shows to come back to (issue 17).
+    app.add_middleware(HttpOnly, middleware=i18n.PageAddress)
     # Every response gets the headers, error pages and problems included.
     public_https = bool(settings.public_url and settings.public_url.lower().startswith("https://"))
     app.add_middleware(HttpOnly, middleware=headers.SecurityHeaders, always_https=public_https)

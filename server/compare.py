@@ -28,12 +28,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
 from activities.base import ActivityKind, KindConfig, PoolCohort, PoolSource, digest, most_common
+from activities.i18n import N_, _
 from server.exports import to_csv
 from server.institutes import institute_view
 from server.models import Activity, Cohort, Institute, Session
 from server.sessions import NotFound, as_event, kept, moderated_results, picture_seed, stored_responses
 
-ALL_COHORTS = "All cohorts"
+ALL_COHORTS = N_("All cohorts")
 ALL_KEY = "all"
 COMPARE_COLUMNS = [
     "cohort",
@@ -48,9 +49,9 @@ COMPARE_COLUMNS = [
     "mean",
     "note",
 ]
-SAVED = "Its participants' answers were deleted: these are the results as they were kept."
-OTHER_SETTINGS = "Run with other settings than most cohorts (other options, items or cards, for example)."
-NOT_COMBINED = "Not part of All cohorts."
+SAVED = N_("Its participants' answers were deleted: these are the results as they were kept.")
+OTHER_SETTINGS = N_("Run with other settings than most cohorts (other options, items or cards, for example).")
+NOT_COMBINED = N_("Not part of All cohorts.")
 
 
 def activity_key(kind: str, title: str) -> str:
@@ -94,7 +95,7 @@ async def institute_runs(
     try:
         view = await institute_view(maker, institute_id)
     except NotFound:
-        raise NotFound("No such institute.") from None
+        raise NotFound(_("No such institute.")) from None
     sessions = {session.id: (item.cohort, session) for item in view.cohorts for session in item.sessions}
     query = select(Activity).where(col(Activity.session_id).in_(list(sessions)))
     if kind is not None:
@@ -339,7 +340,7 @@ async def compare(
     found = await institute_runs(maker, registry, institute_id)
     runs = [run for run in found.runs if run.key == key]
     if not runs:
-        raise NotFound("No cohort of this institute ran that activity.")
+        raise NotFound(_("No cohort of this institute ran that activity."))
     kind = registry[runs[0].activity.kind]
     answers = await _answers(engine, runs)
     columns: list[Column] = []
@@ -349,7 +350,8 @@ async def compare(
             columns += _cohort_columns(kind, cohort, mine, answers)
     columns, combined = _combined(kind, columns, answers)
     left_out = [column.name for column in columns if not column.in_combined]
-    notes = [f"Not part of All cohorts: {', '.join(left_out)} (see the note under each)."] if left_out else []
+    notes = [_("Not part of All cohorts: {names} (see the note under each).").format(names=", ".join(left_out))]
+    notes = notes if left_out else []
     return Comparison(
         institute=found.institute,
         key=key,

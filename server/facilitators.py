@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from activities.i18n import _
 from server.models import Session, SessionFacilitator, User
 
 
@@ -35,7 +36,11 @@ async def add_facilitator(maker: async_sessionmaker[AsyncSession], session: Sess
     async with maker() as db, db.begin():
         user = (await db.exec(select(User).where(User.email == wanted))).first()
         if user is None or user.id is None:
-            raise FacilitatorRefused(f"There is no account for {wanted or 'that address'}; an admin can create one.")
+            raise FacilitatorRefused(
+                _("There is no account for {email}; an admin can create one.").format(email=wanted)
+                if wanted
+                else _("There is no account for that address; an admin can create one.")
+            )
         if user.id == session.presenter_id:
             raise FacilitatorRefused(f"{user.email} presents this session already.")
         assert session.id is not None
@@ -49,5 +54,5 @@ async def remove_facilitator(maker: async_sessionmaker[AsyncSession], session: S
     async with maker() as db, db.begin():
         row = await db.get(SessionFacilitator, (session.id, user_id))
         if row is None:
-            raise FacilitatorRefused("That account is not a co-facilitator of this session.")
+            raise FacilitatorRefused(_("That account is not a co-facilitator of this session."))
         await db.delete(row)

@@ -14,6 +14,7 @@ from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
+from activities.i18n import _
 from server.decks import free_slug, slugify
 from server.decks.store import rights_of
 from server.models import (
@@ -59,15 +60,15 @@ class CohortForm:
     def checked(self) -> CohortForm:
         name, site = " ".join(self.name.split()), " ".join(self.site.split())
         if not name:
-            raise SetupInvalid("Give the cohort a name, for example “Phoenix, April”.")
+            raise SetupInvalid(_("Give the cohort a name, for example “Phoenix, April”."))
         if len(name) > 200 or len(site) > 200:
-            raise SetupInvalid("Keep the name and the site under 200 characters.")
+            raise SetupInvalid(_("Keep the name and the site under 200 characters."))
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
-            raise SetupInvalid("The last day comes before the first.")
+            raise SetupInvalid(_("The last day comes before the first."))
         people = [" ".join(person.split()) for person in self.facilitators]
         people = [person[:200] for person in people if person]
         if len(people) > 20:
-            raise SetupInvalid("List at most 20 facilitators.")
+            raise SetupInvalid(_("List at most 20 facilitators."))
         _storable(name, site, *people)
         decks = list(dict.fromkeys(self.deck_ids))
         try:
@@ -115,9 +116,9 @@ async def create_institute(
     """A new institute; its slug (for file names) is made from the title, with a number if taken."""
     title, description = " ".join(title.split()), description.strip()
     if not title:
-        raise SetupInvalid("Give the institute a title, for example “2017 Spring Institute”.")
+        raise SetupInvalid(_("Give the institute a title, for example “2017 Spring Institute”."))
     if len(title) > 200 or len(description) > 2000:
-        raise SetupInvalid("Keep the title under 200 characters and the description under 2,000.")
+        raise SetupInvalid(_("Keep the title under 200 characters and the description under 2,000."))
     _storable(title, description)
     base = slugify(title)
     for attempt in range(1, 100):
@@ -133,7 +134,7 @@ async def create_institute(
             return institute
         except IntegrityError:
             continue
-    raise SetupInvalid("There are too many institutes with this title; choose another.")
+    raise SetupInvalid(_("There are too many institutes with this title; choose another."))
 
 
 async def institute_view(maker: async_sessionmaker[AsyncSession], institute_id: int) -> InstituteView:
@@ -218,7 +219,7 @@ async def save_cohort(
         }
         missing = [deck for deck in form.deck_ids if deck not in known]
         if missing:
-            raise SetupInvalid(f"There is no deck {missing[0]}.")
+            raise SetupInvalid(_("There is no deck {deck}.").format(deck=missing[0]))
         taken = select(Cohort.slug).where(Cohort.institute_id == institute_id)
         if cohort_id is None:
             cohort = Cohort(institute_id=institute_id, slug="", name=form.name)
@@ -235,7 +236,7 @@ async def save_cohort(
                 await db.exec(select(Cohort.name).where(Cohort.institute_id == institute_id, Cohort.id != cohort_id))
             ).all()
         }:
-            raise SetupInvalid(f"This institute has a cohort named “{form.name}” already.")
+            raise SetupInvalid(_("This institute has a cohort named “{name}” already.").format(name=form.name))
         cohort.slug = free_slug(slugify(form.name), slugs)
         cohort.name, cohort.site = form.name, form.site
         cohort.starts_on, cohort.ends_on = form.starts_on, form.ends_on
@@ -277,7 +278,7 @@ async def prune_cohort(stores: Stores, cohort_id: int, user: User) -> Deleted:
     """Delete the participant-level data of every session of a cohort (who joined, who answered what), keeping
     each activity's results as they stood (without names) in `Activity.aggregate`. Refused while one is live."""
     institute, view = await cohort_view(stores.db, cohort_id)
-    _refuse_live(view, "deleting its participants' data")
+    _refuse_live(view, _("End the live session “{title}” before deleting its participants' data."))
     pending = [session for session in view.sessions if session.pruned_at is None]
     aggregates: dict[int, dict[str, Any]] = {}
     for session in pending:
@@ -286,7 +287,7 @@ async def prune_cohort(stores: Stores, cohort_id: int, user: User) -> Deleted:
         stored = await stored_responses(stores.engine, [a.id for a in snapshot.activities if a.id is not None])
         for activity in snapshot.activities:
             assert activity.id is not None
-            results, respondents, _ = recount(stores.registry, snapshot, activity, stored)
+            results, respondents, _counted = recount(stores.registry, snapshot, activity, stored)
             kind = stores.registry[activity.kind]
             aggregates[activity.id] = {"snapshot": kind.without_people(results), "respondents": respondents}
     ids = [session.id for session in pending if session.id is not None]
@@ -305,7 +306,7 @@ async def prune_cohort(stores: Stores, cohort_id: int, user: User) -> Deleted:
 async def delete_cohort(stores: Stores, cohort_id: int, user: User) -> Deleted:
     """Delete a cohort with its sessions and everything in them. Refused while one of them is live."""
     institute, view = await cohort_view(stores.db, cohort_id)
-    _refuse_live(view, "deleting it")
+    _refuse_live(view, _("End the live session “{title}” before deleting it."))
     ids = [session.id for session in view.sessions if session.id is not None]
     async with stores.db() as db, db.begin():
         counts = await _delete_people(db, ids)
@@ -321,10 +322,11 @@ async def delete_cohort(stores: Stores, cohort_id: int, user: User) -> Deleted:
     return deleted
 
 
-def _refuse_live(view: CohortView, doing: str) -> None:
+def _refuse_live(view: CohortView, refusal: str) -> None:
+    """Refuse with `refusal` (its `{title}`: the live session's) while one of the cohort's sessions is live."""
     live = [session.title for session in view.sessions if session.state == SessionState.live]
     if live:
-        raise ControlRefused(f"End the live session “{live[0]}” before {doing}.")
+        raise ControlRefused(refusal.format(title=live[0]))
 
 
 async def _delete_people(db: AsyncSession, session_ids: list[int]) -> tuple[int, int]:

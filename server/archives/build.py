@@ -31,7 +31,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
 from activities.base import ListItem, Offload, Tally
-from server import __version__, times
+from activities.i18n import _, ngettext
+from server import __version__
 from server.archives.charts import chart_svg
 from server.archives.format import (
     FORMAT,
@@ -79,6 +80,7 @@ from server.sessions import (
 from server.sessions import stored_responses as load_responses
 from server.standings import session_standings, team_standings
 from server.times import DEFAULT_ZONE, local
+from server.web.i18n import format_day, format_moment, format_number
 
 if TYPE_CHECKING:
     from server.services import Services
@@ -291,7 +293,7 @@ class _Builder:
         self.sources = sources
         self.plan = plan
         self.zip = _Zip(target)
-        self.workbook = Workbook(SUMMARY_COLUMNS, f"Results: {plan.title}")
+        self.workbook = Workbook(SUMMARY_COLUMNS, _("Results: {title}").format(title=plan.title))
         self.summary: list[dict[str, Any]] = []
         self.report: list[ReportSession] = []
         self.counts = {"cohorts": len(plan.cohorts), "sessions": 0, "activities": 0, "participants": 0, "responses": 0}
@@ -330,10 +332,18 @@ class _Builder:
         if self.plan.scope != "session":
             folder = f"cohorts/{slugify(cohort.slug if cohort else '')}/{key:02d}-{slugify(session.title)}/"
             place = _Place(folder, place.cohort, zone)
-        pruned_on = local(session.pruned_at, zone).date().isoformat() if session.pruned_at else ""
-        report = ReportSession(session, place.cohort, len(joined), _day(session, zone), pruned_on, zone)
-        about = [place.cohort, f"started {times.shown(session.created_at, zone)}", f"times in {zone}"]
-        about.append(f"{len(joined)} {'participant' if len(joined) == 1 else 'participants'}")
+        # The report writes days as the downloader's language does; summary.csv keeps ISO dates (_day).
+        pruned_on = format_day(local(session.pruned_at, zone).date()) if session.pruned_at else ""
+        started_on = format_day(local(session.created_at, zone).date())
+        report = ReportSession(session, place.cohort, len(joined), started_on, pruned_on, zone)
+        about = [
+            place.cohort,
+            _("started {moment}").format(moment=format_moment(session.created_at, zone)),
+            _("times in {zone}").format(zone=zone),
+            ngettext("{count} participant", "{count} participants", len(joined)).format(
+                count=format_number(len(joined))
+            ),
+        ]
         await asyncio.to_thread(self.workbook.add_session, session.title, " · ".join(part for part in about if part))
         activities: list[ActivityData] = []
         responses: list[ResponseData] = []
@@ -704,7 +714,7 @@ def _day(session: Session, time_zone: str) -> str:
 
 def _file_name(asset: str) -> str:
     """A kind's asset name ('cloud.png') as a safe file name."""
-    stem, _, extension = asset.rpartition(".")
+    stem, _dot, extension = asset.rpartition(".")
     return f"{slugify(stem)}.{slugify(extension)}" if stem else slugify(asset)
 
 

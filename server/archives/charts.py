@@ -10,6 +10,7 @@ import html
 import re
 
 from activities.base import Chart, ChartRow
+from activities.i18n import _
 from activities.palette import OKABE_ITO
 
 WIDTH = 760
@@ -36,7 +37,7 @@ def chart_svg(chart: Chart, title: str, *, heading: bool = True) -> str:
     if heading:
         parts.append(_text(MARGIN, y + 15, title, size=16, weight="bold"))
         y += 28
-    parts.append(_text(MARGIN, y + 12, f"Bars: {chart.unit}", size=12, fill="#555"))
+    parts.append(_text(MARGIN, y + 12, _("Bars: {unit}").format(unit=chart.unit), size=12, fill="#555"))
     y += 22
     if chart.series:
         legend, y = _legend(chart.series, colours, y)

@@ -32,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
 from activities.base import ResponseEvent, Tally
+from activities.i18n import _, ngettext
 from server.accounts.security import new_token
 from server.archives.format import (
     FORMAT,
@@ -68,6 +69,7 @@ from server.models import (
 )
 from server.names import NameRefused, TeamsInvalid, check_nickname, check_teams, name_key
 from server.sessions import hash_token, moderated_results
+from server.web.i18n import format_number
 from server.web.problems import describe_errors
 
 MIB = 1024 * 1024
@@ -132,20 +134,27 @@ class ImportResult:
     @property
     def summary(self) -> str:
         """One line: "Imported cohort “Phoenix” of 2017 Spring Institute: 2 sessions, 31 participants, ..."."""
-        counts = f"{_count(self.participants, 'participant')}, {_count(self.responses, 'response')}."
+        participants = ngettext("{count} participant", "{count} participants", self.participants)
+        responses = ngettext("{count} response", "{count} responses", self.responses)
+        counts = _("{participants}, {responses}.").format(
+            participants=participants.format(count=format_number(self.participants)),
+            responses=responses.format(count=format_number(self.responses)),
+        )
         if self.scope == "session" and len(self.sessions) == 1:
-            return f"Imported session “{self.sessions[0].name}”: {counts}"
-        sessions = _count(len(self.sessions), "session")
+            return _("Imported session “{name}”: {counts}").format(name=self.sessions[0].name, counts=counts)
+        sessions = ngettext("{count} session", "{count} sessions", len(self.sessions))
+        sessions = sessions.format(count=format_number(len(self.sessions)))
         if self.scope == "cohort" and self.institute is not None and len(self.cohorts) == 1:
-            return f"Imported cohort “{self.cohorts[0].name}” of {self.institute.name}: {sessions}, {counts}"
+            return _("Imported cohort “{name}” of {institute}: {sessions}, {counts}").format(
+                name=self.cohorts[0].name, institute=self.institute.name, sessions=sessions, counts=counts
+            )
         if self.institute is not None:
-            cohorts = _count(len(self.cohorts), "cohort")
-            return f"Imported institute “{self.institute.name}”: {cohorts}, {sessions}, {counts}"
-        return f"Imported {sessions}: {counts}"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+            cohorts = ngettext("{count} cohort", "{count} cohorts", len(self.cohorts))
+            cohorts = cohorts.format(count=format_number(len(self.cohorts)))
+            return _("Imported institute “{name}”: {cohorts}, {sessions}, {counts}").format(
+                name=self.institute.name, cohorts=cohorts, sessions=sessions, counts=counts
+            )
+        return _("Imported {sessions}: {counts}").format(sessions=sessions, counts=counts)
 
 
 async def import_archive(
@@ -185,13 +194,17 @@ async def import_owner(maker: async_sessionmaker[AsyncSession], email: str | Non
             query = select(User).where(User.role == Role.admin).order_by(col(User.id))
             user = (await db.exec(query)).first()
             if user is None:
-                raise NoOwner("there is no admin account to own the imported sessions; name one with --owner EMAIL.")
+                raise NoOwner(_("there is no admin account to own the imported sessions; name one with --owner EMAIL."))
         else:
             user = (await db.exec(select(User).where(User.email == email.strip().lower()))).first()
             if user is None:
-                raise NoOwner(f"there is no account for {email}.")
+                raise NoOwner(_("there is no account for {email}.").format(email=email))
             if user.role == Role.presenter:
-                raise NoOwner(f"{user.email} is a presenter; imported sessions belong to an organizer or admin.")
+                raise NoOwner(
+                    _("{email} is a presenter; imported sessions belong to an organizer or admin.").format(
+                        email=user.email
+                    )
+                )
     assert user.id is not None
     return user.id
 
@@ -205,13 +218,15 @@ def read_archive(source: bytes | IO[bytes], registry: Registry, limits: ImportLi
     size = _size(source)
     if size > limits.archive_bytes:
         raise ArchiveRefused(
-            f"This archive is {_mb(size)}; this server imports archives of up to {_mb(limits.archive_bytes)}."
+            _("This archive is {size}; this server imports archives of up to {archive_bytes}.").format(
+                size=_mb(size), archive_bytes=_mb(limits.archive_bytes)
+            )
         )
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
         archive = zipfile.ZipFile(stream)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError):
-        raise ArchiveRefused("This is not a Handsup archive: it is not a ZIP file, or it was cut short.") from None
+        raise ArchiveRefused(_("This is not a Handsup archive: it is not a ZIP file, or it was cut short.")) from None
     with archive:
         data = _verified_data(archive, limits)
     check_data(data, registry)
@@ -227,7 +242,7 @@ def read_images(source: bytes | IO[bytes], limits: ImportLimits = LIMITS) -> lis
     images: list[PreparedImage] = []
     with zipfile.ZipFile(stream) as archive:
         for info in archive.infolist():
-            folder, _, name = info.orig_filename.partition("/")
+            folder, _slash, name = info.orig_filename.partition("/")
             if folder != MEDIA_FOLDER or info.is_dir():
                 continue
             body = _read(archive, info, limits.image_bytes)
@@ -236,7 +251,11 @@ def read_images(source: bytes | IO[bytes], limits: ImportLimits = LIMITS) -> lis
                     check_stored_image(name, body, max_bytes=limits.image_bytes, max_pixels=limits.image_pixels)
                 )
             except ImageRefused as refused:
-                raise ArchiveRefused(f"This archive's {_shown(info.orig_filename)} is refused: {refused}.") from None
+                raise ArchiveRefused(
+                    _("This archive's {name} is refused: {refused}.").format(
+                        name=_shown(info.orig_filename), refused=refused
+                    )
+                ) from None
     stream.seek(0)
     return images
 
@@ -253,8 +272,8 @@ def _size(source: bytes | IO[bytes]) -> int:
 def _mb(size: int) -> str:
     """A size as people read it: "128 MB", "1.5 MB", "12 KB"."""
     if size < MIB:
-        return f"{-(-size // 1024):,} KB"
-    return f"{size / MIB:,.1f}".removesuffix(".0") + " MB"
+        return f"{format_number(-(-size // 1024))} KB"
+    return f"{format_number(round(size / MIB, 1))} MB"
 
 
 def _shown(name: str) -> str:
@@ -266,22 +285,30 @@ def _shown(name: str) -> str:
 def _verified_data(archive: zipfile.ZipFile, limits: ImportLimits) -> ArchiveData:
     files = _entries(archive, limits)
     if MANIFEST not in files:
-        raise ArchiveRefused("This is not a Handsup archive: it has no manifest.json.")
+        raise ArchiveRefused(_("This is not a Handsup archive: it has no manifest.json."))
     listed, scope = _manifest(_read(archive, files[MANIFEST], limits.data_bytes))
     missing = [path for path in listed if path not in files]
     if missing:
-        raise ArchiveRefused(f"This archive is damaged: {_shown(missing[0])} is listed in its manifest but missing.")
+        raise ArchiveRefused(
+            _("This archive is damaged: {missing} is listed in its manifest but missing.").format(
+                missing=_shown(missing[0])
+            )
+        )
     unlisted = [name for name in files if name not in listed and name != MANIFEST]
     if unlisted:
-        raise ArchiveRefused(f"This archive holds a file its manifest does not list: {_shown(unlisted[0])}.")
+        raise ArchiveRefused(
+            _("This archive holds a file its manifest does not list: {unlisted}.").format(unlisted=_shown(unlisted[0]))
+        )
     if DATA not in listed:
-        raise ArchiveRefused("This archive has no data.json: there is nothing in it to import.")
+        raise ArchiveRefused(_("This archive has no data.json: there is nothing in it to import."))
     body = b""
     for path, (size, checksum) in listed.items():
         info = files[path]
         if info.file_size != size:
             raise ArchiveRefused(
-                f"This archive is damaged: {_shown(path)} is {info.file_size:,} bytes, its manifest says {size:,}."
+                _("This archive is damaged: {path} is {size} bytes, its manifest says {listed}.").format(
+                    path=_shown(path), size=format_number(info.file_size), listed=format_number(size)
+                )
             )
         if path == DATA:
             body = _read(archive, info, limits.data_bytes)
@@ -289,14 +316,20 @@ def _verified_data(archive: zipfile.ZipFile, limits: ImportLimits) -> ArchiveDat
         else:
             digest = _digest(archive, info)
         if digest != checksum:
-            raise ArchiveRefused(f"This archive is damaged: {_shown(path)} does not match its checksum.")
+            raise ArchiveRefused(
+                _("This archive is damaged: {path} does not match its checksum.").format(path=_shown(path))
+            )
     try:
         data = ArchiveData.model_validate_json(body)
     except ValidationError as error:
-        raise ArchiveRefused(f"data.json does not fit the archive format: {_first_error(error)}") from None
+        raise ArchiveRefused(
+            _("data.json does not fit the archive format: {error}").format(error=_first_error(error))
+        ) from None
     if scope is not None and scope != data.scope:
         raise ArchiveRefused(
-            f"This archive is damaged: its manifest says scope “{_shown(scope)}”, its data.json “{data.scope}”."
+            _("This archive is damaged: its manifest says scope “{manifest}”, its data.json “{data}”.").format(
+                manifest=_shown(scope), data=data.scope
+            )
         )
     return data
 
@@ -307,29 +340,36 @@ def _entries(archive: zipfile.ZipFile, limits: ImportLimits) -> dict[str, zipfil
     infos = archive.infolist()
     if len(infos) > limits.entries:
         raise ArchiveRefused(
-            f"This archive holds {len(infos):,} files; this server imports at most {limits.entries:,}."
+            _("This archive holds {infos} files; this server imports at most {entries}.").format(
+                infos=format_number(len(infos)), entries=format_number(limits.entries)
+            )
         )
     files: dict[str, zipfile.ZipInfo] = {}
     total = 0
     for info in infos:
         name = info.orig_filename
         if unsafe_entry_name(name):
-            raise ArchiveRefused(f"This archive has an unsafe file name: {_shown(name)}.")
+            raise ArchiveRefused(_("This archive has an unsafe file name: {name}.").format(name=_shown(name)))
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise ArchiveRefused(f"This archive holds a link, {_shown(name)}, where files belong.")
+            raise ArchiveRefused(_("This archive holds a link, {name}, where files belong.").format(name=_shown(name)))
         if info.flag_bits & 0x1:
-            raise ArchiveRefused(f"This archive's {_shown(name)} is encrypted; Handsup archives never are.")
+            raise ArchiveRefused(
+                _("This archive's {name} is encrypted; Handsup archives never are.").format(name=_shown(name))
+            )
         if name in files:
-            raise ArchiveRefused(f"This archive holds two files named {_shown(name)}.")
+            raise ArchiveRefused(_("This archive holds two files named {name}.").format(name=_shown(name)))
         total += info.file_size
         if total > limits.expanded_bytes:
             raise ArchiveRefused(
-                f"This archive unpacks to more than {_mb(limits.expanded_bytes)}, more than this server imports."
+                _("This archive unpacks to more than {expanded_bytes}, more than this server imports.").format(
+                    expanded_bytes=_mb(limits.expanded_bytes)
+                )
             )
         if info.file_size > RATIO_FLOOR and info.file_size > limits.ratio * max(info.compress_size, 1):
             raise ArchiveRefused(
-                f"This archive's {_shown(name)} is packed more tightly than any real file "
-                f"({info.file_size // max(info.compress_size, 1):,} to 1)."
+                _("This archive's {name} is packed more tightly than any real file ({value} to 1).").format(
+                    name=_shown(name), value=format_number(info.file_size // max(info.compress_size, 1))
+                )
             )
         if not info.is_dir():  # a folder entry (from re-zipping by hand) holds nothing to check
             files[name] = info
@@ -340,13 +380,17 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
     """One entry's bytes, refused when bigger than `limit` or unreadable (bad CRC, cut short)."""
     if info.file_size > limit:
         raise ArchiveRefused(
-            f"This archive's {_shown(info.filename)} is larger than {_mb(limit)}; too large to import."
+            _("This archive's {name} is larger than {limit}; too large to import.").format(
+                name=_shown(info.filename), limit=_mb(limit)
+            )
         )
     try:
         with archive.open(info) as entry:
             return entry.read(limit + 1)  # zipfile stops at the declared size and checks the CRC there
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError, RuntimeError, ValueError):
-        raise ArchiveRefused(f"This archive is damaged: {_shown(info.filename)} cannot be read.") from None
+        raise ArchiveRefused(
+            _("This archive is damaged: {name} cannot be read.").format(name=_shown(info.filename))
+        ) from None
 
 
 def _digest(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
@@ -357,7 +401,9 @@ def _digest(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
             while chunk := entry.read(CHUNK):
                 sha.update(chunk)
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError, RuntimeError, ValueError):
-        raise ArchiveRefused(f"This archive is damaged: {_shown(info.filename)} cannot be read.") from None
+        raise ArchiveRefused(
+            _("This archive is damaged: {name} cannot be read.").format(name=_shown(info.filename))
+        ) from None
     return sha.hexdigest()
 
 
@@ -380,26 +426,38 @@ def _manifest(body: bytes) -> tuple[dict[str, tuple[int, str]], str | None]:
     try:
         raw = json.loads(body)
     except (ValueError, RecursionError):
-        raise ArchiveRefused("This is not a Handsup archive: its manifest.json is not JSON.") from None
+        raise ArchiveRefused(_("This is not a Handsup archive: its manifest.json is not JSON.")) from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         shown = _shown(str(raw.get("format"))) if isinstance(raw, dict) else "none"
-        raise ArchiveRefused(f"This is not a Handsup archive: its manifest says format “{shown}”, not “{FORMAT}”.")
+        raise ArchiveRefused(
+            _("This is not a Handsup archive: its manifest says format “{shown}”, not “{format}”.").format(
+                shown=shown, format=FORMAT
+            )
+        )
     version = raw.get("version")
     if version not in SUPPORTED_VERSIONS or isinstance(version, bool):
-        readable = " and ".join(str(v) for v in SUPPORTED_VERSIONS)
+        readable = ", ".join(str(v) for v in SUPPORTED_VERSIONS)
         raise ArchiveRefused(
-            f"This archive is format version {_shown(str(version))}; this server imports version {readable}."
+            _("This archive is format version {version}; this server imports version {readable}.").format(
+                version=_shown(str(version)), readable=readable
+            )
         )
     try:
         manifest = _Manifest.model_validate(raw)
     except ValidationError as error:
-        raise ArchiveRefused(f"This archive is damaged: its manifest is not valid: {_first_error(error)}") from None
+        raise ArchiveRefused(
+            _("This archive is damaged: its manifest is not valid: {error}").format(error=_first_error(error))
+        ) from None
     listed: dict[str, tuple[int, str]] = {}
     for entry in manifest.files:
         if unsafe_entry_name(entry.path):
-            raise ArchiveRefused(f"This archive's manifest lists an unsafe file name: {_shown(entry.path)}.")
+            raise ArchiveRefused(
+                _("This archive's manifest lists an unsafe file name: {path}.").format(path=_shown(entry.path))
+            )
         if entry.path in listed or entry.path == MANIFEST:
-            raise ArchiveRefused(f"This archive is damaged: its manifest lists {_shown(entry.path)} twice.")
+            raise ArchiveRefused(
+                _("This archive is damaged: its manifest lists {path} twice.").format(path=_shown(entry.path))
+            )
         listed[entry.path] = (entry.bytes, entry.sha256)
     return listed, manifest.scope
 
@@ -423,13 +481,19 @@ def check_data(data: ArchiveData, registry: Registry) -> None:
     """Refuse data.json that would not make a whole, consistent record on this server: cohorts without their
     institute, repeated keys and numbers, kinds this server lacks, settings and answers their kind refuses."""
     if data.scope != "session" and data.institute is None:
-        raise ArchiveRefused(f"data.json of a {data.scope} archive has no institute.")
+        raise ArchiveRefused(_("data.json of a {scope} archive has no institute.").format(scope=data.scope))
     if data.scope == "session" and len(data.sessions) != 1:
-        raise ArchiveRefused(f"A session archive holds one session; this data.json holds {len(data.sessions)}.")
+        raise ArchiveRefused(
+            _("A session archive holds one session; this data.json holds {sessions}.").format(
+                sessions=len(data.sessions)
+            )
+        )
     if data.scope == "cohort" and len(data.cohorts) != 1:
-        raise ArchiveRefused(f"A cohort archive holds one cohort; this data.json holds {len(data.cohorts)}.")
-    _distinct((cohort.key for cohort in data.cohorts), "data.json", "cohort key")
-    _distinct((session.key for session in data.sessions), "data.json", "session key")
+        raise ArchiveRefused(
+            _("A cohort archive holds one cohort; this data.json holds {cohorts}.").format(cohorts=len(data.cohorts))
+        )
+    _distinct((cohort.key for cohort in data.cohorts), "data.json", _("cohort key"))
+    _distinct((session.key for session in data.sessions), "data.json", _("session key"))
     keys = {cohort.key for cohort in data.cohorts}
     for cohort in data.cohorts:
         _cohort_form(cohort)
@@ -437,7 +501,11 @@ def check_data(data: ArchiveData, registry: Registry) -> None:
             _check_deck(deck, registry)
     for session in data.sessions:
         if session.cohort is not None and session.cohort not in keys:
-            raise ArchiveRefused(f"{_where(session)} names cohort {session.cohort}, which data.json does not hold.")
+            raise ArchiveRefused(
+                _("{session} names cohort {cohort}, which data.json does not hold.").format(
+                    session=_where(session), cohort=session.cohort
+                )
+            )
         if session.deck is not None:
             _check_deck(session.deck, registry)
         _check_session(session, registry)
@@ -457,18 +525,20 @@ def _cohort_form(cohort: CohortData) -> CohortForm:
     try:
         return form.checked()
     except SetupInvalid as invalid:
-        raise ArchiveRefused(f"Cohort {cohort.key} (“{_shown(cohort.name)}”): {invalid}") from None
+        raise ArchiveRefused(
+            _("Cohort {key} (“{name}”): {invalid}").format(key=cohort.key, name=_shown(cohort.name), invalid=invalid)
+        ) from None
 
 
 def _where(session: SessionData) -> str:
-    return f"Session {session.key} (“{_shown(session.title)}”)"
+    return _("Session {key} (“{title}”)").format(key=session.key, title=_shown(session.title))
 
 
 def _distinct(values: Iterable[int], where: str, what: str) -> None:
     seen: set[int] = set()
     for value in values:
         if value in seen:
-            raise ArchiveRefused(f"{where} has two of {what} {value}.")
+            raise ArchiveRefused(_("{where} has two of {what} {value}.").format(where=where, what=what, value=value))
         seen.add(value)
 
 
@@ -477,16 +547,24 @@ def _check_deck(deck: DeckData, registry: Registry) -> None:
         parse_deck(deck.source, registry)
     except DeckInvalid as invalid:
         problem = invalid.problems[0] if invalid.problems else "it does not parse"
-        raise ArchiveRefused(f"The deck “{_shown(deck.slug)}” in this archive has problems: {problem}") from None
+        raise ArchiveRefused(
+            _("The deck “{slug}” in this archive has problems: {problem}").format(
+                slug=_shown(deck.slug), problem=problem
+            )
+        ) from None
 
 
 def _check_session(session: SessionData, registry: Registry) -> None:
     where = _where(session)
     positions = sorted(activity.position for activity in session.activities)
     if positions != list(range(1, len(positions) + 1)):
-        raise ArchiveRefused(f"{where}: its activities must be numbered 1 to {len(positions)}, once each.")
-    _distinct((p.number for p in session.participants), where, "participant number")
-    _distinct((p.person for p in session.participants if p.person is not None), where, "person")
+        raise ArchiveRefused(
+            _("{where}: its activities must be numbered 1 to {positions}, once each.").format(
+                where=where, positions=len(positions)
+            )
+        )
+    _distinct((p.number for p in session.participants), where, _("participant number"))
+    _distinct((p.person for p in session.participants if p.person is not None), where, _("person"))
     _check_names(where, session)
     tallies = {activity.position: _checked_activity(where, activity, registry) for activity in session.activities}
     _check_answers(where, session, tallies)
@@ -494,8 +572,12 @@ def _check_session(session: SessionData, registry: Registry) -> None:
         try:
             moderated_results(tallies[activity.position], activity.moderation)
         except Exception:  # a kind reading foreign moderation may fail in any way; the record must not
-            what = f"{where}, activity {activity.position} (“{_shown(activity.title)}”)"
-            raise ArchiveRefused(f"{what}: its moderation does not fit a {activity.kind}.") from None
+            what = _("{where}, activity {position} (“{title}”)").format(
+                where=where, position=activity.position, title=_shown(activity.title)
+            )
+            raise ArchiveRefused(
+                _("{what}: its moderation does not fit a {kind}.").format(what=what, kind=activity.kind)
+            ) from None
 
 
 def _check_names(where: str, session: SessionData) -> None:
@@ -506,48 +588,80 @@ def _check_names(where: str, session: SessionData) -> None:
     try:
         teams = check_teams(session.teams)
     except TeamsInvalid as refused:
-        raise ArchiveRefused(f"{where}: {refused}") from None
+        raise ArchiveRefused(_("{where}: {refused}").format(where=where, refused=refused)) from None
     if teams != list(session.teams):
-        raise ArchiveRefused(f"{where}: its teams must be distinct, tidy names, each on its own.")
+        raise ArchiveRefused(_("{where}: its teams must be distinct, tidy names, each on its own.").format(where=where))
     nicknames: set[str] = set()
     for person in session.participants:
-        what = f"{where}, participant {person.number}"
+        what = _("{where}, participant {number}").format(where=where, number=person.number)
         if person.team and person.team not in session.teams:
-            raise ArchiveRefused(f"{what}: their team “{_shown(person.team)}” is not one of the session's teams.")
+            raise ArchiveRefused(
+                _("{what}: their team “{team}” is not one of the session's teams.").format(
+                    what=what, team=_shown(person.team)
+                )
+            )
         if not person.nickname:
             continue
         try:
             nickname = check_nickname(person.nickname)
         except NameRefused as refused:
-            raise ArchiveRefused(f"{what}: their nickname “{_shown(person.nickname)}” is refused: {refused}") from None
+            raise ArchiveRefused(
+                _("{what}: their nickname “{nickname}” is refused: {refused}").format(
+                    what=what, nickname=_shown(person.nickname), refused=refused
+                )
+            ) from None
         if nickname != person.nickname:
-            raise ArchiveRefused(f"{what}: their nickname “{_shown(person.nickname)}” is not one the room shows.")
+            raise ArchiveRefused(
+                _("{what}: their nickname “{nickname}” is not one the room shows.").format(
+                    what=what, nickname=_shown(person.nickname)
+                )
+            )
         if name_key(nickname) in nicknames:
-            raise ArchiveRefused(f"{what}: another participant has the nickname “{_shown(person.nickname)}”.")
+            raise ArchiveRefused(
+                _("{what}: another participant has the nickname “{nickname}”.").format(
+                    what=what, nickname=_shown(person.nickname)
+                )
+            )
         nicknames.add(name_key(nickname))
 
 
 def _checked_activity(where: str, activity: ActivityData, registry: Registry) -> Tally[Any, Any]:
     """An empty tally of the activity at its epoch, once its kind, settings, kept results and numbers fit."""
-    what = f"{where}, activity {activity.position} (“{_shown(activity.title)}”)"
+    what = _("{where}, activity {position} (“{title}”)").format(
+        where=where, position=activity.position, title=_shown(activity.title)
+    )
     if activity.kind not in registry:
         known = ", ".join(registry.names())
-        raise ArchiveRefused(f"{what}: this server has no activity kind “{_shown(activity.kind)}” ({known}).")
+        raise ArchiveRefused(
+            _("{what}: this server has no activity kind “{kind}” ({known}).").format(
+                what=what, kind=_shown(activity.kind), known=known
+            )
+        )
     kind = registry[activity.kind]
     try:
         config = kind.parse_config(activity.config)
     except ValidationError as error:
-        raise ArchiveRefused(f"{what}: its settings do not fit a {kind.name}: {_first_error(error)}") from None
+        raise ArchiveRefused(
+            _("{what}: its settings do not fit a {name}: {error}").format(
+                what=what, name=kind.name, error=_first_error(error)
+            )
+        ) from None
     if activity.aggregate is not None:
         try:
             _Aggregate.model_validate(activity.aggregate)
         except ValidationError as error:
-            raise ArchiveRefused(f"{what}: its kept results are not valid: {_first_error(error)}") from None
+            raise ArchiveRefused(
+                _("{what}: its kept results are not valid: {error}").format(what=what, error=_first_error(error))
+            ) from None
     countdown = activity.countdown_seconds
     if countdown is not None and not MIN_COUNTDOWN <= countdown <= MAX_COUNTDOWN:
-        raise ArchiveRefused(f"{what}: its countdown is not {MIN_COUNTDOWN} to {MAX_COUNTDOWN} seconds.")
+        raise ArchiveRefused(
+            _("{what}: its countdown is not {min_countdown} to {max_countdown} seconds.").format(
+                what=what, min_countdown=MIN_COUNTDOWN, max_countdown=MAX_COUNTDOWN
+            )
+        )
     if activity.epoch > MAX_EPOCH:
-        raise ArchiveRefused(f"{what}: it was reset more often than any activity is.")
+        raise ArchiveRefused(_("{what}: it was reset more often than any activity is.").format(what=what))
     tally = kind.new_tally(config)
     tally.reset(activity.epoch)
     return tally
@@ -560,16 +674,24 @@ def _check_answers(where: str, session: SessionData, tallies: dict[int, Tally[An
     kinds = {activity.position: activity.kind for activity in session.activities}
     answered: set[tuple[int, int]] = set()
     for n, response in enumerate(session.responses, start=1):
-        what = f"{where}, answer {n}"
+        what = _("{where}, answer {n}").format(where=where, n=n)
         if response.activity not in tallies:
-            raise ArchiveRefused(f"{what}: there is no activity {response.activity}.")
+            raise ArchiveRefused(
+                _("{what}: there is no activity {activity}.").format(what=what, activity=response.activity)
+            )
         if response.participant not in numbers:
-            raise ArchiveRefused(f"{what}: there is no participant {response.participant}.")
+            raise ArchiveRefused(
+                _("{what}: there is no participant {participant}.").format(what=what, participant=response.participant)
+            )
         if response.epoch > MAX_EPOCH or response.version > MAX_VERSION:
-            raise ArchiveRefused(f"{what}: its epoch or version is out of range.")
+            raise ArchiveRefused(_("{what}: its epoch or version is out of range.").format(what=what))
         pair = (response.activity, response.participant)
         if pair in answered:
-            raise ArchiveRefused(f"{what}: participant {pair[1]} has another answer to activity {pair[0]}.")
+            raise ArchiveRefused(
+                _("{what}: participant {participant} has another answer to activity {activity}.").format(
+                    what=what, participant=pair[1], activity=pair[0]
+                )
+            )
         answered.add(pair)
         tally = tallies[response.activity]
         event = ResponseEvent(*pair, response.epoch, response.version, response.payload)
@@ -577,9 +699,11 @@ def _check_answers(where: str, session: SessionData, tallies: dict[int, Tally[An
             tally.parse_payload(response.payload)  # also an answer of an older epoch, which folding skips
             tally.fold(event)
         except (ValueError, TypeError, KeyError, IndexError) as error:
-            reason = _first_error(error) if isinstance(error, ValidationError) else "it does not fit the activity"
+            reason = _first_error(error) if isinstance(error, ValidationError) else _("it does not fit the activity")
             raise ArchiveRefused(
-                f"{what}: it is not a valid answer to activity {response.activity} ({kinds[pair[0]]}): {reason}"
+                _("{what}: it is not a valid answer to activity {activity} ({kinds}): {reason}").format(
+                    what=what, activity=response.activity, kinds=kinds[pair[0]], reason=reason
+                )
             ) from None
 
 

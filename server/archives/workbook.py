@@ -26,16 +26,25 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from activities.base import Chart
+from activities.i18n import N_, _, ngettext
 from server.exports import FORMULA_STARTS, Participants, header_of
+from server.web.i18n import format_number
 
 MAX_SHEET_NAME = 31
 RESULTS = "Results"
 SUMMARY = "Summary"
 LEADERBOARD = "Leaderboard"
 # The Leaderboard sheet's columns (keys of leaderboard.csv's rows), headings and widths; the teams' below them.
-LEADERBOARD_SHEET = (("rank", "Rank", 7), ("name", "Name", 28), ("team", "Team", 22), ("points", "Points", 15))
-LEADERBOARD_BONUS = ("bonus", "Streak bonus", 14)
-TEAMS_SHEET = (("rank", "Rank"), ("team", "Team"), ("members", "Members"), ("points", "Points (mean)"))
+# Sheet names stay English whatever the language (scripts find sheets by name); headings, titles and notes are in the
+# language of whoever downloads the archive (docs/archives.md), translated as each is written.
+LEADERBOARD_SHEET = (
+    ("rank", N_("Rank"), 7),
+    ("name", N_("Name"), 28),
+    ("team", N_("Team"), 22),
+    ("points", N_("Points"), 15),
+)
+LEADERBOARD_BONUS = ("bonus", N_("Streak bonus"), 14)
+TEAMS_SHEET = (("rank", N_("Rank")), ("team", N_("Team")), ("members", N_("Members")), ("points", N_("Points (mean)")))
 # Excel refuses these in sheet names, and "History" (its change log's name) as a whole name.
 _NOT_IN_NAMES = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 RESERVED_NAMES = frozenset({"history"})
@@ -62,8 +71,10 @@ ROW_CM = 0.53  # a default row (15 points) is about this tall: a block leaves ro
 MAX_UNIT_STEPS = 10  # a value axis up to this many counts ticks every 1
 MAX_CHART_BARS = 15  # of a kind without its own chart (the word cloud's top words)
 # A column of a kind's result lines, its heading on the Results sheet, and its number format.
-RESULT_COLUMNS = (("detail", "Detail", None), ("count", "Count", None))
-NUMBER_COLUMNS = (("share", "%", PERCENT), ("mean", "Mean", MEAN))
+RESULT_COLUMNS = (("detail", N_("Detail"), None), ("count", N_("Count"), None))
+NUMBER_COLUMNS = (("share", "%", PERCENT), ("mean", N_("Mean"), MEAN))
+# The response sheets' columns every kind has, headed in words (a kind's own columns are headed as they are named).
+COLUMN_HEADINGS = {"participant": N_("Participant")}
 
 
 @dataclass
@@ -118,20 +129,23 @@ class Workbook:
         sheet = self._results
         self._append_result([])
         self._append_result([self._text(sheet, f"{block.position} {block.title}", HEADING)])
-        people = f"{block.respondents} {'person' if block.respondents == 1 else 'people'} answered"
-        kept = " (participant-level data deleted: results only)" if block.aggregate_only else ""
-        self._append_result([self._text(sheet, f"{block.label} · {people} · responses on sheet “{block.sheet}”{kept}")])
+        people = ngettext("{count} person answered", "{count} people answered", block.respondents)
+        where = _("responses on sheet “{sheet}”").format(sheet=block.sheet)
+        about = f"{block.label} · {people.format(count=format_number(block.respondents))} · {where}"
+        if block.aggregate_only:
+            about += " " + _("(participant-level data deleted: results only)")
+        self._append_result([self._text(sheet, about)])
         top = self._block.row + 1
         columns = self._columns(block.lines)
         if not columns:
-            self._append_result([self._text(sheet, "Nothing to show.", NOTE)])
+            self._append_result([self._text(sheet, _("Nothing to show."), NOTE)])
             return
         self._append_result(
-            [self._text(sheet, name, BOLD, HEADER_FILL) if used else None for _, name, _, used in columns]
+            [self._text(sheet, name, BOLD, HEADER_FILL) if used else None for _key, name, _style, used in columns]
         )
         first = self._block.row + 1
         for line in block.lines:
-            self._append_result([self._number_or_text(line.get(key), style) for key, _, style, _ in columns])
+            self._append_result([self._number_or_text(line.get(key), style) for key, _name, style, _used in columns])
         chart = self._chart(block, columns, first) if block.respondents else None  # no bars of nobody
         if chart is None:
             return
@@ -143,7 +157,7 @@ class Workbook:
             chart.anchor = f"{CHART_COLUMN}{top}"
         self._block.charts.append(chart)
         rows_under_chart = int(chart.height / ROW_CM) + 1
-        for _ in range(top + rows_under_chart - self._block.row):
+        for _row in range(top + rows_under_chart - self._block.row):
             self._append_result([])
 
     def _columns(self, lines: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, str | None, bool]]:
@@ -151,10 +165,15 @@ class Workbook:
         any line fills each one (an unused one gets no header); none when there are no lines."""
         if not lines:
             return []
-        what = str(lines[0].get("line") or "item").capitalize()
+        what = str(lines[0].get("line") or "").capitalize() or _("Item")
         wanted = [("label", what, None), *RESULT_COLUMNS, *NUMBER_COLUMNS]
         return [
-            (key, name, style, key == "label" or any(line.get(key) not in (None, "") for line in lines))
+            (
+                key,
+                _(name) if key != "label" else name,
+                style,
+                key == "label" or any(line.get(key) not in (None, "") for line in lines),
+            )
             for key, name, style in wanted
         ]
 
@@ -163,8 +182,8 @@ class Workbook:
     ) -> BarChart | None:
         """A native bar chart of the block: of the table just written when it holds the chart's numbers (or, for
         a kind without a chart, its top counts), else of the chart's own rows written below the table."""
-        keys = [key for key, _, _, used in columns if used]
-        keys = [key if key in keys else "" for key, _, _, _ in columns]
+        keys = [key for key, _name, _style, used in columns if used]
+        keys = [key if key in keys else "" for key, _name, _style, _used in columns]
         if block.chart is None:
             if "count" not in keys or not any(isinstance(line.get("count"), int | float) for line in block.lines):
                 return None
@@ -187,7 +206,7 @@ class Workbook:
         sheet = self._results
         series = chart.series or (chart.unit,)
         self._append_result([])
-        header = [self._text(sheet, f"Chart: {chart.unit}", BOLD, HEADER_FILL)]
+        header = [self._text(sheet, _("Chart: {unit}").format(unit=chart.unit), BOLD, HEADER_FILL)]
         header += [self._text(sheet, name, BOLD, HEADER_FILL) for name in series]
         # Series sit in columns C onwards, under the table's numbers: B stays for the label's overflow.
         self._append_result([header[0], None, *header[1:]])
@@ -259,27 +278,36 @@ class Workbook:
         leaderboard.csv's rows), and when it has teams (`teams` not None) their standings below; returns its name."""
         sheet = self._sheet(LEADERBOARD)
         columns = [*LEADERBOARD_SHEET, LEADERBOARD_BONUS]
-        _widths(sheet, [width for _, _, width in columns])
+        _widths(sheet, [width for _key, _heading, width in columns])
         _print_across(sheet)
         sheet.freeze_panes = "A4"
-        sheet.append([self._text(sheet, f"Leaderboard: {title}", TITLE)])
-        bonus = ", streak bonus included" if streak else " (no streak bonus in this session)"
-        about = f"Points of the revealed scored questions{bonus}; equal points share a rank."
+        sheet.append([self._text(sheet, _("Leaderboard: {title}").format(title=title), TITLE)])
+        about = (
+            _("Points of the revealed scored questions, streak bonus included; equal points share a rank.")
+            if streak
+            else _(
+                "Points of the revealed scored questions (no streak bonus in this session); equal points share a rank."
+            )
+        )
         sheet.append([self._text(sheet, about, NOTE)])
-        sheet.append([self._text(sheet, heading, BOLD, HEADER_FILL) for _, heading, _ in columns])
+        sheet.append([self._text(sheet, _(heading), BOLD, HEADER_FILL) for _key, heading, _width in columns])
         for row in rows:
-            sheet.append([self._cell(sheet, row.get(key)) for key, _, _ in columns])
+            sheet.append([self._cell(sheet, row.get(key)) for key, _heading, _width in columns])
         if not rows:
-            why = "participant-level data was deleted" if pruned else "no scored question was revealed"
-            sheet.append([self._text(sheet, f"No one was ranked: {why}.", NOTE)])
+            why = (
+                _("No one was ranked: participant-level data was deleted.")
+                if pruned
+                else _("No one was ranked: no scored question was revealed.")
+            )
+            sheet.append([self._text(sheet, why, NOTE)])
         if teams is not None:
             sheet.append([])
-            sheet.append([self._text(sheet, "Teams", HEADING)])
-            about = "A team's points are the mean of its ranked members' points, rounded to a whole number."
+            sheet.append([self._text(sheet, _("Teams"), HEADING)])
+            about = _("A team's points are the mean of its ranked members' points, rounded to a whole number.")
             sheet.append([self._text(sheet, about, NOTE)])
-            sheet.append([self._text(sheet, heading, BOLD, HEADER_FILL) for _, heading in TEAMS_SHEET])
+            sheet.append([self._text(sheet, _(heading), BOLD, HEADER_FILL) for _key, heading in TEAMS_SHEET])
             for team in teams:
-                sheet.append([self._cell(sheet, team.get(key)) for key, _ in TEAMS_SHEET])
+                sheet.append([self._cell(sheet, team.get(key)) for key, _heading in TEAMS_SHEET])
         sheet.close()
         return str(sheet.title)
 
@@ -319,7 +347,7 @@ class Workbook:
 
     def _response_cell(self, sheet: WriteOnlyWorksheet, column: str, value: Any) -> Any:
         if column == "participant" and isinstance(value, int):
-            return self._text(sheet, f"Participant {value}")
+            return self._text(sheet, _("Participant {number}").format(number=value))
         return self._cell(sheet, value)
 
     def _number_or_text(self, value: Any, number_format: str | None) -> Any:
@@ -408,7 +436,9 @@ def _column_matching(chart: Chart, lines: Sequence[Mapping[str, Any]], keys: lis
 def _heading(column: str, time_zone: str) -> str:
     """A column's header in words: `answered_at` says the zone its times are in."""
     if column == "answered_at":
-        return f"Answered ({time_zone})"
+        return _("Answered ({zone})").format(zone=time_zone)
+    if column in COLUMN_HEADINGS:
+        return _(COLUMN_HEADINGS[column])
     return column.replace("_", " ").capitalize()
 
 

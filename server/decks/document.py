@@ -19,7 +19,7 @@ from server.decks.loading import DeckInvalid, DeckLoader, DeckProblem, load_yaml
 def deck_document(source: str) -> dict[str, Any]:
     """The document a deck's YAML text loads to; DeckInvalid (with the line) for text that is not YAML, or that
     is YAML but not a mapping of values JSON can carry."""
-    _, data = load_yaml(source)
+    _text, data = load_yaml(source)
     if not isinstance(data, dict):
         raise DeckInvalid([DeckProblem(1, "", "a deck is a mapping with 'title' and 'activities'")])
     document: dict[str, Any] = _json_like(data, "")

@@ -16,15 +16,26 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 
 from activities import Registry
 from activities.base import ActivityKind, KindConfig, Tally
-from activities.i18n import _, ngettext
+from activities.i18n import N_, _, ngettext
 from server import ROOT, __version__
 from server.live.reactions import FLOATS_PER_PUSH, LANES, REACTIONS
-from server.models import Activity, Pace, Session
+from server.models import Activity, Pace, Role, Session
 from server.names import NICKNAME_MAX, NICKNAME_MIN
 from server.sessions import Named, SessionSnapshot, format_code, moderated_results, names_open, seconds_left
 from server.standings import is_scored
-from server.times import COMMON_ZONES, DEFAULT_ZONE, shown
-from server.web.i18n import catalogues, current_language, current_tag, local_decimals, speaking
+from server.times import COMMON_ZONES, DEFAULT_ZONE
+from server.web.i18n import (
+    catalogues,
+    current_language,
+    current_tag,
+    format_day,
+    format_moment,
+    format_number,
+    format_percent,
+    here,
+    local_decimals,
+    speaking,
+)
 
 if TYPE_CHECKING:
     from server.live.connections import Audience
@@ -144,8 +155,10 @@ def make_environment(registry: Registry, time_zone: str = DEFAULT_ZONE) -> Envir
     """Templates of every kind (`<kind>/...`) ahead of the client's, autoescaped, undefined names are errors.
 
     Numbers with a fraction are shown with the `decimals` filter, in the page's language ("2,5" in Spanish).
-    Times are shown with the `local_time` filter: `{{ moment | local_time(cohort.time_zone) }}` gives the local time
-    with its zone's short name (2017-04-24 09:12 MST); without a zone, in `time_zone` (the server's default).
+    Times are shown with the `local_time` filter (also named `format_moment`):
+    `{{ moment | local_time(cohort.time_zone) }}` gives the local time with its zone's short name in the page's
+    language (2017-04-24 09:12 MST, 24 abr 2017, 9:12 MST); without a zone, in `time_zone` (the server's default).
+    `format_number`, `format_percent` and `format_day` format numbers, shares and calendar days for the language.
 
     Text is marked for translation with `_()` and `{% trans %}` (new-style gettext: `_("%(n)s left", n=n)`, the
     arguments escaped), in whatever language the request, socket or push is rendered in (server/web/i18n.py)."""
@@ -169,6 +182,8 @@ def make_environment(registry: Registry, time_zone: str = DEFAULT_ZONE) -> Envir
         seconds_left=seconds_left,
         reactions=REACTIONS,
         language=current_tag,
+        here=here,  # the page the language switch comes back to
+        role_name=role_name,
         languages=catalogues().languages,
         text_of=text_of,
         media_url=media_url,
@@ -176,10 +191,25 @@ def make_environment(registry: Registry, time_zone: str = DEFAULT_ZONE) -> Envir
         default_time_zone=time_zone,
     )
     env.filters["decimals"] = local_decimals  # numbers with the page's decimal mark: {{ results.mean | decimals }}
-    env.filters["local_time"] = lambda moment, zone=None, with_zone=True: shown(
+    # Numbers, shares, days and moments for people, in the page's language (server/web/i18n.py):
+    # {{ total | format_number }}, {{ share | format_percent(1) }}, {{ cohort.starts_on | format_day }}.
+    env.filters["format_number"] = format_number
+    env.filters["format_percent"] = format_percent
+    env.filters["format_day"] = format_day
+    env.filters["local_time"] = env.filters["format_moment"] = lambda moment, zone=None, with_zone=True: format_moment(
         moment, zone or time_zone, with_zone=with_zone
     )
     return env
+
+
+# An account's role as the staff pages name it, in the page's language.
+ROLE_NAMES = {Role.presenter: N_("presenter"), Role.organizer: N_("organizer"), Role.admin: N_("admin")}
+
+
+def role_name(role: str) -> str:
+    """A role's name in the language being rendered ("organizador"); an unknown one as it is stored."""
+    name = ROLE_NAMES.get(Role(role)) if role in Role.__members__ else None
+    return _(name) if name else role
 
 
 def media_url(name: str) -> str:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from activities.i18n import N_, _
 from server.accounts.access import ACCOUNT_PAGE, ApiUser, PageUser, sign_in
 from server.accounts.csrf import check_csrf, csrf_token
 from server.accounts.people import (
@@ -26,23 +27,24 @@ from server.services import Services
 from server.sessions import hash_token
 from server.web.deps import Id, ServicesDep, Text
 from server.web.headers import NO_STORE
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem, problem_responses
 from server.web.throttle import Throttled, address_of
 from server.webhooks import account_webhooks
 
-router = APIRouter(prefix=ACCOUNT_PAGE, include_in_schema=False)
+router = APIRouter(prefix=ACCOUNT_PAGE, include_in_schema=False, dependencies=[Depends(in_their_language)])
 
 # What the page says after a change it redirected from (a fixed set: nothing from the URL reaches the page).
 NOTICES = {
-    "password": "Your password is changed. Your other browsers are signed out; this one stays signed in.",
-    "revoked": "The token is revoked: it is refused from now on.",
+    "password": N_("Your password is changed. Your other browsers are signed out; this one stays signed in."),
+    "revoked": N_("The token is revoked: it is refused from now on."),
 }
 
 
 @router.get("", response_class=HTMLResponse)
 async def account_page(request: Request, user: PageUser, services: ServicesDep, done: str = "") -> HTMLResponse:
     """Who is signed in, a form to change the password, and the account's API tokens."""
-    return await _page(request, services, user, notice=NOTICES.get(done, ""))
+    return await _page(request, services, user, notice=_(NOTICES[done]) if done in NOTICES else "")
 
 
 @router.post("/password", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
@@ -83,7 +85,7 @@ async def new_api_token(
 ) -> Response:
     """Create an API token: its secret is in this answer only (the server keeps its hash)."""
     if not name.strip():
-        refusal = "Give the token a name, so you know later what it is for (e.g. “laptop script”)."
+        refusal = _("Give the token a name, so you know later what it is for (e.g. “laptop script”).")
         return await _page(request, services, user, token_error=refusal, status=422)
     try:
         secret = await create_token(services.db, user.email, name, limit=services.settings.api_tokens_per_account)

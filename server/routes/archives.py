@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from activities.i18n import _
 from server.accounts.access import OrganizerApi, OrganizerPage
 from server.archives.build import ArchiveSources, spooled_archive
 from server.archives.format import Scope
@@ -15,12 +16,14 @@ from server.services import Services
 from server.sessions import NotFound
 from server.web.deps import Id, ServicesDep
 from server.web.downloads import attachment
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem
 
 ZIP_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/zip": {}}}}
 
-router = APIRouter(prefix="/organize", include_in_schema=False)
-api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS)
+router = APIRouter(prefix="/organize", include_in_schema=False, dependencies=[Depends(in_their_language)])
+# The report and the workbook's headings come out in the language of whoever downloads them (docs/archives.md).
+api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS, dependencies=[Depends(in_their_language)])
 
 
 @router.get("/sessions/{session_id}/archive.zip")
@@ -60,7 +63,12 @@ async def archive_response(services: Services, scope: Scope, scope_id: int) -> R
     try:
         source, info = await spooled_archive(ArchiveSources.of(services), scope, scope_id)
     except NotFound:
-        raise Problem(404, "Not found", f"No such {scope}.") from None
+        missing = {
+            "session": _("No such session."),
+            "cohort": _("No such cohort."),
+            "institute": _("No such institute."),
+        }
+        raise Problem(404, _("Not found"), missing[scope]) from None
     return attachment(source, info.filename, "application/zip")
 
 

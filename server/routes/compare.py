@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
+from activities.i18n import _
 from server.accounts.access import OrganizerApi, OrganizerPage
 from server.accounts.csrf import csrf_token
 from server.compare import (
@@ -35,9 +36,10 @@ from server.models import Cohort, User
 from server.services import Services
 from server.sessions import NotFound
 from server.web.deps import Id, ServicesDep, Text
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(in_their_language)])
 PAGES = "/organize/institutes/{institute_id}"
 API = "/api/v1/institutes/{institute_id}"
 CSV = "text/csv; charset=utf-8"
@@ -128,7 +130,7 @@ def _found() -> Iterator[None]:
     try:
         yield
     except NotFound as missing:
-        raise Problem(404, "Not found", str(missing)) from None
+        raise Problem(404, _("Not found"), str(missing)) from None
 
 
 async def _matched(services: Services, institute_id: int) -> tuple[InstituteRuns, list[Matched]]:
@@ -175,11 +177,11 @@ async def _column_asset(services: Services, institute_id: int, key: str, column_
     column = comparison.column(column_key)
     kind = services.registry[comparison.kind]
     if column is None or asset not in kind.assets:
-        raise Problem(404, "Not found", "No such file.")
+        raise Problem(404, _("Not found"), _("No such file."))
     try:
         rendered = await kind.render_asset(asset, column.results, column.seed, services.offload)
     except KeyError:  # kept results from before the kind drew this file
-        raise Problem(404, "Not found", "These results have no such file.") from None
+        raise Problem(404, _("Not found"), _("These results have no such file.")) from None
     return Response(rendered.body, media_type=rendered.media_type, headers={"Cache-Control": "private, max-age=60"})
 
 
@@ -310,7 +312,7 @@ async def pool_export_page(
 @router.get(f"{API}/compare", response_model=list[MatchedPublic], tags=["v1: institutes"], responses=API_ERRORS)
 async def compare_index_api(institute_id: Id, user: OrganizerApi, services: ServicesDep) -> list[MatchedPublic]:
     """The activities an institute's cohorts ran (the same kind and title counted once), each with its cohorts."""
-    _, matched = await _matched(services, institute_id)
+    _institute, matched = await _matched(services, institute_id)
     return [_matched_public(item) for item in matched]
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import tempfile
 from typing import IO
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
+from activities.i18n import _
 from server.accounts.access import OrganizerApi, OrganizerPage
 from server.accounts.csrf import check_csrf, csrf_token
 from server.archives.restore import LIMITS, ArchiveRefused, ImportResult, import_archive
@@ -21,9 +22,10 @@ from server.models import User
 from server.services import Services
 from server.web.bodies import FORM_OVERHEAD, TooLarge, capped
 from server.web.deps import ServicesDep
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem, problem_responses
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(in_their_language)])
 
 # Bodies bigger than this wait on disk rather than in memory while they are checked.
 SPOOL_BYTES = 4 * 1024 * 1024
@@ -31,7 +33,7 @@ ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed"})
 
 
 def too_large_message() -> str:
-    return f"This archive is larger than {LIMITS.shown}, the most this server imports."
+    return _("This archive is larger than {limit}, the most this server imports.").format(limit=LIMITS.shown)
 
 
 class Imported(BaseModel):
@@ -116,7 +118,7 @@ async def import_upload(request: Request, user: OrganizerPage, services: Service
         await check_csrf(upload)  # after the capped read: the form it checks is the one just parsed
         archive = form.get("archive")
         if not isinstance(archive, UploadFile) or not archive.filename:
-            return _page(request, services, user, error="Choose an archive (a .zip file) to import.", status=422)
+            return _page(request, services, user, error=_("Choose an archive (a .zip file) to import."), status=422)
         try:
             result = await _import(services, user, archive.file)
         except Problem as refused:

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
+from activities.i18n import N_, _
 from server import sessions
 from server.accounts.access import OrganizerApi, OrganizerPage
 from server.accounts.csrf import check_csrf, csrf_token
@@ -38,9 +39,10 @@ from server.services import Services
 from server.sessions import ControlRefused, NoFreeCode, NotFound, start_from_deck
 from server.times import DEFAULT_ZONE, MAX_ZONE_NAME
 from server.web.deps import Id, ServicesDep, Text
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem
 
-router = APIRouter(prefix="/organize", include_in_schema=False)
+router = APIRouter(prefix="/organize", include_in_schema=False, dependencies=[Depends(in_their_language)])
 
 
 @router.get("", response_class=HTMLResponse)
@@ -129,7 +131,7 @@ async def _cohort_page(
 
 @router.post("/cohorts/{cohort_id}", dependencies=[Depends(check_csrf)])
 async def edit_cohort(cohort_id: Id, request: Request, user: OrganizerPage, services: ServicesDep) -> Response:
-    institute, _ = await _cohort(services, cohort_id)
+    institute, _view = await _cohort(services, cohort_id)
     assert institute.id is not None
     try:
         await save_cohort(services.db, institute.id, await _cohort_form(request), cohort_id, user=user)
@@ -170,14 +172,14 @@ async def _start_in_cohort(
     streak: bool,
 ) -> Session:
     """A live session of one of the cohort's decks, its refusals as problems (the page and the JSON API start so)."""
-    _, view = await _cohort(services, cohort_id)
+    _owner, view = await _cohort(services, cohort_id)
     lines = await sessions.site_teams(services.db, cohort_id) if site_teams else teams
     try:
         options = sessions.session_options(nicknames, lines, streak)
     except TeamsInvalid as error:
         raise Problem(422, "The teams cannot be used", str(error)) from None
     if deck_id not in {deck.id for deck in view.decks}:
-        raise Problem(409, "Not one of this cohort's decks", "Assign the deck to the cohort first.")
+        raise Problem(409, _("Not one of this cohort's decks"), _("Assign the deck to the cohort first."))
     deck_title = next(deck.title for deck in view.decks if deck.id == deck_id)
     assert user.id is not None
     try:
@@ -196,7 +198,7 @@ async def _start_in_cohort(
             options=options,
         )
     except NotFound:
-        raise Problem(404, "No such deck", f"There is no deck {deck_id}.") from None
+        raise Problem(404, _("No such deck"), _("There is no deck {deck}.").format(deck=deck_id)) from None
     except DeckInvalid as error:
         raise Problem(422, "The deck has problems", str(error)) from None
     except NoFreeCode as error:
@@ -241,7 +243,7 @@ async def _retention(
     page again, saying why nothing was deleted."""
     institute, view = await _cohort(services, cohort_id)
     if not _confirmed(view, confirm):
-        return await _cohort_page(request, user, services, cohort_id, error=_NOT_CONFIRMED, status=422)
+        return await _cohort_page(request, user, services, cohort_id, error=_(_NOT_CONFIRMED), status=422)
     try:
         await action(_stores(services), cohort_id, user)
     except ControlRefused as refused:
@@ -249,7 +251,7 @@ async def _retention(
     return RedirectResponse(done.format(cohort=cohort_id, institute=institute.id), status_code=303)
 
 
-_NOT_CONFIRMED = "Nothing was deleted: type the cohort’s name exactly to confirm."
+_NOT_CONFIRMED = N_("Nothing was deleted: type the cohort’s name exactly to confirm.")
 
 
 def _confirmed(view: CohortView, confirm: str) -> bool:
@@ -295,14 +297,14 @@ async def _institute(services: Services, institute_id: int) -> InstituteView:
     try:
         return await institute_view(services.db, institute_id)
     except NotFound:
-        raise Problem(404, "Not found", "No such institute.") from None
+        raise Problem(404, _("Not found"), _("No such institute.")) from None
 
 
 async def _cohort(services: Services, cohort_id: int) -> tuple[Institute, CohortView]:
     try:
         return await cohort_view(services.db, cohort_id)
     except NotFound:
-        raise Problem(404, "Not found", "No such cohort.") from None
+        raise Problem(404, _("Not found"), _("No such cohort.")) from None
 
 
 def _render(request: Request, services: Services, template: str, user: User, **context: object) -> str:
@@ -316,7 +318,9 @@ def _page(request: Request, services: Services, template: str, user: User, **con
 
 # --- JSON API -----------------------------------------------------------------------------------------------------
 
-api_router = APIRouter(prefix="/api/v1", tags=["v1: institutes"], responses=API_ERRORS)
+api_router = APIRouter(
+    prefix="/api/v1", tags=["v1: institutes"], responses=API_ERRORS, dependencies=[Depends(in_their_language)]
+)
 
 
 class InstituteCreate(BaseModel):
@@ -396,7 +400,7 @@ async def create_institute_api(data: InstituteCreate, user: OrganizerApi, servic
     try:
         institute = await create_institute(services.db, data.title, data.description, user.id)
     except SetupInvalid as error:
-        raise Problem(422, "The institute is not valid", str(error)) from None
+        raise Problem(422, _("The institute is not valid"), str(error)) from None
     return _institute_public(institute, [])
 
 
@@ -416,15 +420,15 @@ async def create_cohort_api(
     try:
         cohort = await save_cohort(services.db, institute_id, CohortForm(**data.model_dump()), user=user)
     except SetupInvalid as error:
-        raise Problem(422, "The cohort is not valid", str(error)) from None
+        raise Problem(422, _("The cohort is not valid"), str(error)) from None
     assert cohort.id is not None
-    _, view = await _cohort(services, cohort.id)
+    _owner, view = await _cohort(services, cohort.id)
     return _cohort_public(view)
 
 
 @api_router.get("/cohorts/{cohort_id}", response_model=CohortPublic)
 async def read_cohort(cohort_id: Id, user: OrganizerApi, services: ServicesDep) -> CohortPublic:
-    _, view = await _cohort(services, cohort_id)
+    _owner, view = await _cohort(services, cohort_id)
     return _cohort_public(view)
 
 
@@ -503,7 +507,7 @@ async def update_cohort_api(
         await save_cohort(services.db, institute.id, CohortForm(**merged), cohort_id, user=user)
     except SetupInvalid as error:
         raise Problem(422, "The cohort is not valid", str(error)) from None
-    _, view = await _cohort(services, cohort_id)
+    _owner, view = await _cohort(services, cohort_id)
     return _cohort_public(view)
 
 
@@ -550,9 +554,9 @@ async def _retention_api(
     confirm: str,
     action: Callable[[Stores, int, User], Awaitable[Deleted]],
 ) -> RetentionDone:
-    _, view = await _cohort(services, cohort_id)
+    _owner, view = await _cohort(services, cohort_id)
     if not _confirmed(view, confirm):
-        raise Problem(422, "Not confirmed", _NOT_CONFIRMED)
+        raise Problem(422, _("Not confirmed"), _(_NOT_CONFIRMED))
     try:
         deleted = await action(_stores(services), cohort_id, user)
     except ControlRefused as refused:

@@ -15,17 +15,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from babel import Locale, numbers
+from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from activities.i18n import CATALOGUE
+from server.times import local, shown, zone_label
 
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -35,6 +39,8 @@ COOKIE_DAYS = 365
 MAX_ACCEPT_LANGUAGE = 40  # ranges read from one header; a longer list is cut, not parsed
 
 LANGUAGE: ContextVar[str] = ContextVar("language", default=SOURCE)
+# The page a language switch comes back to: the request's own path for a GET, else the page the form was on.
+HERE: ContextVar[str] = ContextVar("here", default="/")
 
 
 @dataclass(frozen=True)
@@ -162,8 +168,39 @@ def language_of(connection: HTTPConnection) -> str:
 async def in_their_language(connection: HTTPConnection) -> None:
     """A router dependency: the pages, pushes and messages of this request or socket are in the visitor's language.
 
-    Routers whose pages are not translated yet (presenter, organizer) go without it, and stay in English."""
+    Routers whose pages are not translated yet go without it, and stay in English."""
     speak(language_of(connection))
+
+
+def here() -> str:
+    """The page being rendered, for its language switch to come back to (the join page outside a request)."""
+    return HERE.get()
+
+
+def page_of(request: Request) -> str:
+    """A GET's own path and query; for a form's answer (a POST re-rendering its page), the page the form was on."""
+    if request.method in ("GET", "HEAD"):
+        query = request.url.query
+        return request.url.path + (f"?{query}" if query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path.startswith("/"):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/"
+
+
+class PageAddress:
+    """HTTP middleware: remembers which page each request is for (`here()`), whichever router answers it, so the
+    language switch on any page, translated or not yet, comes back to it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = HERE.set(page_of(Request(scope)))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            HERE.reset(token)
 
 
 def _own_name(code: str) -> str:
@@ -195,3 +232,52 @@ def local_decimals(text: object) -> str:
     """A number, or a text of numbers, as kinds show them (a point, never grouped) with the current language's
     decimal mark: "37.5" reads "37,5" on a page in Spanish. Anything else in the text is left as it is."""
     return DECIMAL_POINT.sub(decimal_symbol(current_language()), str(text))
+
+
+# --- Numbers, percentages, days and moments formatted for the page's language (Babel, CLDR) -------------------------
+# The one way pages, reports and workbook headings show a number or a time to people: `{{ n | format_number }}` gives
+# "1,234.5" in English and "1.234,5" in Spanish. Machine formats (CSV, JSON, the API) never go through these.
+
+
+LAST_INTEGER_DIGIT = re.compile(r"0(?=[^0#,.]*%)")  # where a percent pattern's fraction goes
+
+
+def _locale() -> Locale:
+    return Locale.parse(current_language())
+
+
+def format_number(value: float | int, digits: int | None = None) -> str:
+    """A number grouped and with the decimal mark of the current language; `digits` fixes the fraction's length
+    (rounded half to even as Babel does), else it is shown as it is (up to three decimals)."""
+    if digits is None:
+        return numbers.format_decimal(value, locale=_locale())
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    return numbers.format_decimal(value, format=pattern, locale=_locale())
+
+
+def format_percent(ratio: float, digits: int = 0) -> str:
+    """A share (0.375) as a percentage in the current language: "38%" in English, "38 %" in Spanish."""
+    locale = _locale()
+    pattern = locale.percent_formats[None].pattern  # the language's own spacing: "#,##0 %" in Spanish
+    if digits > 0:
+        pattern = LAST_INTEGER_DIGIT.sub("0." + "0" * digits, pattern, count=1)
+    return numbers.format_percent(ratio, format=pattern, locale=locale)
+
+
+def format_day(day: date) -> str:
+    """A calendar day as people of the current language write it: "Apr 24, 2017", "24 abr 2017"."""
+    return dates.format_skeleton("yMMMd", day, locale=_locale())
+
+
+def format_moment(moment: datetime, zone: str | None = None, *, with_zone: bool = True) -> str:
+    """A stored moment in a zone's local time (the server's UTC when `zone` is None), with the zone's short name.
+
+    In the source language it stays as the pages have always shown it, `2017-04-24 09:12 MST` (unambiguous, sorts
+    as text); in another language it is CLDR's medium day and short time: `24 abr 2017, 9:12 MST` in Spanish."""
+    if current_language() == SOURCE:
+        return shown(moment, zone, with_zone=with_zone)
+    at = local(moment, zone)
+    text = (
+        dates.format_skeleton("yMMMd", at, locale=_locale()) + ", " + dates.format_time(at, "short", locale=_locale())
+    )
+    return f"{text} {zone_label(at)}" if with_zone else text

@@ -272,7 +272,7 @@ def test_an_institute_archive_holds_every_cohort_and_session_and_nothing_else(
     assert "<script" not in report.lower() and "Trust &lt;b&gt;first&lt;/b&gt;" in report
     for text in [
         "Phoenix, AZ",
-        "2017-04-24 to 2017-04-25",
+        "Apr 24, 2017 – Apr 25, 2017",  # the days as the pages write them, in the language of the download
         "Ana Ruiz, Sam Lee",
         "Oakland, CA",
         "Four sites, one deck.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,19 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po, write_po
 
 from activities.i18n import _, ngettext
-from server.web.i18n import LOCALES, SOURCE, Catalogues, catalogues, compile_catalogue, preferred, speaking
+from server.web.i18n import (
+    LOCALES,
+    SOURCE,
+    Catalogues,
+    catalogues,
+    compile_catalogue,
+    format_day,
+    format_moment,
+    format_number,
+    format_percent,
+    preferred,
+    speaking,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 POT = LOCALES / "messages.pot"
@@ -151,3 +164,36 @@ def test_spanish_translations_keep_the_placeholders_of_their_source() -> None:
 def _translated(message: Message) -> bool:
     strings = message.string if isinstance(message.string, tuple) else (message.string,)
     return all(strings)
+
+
+# --- numbers, shares, days and moments for the language (issue 17) --------------------------------------------------
+
+
+def test_numbers_are_grouped_and_marked_as_the_language_writes_them() -> None:
+    assert format_number(1234.5) == "1,234.5"
+    assert format_number(2, digits=1) == "2.0"
+    with speaking("es"):
+        assert format_number(1234.5) == "1.234,5"
+        assert format_number(1234567) == "1.234.567"
+        assert format_number(2.25, digits=1) == "2,2"  # half to even, as Babel rounds
+        assert format_number(3, digits=0) == "3"
+
+
+def test_shares_are_percentages_with_the_language_spacing() -> None:
+    assert format_percent(0.375) == "38%"
+    assert format_percent(0.3754, 1) == "37.5%"
+    with speaking("es"):
+        assert format_percent(0.375) == "38\N{NO-BREAK SPACE}%"
+        assert format_percent(0.3754, 1) == "37,5\N{NO-BREAK SPACE}%"
+        assert format_percent(12.5) == "1.250\N{NO-BREAK SPACE}%"
+
+
+def test_days_and_moments_are_written_for_the_language_in_the_cohort_zone() -> None:
+    moment = datetime(2017, 4, 24, 16, 12, 30)  # naive UTC, as SQLite gives it back
+    assert format_day(date(2017, 4, 24)) == "Apr 24, 2017"
+    assert format_moment(moment, "America/Phoenix") == "2017-04-24 09:12 MST"  # the source language: as before
+    assert format_moment(moment, None, with_zone=False) == "2017-04-24 16:12"
+    with speaking("es"):
+        assert format_day(date(2017, 4, 24)) == "24 abr 2017"
+        assert format_moment(moment, "America/Phoenix") == "24 abr 2017, 9:12 MST"
+        assert format_moment(moment.replace(tzinfo=UTC), "Europe/Madrid", with_zone=False) == "24 abr 2017, 18:12"
