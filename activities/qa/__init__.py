@@ -34,7 +34,7 @@ from activities.base import (
     toggled,
 )
 from activities.i18n import _, ngettext
-from activities.text import pieces, tidy, tidy_long
+from activities.text import pieces, same_text, tidy, tidy_long
 
 DEFAULT_LENGTH = 200
 MIN_LENGTH_LIMIT = 40
@@ -78,7 +78,7 @@ class QaConfig(KindConfig):
 def question_key(text: str) -> str:
     """The key of a question: a digest of its text tidied to one line ignoring case, so the same question asked
     twice is one, however its lines were broken."""
-    return digest(tidy(text).casefold())
+    return digest(same_text(text))
 
 
 class Question(BaseModel):

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from activities import registry
 from activities import testing as screening
-from activities.base import ResponseEvent, SubmissionInvalid
+from activities.base import PoolCohort, PoolSource, ResponseEvent, SubmissionInvalid
 from activities.resources import (
     DEFAULT_TYPES,
     MAX_PROJECTED,
@@ -272,6 +272,42 @@ def test_resources_merges_equal_links_and_counts_people() -> None:
     )
     assert summary(tally.snapshot({})) == [("Toolkit", 3, 0), ("Another", 1, 0)]
     assert tally.snapshot({})["resources"][0]["key"] == TOOLKIT_KEY
+
+
+def test_resources_links_that_differ_by_a_trailing_slash_are_one_resource() -> None:
+    # Issue 17: "resource links that differ by a trailing slash stay two resources". The link stored is the one typed
+    # (a server may tell them apart); they are compared without it, and the link most people gave is shown.
+    tally = tally_of(
+        OPEN,
+        suggestion("Guide", "https://example.org/guide/"),
+        suggestion("Guide", "https://example.org/guide"),
+        suggestion("Guide", "example.org/guide/"),
+        suggestion("Site", "https://example.org"),
+        suggestion("Site", "https://example.org/"),
+    )
+    resources = tally.snapshot({})["resources"]
+    assert [(item["title"], item["suggested_by"], item["link"]) for item in resources] == [
+        ("Guide", 3, "https://example.org/guide/"),
+        ("Site", 2, "https://example.org/"),
+    ]
+    assert (
+        resources[0]["key"]
+        == identity_key("https://example.org/guide", "")
+        == identity_key("https://example.org/guide/", "")
+    )
+    assert identity_key("https://example.org/guide?x=1", "") == identity_key("https://example.org/guide/?x=1", "")
+    assert identity_key("https://example.org/a", "") != identity_key("https://example.org/b/", "")
+
+
+def test_the_library_merges_links_that_differ_by_a_trailing_slash_across_cohorts() -> None:
+    cohorts = [PoolCohort(1, "phx", "Phoenix", "Phoenix"), PoolCohort(2, "oak", "Oakland", "Oakland")]
+    shown = {"type": "tool", "title": "Guide", "note": None, "suggested_by": 1, "upvotes": 0, "visible": True}
+    sources = [
+        PoolSource(cohorts[0], {"resources": [{**shown, "key": "a", "link": "https://example.org/guide/"}]}),
+        PoolSource(cohorts[1], {"resources": [{**shown, "key": "b", "link": "https://example.org/guide"}]}),
+    ]
+    pool = kind.pool(sources, cohorts, None)
+    assert [(item.title, item.suggested) for item in pool.resources] == [("Guide", 2)]  # type: ignore[attr-defined]
 
 
 def test_resources_merges_a_linkless_title_into_the_linked_resource_of_that_title() -> None:
