@@ -27,6 +27,7 @@ from activities.base import (
     toggled,
 )
 from activities.i18n import _
+from activities.open.api import OpenAnswer, OpenModeration, OpenResults
 from activities.text import pieces, same_text, tidy, tidy_long
 
 DEFAULT_LENGTH = 280
@@ -160,6 +161,9 @@ class Open(ActivityKind[OpenConfig, OpenSubmission]):
     config_model = OpenConfig
     submission_model = OpenSubmission
     tally_class = OpenTally
+    answer_model = OpenAnswer
+    moderation_model = OpenModeration
+    results_model = OpenResults
     moderation_actions = frozenset(VERBS)
 
     def submission_from_form(self, config: OpenConfig, form: FormFields) -> dict[str, Any]:

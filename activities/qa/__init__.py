@@ -34,6 +34,7 @@ from activities.base import (
     toggled,
 )
 from activities.i18n import _, ngettext
+from activities.qa.api import QaAnswer, QaModeration, QaResults
 from activities.text import pieces, same_text, tidy, tidy_long
 
 DEFAULT_LENGTH = 200
@@ -286,6 +287,9 @@ class Qa(ActivityKind[QaConfig, QaSubmission]):
     config_model = QaConfig
     submission_model = QaSubmission
     tally_class = QaTally
+    answer_model = QaAnswer
+    moderation_model = QaModeration
+    results_model = QaResults
     moderation_actions = frozenset(VERBS)
     ambient = True
     shares_results = True

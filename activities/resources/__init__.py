@@ -38,6 +38,7 @@ from activities.base import (
     toggled,
 )
 from activities.i18n import _
+from activities.resources.api import ResourcesAnswer, ResourcesModeration, ResourcesResults
 from activities.resources.pool import Library, as_results, identity_key, library, library_table
 from activities.text import tidy, tidy_long
 
@@ -323,6 +324,9 @@ class Resources(ActivityKind[ResourcesConfig, ResourcesSubmission]):
     config_model = ResourcesConfig
     submission_model = ResourcesSubmission
     tally_class = ResourcesTally
+    answer_model = ResourcesAnswer
+    moderation_model = ResourcesModeration
+    results_model = ResourcesResults
     moderation_actions = frozenset({*VERBS, RETITLE})
     documents = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
     pool_label = "Resource library"
