@@ -81,7 +81,7 @@ def test_every_example_answer_is_one_the_kind_takes(kind: ActivityKind[Any, Any]
 def tallies(kind: ActivityKind[Any, Any]) -> list[tuple[Any, Any]]:
     """(tally, moderation) of each of the kind's activities in both decks: empty, and with every example answered
     by a participant of its own."""
-    out = []
+    out: list[tuple[Any, Any]] = []
     for config in configs(kind) + configs(kind, EXAMPLE_DECK):
         tally = kind.new_tally(config)
         out.append((kind.new_tally(config), {}))
