@@ -175,7 +175,9 @@ class Institute(ApiModel):
     slug: str
     title: str
     description: str
-    cohorts: list[Cohort] = Field(default_factory=list)
+    cohorts: list[Cohort] | None = Field(
+        default=None, description="The cohorts (`GET /api/v1/institutes/{id}`); null in the list of institutes"
+    )
 
 
 class TokenInfo(ApiModel):
