@@ -14,6 +14,8 @@ import asyncio
 import csv
 import io
 import json
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -354,3 +356,46 @@ def check_the_archive(archive: bytes, session: Session, participant_ids: list[in
 
 def rows(zipped: zipfile.ZipFile, path: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(zipped.read(path).decode("utf-8-sig"))))
+
+
+def code_blocks(markdown: str, after: str, language: str = "") -> list[str]:
+    """The fenced code blocks of a docs section (from the heading `after` to the next heading of its level)."""
+    section = markdown[markdown.index(after) :]
+    level = after.split(" ")[0]
+    following = section.find(f"\n{level} ", len(after))
+    section = section if following < 0 else section[:following]
+    return [
+        block.split("\n", 1)[1] for block in section.split("```")[1::2] if block.split("\n", 1)[0].strip() == language
+    ]
+
+
+def run_python(server: LiveServer, token: str, *args: str, cwd: Path) -> list[str]:
+    env = {**server.env(), "HANDSUP_URL": server.url, "HANDSUP_TOKEN": token, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_the_docs_example_of_the_client_runs_and_prints_what_the_docs_say(
+    server: LiveServer, token: str, tmp_path: Path
+) -> None:
+    docs = (ROOT / "docs/api.md").read_text()
+    (example,) = code_blocks(docs, "## Scripting Handsup: the Python client", "python")
+    printed = code_blocks(docs, "## Scripting Handsup: the Python client")[0]
+    script = tmp_path / "example.py"
+    script.write_text(example)
+    assert run_python(server, token, str(script), cwd=tmp_path) == printed.splitlines()
+
+
+def test_the_every_kind_script_runs_a_whole_session_and_saves_its_archive(
+    server: LiveServer, token: str, tmp_path: Path
+) -> None:
+    docs = (ROOT / "docs/api.md").read_text()
+    shown = code_blocks(docs, "## Scripting Handsup: the Python client")[1].splitlines()
+    lines = run_python(server, token, str(ROOT / "examples/scripts/every_kind.py"), cwd=tmp_path)
+    assert lines[0].startswith("Session ") and " join at " in lines[0]
+    assert lines[1:] == shown[2:]  # the docs' run, past its command and its session's code
+    with zipfile.ZipFile(tmp_path / "every-kind.zip") as archive:
+        assert json.loads(archive.read("manifest.json"))["counts"]["responses"] == 32  # the answers ANSWERS lists

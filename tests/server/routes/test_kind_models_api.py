@@ -14,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from activities import registry
-from server.routes.kinds import camel
+from server.routes.kinds import DOC_END, DOC_START, camel, kinds_markdown
 from tests.factories import Presenter, caught_up, eventually, join, respond
 
 EVERY_KIND = (Path(__file__).resolve().parents[3] / "examples/scripts/every-kind.yaml").read_text()
@@ -136,3 +136,13 @@ def test_the_document_refuses_a_tally_of_the_wrong_kinds_shape(document: dict[st
     assert valid.is_valid(poll)
     assert not valid.is_valid({**poll, "kind": "wordcloud"})
     assert not valid.is_valid({**poll, "results": {"respondents": 0, "options": [{"label": "x"}]}})
+
+
+def test_the_docs_print_every_kinds_models_as_they_are() -> None:
+    """docs/api.md's section on every kind is generated from the kinds' models (server/routes/kinds.py): regenerate
+    it there (`kinds_markdown`) when a kind's model changes."""
+    doc = (Path(__file__).resolve().parents[3] / "docs/api.md").read_text()
+    start, end = doc.index(DOC_START), doc.index(DOC_END) + len(DOC_END)
+    assert doc[start:end] == kinds_markdown(registry)
+    for name in ANSWERING:
+        assert f"#### `{name}`" in doc[start:end]
