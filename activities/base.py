@@ -7,7 +7,7 @@ import json
 import re
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
@@ -531,6 +531,15 @@ class Screening:
         if key in self.passed:
             return False
         return key in self.flagged or any(other in self.flagged for other in merged)
+
+
+def moderated_as(moderation: Mapping[str, Any], key: str, earlier: Collection[str] = ()) -> tuple[bool, bool]:
+    """Whether the item `key` is (hidden, approved), by its key or by the `earlier` keys it had before its kind
+    changed how it compares items (what a stored session's moderation still names): an earlier key's hide holds until
+    the presenter shows the item (which lets its key through: ALLOWED), an earlier key's approval holds."""
+    hidden_keys, approved_keys = set(moderation.get("hidden", ())), set(moderation.get("approved", ()))
+    hidden = key in hidden_keys or (not hidden_keys.isdisjoint(earlier) and key not in moderation.get(ALLOWED, ()))
+    return hidden, key in approved_keys or not approved_keys.isdisjoint(earlier)
 
 
 def shown(moderation: Mapping[str, Any], key: str) -> dict[str, Any]:

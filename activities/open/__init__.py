@@ -21,6 +21,7 @@ from activities.base import (
     SubmissionInvalid,
     Tally,
     digest,
+    moderated_as,
     moderation_key,
     most_common,
     shown,
@@ -118,15 +119,15 @@ class OpenTally(Tally[OpenConfig, OpenSubmission]):
     def snapshot(self, moderation: Mapping[str, Any]) -> dict[str, Any]:
         """Cards ordered highlighted first, then newest first, then by text: the same whatever the fold order. A card
         the profanity filter holds back (`filtered`) waits for the presenter as an unapproved one does."""
-        hidden = set(moderation.get("hidden", ()))
         screening = Screening.of(moderation)
         highlighted = set(moderation.get("highlighted", ()))
-        approved = set(moderation.get("approved", ()))
         newest = self.newest_versions()
         cards: list[dict[str, Any]] = []
         for key, count in self.people.items():
             text = most_common(self.texts[key])  # the wording most people gave (ties: alphabetically first)
-            pending = self.config.moderated and key not in approved
+            # Before answers were compared ignoring case, a wording's key was the digest of its text as typed.
+            hidden, approved = moderated_as(moderation, key, {digest(wording) for wording in self.texts[key]})
+            pending = self.config.moderated and not approved
             filtered = screening.holds(key)
             cards.append(
                 {
@@ -135,11 +136,11 @@ class OpenTally(Tally[OpenConfig, OpenSubmission]):
                     "pieces": pieces(text),
                     "count": count,
                     "version": newest.get(key, 0),
-                    "hidden": key in hidden,
+                    "hidden": hidden,
                     "highlighted": key in highlighted,
                     "pending": pending,
                     "filtered": filtered,
-                    "visible": key not in hidden and not pending and not filtered,
+                    "visible": not hidden and not pending and not filtered,
                 }
             )
         cards.sort(key=lambda card: (not card["highlighted"], -card["version"], card["text"]))

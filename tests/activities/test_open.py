@@ -345,3 +345,17 @@ def test_open_answers_that_differ_only_by_case_or_line_breaks_are_one_card_as_qa
     tally.fold(ResponseEvent(0, 3, 0, 60, {"text": "Something else"}))
     cards = {card["text"]: card for card in tally.snapshot({})["cards"]}
     assert cards["grading"]["count"] == 1
+
+
+def test_a_stored_sessions_moderation_by_the_keys_answers_had_before_case_was_ignored_still_holds() -> None:
+    # Before issue 17 an answer's key was the digest of its text as typed: a stored session's moderation names those.
+    tally = tally_of(MODERATED, (1, 10, "Rude Word"), (2, 20, "Fine"))
+    earlier = {"hidden": [digest("Rude Word")], "approved": [digest("Fine"), digest("Rude Word")]}
+    cards = {card["text"]: card for card in tally.snapshot(earlier)["cards"]}
+    assert (cards["Rude Word"]["hidden"], cards["Rude Word"]["visible"]) == (True, False)  # still hidden
+    assert (cards["Fine"]["pending"], cards["Fine"]["visible"]) == (False, True)  # still approved
+    # The presenter's "show" (by the card's key today) brings it back; "hide" takes it off again.
+    shown_now = kind.moderate(earlier, "show", {"answer": [cards["Rude Word"]["key"]]})
+    assert {card["text"]: card["visible"] for card in tally.snapshot(shown_now)["cards"]}["Rude Word"] is True
+    hidden_again = kind.moderate(shown_now, "hide", {"answer": [cards["Rude Word"]["key"]]})
+    assert {card["text"]: card["hidden"] for card in tally.snapshot(hidden_again)["cards"]}["Rude Word"] is True

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from activities import registry
 from activities import testing as screening
-from activities.base import PoolCohort, PoolSource, ResponseEvent, SubmissionInvalid
+from activities.base import PoolCohort, PoolSource, ResponseEvent, SubmissionInvalid, digest
 from activities.resources import (
     DEFAULT_TYPES,
     MAX_PROJECTED,
@@ -535,3 +535,21 @@ def test_resources_a_flagged_suggestion_merged_into_another_holds_it_back_until_
     assert screening.results(tally)["visible"] == []
     shown = kind.moderate({}, "show", {"answer": [TOOLKIT_KEY]})
     assert [item["title"] for item in screening.results(tally, shown)["visible"]] == ["Toolkit"]
+
+
+def test_a_stored_sessions_moderation_and_upvotes_by_a_slashed_links_earlier_key_still_hold() -> None:
+    # Before issue 17 a link's key was the digest of the link as stored, trailing slash and all.
+    slashed = "https://example.org/guide/"
+    old_key = digest(["link", slashed])
+    tally = tally_of(
+        MODERATED,
+        suggestion("Guide", slashed),
+        suggestion("Other", "https://example.org/other"),
+        suggestion(upvotes=(old_key,), title="", link=""),
+    )
+    moderation = {"approved": [old_key], "titles": {old_key: "The guide"}}
+    (item,) = [one for one in tally.snapshot(moderation)["resources"] if one["link"] == slashed]
+    assert item["key"] != old_key and item["key"] == identity_key(slashed, "")
+    assert (item["approved"], item["visible"], item["title"], item["upvotes"]) == (True, True, "The guide", 1)
+    hidden = tally.snapshot({"hidden": [old_key]})["resources"]
+    assert [one["hidden"] for one in hidden if one["link"] == slashed] == [True]
