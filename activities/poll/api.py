@@ -22,7 +22,8 @@ class PollOptionResult(KindResults):
     label: str = Field(description="The option, in the deck's language")
     count: int = Field(description="How many people picked it")
     percent: int = Field(
-        description="Of the respondents, rounded to a whole percent (a multiple-choice poll's add up to more than 100)"
+        description="Of the respondents, rounded to a whole percent (a multiple-choice poll's may add up to more "
+        "than 100)"
     )
     leading: bool = Field(description="It has the most picks (several when tied; none before any)")
 
