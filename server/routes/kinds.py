@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import typing
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -158,3 +159,20 @@ def _type(annotation: Any) -> str:
     if arguments:  # a union
         return " or ".join(_type(argument) for argument in arguments)
     return str(annotation)
+
+
+def rewrite_doc(path: Path, registry: Registry) -> bool:
+    """Put kinds_markdown in the doc at `path` between its markers; whether that changed it."""
+    text = path.read_text()
+    start, end = text.index(DOC_START), text.index(DOC_END) + len(DOC_END)
+    rewritten = text[:start] + kinds_markdown(registry) + text[end:]
+    path.write_text(rewritten)
+    return rewritten != text
+
+
+if __name__ == "__main__":  # python -m server.routes.kinds docs/api.md: regenerate the section on every kind
+    import sys
+
+    from activities import registry as default_registry
+
+    rewrite_doc(Path(sys.argv[1]), default_registry)

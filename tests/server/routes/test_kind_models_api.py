@@ -140,7 +140,7 @@ def test_the_document_refuses_a_tally_of_the_wrong_kinds_shape(document: dict[st
 
 def test_the_docs_print_every_kinds_models_as_they_are() -> None:
     """docs/api.md's section on every kind is generated from the kinds' models (server/routes/kinds.py): regenerate
-    it there (`kinds_markdown`) when a kind's model changes."""
+    it with `python -m server.routes.kinds docs/api.md` when a kind's model changes."""
     doc = (Path(__file__).resolve().parents[3] / "docs/api.md").read_text()
     start, end = doc.index(DOC_START), doc.index(DOC_END) + len(DOC_END)
     assert doc[start:end] == kinds_markdown(registry)
