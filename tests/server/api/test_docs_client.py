@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from handsup_client import Handsup, Participant, Session, Tally
+from handsup_client import ApiError, Handsup, Participant, Session, Tally
 from handsup_client.sockets import participant_socket, presenter_socket
 from tests.factories import PASSWORD, LiveServer, cli, eventually, start_server, stop_server
 
@@ -399,3 +399,71 @@ def test_the_every_kind_script_runs_a_whole_session_and_saves_its_archive(
     assert lines[1:] == shown[2:]  # the docs' run, past its command and its session's code
     with zipfile.ZipFile(tmp_path / "every-kind.zip") as archive:
         assert json.loads(archive.read("manifest.json"))["counts"]["responses"] == 32  # the answers ANSWERS lists
+
+
+def test_every_method_of_the_client_does_what_the_docs_say(server: LiveServer, token: str, tmp_path: Path) -> None:
+    """The client's other methods, each against the real server: decks and their versions, tokens, co-facilitators,
+    reactions and names, exports, comparisons, the library, and importing an archive."""
+    with Handsup(server.url, token) as handsup:
+        deck = handsup.create_deck(title="Day one")
+        assert deck.problems and deck.can_edit  # a draft without activities
+        document = {"title": "Day one", "activities": [{"kind": "poll", "title": "Ready?", "options": ["Yes.", "No."]}]}
+        saved = handsup.save_deck(deck.id, deck.version, document=document)
+        assert saved.version == deck.version + 1 and saved.problems == []
+        with pytest.raises(ApiError) as stale:
+            handsup.save_deck(deck.id, deck.version, document=document)
+        assert stale.value.status == 409 and stale.value.body["version"] == saved.version
+        assert deck.id in [one.id for one in handsup.decks()]
+        handsup.delete_deck(deck.id)
+        assert deck.id not in [one.id for one in handsup.decks()]
+        assert handsup.restore_deck(deck.id).document == document
+        copy = handsup.create_deck(copy_of=deck.id)
+        assert copy.title.startswith("Copy of")
+
+        institute = handsup.create_institute("Summer Institute", "Two sites")
+        cohort = handsup.create_cohort(institute.id, "Oakland", site="Oakland, CA", deck_ids=[deck.id])
+        assert [one.name for one in handsup.institute(institute.id).cohorts or []] == ["Oakland"]
+        session = handsup.start_session(deck_id=deck.id, cohort_id=cohort.id, nicknames=True, teams=["Red", "Blue"])
+        poll = session.activities[0].id
+        handsup.goto(session.id, poll)
+        phone = handsup.join(session.code)
+        assert phone.choose_name("Ana", "Red").nickname == "Ana"
+        phone.react("heart")
+        phone.answer(poll, choice="0")
+        with pytest.raises(ApiError) as refused:
+            phone.answer(poll, choice="5")
+        assert (refused.value.status, refused.value.detail) == (422, "That option is not part of this poll.")
+        handsup.close_voting(session.id, poll)
+        with pytest.raises(ApiError) as closed:
+            phone.answer(poll, choice="1")
+        assert closed.value.detail == "Voting is closed for this activity."
+        assert "participant,answered_at,time_zone,option,option_index" in handsup.activity_export(session.id, poll)
+        secret = tmp_path / "password"
+        secret.write_text(PASSWORD + "\n")
+        cli(server, "user", "add", "ana@example.org", "--role", "presenter", "--password-file", str(secret))
+        (ana,) = handsup.add_facilitator(session.id, "ana@example.org").facilitators
+        assert ana.email == "ana@example.org"
+        handsup.remove_facilitator(session.id, ana.id)
+        assert handsup.session(session.id).facilitators == []
+        assert handsup.end(session.id).state == "ended"
+
+        comparisons = handsup.comparisons(institute.id)
+        assert [(one["kind"], one["title"]) for one in comparisons] == [("poll", "Ready?")]
+        column = handsup.comparison(institute.id, comparisons[0]["key"])["columns"][0]
+        assert column["results"]["options"][0]["count"] == 1
+        assert handsup.pool(institute.id)["pool"]["resources"] == []
+
+        archive = handsup.institute_archive(institute.id)
+        imported = handsup.import_archive(archive)
+        assert imported  # a new institute, from the archive
+        assert len(handsup.institutes()) >= 2
+
+        mine = handsup.tokens()
+        assert [one.name for one in mine] == ["docs client"] and mine[0].revoked_at is None
+    other = cli(server, "token", "create", ADMIN, "--name", "to revoke")
+    with Handsup(server.url, other) as handsup:
+        (revoked,) = [one for one in handsup.tokens() if one.name == "to revoke"]
+        handsup.revoke_token(revoked.id)
+        with pytest.raises(ApiError) as gone:
+            handsup.decks()
+        assert gone.value.status == 401
