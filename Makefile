@@ -36,7 +36,7 @@ pytest: $(VENV)/.test-installed $(NODE_MODULES)
 	$(BIN)/python -m pytest -n 2 -m "not ($(SOLO))"
 	$(BIN)/python -m pytest -m "$(SOLO)"
 
-CODE := server activities tests bench requirements
+CODE := server activities handsup_client tests bench requirements examples
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check $(CODE)

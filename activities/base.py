@@ -7,12 +7,13 @@ import json
 import re
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, ValidationError
+from pydantic.types import JsonValue
 
 from activities.i18n import _
 
@@ -50,6 +51,52 @@ class KindSubmission(BaseModel):
         with its profanity filter and names the keys it flags under `filtered` in the moderation a snapshot is
         taken with (see Screening). Kinds of choices have none."""
         return []
+
+
+# --- What a kind documents in the JSON API (the OpenAPI description) --------------------------------------------------
+
+
+FormValue = StrictStr | StrictInt | list[StrictStr | StrictInt]
+"""A form field's value in an answer: a text, a whole number (read as its decimal text), or a list of them (a form's
+repeated field): what the JSON API takes in any field of an answer."""
+
+
+class KindAnswer(BaseModel):
+    """Base of a kind's `answer_model`: the fields an answer to it carries, as `answer` in `POST /api/v1/responses` and
+    as the members of a participant socket's frame beside `activity` (the phone's form fields, by name). It documents
+    what the server takes, with examples that the tests send; the kind's Submission decides (its message is what a
+    refused answer says). A field shown as a list may be sent as one value, as a form sends it, and other fields are
+    accepted and ignored (a kind reads only its own), so every kind's model takes what the API has always taken."""
+
+    model_config = ConfigDict(extra="allow")
+
+    __pydantic_extra__: dict[str, FormValue] = Field(init=False)
+
+
+class KindModeration(BaseModel):
+    """Base of a kind's `moderation_model`: the `fields` of a presenter's `moderate` control for this kind (`verb`,
+    one of the kind's `moderation_actions`, and what it acts on)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class KindResults(BaseModel):
+    """Base of a kind's `results_model`: the shape of its moderated snapshot, which the JSON API's tally serves as
+    `results` (and the live views render). The tests hold every kind's real snapshots to it: a key it does not name
+    is an error, so the description cannot drift from the tally."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+FORM_VALUE: dict[str, Any] = TypeAdapter(FormValue).json_schema()
+"""The JSON schema of a FormValue."""
+
+
+def numbered_fields(pattern: str, description: str, examples: list[JsonValue]) -> ConfigDict:
+    """The model config of an answer whose fields are numbered after the deck's items (`card-0`, `rank-2`...): field
+    names matching `pattern` (a regular expression), each holding what `description` says."""
+    value = {**FORM_VALUE, "description": description}
+    return ConfigDict(extra="allow", json_schema_extra={"examples": examples, "patternProperties": {pattern: value}})
 
 
 @dataclass(frozen=True)
@@ -294,6 +341,13 @@ class ActivityKind(ABC, Generic[ConfigT, SubmissionT]):
     # library): the server gathers each run's results (PoolSource) and serves what `pool` makes of them, as a page
     # (with `<kind>/pool.html` inside it), as JSON, as CSV (`pool_table`) and as the kind's `documents`.
     pool_label: ClassVar[str | None] = None
+    # The kind's typed models in the JSON API's description (see KindAnswer, KindModeration, KindResults): the server
+    # joins every registered kind's into the schemas of an answer, a `moderate` control and a tally, so a kind,
+    # a plug-in's included, documents itself. A kind that names none is described by the generic form fields and an
+    # object of results.
+    answer_model: ClassVar[type[KindAnswer] | None] = None
+    moderation_model: ClassVar[type[KindModeration] | None] = None
+    results_model: ClassVar[type[KindResults] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -477,6 +531,15 @@ class Screening:
         if key in self.passed:
             return False
         return key in self.flagged or any(other in self.flagged for other in merged)
+
+
+def moderated_as(moderation: Mapping[str, Any], key: str, earlier: Collection[str] = ()) -> tuple[bool, bool]:
+    """Whether the item `key` is (hidden, approved), by its key or by the `earlier` keys it had before its kind
+    changed how it compares items (what a stored session's moderation still names): an earlier key's hide holds until
+    the presenter shows the item (which lets its key through: ALLOWED), an earlier key's approval holds."""
+    hidden_keys, approved_keys = set(moderation.get("hidden", ())), set(moderation.get("approved", ()))
+    hidden = key in hidden_keys or (not hidden_keys.isdisjoint(earlier) and key not in moderation.get(ALLOWED, ()))
+    return hidden, key in approved_keys or not approved_keys.isdisjoint(earlier)
 
 
 def shown(moderation: Mapping[str, Any], key: str) -> dict[str, Any]:

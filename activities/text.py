@@ -27,6 +27,12 @@ def tidy(text: str) -> str:
     return " ".join("".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) not in _INVISIBLE).split())
 
 
+def same_text(text: str) -> str:
+    """What two texts participants wrote are compared by, to count them as one (an open answer's card, a question):
+    tidied to one line and case-folded, so "Grading" and "grading " are the same answer however they were typed."""
+    return tidy(text).casefold()
+
+
 def fold_accents(text: str) -> str:
     """'Éducation' -> 'Education': combining marks dropped after decomposition (NFKD)."""
     decomposed = unicodedata.normalize("NFKD", text)

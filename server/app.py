@@ -38,6 +38,7 @@ from server.live.writer import ResponseWriter
 from server.media import ImageRefused, store_shipped_images, sweep_images
 from server.models import Deck, utcnow
 from server.routes import ROUTERS
+from server.routes.kinds import describe_kinds
 from server.services import Services
 from server.web import headers, i18n
 from server.web.asgi import HttpOnly
@@ -170,6 +171,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", Assets(directory=ROOT / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router)
+    # Each kind's answer, moderation and tally models in /openapi.json (issue 17).
+    describe_kinds(app, default_registry)
     return app
 
 

@@ -23,6 +23,7 @@ from activities.base import (
     field_values,
     whole_number,
 )
+from activities.grid.api import GridAnswer, GridModeration, GridResults
 from activities.i18n import _
 from activities.palette import OKABE_ITO
 
@@ -285,6 +286,9 @@ class Grid(ActivityKind[GridConfig, GridSubmission]):
     config_model = GridConfig
     submission_model = GridSubmission
     tally_class = GridTally
+    answer_model = GridAnswer
+    moderation_model = GridModeration
+    results_model = GridResults
     moderation_actions = frozenset({SHOW, HIDE})
 
     def submission_from_form(self, config: GridConfig, form: FormFields) -> dict[str, Any]:

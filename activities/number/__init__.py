@@ -25,6 +25,7 @@ from activities.base import (
     field_values,
 )
 from activities.i18n import _, ngettext
+from activities.number.api import NumberAnswer, NumberResults
 from activities.scoring import clocked, elapsed_field, points_field, time_limit_field, timed_points
 from activities.text import tidy
 
@@ -362,6 +363,8 @@ class Number(ActivityKind[NumberConfig, NumberSubmission]):
     config_model = NumberConfig
     submission_model = NumberSubmission
     tally_class = NumberTally
+    answer_model = NumberAnswer
+    results_model = NumberResults
 
     def submission_from_form(self, config: NumberConfig, form: FormFields) -> dict[str, Any]:
         return {"value": field_values(form, "value")}

@@ -21,12 +21,15 @@ from activities.base import (
     SubmissionInvalid,
     Tally,
     digest,
+    moderated_as,
     moderation_key,
+    most_common,
     shown,
     toggled,
 )
 from activities.i18n import _
-from activities.text import pieces, tidy, tidy_long
+from activities.open.api import OpenAnswer, OpenModeration, OpenResults
+from activities.text import pieces, same_text, tidy, tidy_long
 
 DEFAULT_LENGTH = 280
 MIN_LENGTH_LIMIT = 20
@@ -76,43 +79,55 @@ class OpenSubmission(KindSubmission):
 
 
 def answer_key(text: str) -> str:
-    """The moderation key of an answer: a digest of its text, so an edited answer is a new one."""
-    return digest(text)
+    """The moderation key of an answer: a digest of its text as answers are compared (`same_text`: ignoring case and
+    how its lines were broken, as Q&A's questions are), so answers that differ only so are one card, and an edited
+    answer is a new one. (An answer in lower case on one line keeps the key it had before case was ignored.)"""
+    return digest(same_text(text))
 
 
 class OpenTally(Tally[OpenConfig, OpenSubmission]):
     submission_model = OpenSubmission
 
     def clear(self) -> None:
+        # Per card (answer_key): how many people gave it, and each wording they gave it in (the most common is shown).
         self.people: Counter[str] = Counter()
+        self.texts: dict[str, Counter[str]] = {}
 
     def add(self, submission: OpenSubmission) -> None:
-        self.people[submission.text] += 1
+        key = answer_key(submission.text)
+        self.people[key] += 1
+        self.texts.setdefault(key, Counter())[submission.text] += 1
 
     def retract(self, submission: OpenSubmission) -> None:
-        self.people[submission.text] -= 1
-        if self.people[submission.text] <= 0:
-            del self.people[submission.text]
+        key = answer_key(submission.text)
+        self.people[key] -= 1
+        self.texts[key][submission.text] -= 1
+        if self.texts[key][submission.text] <= 0:
+            del self.texts[key][submission.text]
+        if self.people[key] <= 0:
+            del self.people[key]
+            del self.texts[key]
 
     def newest_versions(self) -> dict[str, int]:
-        """Each answer text's newest version (people who wrote the same text share one card)."""
+        """Each card's newest version (people who wrote the same answer share one card)."""
         newest: dict[str, int] = {}
         for version, submission in self._latest.values():
-            newest[submission.text] = max(version, newest.get(submission.text, 0))
+            key = answer_key(submission.text)
+            newest[key] = max(version, newest.get(key, 0))
         return newest
 
     def snapshot(self, moderation: Mapping[str, Any]) -> dict[str, Any]:
         """Cards ordered highlighted first, then newest first, then by text: the same whatever the fold order. A card
         the profanity filter holds back (`filtered`) waits for the presenter as an unapproved one does."""
-        hidden = set(moderation.get("hidden", ()))
         screening = Screening.of(moderation)
         highlighted = set(moderation.get("highlighted", ()))
-        approved = set(moderation.get("approved", ()))
         newest = self.newest_versions()
         cards: list[dict[str, Any]] = []
-        for text, count in self.people.items():
-            key = answer_key(text)
-            pending = self.config.moderated and key not in approved
+        for key, count in self.people.items():
+            text = most_common(self.texts[key])  # the wording most people gave (ties: alphabetically first)
+            # Before answers were compared ignoring case, a wording's key was the digest of its text as typed.
+            hidden, approved = moderated_as(moderation, key, {digest(wording) for wording in self.texts[key]})
+            pending = self.config.moderated and not approved
             filtered = screening.holds(key)
             cards.append(
                 {
@@ -120,12 +135,12 @@ class OpenTally(Tally[OpenConfig, OpenSubmission]):
                     "text": text,
                     "pieces": pieces(text),
                     "count": count,
-                    "version": newest.get(text, 0),
-                    "hidden": key in hidden,
+                    "version": newest.get(key, 0),
+                    "hidden": hidden,
                     "highlighted": key in highlighted,
                     "pending": pending,
                     "filtered": filtered,
-                    "visible": key not in hidden and not pending and not filtered,
+                    "visible": not hidden and not pending and not filtered,
                 }
             )
         cards.sort(key=lambda card: (not card["highlighted"], -card["version"], card["text"]))
@@ -147,6 +162,9 @@ class Open(ActivityKind[OpenConfig, OpenSubmission]):
     config_model = OpenConfig
     submission_model = OpenSubmission
     tally_class = OpenTally
+    answer_model = OpenAnswer
+    moderation_model = OpenModeration
+    results_model = OpenResults
     moderation_actions = frozenset(VERBS)
 
     def submission_from_form(self, config: OpenConfig, form: FormFields) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from activities.base import (
 )
 from activities.i18n import _
 from activities.images import ImageRef
+from activities.pin.api import PinAnswer, PinResults
 from activities.scoring import clocked, elapsed_field, points_field, time_limit_field, timed_points
 
 MAX_AREAS = 8
@@ -238,6 +239,8 @@ class Pin(ActivityKind[PinConfig, PinSubmission]):
     config_model = PinConfig
     submission_model = PinSubmission
     tally_class = PinTally
+    answer_model = PinAnswer
+    results_model = PinResults
 
     def submission_from_form(self, config: PinConfig, form: FormFields) -> dict[str, Any]:
         # A field sent twice keeps its values joined, so the Submission refuses it as not a number.

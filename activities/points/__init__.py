@@ -19,6 +19,7 @@ from activities.base import (
     field_values,
 )
 from activities.i18n import _
+from activities.points.api import PointsAnswer, PointsResults
 
 MIN_ITEMS = 2
 MAX_ITEMS = 12
@@ -134,6 +135,8 @@ class Points(ActivityKind[PointsConfig, PointsSubmission]):
     config_model = PointsConfig
     submission_model = PointsSubmission
     tally_class = PointsTally
+    answer_model = PointsAnswer
+    results_model = PointsResults
 
     def submission_from_form(self, config: PointsConfig, form: FormFields) -> dict[str, Any]:
         # A field sent twice keeps its values joined, so the Submission refuses it as not a whole number.

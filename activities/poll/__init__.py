@@ -28,6 +28,7 @@ from activities.base import (
 )
 from activities.i18n import _, ngettext
 from activities.images import ImageRef
+from activities.poll.api import PollAnswer, PollResults
 
 MAX_OPTIONS = 20
 MAX_OPTION_LENGTH = 120
@@ -143,6 +144,8 @@ class Poll(ActivityKind[PollConfig, PollSubmission]):
     config_model = PollConfig
     submission_model = PollSubmission
     tally_class = PollTally
+    answer_model = PollAnswer
+    results_model = PollResults
 
     def submission_from_form(self, config: PollConfig, form: FormFields) -> dict[str, Any]:
         # A value that is no option index becomes -1, which the Submission refuses with its own message.

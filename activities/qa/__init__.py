@@ -34,7 +34,8 @@ from activities.base import (
     toggled,
 )
 from activities.i18n import _, ngettext
-from activities.text import pieces, tidy, tidy_long
+from activities.qa.api import QaAnswer, QaModeration, QaResults
+from activities.text import pieces, same_text, tidy, tidy_long
 
 DEFAULT_LENGTH = 200
 MIN_LENGTH_LIMIT = 40
@@ -78,7 +79,7 @@ class QaConfig(KindConfig):
 def question_key(text: str) -> str:
     """The key of a question: a digest of its text tidied to one line ignoring case, so the same question asked
     twice is one, however its lines were broken."""
-    return digest(tidy(text).casefold())
+    return digest(same_text(text))
 
 
 class Question(BaseModel):
@@ -286,6 +287,9 @@ class Qa(ActivityKind[QaConfig, QaSubmission]):
     config_model = QaConfig
     submission_model = QaSubmission
     tally_class = QaTally
+    answer_model = QaAnswer
+    moderation_model = QaModeration
+    results_model = QaResults
     moderation_actions = frozenset(VERBS)
     ambient = True
     shares_results = True

@@ -22,6 +22,7 @@ from activities.base import (
 )
 from activities.i18n import _
 from activities.images import ImageRef
+from activities.quiz.api import QuizAnswer, QuizResults
 from activities.quiz.matching import accepts, answer_key
 from activities.scoring import server_elapsed, time_limit_field, timed_points
 from activities.text import tidy
@@ -230,6 +231,8 @@ class Quiz(ActivityKind[QuizConfig, QuizSubmission]):
     config_model = QuizConfig
     submission_model = QuizSubmission
     tally_class = QuizTally
+    answer_model = QuizAnswer
+    results_model = QuizResults
 
     def submission_from_form(self, config: QuizConfig, form: FormFields) -> dict[str, Any]:
         # A value that is no option index becomes -1, which the Submission refuses with its own message.

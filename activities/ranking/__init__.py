@@ -21,6 +21,7 @@ from activities.base import (
     whole_number,
 )
 from activities.i18n import _
+from activities.ranking.api import RankingAnswer, RankingResults
 
 MIN_ITEMS = 2
 MAX_ITEMS = 15
@@ -149,6 +150,8 @@ class Ranking(ActivityKind[RankingConfig, RankingSubmission]):
     config_model = RankingConfig
     submission_model = RankingSubmission
     tally_class = RankingTally
+    answer_model = RankingAnswer
+    results_model = RankingResults
 
     def submission_from_form(self, config: RankingConfig, form: FormFields) -> dict[str, Any]:
         # A blank select is unranked; a value that is no whole number becomes -1, which the Submission refuses.

@@ -31,13 +31,16 @@ from activities.base import (
     Screening,
     SubmissionInvalid,
     Tally,
+    digest,
     distinct_labels,
+    moderated_as,
     moderation_key,
     most_common,
     shown,
     toggled,
 )
 from activities.i18n import _
+from activities.resources.api import ResourcesAnswer, ResourcesModeration, ResourcesResults
 from activities.resources.pool import Library, as_results, identity_key, library, library_table
 from activities.text import tidy, tidy_long
 
@@ -197,6 +200,12 @@ class ResourcesSubmission(KindSubmission):
         return [(key, text) for text in (self.title, self.link, self.note) if text]
 
 
+def _earlier_keys(key: str, members: Sequence[ResourcesSubmission]) -> set[str]:
+    """The keys a resource's links had before links a trailing slash apart were one resource (the digest of the link
+    as stored): what a stored session's moderation and upvotes may still name."""
+    return {digest(["link", member.link]) for member in members if member.link} - {key}
+
+
 def _type(config: ResourcesConfig, typed: str) -> str:
     chosen = " ".join(typed.split()).casefold()
     for label in config.types:
@@ -243,6 +252,8 @@ class ResourcesTally(Tally[ResourcesConfig, ResourcesSubmission]):
             for folded in {member.title.casefold() for member in members if member.title}:
                 titles[folded].append(key)
         alias: dict[str, str] = {key: key for key in linked}
+        for key, members in linked.items():  # the keys links had before a trailing slash stopped counting
+            alias.update({earlier: key for earlier in _earlier_keys(key, members)})
         for key, members in unlinked.items():
             folded = (members[0].title or "").casefold()
             candidates = titles.get(folded)
@@ -257,8 +268,6 @@ class ResourcesTally(Tally[ResourcesConfig, ResourcesSubmission]):
 
     def snapshot(self, moderation: Mapping[str, Any]) -> dict[str, Any]:
         """Resources by score (suggesters + upvoters) then title: the same whatever the fold order."""
-        hidden = set(moderation.get("hidden", ()))
-        approved = set(moderation.get("approved", ()))
         titles: Mapping[str, str] = moderation.get("titles", {})
         screening = Screening.of(moderation)
         groups, alias = self.groups()
@@ -268,7 +277,7 @@ class ResourcesTally(Tally[ResourcesConfig, ResourcesSubmission]):
             for key in {alias.get(key) for key in submission.upvotes} - {None, own}:
                 upvoters[str(key)] += people
         resources = [
-            self._resource(key, members, upvoters[key], hidden, approved, titles, screening)
+            self._resource(key, members, upvoters[key], moderation, titles, screening)
             for key, members in groups.items()
         ]
         resources.sort(key=lambda item: (-item["score"], item["title"].casefold(), item["title"], item["key"]))
@@ -287,32 +296,34 @@ class ResourcesTally(Tally[ResourcesConfig, ResourcesSubmission]):
         key: str,
         members: list[ResourcesSubmission],
         upvotes: int,
-        hidden: set[str],
-        approved: set[str],
+        moderation: Mapping[str, Any],
         titles: Mapping[str, str],
         screening: Screening,
     ) -> dict[str, Any]:
         links = [member.link for member in members if member.link]
         notes = [member.note for member in members if member.note]
         link = most_common(Counter(links)) if links else None
-        pending = self.config.moderated and key not in approved
+        earlier = _earlier_keys(key, members)
+        is_hidden, is_approved = moderated_as(moderation, key, earlier)
+        pending = self.config.moderated and not is_approved
         # Held back when the text of any suggestion merged into it was flagged: the resource may show that text.
         filtered = screening.holds(key, *(member.own_key or "" for member in members))
         return {
             "key": key,
             "type": most_common(Counter(member.type or "" for member in members)),
-            "title": titles.get(key) or most_common(Counter(member.title or "" for member in members)),
+            "title": next((titles[one] for one in (key, *sorted(earlier)) if one in titles), None)
+            or most_common(Counter(member.title or "" for member in members)),
             "link": link,
             "host": link_host(link) if link else None,
             "note": most_common(Counter(notes)) if notes else None,
             "suggested_by": len(members),
             "upvotes": upvotes,
             "score": len(members) + upvotes,
-            "approved": key in approved,
-            "hidden": key in hidden,
+            "approved": is_approved,
+            "hidden": is_hidden,
             "pending": pending,
             "filtered": filtered,
-            "visible": key not in hidden and not pending and not filtered,
+            "visible": not is_hidden and not pending and not filtered,
         }
 
 
@@ -323,6 +334,9 @@ class Resources(ActivityKind[ResourcesConfig, ResourcesSubmission]):
     config_model = ResourcesConfig
     submission_model = ResourcesSubmission
     tally_class = ResourcesTally
+    answer_model = ResourcesAnswer
+    moderation_model = ResourcesModeration
+    results_model = ResourcesResults
     moderation_actions = frozenset({*VERBS, RETITLE})
     documents = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
     pool_label = "Resource library"

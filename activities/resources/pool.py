@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, Field
 
@@ -21,8 +21,19 @@ COLUMNS = ["type", "title", "link", "note", "suggested", "upvoted", "total"]
 
 
 def identity_key(link: str | None, title: str) -> str:
-    """The moderation key of a resource: a digest of its normalised link, or of its case-folded title."""
-    return digest(["link", link]) if link else digest(["title", title.casefold()])
+    """The moderation key of a resource: a digest of its normalised link (as `same_link` compares it), or of its
+    case-folded title."""
+    return digest(["link", same_link(link)]) if link else digest(["title", title.casefold()])
+
+
+def same_link(link: str) -> str:
+    """A normalised link as resources compare it: a trailing slash of its path does not count
+    (`https://example.org/guide/` and `https://example.org/guide` are one resource; the site's root is `/` either
+    way). The link shown is the one most people gave."""
+    parts = urlsplit(link)
+    if len(parts.path) > 1 and parts.path.endswith("/"):
+        return urlunsplit(parts._replace(path=parts.path.rstrip("/") or "/"))
+    return link
 
 
 class CohortRef(BaseModel):
@@ -115,7 +126,7 @@ def merge_resources(shown: Iterable[Shown]) -> list[PooledResource]:
     for cohort, item in shown:
         link = web_link(item.get("link"))
         if link:
-            linked[link].append((cohort, item))
+            linked[same_link(link)].append((cohort, item))
         else:
             unlinked[str(item.get("title") or "").casefold()].append((cohort, item))
     titles: dict[str, list[str]] = defaultdict(list)

@@ -20,6 +20,7 @@ from activities.base import (
     whole_number,
 )
 from activities.i18n import _
+from activities.scale.api import ScaleAnswer, ScaleResults
 
 MAX_STATEMENTS = 20
 MAX_STATEMENT_LENGTH = 160
@@ -200,6 +201,8 @@ class Scale(ActivityKind[ScaleConfig, ScaleSubmission]):
     config_model = ScaleConfig
     submission_model = ScaleSubmission
     tally_class = ScaleTally
+    answer_model = ScaleAnswer
+    results_model = ScaleResults
 
     def submission_from_form(self, config: ScaleConfig, form: FormFields) -> dict[str, Any]:
         # Each statement's values as a list, so an unanswered one ([]) and a doubled one are told apart.

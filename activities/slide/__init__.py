@@ -14,6 +14,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, Tally
 from activities.images import ImageRef
+from activities.slide.api import SlideResults
 from activities.slide.markdown import render_markdown
 
 MAX_BODY = 5000
@@ -154,6 +155,7 @@ class Slide(ActivityKind[SlideConfig, SlideSubmission]):
     config_model = SlideConfig
     submission_model = SlideSubmission
     tally_class = SlideTally
+    results_model = SlideResults
     takes_answers = False
     translatable = frozenset({"body"})
 

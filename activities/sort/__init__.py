@@ -22,6 +22,7 @@ from activities.base import (
 )
 from activities.i18n import _, ngettext
 from activities.palette import OKABE_ITO
+from activities.sort.api import SortAnswer, SortModeration, SortResults
 
 MIN_BINS = 2
 MAX_BINS = 5
@@ -209,6 +210,9 @@ class Sort(ActivityKind[SortConfig, SortSubmission]):
     config_model = SortConfig
     submission_model = SortSubmission
     tally_class = SortTally
+    answer_model = SortAnswer
+    moderation_model = SortModeration
+    results_model = SortResults
     moderation_actions = frozenset({"order"})
 
     def submission_from_form(self, config: SortConfig, form: FormFields) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from activities.base import (
 )
 from activities.i18n import _
 from activities.text import tidy
+from activities.wordcloud.api import WordcloudAnswer, WordcloudModeration, WordcloudResults
 from activities.wordcloud.image import draw
 from activities.wordcloud.normalise import LANGUAGES, surface_form, word_key
 
@@ -162,6 +163,9 @@ class Wordcloud(ActivityKind[WordcloudConfig, WordcloudSubmission]):
     config_model = WordcloudConfig
     submission_model = WordcloudSubmission
     tally_class = WordcloudTally
+    answer_model = WordcloudAnswer
+    moderation_model = WordcloudModeration
+    results_model = WordcloudResults
     moderation_actions = frozenset({"hide", "show"})
     assets = frozenset({"cloud.png", "cloud.svg"})
 

@@ -403,7 +403,10 @@ class Joined(BaseModel):
 
 class ResponseCreate(BaseModel):
     activity_id: Id
-    answer: Answer = Field(description="The activity's form fields, e.g. {choice: ['0']} or {word: ['trust']}")
+    answer: Answer = Field(
+        description="The activity's form fields, as its kind's answer model says (`PollAnswer`, `WordcloudAnswer`...: "
+        "the description lists every kind's, server/routes/kinds.py), e.g. {choice: ['0']} or {word: ['trust']}"
+    )
 
 
 class Received(BaseModel):

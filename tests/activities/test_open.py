@@ -20,6 +20,7 @@ from activities.open import (
     answer_key,
     kind,
 )
+from activities.qa import question_key
 from activities.testing import Database, check_folding_matches_recompute
 
 PLAIN = OpenConfig()
@@ -154,7 +155,7 @@ def test_open_add_and_retract_count_people_per_text() -> None:
     same = tally.parse_payload({"text": "Same"})
     tally.add(same)
     tally.add(same)
-    assert tally.people == {"Same": 2}
+    assert tally.people == {answer_key("Same"): 2}  # counted per card: answers that differ only by case are one
     tally.retract(same)
     tally.retract(same)
     assert tally.people == {}
@@ -188,9 +189,10 @@ def test_open_projects_a_bounded_number_of_cards_and_counts_the_rest() -> None:
 # --- moderation -----------------------------------------------------------------------------------------------------
 
 
-def test_open_keys_answers_by_a_digest_of_their_text() -> None:
-    assert answer_key("Trust") == digest("Trust")
-    assert tally_of(PLAIN, (1, 1, "Trust")).snapshot({})["cards"][0]["key"] == digest("Trust")
+def test_open_keys_answers_by_a_digest_of_their_text_as_compared() -> None:
+    # Case is ignored (issue 17: as Q&A's questions), so the key is the digest of the case-folded text.
+    assert answer_key("Trust") == digest("trust")
+    assert tally_of(PLAIN, (1, 1, "Trust")).snapshot({})["cards"][0]["key"] == digest("trust")
 
 
 def test_open_hide_takes_an_answer_off_the_projector_and_show_brings_it_back() -> None:
@@ -325,3 +327,35 @@ def test_open_a_flagged_answer_counts_its_person_and_the_report_leaves_it_out() 
     assert shown["respondents"] == 3
     assert [item.text for item in kind.listing(PLAIN, shown)] == ["Trust"]
     assert [line["label"] for line in kind.result_lines(shown)] == ["Trust"]
+
+
+def test_open_answers_that_differ_only_by_case_or_line_breaks_are_one_card_as_qa_questions_are() -> None:
+    tally = tally_of(PLAIN, (1, 10, "Grading"), (2, 20, "grading"), (3, 30, "Grading"), (4, 40, "Our\ntimetable"))
+    cards = {card["text"]: card for card in tally.snapshot({})["cards"]}
+    assert set(cards) == {"Grading", "Our\ntimetable"}  # the wording most people gave is shown
+    assert cards["Grading"]["count"] == 3
+    assert cards["Grading"]["key"] == answer_key("GRADING") == answer_key("grading") == digest("grading")
+    assert answer_key("our timetable") == cards["Our\ntimetable"]["key"]
+    # One rule for both kinds: Q&A's questions are keyed by the same comparison.
+    assert question_key("Grading") == answer_key("grading")
+    # Moderation by the card's key hides every wording of it; taking one person's answer back leaves the rest.
+    hidden = tally.snapshot({"hidden": [answer_key("grading")]})
+    assert [card["hidden"] for card in hidden["cards"] if card["text"] == "Grading"] == [True]
+    tally.fold(ResponseEvent(0, 1, 0, 50, {"text": "Something else"}))
+    tally.fold(ResponseEvent(0, 3, 0, 60, {"text": "Something else"}))
+    cards = {card["text"]: card for card in tally.snapshot({})["cards"]}
+    assert cards["grading"]["count"] == 1
+
+
+def test_a_stored_sessions_moderation_by_the_keys_answers_had_before_case_was_ignored_still_holds() -> None:
+    # Before issue 17 an answer's key was the digest of its text as typed: a stored session's moderation names those.
+    tally = tally_of(MODERATED, (1, 10, "Rude Word"), (2, 20, "Fine"))
+    earlier = {"hidden": [digest("Rude Word")], "approved": [digest("Fine"), digest("Rude Word")]}
+    cards = {card["text"]: card for card in tally.snapshot(earlier)["cards"]}
+    assert (cards["Rude Word"]["hidden"], cards["Rude Word"]["visible"]) == (True, False)  # still hidden
+    assert (cards["Fine"]["pending"], cards["Fine"]["visible"]) == (False, True)  # still approved
+    # The presenter's "show" (by the card's key today) brings it back; "hide" takes it off again.
+    shown_now = kind.moderate(earlier, "show", {"answer": [cards["Rude Word"]["key"]]})
+    assert {card["text"]: card["visible"] for card in tally.snapshot(shown_now)["cards"]}["Rude Word"] is True
+    hidden_again = kind.moderate(shown_now, "hide", {"answer": [cards["Rude Word"]["key"]]})
+    assert {card["text"]: card["hidden"] for card in tally.snapshot(hidden_again)["cards"]}["Rude Word"] is True

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema_rs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -140,3 +141,18 @@ def test_a_plugin_kind_runs_over_real_sockets_with_its_own_static_file(plugin_se
         served = http.get(style)
         assert served.status_code == 200 and ".stars-counts" in served.text
         assert served.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+        # The plug-in documents itself in the API's description, as the built-ins do: its answer among the answers,
+        # its tally among the tallies; and the tally served is of the shape described.
+        document = http.get("/openapi.json").json()
+        answers = document["components"]["schemas"]["ResponseCreate"]["properties"]["answer"]["anyOf"]
+        assert {"$ref": "#/components/schemas/StarsAnswer"} in answers
+        assert document["components"]["schemas"]["StarsAnswer"]["examples"] == [{"stars": "4"}]
+        tally_path = "/api/v1/sessions/{session_id}/activities/{activity_id}/tally"
+        tally_schema = document["paths"][tally_path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert tally_schema["discriminator"]["mapping"]["stars"] == "#/components/schemas/StarsTally"
+        tally = http.get(f"/api/v1/sessions/{session['id']}/activities/{rating}/tally", headers=headers).json()
+        assert tally["results"] == {"counts": [0, 0, 0, 1, 0], "respondents": 1, "mean": 4.0}
+        valid = jsonschema_rs.validator_for({**tally_schema, "components": document["components"]})
+        assert valid.is_valid(tally)
+        assert not valid.is_valid({**tally, "results": {**tally["results"], "counts": "four"}})

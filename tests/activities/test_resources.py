@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from activities import registry
 from activities import testing as screening
-from activities.base import ResponseEvent, SubmissionInvalid
+from activities.base import PoolCohort, PoolSource, ResponseEvent, SubmissionInvalid, digest
 from activities.resources import (
     DEFAULT_TYPES,
     MAX_PROJECTED,
@@ -274,6 +274,42 @@ def test_resources_merges_equal_links_and_counts_people() -> None:
     assert tally.snapshot({})["resources"][0]["key"] == TOOLKIT_KEY
 
 
+def test_resources_links_that_differ_by_a_trailing_slash_are_one_resource() -> None:
+    # Issue 17: "resource links that differ by a trailing slash stay two resources". The link stored is the one typed
+    # (a server may tell them apart); they are compared without it, and the link most people gave is shown.
+    tally = tally_of(
+        OPEN,
+        suggestion("Guide", "https://example.org/guide/"),
+        suggestion("Guide", "https://example.org/guide"),
+        suggestion("Guide", "example.org/guide/"),
+        suggestion("Site", "https://example.org"),
+        suggestion("Site", "https://example.org/"),
+    )
+    resources = tally.snapshot({})["resources"]
+    assert [(item["title"], item["suggested_by"], item["link"]) for item in resources] == [
+        ("Guide", 3, "https://example.org/guide/"),
+        ("Site", 2, "https://example.org/"),
+    ]
+    assert (
+        resources[0]["key"]
+        == identity_key("https://example.org/guide", "")
+        == identity_key("https://example.org/guide/", "")
+    )
+    assert identity_key("https://example.org/guide?x=1", "") == identity_key("https://example.org/guide/?x=1", "")
+    assert identity_key("https://example.org/a", "") != identity_key("https://example.org/b/", "")
+
+
+def test_the_library_merges_links_that_differ_by_a_trailing_slash_across_cohorts() -> None:
+    cohorts = [PoolCohort(1, "phx", "Phoenix", "Phoenix"), PoolCohort(2, "oak", "Oakland", "Oakland")]
+    shown = {"type": "tool", "title": "Guide", "note": None, "suggested_by": 1, "upvotes": 0, "visible": True}
+    sources = [
+        PoolSource(cohorts[0], {"resources": [{**shown, "key": "a", "link": "https://example.org/guide/"}]}),
+        PoolSource(cohorts[1], {"resources": [{**shown, "key": "b", "link": "https://example.org/guide"}]}),
+    ]
+    pool = kind.pool(sources, cohorts, None)
+    assert [(item.title, item.suggested) for item in pool.resources] == [("Guide", 2)]  # type: ignore[attr-defined]
+
+
 def test_resources_merges_a_linkless_title_into_the_linked_resource_of_that_title() -> None:
     tally = tally_of(OPEN, suggestion("Toolkit", TOOLKIT), suggestion("  toolkit "), suggestion("Other idea"))
     assert summary(tally.snapshot({})) == [("Toolkit", 2, 0), ("Other idea", 1, 0)]
@@ -499,3 +535,21 @@ def test_resources_a_flagged_suggestion_merged_into_another_holds_it_back_until_
     assert screening.results(tally)["visible"] == []
     shown = kind.moderate({}, "show", {"answer": [TOOLKIT_KEY]})
     assert [item["title"] for item in screening.results(tally, shown)["visible"]] == ["Toolkit"]
+
+
+def test_a_stored_sessions_moderation_and_upvotes_by_a_slashed_links_earlier_key_still_hold() -> None:
+    # Before issue 17 a link's key was the digest of the link as stored, trailing slash and all.
+    slashed = "https://example.org/guide/"
+    old_key = digest(["link", slashed])
+    tally = tally_of(
+        MODERATED,
+        suggestion("Guide", slashed),
+        suggestion("Other", "https://example.org/other"),
+        suggestion(upvotes=(old_key,), title="", link=""),
+    )
+    moderation = {"approved": [old_key], "titles": {old_key: "The guide"}}
+    (item,) = [one for one in tally.snapshot(moderation)["resources"] if one["link"] == slashed]
+    assert item["key"] != old_key and item["key"] == identity_key(slashed, "")
+    assert (item["approved"], item["visible"], item["title"], item["upvotes"]) == (True, True, "The guide", 1)
+    hidden = tally.snapshot({"hidden": [old_key]})["resources"]
+    assert [one["hidden"] for one in hidden if one["link"] == slashed] == [True]

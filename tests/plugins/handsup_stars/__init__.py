@@ -9,9 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
-from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, Tally, field_values, whole_number
+from activities.base import (
+    ActivityKind,
+    FormFields,
+    FormValue,
+    KindAnswer,
+    KindConfig,
+    KindResults,
+    KindSubmission,
+    Tally,
+    field_values,
+    whole_number,
+)
 
 
 class StarsConfig(KindConfig):
@@ -28,6 +39,20 @@ class StarsSubmission(KindSubmission):
         if not 1 <= stars <= config.most:
             raise ValueError(f"Give one to {config.most} stars.")
         return stars
+
+
+class StarsAnswer(KindAnswer):
+    """A rating: how many stars, one to the activity's `most`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"stars": "4"}]})
+
+    stars: FormValue = Field(description="A whole number of stars, as text")
+
+
+class StarsResults(KindResults):
+    counts: list[int] = Field(description="How many people gave one star, two stars...")
+    respondents: int
+    mean: float | None = Field(description="The mean rating, to two decimals; null before any")
 
 
 class StarsTally(Tally[StarsConfig, StarsSubmission]):
@@ -58,6 +83,8 @@ class Stars(ActivityKind[StarsConfig, StarsSubmission]):
     config_model = StarsConfig
     submission_model = StarsSubmission
     tally_class = StarsTally
+    answer_model = StarsAnswer
+    results_model = StarsResults
 
     def submission_from_form(self, config: StarsConfig, form: FormFields) -> dict[str, Any]:
         given = field_values(form, "stars")

@@ -290,8 +290,9 @@ def test_kinds_of_choices_chart_their_results() -> None:
 def test_text_kinds_chart_and_list_only_what_the_room_saw() -> None:
     same = [(1, {"text": ["Same"]}), (2, {"text": ["same"]}), (3, {"text": ["Same"]}), (4, {"text": ["Other"]})]
     kind, config, snapshot = results_of("open", {}, same)
-    assert bars(kind.chart(config, snapshot)) == [("Same", (2,), "2"), ("Other", (1,), "1"), ("same", (1,), "1")]
-    assert [(item.text, item.note) for item in kind.listing(config, snapshot)][:1] == [("Same", "2 people")]
+    # Answers that differ only by case are one card (issue 17: as Q&A's questions), shown as most people wrote it.
+    assert bars(kind.chart(config, snapshot)) == [("Same", (3,), "3"), ("Other", (1,), "1")]
+    assert [(item.text, item.note) for item in kind.listing(config, snapshot)][:1] == [("Same", "3 people")]
     kind, config, snapshot = results_of("open", {}, [(1, {"text": ["One"]}), (2, {"text": ["Two"]})])
     assert kind.chart(config, snapshot) is None  # every answer unique: listed, not charted
     asked = [(1, {"question": ["Why?"], "name": ["Ana"]})]
