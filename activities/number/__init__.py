@@ -24,7 +24,7 @@ from activities.base import (
     Tally,
     field_values,
 )
-from activities.i18n import _, ngettext
+from activities.i18n import N_, _, ngettext
 from activities.scoring import clocked, elapsed_field, points_field, time_limit_field, timed_points
 from activities.text import tidy
 
@@ -64,33 +64,36 @@ def shown(value: float | Decimal | None) -> str:
 
 class NumberConfig(KindConfig):
     min: float = Field(
-        ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False, description="The smallest answer people may give"
+        ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False, description=N_("The smallest answer people may give")
     )
     max: float = Field(
-        ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False, description="The largest answer people may give"
+        ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False, description=N_("The largest answer people may give")
     )
     decimals: int = Field(
         default=0,
         ge=0,
         le=MAX_DECIMALS,
-        description="Digits people may give after the decimal point (0: whole numbers)",
+        description=N_("Digits people may give after the decimal point (0: whole numbers)"),
     )
     unit: str = Field(
-        default="", max_length=MAX_UNIT_LENGTH, description="What the number counts, shown after it (%, years...)"
+        default="", max_length=MAX_UNIT_LENGTH, description=N_("What the number counts, shown after it (%, years...)")
     )
     correct: float | None = Field(
         default=None,
         allow_inf_nan=False,
-        description="The right answer (optional): shown with the closest answers once voting closes or results are "
-        "revealed",
+        description=N_(
+            "The right answer (optional): shown with the closest answers once voting closes or results are revealed"
+        ),
     )
     tolerance: float = Field(
         default=0,
         ge=0,
         allow_inf_nan=False,
-        description="How far from the right answer still counts as right (0: exactly)",
+        description=N_("How far from the right answer still counts as right (0: exactly)"),
     )
-    points: bool = points_field("the right answer")
+    points: bool = points_field(
+        N_("Right answers score points towards the leaderboard, faster ones more (needs the right answer)")
+    )
     time_limit: int = time_limit_field()
 
     @field_validator("unit")
@@ -356,8 +359,8 @@ def _correct_part(config: NumberConfig, ordered: list[tuple[Decimal, int]], answ
 
 class Number(ActivityKind[NumberConfig, NumberSubmission]):
     name = "number"
-    label = "Guess the number"
-    description = "One number within bounds; the room sees the distribution, the median and the right answer."
+    label = N_("Guess the number")
+    description = N_("One number within bounds; the room sees the distribution, the median and the right answer.")
     translatable = frozenset({"unit"})
     config_model = NumberConfig
     submission_model = NumberSubmission

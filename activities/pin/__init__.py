@@ -26,7 +26,7 @@ from activities.base import (
     distinct_labels,
     field_values,
 )
-from activities.i18n import _
+from activities.i18n import N_, _
 from activities.images import ImageRef
 from activities.scoring import clocked, elapsed_field, points_field, time_limit_field, timed_points
 
@@ -45,11 +45,11 @@ THIRDS = (("left", "centre", "right"), ("top", "middle", "bottom"))
 class PinArea(KindConfig):
     """A named rectangle of the picture, in fractions of its width and height from its top-left corner."""
 
-    label: str = Field(min_length=1, max_length=MAX_AREA_LABEL, description="What the area is called")
-    x: float = Field(ge=0, le=1, description="Its left edge, as a fraction of the picture's width (0 to 1)")
-    y: float = Field(ge=0, le=1, description="Its top edge, as a fraction of the picture's height (0 to 1)")
-    width: float = Field(gt=0, le=1, description="Its width, as a fraction of the picture's width")
-    height: float = Field(gt=0, le=1, description="Its height, as a fraction of the picture's height")
+    label: str = Field(min_length=1, max_length=MAX_AREA_LABEL, description=N_("What the area is called"))
+    x: float = Field(ge=0, le=1, description=N_("Its left edge, as a fraction of the picture's width (0 to 1)"))
+    y: float = Field(ge=0, le=1, description=N_("Its top edge, as a fraction of the picture's height (0 to 1)"))
+    width: float = Field(gt=0, le=1, description=N_("Its width, as a fraction of the picture's width"))
+    height: float = Field(gt=0, le=1, description=N_("Its height, as a fraction of the picture's height"))
 
     @field_validator("label")
     @classmethod
@@ -73,15 +73,19 @@ class PinConfig(KindConfig):
     image: ImageRef = Field(
         default=None,
         validate_default=True,  # so a missing picture is refused at its own field, with the words below
-        description="The picture people pin on (a floor plan, a map, a chart), with a description of it for people "
-        "who cannot see it (required).",
+        description=N_(
+            "The picture people pin on (a floor plan, a map, a chart), with a description of it for people "
+            "who cannot see it (required)."
+        ),
         json_schema_extra={"widget": "image"},
     )
     areas: list[PinArea] = Field(
         default_factory=list,
         max_length=MAX_AREAS,
-        description="Correct areas for a quiz (optional): rectangles of the picture, in fractions of its width and "
-        "height (0 to 1) from the top-left corner. The results count the pins in each and outline them.",
+        description=N_(
+            "Correct areas for a quiz (optional): rectangles of the picture, in fractions of its width and "
+            "height (0 to 1) from the top-left corner. The results count the pins in each and outline them."
+        ),
     )
 
     @field_validator("image", mode="before")
@@ -94,7 +98,9 @@ class PinConfig(KindConfig):
             raise ValueError("add the picture's alt text, saying what it shows, for people who cannot see it")
         return image
 
-    points: bool = points_field("correct areas")
+    points: bool = points_field(
+        N_("Right answers score points towards the leaderboard, faster ones more (needs correct areas)")
+    )
     time_limit: int = time_limit_field()
 
     @field_validator("areas")
@@ -233,8 +239,8 @@ class PinTally(SignedTally[PinConfig, PinSubmission]):
 
 class Pin(ActivityKind[PinConfig, PinSubmission]):
     name = "pin"
-    label = "Pin on image"
-    description = "Everyone places a pin on a picture (a floor plan, a map); the room sees a heat map of the pins."
+    label = N_("Pin on image")
+    description = N_("Everyone places a pin on a picture (a floor plan, a map); the room sees a heat map of the pins.")
     config_model = PinConfig
     submission_model = PinSubmission
     tally_class = PinTally

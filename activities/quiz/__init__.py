@@ -20,7 +20,7 @@ from activities.base import (
     field_values,
     whole_number,
 )
-from activities.i18n import _
+from activities.i18n import N_, _
 from activities.images import ImageRef
 from activities.quiz.matching import accepts, answer_key
 from activities.scoring import server_elapsed, time_limit_field, timed_points
@@ -33,7 +33,7 @@ MAX_ANSWER_LENGTH = 120
 
 OptionImage = Annotated[
     ImageRef | None,
-    Field(json_schema_extra={"widget": "image"}, description="The picture shown with this option (or none)"),
+    Field(json_schema_extra={"widget": "image"}, description=N_("The picture shown with this option (or none)")),
 ]
 
 
@@ -41,27 +41,29 @@ class QuizConfig(KindConfig):
     options: list[str] = Field(
         default_factory=list,
         max_length=MAX_OPTIONS,
-        description="For a question people answer by picking: the options (leave empty for a typed answer)",
+        description=N_("For a question people answer by picking: the options (leave empty for a typed answer)"),
     )
     correct: list[int] = Field(
         default_factory=list,
         max_length=MAX_OPTIONS,
-        description="The number of each right option, counting from 1 (with several, people pick every right one)",
+        description=N_("The number of each right option, counting from 1 (with several, people pick every right one)"),
     )
     images: list[OptionImage] = Field(
         default_factory=list,
         max_length=MAX_OPTIONS,
-        description="A picture for each option, in the options' order (leave one empty for an option without)",
+        description=N_("A picture for each option, in the options' order (leave one empty for an option without)"),
         json_schema_extra={"parallel": "options"},  # the editor offers a picture by each option, not by each number
     )
     accepted: list[str] = Field(
         default_factory=list,
         max_length=MAX_ACCEPTED,
-        description="For a question people answer by typing: every answer that counts as right (case, accents "
-        "and, from 5 letters, one typo are forgiven)",
+        description=N_(
+            "For a question people answer by typing: every answer that counts as right (case, accents "
+            "and, from 5 letters, one typo are forgiven)"
+        ),
     )
     time_limit: int = time_limit_field()
-    points: bool = Field(default=True, description="Right answers score points (off: a warm-up, marked only)")
+    points: bool = Field(default=True, description=N_("Right answers score points (off: a warm-up, marked only)"))
 
     @field_validator("options")
     @classmethod
@@ -221,7 +223,7 @@ class QuizTally(SignedTally[QuizConfig, QuizSubmission]):
 
 class Quiz(ActivityKind[QuizConfig, QuizSubmission]):
     name = "quiz"
-    label = "Quiz question"
+    label = N_("Quiz question")
     description = (
         "A question with a right answer, picked or typed, and a time limit: faster right answers score more, "
         "and the session's questions add up to a leaderboard."

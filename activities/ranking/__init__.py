@@ -20,7 +20,7 @@ from activities.base import (
     distinct_labels,
     whole_number,
 )
-from activities.i18n import _
+from activities.i18n import N_, _
 
 MIN_ITEMS = 2
 MAX_ITEMS = 15
@@ -30,9 +30,9 @@ UNRANKED = 0
 
 
 class RankingConfig(KindConfig):
-    items: list[str] = Field(min_length=MIN_ITEMS, max_length=MAX_ITEMS, description="The items, in deck order")
-    partial: bool = Field(default=False, description="Participants rank only their top `top` items")
-    top: int | None = Field(default=None, ge=1, le=MAX_ITEMS, description="With partial: at most this many ranks")
+    items: list[str] = Field(min_length=MIN_ITEMS, max_length=MAX_ITEMS, description=N_("The items, in deck order"))
+    partial: bool = Field(default=False, description=N_("Participants rank only their top `top` items"))
+    top: int | None = Field(default=None, ge=1, le=MAX_ITEMS, description=N_("With partial: at most this many ranks"))
 
     @field_validator("items")
     @classmethod
@@ -143,8 +143,8 @@ class RankingTally(SignedTally[RankingConfig, RankingSubmission]):
 
 class Ranking(ActivityKind[RankingConfig, RankingSubmission]):
     name = "ranking"
-    label = "Ranking"
-    description = "Everyone puts items in order; the room sees the average rank of each."
+    label = N_("Ranking")
+    description = N_("Everyone puts items in order; the room sees the average rank of each.")
     translatable = frozenset({"items"})
     config_model = RankingConfig
     submission_model = RankingSubmission

@@ -20,7 +20,7 @@ from activities.base import (
     distinct_labels,
     whole_number,
 )
-from activities.i18n import _, ngettext
+from activities.i18n import N_, _, ngettext
 from activities.palette import OKABE_ITO
 
 MIN_BINS = 2
@@ -39,9 +39,9 @@ class SortConfig(KindConfig):
         default_factory=lambda: ["Influence", "Authority"],
         min_length=MIN_BINS,
         max_length=MAX_BINS,
-        description="The groups cards are sorted into (Unsure is always offered)",
+        description=N_("The groups cards are sorted into (Unsure is always offered)"),
     )
-    cards: list[str] = Field(min_length=1, max_length=MAX_CARDS, description="The cards people sort")
+    cards: list[str] = Field(min_length=1, max_length=MAX_CARDS, description=N_("The cards people sort"))
 
     @field_validator("bins")
     @classmethod
@@ -203,8 +203,8 @@ class SortTally(SignedTally[SortConfig, SortSubmission]):
 
 class Sort(ActivityKind[SortConfig, SortSubmission]):
     name = "sort"
-    label = "Card sort"
-    description = "Everyone sorts cards into groups; the room sees where each card landed."
+    label = N_("Card sort")
+    description = N_("Everyone sorts cards into groups; the room sees where each card landed.")
     translatable = frozenset({"cards", "bins"})
     config_model = SortConfig
     submission_model = SortSubmission

@@ -31,6 +31,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
+from activities.i18n import N_, _, ngettext
 from server.decks.document import deck_document, deck_yaml
 from server.decks.loading import MAX_DECK_BYTES, DeckInvalid, DeckLoader, DeckProblem
 from server.decks.parse import parse_deck
@@ -97,10 +98,13 @@ class Contents:
     kinds: tuple[tuple[str, int], ...]  # (label, count)
 
     def __str__(self) -> str:
+        """In the language being rendered: "3 activities: 2 word clouds, 1 poll" ("3 actividades: Nube de palabras
+        × 2, Encuesta × 1" where a kind's name has no plural in the catalogue)."""
         if not self.activities:
-            return "No activities yet"
-        counted = ", ".join(counted_label(count, label) for label, count in self.kinds)
-        return f"{self.activities} activit{'y' if self.activities == 1 else 'ies'}: {counted}"
+            return _("No activities yet")
+        counted = ", ".join(counted_kind(count, label) for label, count in self.kinds)
+        activities = ngettext("%(num)d activity", "%(num)d activities", self.activities) % {"num": self.activities}
+        return _("{activities}: {kinds}").format(activities=activities, kinds=counted)
 
 
 @dataclass(frozen=True)
@@ -228,6 +232,19 @@ def _read_contents(source: str, registry: Registry) -> Contents:
         kind = item.get("kind") if isinstance(item, dict) else None
         counts[registry[kind].label if isinstance(kind, str) and kind in registry else "other"] += 1
     return Contents(len(activities), tuple(counts.items()))
+
+
+COUNTED_KIND = N_("{kind} × {count}")
+"""How a translated library counts a kind: the English plurals of `counted_label` are the source language's own."""
+
+
+def counted_kind(count: int, label: str) -> str:
+    """A count of one kind in the language being rendered: `counted_label` in English, else the kind's translated
+    name and the count (a plug-in's kind names have no plurals in our catalogues)."""
+    form = _(COUNTED_KIND)
+    if form == COUNTED_KIND:
+        return counted_label(count, label)
+    return form.format(kind=_(label), count=count)
 
 
 def counted_label(count: int, label: str) -> str:

@@ -39,9 +39,10 @@ from server.models import User
 from server.services import Services
 from server.web.bodies import TooLarge, capped
 from server.web.deps import MAX_ID, Id, ServicesDep, Text
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem, describe_errors, problem_responses
 
-router = APIRouter(prefix="/present/decks", include_in_schema=False)
+router = APIRouter(prefix="/present/decks", include_in_schema=False, dependencies=[Depends(in_their_language)])
 api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS)
 
 # A save's JSON is its YAML and more (quotes, braces, escapes): room for that over the deck's own limit.

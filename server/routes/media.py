@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -22,6 +22,7 @@ from server.models import User
 from server.services import Services
 from server.web.bodies import UPLOAD_BODY, uploaded_file
 from server.web.deps import ServicesDep
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem, problem_responses
 
 router = APIRouter()
@@ -44,6 +45,7 @@ class MediaStored(BaseModel):
     status_code=201,
     response_model=MediaStored,
     include_in_schema=False,
+    dependencies=[Depends(in_their_language)],
 )
 async def upload_page(request: Request, user: PageUser, services: ServicesDep) -> MediaStored:
     """Store an image from the deck editor (multipart field `file`; the CSRF token in the X-CSRF-Token header)."""

@@ -77,10 +77,12 @@ from server.sessions import (
 )
 from server.web.deps import Id, ServicesDep, Text, base_url, join_url, same_origin
 from server.web.downloads import attachment
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem, describe_errors
 
-router = APIRouter(prefix="/present", include_in_schema=False)
-socket_router = APIRouter(include_in_schema=False)
+# Pages and the live socket speak the facilitator's language (server/web/i18n.py): their choice, else their browser's.
+router = APIRouter(prefix="/present", include_in_schema=False, dependencies=[Depends(in_their_language)])
+socket_router = APIRouter(include_in_schema=False, dependencies=[Depends(in_their_language)])
 # The JSON API of presenters: start a session, read it, run it, its co-facilitators, tallies and exports.
 api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS)
 

@@ -19,7 +19,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -43,6 +43,7 @@ from server.slideimport import (
 )
 from server.web.bodies import UPLOAD_BODY, uploaded_file
 from server.web.deps import ServicesDep
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem, problem_responses
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/present/slides", include_in_schema=False)
+@router.post("/present/slides", include_in_schema=False, dependencies=[Depends(in_their_language)])
 async def import_page(request: Request, user: PageUser, services: ServicesDep) -> StreamingResponse:
     """Import slides for the deck editor (multipart field `file`; the CSRF token in the X-CSRF-Token header, as the
     editor sends it, or the form's `csrf_token` field)."""
