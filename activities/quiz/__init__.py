@@ -224,7 +224,7 @@ class QuizTally(SignedTally[QuizConfig, QuizSubmission]):
 class Quiz(ActivityKind[QuizConfig, QuizSubmission]):
     name = "quiz"
     label = N_("Quiz question")
-    description = (
+    description = N_(
         "A question with a right answer, picked or typed, and a time limit: faster right answers score more, "
         "and the session's questions add up to a leaderboard."
     )

@@ -99,7 +99,7 @@ class Contents:
 
     def __str__(self) -> str:
         """In the language being rendered: "3 activities: 2 word clouds, 1 poll" ("3 actividades: Nube de palabras
-        × 2, Encuesta × 1" where a kind's name has no plural in the catalogue)."""
+        (2), Encuesta (1)": a kind's name has no plural in the catalogues)."""
         if not self.activities:
             return _("No activities yet")
         counted = ", ".join(counted_kind(count, label) for label, count in self.kinds)
@@ -235,7 +235,8 @@ def _read_contents(source: str, registry: Registry) -> Contents:
 
 
 COUNTED_KIND = N_("{kind} × {count}")
-"""How a translated library counts a kind: the English plurals of `counted_label` are the source language's own."""
+"""How a translated library counts a kind (Spanish: "Encuesta (2)"): the English plurals of `counted_label` are the
+source language's own, and a catalogue that translates this message, differently from the source, replaces them."""
 
 
 def counted_kind(count: int, label: str) -> str:
@@ -374,12 +375,14 @@ async def create_deck(
     *,
     title: str,
     reserved: Iterable[str] = (),
+    language: str = "en",
 ) -> Deck:
-    """A new deck of the user's: the title, in English, at the presenter's pace, with no activities yet (a draft
-    with one problem: "a list of at least one activity"). `reserved`: slugs a new deck must not take (the decks
-    folder's file names)."""
+    """A new deck of the user's: the title, in `language` (the deck library passes the facilitator's page language:
+    a Spanish facilitator writes in Spanish), at the presenter's pace, with no activities yet (a draft with one
+    problem: "a list of at least one activity"). `reserved`: slugs a new deck must not take (the decks folder's file
+    names)."""
     title = clean_title(title)
-    source = deck_yaml({"title": title, "language": "en", "pace": "presenter", "activities": []})
+    source = deck_yaml({"title": title, "language": language, "pace": "presenter", "activities": []})
     async with maker() as db, db.begin():
         deck = await _new_deck(db, registry, user, source, title, reserved)
     return deck

@@ -39,7 +39,7 @@ from server.models import User
 from server.services import Services
 from server.web.bodies import TooLarge, capped
 from server.web.deps import MAX_ID, Id, ServicesDep, Text
-from server.web.i18n import in_their_language
+from server.web.i18n import current_language, in_their_language
 from server.web.problems import API_ERRORS, Problem, describe_errors, problem_responses
 
 router = APIRouter(prefix="/present/decks", include_in_schema=False, dependencies=[Depends(in_their_language)])
@@ -326,7 +326,14 @@ async def new_deck(
 ) -> Response:
     """A new deck from scratch, opened in the editor."""
     try:
-        deck = await create_deck(services.db, services.registry, user, title=title, reserved=_reserved(services))
+        deck = await create_deck(
+            services.db,
+            services.registry,
+            user,
+            title=title,
+            reserved=_reserved(services),
+            language=current_language(),
+        )
     except DeckRefused as error:
         raise _refused(error) from None
     return _to_editor(deck.id)

@@ -94,6 +94,9 @@ class DeckFields(BaseModel):
     )
     pace: Pace = Field(
         default=Pace.presenter,
+        description=N_(
+            "Who moves through the activities: the presenter for everyone, or each participant at their own pace."
+        ),
         json_schema_extra={
             "labels": {"presenter": N_("You move everyone along"), "audience": N_("Each person at their own pace")}
         },
@@ -103,6 +106,7 @@ class DeckFields(BaseModel):
 
 FIELD_LABELS = {
     "accepted": N_("Accepted answers"),
+    "activities": N_("Activities"),
     "allow_skip": N_("Allow skip"),
     "alt": N_("Alt text"),
     "areas": N_("Areas"),
@@ -158,6 +162,12 @@ FIELD_LABELS = {
 these in the page's language. Any other field (a plug-in's) is named by its key, as before."""
 
 
+def shown(text: str) -> str:
+    """A text marked with N_, in the language being rendered (an empty one stays empty: gettext's "" is the
+    catalogue's header)."""
+    return _(text) if text else text
+
+
 def translated_schema(node: Any) -> Any:
     """A JSON schema with what the editor's form shows people in the language being rendered: each `description`,
     `label` and `labels` (marked with N_ where they are written), and a `label` for each property that had none."""
@@ -168,9 +178,9 @@ def translated_schema(node: Any) -> Any:
     found: dict[str, Any] = {}
     for key, value in node.items():
         if key in ("description", "label") and isinstance(value, str):
-            found[key] = _(value)
+            found[key] = shown(value)
         elif key == "labels" and isinstance(value, dict):
-            found[key] = {name: _(text) if isinstance(text, str) else text for name, text in value.items()}
+            found[key] = {name: shown(text) if isinstance(text, str) else text for name, text in value.items()}
         elif key == "properties" and isinstance(value, dict):
             found[key] = {
                 name: _labelled(name, translated_schema(field)) if isinstance(field, dict) else field
@@ -192,8 +202,8 @@ def kind_entry(kind: ActivityKind[Any, Any]) -> dict[str, Any]:
     language being rendered."""
     return {
         "name": kind.name,
-        "label": _(kind.label),
-        "description": _(kind.description),
+        "label": shown(kind.label),
+        "description": shown(kind.description),
         "takes_answers": kind.takes_answers,
         "takes_free_text": kind.takes_free_text,
         "translatable": sorted(kind.translatable),
@@ -216,6 +226,7 @@ def palette(registry: Registry) -> dict[str, Any]:
         "deck": translated_schema(deck),
         "filter": filter_fields,
         "languages": languages,
+        "fields": {key: _(label) for key, label in FIELD_LABELS.items()},  # problems name their fields by these
         "countdown": {"minimum": MIN_COUNTDOWN, "maximum": MAX_COUNTDOWN},
     }
 
@@ -390,10 +401,17 @@ def preview_activity(
     the deck parser alone with the deck's settings; or its problems."""
     activities = document.get("activities")
     if not isinstance(activities, list) or not 0 <= index < len(activities):
-        return None, "", Pace.presenter, [{"path": "activities", "line": None, "message": "no activity at this place"}]
+        return (
+            None,
+            "",
+            Pace.presenter,
+            [{"path": "activities", "line": None, "message": _("no activity at this place")}],
+        )
     title = document.get("title")
     one: dict[str, Any] = {key: document[key] for key in ("pace", "language", "filter") if key in document}
-    one.update(title=title if isinstance(title, str) and title.strip() else "Preview", activities=[activities[index]])
+    one.update(
+        title=title if isinstance(title, str) and title.strip() else _("Preview"), activities=[activities[index]]
+    )
     try:
         spec = parse_deck(deck_yaml(one), registry)
     except DeckInvalid as invalid:
@@ -426,12 +444,14 @@ async def preview(request: Request, user: PageUser, services: ServicesDep) -> JS
         bounded = capped(request, MAX_PREVIEW_BYTES)
         body = await bounded.body()
     except TooLarge:
-        raise Problem(413, "Too large", f"A deck may be at most {MAX_DECK_BYTES // 1024} KiB.") from None
+        raise Problem(
+            413, _("Too large"), _("A deck may be at most {size} KiB.").format(size=MAX_DECK_BYTES // 1024)
+        ) from None
     await check_csrf(bounded)  # after the bounded read: a form-posted token is read from the body just kept
     try:
         asked = PreviewRequest.model_validate(json.loads(body or b"null"))
     except (ValueError, ValidationError):
-        raise Problem(422, "Not a preview", "Send {document, index, language} as JSON.") from None
+        raise Problem(422, _("Not a preview"), _("Send {document, index, language} as JSON.")) from None
     language = catalogues().match(asked.language) or "en"
     activity, title, pace, problems = preview_activity(services.registry, asked.document, asked.index)
     if activity is None:

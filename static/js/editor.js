@@ -188,7 +188,7 @@ function fieldName(key, index) {
     const property = schema && schema.properties && schema.properties[key];
     if (property && property.label) return property.label;
   }
-  return humanise(key);
+  return (state.palette.fields || {})[key] || humanise(key);
 }
 
 function renderProblems() {
