@@ -163,7 +163,9 @@ async def rights_of(db: AsyncSession, user: User, deck: Deck) -> Rights:
 
 
 def _not_found(deck_id: int) -> DeckRefused:
-    return DeckRefused(404, "No such deck", f"There is no deck {deck_id} among the decks you may see.")
+    return DeckRefused(
+        404, _("No such deck"), _("There is no deck {deck} among the decks you may see.").format(deck=deck_id)
+    )
 
 
 async def _open(db: AsyncSession, user: User, deck_id: int, *, deleted: bool | None = False) -> OpenDeck:
@@ -179,15 +181,15 @@ async def _open(db: AsyncSession, user: User, deck_id: int, *, deleted: bool | N
 
 def _must_edit(found: OpenDeck) -> None:
     if found.deck.template:
-        raise DeckRefused(403, "Templates are read-only", "Templates are read-only: make a copy to edit.")
+        raise DeckRefused(403, _("Templates are read-only"), _("Templates are read-only: make a copy to edit."))
     if not found.rights.edit:
-        raise DeckRefused(403, "View only", "This deck is shared with you to view: make a copy to edit.")
+        raise DeckRefused(403, _("View only"), _("This deck is shared with you to view: make a copy to edit."))
 
 
 def _must_share(found: OpenDeck) -> None:
     _must_edit(found)
     if not found.rights.share:
-        raise DeckRefused(403, "Owner only", "Only the deck's owner, its institute's organizers and admins may.")
+        raise DeckRefused(403, _("Owner only"), _("Only the deck's owner, its institute's organizers and admins may."))
 
 
 async def open_deck(
@@ -319,11 +321,15 @@ def clean_title(title: str) -> str:
     """A deck title as typed: one line, at most 200 characters; DeckRefused 422 otherwise."""
     title = " ".join(title.translate(_BIDI).split())
     if not title:
-        raise DeckRefused(422, "A title is needed", "Give the deck a title.")
+        raise DeckRefused(422, _("A title is needed"), _("Give the deck a title."))
     if len(title) > MAX_TITLE:
-        raise DeckRefused(422, "The title is too long", f"A title may have at most {MAX_TITLE} characters.")
+        raise DeckRefused(
+            422, _("The title is too long"), _("A title may have at most {count} characters.").format(count=MAX_TITLE)
+        )
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in title):
-        raise DeckRefused(422, "The title has a control character", "Remove the control character from the title.")
+        raise DeckRefused(
+            422, _("The title has a control character"), _("Remove the control character from the title.")
+        )
     return title
 
 
@@ -443,15 +449,21 @@ async def import_yaml(
     file), with its problems counted: a file with problems, YAML ones included, is kept as a draft to fix.
     Refused (DeckRefused, nothing stored): an empty file, one over the size limit, one that is not UTF-8 text."""
     if len(data) > MAX_DECK_BYTES:
-        raise DeckRefused(413, "The file is too large", f"A deck file may be at most {MAX_DECK_BYTES // 1024} KiB.")
+        raise DeckRefused(
+            413,
+            _("The file is too large"),
+            _("A deck file may be at most {size} KiB.").format(size=MAX_DECK_BYTES // 1024),
+        )
     try:
         source = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise DeckRefused(422, "Not a text file", "A deck file is YAML text in UTF-8: this file is not.") from None
+        raise DeckRefused(
+            422, _("Not a text file"), _("A deck file is YAML text in UTF-8: this file is not.")
+        ) from None
     if not source.strip():
-        raise DeckRefused(422, "The file is empty", "The file has no text: choose a deck's YAML file.")
+        raise DeckRefused(422, _("The file is empty"), _("The file has no text: choose a deck's YAML file."))
     if "\x00" in source:
-        raise DeckRefused(422, "Not a text file", "The file has NUL characters: it is not a deck's YAML text.")
+        raise DeckRefused(422, _("Not a text file"), _("The file has NUL characters: it is not a deck's YAML text."))
     title = _title_of(source)
     if title == UNTITLED and name:
         title = clean_title(Path(name).stem[:MAX_TITLE] or UNTITLED)
@@ -481,10 +493,12 @@ async def save_deck(
             source = deck_yaml(document if document is not None else {})
         except RecursionError:  # lists in lists... deeper than any deck: refused before the writer runs out of stack
             raise DeckRefused(
-                422, "The deck is nested too deeply", "A deck's lists and mappings nest a few levels."
+                422, _("The deck is nested too deeply"), _("A deck's lists and mappings nest a few levels.")
             ) from None
     if len(source.encode()) > MAX_DECK_BYTES:
-        raise DeckRefused(413, "The deck is too large", f"A deck may be at most {MAX_DECK_BYTES // 1024} KiB.")
+        raise DeckRefused(
+            413, _("The deck is too large"), _("A deck may be at most {size} KiB.").format(size=MAX_DECK_BYTES // 1024)
+        )
     problems = problems_of(source, registry)
     title = _title_of(source)
     now = utcnow()
@@ -574,15 +588,17 @@ async def share_deck(
     owner, organizers of its institutes and admins share. Returns the account."""
     email = email.strip().lower()
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in email):
-        raise DeckRefused(422, "No such account", "That is not an email address: check what was typed.")
+        raise DeckRefused(422, _("No such account"), _("That is not an email address: check what was typed."))
     async with maker() as db, db.begin():
         found = await _open(db, user, deck_id)
         _must_share(found)
         person = (await db.exec(select(User).where(col(User.email) == email))).first() if email else None
         if person is None or person.disabled_at is not None:
-            raise DeckRefused(422, "No such account", "No account has that email: ask an admin to add the person.")
+            raise DeckRefused(
+                422, _("No such account"), _("No account has that email: ask an admin to add the person.")
+            )
         if person.id == found.deck.owner_id:
-            raise DeckRefused(422, "That is the owner", "The deck's owner may edit it already.")
+            raise DeckRefused(422, _("That is the owner"), _("The deck's owner may edit it already."))
         share = (
             await db.exec(select(DeckShare).where(DeckShare.deck_id == deck_id, DeckShare.user_id == person.id))
         ).first()
@@ -629,9 +645,12 @@ async def startable_deck(maker: async_sessionmaker[AsyncSession], user: User, de
         count = found.deck.problems
         raise DeckRefused(
             422,
-            "The deck has problems",
-            f"“{found.deck.title}” has {count} problem{'s' if count != 1 else ''} to fix before a session can start: "
-            f"open it in the editor, /present/decks/{deck_id}/edit",
+            _("The deck has problems"),
+            ngettext(
+                "“{title}” has {count} problem to fix before a session can start: open it in the editor, {editor}",
+                "“{title}” has {count} problems to fix before a session can start: open it in the editor, {editor}",
+                count,
+            ).format(title=found.deck.title, count=count, editor=f"/present/decks/{deck_id}/edit"),
         )
     return found.deck
 

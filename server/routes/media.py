@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from activities.i18n import _
 from server.accounts.access import Access, ApiUser, PageUser, declare
 from server.accounts.csrf import check_upload_csrf
 from server.media import ImageRefused, ImageTooLarge, StoredImage, load_image, shown_bytes, store_image
@@ -68,7 +69,7 @@ async def upload_api(request: Request, user: ApiUser, services: ServicesDep) -> 
 
 async def _upload(request: Request, user: User, services: Services, *, csrf: bool) -> MediaStored:
     limit = services.settings.media_max_bytes
-    too_large = Problem(413, "Too large", f"The image is larger than {shown_bytes(limit)}.")
+    too_large = Problem(413, _("Too large"), _("The image is larger than {size}.").format(size=shown_bytes(limit)))
     missing, check = ("No image", "the image"), check_upload_csrf if csrf else None
     async with uploaded_file(request, limit, too_large=too_large, missing=missing, check=check) as upload:
         data = await upload.read(limit + 1)
@@ -84,9 +85,9 @@ async def _store(services: Services, data: bytes, user: User) -> StoredImage:
     try:
         return await store_image(services, data, user_id=user.id)
     except ImageTooLarge as refused:
-        raise Problem(413, "Too large", f"{refused}.") from None
+        raise Problem(413, _("Too large"), f"{refused}.") from None
     except ImageRefused as refused:
-        raise Problem(415, "Not an accepted image", f"{refused}.") from None
+        raise Problem(415, _("Not an accepted image"), f"{refused}.") from None
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ async def serve(name: str, request: Request, services: ServicesDep) -> Response:
     if image is None:
         stored = await load_image(services.db, name)  # a malformed name is None without a query
         if stored is None:
-            raise Problem(404, "Not found", "There is no such image.")
+            raise Problem(404, _("Not found"), _("There is no such image."))
         image = CachedImage(stored.media_type, bytes(stored.data))
         cache.put(name, image)
     etag = f'"{name.split(".", 1)[0]}"'

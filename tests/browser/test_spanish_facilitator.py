@@ -95,6 +95,7 @@ def build_deck(page: Page, audit: Audit, how: str) -> None:
     page.get_by_role("link", name="Presentaciones", exact=True).first.click()
     expect(page.get_by_role("heading", name="Presentaciones", exact=True)).to_be_visible()
     all_spanish(page, f"{how}: deck library", audit)
+    screenshot(page, f"spanish-{how}-library", full_page=False)
     new = page.locator("form[action='/present/decks']")
     new.get_by_label("Título").fill("Liderazgo distribuido")
     new.get_by_role("button", name="Crear y editar").click()
@@ -136,7 +137,17 @@ def build_deck(page: Page, audit: Audit, how: str) -> None:
     expect(page.locator("#save-status")).to_have_text(SAVED, timeout=10_000)
     expect(page.locator("#problems-summary")).to_be_hidden()
     all_spanish(page, f"{how}: editor", audit)
-    screenshot(page, f"spanish-{how}-editor", full_page=False)
+    at_both_sizes(page, f"spanish-{how}-editor")
+
+
+def at_both_sizes(page: Page, name: str) -> None:
+    """Pictures of the page on the laptop (1440x900) and at a projector's size (1280x720), where Spanish, about a
+    fifth longer than English, wraps first; the page must still offer no sideways scrolling at the smaller."""
+    screenshot(page, name, full_page=False)
+    page.set_viewport_size(PROJECTOR)
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"), f"{name}: too wide"
+    screenshot(page, f"{name}-1280", full_page=False)
+    page.set_viewport_size(LAPTOP)
 
 
 def english_in_frame(page: Page, frame_id: str) -> list[str]:
@@ -182,7 +193,7 @@ def test_a_spanish_facilitator_edits_presents_and_downloads_the_report_in_spanis
     expect(presenter.locator(".visibility")).to_contain_text("La votación está abierta.")
     all_spanish(presenter, f"{how}: presenter, a poll", audit)
     all_spanish(projector, f"{how}: projector, a poll", audit)
-    screenshot(presenter, f"spanish-{how}-presenter", full_page=False)
+    at_both_sizes(presenter, f"spanish-{how}-presenter")
     screenshot(projector, f"spanish-{how}-projector", full_page=False)
 
     presenter.get_by_role("button", name="Siguiente ▶", exact=True).first.click()
