@@ -105,15 +105,15 @@ class DeckFields(BaseModel):
 
 
 FIELD_LABELS = {
-    "accepted": N_("Accepted answers"),
+    "accepted": N_("Accepted"),
     "activities": N_("Activities"),
     "allow_skip": N_("Allow skip"),
-    "alt": N_("Alt text"),
+    "alt": N_("Alt"),
     "areas": N_("Areas"),
-    "bins": N_("Groups"),
-    "body": N_("Text"),
+    "bins": N_("Bins"),
+    "body": N_("Body"),
     "cards": N_("Cards"),
-    "correct": N_("Right options"),
+    "correct": N_("Correct"),
     "decimals": N_("Decimals"),
     "description": N_("Description"),
     "entries": N_("Entries"),
@@ -126,24 +126,24 @@ FIELD_LABELS = {
     "label": N_("Label"),
     "labels": N_("Labels"),
     "language": N_("Language"),
-    "languages": N_("Word lists"),
+    "languages": N_("Languages"),
     "layout": N_("Layout"),
-    "lemmatise": N_("Count word forms as one"),
-    "max": N_("Highest point"),
-    "max_choices": N_("Most choices"),
-    "max_length": N_("Longest answer"),
-    "max_questions": N_("Most questions"),
-    "media": N_("Image"),
-    "min": N_("Lowest point"),
+    "lemmatise": N_("Lemmatise"),
+    "max": N_("Max"),
+    "max_choices": N_("Max choices"),
+    "max_length": N_("Max length"),
+    "max_questions": N_("Max questions"),
+    "media": N_("Media"),
+    "min": N_("Min"),
     "moderated": N_("Moderated"),
-    "multiple": N_("Several choices"),
+    "multiple": N_("Multiple"),
     "names": N_("Names"),
     "options": N_("Options"),
     "pace": N_("Pace"),
-    "partial": N_("Partial ranking"),
+    "partial": N_("Partial"),
     "phones": N_("Phones"),
     "points": N_("Points"),
-    "profanity": N_("Profanity filter"),
+    "profanity": N_("Profanity"),
     "prompt": N_("Prompt"),
     "results": N_("Results"),
     "statements": N_("Statements"),
@@ -158,8 +158,9 @@ FIELD_LABELS = {
     "x": N_("X"),
     "y": N_("Y"),
 }
-"""Names for the fields of the built-in kinds' forms, where a field gives no `label` of its own: the editor shows
-these in the page's language. Any other field (a plug-in's) is named by its key, as before."""
+"""Names for the fields of the built-in kinds' forms, where a field gives no `label` of its own: in English each is the
+field's key made readable (as the editor shows any other field), for the catalogues to translate. A plug-in's fields
+are named by their keys."""
 
 
 def shown(text: str) -> str:
