@@ -196,6 +196,15 @@ def test_a_spanish_facilitator_edits_presents_and_downloads_the_report_in_spanis
     at_both_sizes(presenter, f"spanish-{how}-presenter")
     screenshot(projector, f"spanish-{how}-projector", full_page=False)
 
+    # The remote, on the facilitator's phone (signed in: the same browser profile), in Spanish too.
+    remote = errors.watch(context.new_page(), f"{how}: remote")
+    remote.set_viewport_size({"width": 390, "height": 844})
+    remote.goto(str(presenter.locator("#remote-url").get_attribute("href")))
+    expect(remote.locator(".remote-state")).to_contain_text("La votación está abierta.")
+    all_spanish(remote, f"{how}: remote", audit)
+    screenshot(remote, f"spanish-{how}-remote", full_page=False)
+    remote.close()
+
     presenter.get_by_role("button", name="Siguiente ▶", exact=True).first.click()
     expect(presenter.locator("section.current > p.kind-badge")).to_have_text("Nube de palabras")
     all_spanish(presenter, f"{how}: presenter, a word cloud", audit)
