@@ -130,8 +130,8 @@ def build_deck(page: Page, audit: Audit, how: str) -> None:
     # A problem, named in Spanish where the form names its field: the word cloud without a title.
     form.get_by_label("Título", exact=True).fill("")
     expect(page.locator("#problems-heading")).to_have_text("1 problema")
-    expect(page.get_by_role("button", name="Empezar una sesión")).to_be_disabled()
-    expect(page.locator("#start-reason")).to_have_text("Resuelve el problema de arriba para empezar una sesión.")
+    expect(page.get_by_role("button", name="Iniciar una sesión")).to_be_disabled()
+    expect(page.locator("#start-reason")).to_have_text("Resuelve el problema de arriba para iniciar una sesión.")
     all_spanish(page, f"{how}: editor with a problem", audit)
     form.get_by_label("Título", exact=True).fill("Tres palabras para el liderazgo")
     expect(page.locator("#save-status")).to_have_text(SAVED, timeout=10_000)
@@ -165,11 +165,11 @@ def test_a_spanish_facilitator_edits_presents_and_downloads_the_report_in_spanis
 ) -> None:
     errors, audit = PageErrors(), Audit()
     context, page = facilitator(browser, server, errors, how)
-    expect(page.get_by_role("heading", name="Empezar una sesión")).to_be_visible()
+    expect(page.get_by_role("heading", name="Iniciar una sesión")).to_be_visible()
     all_spanish(page, f"{how}: dashboard", audit)
     build_deck(page, audit, how)
 
-    page.get_by_role("button", name="Empezar una sesión").click()
+    page.get_by_role("button", name="Iniciar una sesión").click()
     expect(page).to_have_url(re.compile(r"/present/\d+$"))
     presenter = page
     expect(presenter.get_by_role("heading", name="Sala de espera")).to_be_visible()
