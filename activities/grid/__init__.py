@@ -131,7 +131,9 @@ class GridConfig(KindConfig):
         cleaned = [_tidy(label, "a quadrant label", MAX_QUADRANT_LENGTH) for label in labels]
         if cleaned and len(cleaned) != 4:
             raise ValueError(
-                f"give four quadrant labels (top left, top right, bottom left, bottom right), not {len(cleaned)}"
+                _("give four quadrant labels (top left, top right, bottom left, bottom right), not {count}").format(
+                    count=len(cleaned)
+                )
             )
         return cleaned
 
@@ -140,7 +142,9 @@ class GridConfig(KindConfig):
         points = self.max - self.min + 1
         if not MIN_POINTS <= points <= MAX_POINTS:
             raise ValueError(
-                f"each axis has {MIN_POINTS} to {MAX_POINTS} points; min {self.min} and max {self.max} give {points}"
+                _("each axis has {low} to {high} points; min {min} and max {max} give {points}").format(
+                    low=MIN_POINTS, high=MAX_POINTS, min=self.min, max=self.max, points=points
+                )
             )
         return self
 

@@ -104,22 +104,30 @@ class NumberConfig(KindConfig):
     @model_validator(mode="after")
     def _coherent(self) -> NumberConfig:
         if not self.min < self.max:
-            raise ValueError(f"min ({shown(self.min)}) must be smaller than max ({shown(self.max)})")
+            raise ValueError(
+                _("min ({low}) must be smaller than max ({high})").format(low=shown(self.min), high=shown(self.max))
+            )
         for name in ("min", "max", "correct"):
             value = getattr(self, name)
             if value is not None and decimals_of(value) > self.decimals:
                 raise ValueError(
-                    f"{name} ({shown(value)}) has more decimals than the {self.decimals} answers may have; "
-                    "raise decimals or round it"
+                    _(
+                        "{name} ({value}) has more decimals than the {decimals} answers may have; "
+                        "raise decimals or round it"
+                    ).format(name=name, value=shown(value), decimals=self.decimals)
                 )
         if self.correct is not None and not self.min <= self.correct <= self.max:
             raise ValueError(
-                f"correct ({shown(self.correct)}) must be between min ({shown(self.min)}) and max ({shown(self.max)})"
+                _("correct ({value}) must be between min ({low}) and max ({high})").format(
+                    value=shown(self.correct), low=shown(self.min), high=shown(self.max)
+                )
             )
         if self.tolerance > self.max - self.min:
-            raise ValueError(f"tolerance ({shown(self.tolerance)}) is wider than the range from min to max")
+            raise ValueError(
+                _("tolerance ({value}) is wider than the range from min to max").format(value=shown(self.tolerance))
+            )
         if self.points and self.correct is None:
-            raise ValueError("points: give the right answer (correct) for answers to score")
+            raise ValueError(_("points: give the right answer (correct) for answers to score"))
         return self
 
     def judge(self, submission: NumberSubmission) -> tuple[bool, int]:

@@ -60,7 +60,9 @@ class PinArea(KindConfig):
     def _inside_the_picture(self) -> PinArea:
         if self.x + self.width > 1 + 1e-9 or self.y + self.height > 1 + 1e-9:
             raise ValueError(
-                f"the area “{self.label}” reaches past the picture's edge: x + width and y + height are at most 1"
+                _("the area “{label}” reaches past the picture's edge: x + width and y + height are at most 1").format(
+                    label=self.label
+                )
             )
         return self
 
@@ -93,9 +95,9 @@ class PinConfig(KindConfig):
     def _picture_with_words(cls, image: Any) -> Any:
         """A clear refusal for the two mistakes people make: no picture, or a picture without its description."""
         if image is None:
-            raise ValueError("a pin activity needs a picture to pin on: upload one")
+            raise ValueError(_("a pin activity needs a picture to pin on: upload one"))
         if isinstance(image, Mapping) and not str(image.get("alt") or "").strip():
-            raise ValueError("add the picture's alt text, saying what it shows, for people who cannot see it")
+            raise ValueError(_("add the picture's alt text, saying what it shows, for people who cannot see it"))
         return image
 
     points: bool = points_field(
@@ -112,7 +114,7 @@ class PinConfig(KindConfig):
     @model_validator(mode="after")
     def _points_need_areas(self) -> PinConfig:
         if self.points and not self.areas:
-            raise ValueError("points: give the correct areas for pins to score")
+            raise ValueError(_("points: give the correct areas for pins to score"))
         return self
 
     def areas_of(self, x: float, y: float) -> list[int]:

@@ -66,8 +66,10 @@ class PollConfig(KindConfig):
     def _an_image_per_option(self) -> PollConfig:
         if self.images and len(self.images) != len(self.options):
             raise ValueError(
-                f"images: give one per option, in the same order ({len(self.options)} options, "
-                f"{len(self.images)} images); write null for an option without one"
+                _(
+                    "images: give one per option, in the same order ({options} options, {images} images); "
+                    "write null for an option without one"
+                ).format(options=len(self.options), images=len(self.images))
             )
         return self
 

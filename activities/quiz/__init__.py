@@ -75,34 +75,36 @@ class QuizConfig(KindConfig):
     def _distinct_accepted(cls, accepted: list[str]) -> list[str]:
         cleaned = [tidy(answer) for answer in accepted]
         if any(not answer_key(answer) for answer in cleaned):
-            raise ValueError("an accepted answer is empty (or only punctuation)")
+            raise ValueError(_("an accepted answer is empty (or only punctuation)"))
         if any(len(answer) > MAX_ANSWER_LENGTH for answer in cleaned):
-            raise ValueError(f"an accepted answer is longer than {MAX_ANSWER_LENGTH} characters")
+            raise ValueError(_("an accepted answer is longer than {limit} characters").format(limit=MAX_ANSWER_LENGTH))
         if len({answer_key(answer) for answer in cleaned}) != len(cleaned):
-            raise ValueError("two accepted answers are the same (ignoring case, accents and punctuation)")
+            raise ValueError(_("two accepted answers are the same (ignoring case, accents and punctuation)"))
         return cleaned
 
     @model_validator(mode="after")
     def _one_shape(self) -> QuizConfig:
         if self.options and self.accepted:
-            raise ValueError("give options (to pick from) or accepted answers (to type), not both")
+            raise ValueError(_("give options (to pick from) or accepted answers (to type), not both"))
         if not self.options and not self.accepted:
-            raise ValueError("give options to pick from (with the correct ones) or the accepted answers to type")
+            raise ValueError(_("give options to pick from (with the correct ones) or the accepted answers to type"))
         if self.accepted and (self.correct or self.images):
-            raise ValueError("correct and images are for options: a typed answer has accepted answers only")
+            raise ValueError(_("correct and images are for options: a typed answer has accepted answers only"))
         if self.options:
             if len(self.options) < 2:
-                raise ValueError("give at least 2 options")
+                raise ValueError(_("give at least 2 options"))
             if not self.correct:
-                raise ValueError("correct: give the number of the right option (1 is the first)")
+                raise ValueError(_("correct: give the number of the right option (1 is the first)"))
             if any(not 1 <= number <= len(self.options) for number in self.correct):
-                raise ValueError(f"correct: option numbers go from 1 to {len(self.options)}")
+                raise ValueError(_("correct: option numbers go from 1 to {count}").format(count=len(self.options)))
             if len(set(self.correct)) != len(self.correct):
-                raise ValueError("correct: an option is named twice")
+                raise ValueError(_("correct: an option is named twice"))
             if self.images and len(self.images) != len(self.options):
                 raise ValueError(
-                    f"images: give one per option, in the same order ({len(self.options)} options, "
-                    f"{len(self.images)} images); write null for an option without one"
+                    _(
+                        "images: give one per option, in the same order ({options} options, {images} images); "
+                        "write null for an option without one"
+                    ).format(options=len(self.options), images=len(self.images))
                 )
         return self
 

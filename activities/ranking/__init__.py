@@ -42,9 +42,11 @@ class RankingConfig(KindConfig):
     @model_validator(mode="after")
     def _top_fits(self) -> RankingConfig:
         if self.top is not None and not self.partial:
-            raise ValueError("top needs partial: true (without it, every item is ranked)")
+            raise ValueError(_("top needs partial: true (without it, every item is ranked)"))
         if self.top is not None and self.top > len(self.items):
-            raise ValueError(f"top is {self.top} but there are only {len(self.items)} items")
+            raise ValueError(
+                _("top is {top} but there are only {count} items").format(top=self.top, count=len(self.items))
+            )
         return self
 
     @property

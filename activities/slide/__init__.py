@@ -13,7 +13,7 @@ from markupsafe import Markup
 from pydantic import Field, ValidationInfo, field_validator
 
 from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, Tally
-from activities.i18n import N_
+from activities.i18n import N_, _
 from activities.images import ImageRef
 from activities.slide.markdown import render_markdown
 
@@ -97,11 +97,15 @@ class SlideConfig(KindConfig):
     def _image_fits_layout(cls, image: ImageRef | None, info: ValidationInfo) -> ImageRef | None:
         layout = info.data.get("layout")
         if layout in WITH_IMAGE and image is None:
-            raise ValueError(f"the {layout} layout shows an image: add one, or choose the text layout")
+            raise ValueError(
+                _("the {layout} layout shows an image: add one, or choose the text layout").format(layout=layout)
+            )
         if layout is not None and layout not in WITH_IMAGE and image is not None:
             raise ValueError(
-                f"the {layout} layout has no place for an image: choose image-left, image-right or image-full, or "
-                "remove the image"
+                _(
+                    "the {layout} layout has no place for an image: choose image-left, image-right or image-full, or "
+                    "remove the image"
+                ).format(layout=layout)
             )
         return image
 
@@ -109,7 +113,7 @@ class SlideConfig(KindConfig):
     @classmethod
     def _clean_body(cls, body: Any) -> Any:
         if isinstance(body, str) and not _storable(body):
-            raise ValueError("the body holds half of a character pair, which cannot be stored or shown")
+            raise ValueError(_("the body holds half of a character pair, which cannot be stored or shown"))
         return clean_body(body) if isinstance(body, str) else body
 
     @field_validator("body")

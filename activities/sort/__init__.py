@@ -48,7 +48,7 @@ class SortConfig(KindConfig):
     def _distinct_bins(cls, bins: list[str]) -> list[str]:
         cleaned = distinct_labels(bins, "bin", MAX_BIN_LENGTH)
         if any(label.casefold() == UNSURE for label in cleaned):
-            raise ValueError("a bin may not be called Unsure: every card already offers Unsure")
+            raise ValueError(_("a bin may not be called Unsure: every card already offers Unsure"))
         return cleaned
 
     @field_validator("cards")

@@ -55,7 +55,7 @@ class WordcloudConfig(KindConfig):
     @classmethod
     def _known_language(cls, language: str) -> str:
         if language not in LANGUAGES:
-            raise ValueError(f"language must be one of {', '.join(sorted(LANGUAGES))}")
+            raise ValueError(_("language must be one of {languages}").format(languages=", ".join(sorted(LANGUAGES))))
         return language
 
 
