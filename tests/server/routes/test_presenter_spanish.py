@@ -133,6 +133,10 @@ def test_deck_problems_speak_the_page_s_language_and_english_keeps_pydantic_s_wo
         spanish = problems_of(deck)
     assert "línea 1: title: hace falta un título de 1 a 200 caracteres" in spanish
     assert any(problem.endswith("al menos 2 elementos") for problem in spanish), spanish
+    repeated = "title: Dos\nactivities:\n  - kind: poll\n    title: Sí\n    options: [Una, una]\n"
+    assert problems_of(repeated) == ["line 5: activities[0].options: two options are the same"]
+    with speaking("es"):
+        assert problems_of(repeated) == ["línea 5: activities[0].options: hay dos iguales"]
 
 
 def test_a_refusal_on_a_page_is_in_the_facilitator_s_language_and_the_api_stays_english(client: TestClient) -> None:
