@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, ValidationError
 from pydantic.types import JsonValue
 
-from activities.i18n import _
+from activities.i18n import N_, _
 
 FormFields = Mapping[str, Sequence[str]]
 """A submitted form, each field a list of values (HTML forms repeat names for checkboxes)."""
@@ -566,12 +566,25 @@ def distinct_labels(labels: list[str], what: str, limit: int) -> list[str]:
     cleaned = [" ".join(label.split()) for label in labels]
     one = f"{'an' if what[:1] in 'aeiou' else 'a'} {what}"
     if any(not label for label in cleaned):
-        raise ValueError(f"{one} is empty")
+        raise ValueError(_in_other_languages(LABEL_EMPTY) or f"{one} is empty")
     if any(len(label) > limit for label in cleaned):
-        raise ValueError(f"{one} is longer than {limit} characters")
+        raise ValueError(_in_other_languages(LABEL_TOO_LONG, limit=limit) or f"{one} is longer than {limit} characters")
     if len({label.casefold() for label in cleaned}) != len(cleaned):
-        raise ValueError(f"two {what}s are the same")
+        raise ValueError(_in_other_languages(LABELS_REPEATED) or f"two {what}s are the same")
     return cleaned
+
+
+# A list's refusals where the English names the kind's noun ("two options are the same", built from `what`): another
+# language says them of the list, which its problem names already ("Opciones: hay uno vacío").
+LABEL_EMPTY = N_("one of them is empty")
+LABEL_TOO_LONG = N_("one of them is longer than {limit} characters")
+LABELS_REPEATED = N_("two of them are the same")
+
+
+def _in_other_languages(message: str, **values: Any) -> str | None:
+    """`message` as the current catalogue translates it, or None where it does not (English: the caller's words)."""
+    translated = _(message)
+    return translated.format(**values) if translated != message else None
 
 
 def whole_number(text: str, digits: int = 9) -> int | None:

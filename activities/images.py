@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from activities.i18n import N_
+
 MEDIA_NAME = r"^[0-9a-f]{64}\.(png|jpg|webp|gif)$"
 """A stored image's name: the SHA-256 of its stored bytes and the extension of its type."""
 
@@ -19,7 +21,7 @@ class ImageRef(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    media: str = Field(pattern=MEDIA_NAME, description="The uploaded image")
+    media: str = Field(pattern=MEDIA_NAME, description=N_("The uploaded image"))
     alt: str = Field(
-        min_length=1, max_length=300, description="What the image shows, for people who cannot see it (required)"
+        min_length=1, max_length=300, description=N_("What the image shows, for people who cannot see it (required)")
     )

@@ -8,14 +8,14 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo
 
-from activities.i18n import _
+from activities.i18n import N_, _
 
 FULL_POINTS = 1000
 DEFAULT_TIME_LIMIT = 20
 MIN_TIME_LIMIT = 5
 MAX_TIME_LIMIT = 600
 
-TIME_LIMIT_DESCRIPTION = "Seconds to answer; a right answer scores 1000 points at once, falling to 500 at the limit"
+TIME_LIMIT_DESCRIPTION = N_("Seconds to answer; a right answer scores 1000 points at once, falling to 500 at the limit")
 
 
 def time_limit_field() -> Any:
@@ -45,13 +45,10 @@ def server_elapsed(info: ValidationInfo) -> float:
     return round(float(elapsed), 3)
 
 
-def points_field(what: str) -> Any:
+def points_field(description: str) -> Any:
     """The `points` switch of a kind whose right answer may score (off by default: it then is no part of the
-    standings); `what` names the right answer it needs."""
-    return Field(
-        default=False,
-        description=f"Right answers score points towards the leaderboard, faster ones more (needs {what})",
-    )
+    standings); `description` says so and names the right answer it needs (marked with N_ for the editor's form)."""
+    return Field(default=False, description=description)
 
 
 def clocked(data: Any, info: ValidationInfo, scored: bool) -> Any:

@@ -24,7 +24,7 @@ from activities.base import (
     whole_number,
 )
 from activities.grid.api import GridAnswer, GridModeration, GridResults
-from activities.i18n import _
+from activities.i18n import N_, _
 from activities.palette import OKABE_ITO
 
 MAX_ITEMS = 12
@@ -58,55 +58,57 @@ def _tidy(text: str, what: str, limit: int, required: bool = True) -> str:
 
 class GridConfig(KindConfig):
     items: list[str] = Field(
-        min_length=1, max_length=MAX_ITEMS, description="What people place on the grid (roles, practices...)"
+        min_length=1, max_length=MAX_ITEMS, description=N_("What people place on the grid (roles, practices...)")
     )
     x_label: str = Field(
         default="Influence",
-        description="What the horizontal axis measures",
-        json_schema_extra={"label": "Horizontal axis"},
+        description=N_("What the horizontal axis measures"),
+        json_schema_extra={"label": N_("Horizontal axis")},
     )
     x_low: str = Field(
         default="",
-        description="The word at the left end of the horizontal axis (optional)",
-        json_schema_extra={"label": "Left end"},
+        description=N_("The word at the left end of the horizontal axis (optional)"),
+        json_schema_extra={"label": N_("Left end")},
     )
     x_high: str = Field(
         default="",
-        description="The word at the right end of the horizontal axis (optional)",
-        json_schema_extra={"label": "Right end"},
+        description=N_("The word at the right end of the horizontal axis (optional)"),
+        json_schema_extra={"label": N_("Right end")},
     )
     y_label: str = Field(
-        default="Authority", description="What the vertical axis measures", json_schema_extra={"label": "Vertical axis"}
+        default="Authority",
+        description=N_("What the vertical axis measures"),
+        json_schema_extra={"label": N_("Vertical axis")},
     )
     y_low: str = Field(
         default="",
-        description="The word at the bottom end of the vertical axis (optional)",
-        json_schema_extra={"label": "Bottom end"},
+        description=N_("The word at the bottom end of the vertical axis (optional)"),
+        json_schema_extra={"label": N_("Bottom end")},
     )
     y_high: str = Field(
         default="",
-        description="The word at the top end of the vertical axis (optional)",
-        json_schema_extra={"label": "Top end"},
+        description=N_("The word at the top end of the vertical axis (optional)"),
+        json_schema_extra={"label": N_("Top end")},
     )
     min: int = Field(
         default=0,
         ge=-MAX_SCALE_END,
         le=MAX_SCALE_END,
-        description="The lowest point of both axes",
-        json_schema_extra={"label": "Lowest point"},
+        description=N_("The lowest point of both axes"),
+        json_schema_extra={"label": N_("Lowest point")},
     )
     max: int = Field(
         default=10,
         ge=-MAX_SCALE_END,
         le=MAX_SCALE_END,
-        description="The highest point of both axes",
-        json_schema_extra={"label": "Highest point"},
+        description=N_("The highest point of both axes"),
+        json_schema_extra={"label": N_("Highest point")},
     )
     quadrants: list[str] = Field(
         default_factory=list,
         max_length=4,
-        description="Names of the four quadrants, optional: top left, top right, bottom left, bottom right",
-        json_schema_extra={"label": "Quadrant names"},
+        description=N_("Names of the four quadrants, optional: top left, top right, bottom left, bottom right"),
+        json_schema_extra={"label": N_("Quadrant names")},
     )
 
     @field_validator("items")
@@ -130,7 +132,9 @@ class GridConfig(KindConfig):
         cleaned = [_tidy(label, "a quadrant label", MAX_QUADRANT_LENGTH) for label in labels]
         if cleaned and len(cleaned) != 4:
             raise ValueError(
-                f"give four quadrant labels (top left, top right, bottom left, bottom right), not {len(cleaned)}"
+                _("give four quadrant labels (top left, top right, bottom left, bottom right), not {count}").format(
+                    count=len(cleaned)
+                )
             )
         return cleaned
 
@@ -139,7 +143,9 @@ class GridConfig(KindConfig):
         points = self.max - self.min + 1
         if not MIN_POINTS <= points <= MAX_POINTS:
             raise ValueError(
-                f"each axis has {MIN_POINTS} to {MAX_POINTS} points; min {self.min} and max {self.max} give {points}"
+                _("each axis has {low} to {high} points; min {min} and max {max} give {points}").format(
+                    low=MIN_POINTS, high=MAX_POINTS, min=self.min, max=self.max, points=points
+                )
             )
         return self
 
@@ -280,8 +286,10 @@ def clouds_shown(moderation: Mapping[str, Any], items: int) -> list[int]:
 
 class Grid(ActivityKind[GridConfig, GridSubmission]):
     name = "grid"
-    label = "2x2 grid"
-    description = "Everyone places each item on two axes (influence and authority); the room sees each mean and spread."
+    label = N_("2x2 grid")
+    description = N_(
+        "Everyone places each item on two axes (influence and authority); the room sees each mean and spread."
+    )
     translatable = frozenset({"items", "x_label", "x_low", "x_high", "y_label", "y_low", "y_high", "quadrants"})
     config_model = GridConfig
     submission_model = GridSubmission

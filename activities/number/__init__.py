@@ -24,7 +24,7 @@ from activities.base import (
     Tally,
     field_values,
 )
-from activities.i18n import _, ngettext
+from activities.i18n import N_, _, ngettext
 from activities.number.api import NumberAnswer, NumberResults
 from activities.scoring import clocked, elapsed_field, points_field, time_limit_field, timed_points
 from activities.text import tidy
@@ -65,33 +65,36 @@ def shown(value: float | Decimal | None) -> str:
 
 class NumberConfig(KindConfig):
     min: float = Field(
-        ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False, description="The smallest answer people may give"
+        ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False, description=N_("The smallest answer people may give")
     )
     max: float = Field(
-        ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False, description="The largest answer people may give"
+        ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False, description=N_("The largest answer people may give")
     )
     decimals: int = Field(
         default=0,
         ge=0,
         le=MAX_DECIMALS,
-        description="Digits people may give after the decimal point (0: whole numbers)",
+        description=N_("Digits people may give after the decimal point (0: whole numbers)"),
     )
     unit: str = Field(
-        default="", max_length=MAX_UNIT_LENGTH, description="What the number counts, shown after it (%, years...)"
+        default="", max_length=MAX_UNIT_LENGTH, description=N_("What the number counts, shown after it (%, years...)")
     )
     correct: float | None = Field(
         default=None,
         allow_inf_nan=False,
-        description="The right answer (optional): shown with the closest answers once voting closes or results are "
-        "revealed",
+        description=N_(
+            "The right answer (optional): shown with the closest answers once voting closes or results are revealed"
+        ),
     )
     tolerance: float = Field(
         default=0,
         ge=0,
         allow_inf_nan=False,
-        description="How far from the right answer still counts as right (0: exactly)",
+        description=N_("How far from the right answer still counts as right (0: exactly)"),
     )
-    points: bool = points_field("the right answer")
+    points: bool = points_field(
+        N_("Right answers score points towards the leaderboard, faster ones more (needs the right answer)")
+    )
     time_limit: int = time_limit_field()
 
     @field_validator("unit")
@@ -102,22 +105,30 @@ class NumberConfig(KindConfig):
     @model_validator(mode="after")
     def _coherent(self) -> NumberConfig:
         if not self.min < self.max:
-            raise ValueError(f"min ({shown(self.min)}) must be smaller than max ({shown(self.max)})")
+            raise ValueError(
+                _("min ({low}) must be smaller than max ({high})").format(low=shown(self.min), high=shown(self.max))
+            )
         for name in ("min", "max", "correct"):
             value = getattr(self, name)
             if value is not None and decimals_of(value) > self.decimals:
                 raise ValueError(
-                    f"{name} ({shown(value)}) has more decimals than the {self.decimals} answers may have; "
-                    "raise decimals or round it"
+                    _(
+                        "{name} ({value}) has more decimals than the {decimals} answers may have; "
+                        "raise decimals or round it"
+                    ).format(name=name, value=shown(value), decimals=self.decimals)
                 )
         if self.correct is not None and not self.min <= self.correct <= self.max:
             raise ValueError(
-                f"correct ({shown(self.correct)}) must be between min ({shown(self.min)}) and max ({shown(self.max)})"
+                _("correct ({value}) must be between min ({low}) and max ({high})").format(
+                    value=shown(self.correct), low=shown(self.min), high=shown(self.max)
+                )
             )
         if self.tolerance > self.max - self.min:
-            raise ValueError(f"tolerance ({shown(self.tolerance)}) is wider than the range from min to max")
+            raise ValueError(
+                _("tolerance ({value}) is wider than the range from min to max").format(value=shown(self.tolerance))
+            )
         if self.points and self.correct is None:
-            raise ValueError("points: give the right answer (correct) for answers to score")
+            raise ValueError(_("points: give the right answer (correct) for answers to score"))
         return self
 
     def judge(self, submission: NumberSubmission) -> tuple[bool, int]:
@@ -357,8 +368,8 @@ def _correct_part(config: NumberConfig, ordered: list[tuple[Decimal, int]], answ
 
 class Number(ActivityKind[NumberConfig, NumberSubmission]):
     name = "number"
-    label = "Guess the number"
-    description = "One number within bounds; the room sees the distribution, the median and the right answer."
+    label = N_("Guess the number")
+    description = N_("One number within bounds; the room sees the distribution, the median and the right answer.")
     translatable = frozenset({"unit"})
     config_model = NumberConfig
     submission_model = NumberSubmission

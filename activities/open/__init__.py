@@ -27,7 +27,7 @@ from activities.base import (
     shown,
     toggled,
 )
-from activities.i18n import _
+from activities.i18n import N_, _
 from activities.open.api import OpenAnswer, OpenModeration, OpenResults
 from activities.text import pieces, same_text, tidy, tidy_long
 
@@ -48,9 +48,11 @@ VERBS: dict[str, tuple[str, bool]] = {
 
 class OpenConfig(KindConfig):
     max_length: int = Field(
-        default=DEFAULT_LENGTH, ge=MIN_LENGTH_LIMIT, le=MAX_LENGTH_LIMIT, description="Characters per answer"
+        default=DEFAULT_LENGTH, ge=MIN_LENGTH_LIMIT, le=MAX_LENGTH_LIMIT, description=N_("Characters per answer")
     )
-    moderated: bool = Field(default=False, description="Answers reach the projector only once the presenter approves")
+    moderated: bool = Field(
+        default=False, description=N_("Answers reach the projector only once the presenter approves")
+    )
 
 
 class OpenSubmission(KindSubmission):
@@ -157,8 +159,8 @@ class OpenTally(Tally[OpenConfig, OpenSubmission]):
 
 class Open(ActivityKind[OpenConfig, OpenSubmission]):
     name = "open"
-    label = "Open question"
-    description = "Short open answers, shown as cards you can hide, highlight or approve first."
+    label = N_("Open question")
+    description = N_("Short open answers, shown as cards you can hide, highlight or approve first.")
     config_model = OpenConfig
     submission_model = OpenSubmission
     tally_class = OpenTally

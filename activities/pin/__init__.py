@@ -26,7 +26,7 @@ from activities.base import (
     distinct_labels,
     field_values,
 )
-from activities.i18n import _
+from activities.i18n import N_, _
 from activities.images import ImageRef
 from activities.pin.api import PinAnswer, PinResults
 from activities.scoring import clocked, elapsed_field, points_field, time_limit_field, timed_points
@@ -46,11 +46,11 @@ THIRDS = (("left", "centre", "right"), ("top", "middle", "bottom"))
 class PinArea(KindConfig):
     """A named rectangle of the picture, in fractions of its width and height from its top-left corner."""
 
-    label: str = Field(min_length=1, max_length=MAX_AREA_LABEL, description="What the area is called")
-    x: float = Field(ge=0, le=1, description="Its left edge, as a fraction of the picture's width (0 to 1)")
-    y: float = Field(ge=0, le=1, description="Its top edge, as a fraction of the picture's height (0 to 1)")
-    width: float = Field(gt=0, le=1, description="Its width, as a fraction of the picture's width")
-    height: float = Field(gt=0, le=1, description="Its height, as a fraction of the picture's height")
+    label: str = Field(min_length=1, max_length=MAX_AREA_LABEL, description=N_("What the area is called"))
+    x: float = Field(ge=0, le=1, description=N_("Its left edge, as a fraction of the picture's width (0 to 1)"))
+    y: float = Field(ge=0, le=1, description=N_("Its top edge, as a fraction of the picture's height (0 to 1)"))
+    width: float = Field(gt=0, le=1, description=N_("Its width, as a fraction of the picture's width"))
+    height: float = Field(gt=0, le=1, description=N_("Its height, as a fraction of the picture's height"))
 
     @field_validator("label")
     @classmethod
@@ -61,7 +61,9 @@ class PinArea(KindConfig):
     def _inside_the_picture(self) -> PinArea:
         if self.x + self.width > 1 + 1e-9 or self.y + self.height > 1 + 1e-9:
             raise ValueError(
-                f"the area “{self.label}” reaches past the picture's edge: x + width and y + height are at most 1"
+                _("the area “{label}” reaches past the picture's edge: x + width and y + height are at most 1").format(
+                    label=self.label
+                )
             )
         return self
 
@@ -74,15 +76,19 @@ class PinConfig(KindConfig):
     image: ImageRef = Field(
         default=None,
         validate_default=True,  # so a missing picture is refused at its own field, with the words below
-        description="The picture people pin on (a floor plan, a map, a chart), with a description of it for people "
-        "who cannot see it (required).",
+        description=N_(
+            "The picture people pin on (a floor plan, a map, a chart), with a description of it for people "
+            "who cannot see it (required)."
+        ),
         json_schema_extra={"widget": "image"},
     )
     areas: list[PinArea] = Field(
         default_factory=list,
         max_length=MAX_AREAS,
-        description="Correct areas for a quiz (optional): rectangles of the picture, in fractions of its width and "
-        "height (0 to 1) from the top-left corner. The results count the pins in each and outline them.",
+        description=N_(
+            "Correct areas for a quiz (optional): rectangles of the picture, in fractions of its width and "
+            "height (0 to 1) from the top-left corner. The results count the pins in each and outline them."
+        ),
     )
 
     @field_validator("image", mode="before")
@@ -90,12 +96,14 @@ class PinConfig(KindConfig):
     def _picture_with_words(cls, image: Any) -> Any:
         """A clear refusal for the two mistakes people make: no picture, or a picture without its description."""
         if image is None:
-            raise ValueError("a pin activity needs a picture to pin on: upload one")
+            raise ValueError(_("a pin activity needs a picture to pin on: upload one"))
         if isinstance(image, Mapping) and not str(image.get("alt") or "").strip():
-            raise ValueError("add the picture's alt text, saying what it shows, for people who cannot see it")
+            raise ValueError(_("add the picture's alt text, saying what it shows, for people who cannot see it"))
         return image
 
-    points: bool = points_field("correct areas")
+    points: bool = points_field(
+        N_("Right answers score points towards the leaderboard, faster ones more (needs correct areas)")
+    )
     time_limit: int = time_limit_field()
 
     @field_validator("areas")
@@ -107,7 +115,7 @@ class PinConfig(KindConfig):
     @model_validator(mode="after")
     def _points_need_areas(self) -> PinConfig:
         if self.points and not self.areas:
-            raise ValueError("points: give the correct areas for pins to score")
+            raise ValueError(_("points: give the correct areas for pins to score"))
         return self
 
     def areas_of(self, x: float, y: float) -> list[int]:
@@ -234,8 +242,8 @@ class PinTally(SignedTally[PinConfig, PinSubmission]):
 
 class Pin(ActivityKind[PinConfig, PinSubmission]):
     name = "pin"
-    label = "Pin on image"
-    description = "Everyone places a pin on a picture (a floor plan, a map); the room sees a heat map of the pins."
+    label = N_("Pin on image")
+    description = N_("Everyone places a pin on a picture (a floor plan, a map); the room sees a heat map of the pins.")
     config_model = PinConfig
     submission_model = PinSubmission
     tally_class = PinTally

@@ -18,7 +18,7 @@ from activities.base import (
     distinct_labels,
     field_values,
 )
-from activities.i18n import _
+from activities.i18n import N_, _
 from activities.points.api import PointsAnswer, PointsResults
 
 MIN_ITEMS = 2
@@ -32,8 +32,8 @@ MAX_ECHO = 12
 
 
 class PointsConfig(KindConfig):
-    items: list[str] = Field(min_length=MIN_ITEMS, max_length=MAX_ITEMS, description="What the points go to")
-    total: int = Field(default=DEFAULT_TOTAL, ge=MIN_TOTAL, le=MAX_TOTAL, description="Points per participant")
+    items: list[str] = Field(min_length=MIN_ITEMS, max_length=MAX_ITEMS, description=N_("What the points go to"))
+    total: int = Field(default=DEFAULT_TOTAL, ge=MIN_TOTAL, le=MAX_TOTAL, description=N_("Points per participant"))
 
     @field_validator("items")
     @classmethod
@@ -129,8 +129,8 @@ class PointsTally(Tally[PointsConfig, PointsSubmission]):
 
 class Points(ActivityKind[PointsConfig, PointsSubmission]):
     name = "points"
-    label = "Points"
-    description = "Everyone shares out a budget of points between items; the room sees where the points went."
+    label = N_("Points")
+    description = N_("Everyone shares out a budget of points between items; the room sees where the points went.")
     translatable = frozenset({"items"})
     config_model = PointsConfig
     submission_model = PointsSubmission

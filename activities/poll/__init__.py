@@ -26,7 +26,7 @@ from activities.base import (
     field_values,
     whole_number,
 )
-from activities.i18n import _, ngettext
+from activities.i18n import N_, _, ngettext
 from activities.images import ImageRef
 from activities.poll.api import PollAnswer, PollResults
 
@@ -36,21 +36,26 @@ MAX_OPTION_LENGTH = 120
 
 OptionImage = Annotated[
     ImageRef | None,
-    Field(json_schema_extra={"widget": "image"}, description="The picture shown with this option (or none)"),
+    Field(json_schema_extra={"widget": "image"}, description=N_("The picture shown with this option (or none)")),
 ]
 
 
 class PollConfig(KindConfig):
-    options: list[str] = Field(min_length=2, max_length=MAX_OPTIONS, description="The choices people pick from")
-    multiple: bool = Field(default=False, description="People may pick more than one option")
+    options: list[str] = Field(min_length=2, max_length=MAX_OPTIONS, description=N_("The choices people pick from"))
+    multiple: bool = Field(default=False, description=N_("People may pick more than one option"))
     max_choices: int | None = Field(
-        default=None, ge=1, le=MAX_OPTIONS, description="With several choices: at most this many (blank: any number)"
+        default=None,
+        ge=1,
+        le=MAX_OPTIONS,
+        description=N_("With several choices: at most this many (blank: any number)"),
     )
     images: list[OptionImage] = Field(
         default_factory=list,
         max_length=MAX_OPTIONS,
-        description="A picture for each option, in the options' order (leave one empty for an option without); "
-        "shown beside the option on phones and by its bar in the results; none at all leaves it out",
+        description=N_(
+            "A picture for each option, in the options' order (leave one empty for an option without); "
+            "shown beside the option on phones and by its bar in the results; none at all leaves it out"
+        ),
     )
 
     @field_validator("options")
@@ -62,8 +67,10 @@ class PollConfig(KindConfig):
     def _an_image_per_option(self) -> PollConfig:
         if self.images and len(self.images) != len(self.options):
             raise ValueError(
-                f"images: give one per option, in the same order ({len(self.options)} options, "
-                f"{len(self.images)} images); write null for an option without one"
+                _(
+                    "images: give one per option, in the same order ({options} options, {images} images); "
+                    "write null for an option without one"
+                ).format(options=len(self.options), images=len(self.images))
             )
         return self
 
@@ -138,8 +145,8 @@ class PollTally(Tally[PollConfig, PollSubmission]):
 
 class Poll(ActivityKind[PollConfig, PollSubmission]):
     name = "poll"
-    label = "Poll"
-    description = "One or several choices from a list, shown as live bars with counts and percentages."
+    label = N_("Poll")
+    description = N_("One or several choices from a list, shown as live bars with counts and percentages.")
     translatable = frozenset({"options"})
     config_model = PollConfig
     submission_model = PollSubmission

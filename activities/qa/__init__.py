@@ -33,7 +33,7 @@ from activities.base import (
     shown,
     toggled,
 )
-from activities.i18n import _, ngettext
+from activities.i18n import N_, _, ngettext
 from activities.qa.api import QaAnswer, QaModeration, QaResults
 from activities.text import pieces, same_text, tidy, tidy_long
 
@@ -65,14 +65,14 @@ ENDS_HIGHLIGHT = frozenset({"hide", "answer"})
 
 class QaConfig(KindConfig):
     moderated: bool = Field(
-        default=True, description="Questions reach the projector and other phones only once the presenter approves"
+        default=True, description=N_("Questions reach the projector and other phones only once the presenter approves")
     )
-    names: bool = Field(default=True, description="Participants may sign a question with a name")
+    names: bool = Field(default=True, description=N_("Participants may sign a question with a name"))
     max_length: int = Field(
-        default=DEFAULT_LENGTH, ge=MIN_LENGTH_LIMIT, le=MAX_LENGTH_LIMIT, description="Characters per question"
+        default=DEFAULT_LENGTH, ge=MIN_LENGTH_LIMIT, le=MAX_LENGTH_LIMIT, description=N_("Characters per question")
     )
     max_questions: int = Field(
-        default=DEFAULT_QUESTIONS, ge=1, le=MAX_QUESTIONS_LIMIT, description="Questions per participant"
+        default=DEFAULT_QUESTIONS, ge=1, le=MAX_QUESTIONS_LIMIT, description=N_("Questions per participant")
     )
 
 
@@ -282,8 +282,8 @@ class QaTally(SignedTally[QaConfig, QaSubmission]):
 
 class Qa(ActivityKind[QaConfig, QaSubmission]):
     name = "qa"
-    label = "Q&A"
-    description = "Questions from the room, which people upvote; open beside the other activities."
+    label = N_("Q&A")
+    description = N_("Questions from the room, which people upvote; open beside the other activities.")
     config_model = QaConfig
     submission_model = QaSubmission
     tally_class = QaTally

@@ -20,7 +20,7 @@ from activities.base import (
     field_values,
     whole_number,
 )
-from activities.i18n import _
+from activities.i18n import N_, _
 from activities.images import ImageRef
 from activities.quiz.api import QuizAnswer, QuizResults
 from activities.quiz.matching import accepts, answer_key
@@ -34,7 +34,7 @@ MAX_ANSWER_LENGTH = 120
 
 OptionImage = Annotated[
     ImageRef | None,
-    Field(json_schema_extra={"widget": "image"}, description="The picture shown with this option (or none)"),
+    Field(json_schema_extra={"widget": "image"}, description=N_("The picture shown with this option (or none)")),
 ]
 
 
@@ -42,27 +42,29 @@ class QuizConfig(KindConfig):
     options: list[str] = Field(
         default_factory=list,
         max_length=MAX_OPTIONS,
-        description="For a question people answer by picking: the options (leave empty for a typed answer)",
+        description=N_("For a question people answer by picking: the options (leave empty for a typed answer)"),
     )
     correct: list[int] = Field(
         default_factory=list,
         max_length=MAX_OPTIONS,
-        description="The number of each right option, counting from 1 (with several, people pick every right one)",
+        description=N_("The number of each right option, counting from 1 (with several, people pick every right one)"),
     )
     images: list[OptionImage] = Field(
         default_factory=list,
         max_length=MAX_OPTIONS,
-        description="A picture for each option, in the options' order (leave one empty for an option without)",
+        description=N_("A picture for each option, in the options' order (leave one empty for an option without)"),
         json_schema_extra={"parallel": "options"},  # the editor offers a picture by each option, not by each number
     )
     accepted: list[str] = Field(
         default_factory=list,
         max_length=MAX_ACCEPTED,
-        description="For a question people answer by typing: every answer that counts as right (case, accents "
-        "and, from 5 letters, one typo are forgiven)",
+        description=N_(
+            "For a question people answer by typing: every answer that counts as right (case, accents "
+            "and, from 5 letters, one typo are forgiven)"
+        ),
     )
     time_limit: int = time_limit_field()
-    points: bool = Field(default=True, description="Right answers score points (off: a warm-up, marked only)")
+    points: bool = Field(default=True, description=N_("Right answers score points (off: a warm-up, marked only)"))
 
     @field_validator("options")
     @classmethod
@@ -74,34 +76,36 @@ class QuizConfig(KindConfig):
     def _distinct_accepted(cls, accepted: list[str]) -> list[str]:
         cleaned = [tidy(answer) for answer in accepted]
         if any(not answer_key(answer) for answer in cleaned):
-            raise ValueError("an accepted answer is empty (or only punctuation)")
+            raise ValueError(_("an accepted answer is empty (or only punctuation)"))
         if any(len(answer) > MAX_ANSWER_LENGTH for answer in cleaned):
-            raise ValueError(f"an accepted answer is longer than {MAX_ANSWER_LENGTH} characters")
+            raise ValueError(_("an accepted answer is longer than {limit} characters").format(limit=MAX_ANSWER_LENGTH))
         if len({answer_key(answer) for answer in cleaned}) != len(cleaned):
-            raise ValueError("two accepted answers are the same (ignoring case, accents and punctuation)")
+            raise ValueError(_("two accepted answers are the same (ignoring case, accents and punctuation)"))
         return cleaned
 
     @model_validator(mode="after")
     def _one_shape(self) -> QuizConfig:
         if self.options and self.accepted:
-            raise ValueError("give options (to pick from) or accepted answers (to type), not both")
+            raise ValueError(_("give options (to pick from) or accepted answers (to type), not both"))
         if not self.options and not self.accepted:
-            raise ValueError("give options to pick from (with the correct ones) or the accepted answers to type")
+            raise ValueError(_("give options to pick from (with the correct ones) or the accepted answers to type"))
         if self.accepted and (self.correct or self.images):
-            raise ValueError("correct and images are for options: a typed answer has accepted answers only")
+            raise ValueError(_("correct and images are for options: a typed answer has accepted answers only"))
         if self.options:
             if len(self.options) < 2:
-                raise ValueError("give at least 2 options")
+                raise ValueError(_("give at least 2 options"))
             if not self.correct:
-                raise ValueError("correct: give the number of the right option (1 is the first)")
+                raise ValueError(_("correct: give the number of the right option (1 is the first)"))
             if any(not 1 <= number <= len(self.options) for number in self.correct):
-                raise ValueError(f"correct: option numbers go from 1 to {len(self.options)}")
+                raise ValueError(_("correct: option numbers go from 1 to {count}").format(count=len(self.options)))
             if len(set(self.correct)) != len(self.correct):
-                raise ValueError("correct: an option is named twice")
+                raise ValueError(_("correct: an option is named twice"))
             if self.images and len(self.images) != len(self.options):
                 raise ValueError(
-                    f"images: give one per option, in the same order ({len(self.options)} options, "
-                    f"{len(self.images)} images); write null for an option without one"
+                    _(
+                        "images: give one per option, in the same order ({options} options, {images} images); "
+                        "write null for an option without one"
+                    ).format(options=len(self.options), images=len(self.images))
                 )
         return self
 
@@ -222,8 +226,8 @@ class QuizTally(SignedTally[QuizConfig, QuizSubmission]):
 
 class Quiz(ActivityKind[QuizConfig, QuizSubmission]):
     name = "quiz"
-    label = "Quiz question"
-    description = (
+    label = N_("Quiz question")
+    description = N_(
         "A question with a right answer, picked or typed, and a time limit: faster right answers score more, "
         "and the session's questions add up to a leaderboard."
     )

@@ -20,7 +20,7 @@ from activities.base import (
     distinct_labels,
     whole_number,
 )
-from activities.i18n import _
+from activities.i18n import N_, _
 from activities.ranking.api import RankingAnswer, RankingResults
 
 MIN_ITEMS = 2
@@ -31,9 +31,9 @@ UNRANKED = 0
 
 
 class RankingConfig(KindConfig):
-    items: list[str] = Field(min_length=MIN_ITEMS, max_length=MAX_ITEMS, description="The items, in deck order")
-    partial: bool = Field(default=False, description="Participants rank only their top `top` items")
-    top: int | None = Field(default=None, ge=1, le=MAX_ITEMS, description="With partial: at most this many ranks")
+    items: list[str] = Field(min_length=MIN_ITEMS, max_length=MAX_ITEMS, description=N_("The items, in deck order"))
+    partial: bool = Field(default=False, description=N_("Participants rank only their top `top` items"))
+    top: int | None = Field(default=None, ge=1, le=MAX_ITEMS, description=N_("With partial: at most this many ranks"))
 
     @field_validator("items")
     @classmethod
@@ -43,9 +43,11 @@ class RankingConfig(KindConfig):
     @model_validator(mode="after")
     def _top_fits(self) -> RankingConfig:
         if self.top is not None and not self.partial:
-            raise ValueError("top needs partial: true (without it, every item is ranked)")
+            raise ValueError(_("top needs partial: true (without it, every item is ranked)"))
         if self.top is not None and self.top > len(self.items):
-            raise ValueError(f"top is {self.top} but there are only {len(self.items)} items")
+            raise ValueError(
+                _("top is {top} but there are only {count} items").format(top=self.top, count=len(self.items))
+            )
         return self
 
     @property
@@ -144,8 +146,8 @@ class RankingTally(SignedTally[RankingConfig, RankingSubmission]):
 
 class Ranking(ActivityKind[RankingConfig, RankingSubmission]):
     name = "ranking"
-    label = "Ranking"
-    description = "Everyone puts items in order; the room sees the average rank of each."
+    label = N_("Ranking")
+    description = N_("Everyone puts items in order; the room sees the average rank of each.")
     translatable = frozenset({"items"})
     config_model = RankingConfig
     submission_model = RankingSubmission

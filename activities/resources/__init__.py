@@ -39,7 +39,7 @@ from activities.base import (
     shown,
     toggled,
 )
-from activities.i18n import _
+from activities.i18n import N_, _
 from activities.resources.api import ResourcesAnswer, ResourcesModeration, ResourcesResults
 from activities.resources.pool import Library, as_results, identity_key, library, library_table
 from activities.text import tidy, tidy_long
@@ -71,9 +71,14 @@ RETITLE = "retitle"
 
 
 class ResourcesConfig(KindConfig):
-    moderated: bool = Field(default=True, description="Resources reach the projector only once the presenter approves")
+    moderated: bool = Field(
+        default=True, description=N_("Resources reach the projector only once the presenter approves")
+    )
     types: list[str] = Field(
-        default=list(DEFAULT_TYPES), min_length=1, max_length=MAX_TYPES, description="Kinds of resource to choose from"
+        default=list(DEFAULT_TYPES),
+        min_length=1,
+        max_length=MAX_TYPES,
+        description=N_("Kinds of resource to choose from"),
     )
 
     @field_validator("types")
@@ -329,8 +334,8 @@ class ResourcesTally(Tally[ResourcesConfig, ResourcesSubmission]):
 
 class Resources(ActivityKind[ResourcesConfig, ResourcesSubmission]):
     name = "resources"
-    label = "Call for resources"
-    description = "People suggest books, links and tools, and upvote each other's; kept in the institute's library."
+    label = N_("Call for resources")
+    description = N_("People suggest books, links and tools, and upvote each other's; kept in the institute's library.")
     config_model = ResourcesConfig
     submission_model = ResourcesSubmission
     tally_class = ResourcesTally

@@ -19,7 +19,7 @@ from activities.base import (
     field_values,
     whole_number,
 )
-from activities.i18n import _
+from activities.i18n import N_, _
 from activities.scale.api import ScaleAnswer, ScaleResults
 
 MAX_STATEMENTS = 20
@@ -38,13 +38,15 @@ def _tidy(text: str) -> str:
 
 
 class ScaleConfig(KindConfig):
-    statements: list[str] = Field(min_length=1, max_length=MAX_STATEMENTS, description="What people rate, one by one")
-    min: int = Field(default=1, ge=-MAX_SCALE_END, le=MAX_SCALE_END, description="The lowest point of the scale")
-    max: int = Field(default=5, ge=-MAX_SCALE_END, le=MAX_SCALE_END, description="The highest point of the scale")
-    labels: list[str] = Field(
-        default_factory=list, max_length=MAX_POINTS, description="A word for each point, lowest first (optional)"
+    statements: list[str] = Field(
+        min_length=1, max_length=MAX_STATEMENTS, description=N_("What people rate, one by one")
     )
-    allow_skip: bool = Field(default=True, description="People may leave a statement unrated")
+    min: int = Field(default=1, ge=-MAX_SCALE_END, le=MAX_SCALE_END, description=N_("The lowest point of the scale"))
+    max: int = Field(default=5, ge=-MAX_SCALE_END, le=MAX_SCALE_END, description=N_("The highest point of the scale"))
+    labels: list[str] = Field(
+        default_factory=list, max_length=MAX_POINTS, description=N_("A word for each point, lowest first (optional)")
+    )
+    allow_skip: bool = Field(default=True, description=N_("People may leave a statement unrated"))
 
     @field_validator("statements")
     @classmethod
@@ -195,8 +197,8 @@ class ScaleTally(SignedTally[ScaleConfig, ScaleSubmission]):
 
 class Scale(ActivityKind[ScaleConfig, ScaleSubmission]):
     name = "scale"
-    label = "Rating scale"
-    description = "Statements rated on a scale (agree to disagree, 1 to 5), shown as stacked bars."
+    label = N_("Rating scale")
+    description = N_("Statements rated on a scale (agree to disagree, 1 to 5), shown as stacked bars.")
     translatable = frozenset({"statements", "labels"})
     config_model = ScaleConfig
     submission_model = ScaleSubmission

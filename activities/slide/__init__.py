@@ -13,6 +13,7 @@ from markupsafe import Markup
 from pydantic import Field, ValidationInfo, field_validator
 
 from activities.base import ActivityKind, FormFields, KindConfig, KindSubmission, Tally
+from activities.i18n import N_, _
 from activities.images import ImageRef
 from activities.slide.api import SlideResults
 from activities.slide.markdown import render_markdown
@@ -52,36 +53,44 @@ class SlideConfig(KindConfig):
     # In this order: the layout first, so the image and the body are checked against it (and refused at their line).
     layout: Layout = Field(
         default="text",
-        description="How the projector lays the slide out: text only, a title slide, the image left or right of the "
-        "text, or the image filling the screen under the title.",
+        description=N_(
+            "How the projector lays the slide out: text only, a title slide, the image left or right of the "
+            "text, or the image filling the screen under the title."
+        ),
         json_schema_extra={
             "labels": {
-                "text": "Text",
-                "title": "Title slide",
-                "image-left": "Picture on the left",
-                "image-right": "Picture on the right",
-                "image-full": "Picture filling the screen",
+                "text": N_("Text"),
+                "title": N_("Title slide"),
+                "image-left": N_("Picture on the left"),
+                "image-right": N_("Picture on the right"),
+                "image-full": N_("Picture filling the screen"),
             }
         },
     )
     image: ImageRef | None = Field(
         default=None,
         validate_default=True,
-        description="A picture for the slide, with a description of it for people who cannot see it.",
+        description=N_("A picture for the slide, with a description of it for people who cannot see it."),
         json_schema_extra={"widget": "image"},
     )
     body: str = Field(
         default="",
         max_length=MAX_BODY,
-        description="The slide's text, in Markdown: # headings, paragraphs, - bullets, 1. numbered lists, **bold**, "
-        "*italic*, [links](https://example.org) and > quotes. No pictures or HTML: add the picture as the image.",
+        description=N_(
+            "The slide's text, in Markdown: # headings, paragraphs, - bullets, 1. numbered lists, **bold**, "
+            "*italic*, [links](https://example.org) and > quotes. No pictures or HTML: add the picture as the image."
+        ),
         json_schema_extra={"widget": "markdown"},
     )
     phones: Phones = Field(
         default="auto",
-        description="What phones show: the slide itself, or its title and “Look at the screen”. Automatic shows the "
-        "slide, except for an image filling the screen.",
-        json_schema_extra={"labels": {"auto": "Automatic", "slide": "The slide", "screen": "“Look at the screen”"}},
+        description=N_(
+            "What phones show: the slide itself, or its title and “Look at the screen”. Automatic shows the "
+            "slide, except for an image filling the screen."
+        ),
+        json_schema_extra={
+            "labels": {"auto": N_("Automatic"), "slide": N_("The slide"), "screen": N_("“Look at the screen”")}
+        },
     )
 
     @field_validator("image")
@@ -89,11 +98,15 @@ class SlideConfig(KindConfig):
     def _image_fits_layout(cls, image: ImageRef | None, info: ValidationInfo) -> ImageRef | None:
         layout = info.data.get("layout")
         if layout in WITH_IMAGE and image is None:
-            raise ValueError(f"the {layout} layout shows an image: add one, or choose the text layout")
+            raise ValueError(
+                _("the {layout} layout shows an image: add one, or choose the text layout").format(layout=layout)
+            )
         if layout is not None and layout not in WITH_IMAGE and image is not None:
             raise ValueError(
-                f"the {layout} layout has no place for an image: choose image-left, image-right or image-full, or "
-                "remove the image"
+                _(
+                    "the {layout} layout has no place for an image: choose image-left, image-right or image-full, or "
+                    "remove the image"
+                ).format(layout=layout)
             )
         return image
 
@@ -101,7 +114,7 @@ class SlideConfig(KindConfig):
     @classmethod
     def _clean_body(cls, body: Any) -> Any:
         if isinstance(body, str) and not _storable(body):
-            raise ValueError("the body holds half of a character pair, which cannot be stored or shown")
+            raise ValueError(_("the body holds half of a character pair, which cannot be stored or shown"))
         return clean_body(body) if isinstance(body, str) else body
 
     @field_validator("body")
@@ -151,7 +164,7 @@ class SlideTally(Tally[SlideConfig, SlideSubmission]):
 
 class Slide(ActivityKind[SlideConfig, SlideSubmission]):
     name = "slide"
-    label = "Content slide"
+    label = N_("Content slide")
     config_model = SlideConfig
     submission_model = SlideSubmission
     tally_class = SlideTally

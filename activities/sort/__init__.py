@@ -20,7 +20,7 @@ from activities.base import (
     distinct_labels,
     whole_number,
 )
-from activities.i18n import _, ngettext
+from activities.i18n import N_, _, ngettext
 from activities.palette import OKABE_ITO
 from activities.sort.api import SortAnswer, SortModeration, SortResults
 
@@ -40,16 +40,16 @@ class SortConfig(KindConfig):
         default_factory=lambda: ["Influence", "Authority"],
         min_length=MIN_BINS,
         max_length=MAX_BINS,
-        description="The groups cards are sorted into (Unsure is always offered)",
+        description=N_("The groups cards are sorted into (Unsure is always offered)"),
     )
-    cards: list[str] = Field(min_length=1, max_length=MAX_CARDS, description="The cards people sort")
+    cards: list[str] = Field(min_length=1, max_length=MAX_CARDS, description=N_("The cards people sort"))
 
     @field_validator("bins")
     @classmethod
     def _distinct_bins(cls, bins: list[str]) -> list[str]:
         cleaned = distinct_labels(bins, "bin", MAX_BIN_LENGTH)
         if any(label.casefold() == UNSURE for label in cleaned):
-            raise ValueError("a bin may not be called Unsure: every card already offers Unsure")
+            raise ValueError(_("a bin may not be called Unsure: every card already offers Unsure"))
         return cleaned
 
     @field_validator("cards")
@@ -204,8 +204,8 @@ class SortTally(SignedTally[SortConfig, SortSubmission]):
 
 class Sort(ActivityKind[SortConfig, SortSubmission]):
     name = "sort"
-    label = "Card sort"
-    description = "Everyone sorts cards into groups; the room sees where each card landed."
+    label = N_("Card sort")
+    description = N_("Everyone sorts cards into groups; the room sees where each card landed.")
     translatable = frozenset({"cards", "bins"})
     config_model = SortConfig
     submission_model = SortSubmission

@@ -24,7 +24,7 @@ from activities.base import (
     field_values,
     shown,
 )
-from activities.i18n import _
+from activities.i18n import N_, _
 from activities.text import tidy
 from activities.wordcloud.api import WordcloudAnswer, WordcloudModeration, WordcloudResults
 from activities.wordcloud.image import draw
@@ -42,13 +42,13 @@ LISTED_WORDS = 20
 
 
 class WordcloudConfig(KindConfig):
-    entries: int = Field(default=3, ge=1, le=MAX_ENTRIES, description="Entries per participant")
-    max_length: int = Field(default=25, ge=1, le=MAX_ENTRY_LENGTH, description="Characters per entry")
-    fold_accents: bool = Field(default=False, description="Count words that differ only by accents as one")
-    lemmatise: bool = Field(default=False, description="Count forms of one word as one (lead, leading, leads)")
+    entries: int = Field(default=3, ge=1, le=MAX_ENTRIES, description=N_("Entries per participant"))
+    max_length: int = Field(default=25, ge=1, le=MAX_ENTRY_LENGTH, description=N_("Characters per entry"))
+    fold_accents: bool = Field(default=False, description=N_("Count words that differ only by accents as one"))
+    lemmatise: bool = Field(default=False, description=N_("Count forms of one word as one (lead, leading, leads)"))
     language: str = Field(
         default="en",
-        description="The language of the answers, for counting word forms",
+        description=N_("The language of the answers, for counting word forms"),
         json_schema_extra={"enum": list[JsonValue](sorted(LANGUAGES))},
     )
 
@@ -56,7 +56,7 @@ class WordcloudConfig(KindConfig):
     @classmethod
     def _known_language(cls, language: str) -> str:
         if language not in LANGUAGES:
-            raise ValueError(f"language must be one of {', '.join(sorted(LANGUAGES))}")
+            raise ValueError(_("language must be one of {languages}").format(languages=", ".join(sorted(LANGUAGES))))
         return language
 
 
@@ -158,8 +158,8 @@ def cloud_levels(words: list[dict[str, Any]]) -> list[tuple[str, int]]:
 
 class Wordcloud(ActivityKind[WordcloudConfig, WordcloudSubmission]):
     name = "wordcloud"
-    label = "Word cloud"
-    description = "A few words from everyone, shown as a cloud and a list of the most given words."
+    label = N_("Word cloud")
+    description = N_("A few words from everyone, shown as a cloud and a list of the most given words.")
     config_model = WordcloudConfig
     submission_model = WordcloudSubmission
     tally_class = WordcloudTally

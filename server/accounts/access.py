@@ -20,6 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import select
 
+from activities.i18n import _
 from server.accounts.security import same
 from server.models import ApiToken, Cohort, Institute, Role, Session, SessionFacilitator, User, utcnow
 from server.services import Services
@@ -118,8 +119,8 @@ async def api_user(
     if not token:
         raise Problem(
             401,
-            "Sign-in needed",
-            "Send an API token: Authorization: Bearer <token>.",
+            _("Sign-in needed"),
+            _("Send an API token: Authorization: Bearer <token>."),
             headers={"WWW-Authenticate": "Bearer"},
         )
     return await token_user(services, token)
@@ -133,18 +134,22 @@ async def token_user(services: Services, token: str) -> User:
         if row is None or row.revoked_at is not None:
             raise Problem(
                 401,
-                "Sign-in needed",
-                "That API token is not valid or was revoked.",
+                _("Sign-in needed"),
+                _("That API token is not valid or was revoked."),
                 headers={"WWW-Authenticate": "Bearer"},
             )
         user = await db.get(User, row.user_id)
         assert user is not None
         if user.disabled_at is not None or user.pending:
-            state = "waiting for an administrator's approval" if user.pending else "disabled"
+            detail = (
+                _("The account of this API token is waiting for an administrator's approval; ask an administrator.")
+                if user.pending
+                else _("The account of this API token is disabled; ask an administrator.")
+            )
             raise Problem(
                 401,
-                "Sign-in needed",
-                f"The account of this API token is {state}; ask an administrator.",
+                _("Sign-in needed"),
+                detail,
                 headers={"WWW-Authenticate": "Bearer"},
             )
         row.last_used_at = utcnow()
@@ -189,7 +194,7 @@ async def socket_token_user(services: Services, credentials: SocketCredentials) 
     if credentials.by_protocol and credentials.subprotocol is None:
         return f"offer the subprotocol {SOCKET_PROTOCOL} beside {TOKEN_PROTOCOL_PREFIX}<token>"
     if not credentials.token:
-        return "Send an API token: Authorization: Bearer <token>."
+        return _("Send an API token: Authorization: Bearer <token>.")
     try:
         return await token_user(services, credentials.token or "")
     except Problem as refused:
@@ -203,14 +208,14 @@ def has_role(user: User, role: Role) -> bool:
 
 async def organizer_page_user(request: Request, user: PageUser, services: ServicesDep) -> User:
     if not has_role(user, Role.organizer):
-        raise Problem(403, "Organizers only", "This page is for organizers. Ask an admin for the organizer role.")
+        raise Problem(403, _("Organizers only"), _("This page is for organizers. Ask an admin for the organizer role."))
     await _check_owner(services, user, request.path_params)
     return user
 
 
 async def organizer_api_user(request: Request, user: ApiUser, services: ServicesDep) -> User:
     if not has_role(user, Role.organizer):
-        raise Problem(403, "Organizers only", "This needs an organizer's token.")
+        raise Problem(403, _("Organizers only"), _("This needs an organizer's token."))
     await _check_owner(services, user, request.path_params)
     return user
 
@@ -233,7 +238,7 @@ async def _check_owner(services: Services, user: User, path: Mapping[str, Any]) 
             institute_id = cohort.institute_id if cohort is not None else None
         institute = await db.get(Institute, institute_id) if institute_id is not None else None
     if institute is None or not may_organize(user, institute.created_by):
-        raise Problem(404, "Not found", "No such institute, cohort or session among yours.")
+        raise Problem(404, _("Not found"), _("No such institute, cohort or session among yours."))
 
 
 OrganizerPage = Annotated[User, Depends(organizer_page_user)]
@@ -242,7 +247,8 @@ OrganizerApi = Annotated[User, Depends(organizer_api_user)]
 
 async def admin_page_user(user: PageUser) -> User:
     if user.role != Role.admin:
-        raise Problem(403, "Administrators only", "This page is for administrators: ask one to change an account.")
+        refusal = _("This page is for administrators: ask one to change an account.")
+        raise Problem(403, _("Administrators only"), refusal)
     return user
 
 
@@ -251,7 +257,7 @@ AdminPage = Annotated[User, Depends(admin_page_user)]
 
 async def admin_api_user(user: ApiUser) -> User:
     if user.role != Role.admin:
-        raise Problem(403, "Administrators only", "This needs an administrator's token.")
+        raise Problem(403, _("Administrators only"), _("This needs an administrator's token."))
     return user
 
 
@@ -276,7 +282,7 @@ async def presented_session(services: Services, user: User, session_id: int) -> 
     async with services.db() as db:
         session = await db.get(Session, session_id)
     if session is None or not await may_present(services, user, session):
-        raise Problem(404, "Not found", "No such session among yours.")
+        raise Problem(404, _("Not found"), _("No such session among yours."))
     return session
 
 
@@ -303,7 +309,7 @@ def owns(user: User, session: Session) -> bool:
 
 def _owned(session: Session, user: User) -> Session:
     if not owns(user, session):
-        raise Problem(403, "Presenter only", "Only the session's presenter (or an admin) may do this.")
+        raise Problem(403, _("Presenter only"), _("Only the session's presenter (or an admin) may do this."))
     return session
 
 

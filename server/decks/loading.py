@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from activities.i18n import _
+
 MAX_DECK_BYTES = 256 * 1024
 # The most values (mappings, lists and texts) a deck may stand for once its aliases are followed: a deck's text
 # is at most 256 KiB, but a few lines of anchors and aliases ("billion laughs") can stand for billions of values.
@@ -24,7 +26,7 @@ class DeckProblem:
     message: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}" if self.line else "deck"
+        where = _("line {line}").format(line=self.line) if self.line else _("deck")
         return f"{where}: {self.path + ': ' if self.path else ''}{self.message}"
 
 
@@ -65,7 +67,9 @@ def load_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     except yaml.YAMLError as error:
         raise DeckInvalid([yaml_problem(error, text)]) from None
     except RecursionError:  # brackets in brackets deeper than the parser goes
-        raise DeckInvalid([DeckProblem(1, "", "not valid YAML: lists and mappings nest too deeply")]) from None
+        raise DeckInvalid(
+            [DeckProblem(1, "", _("not valid YAML: {reason}").format(reason=_("lists and mappings nest too deeply")))]
+        ) from None
     return root, data
 
 
@@ -105,18 +109,18 @@ def _bounded(root: yaml.Node | None) -> None:
 def yaml_problem(error: yaml.YAMLError, text: str) -> DeckProblem:
     """A YAML error as a deck problem: its line and what to do about it, not the parser's words."""
     if isinstance(error, _TooBig):
-        message = (
-            f"anchors and aliases (&name, *name) here stand for more than {MAX_NODES:,} values: write the text out"
-        )
-        return DeckProblem(error.line, "", f"not valid YAML: {message}")
+        message = _(
+            "anchors and aliases (&name, *name) here stand for more than {count} values: write the text out"
+        ).format(count=f"{MAX_NODES:,}")
+        return DeckProblem(error.line, "", _("not valid YAML: {reason}").format(reason=message))
     if isinstance(error, yaml.reader.ReaderError):
         line = text.count("\n", 0, error.position) + 1
         message = (
-            f"the character U+{error.character:04X} cannot be in a deck: remove it"
+            _("the character {code} cannot be in a deck: remove it").format(code=f"U+{error.character:04X}")
             if isinstance(error.character, int)
-            else "the text has a character that cannot be in a deck: remove it"
+            else _("the text has a character that cannot be in a deck: remove it")
         )
-        return DeckProblem(line, "", f"not valid YAML: {message}")
+        return DeckProblem(line, "", _("not valid YAML: {reason}").format(reason=message))
     problem = str(getattr(error, "problem", "") or "")
     context = str(getattr(error, "context", "") or "")
     problem_mark = getattr(error, "problem_mark", None)
@@ -127,7 +131,7 @@ def yaml_problem(error: yaml.YAMLError, text: str) -> DeckProblem:
     unclosed = ("quoted scalar" in context and "end of stream" in problem) or "flow " in context
     if unclosed and context_mark is not None:
         where = context_mark.line + 1  # where the quote or bracket opened, not where the parser gave up
-    return DeckProblem(where, "", f"not valid YAML: {plain or problem or error}")
+    return DeckProblem(where, "", _("not valid YAML: {reason}").format(reason=plain or problem or error))
 
 
 _CANNOT_START = re.compile(r"found character '(.+)' that cannot start any token")
@@ -136,39 +140,43 @@ _CANNOT_START = re.compile(r"found character '(.+)' that cannot start any token"
 def _plain(problem: str, context: str, line_text: str) -> str | None:
     """What a parser's problem means for someone writing a deck, or None for one without plain words yet."""
     if problem == "mapping values are not allowed here":
-        key, _, value = (part.strip() for part in line_text.strip().lstrip("- ").partition(":"))
+        key, _colon, value = (part.strip() for part in line_text.strip().lstrip("- ").partition(":"))
         quoted = json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML double-quoted text
         example = f"{key}: {quoted}" if key and value else 'title: "Roles: who decides?"'
-        return f"a colon followed by a space is read as a new key; put the text in quotes: {example}"
+        return _("a colon followed by a space is read as a new key; put the text in quotes: {example}").format(
+            example=example
+        )
     found = _CANNOT_START.search(problem)
     if found is not None:
         character = found.group(1)
         if character in ("\\t", "\t"):
-            return "a tab is used here: indent with spaces only"
-        return f"text cannot start with {character}: put the text in quotes"
+            return _("a tab is used here: indent with spaces only")
+        return _("text cannot start with {character}: put the text in quotes").format(character=character)
     if problem.startswith("expected <block end>") or "could not find expected ':'" in problem:
-        return (
+        return _(
             "the indentation does not line up: the keys of one activity start at the same column, and a text "
             "that goes on to a new line needs quotes"
         )
     if "end of stream" in problem and "quoted scalar" in context:
-        return "a quote is opened here and never closed: end the text with the same quote (\" or ')"
+        return _("a quote is opened here and never closed: end the text with the same quote (\" or ')")
     if "expected ',' or ']'" in problem:
-        return (
+        return _(
             "a list in [brackets] is not closed, or an item in it has a colon: end the list with ], and put text "
             "with commas or colons in quotes"
         )
     if "expected ',' or '}'" in problem:
-        return "a mapping in {braces} is not closed: end it with }, and put text with commas or colons in quotes"
+        return _("a mapping in {braces} is not closed: end it with }, and put text with commas or colons in quotes")
     if problem.startswith("could not determine a constructor for the tag"):
         tag = problem.rsplit(" ", 1)[-1].strip("'").replace("tag:yaml.org,2002:", "!!")
-        return f"the tag {tag} is not allowed in a deck: remove it (or put the text in quotes)"
+        return _("the tag {tag} is not allowed in a deck: remove it (or put the text in quotes)").format(tag=tag)
     if problem.startswith("found undefined alias"):
-        return "a * at the start of text is read as an alias: put the text in quotes"
+        return _("a * at the start of text is read as an alias: put the text in quotes")
     if problem.startswith("found unknown escape character"):
-        return "a backslash in \"double quotes\" starts an escape: write \\\\ for a backslash, or use 'single quotes'"
+        return _(
+            "a backslash in \"double quotes\" starts an escape: write \\\\ for a backslash, or use 'single quotes'"
+        )
     if "but found another document" in problem:
-        return "a deck is one document: remove the line with --- and what follows, or make it a deck of its own"
+        return _("a deck is one document: remove the line with --- and what follows, or make it a deck of its own")
     if context.startswith("found duplicate anchor"):
-        return "the same anchor (&name) is given twice: give each a name of its own"
+        return _("the same anchor (&name) is given twice: give each a name of its own")
     return None

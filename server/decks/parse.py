@@ -9,9 +9,11 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from activities import Registry
 from activities.base import ActivityKind
+from activities.i18n import N_, _
 from server.decks.loading import MAX_DECK_BYTES, DeckInvalid, DeckProblem, load_yaml
 from server.models import Pace, ResultsMode
 from server.names import TeamsInvalid, check_teams
@@ -57,7 +59,9 @@ class DeckSpec(BaseModel):
 def parse_deck(text: str, registry: Registry) -> DeckSpec:
     """A checked deck from YAML text; raises DeckInvalid listing every problem with its line."""
     if len(text.encode()) > MAX_DECK_BYTES:
-        raise DeckInvalid([DeckProblem(None, "", f"a deck may be at most {MAX_DECK_BYTES // 1024} KiB")])
+        raise DeckInvalid(
+            [DeckProblem(None, "", _("a deck may be at most {size} KiB").format(size=MAX_DECK_BYTES // 1024))]
+        )
     root, data = load_yaml(text)
     locate = _Locator(root)
     problems: list[DeckProblem] = []
@@ -65,30 +69,34 @@ def parse_deck(text: str, registry: Registry) -> DeckSpec:
     if problems:
         raise DeckInvalid(problems)
     if not isinstance(data, dict):
-        raise DeckInvalid([DeckProblem(1, "", "a deck is a mapping with 'title' and 'activities'")])
+        raise DeckInvalid([DeckProblem(1, "", _("a deck is a mapping with 'title' and 'activities'"))])
     known = {"title", "description", "pace", "language", "filter", "nicknames", "teams", "streak", "activities"}
     for key in sorted(set(data) - known, key=str):
-        problems.append(DeckProblem(locate((key,)), str(key), "unknown key"))
+        problems.append(DeckProblem(locate((key,)), str(key), _("unknown key")))
     title = data.get("title")
     if not isinstance(title, str) or not title.strip() or len(title) > 200:
-        problems.append(DeckProblem(locate(("title",)), "title", "a title of 1 to 200 characters is required"))
+        problems.append(DeckProblem(locate(("title",)), "title", _("a title of 1 to 200 characters is required")))
         title = ""
     pace = data.get("pace", Pace.presenter.value)
     if not isinstance(pace, str) or pace not in {mode.value for mode in Pace}:
-        problems.append(DeckProblem(locate(("pace",)), "pace", "'presenter' or 'audience'"))
+        problems.append(DeckProblem(locate(("pace",)), "pace", _("'presenter' or 'audience'")))
         pace = Pace.presenter.value
     language = data.get("language", "en")
     if not isinstance(language, str) or not LANGUAGE_CODE.fullmatch(language):
-        problems.append(DeckProblem(locate(("language",)), "language", "a language code, such as en or es"))
+        problems.append(DeckProblem(locate(("language",)), "language", _("a language code, such as en or es")))
         language = "en"
     nicknames, streak = (_flag(data, key, locate, problems) for key in ("nicknames", "streak"))
     teams = _teams(data.get("teams", []), locate, problems)
     raw_activities = data.get("activities")
     if not isinstance(raw_activities, list) or not raw_activities:
-        problems.append(DeckProblem(locate(("activities",)), "activities", "a list of at least one activity"))
+        problems.append(DeckProblem(locate(("activities",)), "activities", _("a list of at least one activity")))
         raise DeckInvalid(problems)
     if len(raw_activities) > MAX_ACTIVITIES:
-        problems.append(DeckProblem(locate(("activities",)), "activities", f"at most {MAX_ACTIVITIES} activities"))
+        problems.append(
+            DeckProblem(
+                locate(("activities",)), "activities", _("at most {count} activities").format(count=MAX_ACTIVITIES)
+            )
+        )
     deck_filter = _parse_filter(data.get("filter"), FilterSettings(), ("filter",), "filter", locate, problems)
     activities = []
     for index, raw in enumerate(raw_activities):
@@ -113,7 +121,7 @@ def _flag(data: dict[Any, Any], key: str, locate: _Locator, problems: list[DeckP
     """A deck-level switch (`nicknames: true`); false when absent."""
     value = data.get(key, False)
     if not isinstance(value, bool):
-        problems.append(DeckProblem(locate((key,)), key, "true or false"))
+        problems.append(DeckProblem(locate((key,)), key, _("true or false")))
         return False
     return value
 
@@ -121,7 +129,7 @@ def _flag(data: dict[Any, Any], key: str, locate: _Locator, problems: list[DeckP
 def _teams(value: Any, locate: _Locator, problems: list[DeckProblem]) -> list[str]:
     """The deck's teams, checked as a start form's are (server/names.py check_teams)."""
     if not isinstance(value, list) or not all(isinstance(team, str) for team in value):
-        problems.append(DeckProblem(locate(("teams",)), "teams", "a list of team names"))
+        problems.append(DeckProblem(locate(("teams",)), "teams", _("a list of team names")))
         return []
     try:
         return check_teams(value)
@@ -137,7 +145,7 @@ def _parse_filter(
     if raw is None:
         return base
     if not isinstance(raw, dict):
-        problems.append(DeckProblem(locate(here), name, "a mapping of profanity, languages and extra_words"))
+        problems.append(DeckProblem(locate(here), name, _("a mapping of profanity, languages and extra_words")))
         return base
     try:
         return FilterSettings.model_validate({**base.model_dump(), **raw})
@@ -158,36 +166,54 @@ def _parse_activity(
     here = ("activities", index)
     name = f"activities[{index}]"
     if not isinstance(raw, dict):
-        problems.append(DeckProblem(locate(here), name, "an activity is a mapping with 'kind' and 'title'"))
+        problems.append(DeckProblem(locate(here), name, _("an activity is a mapping with 'kind' and 'title'")))
         return None
     kind_name = raw.get("kind")
     if not isinstance(kind_name, str) or kind_name not in registry:
         known = ", ".join(registry.names())
-        problems.append(DeckProblem(locate((*here, "kind")), f"{name}.kind", f"unknown kind {kind_name!r} ({known})"))
+        problems.append(
+            DeckProblem(
+                locate((*here, "kind")),
+                f"{name}.kind",
+                _("unknown kind {kind} ({known})").format(kind=repr(kind_name), known=known),
+            )
+        )
         return None
     before = len(problems)
     raw, texts = _by_language(raw, registry[kind_name], language, here, name, locate, problems)
     title = raw.get("title")
     if not isinstance(title, str) or not title.strip() or len(title) > 200:
-        problems.append(DeckProblem(locate((*here, "title")), f"{name}.title", "a title of 1 to 200 characters"))
+        problems.append(DeckProblem(locate((*here, "title")), f"{name}.title", _("a title of 1 to 200 characters")))
         title = ""
     prompt = raw.get("prompt", "")
     if not isinstance(prompt, str) or len(prompt) > 1000:
-        problems.append(DeckProblem(locate((*here, "prompt")), f"{name}.prompt", "text of at most 1000 characters"))
+        problems.append(
+            DeckProblem(
+                locate((*here, "prompt")), f"{name}.prompt", _("text of at most {count} characters").format(count=1000)
+            )
+        )
         prompt = ""
     results = raw.get("results", "live")
     if not isinstance(results, str) or results not in {mode.value for mode in ResultsMode}:
-        problems.append(DeckProblem(locate((*here, "results")), f"{name}.results", "'live' or 'hidden'"))
+        problems.append(DeckProblem(locate((*here, "results")), f"{name}.results", _("'live' or 'hidden'")))
     countdown = raw.get("countdown")
     if countdown is not None and (
         not isinstance(countdown, int) or isinstance(countdown, bool) or not MIN_COUNTDOWN <= countdown <= MAX_COUNTDOWN
     ):
         where = locate((*here, "countdown"))
-        problems.append(DeckProblem(where, f"{name}.countdown", f"seconds, from {MIN_COUNTDOWN} to {MAX_COUNTDOWN}"))
+        problems.append(
+            DeckProblem(
+                where,
+                f"{name}.countdown",
+                _("seconds, from {low} to {high}").format(low=MIN_COUNTDOWN, high=MAX_COUNTDOWN),
+            )
+        )
     notes = raw.get("notes", "")
     if not isinstance(notes, str) or len(notes) > MAX_NOTES:
         where = locate((*here, "notes"))
-        problems.append(DeckProblem(where, f"{name}.notes", f"text of at most {MAX_NOTES} characters"))
+        problems.append(
+            DeckProblem(where, f"{name}.notes", _("text of at most {count} characters").format(count=MAX_NOTES))
+        )
         notes = ""
     kind = registry[kind_name]
     screened = FilterSettings()  # kinds without free text keep the defaults: nothing of theirs is screened
@@ -195,7 +221,11 @@ def _parse_activity(
         screened = _parse_filter(raw.get("filter"), deck_filter, (*here, "filter"), f"{name}.filter", locate, problems)
     elif "filter" in raw:
         where = locate((*here, "filter"))
-        problems.append(DeckProblem(where, f"{name}.filter", f"a {kind_name} has no text typed by people to filter"))
+        problems.append(
+            DeckProblem(
+                where, f"{name}.filter", _("a {kind} has no text typed by people to filter").format(kind=kind_name)
+            )
+        )
     config = {key: value for key, value in raw.items() if key not in COMMON_KEYS}
     try:
         parsed = registry[kind_name].parse_config(config)
@@ -245,7 +275,11 @@ def _by_language(
         if isinstance(value, dict) and key != "filter":
             if key not in allowed:
                 listed = ", ".join(sorted(allowed))
-                problems.append(DeckProblem(locate(where), path, f"only {listed} may be given in several languages"))
+                problems.append(
+                    DeckProblem(
+                        locate(where), path, _("only {keys} may be given in several languages").format(keys=listed)
+                    )
+                )
                 resolved[key] = _stand_in(value, language)
                 continue
             resolved[key], others = _one_text(value, language, where, path, locate, problems)
@@ -253,7 +287,9 @@ def _by_language(
                 texts.setdefault(other, {})[key] = text
         elif isinstance(value, list) and any(isinstance(item, dict) for item in value):
             if key not in kind.translatable:
-                message = f"a {kind.name} activity's {key} cannot be given in several languages"
+                message = _("a {kind} activity's {key} cannot be given in several languages").format(
+                    kind=kind.name, key=key
+                )
                 problems.append(DeckProblem(locate(where), path, message))
                 resolved[key] = [_stand_in(item, language) if isinstance(item, dict) else item for item in value]
                 continue
@@ -297,15 +333,21 @@ def _one_text(
     for code, text in mapping.items():
         if not isinstance(code, str) or not LANGUAGE_CODE.fullmatch(code):
             problems.append(
-                DeckProblem(locate((*where, code)), path, f"{code!r} is not a language code, such as en or es")
+                DeckProblem(
+                    locate((*where, code)),
+                    path,
+                    _("{code} is not a language code, such as en or es").format(code=repr(code)),
+                )
             )
         elif not isinstance(text, str):
-            problems.append(DeckProblem(locate((*where, code)), f"{path}.{code}", "text, in that language"))
+            problems.append(DeckProblem(locate((*where, code)), f"{path}.{code}", _("text, in that language")))
         elif code != language:
             others[code] = text
     own = mapping.get(language)
     if not isinstance(own, str):
-        message = f"give the text in the deck's language ({language}) too: other languages fall back to it"
+        message = _("give the text in the deck's language ({language}) too: other languages fall back to it").format(
+            language=language
+        )
         problems.append(DeckProblem(locate(where), path, message))
         return str(_stand_in(mapping, language)), others
     return own, others
@@ -336,7 +378,11 @@ def _check_translation(
             if (key == "title" and not fields[key]) or len(fields[key]) > limits[key]:
                 where = locate((*here, key, language))
                 problems.append(
-                    DeckProblem(where, f"{name}.{key}.{language}", f"text of 1 to {limits[key]} characters")
+                    DeckProblem(
+                        where,
+                        f"{name}.{key}.{language}",
+                        _("text of 1 to {count} characters").format(count=limits[key]),
+                    )
                 )
     labels = {key: value for key, value in fields.items() if key in kind.translatable}
     if not labels:
@@ -344,7 +390,7 @@ def _check_translation(
     try:
         translated = kind.parse_config({**config, **labels}).model_dump(mode="json")
     except ValidationError as error:
-        problems.extend(_problems_of(error, here, name, locate, f"in {language}: "))
+        problems.extend(_problems_of(error, here, name, locate, _("in {language}: ").format(language=language)))
         return
     fields.update({key: translated[key] for key in labels})
 
@@ -358,8 +404,48 @@ def _problems_of(
         loc = tuple(item["loc"])
         line = locate((*here, *loc)) or locate((*here, *loc[:1])) or locate(here)
         path = ".".join(str(part) for part in loc)
-        found.append(DeckProblem(line, f"{name}.{path}", prefix + item["msg"].removeprefix("Value error, ")))
+        found.append(DeckProblem(line, f"{name}.{path}", prefix + validation_message(item)))
     return found
+
+
+def validation_message(item: ErrorDetails) -> str:
+    """What a model's validation error says, in the language being rendered: a kind's own refusal as it wrote it
+    (translated where it was raised); pydantic's commonest errors in the catalogue's words where it translates them,
+    else (English) in pydantic's own."""
+    message = VALIDATION_MESSAGES.get(item["type"])
+    translated = _(message) if message is not None else None
+    if message is not None and translated is not None and translated != message:
+        try:
+            return translated.format(**(item.get("ctx") or {}))
+        except (KeyError, IndexError):
+            pass
+    return item["msg"].removeprefix("Value error, ")
+
+
+VALIDATION_MESSAGES = {
+    "missing": N_("this is required"),
+    "extra_forbidden": N_("unknown key"),
+    "string_type": N_("text is needed here"),
+    "string_too_short": N_("at least {min_length} characters"),
+    "string_too_long": N_("at most {max_length} characters"),
+    "too_short": N_("at least {min_length} items"),
+    "too_long": N_("at most {max_length} items"),
+    "list_type": N_("a list is needed here"),
+    "int_parsing": N_("a whole number is needed here"),
+    "int_type": N_("a whole number is needed here"),
+    "int_from_float": N_("a whole number is needed here"),
+    "float_parsing": N_("a number is needed here"),
+    "float_type": N_("a number is needed here"),
+    "bool_parsing": N_("true or false"),
+    "bool_type": N_("true or false"),
+    "greater_than_equal": N_("at least {ge}"),
+    "less_than_equal": N_("at most {le}"),
+    "greater_than": N_("more than {gt}"),
+    "less_than": N_("less than {lt}"),
+    "literal_error": N_("one of {expected}"),
+    "enum": N_("one of {expected}"),
+}
+"""Pydantic's error types that decks meet most, as a facilitator reads them (placeholders: the error's context)."""
 
 
 def _text_only(node: Any, path: tuple[Any, ...], locate: _Locator, problems: list[DeckProblem]) -> Any:
@@ -381,7 +467,10 @@ def _text_only(node: Any, path: tuple[Any, ...], locate: _Locator, problems: lis
             DeckProblem(
                 locate(path),
                 _dotted(path),
-                "half of a surrogate pair (an escape from \\ud800 to \\udfff) is not text: write the character itself",
+                _(
+                    "half of a surrogate pair (an escape from \\ud800 to \\udfff) is not text: "
+                    "write the character itself"
+                ),
             )
         )
         return ""
@@ -389,7 +478,9 @@ def _text_only(node: Any, path: tuple[Any, ...], locate: _Locator, problems: lis
     if control is not None:
         problems.append(
             DeckProblem(
-                locate(path), _dotted(path), f"the control character U+{ord(control):04X} cannot be shown: remove it"
+                locate(path),
+                _dotted(path),
+                _("the control character {code} cannot be shown: remove it").format(code=f"U+{ord(control):04X}"),
             )
         )
         return ""

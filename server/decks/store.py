@@ -31,6 +31,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities import Registry
+from activities.i18n import N_, _, ngettext
 from server.decks.document import deck_document, deck_yaml
 from server.decks.loading import MAX_DECK_BYTES, DeckInvalid, DeckLoader, DeckProblem
 from server.decks.parse import parse_deck
@@ -97,10 +98,13 @@ class Contents:
     kinds: tuple[tuple[str, int], ...]  # (label, count)
 
     def __str__(self) -> str:
+        """In the language being rendered: "3 activities: 2 word clouds, 1 poll" ("3 actividades: Nube de palabras
+        (2), Encuesta (1)": a kind's name has no plural in the catalogues)."""
         if not self.activities:
-            return "No activities yet"
-        counted = ", ".join(counted_label(count, label) for label, count in self.kinds)
-        return f"{self.activities} activit{'y' if self.activities == 1 else 'ies'}: {counted}"
+            return _("No activities yet")
+        counted = ", ".join(counted_kind(count, label) for label, count in self.kinds)
+        activities = ngettext("%(num)d activity", "%(num)d activities", self.activities) % {"num": self.activities}
+        return _("{activities}: {kinds}").format(activities=activities, kinds=counted)
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,9 @@ async def rights_of(db: AsyncSession, user: User, deck: Deck) -> Rights:
 
 
 def _not_found(deck_id: int) -> DeckRefused:
-    return DeckRefused(404, "No such deck", f"There is no deck {deck_id} among the decks you may see.")
+    return DeckRefused(
+        404, _("No such deck"), _("There is no deck {deck} among the decks you may see.").format(deck=deck_id)
+    )
 
 
 async def _open(db: AsyncSession, user: User, deck_id: int, *, deleted: bool | None = False) -> OpenDeck:
@@ -175,15 +181,15 @@ async def _open(db: AsyncSession, user: User, deck_id: int, *, deleted: bool | N
 
 def _must_edit(found: OpenDeck) -> None:
     if found.deck.template:
-        raise DeckRefused(403, "Templates are read-only", "Templates are read-only: make a copy to edit.")
+        raise DeckRefused(403, _("Templates are read-only"), _("Templates are read-only: make a copy to edit."))
     if not found.rights.edit:
-        raise DeckRefused(403, "View only", "This deck is shared with you to view: make a copy to edit.")
+        raise DeckRefused(403, _("View only"), _("This deck is shared with you to view: make a copy to edit."))
 
 
 def _must_share(found: OpenDeck) -> None:
     _must_edit(found)
     if not found.rights.share:
-        raise DeckRefused(403, "Owner only", "Only the deck's owner, its institute's organizers and admins may.")
+        raise DeckRefused(403, _("Owner only"), _("Only the deck's owner, its institute's organizers and admins may."))
 
 
 async def open_deck(
@@ -228,6 +234,20 @@ def _read_contents(source: str, registry: Registry) -> Contents:
         kind = item.get("kind") if isinstance(item, dict) else None
         counts[registry[kind].label if isinstance(kind, str) and kind in registry else "other"] += 1
     return Contents(len(activities), tuple(counts.items()))
+
+
+COUNTED_KIND = N_("{kind} × {count}")
+"""How a translated library counts a kind (Spanish: "Encuesta (2)"): the English plurals of `counted_label` are the
+source language's own, and a catalogue that translates this message, differently from the source, replaces them."""
+
+
+def counted_kind(count: int, label: str) -> str:
+    """A count of one kind in the language being rendered: `counted_label` in English, else the kind's translated
+    name and the count (a plug-in's kind names have no plurals in our catalogues)."""
+    form = _(COUNTED_KIND)
+    if form == COUNTED_KIND:
+        return counted_label(count, label)
+    return form.format(kind=_(label), count=count)
 
 
 def counted_label(count: int, label: str) -> str:
@@ -301,11 +321,15 @@ def clean_title(title: str) -> str:
     """A deck title as typed: one line, at most 200 characters; DeckRefused 422 otherwise."""
     title = " ".join(title.translate(_BIDI).split())
     if not title:
-        raise DeckRefused(422, "A title is needed", "Give the deck a title.")
+        raise DeckRefused(422, _("A title is needed"), _("Give the deck a title."))
     if len(title) > MAX_TITLE:
-        raise DeckRefused(422, "The title is too long", f"A title may have at most {MAX_TITLE} characters.")
+        raise DeckRefused(
+            422, _("The title is too long"), _("A title may have at most {count} characters.").format(count=MAX_TITLE)
+        )
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in title):
-        raise DeckRefused(422, "The title has a control character", "Remove the control character from the title.")
+        raise DeckRefused(
+            422, _("The title has a control character"), _("Remove the control character from the title.")
+        )
     return title
 
 
@@ -357,12 +381,14 @@ async def create_deck(
     *,
     title: str,
     reserved: Iterable[str] = (),
+    language: str = "en",
 ) -> Deck:
-    """A new deck of the user's: the title, in English, at the presenter's pace, with no activities yet (a draft
-    with one problem: "a list of at least one activity"). `reserved`: slugs a new deck must not take (the decks
-    folder's file names)."""
+    """A new deck of the user's: the title, in `language` (the deck library passes the facilitator's page language:
+    a Spanish facilitator writes in Spanish), at the presenter's pace, with no activities yet (a draft with one
+    problem: "a list of at least one activity"). `reserved`: slugs a new deck must not take (the decks folder's file
+    names)."""
     title = clean_title(title)
-    source = deck_yaml({"title": title, "language": "en", "pace": "presenter", "activities": []})
+    source = deck_yaml({"title": title, "language": language, "pace": "presenter", "activities": []})
     async with maker() as db, db.begin():
         deck = await _new_deck(db, registry, user, source, title, reserved)
     return deck
@@ -423,15 +449,21 @@ async def import_yaml(
     file), with its problems counted: a file with problems, YAML ones included, is kept as a draft to fix.
     Refused (DeckRefused, nothing stored): an empty file, one over the size limit, one that is not UTF-8 text."""
     if len(data) > MAX_DECK_BYTES:
-        raise DeckRefused(413, "The file is too large", f"A deck file may be at most {MAX_DECK_BYTES // 1024} KiB.")
+        raise DeckRefused(
+            413,
+            _("The file is too large"),
+            _("A deck file may be at most {size} KiB.").format(size=MAX_DECK_BYTES // 1024),
+        )
     try:
         source = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise DeckRefused(422, "Not a text file", "A deck file is YAML text in UTF-8: this file is not.") from None
+        raise DeckRefused(
+            422, _("Not a text file"), _("A deck file is YAML text in UTF-8: this file is not.")
+        ) from None
     if not source.strip():
-        raise DeckRefused(422, "The file is empty", "The file has no text: choose a deck's YAML file.")
+        raise DeckRefused(422, _("The file is empty"), _("The file has no text: choose a deck's YAML file."))
     if "\x00" in source:
-        raise DeckRefused(422, "Not a text file", "The file has NUL characters: it is not a deck's YAML text.")
+        raise DeckRefused(422, _("Not a text file"), _("The file has NUL characters: it is not a deck's YAML text."))
     title = _title_of(source)
     if title == UNTITLED and name:
         title = clean_title(Path(name).stem[:MAX_TITLE] or UNTITLED)
@@ -461,10 +493,12 @@ async def save_deck(
             source = deck_yaml(document if document is not None else {})
         except RecursionError:  # lists in lists... deeper than any deck: refused before the writer runs out of stack
             raise DeckRefused(
-                422, "The deck is nested too deeply", "A deck's lists and mappings nest a few levels."
+                422, _("The deck is nested too deeply"), _("A deck's lists and mappings nest a few levels.")
             ) from None
     if len(source.encode()) > MAX_DECK_BYTES:
-        raise DeckRefused(413, "The deck is too large", f"A deck may be at most {MAX_DECK_BYTES // 1024} KiB.")
+        raise DeckRefused(
+            413, _("The deck is too large"), _("A deck may be at most {size} KiB.").format(size=MAX_DECK_BYTES // 1024)
+        )
     problems = problems_of(source, registry)
     title = _title_of(source)
     now = utcnow()
@@ -554,15 +588,17 @@ async def share_deck(
     owner, organizers of its institutes and admins share. Returns the account."""
     email = email.strip().lower()
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in email):
-        raise DeckRefused(422, "No such account", "That is not an email address: check what was typed.")
+        raise DeckRefused(422, _("No such account"), _("That is not an email address: check what was typed."))
     async with maker() as db, db.begin():
         found = await _open(db, user, deck_id)
         _must_share(found)
         person = (await db.exec(select(User).where(col(User.email) == email))).first() if email else None
         if person is None or person.disabled_at is not None:
-            raise DeckRefused(422, "No such account", "No account has that email: ask an admin to add the person.")
+            raise DeckRefused(
+                422, _("No such account"), _("No account has that email: ask an admin to add the person.")
+            )
         if person.id == found.deck.owner_id:
-            raise DeckRefused(422, "That is the owner", "The deck's owner may edit it already.")
+            raise DeckRefused(422, _("That is the owner"), _("The deck's owner may edit it already."))
         share = (
             await db.exec(select(DeckShare).where(DeckShare.deck_id == deck_id, DeckShare.user_id == person.id))
         ).first()
@@ -609,9 +645,12 @@ async def startable_deck(maker: async_sessionmaker[AsyncSession], user: User, de
         count = found.deck.problems
         raise DeckRefused(
             422,
-            "The deck has problems",
-            f"“{found.deck.title}” has {count} problem{'s' if count != 1 else ''} to fix before a session can start: "
-            f"open it in the editor, /present/decks/{deck_id}/edit",
+            _("The deck has problems"),
+            ngettext(
+                "“{title}” has {count} problem to fix before a session can start: open it in the editor, {editor}",
+                "“{title}” has {count} problems to fix before a session can start: open it in the editor, {editor}",
+                count,
+            ).format(title=found.deck.title, count=count, editor=f"/present/decks/{deck_id}/edit"),
         )
     return found.deck
 

@@ -141,7 +141,9 @@ async def _page(
 
 # --- JSON API -----------------------------------------------------------------------------------------------------
 
-api_router = APIRouter(prefix="/api/v1", tags=["v1: accounts"], responses=API_ERRORS)
+api_router = APIRouter(
+    prefix="/api/v1", tags=["v1: accounts"], responses=API_ERRORS, dependencies=[Depends(in_their_language)]
+)
 
 
 class TokenPublic(BaseModel):

@@ -189,7 +189,9 @@ async def _page(
 
 # --- JSON API: the people page's actions ------------------------------------------------------------------------
 
-api_router = APIRouter(prefix="/api/v1", tags=["v1: people"], responses=API_ERRORS)
+api_router = APIRouter(
+    prefix="/api/v1", tags=["v1: people"], responses=API_ERRORS, dependencies=[Depends(in_their_language)]
+)
 
 
 class IdentityPublic(BaseModel):

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.datastructures import UploadFile
 
+from activities.i18n import _
 from server.accounts.access import ApiUser, PageUser
 from server.accounts.csrf import CSRF_FIELD, CSRF_HEADER, FormExpired, check_csrf, csrf_token
 from server.accounts.security import same
@@ -39,10 +40,11 @@ from server.models import User
 from server.services import Services
 from server.web.bodies import TooLarge, capped
 from server.web.deps import MAX_ID, Id, ServicesDep, Text
+from server.web.i18n import current_language, in_their_language
 from server.web.problems import API_ERRORS, Problem, describe_errors, problem_responses
 
-router = APIRouter(prefix="/present/decks", include_in_schema=False)
-api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS)
+router = APIRouter(prefix="/present/decks", include_in_schema=False, dependencies=[Depends(in_their_language)])
+api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS, dependencies=[Depends(in_their_language)])
 
 # A save's JSON is its YAML and more (quotes, braces, escapes): room for that over the deck's own limit.
 MAX_SAVE_BYTES = 4 * MAX_DECK_BYTES
@@ -208,9 +210,11 @@ async def _save(services: Services, user: User, deck_id: int, body: DeckSave) ->
         at = _utc(conflict.saved_at)
         raise Problem(
             409,
-            "Someone else saved this deck",
-            f"{conflict.saved_by_name} saved a newer version at {at:%H:%M} UTC. Your changes are kept here; "
-            "copy what you need, then load their version to go on from it.",
+            _("Someone else saved this deck"),
+            _(
+                "{who} saved a newer version at {time} UTC. Your changes are kept here; "
+                "copy what you need, then load their version to go on from it."
+            ).format(who=conflict.saved_by_name, time=f"{at:%H:%M}"),
             version=conflict.current_version,
             document=conflict.current_document,
             by=conflict.saved_by_name,
@@ -249,7 +253,9 @@ async def save_source(deck_id: Id, request: Request, user: PageUser, services: S
     try:
         raw = await capped(request, MAX_SAVE_BYTES).body()
     except TooLarge:
-        raise Problem(413, "The deck is too large", f"A deck may be at most {MAX_DECK_BYTES // 1024} KiB.") from None
+        raise Problem(
+            413, _("The deck is too large"), _("A deck may be at most {size} KiB.").format(size=MAX_DECK_BYTES // 1024)
+        ) from None
     _check_csrf_of(request, raw)
     try:
         body = DeckSave.model_validate_json(raw)
@@ -325,7 +331,14 @@ async def new_deck(
 ) -> Response:
     """A new deck from scratch, opened in the editor."""
     try:
-        deck = await create_deck(services.db, services.registry, user, title=title, reserved=_reserved(services))
+        deck = await create_deck(
+            services.db,
+            services.registry,
+            user,
+            title=title,
+            reserved=_reserved(services),
+            language=current_language(),
+        )
     except DeckRefused as error:
         raise _refused(error) from None
     return _to_editor(deck.id)
@@ -339,13 +352,15 @@ async def upload_deck(request: Request, user: PageUser, services: ServicesDep) -
         form = await upload_request.form(max_files=1, max_fields=4)
     except TooLarge:
         raise Problem(
-            413, "The file is too large", f"A deck file may be at most {MAX_DECK_BYTES // 1024} KiB."
+            413,
+            _("The file is too large"),
+            _("A deck file may be at most {size} KiB.").format(size=MAX_DECK_BYTES // 1024),
         ) from None
     try:
         await check_csrf(upload_request)  # after the capped read: the form it checks is the one just parsed
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise Problem(422, "No file", "Choose a deck's YAML file to upload.")
+            raise Problem(422, _("No file"), _("Choose a deck's YAML file to upload."))
         data = await upload.read(MAX_DECK_BYTES + 1)
         name = upload.filename or ""
     finally:
@@ -377,7 +392,7 @@ async def rename(
     except DeckRefused as error:
         raise _refused(error) from None
     except VersionConflict:
-        raise Problem(409, "Someone else saved this deck", "It changed as you renamed it: try again.") from None
+        raise Problem(409, _("Someone else saved this deck"), _("It changed as you renamed it: try again.")) from None
     return _back(deck_id)
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from activities.i18n import _
 from server.accounts.access import Access, ApiUser, PageUser, declare
 from server.accounts.csrf import check_upload_csrf
 from server.media import ImageRefused, ImageTooLarge, StoredImage, load_image, shown_bytes, store_image
@@ -22,6 +23,7 @@ from server.models import User
 from server.services import Services
 from server.web.bodies import UPLOAD_BODY, uploaded_file
 from server.web.deps import ServicesDep
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem, problem_responses
 
 router = APIRouter()
@@ -44,6 +46,7 @@ class MediaStored(BaseModel):
     status_code=201,
     response_model=MediaStored,
     include_in_schema=False,
+    dependencies=[Depends(in_their_language)],
 )
 async def upload_page(request: Request, user: PageUser, services: ServicesDep) -> MediaStored:
     """Store an image from the deck editor (multipart field `file`; the CSRF token in the X-CSRF-Token header)."""
@@ -66,7 +69,7 @@ async def upload_api(request: Request, user: ApiUser, services: ServicesDep) -> 
 
 async def _upload(request: Request, user: User, services: Services, *, csrf: bool) -> MediaStored:
     limit = services.settings.media_max_bytes
-    too_large = Problem(413, "Too large", f"The image is larger than {shown_bytes(limit)}.")
+    too_large = Problem(413, _("Too large"), _("The image is larger than {size}.").format(size=shown_bytes(limit)))
     missing, check = ("No image", "the image"), check_upload_csrf if csrf else None
     async with uploaded_file(request, limit, too_large=too_large, missing=missing, check=check) as upload:
         data = await upload.read(limit + 1)
@@ -82,9 +85,9 @@ async def _store(services: Services, data: bytes, user: User) -> StoredImage:
     try:
         return await store_image(services, data, user_id=user.id)
     except ImageTooLarge as refused:
-        raise Problem(413, "Too large", f"{refused}.") from None
+        raise Problem(413, _("Too large"), f"{refused}.") from None
     except ImageRefused as refused:
-        raise Problem(415, "Not an accepted image", f"{refused}.") from None
+        raise Problem(415, _("Not an accepted image"), f"{refused}.") from None
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ async def serve(name: str, request: Request, services: ServicesDep) -> Response:
     if image is None:
         stored = await load_image(services.db, name)  # a malformed name is None without a query
         if stored is None:
-            raise Problem(404, "Not found", "There is no such image.")
+            raise Problem(404, _("Not found"), _("There is no such image."))
         image = CachedImage(stored.media_type, bytes(stored.data))
         cache.put(name, image)
     etag = f'"{name.split(".", 1)[0]}"'

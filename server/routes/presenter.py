@@ -16,6 +16,7 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 
 from activities.base import SubmissionInvalid, whole_number
+from activities.i18n import _
 from server import exports, sessions
 from server.accounts.access import (
     Access,
@@ -81,12 +82,14 @@ from server.sessions import (
 )
 from server.web.deps import Id, ServicesDep, Text, base_url, join_url, same_origin
 from server.web.downloads import attachment
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem, describe_errors, problem_responses
 
-router = APIRouter(prefix="/present", include_in_schema=False)
-socket_router = APIRouter(include_in_schema=False)
+# Pages and the live socket speak the facilitator's language (server/web/i18n.py): their choice, else their browser's.
+router = APIRouter(prefix="/present", include_in_schema=False, dependencies=[Depends(in_their_language)])
+socket_router = APIRouter(include_in_schema=False, dependencies=[Depends(in_their_language)])
 # The JSON API of presenters: start a session, read it, run it, its co-facilitators, tallies and exports.
-api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS)
+api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS, dependencies=[Depends(in_their_language)])
 
 
 @router.get("", response_class=HTMLResponse)
@@ -144,7 +147,7 @@ def checked_options(nicknames: bool, teams: list[str], streak: bool) -> SessionO
     try:
         return session_options(nicknames, teams, streak)
     except TeamsInvalid as error:
-        raise Problem(422, "The teams cannot be used", str(error)) from None
+        raise Problem(422, _("The teams cannot be used"), str(error)) from None
 
 
 async def start_from_deck(
@@ -174,9 +177,9 @@ async def start_from_deck(
             options=options,
         )
     except NotFound:
-        raise Problem(404, "No such deck", f"There is no deck {deck_id}.") from None
+        raise Problem(404, _("No such deck"), _("There is no deck {deck}.").format(deck=deck_id)) from None
     except DeckInvalid as error:
-        raise Problem(422, "The deck has problems", str(error)) from None
+        raise Problem(422, _("The deck has problems"), str(error)) from None
     except NoFreeCode as error:
         raise Problem(409, "No free join code", str(error)) from None
 
@@ -279,7 +282,7 @@ async def change_facilitators(
         if remove is not None:
             await remove_facilitator(services.db, session, remove)
     except FacilitatorRefused as refused:
-        raise Problem(422, "Not changed", str(refused)) from None
+        raise Problem(422, _("Not changed"), str(refused)) from None
 
 
 @router.post("/{session_id}/control", dependencies=[Depends(check_csrf)])
@@ -314,9 +317,9 @@ async def run_control(
         if room is not None:
             await room.refresh_state()  # read-your-writes: answers sent right after this call see the change
     except (ControlRefused, SubmissionInvalid) as refused:
-        raise Problem(409, "Not possible now", str(refused)) from None
+        raise Problem(409, _("Not possible now"), str(refused)) from None
     except NotFound:
-        raise Problem(404, "Not found", "No such session.") from None
+        raise Problem(404, _("Not found"), _("No such session.")) from None
 
 
 @router.get("/{session_id}/archive.zip")
@@ -336,7 +339,7 @@ async def report_download(services: Services, session_id: int) -> Response:
     try:
         source, _info = await spooled_archive(ArchiveSources.of(services), "session", session_id)
     except NotFound:
-        raise Problem(404, "Not found", "No such session.") from None
+        raise Problem(404, _("Not found"), _("No such session.")) from None
     with source:
         body = await asyncio.to_thread(_report_of, source)
     # Its own policy, the one its <meta> gives: its styles are inline, its pictures data: URIs, and nothing else runs.
@@ -360,7 +363,7 @@ async def archive_download(services: Services, session_id: int) -> Response:
     try:
         source, info = await spooled_archive(ArchiveSources.of(services), "session", session_id)
     except NotFound:
-        raise Problem(404, "Not found", "No such session.") from None
+        raise Problem(404, _("Not found"), _("No such session.")) from None
     return attachment(source, info.filename, "application/zip")
 
 
@@ -563,7 +566,7 @@ async def create_session_api(request: Request, user: ApiUser, services: Services
             detail, errors = describe_errors(error.errors())
             raise Problem(422, "The request is not valid", detail, errors=errors) from None
     else:
-        raise Problem(415, "Unsupported media type", "Send application/json or application/yaml.")
+        raise Problem(415, _("Unsupported media type"), _("Send application/json or application/yaml."))
     session = await _start(services, user, request_data)
     assert session.id is not None
     return await _session_public(services, request, session.id)
@@ -573,16 +576,20 @@ async def _start(services: Services, user: User, data: SessionCreate) -> Session
     teams = data.teams
     if data.site_teams:
         if data.cohort_id is None:
-            raise Problem(422, "The teams cannot be used", "One team per site needs the cohort (cohort_id).")
+            raise Problem(422, _("The teams cannot be used"), _("One team per site needs the cohort (cohort_id)."))
         if teams:
-            raise Problem(422, "The teams cannot be used", "Give teams or site_teams, not both.")
+            raise Problem(422, _("The teams cannot be used"), _("Give teams or site_teams, not both."))
     if data.cohort_id is not None:
         # Filing a session under a cohort puts its results in the institute's archives: the institute's own.
         async with services.db() as db:
             cohort = await db.get(Cohort, data.cohort_id)
             institute = await db.get(Institute, cohort.institute_id) if cohort is not None else None
         if institute is None or not may_organize(user, institute.created_by):
-            raise Problem(404, "No such cohort", f"There is no cohort {data.cohort_id} among your institutes.")
+            raise Problem(
+                404,
+                _("No such cohort"),
+                _("There is no cohort {cohort} among your institutes.").format(cohort=data.cohort_id),
+            )
         if data.site_teams:
             teams = await site_teams(services.db, data.cohort_id)
     options = checked_options(data.nicknames, teams, data.streak)
@@ -592,7 +599,7 @@ async def _start(services: Services, user: User, data: SessionCreate) -> Session
         except DeckInvalid as error:
             raise Problem(
                 422,
-                "The deck has problems",
+                _("The deck has problems"),
                 str(error),
                 problems=[{"line": p.line, "path": p.path, "message": p.message} for p in error.problems],
             ) from None
@@ -602,9 +609,9 @@ async def _start(services: Services, user: User, data: SessionCreate) -> Session
         async with services.db() as db:
             deck_id = (await db.exec(select(Deck.id).where(Deck.slug == data.deck_slug))).first()
         if deck_id is None:
-            raise Problem(404, "No such deck", f"There is no deck {data.deck_slug!r}.")
+            raise Problem(404, _("No such deck"), _("There is no deck {deck}.").format(deck=repr(data.deck_slug)))
     if deck_id is None:
-        raise Problem(422, "The request is not valid", "Give deck_id, deck_slug or deck_yaml.")
+        raise Problem(422, _("The request is not valid"), _("Give deck_id, deck_slug or deck_yaml."))
     return await start_from_deck(services, user, deck_id, data.title, data.cohort_id, options)
 
 
@@ -622,7 +629,7 @@ async def control_session(
     try:  # the same checks as an answer's fields: moderation keys and titles are stored and rendered too
         form = form_from_json(body.fields, services.settings.form_field_limit)
     except Refused as refused:
-        raise Problem(refused.status, "Not accepted", str(refused)) from None
+        raise Problem(refused.status, _("Not accepted"), str(refused)) from None
     fields = {name: list(values) for name, values in form.items()}
     await run_control(services, session_id, body.action, body.activity_id, fields)
     return await _session_public(services, request, session_id)
@@ -653,7 +660,7 @@ async def read_tally(session_id: Id, activity_id: Id, session: SessionApi, servi
     room = await services.hub.room(session_id)
     activity = room.snapshot.activity(activity_id)
     if activity is None:
-        raise Problem(404, "Not found", "No such activity in this session.")
+        raise Problem(404, _("Not found"), _("No such activity in this session."))
     return TallyPublic(
         activity_id=activity_id,
         kind=activity.kind,

@@ -19,10 +19,11 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from activities.i18n import _
 from server.accounts.access import ApiUser, PageUser
 from server.accounts.csrf import check_upload_csrf
 from server.models import User
@@ -43,6 +44,7 @@ from server.slideimport import (
 )
 from server.web.bodies import UPLOAD_BODY, uploaded_file
 from server.web.deps import ServicesDep
+from server.web.i18n import in_their_language
 from server.web.problems import API_ERRORS, Problem, problem_responses
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,7 @@ STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/present/slides", include_in_schema=False)
+@router.post("/present/slides", include_in_schema=False, dependencies=[Depends(in_their_language)])
 async def import_page(request: Request, user: PageUser, services: ServicesDep) -> StreamingResponse:
     """Import slides for the deck editor (multipart field `file`; the CSRF token in the X-CSRF-Token header, as the
     editor sends it, or the form's `csrf_token` field)."""
@@ -88,15 +90,15 @@ async def _import(request: Request, user: User, services: Services, *, csrf: boo
         try:
             kind = await asyncio.to_thread(accept, source, limits)
         except FileTooLarge as refused:
-            raise Problem(413, "Too large", f"{refused}.") from None
+            raise Problem(413, _("Too large"), f"{refused}.") from None
         except NotSlides as refused:
-            raise Problem(415, "Not slides", f"{refused}.") from None
+            raise Problem(415, _("Not slides"), f"{refused}.") from None
         except ImportRefused as refused:
-            raise Problem(422, "Not imported", f"{refused}.") from None
+            raise Problem(422, _("Not imported"), f"{refused}.") from None
         try:
             stack.enter_context(_gate(request, services).admit(user.id))
         except ImportBusy as busy:
-            raise Problem(429, "Too many imports", f"{busy}.", {"Retry-After": str(busy.retry_after)}) from None
+            raise Problem(429, _("Too many imports"), f"{busy}.", {"Retry-After": str(busy.retry_after)}) from None
         source = source.rename(source.with_suffix(f".{kind}"))  # LibreOffice picks its reader by the name first
         events = import_slides(services, source, kind, workdir, limits, user_id=user.id)
         response = ImportStream(_lines(events, filename), stack.pop_all())
@@ -106,7 +108,7 @@ async def _import(request: Request, user: User, services: Services, *, csrf: boo
 async def _receive(request: Request, limits: ImportLimits, workdir: Path, *, csrf: bool) -> tuple[str, Path]:
     """The uploaded file, copied into the import's folder (read with the limit counted as it arrives); from a
     browser, only once its CSRF token holds."""
-    too_large = Problem(413, "Too large", f"{limits.too_large()}.")
+    too_large = Problem(413, _("Too large"), f"{limits.too_large()}.")
     missing = ("No file", "the PDF or PowerPoint file")
     check = check_upload_csrf if csrf else None
     async with uploaded_file(request, limits.max_bytes, too_large=too_large, missing=missing, check=check) as upload:

@@ -36,7 +36,9 @@ SECTION = f"{ACCOUNT_PAGE}#webhooks"
 
 # --- JSON API -----------------------------------------------------------------------------------------------------
 
-api_router = APIRouter(prefix="/api/v1/webhooks", tags=["v1: webhooks"], responses=API_ERRORS)
+api_router = APIRouter(
+    prefix="/api/v1/webhooks", tags=["v1: webhooks"], responses=API_ERRORS, dependencies=[Depends(in_their_language)]
+)
 
 
 class WebhookCreate(BaseModel):

@@ -10,6 +10,20 @@ const SAVE_DELAY = 800;
 const PREVIEW_DELAY = 300;
 const MAX_RETRY = 30000;
 
+// What the editor says, in the page's language: the server renders the catalogue's messages into the page as a JSON
+// data block (editor/page.html; the CSP allows no inline script). `{name}` placeholders; a pair is [one, other].
+const MESSAGES = JSON.parse($("editor-messages").textContent);
+const LANG = document.documentElement.lang || "en";
+function t(key, values = {}) {
+  let text = MESSAGES[key];
+  if (Array.isArray(text)) text = text[values.count === 1 ? 0 : 1];
+  if (typeof text !== "string") text = key;
+  return text.replace(/\{(\w+)\}/g, (all, name) => (name in values ? String(values[name]) : all));
+}
+// A list's label as the noun of one of its items ("Options" gives "option"): English words only; another language
+// keeps the label as it is, and its messages are written around it.
+const noun = (label) => (LANG.split("-")[0] === "en" ? label.toLowerCase().replace(/s$/, "") : label);
+
 const state = {
   palette: null,
   kinds: new Map(),
@@ -62,7 +76,7 @@ function status(text, kind = "") {
   line.className = `save-status ${kind}`;
 }
 
-const clock = (date) => date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+const clock = (date) => date.toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit" });
 const humanise = (key) => (key.charAt(0).toUpperCase() + key.slice(1)).replaceAll("_", " ");
 const fieldId = (path) => "f-" + path.replace(/[^A-Za-z0-9]+/g, "-");
 
@@ -163,7 +177,19 @@ function labelOf(activity) {
   return kind ? kind.label : activity.kind;
 }
 
-function titleOf(activity) { return textIn(activity.title, deckLanguage()) || "(no title)"; }
+function titleOf(activity) { return textIn(activity.title, deckLanguage()) || t("no_title"); }
+
+function fieldName(key, index) {
+  // A field as its form names it (its label, in the page's language), else its key made readable.
+  const activity = index >= 0 ? state.doc.activities[index] : null;
+  const kind = activity ? state.kinds.get(activity.kind) : null;
+  const schemas = activity ? [state.palette.activity, kind && kind.schema] : [state.palette.deck];
+  for (const schema of schemas) {
+    const property = schema && schema.properties && schema.properties[key];
+    if (property && property.label) return property.label;
+  }
+  return (state.palette.fields || {})[key] || humanise(key);
+}
 
 function renderProblems() {
   const list = $("problems-list");
@@ -172,10 +198,10 @@ function renderProblems() {
     const index = activityIndexOf(problem.path);
     const where = index >= 0 && state.doc.activities[index]
       ? `${labelOf(state.doc.activities[index])} ‘${titleOf(state.doc.activities[index])}’`
-      : "Deck";
+      : t("deck");
     const path = normalPath(problem.path);
     const field = path.replace(/^activities\[\d+\]\.?/, "");
-    const what = field ? humanise(field.split(/[.[]/)[0]) : "";
+    const what = field ? fieldName(field.split(/[.[]/)[0], index) : "";
     const link = el("a", { href: "#" + fieldId(path), text: `${where}: ${what ? what + ": " : ""}${plainMessage(problem.message)}` });
     link.addEventListener("click", (event) => {
       event.preventDefault();
@@ -186,13 +212,13 @@ function renderProblems() {
   }
   const count = state.problems.length;
   $("problems-summary").hidden = count === 0;
-  $("problems-heading").textContent = count === 1 ? "1 problem" : `${count} problems`;
+  $("problems-heading").textContent = t("problems", { count });
   const start = $("start-session");
   const unsaved = state.changes !== state.savedChanges;
   start.disabled = count > 0 || unsaved || !(state.doc.activities || []).length;
   $("start-reason").textContent = count > 0
-    ? `Fix the ${count === 1 ? "problem" : count + " problems"} above to start a session.`
-    : unsaved ? "Wait for the deck to be saved." : !(state.doc.activities || []).length ? "Add an activity first." : "";
+    ? t("fix_to_start", { count })
+    : unsaved ? t("wait_for_save") : !(state.doc.activities || []).length ? t("add_first") : "";
 }
 
 function focusPath(path) {
@@ -240,7 +266,7 @@ function textField({ path, label, value, onInput, multiline, maxLength, help, pl
   control.value = value;
   control.addEventListener("input", () => onInput(control.value));
   // A Markdown field says how to write it, unless its kind's description already does.
-  const hint = multiline === "markdown" && !/markdown/i.test(help || "") ? "Markdown: **bold**, *italic*, - lists, [links](https://…). " : "";
+  const hint = multiline === "markdown" && !/markdown/i.test(help || "") ? t("markdown_hint") : "";
   return describedField(el("label", { for: id, text: label }), control, path, hint + (help || ""));
 }
 
@@ -248,14 +274,14 @@ function numberField({ path, label, value, node, optional, onInput, help }) {
   const id = fieldId(path);
   const control = el("input", { id, type: "number", inputmode: "numeric", step: 1, min: node.minimum, max: node.maximum });
   control.value = value === null || value === undefined ? "" : String(value);
-  if (optional) control.placeholder = "None";
+  if (optional) control.placeholder = t("none");
   control.addEventListener("input", () => {
     const text = control.value.trim();
     if (text === "") onInput(optional ? null : undefined);
     else if (/^-?\d+$/.test(text)) onInput(Number(text));
   });
-  const bounds = node.minimum !== undefined && node.maximum !== undefined ? `From ${node.minimum} to ${node.maximum}.` : "";
-  const said = [help, bounds, optional && !/blank/i.test(help || "") ? "Blank: none." : ""].filter(Boolean);
+  const bounds = node.minimum !== undefined && node.maximum !== undefined ? t("from_to", { min: node.minimum, max: node.maximum }) : "";
+  const said = [help, bounds, optional && !(help || "").toLowerCase().includes(t("blank_word")) ? t("blank_none") : ""].filter(Boolean);
   return describedField(el("label", { for: id, text: label }), control, path, said.map((t) => t.replace(/([^.)])$/, "$1.")).join(" "));
 }
 
@@ -311,7 +337,7 @@ function listField({ path, label, items, node, onChange, translate, images, help
   const max = node.maxItems || 100;
   const other = state.language !== deckLanguage() && translate;
   const group = el("fieldset", { class: "list-field", id: fieldId(path), tabindex: -1 });
-  group.append(el("legend", { text: `${label}${min || node.maxItems ? ` (${min} to ${max})` : ""}` }));
+  group.append(el("legend", { text: min || node.maxItems ? t("list_legend", { label, min, max }) : label }));
   const describe = [];
   const error = markField(group, path, describe);
   if (help) group.append(el("p", { class: "field-help", text: help }));
@@ -321,10 +347,10 @@ function listField({ path, label, items, node, onChange, translate, images, help
     const itemPath = `${path}[${i}]`;
     const id = fieldId(itemPath);
     const shown = translate ? textIn(item, state.language) : String(item);
-    const input = el("input", { id, type: "text", autocomplete: "off", "aria-label": `${label}: item ${i + 1}` });
+    const input = el("input", { id, type: "text", autocomplete: "off", "aria-label": t("item_label", { label, number: i + 1 }) });
     input.value = shown;
     if (other) input.placeholder = textIn(item, deckLanguage());
-    else input.placeholder = `${humanise(label).replace(/s$/, "")} ${i + 1}`;
+    else input.placeholder = t("item_placeholder", { item: humanise(noun(label)), number: i + 1 });
     input.addEventListener("input", () => {
       values[i] = translate ? withText(values[i], state.language, input.value) : input.value;
       onChange(values.slice(), null);
@@ -337,12 +363,12 @@ function listField({ path, label, items, node, onChange, translate, images, help
     }
     if (itemErrors.length) input.setAttribute("aria-describedby", itemErrors.join(" "));
     const buttons = other ? [] : [
-      el("button", { type: "button", class: "small", "aria-label": `Move ${label.toLowerCase()} ${i + 1} up`, disabled: i === 0,
+      el("button", { type: "button", class: "small", "aria-label": t("move_item_up", { item: noun(label), number: i + 1 }), disabled: i === 0,
         onclick: () => onChange(moved(values, i, i - 1), ["move", i, i - 1]) }, "↑"),
-      el("button", { type: "button", class: "small", "aria-label": `Move ${label.toLowerCase()} ${i + 1} down`, disabled: i === values.length - 1,
+      el("button", { type: "button", class: "small", "aria-label": t("move_item_down", { item: noun(label), number: i + 1 }), disabled: i === values.length - 1,
         onclick: () => onChange(moved(values, i, i + 1), ["move", i, i + 1]) }, "↓"),
-      el("button", { type: "button", class: "small", "aria-label": `Remove ${label.toLowerCase()} ${i + 1}`, disabled: values.length <= min,
-        onclick: () => onChange(values.filter((_, j) => j !== i), ["remove", i]) }, "Remove"),
+      el("button", { type: "button", class: "small", "aria-label": t("remove_item", { item: noun(label), number: i + 1 }), disabled: values.length <= min,
+        onclick: () => onChange(values.filter((_, j) => j !== i), ["remove", i]) }, t("remove")),
     ];
     const slot = images ? images(i) : null;
     list.append(el("li", { class: "list-item" + (itemError ? " invalid" : "") }, el("span", { class: "item-row" }, input, ...buttons), slot, itemError));
@@ -350,7 +376,7 @@ function listField({ path, label, items, node, onChange, translate, images, help
   group.append(list);
   if (!other) {
     group.append(el("button", { type: "button", class: "small add-item", disabled: values.length >= max,
-      onclick: () => onChange([...values, ""], ["add"]) }, `Add ${label.toLowerCase().replace(/s$/, "")}`));
+      onclick: () => onChange([...values, ""], ["add"]) }, t("add_item", { item: noun(label) })));
   }
   if (error) group.append(error);
   return group;
@@ -365,9 +391,9 @@ function recordsField({ path, label, items, node, item, help, onChange }) {
   // Each record's properties as fields (texts, and numbers that may have decimals), with add and remove.
   const max = node.maxItems || 100;
   const records = items.map((record) => ({ ...record }));
-  const noun = label.toLowerCase().replace(/s$/, "");
+  const one = noun(label);
   const group = el("fieldset", { class: "list-field records-field", id: fieldId(path), tabindex: -1 },
-    el("legend", { text: `${label}${node.maxItems ? ` (up to ${max})` : ""}` }));
+    el("legend", { text: node.maxItems ? t("records_legend", { label, max }) : label }));
   const describe = [];
   const error = markField(group, path, describe);
   if (help) group.append(el("p", { class: "field-help", text: help }));
@@ -375,10 +401,10 @@ function recordsField({ path, label, items, node, item, help, onChange }) {
   records.forEach((record, i) => {
     const recordPath = `${path}[${i}]`;
     const box = el("fieldset", { class: "record", id: fieldId(recordPath), tabindex: -1 },
-      el("legend", { text: `${humanise(noun)} ${i + 1}` }));
+      el("legend", { text: t("item_placeholder", { item: humanise(one), number: i + 1 }) }));
     for (const [key, property] of Object.entries(item.properties)) {
       const fieldPath = `${recordPath}.${key}`;
-      const name = property.title || humanise(key);
+      const name = property.label || property.title || humanise(key);
       if (property.type === "string") {
         box.append(textField({ path: fieldPath, label: name, value: record[key] || "", maxLength: property.maxLength,
           help: property.description, onInput: (text) => { records[i][key] = text; onChange(records, false); } }));
@@ -395,14 +421,14 @@ function recordsField({ path, label, items, node, item, help, onChange }) {
       });
       box.append(describedField(el("label", { for: id, text: name }), control, fieldPath, property.description));
     }
-    box.append(el("button", { type: "button", class: "small", "aria-label": `Remove ${noun} ${i + 1}`,
-      onclick: () => onChange(records.filter((_, j) => j !== i), true) }, "Remove"));
+    box.append(el("button", { type: "button", class: "small", "aria-label": t("remove_item", { item: one, number: i + 1 }),
+      onclick: () => onChange(records.filter((_, j) => j !== i), true) }, t("remove")));
     list.append(el("li", { class: "list-item" }, box));
   });
   group.append(list);
   const blank = Object.fromEntries(Object.entries(item.properties).map(([key, p]) => [key, p.type === "string" ? "" : 0]));
   group.append(el("button", { type: "button", class: "small add-item", disabled: records.length >= max,
-    onclick: () => onChange([...records, blank], true) }, `Add ${noun}`));
+    onclick: () => onChange([...records, blank], true) }, t("add_item", { item: one })));
   if (error) group.append(error);
   return group;
 }
@@ -422,19 +448,19 @@ function imageField({ path, label, value, onChange }) {
   const message = el("p", { class: "field-help", role: "status" });
   file.addEventListener("change", async () => {
     if (!file.files.length) return;
-    message.textContent = "Uploading…";
+    message.textContent = t("uploading");
     const form = new FormData();
     form.append("file", file.files[0]);
     try {
       const response = await fetch(root.dataset.media, { method: "POST", body: form, headers: { "X-CSRF-Token": CSRF } });
       const body = await response.json();
-      if (!response.ok) { message.textContent = `Not uploaded: ${body.detail || body.title}`; return; }
+      if (!response.ok) { message.textContent = t("not_uploaded", { reason: body.detail || body.title }); return; }
       onChange({ media: body.media, alt: value ? value.alt : "" }, true);
     } catch (error) {
-      message.textContent = "Not uploaded: you are offline.";
+      message.textContent = t("not_uploaded_offline");
     }
   });
-  box.append(el("label", { for: id, text: value ? `Replace ${label.toLowerCase()}` : `Upload ${label.toLowerCase()}` }), file, message);
+  box.append(el("label", { for: id, text: value ? t("replace_image", { item: noun(label) }) : t("upload_image", { item: noun(label) }) }), file, message);
   if (value && value.media) {
     const altId = fieldId(path + ".alt");
     const alt = el("input", { id: altId, type: "text", maxlength: 300, required: true, autocomplete: "off" });
@@ -442,8 +468,8 @@ function imageField({ path, label, value, onChange }) {
     alt.addEventListener("input", () => onChange({ media: value.media, alt: alt.value }, false));
     box.append(
       el("img", { class: "thumbnail", src: `/media/${value.media}`, alt: "" }),
-      describedField(el("label", { for: altId, text: "Alt text: what the image shows (required)" }), alt, path + ".alt"),
-      el("button", { type: "button", class: "small", onclick: () => onChange(null, true) }, `Remove ${label.toLowerCase()}`),
+      describedField(el("label", { for: altId, text: t("alt_label") }), alt, path + ".alt"),
+      el("button", { type: "button", class: "small", onclick: () => onChange(null, true) }, t("remove_image", { item: noun(label) })),
     );
   }
   const errors = [];
@@ -477,7 +503,7 @@ function schemaField(key, property, defs, activity, path, kind, allProperties) {
     });
     const images = pairedKey ? (i) => {
       const slots = (activity[pairedKey] || []).slice();
-      return imageField({ path: `${path.replace(/[^.]+$/, pairedKey)}[${i}]`, label: "Image", value: slots[i] || null,
+      return imageField({ path: `${path.replace(/[^.]+$/, pairedKey)}[${i}]`, label: t("image"), value: slots[i] || null,
         onChange: (next, again) => {
           while (slots.length <= i) slots.push(null);
           slots[i] = next;
@@ -520,7 +546,7 @@ function focusAfterListOp(path, op, length) {
   const index = op[0] === "move" ? op[2] : op[0] === "add" ? length - 1 : Math.min(op[1], length - 1);
   const target = document.getElementById(fieldId(`${path}[${index}]`));
   if (target) target.focus();
-  if (op[0] === "move") announce(`Moved to position ${index + 1} of ${length}`);
+  if (op[0] === "move") announce(t("moved_to", { position: index + 1, count: length }));
 }
 
 function renderDeckFields() {
@@ -547,18 +573,18 @@ function filterFields(holder, path, base) {
   const schema = state.palette.filter;
   const current = { profanity: true, languages: ["en", "es"], extra_words: [], ...(base || {}), ...(holder.filter || {}) };
   const group = el("fieldset", { class: "filter-fields", id: fieldId(path), tabindex: -1 },
-    el("legend", { text: base ? "Profanity filter for this activity" : "Profanity filter (for every activity where people type)" }));
+    el("legend", { text: base ? t("filter_activity") : t("filter_deck") }));
   const update = (key, value, again) => {
     holder.filter = { ...(holder.filter || {}), [key]: value };
     changed(again);
   };
   const props = schema.properties;
   group.append(
-    checkField({ path: `${path}.profanity`, label: "Hold back answers with a listed word", value: current.profanity,
+    checkField({ path: `${path}.profanity`, label: t("filter_hold"), value: current.profanity,
       help: props.profanity.description, onInput: (v) => update("profanity", v, false) }),
-    checksField({ path: `${path}.languages`, label: "Word lists", value: current.languages,
+    checksField({ path: `${path}.languages`, label: t("word_lists"), value: current.languages,
       options: resolve(props.languages.items, schema.$defs).node.enum || ["en", "es"], onInput: (v) => update("languages", v, false) }),
-    listField({ path: `${path}.extra_words`, label: "Extra words", items: current.extra_words, node: props.extra_words,
+    listField({ path: `${path}.extra_words`, label: t("extra_words"), items: current.extra_words, node: props.extra_words,
       help: props.extra_words.description, onChange: (next, op) => update("extra_words", next, Boolean(op)) }),
   );
   return group;
@@ -572,18 +598,18 @@ function renderLanguageBar() {
   const select = el("select", { id });
   for (const code of new Set([...languagesInUse(), ...names.keys()])) {
     const name = names.get(code) || code;
-    select.append(el("option", { value: code, text: code === deckLanguage() ? `${name} (the deck's language)` : name }));
+    select.append(el("option", { value: code, text: code === deckLanguage() ? t("deck_language", { name }) : name }));
   }
   select.value = state.language;
   select.addEventListener("change", () => {
     state.language = select.value;
     renderForm();
     schedulePreview();
-    announce(`Editing and previewing the texts in ${names.get(select.value) || select.value}`);
+    announce(t("editing_in", { name: names.get(select.value) || select.value }));
   });
-  bar.append(el("div", { class: "field inline" }, el("label", { for: id, text: "Texts in other languages: show and edit the texts in" }), select));
+  bar.append(el("div", { class: "field inline" }, el("label", { for: id, text: t("texts_in") }), select));
   if (state.language !== deckLanguage()) {
-    bar.append(el("p", { class: "small", text: "Only the texts change per language; the deck's language text shows greyed where there is none." }));
+    bar.append(el("p", { class: "small", text: t("texts_only") }));
   }
 }
 
@@ -594,13 +620,13 @@ function renderForm() {
   const activities = state.doc.activities || [];
   const activity = activities[state.selected];
   if (!activity) {
-    $("form-heading").textContent = "No activity selected";
-    box.append(el("p", { class: "small", text: "Add an activity from the palette in the outline." }));
+    $("form-heading").textContent = t("no_activity_selected");
+    box.append(el("p", { class: "small", text: t("add_from_palette") }));
     return;
   }
   const kind = state.kinds.get(activity.kind);
   const base = `activities[${state.selected}]`;
-  $("form-heading").textContent = `Activity ${state.selected + 1}: ${kind ? kind.label : activity.kind}`;
+  $("form-heading").textContent = t("activity_heading", { number: state.selected + 1, kind: kind ? kind.label : activity.kind });
   const common = state.palette.activity;
   for (const key of ["title", "prompt", "notes", "results", "countdown"]) {
     const field = schemaField(key, common.properties[key], common.$defs, activity, `${base}.${key}`, { translatable: ["title", "prompt"] }, {});
@@ -608,11 +634,11 @@ function renderForm() {
   }
   if (state.language === deckLanguage() && kind && kind.takes_free_text) box.append(filterFields(activity, `${base}.filter`, state.doc.filter));
   if (!kind) {
-    box.append(el("p", { class: "field-error", text: `This server has no kind called “${activity.kind}”.` }));
+    box.append(el("p", { class: "field-error", text: t("no_such_kind", { kind: activity.kind }) }));
     return;
   }
   const schema = kind.schema;
-  const settings = el("fieldset", { class: "kind-settings" }, el("legend", { text: `${kind.label} settings` }));
+  const settings = el("fieldset", { class: "kind-settings" }, el("legend", { text: t("kind_settings", { kind: kind.label }) }));
   for (const [key, property] of Object.entries(schema.properties || {})) {
     const field = schemaField(key, property, schema.$defs, activity, `${base}.${key}`, kind, schema.properties);
     if (field) settings.append(field);
@@ -636,12 +662,12 @@ function renderOutline(focusKey) {
       "aria-keyshortcuts": CAN_EDIT ? "Alt+ArrowUp Alt+ArrowDown" : false, onclick: () => select(i) },
       el("span", { class: "row-number", text: `${i + 1}.` }),
       el("span", { class: "row-text" }, el("span", { class: "row-kind", text: labelOf(activity) }), el("span", { class: "row-title", text: name })),
-      found ? el("span", { class: "badge", text: found === 1 ? "1 problem" : `${found} problems` }) : null);
+      found ? el("span", { class: "badge", text: t("problems", { count: found }) }) : null);
     const tools = CAN_EDIT ? el("span", { class: "row-tools" },
-      el("button", { type: "button", class: "small", "aria-label": `Move ‘${name}’ up`, disabled: i === 0, onclick: () => move(i, i - 1, "up") }, "↑"),
-      el("button", { type: "button", class: "small", "aria-label": `Move ‘${name}’ down`, disabled: i === activities.length - 1, onclick: () => move(i, i + 1, "down") }, "↓"),
-      el("button", { type: "button", class: "small", "aria-label": `Duplicate ‘${name}’`, onclick: () => duplicate(i) }, "Duplicate"),
-      el("button", { type: "button", class: "small danger", "aria-label": `Delete ‘${name}’`, onclick: () => remove(i) }, "Delete")) : null;
+      el("button", { type: "button", class: "small", "aria-label": t("move_up", { title: name }), "data-move": "up", disabled: i === 0, onclick: () => move(i, i - 1, "up") }, "↑"),
+      el("button", { type: "button", class: "small", "aria-label": t("move_down", { title: name }), "data-move": "down", disabled: i === activities.length - 1, onclick: () => move(i, i + 1, "down") }, "↓"),
+      el("button", { type: "button", class: "small", "aria-label": t("duplicate_title", { title: name }), onclick: () => duplicate(i) }, t("duplicate")),
+      el("button", { type: "button", class: "small danger", "aria-label": t("delete_title", { title: name }), onclick: () => remove(i) }, t("delete"))) : null;
     const row = el("li", { class: "outline-row" + (i === state.selected ? " selected" : "") + (found ? " has-problems" : ""),
       draggable: CAN_EDIT ? "true" : false, "data-index": i }, el("span", { class: "grip", "aria-hidden": "true", text: "⋮⋮" }), main, tools);
     if (CAN_EDIT) wireDrag(row, i);
@@ -687,9 +713,9 @@ function move(from, to, direction) {
   renderOutline(keyOf(activity));
   renderForm();
   changed(false);
-  announce(`Moved ‘${titleOf(activity)}’ to position ${to + 1} of ${activities.length}`);
+  announce(t("moved_title", { title: titleOf(activity), position: to + 1, count: activities.length }));
   if (direction) {
-    const button = document.querySelector(`.outline-row[data-index="${to}"] button[aria-label^="Move"][aria-label$="${direction}"]`);
+    const button = document.querySelector(`.outline-row[data-index="${to}"] button[data-move="${direction}"]`);
     if (button && !button.disabled) button.focus();
   }
 }
@@ -709,7 +735,7 @@ function duplicate(index) {
   renderOutline(keyOf(copy));
   renderForm();
   changed(false);
-  announce(`Duplicated ‘${titleOf(copy)}’ as activity ${index + 2}`);
+  announce(t("duplicated", { title: titleOf(copy), number: index + 2 }));
 }
 
 function remove(index) {
@@ -721,10 +747,10 @@ function remove(index) {
   renderOutline();
   renderForm();
   changed(false);
-  $("undo-text").textContent = `Deleted ‘${titleOf(gone)}’.`;
+  $("undo-text").textContent = t("deleted", { title: titleOf(gone) });
   $("undo-bar").hidden = false;
   $("undo").focus();
-  announce(`Deleted ‘${titleOf(gone)}’. Press Undo to bring it back.`);
+  announce(t("deleted_undo", { title: titleOf(gone) }));
 }
 
 function undo() {
@@ -738,7 +764,7 @@ function undo() {
   renderOutline(keyOf(activity));
   renderForm();
   changed(false);
-  announce(`Brought back ‘${titleOf(activity)}’ at position ${index + 1}`);
+  announce(t("brought_back", { title: titleOf(activity), position: index + 1 }));
 }
 
 function newActivity(kind) {
@@ -767,7 +793,7 @@ function add(kind) {
   renderOutline();
   renderForm();
   changed(false);
-  announce(`Added a ${kind.label} as activity ${at + 1}`);
+  announce(t("added", { kind: kind.label, number: at + 1 }));
   const title = document.getElementById(fieldId(`activities[${at}].title`));
   if (title) title.focus();
 }
@@ -803,7 +829,7 @@ function changed(rerender) {
   renderProblems();
   schedulePreview();
   if (!CAN_EDIT) return;
-  status("Not saved yet", "pending");
+  status(t("not_saved_yet"), "pending");
   window.clearTimeout(state.saveTimer);
   state.saveTimer = window.setTimeout(save, SAVE_DELAY);
 }
@@ -824,7 +850,7 @@ async function save() {
   const carried = state.changes;
   if (carried === state.savedChanges) return;
   state.inFlight = true;
-  status("Saving…", "pending");
+  status(t("saving"), "pending");
   let response;
   try {
     response = await fetch(root.dataset.source, {
@@ -834,7 +860,7 @@ async function save() {
     });
   } catch (error) {
     state.inFlight = false;
-    retryLater("Not saved: you are offline; retrying");
+    retryLater(t("offline_retrying"));
     return;
   }
   state.inFlight = false;
@@ -854,13 +880,13 @@ async function save() {
       state.saveTimer = window.setTimeout(save, SAVE_DELAY);
     }
     const at = body.saved_at ? new Date(body.saved_at) : new Date();
-    status(state.changes === carried ? `Saved ${clock(at)}` : "Saving…", state.changes === carried ? "ok" : "pending");
+    status(state.changes === carried ? t("saved_at", { time: clock(at) }) : t("saving"), state.changes === carried ? "ok" : "pending");
     return;
   }
   if (response.status === 409) { openConflict(body); return; }
-  if (response.status >= 500 || response.status === 429) { retryLater("Not saved: the server is busy; retrying"); return; }
-  const reason = response.status === 403 ? "you may only view this deck" : body.detail || body.title || `error ${response.status}`;
-  status(`Not saved: ${reason}`, "error");
+  if (response.status >= 500 || response.status === 429) { retryLater(t("busy_retrying")); return; }
+  const reason = response.status === 403 ? t("view_only") : body.detail || body.title || t("error_status", { status: response.status });
+  status(t("not_saved", { reason }), "error");
 }
 
 function retryLater(text) {
@@ -902,10 +928,10 @@ function yamlOf(value, indent = "") {
 function openConflict(body) {
   state.conflict = body;
   const when = body.updated_at || body.saved_at;
-  const at = when ? ` at ${clock(new Date(when))}` : "";
-  $("conflict-text").textContent = `${body.by || "Someone"} saved this deck${at} while you were editing. Your version is kept here: choose which one to keep.`;
+  const who = body.by || t("someone");
+  $("conflict-text").textContent = when ? t("conflict_at", { who, time: clock(new Date(when)) }) : t("conflict", { who });
   $("mine-copy").hidden = true;
-  status("Not saved: someone else saved this deck", "error");
+  status(t("not_saved_conflict"), "error");
   const dialog = $("conflict-dialog");
   if (!dialog.open) dialog.showModal();
   $("keep-mine").focus();
@@ -936,7 +962,7 @@ function takeTheirs() {
   state.problems = theirs.problems || [];
   state.selected = Math.min(state.selected, Math.max(0, (state.doc.activities || []).length - 1));
   renderAll();
-  status("Showing their version", "ok");
+  status(t("showing_theirs"), "ok");
 }
 
 // --- previews --------------------------------------------------------------------------------------------------
@@ -952,7 +978,7 @@ async function preview() {
   if (!activities.length) {
     $("phone-preview").srcdoc = "";
     $("projector-preview").srcdoc = "";
-    note.textContent = "Add an activity to see it as a phone and the projector show it.";
+    note.textContent = t("preview_empty");
     return;
   }
   const seq = ++state.previewSeq;
@@ -964,19 +990,19 @@ async function preview() {
       body: JSON.stringify({ document: state.doc, index: state.selected, language: state.language }),
     });
     body = await response.json();
-    if (!response.ok) { if (seq === state.previewSeq) note.textContent = `No preview: ${body.detail || body.title}`; return; }
+    if (!response.ok) { if (seq === state.previewSeq) note.textContent = t("no_preview", { reason: body.detail || body.title }); return; }
   } catch (error) {
-    if (seq === state.previewSeq) note.textContent = "No preview while offline.";
+    if (seq === state.previewSeq) note.textContent = t("no_preview_offline");
     return;
   }
   if (seq !== state.previewSeq) return; // a newer preview is on its way
   if (body.problems && body.problems.length) {
     $("phone-preview").srcdoc = "";
     $("projector-preview").srcdoc = "";
-    note.textContent = `No preview until this is fixed: ${body.problems.map((p) => plainMessage(p.message)).join("; ")}`;
+    note.textContent = t("no_preview_until", { problems: body.problems.map((p) => plainMessage(p.message)).join("; ") });
     return;
   }
-  note.textContent = `Activity ${state.selected + 1} as it opens, before any answers.`;
+  note.textContent = t("preview_note", { number: state.selected + 1 });
   $("phone-preview").srcdoc = body.phone;
   $("projector-preview").srcdoc = body.projector;
 }
@@ -1047,7 +1073,7 @@ function wireImport() {
     const bar = $("import-bar");
     const label = $("import-label");
     progress.hidden = false;
-    label.textContent = "Importing slides…";
+    label.textContent = t("importing");
     bar.removeAttribute("value");
     const form = new FormData();
     form.append("file", file.files[0]);
@@ -1056,12 +1082,12 @@ function wireImport() {
       const response = await fetch(root.dataset.slides, { method: "POST", body: form, headers: { "X-CSRF-Token": CSRF } });
       if (!response.ok) {
         const problem = await response.json().catch(() => ({}));
-        label.textContent = `Not imported: ${problem.detail || problem.title || response.status}`;
+        label.textContent = t("not_imported", { reason: problem.detail || problem.title || response.status });
         return;
       }
       await readImport(response, bar, label);
     } catch (error) {
-      label.textContent = "Not imported: you are offline.";
+      label.textContent = t("not_imported_offline");
     }
   });
 }
@@ -1082,10 +1108,10 @@ async function readImport(response, bar, label) {
       buffer = buffer.slice(newline + 1);
       if (!line) continue;
       const message = JSON.parse(line);
-      if (message.pages) { pages = message.pages; bar.max = pages; bar.value = 0; label.textContent = `Importing ${pages} slides…`; }
-      else if (message.page !== undefined) { bar.value = message.page; label.textContent = `Imported ${message.page} of ${pages} slides…`; }
-      else if (message.error) { label.textContent = `Not imported: ${message.error}`; return; }
-      else if (message.slides) { placeSlides(message.slides, message.filename); label.textContent = `Imported ${message.slides.length} slides from ${message.filename || "the file"}.`; }
+      if (message.pages) { pages = message.pages; bar.max = pages; bar.value = 0; label.textContent = t("importing_n", { count: pages }); }
+      else if (message.page !== undefined) { bar.value = message.page; label.textContent = t("imported_of", { page: message.page, count: pages }); }
+      else if (message.error) { label.textContent = t("not_imported", { reason: message.error }); return; }
+      else if (message.slides) { placeSlides(message.slides, message.filename); label.textContent = t("imported_from", { count: message.slides.length, file: message.filename || t("the_file") }); }
     }
   }
 }
@@ -1095,9 +1121,9 @@ function placeSlides(slides, filename) {
   const at = activities.length ? state.selected + 1 : 0;
   // Each page fills the projector (layout image-full: the page is the slide); its alt text says which page of which
   // file it is, and the page's own first line when it has one, so a screen reader hears more than "image".
-  const source = filename || "the imported deck";
+  const source = filename || t("imported_deck");
   const made = slides.map((slide, i) => {
-    const page = `Slide ${i + 1} of ${source}`;
+    const page = t("slide_of", { number: i + 1, file: source });
     const title = slide.title || page;
     const alt = title === page || title === `Slide ${i + 1}` ? page : `${page}: ${title}`;
     return { kind: "slide", title: title.slice(0, 200), layout: "image-full", image: { media: slide.media, alt: alt.slice(0, 300) } };
@@ -1108,7 +1134,7 @@ function placeSlides(slides, filename) {
   renderOutline();
   renderForm();
   changed(false);
-  announce(`Imported ${made.length} slides after activity ${at}`);
+  announce(t("imported_after", { count: made.length, number: at }));
 }
 
 async function start() {
@@ -1126,14 +1152,14 @@ async function start() {
     state.problems = source.problems || [];
     state.language = deckLanguage();
   } catch (error) {
-    status("Could not load this deck: reload the page to try again", "error");
+    status(t("could_not_load"), "error");
     return;
   }
   renderPalette();
   wireImport();
   renderAll();
   scaleFrames();
-  status(CAN_EDIT ? "All changes saved" : "Read only: changes are not saved", CAN_EDIT ? "ok" : "");
+  status(CAN_EDIT ? t("all_saved") : t("read_only"), CAN_EDIT ? "ok" : "");
   if (!CAN_EDIT) $("add-activity").disabled = true;
 }
 

@@ -174,7 +174,7 @@
 
   // Presenter controls answer with a problem body when something is not possible now.
   document.addEventListener("htmx:responseError", function (event) {
-    var xhr = event.detail.xhr, message = "That did not work. Please try again.";
+    var xhr = event.detail.xhr, message = say("textFailed", "That did not work. Please try again.");
     try { message = JSON.parse(xhr.responseText).detail || message; } catch (e) { /* keep the default */ }
     show("toast", true, message);
     window.setTimeout(function () { show("toast", false); }, 6000);
