@@ -86,6 +86,10 @@ PAGE_TWINS: dict[tuple[str, str], Twin | Exempt] = {
     ("POST", "/account/password"): Twin("PUT", f"{_V1}/account/password"),
     ("POST", "/account/tokens"): Twin("POST", f"{_V1}/tokens"),
     ("POST", "/account/tokens/{token_id}/revoke"): Twin("DELETE", f"{_V1}/tokens/{{token_id}}"),
+    ("POST", "/account/webhooks"): Twin("POST", f"{_V1}/webhooks"),
+    ("POST", "/account/webhooks/{webhook_id}/pause"): Twin("PATCH", f"{_V1}/webhooks/{{webhook_id}}"),
+    ("POST", "/account/webhooks/{webhook_id}/resume"): Twin("PATCH", f"{_V1}/webhooks/{{webhook_id}}"),
+    ("POST", "/account/webhooks/{webhook_id}/delete"): Twin("DELETE", f"{_V1}/webhooks/{{webhook_id}}"),
     # administrators
     ("GET", "/admin/people"): Twin("GET", f"{_V1}/people"),
     ("POST", "/admin/people"): Twin("POST", f"{_V1}/people"),

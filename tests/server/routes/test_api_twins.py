@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from server.accounts.access import Access, route_access
@@ -11,6 +13,7 @@ from server.web.routing import DOWNLOAD, PAGE_TWINS, Exempt, Served, Twin, app_r
 from tests.factories import SECRET
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +112,19 @@ def test_every_twin_lets_in_whom_its_page_lets_in(served: list[Served]) -> None:
             if doors[0] != doors[1]:
                 differing[page] = tuple(door.pop() for door in doors)
     assert differing == OTHER_DOORS
+
+
+def test_the_docs_table_of_twins_is_page_twins() -> None:
+    """docs/api.md "Which route does what a page does" lists every entry of PAGE_TWINS but the pages that only show
+    something, in its order: a new page action's twin is documented, or this fails."""
+    rows = [
+        f"| {method} `{path}` | "
+        + (f"{mark.method} `{mark.path}`" if isinstance(mark, Twin) else f"none ({mark.why}): {mark.reason}")
+        + " |"
+        for (method, path), mark in PAGE_TWINS.items()
+        if not (method == "GET" and isinstance(mark, Exempt))
+    ]
+    doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    header = "| page | API twin |\n|---|---|\n"
+    start = doc.index(header) + len(header)
+    assert doc[start : doc.index("\n\n", start)].splitlines() == rows

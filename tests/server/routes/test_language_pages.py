@@ -157,9 +157,12 @@ def test_the_projector_speaks_the_browsers_language_on_its_page_and_pushes(
     assert "0 people answered" in in_english
 
 
-def test_presenter_pages_stay_in_english(client: TestClient, presenter: Presenter, session: dict[str, Any]) -> None:
+def test_presenter_pages_speak_the_facilitator_s_language(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
     page = client.get(f"/present/{session['id']}", headers={**SPANISH, **presenter.headers})
-    assert lang_of(page.text) == "en"
+    assert lang_of(page.text) == "es"
+    assert lang_of(client.get(f"/present/{session['id']}", headers=presenter.headers).text) == "en"
 
 
 BILINGUAL = """\
