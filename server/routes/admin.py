@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -106,31 +107,28 @@ async def enable(user_id: int, request: Request, user: AdminPage, services: Serv
 @router.post("/people/{user_id}/approve", dependencies=[Depends(check_csrf)])
 async def approve_account(user_id: int, request: Request, user: AdminPage, services: ServicesDep) -> Response:
     """Let in an account a single sign-on created waiting for approval."""
-    try:
-        await approve(services.db, user, user_id)
-    except AccountRefused as refused:
-        return await _page(request, services, user, error=str(refused), status=404)
-    return RedirectResponse(f"{PEOPLE}?done=approved", status_code=303)
+    return await _acted(request, services, user, approve(services.db, user, user_id), "approved")
 
 
 @router.post("/identities/{identity_id}/link", dependencies=[Depends(check_csrf)])
 async def link_identity(identity_id: int, request: Request, user: AdminPage, services: ServicesDep) -> Response:
     """Link a provider's sign-in to the existing account with its email (the person asked, by signing in)."""
-    try:
-        await link(services.db, user, identity_id)
-    except AccountRefused as refused:
-        return await _page(request, services, user, error=str(refused), status=404)
-    return RedirectResponse(f"{PEOPLE}?done=linked", status_code=303)
+    return await _acted(request, services, user, link(services.db, user, identity_id), "linked")
 
 
 @router.post("/identities/{identity_id}/unlink", dependencies=[Depends(check_csrf)])
 async def unlink_identity(identity_id: int, request: Request, user: AdminPage, services: ServicesDep) -> Response:
     """Refuse a link request, or undo a link: that sign-in no longer opens the account."""
+    return await _acted(request, services, user, unlink(services.db, user, identity_id), "unlinked")
+
+
+async def _acted(request: Request, services: Services, user: User, action: Awaitable[object], done: str) -> Response:
+    """The people page after a single sign-on action: saying it is `done`, or why there was nothing to act on."""
     try:
-        await unlink(services.db, user, identity_id)
+        await action
     except AccountRefused as refused:
         return await _page(request, services, user, error=str(refused), status=404)
-    return RedirectResponse(f"{PEOPLE}?done=unlinked", status_code=303)
+    return RedirectResponse(f"{PEOPLE}?done={done}", status_code=303)
 
 
 async def _switch(request: Request, services: Services, user: User, user_id: int, *, disabled: bool) -> Response:

@@ -344,11 +344,15 @@ def test_the_presenter_socket_refuses_another_presenter(client: TestClient, sess
         assert closed_with(ws) == GONE
 
 
-def test_an_api_token_does_not_open_the_presenter_socket(
+def test_an_api_token_opens_the_presenter_socket_and_a_made_up_one_does_not(
     client: TestClient, presenter: Presenter, session: dict[str, Any]
 ) -> None:
+    """Issue 17: a script opens the presenter's socket with its API token (docs/protocol.md)."""
     token = api_token(client, presenter.user.email)
     with client.websocket_connect(f"/ws/presenter/{session['id']}", headers={"Authorization": f"Bearer {token}"}) as ws:
+        assert root_id(receive(ws, 5)) == "presenter-live"
+    made_up = {"Authorization": "Bearer hsu_" + "x" * 43}
+    with client.websocket_connect(f"/ws/presenter/{session['id']}", headers=made_up) as ws:
         assert closed_with(ws) == GONE
 
 
