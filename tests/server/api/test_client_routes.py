@@ -23,15 +23,24 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 import httpx
 import pytest
 
-from handsup_client import ROUTES, ApiError, Handsup, SocketRefused, presenter_socket, projector_secret
-from handsup_client.sockets import projector_socket
+from handsup_client import (
+    ROUTES,
+    ApiError,
+    Handsup,
+    SocketRefused,
+    presenter_socket,
+    projector_secret,
+    projector_socket,
+)
 from tests.factories import PASSWORD, LiveServer, cli, eventually, free_port, start_server, stop_server
+from tests.server.api.test_docs_client import ROOT, code_blocks, run_python
 from tests.services import OpenIdProvider, scratch_folder
 
 ADMIN = "admin@example.org"
@@ -497,3 +506,40 @@ async def watch(site: Site, handsup: Handsup, session_id: int, projector_url: st
         with pytest.raises(SocketRefused) as closed:
             await refused.receive()
     assert (closed.value.code, closed.value.reason) == (4404, "That API token is not valid or was revoked.")
+
+
+# --- examples/scripts/retention.py ---------------------------------------------------------------------------------
+
+
+def test_the_retention_script_saves_each_old_cohorts_archive_then_prunes_it(site: Site, tmp_path: Path) -> None:
+    with Handsup(site.server.url, site.token) as handsup:
+        deck = handsup.create_deck(source=DECK)
+        institute = handsup.create_institute("Retention Institute")
+        old = handsup.create_cohort(institute.id, "Spring 2025", ends_on="2025-04-25", deck_ids=[deck.id])
+        busy = handsup.create_cohort(institute.id, "Summer 2025", ends_on="2025-07-01", deck_ids=[deck.id])
+        handsup.create_cohort(institute.id, "Next year", ends_on="2099-01-01")
+        ended = handsup.session(handsup.start_cohort_session(old.id, deck.id).id)
+        handsup.goto(ended.id, ended.activities[0].id)
+        handsup.join(ended.code).answer(ended.activities[0].id, choice="0")
+        eventually(lambda: _respondents(handsup, ended.id, ended.activities[0].id, 1))
+        handsup.end(ended.id)
+        live = handsup.start_cohort_session(busy.id, deck.id)
+
+        script = str(ROOT / "examples/scripts/retention.py")
+        said = run_python(site.server, site.token, script, str(institute.id), "365", cwd=tmp_path)
+        assert sorted(said) == [
+            "Next year: kept (ends 2099-01-01)",
+            "Spring 2025: would be pruned (ended 2025-04-25)",
+            "Summer 2025: would be pruned (ended 2025-07-01)",
+        ]
+        assert handsup.tally(ended.id, ended.activities[0].id).respondents == 1  # nothing went
+        said = run_python(site.server, site.token, script, str(institute.id), "365", "--prune", cwd=tmp_path)
+        docs = (ROOT / "docs/api.md").read_text()
+        (shown,) = code_blocks(docs, "## Scripting Handsup: the Python client", "console")
+        assert said == shown.splitlines()[1:]  # what docs/api.md shows, past its command
+        assert live.title == "Closing circle · Summer 2025"
+        with zipfile.ZipFile(tmp_path / "spring-2025.zip") as archive:
+            assert json.loads(archive.read("manifest.json"))["counts"]["responses"] == 1
+        with zipfile.ZipFile(io.BytesIO(handsup.cohort_archive(old.id))) as archive:
+            assert json.loads(archive.read("manifest.json"))["counts"]["responses"] == 0
+        handsup.end(live.id)
