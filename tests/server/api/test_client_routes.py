@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import inspect
 import io
 import json
 import re
@@ -34,6 +35,7 @@ from handsup_client import (
     ROUTES,
     ApiError,
     Handsup,
+    Participant,
     SocketRefused,
     presenter_socket,
     projector_secret,
@@ -154,6 +156,33 @@ def test_a_new_route_without_a_client_method_fails_the_coverage(site: Site) -> N
         "no client method calls DELETE /api/v1/widgets/{widget_id}",
         "no client method calls GET /api/v1/widgets/{widget_id}",
         "Handsup.kinds calls GET /api/v1/kinds, which the server has not",
+    ]
+
+
+def mismatches(routes: dict[tuple[str, str], str]) -> list[str]:
+    """The methods whose code does not send the route they declare: its path (any names in its braces), its verb."""
+    owners = {"Handsup": Handsup, "Participant": Participant}
+    found = []
+    for (method, path), name in sorted(routes.items()):
+        owner, attribute = name.split(".")
+        source = inspect.getsource(getattr(owners[owner], attribute))
+        pattern = r"\{[^}]+\}".join(re.escape(part) for part in re.split(r"\{[^}]+\}", path))
+        if not re.search(pattern + '"', source):
+            found.append(f"{name} does not send {path}")
+        if f".{method.lower()}(" not in source and f'request("{method}"' not in source:
+            found.append(f"{name} does not send a {method}")
+    return found
+
+
+def test_each_method_sends_the_request_it_declares() -> None:
+    assert mismatches(ROUTES) == []
+    wrong = {
+        ("GET", "/api/v1/kinds"): "Handsup.people",
+        ("PUT", "/api/v1/decks/{deck_id}/shares"): "Handsup.deck_shares",
+    }
+    assert mismatches(wrong) == [
+        "Handsup.people does not send /api/v1/kinds",
+        "Handsup.deck_shares does not send a PUT",
     ]
 
 
