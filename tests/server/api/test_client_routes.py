@@ -43,6 +43,7 @@ from handsup_client import (
 )
 from tests.factories import PASSWORD, LiveServer, cli, eventually, free_port, start_server, stop_server
 from tests.server.api.test_docs_client import ROOT, code_blocks, run_python
+from tests.server.slide_files import hand_pdf
 from tests.services import OpenIdProvider, scratch_folder
 
 ADMIN = "admin@example.org"
@@ -572,3 +573,42 @@ def test_the_retention_script_saves_each_old_cohorts_archive_then_prunes_it(site
         with zipfile.ZipFile(io.BytesIO(handsup.cohort_archive(old.id))) as archive:
             assert json.loads(archive.read("manifest.json"))["counts"]["responses"] == 0
         handsup.end(live.id)
+
+
+# --- the institute's comparisons and pools, and slides ------------------------------------------------------------
+
+
+def test_comparison_and_pool_files_and_slides_come_through_the_client(site: Site) -> None:
+    with Handsup(site.server.url, site.token) as handsup:
+        deck = handsup.create_deck(source=DECK)
+        institute = handsup.create_institute("Comparing Institute")
+        cohort = handsup.create_cohort(institute.id, "Mesa", site="Mesa, AZ", deck_ids=[deck.id])
+        session = handsup.session(handsup.start_cohort_session(cohort.id, deck.id).id)
+        poll, cloud = session.activities
+        phone = handsup.join(session.code)
+        handsup.goto(session.id, poll.id)
+        phone.answer(poll.id, choice="0")
+        handsup.goto(session.id, cloud.id)
+        phone.answer(cloud.id, word="trust")
+        eventually(lambda: _respondents(handsup, session.id, cloud.id, 1))
+        handsup.end(session.id)
+
+        keys = {one["kind"]: one["key"] for one in handsup.comparisons(institute.id)}
+        exported = handsup.comparison_export(institute.id, keys["poll"]).splitlines()
+        assert exported[0] == "cohort,site,sessions,respondents,line,label,detail,count,share,mean,note"
+        assert 'Mesa,"Mesa, AZ",1,1,option,Yes,,1,100,,' in exported
+        assert handsup.comparison_asset(institute.id, keys["wordcloud"], "all", "cloud.svg").startswith(b"<svg")
+        with pytest.raises(ApiError) as missing:
+            handsup.comparison_asset(institute.id, keys["poll"], "all", "cloud.svg")
+        assert (missing.value.status, missing.value.detail) == (404, "No such file.")
+        assert handsup.pool_export(institute.id).splitlines() == ["type,title,link,note,suggested,upvoted,total"]
+        with pytest.raises(ApiError) as other:
+            handsup.pool_export(institute.id, extension="pdf")
+        assert other.value.detail == "Resource library exports as csv, md, html."
+
+        imported = handsup.import_slides(hand_pdf(2, texts=["Welcome back", "Our agenda"]), "day-two.pdf")
+        assert imported.filename == "day-two.pdf"
+        assert [slide["title"] for slide in imported.slides] == ["Welcome back", "Our agenda"]
+        with pytest.raises(ApiError) as not_pdf:
+            handsup.import_slides(b"plain text", "notes.pdf")
+        assert not_pdf.value.status == 415
