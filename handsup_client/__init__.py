@@ -11,7 +11,9 @@
 
 It talks HTTP (httpx) and websockets (websockets) as any integrator would: it imports nothing of the server. What
 each kind's answer, moderation and tally hold is in the server's /openapi.json (`PollAnswer`, `QaModeration`,
-`PollTally`...), and in docs/api.md.
+`PollTally`...), and in docs/api.md. Every /api/v1 route has its method (`ROUTES` maps each `(method, path)` to
+it; a test compares them with the server's /openapi.json), and the presenter's and projector's sockets open with
+the same API token (`presenter_socket(url, session_id, token=...)`, `projector_socket`).
 """
 
 from __future__ import annotations

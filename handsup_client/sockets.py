@@ -1,4 +1,4 @@
-"""The live sockets (docs/protocol.md), as async helpers: a participant's phone and a presenter's view.
+"""The live sockets (docs/protocol.md), as async helpers: a participant's phone, a presenter's view and a projector.
 
 Every frame the server sends is HTML: one or more top-level elements, each with an `id` that names what it replaces
 on the page (`stage`, `status-<activity id>`, `results-<activity id>`, `counts`...). A Frame says which ids it

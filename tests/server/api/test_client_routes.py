@@ -612,3 +612,9 @@ def test_comparison_and_pool_files_and_slides_come_through_the_client(site: Site
         with pytest.raises(ApiError) as not_pdf:
             handsup.import_slides(b"plain text", "notes.pdf")
         assert not_pdf.value.status == 415
+        with pytest.raises(ApiError) as too_long:  # found while reading: the stream's one `error` line
+            handsup.import_slides(hand_pdf(10_000), "huge.pdf")
+        assert (too_long.value.status, too_long.value.detail) == (
+            200,
+            "This PDF has 10,000 pages; at most 200 can be imported.",
+        )
