@@ -328,12 +328,15 @@ class PersonCreated(Person):
 
 
 WebhookEvent = Literal["response.stored", "session.ended", "archive.ready"]
+"""The events a webhook may ask for (docs/api.md, "Events")."""
 
 
 class Webhook(ApiModel):
+    """One of your webhooks. `events` are read as text: a newer server may send events this client does not name."""
+
     id: int
     url: str
-    events: list[WebhookEvent]
+    events: list[str]
     active: bool
     paused_reason: str
     failures: int
@@ -351,7 +354,7 @@ class Delivery(ApiModel):
 
     delivery_id: str
     event_id: str
-    event_type: WebhookEvent
+    event_type: str
     status: Literal["pending", "delivered", "failed"]
     attempts: int
     response_status: int | None
