@@ -188,3 +188,183 @@ class TokenInfo(ApiModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+
+
+# --- the routes for every page action (docs/api.md, "Every page action over the API") ------------------------------
+
+
+class CohortSessionStarted(ApiModel):
+    """`POST /api/v1/cohorts/{id}/sessions`: the session started (read and run it with `Handsup.session`...)."""
+
+    id: int
+    code: str
+    title: str
+    cohort_id: int
+    presenter_url: str
+
+
+class RetentionDone(ApiModel):
+    """What a cohort's prune or deletion removed."""
+
+    cohort_id: int
+    sessions: int
+    participants: int
+    responses: int
+
+
+class DeckShare(ApiModel):
+    """One account a deck is shared with."""
+
+    user_id: int
+    email: str
+    access: Literal["edit", "view"]
+
+
+class Preview(ApiModel):
+    """`POST /api/v1/decks/preview`: whole HTML pages, or both null and the activity's `problems`."""
+
+    phone: str | None
+    projector: str | None
+    problems: list[DeckProblem]
+
+
+class KindInfo(ApiModel):
+    """One kind of the deck editor's palette; `schema_` is the JSON schema of its config (`schema` in the JSON)."""
+
+    name: str
+    label: str
+    description: str
+    takes_answers: bool
+    takes_free_text: bool
+    translatable: list[str]
+    schema_: dict[str, Any] = Field(alias="schema")
+
+
+class Countdown(ApiModel):
+    minimum: int
+    maximum: int
+
+
+class Palette(ApiModel):
+    """`GET /api/v1/kinds`: every kind, and the JSON schemas of every activity's and every deck's fields."""
+
+    kinds: list[KindInfo]
+    activity: dict[str, Any]
+    deck: dict[str, Any]
+    filter: dict[str, Any]
+    languages: list[dict[str, str]]
+    countdown: Countdown
+
+
+class SessionListed(ApiModel):
+    """One session of `GET /api/v1/sessions` (live ones first, then the newest)."""
+
+    id: int
+    code: str
+    title: str
+    state: Literal["live", "ended"]
+    cohort_id: int | None
+    presenter_id: int
+    created_at: datetime
+    ended_at: datetime | None
+
+
+class Moderated(ApiModel):
+    """`POST .../moderation`: the activity's moderation state and its results with it applied."""
+
+    activity_id: int
+    kind: str
+    moderation: dict[str, Any]
+    results: dict[str, Any]
+
+
+Role = Literal["admin", "organizer", "presenter"]
+
+
+class Account(ApiModel):
+    """`GET /api/v1/account`: who the token belongs to."""
+
+    id: int
+    email: str
+    role: Role
+    password_temporary: bool
+
+
+class TokenCreated(TokenInfo):
+    """A new API token: `secret` is in this answer only."""
+
+    secret: str
+
+
+class Identity(ApiModel):
+    """A sign-in at a single sign-on provider; an unlinked one is a request to be linked to the account."""
+
+    id: int
+    provider: str
+    issuer: str
+    subject: str
+    email: str
+    linked: bool
+
+
+class Person(ApiModel):
+    """One account of `GET /api/v1/people`."""
+
+    id: int
+    email: str
+    role: Role
+    created_at: datetime
+    disabled: bool
+    password_temporary: bool
+    tokens: int
+    pending: bool = False
+    identities: list[Identity] = Field(default_factory=list)
+
+
+class PersonCreated(Person):
+    """`POST /api/v1/people`: `password` is the one-time password made here (null when you gave one, or none)."""
+
+    password: str | None
+
+
+WebhookEvent = Literal["response.stored", "session.ended", "archive.ready"]
+"""The events a webhook may ask for (docs/api.md, "Events")."""
+
+
+class Webhook(ApiModel):
+    """One of your webhooks. `events` are read as text: a newer server may send events this client does not name."""
+
+    id: int
+    url: str
+    events: list[str]
+    active: bool
+    paused_reason: str
+    failures: int
+    created_at: datetime
+
+
+class WebhookCreated(Webhook):
+    """A new webhook: `secret` (`whsec_...`, the key of its signatures) is in this answer only."""
+
+    secret: str
+
+
+class Delivery(ApiModel):
+    """One delivery of an event to a webhook."""
+
+    delivery_id: str
+    event_id: str
+    event_type: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    response_status: int | None
+    error: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class Slides(ApiModel):
+    """`POST /api/v1/slides`' last line: one stored image per page (`media`, `url`, `width`, `height`, `title`)."""
+
+    slides: list[dict[str, Any]]
+    filename: str

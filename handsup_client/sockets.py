@@ -1,4 +1,4 @@
-"""The live sockets (docs/protocol.md), as async helpers: a participant's phone and a presenter's view.
+"""The live sockets (docs/protocol.md), as async helpers: a participant's phone, a presenter's view and a projector.
 
 Every frame the server sends is HTML: one or more top-level elements, each with an `id` that names what it replaces
 on the page (`stage`, `status-<activity id>`, `results-<activity id>`, `counts`...). A Frame says which ids it
@@ -134,7 +134,13 @@ class ParticipantSocket(_Socket):
 
 
 class PresenterSocket(_Socket):
-    """A presenter's socket: `/ws/presenter/{session_id}`, authenticated by the signed-in session cookie."""
+    """A presenter's socket: `/ws/presenter/{session_id}`, authenticated by an API token (the `Authorization`
+    header of the handshake) or the signed-in session cookie. Push-only: the server ignores what it is sent."""
+
+
+class ProjectorSocket(_Socket):
+    """A projector's socket: `/ws/projector/{secret}`; the secret is the key, read-only. Its first frame is
+    `projector-stage`."""
 
 
 @asynccontextmanager
@@ -149,20 +155,51 @@ async def participant_socket(
         yield ParticipantSocket(connection)
 
 
+def _credentials(token: str | None, cookie: str | None, headers: Mapping[str, str] | None) -> dict[str, str]:
+    sent = dict(headers or {})
+    if token is not None:
+        sent["Authorization"] = f"Bearer {token}"
+    if cookie is not None:
+        sent["Cookie"] = f"handsup_session={cookie}"
+    return sent
+
+
 @asynccontextmanager
 async def presenter_socket(
     base_url: str,
     session_id: int,
     *,
+    token: str | None = None,
     cookie: str | None = None,
     headers: Mapping[str, str] | None = None,
     view: str | None = None,
 ) -> AsyncIterator[PresenterSocket]:
-    """Open a presenter's socket with the signed-in session cookie (`Handsup.sign_in`'s answer); `view="remote"`
-    for the remote's. `headers` are sent with the handshake as they are. The first frame is `presenter-live`."""
-    sent = dict(headers or {})
-    if cookie is not None:
-        sent["Cookie"] = f"handsup_session={cookie}"
+    """Open a presenter's socket with an API token (`token`, sent as `Authorization: Bearer` on the handshake)
+    or the signed-in session cookie (`cookie`, `Handsup.sign_in`'s answer); with both, the token decides.
+    `view="remote"` for the remote's. `headers` are sent with the handshake as they are. The first frame is
+    `presenter-live` (`remote-live` for the remote); a refused one raises SocketRefused (4404) on the first
+    `receive`."""
     url = socket_url(base_url, f"/ws/presenter/{session_id}", {"view": view} if view else None)
-    async with connect(url, additional_headers=sent) as connection:
+    async with connect(url, additional_headers=_credentials(token, cookie, headers)) as connection:
         yield PresenterSocket(connection)
+
+
+def projector_secret(projector_url: str) -> str:
+    """The secret of a projector link (`Session.projector_url`, `<base>/projector/<secret>`): its last segment."""
+    return projector_url.rstrip("/").rsplit("/", 1)[-1]
+
+
+@asynccontextmanager
+async def projector_socket(
+    base_url: str,
+    secret: str,
+    *,
+    token: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> AsyncIterator[ProjectorSocket]:
+    """Open a projector's socket: `secret` is the projector link's (`projector_secret(session.projector_url)`).
+    No credential is needed beside it; an API token (`token`) lets a handshake from another site's page in (its
+    `Origin` in `headers`). The first frame is `projector-stage`."""
+    url = socket_url(base_url, f"/ws/projector/{secret}")
+    async with connect(url, additional_headers=_credentials(token, None, headers)) as connection:
+        yield ProjectorSocket(connection)

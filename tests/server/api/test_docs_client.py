@@ -159,8 +159,15 @@ async def run_the_session(
             assert wrong_activity.ids == ["connection"]
         phones[1].answer(poll, choice="0")
         phones[2].answer(poll, choice=1)  # an integer is read as its decimal text
-        pushed = await presenter.until(lambda frame: frame.has(f"results-{poll}"))
-        assert pushed.has(f"results-{poll}")
+        # The presenter is pushed the poll's results: as `results-<id>`, or inside a whole `presenter-live` when the
+        # answers were committed in the round of the goto's push ("the whole views include the current results, so
+        # no separate results-<id> is sent in that round", docs/protocol.md): which one depends on timing.
+        pushed = await presenter.until(
+            lambda frame: (
+                (frame.has(f"results-{poll}") or frame.has("presenter-live")) and "3 people answered" in frame.html
+            )
+        )
+        assert f'id="results-{poll}"' in pushed.html
         tally = counted(handsup, session, poll, 3)
         assert by(tally.results["options"], "label", "count", "percent", "leading") == {
             "Putting out fires": (2, 67, True),
