@@ -344,7 +344,7 @@ class Resources(ActivityKind[ResourcesConfig, ResourcesSubmission]):
     results_model = ResourcesResults
     moderation_actions = frozenset({*VERBS, RETITLE})
     documents = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
-    pool_label = "Resource library"
+    pool_label = N_("Resource library")
     participant_results = True  # phones list the visible resources to upvote them, pushed as the list moves
 
     def submission_from_form(self, config: ResourcesConfig, form: FormFields) -> dict[str, Any]:

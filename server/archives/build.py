@@ -422,7 +422,7 @@ class _Builder:
         block = ResultsBlock(
             activity.position + 1,
             activity.title,
-            kind.label,
+            _(kind.label),
             respondents,
             kind.result_lines(results),
             kind.chart(config, results) if respondents else None,
@@ -431,7 +431,7 @@ class _Builder:
         )
         await asyncio.to_thread(self.workbook.add_results, block)
         report = ReportActivity(
-            activity.position + 1, activity.title, activity.prompt, kind.label, respondents, len(counted), pruned
+            activity.position + 1, activity.title, activity.prompt, _(kind.label), respondents, len(counted), pruned
         )
         if respondents:
             await self.pictures(snapshot, activity, results, (place.prefix, stem), report)

@@ -163,7 +163,10 @@ def _comparison_download(services: Services, comparison: Comparison) -> Response
 def _pool_download(found: Pool, extension: str) -> Response:
     formats = {"csv": CSV, **found.kind.documents}
     if extension not in formats:
-        raise Problem(404, "Not found", f"{found.kind.pool_label} exports as {', '.join(formats)}.")
+        label = _(found.kind.pool_label or "")
+        raise Problem(
+            404, _("Not found"), _("{pool} exports as {formats}.").format(pool=label, formats=", ".join(formats))
+        )
     body = pool_csv(found) if extension == "csv" else pool_document(found, extension)
     choice = getattr(found.content, "type", None)
     suffix = f"-{slugify(choice)}" if isinstance(choice, str) and choice else ""

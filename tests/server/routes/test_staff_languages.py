@@ -196,7 +196,7 @@ def test_the_workbook_headings_are_spanish_and_its_machine_files_are_not(
         r"Phoenix · iniciada el \d{1,2} \w{3} \d{4}, \d{1,2}:\d{2} MST · horas en America/Phoenix · 3 participantes",
         about,
     )
-    assert results[6] == ["Poll · 3 personas respondieron · respuestas en la hoja «1 Where does the week go»"]
+    assert results[6] == ["Encuesta · 3 personas respondieron · respuestas en la hoja «1 Where does the week go»"]
     assert results[7][1:] == ["Recuento", "%"]  # the kind names its own first column ("Option")
     responses = book[book.sheetnames[2]]
     header = next(responses.iter_rows(max_row=1, values_only=True))
