@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from activities import Registry
 from activities.base import Asset, Offload
+from activities.i18n import _
 from server.decks import slugify
 from server.models import Activity
 from server.profanity import held_texts
@@ -138,17 +139,17 @@ async def activity_export(
     its moderated results)."""
     activity = snapshot.activity(activity_id)
     if activity is None or activity.id is None:
-        raise NoSuchFile("No such activity in this session.")
+        raise NoSuchFile(_("No such activity in this session."))
     kind = registry[activity.kind]
     name = f"{slugify(snapshot.session.title)}-{activity.position + 1}-{slugify(activity.title)}.{extension}"
     if extension == "csv" and not kind.takes_answers:
-        raise NoSuchFile(f"{kind.label} takes no answers, so it has no responses to export.")
+        raise NoSuchFile(_("{kind} takes no answers, so it has no responses to export.").format(kind=_(kind.label)))
     if extension == "csv":
         body = await responses_csv(engine, registry, snapshot, activity, time_zone)
         return ActivityFile(body, "text/csv; charset=utf-8", name)
     if extension not in kind.documents:
         formats = ", ".join(["csv", *kind.documents])
-        raise NoSuchFile(f"{kind.label} exports as {formats}.")
+        raise NoSuchFile(_("{kind} exports as {formats}.").format(kind=_(kind.label), formats=formats))
     document = kind.render_document(extension, activity.title, results_of(activity))
     return ActivityFile(document, kind.documents[extension], name)
 
@@ -167,8 +168,8 @@ async def activity_asset(
     may be shown."""
     activity = snapshot.activity(activity_id)
     if activity is None or asset not in registry[activity.kind].assets:
-        raise NoSuchFile("No such file.")
+        raise NoSuchFile(_("No such file."))
     if shown_only and not snapshot.results_visible(activity):
-        raise NoSuchFile("These results are not shown yet.")
+        raise NoSuchFile(_("These results are not shown yet."))
     seed = picture_seed(snapshot.session, activity)
     return await registry[activity.kind].render_asset(asset, results_of(activity), seed, offload)

@@ -39,6 +39,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities.base import OffloadFailed
+from activities.i18n import _
 from server.config import Settings
 from server.db import transaction
 from server.models import Activity, Deck, Media, utcnow
@@ -265,7 +266,7 @@ async def store_image(deps: MediaDeps, data: bytes, *, user_id: int | None) -> S
             _prepare_with_limits, data, settings.media_max_bytes, settings.media_max_pixels
         )
     except OffloadFailed:
-        raise ImageRefused("The image could not be read within this server's memory limits") from None
+        raise ImageRefused(_("The image could not be read within this server's memory limits")) from None
     await save_image(deps.db, prepared, user_id=user_id)
     return StoredImage(
         name=prepared.name,
@@ -301,15 +302,19 @@ def check_stored_image(name: str, data: bytes, *, max_bytes: int, max_pixels: in
     """An image as this server stored it (from an archive): its bytes must hash to its name, be of the type its
     extension says, and decode whole within the limits. Raises ImageRefused; blocking and CPU-bound."""
     if not is_media_name(name):
-        raise ImageRefused("Not an image name: it must be the SHA-256 of the bytes and png, jpg, webp or gif")
+        raise ImageRefused(_("Not an image name: it must be the SHA-256 of the bytes and png, jpg, webp or gif"))
     if hashlib.sha256(data).hexdigest() != name.split(".", 1)[0]:
-        raise ImageRefused("The bytes do not match the image's name")
+        raise ImageRefused(_("The bytes do not match the image's name"))
     _screen(data, max_bytes)
     with _decoding(max_pixels):
         image = _open(data, max_pixels)
-    media_type, ext, _ = ACCEPTED[str(image.format)]
+    media_type, ext, _kind = ACCEPTED[str(image.format)]
     if name.rsplit(".", 1)[1] != ext:
-        raise ImageRefused(f"The image is {ext.upper()}, its name says {name.rsplit('.', 1)[1].upper()}")
+        raise ImageRefused(
+            _("The image is {found}, its name says {named}").format(
+                found=ext.upper(), named=name.rsplit(".", 1)[1].upper()
+            )
+        )
     return PreparedImage(name=name, media_type=media_type, width=image.width, height=image.height, data=data)
 
 

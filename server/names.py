@@ -170,15 +170,25 @@ def check_teams(lines: Iterable[str]) -> list[str]:
     TEAMS_MAX, one is longer than TEAM_MAX, two are the same (case and accents aside) or one is profane."""
     teams = [team for team in (tidy(line) for line in lines) if team]
     if len(teams) > TEAMS_MAX:
-        raise TeamsInvalid(f"A session has at most {TEAMS_MAX} teams ({len(teams)} given).")
+        raise TeamsInvalid(
+            _("A session has at most {most} teams ({given} given).").format(most=TEAMS_MAX, given=len(teams))
+        )
     seen: dict[str, str] = {}
     for team in teams:
         if len(team) > TEAM_MAX:
-            raise TeamsInvalid(f"A team's name has at most {TEAM_MAX} characters: “{team[:TEAM_MAX]}…” is longer.")
+            raise TeamsInvalid(
+                _("A team's name has at most {most} characters: “{team}…” is longer.").format(
+                    most=TEAM_MAX, team=team[:TEAM_MAX]
+                )
+            )
         if profane(team):
-            raise TeamsInvalid(f"The team name “{team}” is caught by the profanity filter: choose another.")
+            raise TeamsInvalid(
+                _("The team name “{team}” is caught by the profanity filter: choose another.").format(team=team)
+            )
         key = name_key(team)
         if key in seen:
-            raise TeamsInvalid(f"Two teams have the same name: “{seen[key]}” and “{team}”.")
+            raise TeamsInvalid(
+                _("Two teams have the same name: “{first}” and “{second}”.").format(first=seen[key], second=team)
+            )
         seen[key] = team
     return teams

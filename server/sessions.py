@@ -355,7 +355,11 @@ CONTROL_ACTIONS: tuple[str, ...] = (*get_args(PresenterAction), "expire")
 def control_action(text: str) -> ControlAction:
     """The action a form or request names; ControlRefused (listing the known ones) for any other."""
     if text not in CONTROL_ACTIONS:
-        raise ControlRefused(f"Unknown action {text!r}; one of {', '.join(CONTROL_ACTIONS)}.")
+        raise ControlRefused(
+            _("Unknown action {action}; one of {actions}.").format(
+                action=repr(text), actions=", ".join(CONTROL_ACTIONS)
+            )
+        )
     return cast(ControlAction, text)
 
 
@@ -376,7 +380,7 @@ async def control(
         if session is None:
             raise NotFound(f"session {session_id}")
         if session.state != SessionState.live:
-            raise ControlRefused("This session has ended.")
+            raise ControlRefused(_("This session has ended."))
         activities = list(
             (
                 await db.exec(
@@ -411,7 +415,7 @@ class _Control:
     def named(self) -> int | None:
         """The activity the action names, if any; ControlRefused when it is not one of this session's."""
         if self.activity_id is not None and self.snapshot.activity(self.activity_id) is None:
-            raise ControlRefused("That activity is not part of this session.")
+            raise ControlRefused(_("That activity is not part of this session."))
         return self.activity_id
 
     def activity(self) -> Activity:
@@ -419,7 +423,7 @@ class _Control:
         activity_id = self.named()
         activity = self.snapshot.activity(activity_id) if activity_id is not None else self.snapshot.current
         if activity is None:
-            raise ControlRefused("Choose an activity of this session.")
+            raise ControlRefused(_("Choose an activity of this session."))
         return activity
 
 
@@ -427,7 +431,7 @@ async def _step(asked: _Control) -> None:
     """next and previous: the neighbouring activity, or the lobby before the first."""
     target = asked.snapshot.neighbour(1 if asked.action == "next" else -1)
     if target is None and asked.action == "next":
-        raise ControlRefused("This is the last activity.")
+        raise ControlRefused(_("This is the last activity."))
     _show(asked, target)
 
 
@@ -524,14 +528,14 @@ async def _end(asked: _Control) -> None:
 async def _pace(asked: _Control) -> None:
     """Who sets the pace: the presenter, or each member of the audience."""
     if asked.value not in set(Pace):
-        raise ControlRefused(f"Choose who sets the pace: {' or '.join(Pace)}.")
+        raise ControlRefused(_("Choose who sets the pace: {paces}.").format(paces=" or ".join(Pace)))
     asked.session.pace = Pace(asked.value)
     asked.db.add(asked.session)
 
 
 async def _reactions(asked: _Control) -> None:
     if asked.value not in {"on", "off"}:
-        raise ControlRefused("Switch reactions on or off.")
+        raise ControlRefused(_("Switch reactions on or off."))
     asked.session.reactions = asked.value == "on"
     asked.db.add(asked.session)
 
@@ -581,7 +585,7 @@ def _switch_filter(db: AsyncSession, registry: Registry, activities: list[Activi
     word lists stay; switching on filters an activity the deck left unfiltered too)."""
     value = next(iter(form.get("filter", ())), "")
     if value not in {"on", "off"}:
-        raise ControlRefused("Switch the profanity filter on or off.")
+        raise ControlRefused(_("Switch the profanity filter on or off."))
     for activity in activities:
         if registry[activity.kind].takes_free_text:
             activity.moderation = switched(activity.moderation, value == "on")
@@ -593,7 +597,9 @@ def countdown_seconds(activity: Activity, form: FormFields) -> int:
     given = whole_number(next(iter(form.get("seconds", ())), ""), 4)
     seconds = given if given is not None else activity.countdown_seconds
     if seconds is None or not MIN_COUNTDOWN <= seconds <= MAX_COUNTDOWN:
-        raise ControlRefused(f"Give the countdown in seconds, from {MIN_COUNTDOWN} to {MAX_COUNTDOWN}.")
+        raise ControlRefused(
+            _("Give the countdown in seconds, from {low} to {high}.").format(low=MIN_COUNTDOWN, high=MAX_COUNTDOWN)
+        )
     return seconds
 
 

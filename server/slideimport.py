@@ -44,6 +44,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+def _(message: str) -> str:
+    """A refusal in the facilitator's language (activities.i18n, imported when a refusal is made: see above)."""
+    from activities.i18n import _ as translated
+
+    return translated(message)
+
+
 MB = 1024 * 1024
 MAX_WIDTH, MAX_HEIGHT = 1920, 1080
 # A page's text, read for its title: only the first characters (a title comes first in an exported slide).
@@ -111,9 +119,9 @@ class ImportGate:
     def admit(self, account: int) -> Iterator[None]:
         """Hold a place for this account's import while it runs; raises ImportBusy when there is none."""
         if account in self._running:
-            raise ImportBusy("Your previous import is still running; wait for it to finish", self.retry_after)
+            raise ImportBusy(_("Your previous import is still running; wait for it to finish"), self.retry_after)
         if len(self._running) >= self.at_once:
-            raise ImportBusy("The server is importing other decks; try again in a moment", self.retry_after)
+            raise ImportBusy(_("The server is importing other decks; try again in a moment"), self.retry_after)
         self._running.add(account)
         try:
             yield
@@ -196,7 +204,7 @@ def identify(path: Path, limits: ImportLimits) -> Format:
     first bytes and, for a zip, its directory; refuses an empty, oversized or other file, and a zip bomb."""
     size = path.stat().st_size
     if size == 0:
-        raise NotSlides("The file is empty")
+        raise NotSlides(_("The file is empty"))
     if size > limits.max_bytes:
         raise FileTooLarge(limits.too_large())
     with path.open("rb") as file:
@@ -249,11 +257,11 @@ def _presentation_zip(file: IO[bytes], size: int) -> Format:
                 if any(kind in types for kind in PPTX_TYPES):
                     return Format.pptx
                 if MACRO_TYPE in types:
-                    raise NotSlides("This presentation holds macros; save it as .pptx or PDF and upload that")
+                    raise NotSlides(_("This presentation holds macros; save it as .pptx or PDF and upload that"))
             if "mimetype" in names and _small_entry(archive, names["mimetype"]).strip() in ODP_TYPES:
                 return Format.odp
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError):
-        raise ImportRefused("This presentation is damaged and cannot be read") from None
+        raise ImportRefused(_("This presentation is damaged and cannot be read")) from None
     raise NotSlides(NOT_SLIDES)
 
 
@@ -319,7 +327,9 @@ async def import_slides(
             try:
                 stored = await store_image(deps, event.path.read_bytes(), user_id=user_id)
             except ImageRefused as refused:
-                raise ImportRefused(f"Page {event.number} could not be stored: {refused}") from None
+                raise ImportRefused(
+                    _("Page {number} could not be stored: {reason}").format(number=event.number, reason=refused)
+                ) from None
             event.path.unlink()
             title = slide_title(event.first_line, event.number)
             yield ImportedSlide(event.number, stored.name, stored.url, stored.width, stored.height, title)
