@@ -519,8 +519,20 @@ async def _child(
     finally:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)  # the session: LibreOffice starts a process of its own
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.shield(process.wait())
+        # Reaped whatever happens, a cancelled import included, and its output read to the end: asyncio closes a
+        # child's transport once it has exited AND its pipe has ended, and one left open is only found by the garbage
+        # collector, after its event loop is gone. Killed with its whole session, it exits and its pipe ends at once.
+        reaped = asyncio.ensure_future(_reap(process))
+        while not reaped.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(reaped)
+
+
+async def _reap(process: asyncio.subprocess.Process) -> None:
+    if process.stdout is not None:
+        with contextlib.suppress(Exception):  # another reader was cut off mid-read: the pipe still ends
+            await process.stdout.read()
+    await process.wait()
 
 
 async def _before(deadline: float, awaitable: Any, limits: ImportLimits) -> Any:
