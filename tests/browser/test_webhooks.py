@@ -59,8 +59,8 @@ def test_a_presenter_adds_a_webhook_sees_its_deliveries_and_pauses_it(
         running.api.post(f"/api/v1/sessions/{running.session['id']}/control", json={"action": "end"})
         page.get_by_role("link", name="Back to your account").click()
         row = page.locator("#webhooks table.deliveries tbody tr").first
-        for _ in range(50):  # the delivery is recorded a moment after it is made: the person reloads the page
-            if row.count():
+        for _ in range(100):  # the delivery is recorded, then finished, a moment after: the person reloads the page
+            if row.count() and "being sent" not in (row.text_content() or ""):
                 break
             page.wait_for_timeout(100)
             page.reload()
