@@ -307,28 +307,6 @@ async def has_joined(maker: async_sessionmaker[AsyncSession], code: str, token: 
         return (await db.exec(query)).first() is not None
 
 
-async def join(maker: async_sessionmaker[AsyncSession], session_id: int, token: str) -> tuple[int, bool]:
-    """The participant id for this token in this session, creating it on first join; and whether it is new."""
-    token_hash = hash_token(token)
-    query = select(Participant.id).where(Participant.session_id == session_id, Participant.token_hash == token_hash)
-    async with maker() as db:
-        found: int | None = (await db.exec(query)).first()
-    if found is not None:
-        return found, False
-    try:
-        async with maker() as db, db.begin():
-            participant = Participant(session_id=session_id, token_hash=token_hash)
-            db.add(participant)
-            await db.flush()
-            assert participant.id is not None
-            return participant.id, True
-    except IntegrityError:  # joined at the same moment from another tab
-        async with maker() as db:
-            existing = (await db.exec(query)).one()
-        assert existing is not None
-        return existing, False
-
-
 PresenterAction = Literal[
     "goto",
     "next",

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import time
 
+from server.live.gate import JoinGate
 from server.live.room import HubStats, Room, RoomDeps
 from server.sessions import NotFound, find_live_session, has_joined
 from server.web.throttle import Throttled
@@ -22,6 +23,7 @@ class Hub:
         self._codes: dict[str, int] = {}  # join code -> session id, for live sessions with a room here
         self._opening: dict[int, asyncio.Future[Room]] = {}
         self._janitor: asyncio.Task[None] | None = None
+        self.gate = JoinGate(deps.settings)  # new phones past what this worker can take come back in a moment
 
     @property
     def stats(self) -> HubStats:
@@ -89,6 +91,7 @@ class Hub:
 
     def start(self) -> None:
         self._janitor = asyncio.create_task(self._close_idle_rooms())
+        self.gate.start()
 
     async def _close_idle_rooms(self) -> None:
         limit = self.deps.settings.room_idle_seconds
@@ -107,6 +110,7 @@ class Hub:
                 connection.end()
 
     async def close(self) -> None:
+        await self.gate.close()
         if self._janitor is not None:
             self._janitor.cancel()
             with contextlib.suppress(asyncio.CancelledError):

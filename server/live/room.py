@@ -46,7 +46,6 @@ from server.sessions import (
     control,
     fresh_tally,
     hash_token,
-    join,
     kept,
     load_snapshot,
     moderated_results,
@@ -363,6 +362,9 @@ class Pusher:
             connection.send(rendered[connection.language])
 
 
+WAITING_GRACE_S = 10  # a deferred phone not back this long after its time has gone away (closed the page)
+
+
 class Room:
     """A session as one worker serves it."""
 
@@ -373,6 +375,8 @@ class Room:
         self.tallies: dict[int, Tally[Any, Any]] = {}
         self.participants: dict[str, int] = {}  # token hash -> participant id: who has joined
         self.names: dict[int, Named] = {}  # participant id -> the nickname and team they chose (if they did)
+        # Phones the join gate asked to come back (server/live/gate.py): token hash -> when we stop counting them.
+        self._waiting: dict[str, float] = {}
         self.presence = Presence()
         self._pusher = Pusher(self)
         self._countdown = Countdown(self._close_voting)
@@ -689,15 +693,41 @@ class Room:
 
     async def participant(self, token: str) -> int:
         """The participant this token is in the session, joining on first sight (from memory when known)."""
+        participant_id, _new = await self.join(token)
+        return participant_id
+
+    def known(self, token: str) -> int | None:
+        """The participant this token is in the session, if this worker knows it has joined."""
+        return self.participants.get(hash_token(token))
+
+    async def join(self, token: str) -> tuple[int, bool]:
+        """The participant this token is in the session, and whether it has just joined: known ones come from
+        memory, new ones are inserted with the writer's next group (WriterBusy, WriterFailed)."""
         token_hash = hash_token(token)
         known = self.participants.get(token_hash)
         if known is not None:
-            return known
-        participant_id, new = await join(self.deps.db, self.session_id, token)
+            return known, False
+        participant_id, new = await self.deps.writer.join(self.session_id, token_hash)
         self.participants[token_hash] = participant_id
+        if self._waiting.pop(token_hash, None) is not None:
+            self._mark(None)
         if new:
             await publish(self.deps.backplane, self.session_id, Joined(participant_id, token_hash))
-        return participant_id
+        return participant_id, new
+
+    def defer(self, token: str, seconds: int) -> None:
+        """The join gate asked this phone to come back in `seconds`: it counts as waiting until it is back (or
+        until it has clearly given up), and the presenter's counts show it."""
+        self._waiting[hash_token(token)] = time.monotonic() + seconds + WAITING_GRACE_S
+        self._mark(None)
+
+    @property
+    def waiting(self) -> int:
+        """Phones of this worker waiting to join: asked to come back, and not back yet."""
+        now = time.monotonic()
+        for token_hash in [h for h, until in self._waiting.items() if until < now]:
+            del self._waiting[token_hash]
+        return len(self._waiting)
 
     def shown(self, participant_id: int, at: int | None) -> Activity | None:
         """The activity a participant sees: the one they chose if they may open it, else the presenter's current

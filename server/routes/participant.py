@@ -24,6 +24,7 @@ from server.live.intake import Refused, activity_of, form_from_json, parse_socke
 from server.live.reactions import ReactionRefused
 from server.live.room import Room
 from server.live.sse import EventStream
+from server.live.writer import WriterBusy, WriterFailed
 from server.models import Activity, ActivityPublic, Answer, Participant, Session, SessionState
 from server.names import NameRefused
 from server.services import Services
@@ -115,16 +116,17 @@ async def _page(
     error: str | None = None,
     status: int = 200,
     naming: bool = False,
+    fresh: bool = False,
 ) -> HTMLResponse:
     """The participant's page; `naming`: the form for their name and team in place of the stage, as they chose them
-    so far (to change them, or again with what was wrong)."""
+    so far (to change them, or again with what was wrong); `fresh`: they have just joined (no answer to look up)."""
     session = room.snapshot.session
     at = whole_number(request.query_params.get("at", ""))
     stage = room.stage(participant_id, at)
     if naming:
         stage = replace(stage, activity=None, answer=None, naming=True)
     activity = stage.activity
-    if activity is not None and activity.id is not None:
+    if activity is not None and activity.id is not None and not fresh:
         # The stored answer, not the tally's: after a form post the backplane may not have brought it here yet.
         payload = await stored_answer(services.db, activity, participant_id)
         answer = room.tallies[activity.id].parse_payload(payload) if payload is not None else None
@@ -178,8 +180,31 @@ async def participant_page(code: str, request: Request, services: ServicesDep) -
     if clean_code(code) != code:
         return RedirectResponse(f"/{session.code}", status_code=307)
     token = _cookie_token(request)
-    participant_id = await room.participant(token)
-    return _with_cookie(await _page(request, services, room, participant_id), services, token)
+    known = room.known(token)
+    if known is not None:  # joined already: a reload or a reconnect never waits behind the newcomers
+        return _with_cookie(await _page(request, services, room, known), services, token)
+    gate = services.hub.gate
+    if not gate.open:
+        return _filling(request, services, room, token)
+    gate.admitted()
+    try:
+        participant_id, new = await room.join(token)
+        page = await _page(request, services, room, participant_id, fresh=new)
+    except (WriterBusy, WriterFailed):  # the queue is full, or its commit failed: nothing was stored, come back
+        return _filling(request, services, room, token)
+    finally:
+        gate.answered()
+    return _with_cookie(page, services, token)
+
+
+def _filling(request: Request, services: Services, room: Room, token: str) -> Response:
+    """The join gate's answer to a phone it cannot let in yet: a light page that asks again by itself. It carries
+    the phone's participant cookie already, so its return takes it off the presenter's count of those waiting."""
+    seconds = services.hub.gate.retry_after(room.waiting + 1)
+    room.defer(token, seconds)
+    html = services.views.render("participant/filling.html", session=room.snapshot.session, retry_after=seconds)
+    headers = {"Retry-After": str(seconds), "Cache-Control": "no-store"}
+    return _with_cookie(HTMLResponse(html, status_code=503, headers=headers), services, token)
 
 
 def _cookie_token(request: Request) -> str:

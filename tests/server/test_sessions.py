@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from collections.abc import Iterator
@@ -37,7 +38,6 @@ from server.sessions import (
     format_code,
     handler,
     hash_token,
-    join,
     load_snapshot,
     stored_answer,
 )
@@ -337,10 +337,10 @@ def test_join_gives_the_same_participant_for_the_same_token(client: TestClient, 
     session = start(client, user)
     assert session.id is not None
     session_id = session.id
-    db = services_of(client).db
-    first = run(client, lambda: join(db, session_id, "token-one"))
-    again = run(client, lambda: join(db, session_id, "token-one"))
-    other = run(client, lambda: join(db, session_id, "token-two"))
+    writer = services_of(client).writer
+    first = run(client, lambda: writer.join(session_id, hash_token("token-one")))
+    again = run(client, lambda: writer.join(session_id, hash_token("token-one")))
+    other = run(client, lambda: writer.join(session_id, hash_token("token-two")))
     assert first[1] and not again[1] and other[1]
     assert first[0] == again[0] != other[0]
     hashes = {p.token_hash for p in stored(client, select(Participant))}
@@ -352,8 +352,30 @@ def test_the_same_token_is_a_different_participant_in_another_session(client: Te
     one, two = start(client, user), start(client, user)
     assert one.id is not None and two.id is not None
     ids = (one.id, two.id)
-    db = services_of(client).db
-    assert run(client, lambda: join(db, ids[0], "t"))[0] != run(client, lambda: join(db, ids[1], "t"))[0]
+    writer = services_of(client).writer
+    assert run(client, lambda: writer.join(ids[0], "t"))[0] != run(client, lambda: writer.join(ids[1], "t"))[0]
+
+
+def test_phones_joining_at_once_are_inserted_in_one_group_commit(client: TestClient, user: User) -> None:
+    """A room scanning the code: every join waits for the writer's next group, not for a transaction of its own;
+    two tabs of one phone in the same group are one participant, and a returning phone keeps its row."""
+    session = start(client, user)
+    assert session.id is not None
+    session_id = session.id
+    writer = services_of(client).writer
+    returning = run(client, lambda: writer.join(session_id, hash_token("back")))
+    batches = writer.batches
+
+    async def crowd() -> list[tuple[int, bool]]:
+        hashes = [hash_token(f"phone-{i}") for i in range(300)] + [hash_token("phone-7"), hash_token("back")]
+        return list(await asyncio.gather(*(writer.join(session_id, h) for h in hashes)))
+
+    joined = run(client, crowd)
+    assert writer.batches - batches <= 2  # one group (two if the writer woke between the first joins and the rest)
+    assert len({pid for pid, _ in joined}) == 301
+    assert joined[7][0] == joined[300][0] and joined[7][1] and joined[300][1]  # the two tabs: one new participant
+    assert joined[301] == (returning[0], False)
+    assert len(stored(client, select(Participant).where(Participant.session_id == session_id))) == 301
 
 
 # --- controls -------------------------------------------------------------------------------------------------------

@@ -1,0 +1,88 @@
+"""The join gate: past what this worker can take, a new phone is asked to come back in a moment, never refused.
+
+A room that scans the code at once arrives faster than one process can serve pages. Left alone, the joins queue
+inside the server until each waits longer than any page should and the last ones time out. The gate watches how
+late the event loop runs (the queue every request waits in) and how many joins are under way; past either limit a
+phone that has not joined yet (while a crowd of joins is under way) gets the light "the room is filling up" page at once, with `Retry-After` and a
+refresh of its own. The delay is drawn at random over a spread that grows with the phones already waiting, so
+they come back spread out at about the rate the worker has been letting them in. Phones that have joined (their
+cookie is in the room) always pass: a reload or a reconnect never waits behind the newcomers.
+
+The presenter sees how many are waiting: each deferred phone carries its new participant cookie, so its return
+takes it off the waiting list (server/live/room.py `waiting`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+from collections import deque
+
+from server.config import Settings
+
+LAG_PROBE_S = 0.05  # how often the event loop's lateness is sampled
+LAG_DECAY = 0.8  # a late wake-up counts fully, then fades over a few probes (so one busy moment is not a surge)
+RATE_WINDOW_S = 5.0  # joins let in over this window give the rate the waiting phones are spread over
+SLOWEST_RATE = 20.0  # joins per second assumed at least, so a cold worker does not send phones away for long
+# A late event loop alone is not a surge (a collector pause, one heavy request): phones are asked to wait only
+# while at least this many joins are under way too, so one phone arriving at a busy moment is never sent away.
+CROWD = 16
+SHORTEST_RETRY_S = 1
+LONGEST_RETRY_S = 30
+
+
+class JoinGate:
+    """Whether a new phone joins now, and if not, in how many seconds it should come back."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.lag_limit = settings.join_lag_limit_ms / 1000
+        self.in_flight_limit = settings.joins_in_flight_limit
+        self.lag = 0.0  # how late the event loop runs, in seconds (decaying maximum of the recent probes)
+        self.in_flight = 0  # joins let in that have not been answered yet
+        self.deferred = 0  # phones asked to come back (since start: /metrics)
+        self._admitted: deque[float] = deque()  # when recent joins were let in
+        self._watcher: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._watcher = asyncio.create_task(self._watch())
+
+    async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
+
+    async def _watch(self) -> None:
+        while True:
+            asked = time.monotonic()
+            await asyncio.sleep(LAG_PROBE_S)
+            late = time.monotonic() - asked - LAG_PROBE_S
+            self.lag = max(late, self.lag * LAG_DECAY)
+
+    @property
+    def open(self) -> bool:
+        """Whether a new phone may join now."""
+        crowded = self.in_flight >= CROWD and self.lag >= self.lag_limit
+        return not crowded and self.in_flight < self.in_flight_limit
+
+    def admitted(self) -> None:
+        """A join was let in (call `answered` once its page is out)."""
+        self.in_flight += 1
+        now = time.monotonic()
+        self._admitted.append(now)
+        while self._admitted and self._admitted[0] < now - RATE_WINDOW_S:
+            self._admitted.popleft()
+
+    def answered(self) -> None:
+        self.in_flight -= 1
+
+    def retry_after(self, waiting: int) -> int:
+        """Seconds a deferred phone waits before it asks again: at random over a spread long enough for the phones
+        waiting to come back at about the rate joins have been let in lately."""
+        self.deferred += 1
+        now = time.monotonic()
+        recent = sum(1 for moment in self._admitted if moment >= now - RATE_WINDOW_S)
+        rate = max(SLOWEST_RATE, recent / RATE_WINDOW_S)
+        spread = min(LONGEST_RETRY_S, max(2 * SHORTEST_RETRY_S, math.ceil(waiting / rate)))
+        return random.randint(SHORTEST_RETRY_S, spread)  # noqa: S311 - jitter, not a secret

@@ -1,0 +1,134 @@
+"""The join gate: past what the worker can take, a new phone gets the light "the room is filling up" page and comes
+back by itself; phones that have joined always pass; the presenter sees how many are waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import select
+from starlette.testclient import TestClient
+
+from server.config import Settings
+from server.live.gate import CROWD, LONGEST_RETRY_S, SHORTEST_RETRY_S, JoinGate
+from server.models import Participant
+from tests.factories import (
+    TWO_QUESTIONS,
+    Presenter,
+    eventually,
+    login,
+    receive_until,
+    root_id,
+    run,
+    services_of,
+    stored,
+)
+
+COOKIE = "handsup_participant"
+
+
+@pytest.fixture
+def session(client: TestClient, presenter: Presenter) -> dict[str, Any]:
+    return presenter.start(TWO_QUESTIONS)
+
+
+def phone(client: TestClient, code: str, token: str | None = None, **headers: str) -> httpx.Response:
+    """What a phone's browser sends for the join link (its cookie, if it has one)."""
+    cookies = {COOKIE: token} if token is not None else {}
+    client.cookies.clear()
+    return client.get(f"/{code}", headers={"cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()), **headers})
+
+
+def participants(client: TestClient, session: dict[str, Any]) -> int:
+    return len(stored(client, select(Participant).where(Participant.session_id == session["id"])))
+
+
+def busy(client: TestClient, seconds_late: float) -> None:
+    """The gate as a surge leaves it: the event loop runs this late, with a crowd of joins under way (none if 0)."""
+    gate = services_of(client).hub.gate
+    gate.lag, gate.in_flight = seconds_late, CROWD if seconds_late else 0
+
+
+def test_past_its_limit_a_new_phone_is_asked_to_come_back_and_then_joins(
+    client: TestClient, session: dict[str, Any]
+) -> None:
+    code = session["code"]
+    busy(client, 5.0)
+    deferred = phone(client, code)
+    assert deferred.status_code == 503
+    seconds = int(deferred.headers["retry-after"])
+    assert SHORTEST_RETRY_S <= seconds <= LONGEST_RETRY_S
+    assert f'<meta http-equiv="refresh" content="{seconds}">' in deferred.text  # it asks again by itself
+    assert 'id="filling"' in deferred.text and "The room is filling up" in deferred.text
+    assert "<script" not in deferred.text  # light: nothing to run, nothing but the (cached) stylesheet to fetch
+    assert deferred.headers["cache-control"] == "no-store"
+    token = deferred.cookies[COOKIE]  # its participant cookie already: its return is recognised
+    assert participants(client, session) == 0  # nothing stored for a phone that is not in yet
+
+    busy(client, 5.0)
+    assert phone(client, code, token).status_code == 503  # still busy: asked again
+    busy(client, 0.0)
+    joined = phone(client, code, token)
+    assert joined.status_code == 200 and 'id="filling"' not in joined.text
+    assert participants(client, session) == 1
+    busy(client, 5.0)
+    assert phone(client, code, token).status_code == 200  # joined: a reload never waits behind the newcomers
+
+
+def test_the_filling_page_speaks_the_phones_language(client: TestClient, session: dict[str, Any]) -> None:
+    busy(client, 5.0)
+    deferred = phone(client, session["code"], **{"accept-language": "es"})
+    assert deferred.status_code == 503 and '<html lang="es">' in deferred.text
+    assert "The room is filling up" not in deferred.text
+
+
+def test_the_presenter_sees_how_many_phones_are_waiting_to_join(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
+    login(client, presenter.user.email)
+    cookies = dict(client.cookies)
+    with client.websocket_connect(f"/ws/presenter/{session['id']}") as ws:
+        busy(client, 5.0)
+        tokens = [phone(client, session["code"]).cookies[COOKIE] for _ in range(3)]
+        receive_until(ws, lambda frame: root_id(frame) == "counts" and "<strong>3</strong> waiting to join" in frame)
+        busy(client, 0.0)
+        for token in tokens:
+            assert phone(client, session["code"], token).status_code == 200
+        client.cookies.update(cookies)
+        counts = receive_until(ws, lambda frame: root_id(frame) == "counts" and "<strong>3</strong> joined" in frame)
+        assert "waiting to join" not in counts
+
+
+def test_the_gate_closes_while_the_event_loop_runs_late_and_opens_again(client: TestClient) -> None:
+    gate = services_of(client).hub.gate
+
+    async def hold_the_loop() -> None:
+        time.sleep(2 * gate.lag_limit)  # noqa: ASYNC251 - the point: a loop too busy to serve anyone in time
+        await asyncio.sleep(0.1)  # the probe wakes, late
+
+    assert gate.open
+    run(client, hold_the_loop)
+    assert gate.lag >= gate.lag_limit and gate.open  # late, but no crowd: one phone at a busy moment is let in
+    gate.in_flight = CROWD
+    run(client, hold_the_loop)
+    assert not gate.open
+    eventually(lambda: gate.open or None, seconds=5)  # the lateness fades once the loop keeps time again
+    gate.in_flight = 0
+
+
+def test_the_gate_closes_past_its_joins_in_flight_and_spreads_returns_over_the_waiting(settings: Settings) -> None:
+    gate = JoinGate(settings.model_copy(update={"joins_in_flight_limit": 2}))
+    gate.admitted()
+    assert gate.open
+    gate.admitted()
+    assert not gate.open
+    gate.answered()
+    assert gate.open
+    few = {gate.retry_after(waiting=1) for _ in range(200)}
+    many = {gate.retry_after(waiting=10_000) for _ in range(200)}
+    assert few <= {1, 2}  # a short wait when few are waiting
+    assert max(many) > LONGEST_RETRY_S / 2 and many <= set(range(SHORTEST_RETRY_S, LONGEST_RETRY_S + 1))  # spread
+    assert gate.deferred == 400
