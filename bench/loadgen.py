@@ -127,12 +127,12 @@ class HandsupTarget:
             "acked_answers_lost": len(answers) - matching,
         }
 
-    def stored_participants(self, tokens: list[str]) -> dict[str, Any]:
-        """After the stop: the session's participant rows, and how many of these phones (those that joined) have
+    def stored_participants(self, tokens: list[str], session_id: int) -> dict[str, Any]:
+        """After the stop: a session's participant rows, and how many of these phones (those that joined) have
         none. The surge's check: a phone that received its first stage must be stored, however busy the writer."""
         database = self.workdir / "handsup.db"
         with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as db:
-            rows = db.execute("SELECT token_hash FROM participant WHERE session_id = ?", (self.session_id,))
+            rows = db.execute("SELECT token_hash FROM participant WHERE session_id = ?", (session_id,))
             stored = {token_hash for (token_hash,) in rows.fetchall()}
         return {
             "participants_stored": len(stored),

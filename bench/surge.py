@@ -13,6 +13,7 @@ import asyncio
 import bisect
 import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -138,20 +139,34 @@ async def surge(target: Target, profile: Profile) -> tuple[dict[str, Any], Run]:
     return figures, run
 
 
-async def run_surge_target(target: Target, profile: Profile) -> dict[str, Any]:
-    """Start the target's server, surge it, stop it; what the server logged, and (Handsup) the rows it stored."""
+async def run_surges(target: Target, profiles: Sequence[Profile]) -> dict[str, Any]:
+    """Start the target's server, run each surge in turn (each in a new session, once the last one's phones have
+    left), stop it; per surge, what the server logged and (Handsup) whether every phone that joined is stored.
+
+    Only the first surge on a server measures the memory per phone: a later one fills what the earlier phones
+    freed. `{"surges": [figures, ...]}`, in the order of `profiles`."""
+    results: list[dict[str, Any]] = []
+    joined: list[tuple[int | None, list[str]]] = []
     try:
         await asyncio.to_thread(target.launch)
-        figures, run = await surge(target, profile)
+        for index, profile in enumerate(profiles):
+            figures, run = await surge(target, profile)
+            if index:
+                figures["rss_per_participant_kib"] = None
+                figures["notes"].append("memory per phone not measured: the server held an earlier surge")
+            tokens = [c.joined.token for c in run.clients if c.joined is not None and c.join_s is not None]
+            joined.append((getattr(target, "session_id", None), tokens))
+            results.append(figures)
     finally:
         exit_code = await asyncio.to_thread(target.stop)
-    figures["server_exit_code"] = exit_code
     checked = await asyncio.to_thread(target.check, {})
-    for name in ("server_log_problems", "server_log_samples"):
-        if name in checked:
-            figures[name] = checked[name]
     stored = getattr(target, "stored_participants", None)  # Handsup's database; the bare app stores nothing
-    if stored is not None:
-        tokens = [c.joined.token for c in run.clients if c.joined is not None and c.join_s is not None]
-        figures.update(await asyncio.to_thread(stored, tokens))
-    return figures
+    for figures, (session, tokens) in zip(results, joined, strict=True):
+        figures["server_exit_code"] = exit_code
+        figures["surges_on_this_server"] = len(profiles)
+        for name in ("server_log_problems", "server_log_samples"):  # the whole server's log
+            if name in checked:
+                figures[name] = checked[name]
+        if stored is not None:
+            figures.update(await asyncio.to_thread(stored, tokens, session))
+    return {"surges": results}

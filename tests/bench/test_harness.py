@@ -87,7 +87,7 @@ def test_a_smoke_run_drives_both_targets_and_writes_every_asked_figure(tmp_path:
     assert {v["figure"] for v in quiz["targets"]} == {goal.figure for goal in quiz_goals(QUIZ_PROFILES["smoke"])}
     assert quiz["server_profile"]["samples"] > 0 and (tmp_path / "latest.quiz.profile.txt").exists()
 
-    surges = SURGE_PROFILES["smoke"]  # phones join open loop; the figures add up (no timing asserted)
+    surges = SURGE_PROFILES["smoke"].surges  # phones join open loop; the figures add up (no timing asserted)
     assert list(result["surge"]) == [f"{profile.join_rate:g}_per_s" for profile in surges]
     for profile, surge in zip(surges, result["surge"].values(), strict=True):
         for figures in (surge, surge["baseline"]):
