@@ -11,6 +11,7 @@ import bisect
 import contextlib
 import gc
 import math
+import re
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterator
@@ -105,6 +106,7 @@ class Client:
     started: float | None = None  # when the first join request went out
     joined_at: float | None = None  # when the first stage arrived
     deferrals: int = 0  # 503 + Retry-After answers to the join request, each waited out and asked again
+    deferrals_without_refresh: int = 0  # of which pages without the meta refresh or the "filling" element
     failure: str | None = None
     failure_kind: str | None = (
         None  # why the join failed: http_500, connection, socket_closed, timeout... (join_errors)
@@ -275,13 +277,31 @@ class StatusError(HttpError):
 
 
 class Deferred(HttpError):
-    """503 with Retry-After: the server is filling up; the phone asks again after `seconds` (docs/benchmarks.md)."""
+    """503 with Retry-After: the server is filling up; the phone asks again after `seconds` (docs/benchmarks.md).
+    `refreshes`: the page says so to a browser too, as the contract asks (a meta refresh after the same seconds and
+    the `id="filling"` element), since a phone's browser follows the page, not the header."""
 
     kind = "deferred"
 
-    def __init__(self, seconds: int) -> None:
+    def __init__(self, seconds: int, refreshes: bool = True) -> None:
         super().__init__(f"503, Retry-After {seconds}")
         self.seconds = seconds
+        self.refreshes = refreshes
+
+
+META = re.compile(rb"<meta\b[^>]*>", re.IGNORECASE)
+REFRESH = re.compile(rb"""http-equiv\s*=\s*["']?refresh["']?""", re.IGNORECASE)
+CONTENT = re.compile(rb"""content\s*=\s*["']\s*(\d+)\s*(?:[;"'])""", re.IGNORECASE)
+FILLING = re.compile(rb"""\bid\s*=\s*["']filling["']""", re.IGNORECASE)
+
+
+def refreshes_after(body: bytes, seconds: int) -> bool:
+    """Whether a deferral page refreshes itself after `seconds` (a meta refresh) and has the `filling` element."""
+    for tag in META.findall(body):
+        found = CONTENT.search(tag)
+        if REFRESH.search(tag) and found is not None and int(found.group(1)) == seconds:
+            return FILLING.search(body) is not None
+    return False
 
 
 async def http_request(
@@ -325,7 +345,7 @@ async def fetch_page(host: str, port: int, path: str, cookie: str) -> str:
     if status == 503:
         retry = dict(headers).get("retry-after", "")
         if retry.isdigit():
-            raise Deferred(int(retry))
+            raise Deferred(int(retry), refreshes_after(content, int(retry)))
     if status != 200:
         raise StatusError(status, f"the page {path} answered {status}: {content[:120]!r}")
     for name, value in headers:
@@ -450,6 +470,7 @@ async def _page(run: Run, client: Client, http: httpx.AsyncClient) -> Joined:
             return await run.target.join(http)
         except Deferred as deferred:
             client.deferrals += 1
+            client.deferrals_without_refresh += not deferred.refreshes
             await asyncio.sleep(deferred.seconds)
 
 
@@ -669,6 +690,7 @@ def join_outcomes(clients: list[Client]) -> dict[str, Any]:
         "join_deferrals": sum(deferred),
         "phones_deferred": len(deferred),
         "join_deferrals_max_per_phone": max(deferred, default=0),
+        "join_deferrals_without_refresh": sum(c.deferrals_without_refresh for c in clients),
         "join_server_errors": sum(1 for c in clients if c.server_error),
         "join_errors": dict(Counter(c.failure_kind for c in clients if c.failure_kind is not None)),
     }

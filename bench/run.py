@@ -278,6 +278,12 @@ def surge_goals(profile: Profile, saturation: bool, memory: bool = True) -> list
             f"all {profile.participants} phones joined at {rate}", "participants_connected", profile.participants, False
         ),
         Goal("no server error while joining", "join_server_errors", 0, at_most=True),
+        Goal(
+            "every deferral page refreshes itself after its Retry-After",
+            "join_deferrals_without_refresh",
+            0,
+            at_most=True,
+        ),
         Goal("every phone that joined is stored", "joined_not_stored", 0, at_most=True),
         Goal("server CPU per join at most 2 ms", "server_cpu_per_join_ms", 2.0, at_most=True),
     ]

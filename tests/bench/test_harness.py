@@ -24,6 +24,7 @@ from bench.driver import (
     downsample,
     failure_kind,
     fetch_page,
+    refreshes_after,
 )
 from bench.loadgen import hash_token
 from bench.quiz import QUESTIONS, Asked, QuizRecord, pooled, ranked, verify
@@ -275,7 +276,9 @@ class Filling:
         writer.close()
 
 
-FULL = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno"
+FILLING_PAGE = b'<meta http-equiv="refresh" content="0"><p id="filling">The room is filling up</p>'
+FULL = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nConnection: close\r\n\r\n" + FILLING_PAGE
+BARE = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno"
 PAGE = b"HTTP/1.1 200 OK\r\nSet-Cookie: handsup_participant=abc; Path=/\r\nContent-Length: 2\r\n\r\nok"
 BROKEN = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno"
 
@@ -303,8 +306,17 @@ async def join_page(answers: list[bytes]) -> tuple[Client, Joined | BaseExceptio
 
 
 def test_a_deferred_join_asks_again_after_retry_after_and_counts_each_deferral() -> None:
-    client, outcome, asked = asyncio.run(join_page([FULL, FULL, PAGE]))
+    client, outcome, asked = asyncio.run(join_page([FULL, BARE, PAGE]))
     assert outcome == Joined("abc") and asked == 3 and client.deferrals == 2
+    assert client.deferrals_without_refresh == 1  # the second page said nothing to a browser
+
+
+def test_a_deferral_page_must_refresh_after_the_same_seconds_and_say_the_room_is_filling() -> None:
+    page = b'<head><META content="3" http-equiv="Refresh"></head><main id="filling">'
+    assert refreshes_after(page, 3)
+    assert not refreshes_after(page, 2)
+    assert not refreshes_after(page.replace(b"filling", b"other"), 3)
+    assert not refreshes_after(b'<meta name="refresh" content="3"><p id="filling">', 3)
 
 
 def test_a_server_error_on_the_page_is_not_a_deferral() -> None:
