@@ -11,6 +11,7 @@ import bisect
 import contextlib
 import gc
 import math
+import re
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterator
@@ -22,12 +23,13 @@ from typing import Any, Protocol
 import httpx
 import websockets
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from bench.procs import client_cpu_seconds, cpu_seconds, machine_busy_seconds, rss_kib
 from bench.spy import recording
 
 FAILURE_SAMPLE = 5  # distinct failure messages kept per kind
+DISTRIBUTION_POINTS = 2000  # at most this many order statistics of a latency distribution go into the JSON
 SEND_TIMEOUT_S = 10.0  # one vote's send (it only waits when the server stops reading)
 
 
@@ -49,7 +51,7 @@ class Profile:
     votes: int
     rate: float  # votes per second, offered (open loop)
     join_rate: float  # joins per second, offered
-    join_concurrency: int  # joins in flight at most
+    join_concurrency: int  # joins in flight at most; 0: no cap, each phone starts on time (the surge, bench/surge.py)
     idle_s: float
     repeat: int = 1  # runs of each target (alternating); the figures are their medians
     settle_s: float = 1.0  # quiet time before the slide change, so it does not wait out the last push interval
@@ -99,9 +101,17 @@ class Client:
     index: int
     joined: Joined | None = None
     ws: ClientConnection | None = None
-    join_s: float | None = None  # join request + socket open + first stage
-    join_http_s: float | None = None  # of which the join request
+    join_s: float | None = None  # join request + socket open + first stage (deferrals included)
+    join_http_s: float | None = None  # of which the join request (until the page, deferrals included)
+    started: float | None = None  # when the first join request went out
+    joined_at: float | None = None  # when the first stage arrived
+    deferrals: int = 0  # 503 + Retry-After answers to the join request, each waited out and asked again
+    deferrals_without_refresh: int = 0  # of which pages without the meta refresh or the "filling" element
     failure: str | None = None
+    failure_kind: str | None = (
+        None  # why the join failed: http_500, connection, socket_closed, timeout... (join_errors)
+    )
+    server_error: bool = False  # the failure was a status >= 500 that was not a deferral
     pending: deque[Vote] = field(default_factory=deque)
     last_acked_round: int | None = None
     stage_seen: dict[str, float] = field(default_factory=dict)  # state change -> when its new stage arrived
@@ -254,6 +264,45 @@ async def wait_until(predicate: Callable[[], bool], timeout: float, poll: float 
 class HttpError(Exception):
     """A join (or other bulk request) answered with something other than the expected status."""
 
+    kind = "protocol"
+
+
+class StatusError(HttpError):
+    """The page answered with a status other than 200 (and not a deferral)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = f"http_{status}"
+
+
+class Deferred(HttpError):
+    """503 with Retry-After: the server is filling up; the phone asks again after `seconds` (docs/benchmarks.md).
+    `refreshes`: the page says so to a browser too, as the contract asks (a meta refresh after the same seconds and
+    the `id="filling"` element), since a phone's browser follows the page, not the header."""
+
+    kind = "deferred"
+
+    def __init__(self, seconds: int, refreshes: bool = True) -> None:
+        super().__init__(f"503, Retry-After {seconds}")
+        self.seconds = seconds
+        self.refreshes = refreshes
+
+
+META = re.compile(rb"<meta\b[^>]*>", re.IGNORECASE)
+REFRESH = re.compile(rb"""http-equiv\s*=\s*["']?refresh["']?""", re.IGNORECASE)
+CONTENT = re.compile(rb"""content\s*=\s*["']\s*(\d+)\s*(?:[;"'])""", re.IGNORECASE)
+FILLING = re.compile(rb"""\bid\s*=\s*["']filling["']""", re.IGNORECASE)
+
+
+def refreshes_after(body: bytes, seconds: int) -> bool:
+    """Whether a deferral page refreshes itself after `seconds` (a meta refresh) and has the `filling` element."""
+    for tag in META.findall(body):
+        found = CONTENT.search(tag)
+        if REFRESH.search(tag) and found is not None and int(found.group(1)) == seconds:
+            return FILLING.search(body) is not None
+    return False
+
 
 async def http_request(
     host: str, port: int, method: str, path: str, body: bytes = b"", content_type: str | None = None
@@ -274,6 +323,8 @@ async def http_request(
         data = await reader.read()
     finally:
         writer.close()
+    if not data:
+        raise ConnectionResetError("the connection closed with no response")
     header, _, content = data.partition(b"\r\n\r\n")
     lines = header.decode("latin-1").split("\r\n")
     status_line = lines[0].split()
@@ -286,10 +337,17 @@ async def http_request(
 
 
 async def fetch_page(host: str, port: int, path: str, cookie: str) -> str:
-    """A phone opening the join link: GET the page, which joins and sets the participant cookie; the cookie's value."""
+    """A phone opening the join link: GET the page, which joins and sets the participant cookie; the cookie's value.
+
+    Under overload the server may answer 503 with `Retry-After: <seconds>` instead: raised as Deferred, for the
+    caller to wait and ask again. Any other status is a StatusError."""
     status, headers, content = await http_request(host, port, "GET", path)
+    if status == 503:
+        retry = dict(headers).get("retry-after", "")
+        if retry.isdigit():
+            raise Deferred(int(retry), refreshes_after(content, int(retry)))
     if status != 200:
-        raise HttpError(f"the page {path} answered {status}: {content[:120]!r}")
+        raise StatusError(status, f"the page {path} answered {status}: {content[:120]!r}")
     for name, value in headers:
         if name == "set-cookie" and value.startswith(f"{cookie}="):
             return value.split(";", 1)[0].split("=", 1)[1]
@@ -373,28 +431,67 @@ async def read_presenter(run: Run) -> None:
 
 
 async def join_one(run: Run, client: Client, http: httpx.AsyncClient) -> None:
-    """Join over HTTP, open the participant socket, wait for the first stage; the whole of it is the join time."""
-    started = time.perf_counter()
+    """Join over HTTP, open the participant socket, wait for the first stage; the whole of it is the join time.
+
+    A deferral (503 + Retry-After) is waited out and the page asked for again, as a phone's browser does; the
+    join time runs from the first request. Anything else that goes wrong ends this phone's join (`failure_kind`)."""
+    started = client.started = time.perf_counter()
     ws: ClientConnection | None = None
+    step = "page"
     try:
         async with asyncio.timeout(run.profile.join_timeout_s):
-            client.joined = await run.target.join(http)
+            client.joined = await _page(run, client, http)
             client.join_http_s = time.perf_counter() - started
+            step = "socket"
             url, headers = run.target.participant_socket(client.joined)
             ws = await open_socket(url, headers)
             first = await ws.recv()
     except Exception as error:  # every failure is a data point: counted by kind, sampled, and the ramp goes on
         client.failure = _error(error)
+        client.failure_kind, client.server_error = failure_kind(error, step)
         run.fail("join", client.failure)
         if ws is not None:
             ws.transport.abort()
         return
     if not isinstance(first, str) or run.target.classify(first) is not Kind.STAGE:
-        run.fail("join", f"first message is not the stage: {_short(str(first))}")
+        client.failure, client.failure_kind = f"first message is not the stage: {_short(str(first))}", "protocol"
+        run.fail("join", client.failure)
         ws.transport.abort()
         return
-    client.ws, client.join_s = ws, time.perf_counter() - started
+    client.joined_at = time.perf_counter()
+    client.ws, client.join_s = ws, client.joined_at - started
     client.reader = asyncio.create_task(read_client(run, client))
+
+
+async def _page(run: Run, client: Client, http: httpx.AsyncClient) -> Joined:
+    """The join request, asked again after each deferral's Retry-After (bounded by the caller's timeout)."""
+    while True:
+        try:
+            return await run.target.join(http)
+        except Deferred as deferred:
+            client.deferrals += 1
+            client.deferrals_without_refresh += not deferred.refreshes
+            await asyncio.sleep(deferred.seconds)
+
+
+def failure_kind(error: BaseException, step: str) -> tuple[str, bool]:
+    """What a failed join ran into, as a short kind, and whether it was a server error (a status >= 500)."""
+    if isinstance(error, TimeoutError):
+        return "timeout", False
+    if isinstance(error, StatusError):
+        return error.kind, error.status >= 500
+    if isinstance(error, InvalidStatus):
+        status = error.response.status_code
+        return f"socket_http_{status}", status >= 500
+    if isinstance(error, ConnectionClosed):
+        return "socket_closed", False
+    if isinstance(error, InvalidHandshake):
+        return "socket_handshake", False
+    if isinstance(error, OSError):
+        return ("connection" if step == "page" else "socket_connection"), False
+    if isinstance(error, HttpError):
+        return error.kind, False
+    return type(error).__name__, False
 
 
 def _ramp_should_stop(run: Run, attempted: int) -> bool:
@@ -579,10 +676,40 @@ def join_figures(run: Run) -> dict[str, Any]:
         **spread(
             [c.join_http_s for c in run.clients if c.join_s is not None and c.join_http_s is not None], "join_http"
         ),
+        **join_outcomes(run.clients),
         "rss_before_kib": run.meters.rss("ramp_start"),
         "rss_idle_kib": run.meters.rss("idle_end"),
         "rss_per_participant_kib": round(idle_delta / connected, 1) if connected else None,
     }
+
+
+def join_outcomes(clients: list[Client]) -> dict[str, Any]:
+    """Deferrals waited out, and the joins that failed: by kind, and how many of them were server errors."""
+    deferred = [c.deferrals for c in clients if c.deferrals]
+    return {
+        "join_deferrals": sum(deferred),
+        "phones_deferred": len(deferred),
+        "join_deferrals_max_per_phone": max(deferred, default=0),
+        "join_deferrals_without_refresh": sum(c.deferrals_without_refresh for c in clients),
+        "join_server_errors": sum(1 for c in clients if c.server_error),
+        "join_errors": dict(Counter(c.failure_kind for c in clients if c.failure_kind is not None)),
+    }
+
+
+def downsample(values: list[float], points: int = DISTRIBUTION_POINTS) -> list[float]:
+    """The values sorted: all of them, or with more than `points`, that many evenly spaced order statistics (the
+    smallest and the largest kept), so a distribution of 10,000 phones stays a small part of the JSON."""
+    ordered = sorted(values)
+    if len(ordered) <= points:
+        return ordered
+    last = len(ordered) - 1
+    return [ordered[round(i * last / (points - 1))] for i in range(points)]
+
+
+def distribution(seconds: list[float]) -> list[float]:
+    """Durations in seconds as a sorted list of milliseconds (0.1 ms), downsampled: `distributions` in the JSON,
+    which the charts are drawn from (bench/charts.py)."""
+    return [round(value * 1000, 1) for value in downsample(seconds)]
 
 
 def fanout_figures(run: Run, expected: int) -> dict[str, Any]:
@@ -718,7 +845,20 @@ async def measure(run: Run, http: httpx.AsyncClient) -> dict[str, Any]:
         **socket_figures(run),
         **cpu_figures(run),
         **probe.figures(),
+        "distributions": poll_distributions(run, base),
         "completed": ok,
+    }
+
+
+def poll_distributions(run: Run, base: int) -> dict[str, list[float]]:
+    """The per-phone join times, vote-to-presenter latencies and slide fan-out times, for the charts."""
+    slide = run.target.stage_steps[-1]
+    sent = run.stage_sent.get(slide)
+    fanout = [c.stage_seen[slide] - sent for c in run.clients if sent is not None and slide in c.stage_seen]
+    return {
+        "join_ms": distribution([c.join_s for c in run.clients if c.join_s is not None]),
+        "presenter_ms": distribution(presenter_latencies(run, base)[0]),
+        "fanout_ms": distribution(fanout),
     }
 
 

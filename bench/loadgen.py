@@ -127,6 +127,18 @@ class HandsupTarget:
             "acked_answers_lost": len(answers) - matching,
         }
 
+    def stored_participants(self, tokens: list[str], session_id: int) -> dict[str, Any]:
+        """After the stop: a session's participant rows, and how many of these phones (those that joined) have
+        none. The surge's check: a phone that received its first stage must be stored, however busy the writer."""
+        database = self.workdir / "handsup.db"
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as db:
+            rows = db.execute("SELECT token_hash FROM participant WHERE session_id = ?", (session_id,))
+            stored = {token_hash for (token_hash,) in rows.fetchall()}
+        return {
+            "participants_stored": len(stored),
+            "joined_not_stored": sum(1 for token in tokens if hash_token(token) not in stored),
+        }
+
     # --- the driver's side --------------------------------------------------------------------------------------
 
     @property

@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.baseline import BaselineTarget
-from bench.driver import Profile, run_target
+from bench.driver import Profile, downsample, run_target
 from bench.loadgen import HandsupTarget
 from bench.procs import ROOT, raise_open_files
 from bench.quiz import DEFAULT_SIZES, QUESTIONS, QuizBaseline, QuizHandsup, QuizTarget, pooled, run_quiz_target
+from bench.surge import run_surges
 
 RESULTS = ROOT / "bench" / "results"
 OPEN_FILES = 65536
@@ -85,6 +86,57 @@ QUIZ_PROFILES = {
         fanout_timeout_s=120.0,
     ),
 }
+
+
+def surge_profile(phones: int, rate: float, idle_s: float, give_up_s: float) -> Profile:
+    """One surge (bench/surge.py): `phones` join open loop at `rate` per second, no cap in flight; each gives up
+    after `give_up_s`; then `idle_s` before the memory is read. No votes."""
+    return Profile(
+        f"surge-{rate:g}",
+        participants=phones,
+        votes=0,
+        rate=0.0,
+        join_rate=rate,
+        join_concurrency=0,
+        idle_s=idle_s,
+        join_timeout_s=give_up_s,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class SurgePlan:
+    """The surges of a profile, in order; `one_server`: all of them on one server process per target (each in a
+    new session), which saves its start-ups but measures the memory per phone on the first surge only."""
+
+    surges: tuple[Profile, ...]
+    one_server: bool = False
+
+
+# The surge scenario (issue 18): a room that joins at once, at the issue's 250/s and at 1,000/s, faster than either
+# target takes joins (the throughput at saturation). One run of each target per surge, the baseline first.
+SURGE_PROFILES = {
+    "smoke": SurgePlan((surge_profile(30, 100.0, idle_s=0.5, give_up_s=30.0),)),
+    "quick": SurgePlan(
+        (
+            surge_profile(1500, 250.0, idle_s=2.0, give_up_s=60.0),
+            surge_profile(1500, 1000.0, idle_s=2.0, give_up_s=60.0),
+        ),
+        one_server=True,  # so that `make bench` stays short
+    ),
+    "full": SurgePlan(
+        (
+            surge_profile(10_000, 250.0, idle_s=5.0, give_up_s=180.0),
+            surge_profile(10_000, 1000.0, idle_s=5.0, give_up_s=180.0),
+        )
+    ),
+}
+SURGE_RATIOS = (
+    "join_p50_ms",
+    "join_p99_ms",
+    "join_rate_sustained_per_s",
+    "server_cpu_per_join_ms",
+    "rss_per_participant_kib",
+)
 WORST = frozenset(
     {
         "acked_answers_lost",
@@ -185,6 +237,12 @@ def goals(profile: Profile) -> list[Goal]:
         Goal("vote-to-presenter p99 at most 500 ms", "presenter_p99_ms", 500.0, at_most=True),
         Goal("slide change reaches every phone: p99 at most 1 s", "fanout_p99_ms", 1000.0, at_most=True),
         Goal("throughput at least half the bare baseline's", "throughput_ratio_to_baseline", 0.5, at_most=False),
+        Goal(
+            "RSS per idle participant at most 1.25 times the bare baseline's",
+            "rss_per_participant_ratio_to_baseline",
+            1.25,
+            at_most=True,
+        ),
     ]
 
 
@@ -209,6 +267,43 @@ def quiz_goals(profile: Profile) -> list[Goal]:
             at_most=True,
         ),
     ]
+
+
+def surge_goals(profile: Profile, saturation: bool, memory: bool = True) -> list[Goal]:
+    """The surge's targets (issue 18), for one surge; `saturation`: this is the fastest surge of the profile, whose
+    sustained join rate is compared with the baseline's; `memory`: this surge measured the memory per phone."""
+    rate = f"{profile.join_rate:g}/s"
+    found = [
+        Goal(
+            f"all {profile.participants} phones joined at {rate}", "participants_connected", profile.participants, False
+        ),
+        Goal("no server error while joining", "join_server_errors", 0, at_most=True),
+        Goal(
+            "every deferral page refreshes itself after its Retry-After",
+            "join_deferrals_without_refresh",
+            0,
+            at_most=True,
+        ),
+        Goal("every phone that joined is stored", "joined_not_stored", 0, at_most=True),
+        Goal("server CPU per join at most 2 ms", "server_cpu_per_join_ms", 2.0, at_most=True),
+    ]
+    if memory:
+        ratio = "rss_per_participant_ratio_to_baseline"
+        found.append(
+            Goal("RSS per idle phone after the surge at most 1.25 times the bare baseline's", ratio, 1.25, True)
+        )
+    if profile.join_rate <= 250:
+        found.insert(3, Goal(f"join p99 at most 5 s at {rate}", "join_p99_ms", 5000.0, at_most=True))
+    if saturation:
+        found.append(
+            Goal(
+                "join throughput at saturation at least half the bare baseline's",
+                "join_saturation_ratio_to_baseline",
+                0.5,
+                at_most=False,
+            )
+        )
+    return found
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -255,6 +350,12 @@ def combine(runs: list[dict[str, Any]], summary: tuple[str, ...] = SUMMARY) -> d
     for run in runs:
         if "error" in run:
             merged.setdefault("error", run["error"])
+    pooled_ms: dict[str, list[float]] = {}  # the runs' distributions pooled, for the charts
+    for run in runs:
+        for name, values in run.get("distributions", {}).items():
+            pooled_ms.setdefault(name, []).extend(values)
+    if pooled_ms:
+        merged["distributions"] = {name: downsample(values) for name, values in pooled_ms.items()}
     merged["repeats"] = [{key: run.get(key) for key in summary} for run in runs]
     return merged
 
@@ -309,9 +410,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["both", "handsup", "baseline"], default="both")
     parser.add_argument(
         "--scenario",
-        choices=["both", "poll", "quiz"],
-        default="both",
-        help="the poll's votes and slide change, the quiz's answers and reveal (bench/quiz.py), or both",
+        choices=["all", "poll", "quiz", "surge"],
+        default="all",
+        help="the poll's votes and slide change, the quiz's answers and reveal (bench/quiz.py), the surge of joins "
+        "(bench/surge.py), or all three",
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--repeat", type=int, help="runs of each target, alternating (default: the profile's)")
@@ -329,11 +431,14 @@ def main(argv: list[str] | None = None) -> int:
     repeat = args.repeat or profile.repeat
     result: dict[str, Any] = {}
     failed = False
-    if args.scenario != "quiz":
+    if args.scenario in ("all", "poll"):
         result, failed = poll_scenario(args, profile, repeat)
-    if args.scenario != "poll":
+    if args.scenario in ("all", "quiz"):
         result["quiz"] = quiz_scenario(args, QUIZ_PROFILES[args.profile], args.repeat or 1)
         failed = failed or "error" in result["quiz"] or "error" in result["quiz"]["baseline"]
+    if args.scenario in ("all", "surge"):
+        result["surge"] = surge_scenario(args, SURGE_PROFILES[args.profile])
+        failed = failed or any("error" in run or "error" in run["baseline"] for run in result["surge"].values())
     result.update(
         {
             "profile": {**dataclasses.asdict(profile), "repeat": repeat},
@@ -366,6 +471,7 @@ def poll_scenario(args: argparse.Namespace, profile: Profile, repeat: int) -> tu
         **handsup,
         "baseline": baseline,
         "throughput_ratio_to_baseline": ratios(handsup, baseline)["throughput_votes_per_s"],
+        "rss_per_participant_ratio_to_baseline": ratios(handsup, baseline)["rss_per_participant_kib"],
         "ratios_to_baseline": ratios(handsup, baseline),
     }
     if handsup:
@@ -401,6 +507,49 @@ def quiz_scenario(args: argparse.Namespace, profile: Profile, repeat: int) -> di
     if handsup:
         result["targets"] = judge(quiz_goals(profile), result)
     return result
+
+
+def surge_scenario(args: argparse.Namespace, plan: SurgePlan) -> dict[str, Any]:
+    """Each surge of the profile (bench/surge.py), the baseline then Handsup: keyed by the offered rate
+    ("250_per_s"), Handsup's figures at the top of each, the baseline's under `baseline`, ratios, targets."""
+    batches = [plan.surges] if plan.one_server else [(profile,) for profile in plan.surges]
+    found: dict[str, list[dict[str, Any]]] = {"baseline": [], "handsup": []}
+    for batch in batches:
+        for name, make in (("baseline", BaselineTarget), ("handsup", HandsupTarget)):
+            if args.only not in ("both", name):
+                found[name].extend({} for _ in batch)
+                continue
+            figures = run_one(make, batch[0], args.keep, partial(drive_surges, batch))
+            found[name].extend(split_surges(figures, len(batch)))
+    fastest = max(profile.join_rate for profile in plan.surges)
+    result: dict[str, Any] = {}
+    for index, (profile, baseline, handsup) in enumerate(zip(plan.surges, *found.values(), strict=True)):
+        compared = ratios(handsup, baseline, SURGE_RATIOS)
+        entry = {
+            **handsup,
+            "baseline": baseline,
+            "ratios_to_baseline": compared,
+            "rss_per_participant_ratio_to_baseline": compared["rss_per_participant_kib"],
+            "join_saturation_ratio_to_baseline": compared["join_rate_sustained_per_s"],
+            "profile": dataclasses.asdict(profile),
+        }
+        if handsup:
+            memory = index == 0 or not plan.one_server
+            entry["targets"] = judge(surge_goals(profile, profile.join_rate == fastest, memory), entry)
+        result[f"{profile.join_rate:g}_per_s"] = entry
+    return result
+
+
+def drive_surges(profiles: tuple[Profile, ...], target: Any, _: Profile) -> Coroutine[Any, Any, dict[str, Any]]:
+    return run_surges(target, profiles)
+
+
+def split_surges(figures: dict[str, Any], count: int) -> list[dict[str, Any]]:
+    """run_one's answer for a server that ran `count` surges: one figures dict per surge (the error in each)."""
+    surges = figures.pop("surges", None)
+    if surges is None:  # the target failed: its error stands for every surge it should have run
+        return [dict(figures) for _ in range(count)]
+    return [{**surge, **figures} for surge in surges]
 
 
 def drive_quiz_with(sizes: tuple[int, int]) -> Callable[[Any, Profile], Coroutine[Any, Any, dict[str, Any]]]:

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from pathlib import Path
+from typing import Any
 
-from bench.driver import Client, Vote
+import httpx
+
+from bench.driver import (
+    Client,
+    Deferred,
+    Joined,
+    Meters,
+    Presenter,
+    Profile,
+    Run,
+    StatusError,
+    Vote,
+    _page,
+    downsample,
+    failure_kind,
+    fetch_page,
+    refreshes_after,
+)
 from bench.loadgen import hash_token
 from bench.quiz import QUESTIONS, Asked, QuizRecord, pooled, ranked, verify
-from bench.run import PROFILES, QUIZ_PROFILES, Goal, goals, main, quiz_goals
+from bench.run import PROFILES, QUIZ_PROFILES, SURGE_PROFILES, Goal, goals, main, quiz_goals, surge_goals
+from bench.surge import join_curve, sustained_rate
 from server.names import generated_name
 
 # The figures issue 6 asks `bench/results/latest.json` to hold.
@@ -40,6 +61,13 @@ def test_a_smoke_run_drives_both_targets_and_writes_every_asked_figure(tmp_path:
     assert result["fanout_received"] == smoke.participants
     assert result["server_log_problems"] == 0, result["server_log_samples"]
     assert {verdict["figure"] for verdict in result["targets"]} == {goal.figure for goal in goals(smoke)}
+    for figures in (result, result["baseline"]):  # per-phone samples for the charts, sorted
+        spreads = figures["distributions"]
+        assert len(spreads["join_ms"]) == smoke.participants and spreads["join_ms"] == sorted(spreads["join_ms"])
+        assert len(spreads["presenter_ms"]) == smoke.votes - figures["presenter_untraced_votes"]
+        assert len(spreads["fanout_ms"]) == figures["fanout_received"]
+        assert all(values == sorted(values) for values in spreads.values())
+        assert figures["join_server_errors"] == 0 and figures["join_errors"] == {}
     profile = result["server_profile"]  # py-spy sampled the server through burst and fan-out
     assert profile["samples"] > 0 and profile["self"] and (tmp_path / "latest.profile.txt").exists()
 
@@ -59,6 +87,35 @@ def test_a_smoke_run_drives_both_targets_and_writes_every_asked_figure(tmp_path:
     assert quiz["server_log_problems"] == 0, quiz["server_log_samples"]
     assert {v["figure"] for v in quiz["targets"]} == {goal.figure for goal in quiz_goals(QUIZ_PROFILES["smoke"])}
     assert quiz["server_profile"]["samples"] > 0 and (tmp_path / "latest.quiz.profile.txt").exists()
+
+    surges = SURGE_PROFILES["smoke"].surges  # phones join open loop; the figures add up (no timing asserted)
+    assert list(result["surge"]) == [f"{profile.join_rate:g}_per_s" for profile in surges]
+    for profile, surge in zip(surges, result["surge"].values(), strict=True):
+        for figures in (surge, surge["baseline"]):
+            assert_surge_figures_add_up(figures, profile)
+        assert surge["participants_stored"] >= surge["participants_connected"]
+        assert surge["joined_not_stored"] == 0
+        assert surge["server_log_problems"] == 0, surge["server_log_samples"]
+        assert surge["join_saturation_ratio_to_baseline"] is not None
+        assert surge["rss_per_participant_ratio_to_baseline"] is not None
+        assert {v["figure"] for v in surge["targets"]} == {g.figure for g in surge_goals(profile, saturation=True)}
+
+
+def assert_surge_figures_add_up(figures: dict[str, Any], profile: Profile) -> None:
+    offered, joined = profile.participants, figures["participants_connected"]
+    assert figures["participants"] == offered and figures["join_rate_offered_per_s"] == profile.join_rate
+    assert joined == offered  # a smoke-sized surge is taken whole by both targets
+    assert joined + figures["participants_gave_up"] == offered
+    assert sum(figures["join_errors"].values()) == figures["participants_gave_up"]
+    assert figures["join_server_errors"] <= figures["participants_gave_up"]
+    assert figures["phones_deferred"] <= figures["join_deferrals"]
+    curve = figures["join_curve"]
+    assert [t for t, _ in curve] == sorted({t for t, _ in curve}) and curve[0][0] == 0
+    assert [n for _, n in curve] == sorted(n for _, n in curve) and curve[-1][1] == joined
+    spread = figures["distributions"]["join_ms"]
+    assert len(spread) == joined and spread == sorted(spread) and spread[-1] == figures["join_max_ms"]
+    assert figures["server_cpu_per_join_ms"] is not None and figures["rss_per_participant_kib"] is not None
+    assert figures["join_rate_sustained_per_s"] is not None
 
 
 def test_a_quiz_run_can_be_run_alone(tmp_path: Path) -> None:
@@ -166,3 +223,104 @@ def test_the_projector_figures_pool_every_runs_reveals() -> None:
     assert figures["reveal_projector_samples"] == 5
     assert figures["reveal_projector_p50_ms"] == 95.5
     assert figures["reveal_projector_p99_ms"] == figures["reveal_projector_max_ms"] == 1400.0  # 5 samples: the worst
+
+
+# --- the surge's pieces, without a server ----------------------------------------------------------------------
+
+
+def test_a_distribution_keeps_its_extremes_and_at_most_the_points_asked() -> None:
+    values = [float(v) for v in range(10_001, 0, -1)]
+    kept = downsample(values, 2000)
+    assert len(kept) == 2000 and kept == sorted(kept)
+    assert kept[0] == 1.0 and kept[-1] == 10_001.0 and set(kept) <= set(values)
+    assert 4990 < kept[1000] < 5010  # evenly spaced: the middle one is near the median
+    assert downsample([3.0, 1.0, 2.0], 2000) == [1.0, 2.0, 3.0]
+
+
+def finished(times: list[float | None]) -> list[Client]:
+    return [Client(i, joined_at=t, join_s=t) for i, t in enumerate(times)]
+
+
+def test_the_join_curve_counts_the_phones_joined_every_half_second() -> None:
+    clients = finished([0.2, 0.5, 0.7, None, 1.6])  # the fourth gave up
+    assert join_curve(clients, start=0.0) == [[0.0, 0], [0.5, 2], [1.0, 3], [1.5, 3], [2.0, 4]]
+    assert join_curve(finished([None]), start=0.0) == [[0.0, 0]]
+
+
+def test_the_sustained_join_rate_leaves_out_the_first_and_the_last_tenth() -> None:
+    steady = [i / 100 for i in range(100)]  # 100 joins/s, then two stragglers
+    assert sustained_rate(finished([*steady, 30.0, 60.0])) == 100.0
+    assert sustained_rate(finished([1.0, None])) is None
+
+
+def test_a_failed_join_is_classified() -> None:
+    assert failure_kind(StatusError(500, "boom"), "page") == ("http_500", True)
+    assert failure_kind(StatusError(429, "slow down"), "page") == ("http_429", False)
+    assert failure_kind(TimeoutError(), "socket") == ("timeout", False)
+    assert failure_kind(ConnectionRefusedError(), "page") == ("connection", False)
+    assert failure_kind(ConnectionResetError(), "socket") == ("socket_connection", False)
+
+
+class Filling:
+    """A real HTTP server on loopback that answers the overload contract: 503 + Retry-After twice, then the page."""
+
+    def __init__(self, answers: list[bytes]) -> None:
+        self.answers = answers
+        self.asked = 0
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(self.answers[min(self.asked, len(self.answers) - 1)])
+        self.asked += 1
+        await writer.drain()
+        writer.close()
+
+
+FILLING_PAGE = b'<meta http-equiv="refresh" content="0"><p id="filling">The room is filling up</p>'
+FULL = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nConnection: close\r\n\r\n" + FILLING_PAGE
+BARE = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno"
+PAGE = b"HTTP/1.1 200 OK\r\nSet-Cookie: handsup_participant=abc; Path=/\r\nContent-Length: 2\r\n\r\nok"
+BROKEN = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno"
+
+
+class PageTarget:
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    async def join(self, http: httpx.AsyncClient) -> Joined:
+        return Joined(await fetch_page("127.0.0.1", self.port, "/123456", "handsup_participant"))
+
+
+async def join_page(answers: list[bytes]) -> tuple[Client, Joined | BaseException, int]:
+    filling = Filling(answers)
+    server = await asyncio.start_server(filling.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    profile = Profile("t", 1, 0, 0.0, 1.0, 0, 0.0)
+    run = Run(PageTarget(port), profile, [Client(0)], Presenter(), Meters(os.getpid()))  # type: ignore[arg-type]
+    async with server, httpx.AsyncClient() as http:
+        try:
+            outcome: Joined | BaseException = await asyncio.wait_for(_page(run, run.clients[0], http), 10)
+        except Exception as error:
+            outcome = error
+    return run.clients[0], outcome, filling.asked
+
+
+def test_a_deferred_join_asks_again_after_retry_after_and_counts_each_deferral() -> None:
+    client, outcome, asked = asyncio.run(join_page([FULL, BARE, PAGE]))
+    assert outcome == Joined("abc") and asked == 3 and client.deferrals == 2
+    assert client.deferrals_without_refresh == 1  # the second page said nothing to a browser
+
+
+def test_a_deferral_page_must_refresh_after_the_same_seconds_and_say_the_room_is_filling() -> None:
+    page = b'<head><META content="3" http-equiv="Refresh"></head><main id="filling">'
+    assert refreshes_after(page, 3)
+    assert not refreshes_after(page, 2)
+    assert not refreshes_after(page.replace(b"filling", b"other"), 3)
+    assert not refreshes_after(b'<meta name="refresh" content="3"><p id="filling">', 3)
+
+
+def test_a_server_error_on_the_page_is_not_a_deferral() -> None:
+    client, outcome, asked = asyncio.run(join_page([FULL, BROKEN]))
+    assert isinstance(outcome, StatusError) and failure_kind(outcome, "page") == ("http_500", True)
+    assert asked == 2 and client.deferrals == 1
+    assert not isinstance(outcome, Deferred)
