@@ -365,11 +365,15 @@ def join_curve_chart(run: dict[str, Any], title: str, subtitle: str) -> Chart | 
     if rate:
         end = max(end, offered / rate)
     series, words = [], []
-    for (name, curve), (colour, dash) in zip(curves.items(), ((HANDSUP, ""), (BASELINE, "7 4")), strict=True):
+    targets = ((HANDSUP, "", run), (BASELINE, "7 4", baseline))
+    for (name, curve), (colour, dash, figures) in zip(curves.items(), targets, strict=True):
         if curve:
             last_t, last_joined = curve[-1]
-            label = f"{name}: {number(last_joined)} joined after {number(last_t)} s"
-            words.append(f"{name}: {number(last_joined)} of {number(offered)} phones joined after {number(last_t)} s.")
+            label = f"{name}: {number(last_joined)} joined by {number(last_t)} s{_troubles(figures)}"
+            words.append(
+                f"{name}: {number(last_joined)} of {number(offered)} phones joined by {number(last_t)} s"
+                f"{_troubles(figures)}."
+            )
         else:
             label = f"{name}: no join curve"
             words.append(f"{name}: no join curve.")
@@ -453,7 +457,7 @@ def _about(result: dict[str, Any], *, repeats: bool) -> str:
     profile = result.get("profile") if isinstance(result.get("profile"), dict) else {}
     repeat = (profile or {}).get("repeat")
     if repeats and isinstance(repeat, int) and repeat > 1:
-        parts.append(f"samples of the last of {repeat} runs of each")
+        parts.append(f"{repeat} runs of each target")
     return " · ".join(parts)
 
 
@@ -481,6 +485,20 @@ def _curve(figures: dict[str, Any]) -> list[tuple[float, float]]:
     if points and points[0][0] > 0:
         points.insert(0, (0.0, 0.0))
     return sorted(points)
+
+
+def _troubles(figures: dict[str, Any]) -> str:
+    """What went wrong in a surge, for its legend: phones that gave up, server errors, deferrals (503s)."""
+    said = [
+        f", {number(count)} {words}"
+        for key, words in (
+            ("participants_gave_up", "gave up"),
+            ("join_server_errors", "server errors"),
+            ("join_deferrals", "deferrals"),
+        )
+        if (count := _positive(figures.get(key)))
+    ]
+    return "".join(said)
 
 
 def _offered_phones(figures: dict[str, Any]) -> float | None:

@@ -110,7 +110,7 @@ def test_a_latency_chart_draws_handsup_beside_the_baseline_with_axes_and_legend(
     assert "bare baseline: p50 2.1 ms, p99 4.0 ms (500 samples)" in words
     desc = svg.findtext(f"{SVG}desc") or ""
     assert "Handsup: 500 samples, p50 419 ms, p99 792 ms." in desc
-    assert "commit 0123456 · 2026-12-07 23:10 UTC · samples of the last of 3 runs of each" in words
+    assert "commit 0123456 · 2026-12-07 23:10 UTC · 3 runs of each target" in words
 
 
 def test_a_join_curve_shows_both_targets_and_the_offered_arrivals(tmp_path: Path) -> None:
@@ -119,11 +119,21 @@ def test_a_join_curve_shows_both_targets_and_the_offered_arrivals(tmp_path: Path
     assert set(series(svg)) == {"handsup", "bare-baseline", "offered"}
     words = texts(svg)
     assert {"seconds since the ramp started", "phones joined", "offered: 250 phones/s"} <= set(words)
-    assert "Handsup: 1,500 joined after 12 s" in words
-    assert "1,500 of 1,500 phones joined after 6.5 s" in (svg.findtext(f"{SVG}desc") or "")
+    assert "Handsup: 1,500 joined by 12 s" in words
+    assert "bare baseline: 1,500 of 1,500 phones joined by 6.5 s." in (svg.findtext(f"{SVG}desc") or "")
     # The offered line reaches every phone at 1,500 / 250 = 6 s, on the same axes as the curves.
     path = series(svg)["offered"].find(f"{SVG}path")
     assert path is not None and len((path.get("d") or "").split("L")) == 3
+
+
+def test_a_surge_that_lost_phones_says_so_in_the_legend(tmp_path: Path) -> None:
+    run = surge_run(250, 1500, 40.0, baseline_seconds=6.5)
+    run["join_curve"] = [[t, min(n, 1412)] for t, n in run["join_curve"]]
+    run.update(participants_gave_up=88, join_server_errors=1000, join_deferrals=0)
+    svg = draw(tmp_path, result(surge={"250_per_s": run}))["surge-250-per-s-joins-quick.svg"]
+    assert "Handsup: 1,412 joined by 40 s, 88 gave up, 1,000 server errors" in texts(svg)
+    desc = svg.findtext(f"{SVG}desc") or ""
+    assert "Handsup: 1,412 of 1,500 phones joined by 40 s, 88 gave up, 1,000 server errors." in desc
 
 
 def test_text_from_the_json_is_escaped(tmp_path: Path) -> None:
