@@ -80,7 +80,7 @@ class Axis:
             first, last = round(math.log10(self.low)), round(math.log10(self.high))
             return [(10.0**power, number(10.0**power)) for power in range(first, last + 1)]
         step = nice_step(self.high - self.low)
-        count = int(round((self.high - self.low) / step))
+        count = math.floor((self.high - self.low) / step + 1e-9)  # none past the end
         return [(self.low + i * step, number(self.low + i * step, step)) for i in range(count + 1)]
 
     def minor_ticks(self) -> list[float]:
@@ -364,6 +364,7 @@ def join_curve_chart(run: dict[str, Any], title: str, subtitle: str) -> Chart | 
     end = max((t for curve in curves.values() for t, _joined in curve), default=0.0)
     if rate:
         end = max(end, offered / rate)
+    end = nice_high(end)
     series, words = [], []
     targets = ((HANDSUP, "", run), (BASELINE, "7 4", baseline))
     for (name, curve), (colour, dash, figures) in zip(curves.items(), targets, strict=True):
@@ -386,8 +387,8 @@ def join_curve_chart(run: dict[str, Any], title: str, subtitle: str) -> Chart | 
         title=title,
         subtitle=subtitle,
         description="Phones joined so far against seconds since the ramp started. " + " ".join(words),
-        x=Axis(0, nice_high(end), "seconds since the ramp started"),
-        y=Axis(0, nice_high(1.04 * max(offered, reached)), "phones joined"),  # room above the offered plateau
+        x=Axis(0, end, "seconds since the ramp started"),
+        y=Axis(0, 1.06 * max(offered, reached), "phones joined"),  # room above the plateau, so it shows
         series=series,
     )
 
