@@ -46,13 +46,17 @@ lint: $(VENV)/.test-installed
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy
 
-bench: $(VENV)/.test-installed ## the quick benchmark profile, then the slide import's and the editor preview's; writes bench/results/*.json
+# Each profile's run is drawn into docs/benchmarks/*-quick.svg or *-full.svg (bench/charts.py), which
+# docs/benchmarks.md shows: commit them with the figures they belong to.
+bench: $(VENV)/.test-installed ## the quick benchmark profile and its charts, then the slide import's and the editor preview's; writes bench/results/*.json
 	$(BIN)/python -m bench.run --profile quick
+	$(BIN)/python -m bench.charts bench/results/latest.json docs/benchmarks
 	$(BIN)/python -m bench.slide_import
 	$(BIN)/python -m bench.editor_preview
 
 bench-full: $(VENV)/.test-installed
 	$(BIN)/python -m bench.run --profile full
+	$(BIN)/python -m bench.charts bench/results/latest.json docs/benchmarks
 
 # The message catalogues (docs/translating.md): the .pot from the sources, then every language's .po from the .pot.
 # New or changed messages come out untranslated or fuzzy, which tests/server/test_i18n.py refuses until translated.
