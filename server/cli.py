@@ -315,6 +315,9 @@ def _serve(settings: Settings, *, room: bool) -> int:
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
+            services = getattr(app.state, "services", None)
+            if services is not None:  # the join gate reads how many connections wait to be accepted
+                services.hub.gate.watch_listeners(s for server in self.servers for s in server.sockets)
             if self.started:  # last on the console, below uvicorn's lines: the address and QR code to show the room
                 _announce(settings, room=room)
 

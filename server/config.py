@@ -88,10 +88,13 @@ class Settings(BaseSettings):
     commit_interval_ms: int = 20
     commit_batch_limit: int = 2000
     write_queue_limit: int = 20000
-    # The join gate (server/live/gate.py): past this lateness of the event loop, or this many joins under way, a
-    # phone that has not joined yet is asked to come back in a moment ("the room is filling up", 503 Retry-After).
+    # The join gate (server/live/gate.py): past this lateness of the event loop (with a crowd joining), or this many
+    # joins under way, a phone that has not joined yet is asked to come back in a moment ("the room is filling up",
+    # 503 with Retry-After).
     join_lag_limit_ms: int = Field(default=300, ge=10)
     joins_in_flight_limit: int = Field(default=500, ge=1)
+    # ... or past this many connections waiting for the worker to accept them (served directly, on Linux).
+    join_accept_queue_limit: int = Field(default=128, ge=1)
     # Pushes to presenter and projector views are coalesced to at most one per interval per session.
     push_interval_ms: int = 100
     # Messages waiting for one client; a client that falls further behind is dropped and resyncs on reconnect.

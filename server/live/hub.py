@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from functools import partial
 
 from server.live.gate import JoinGate
 from server.live.room import HubStats, Room, RoomDeps
@@ -22,6 +23,7 @@ class Hub:
         self._rooms: dict[int, Room] = {}
         self._codes: dict[str, int] = {}  # join code -> session id, for live sessions with a room here
         self._opening: dict[int, asyncio.Future[Room]] = {}
+        self._lookups: dict[str, asyncio.Future[Room]] = {}  # join codes being looked up in the database
         self._janitor: asyncio.Task[None] | None = None
         self.gate = JoinGate(deps.settings)  # new phones past what this worker can take come back in a moment
 
@@ -44,13 +46,28 @@ class Hub:
             self._opening.pop(session_id, None)
 
     async def live_room(self, code: str) -> Room:
-        """The room of the live session with this join code; NotFound if no live session has it."""
+        """The room of the live session with this join code; NotFound if no live session has it. A code this
+        worker does not know yet is looked up once, however many ask for it at the same moment (a room scanning
+        it on a worker that has not served the session yet)."""
         session_id = self._codes.get(code)
         if session_id is not None and session_id in self._rooms:
             room = await self.room(session_id)
             if room.snapshot.live and room.snapshot.session.code == code:
                 return room
         self._codes.pop(code, None)
+        lookup = self._lookups.get(code)
+        if lookup is None:
+            lookup = self._lookups[code] = asyncio.ensure_future(self._look_up(code))
+            lookup.add_done_callback(partial(self._looked_up, code))
+        return await asyncio.shield(lookup)
+
+    def _looked_up(self, code: str, lookup: asyncio.Future[Room]) -> None:
+        if self._lookups.get(code) is lookup:
+            del self._lookups[code]
+        if not lookup.cancelled():
+            lookup.exception()  # retrieved: when every asker has gone, a NotFound is no "never retrieved" warning
+
+    async def _look_up(self, code: str) -> Room:
         session = await find_live_session(self.deps.db, code)
         assert session.id is not None
         room = await self.room(session.id)
@@ -68,6 +85,8 @@ class Hub:
         taken for a guesser.
         """
         guard, db = self.deps.throttles.codes, self.deps.db
+        if code in self._lookups:  # looked up for someone else this moment: one lookup, counted (if at all) once
+            return await self.live_room(code)
         try:
             guard.attempt(address)
         except Throttled:

@@ -362,6 +362,7 @@ class Pusher:
             connection.send(rendered[connection.language])
 
 
+RENDERED_LIMIT = 256  # renderings kept per room at most (stages x languages x pages), all dropped past it
 WAITING_GRACE_S = 10  # a deferred phone not back this long after its time has gone away (closed the page)
 
 
@@ -377,6 +378,9 @@ class Room:
         self.names: dict[int, Named] = {}  # participant id -> the nickname and team they chose (if they did)
         # Phones the join gate asked to come back (server/live/gate.py): token hash -> when we stop counting them.
         self._waiting: dict[str, float] = {}
+        # What every new phone is sent alike (its stage, its page), rendered once per snapshot (`rendered_once`).
+        self._rendered: dict[tuple[object, ...], str] = {}
+        self._rendered_for: SessionSnapshot | None = None
         self.presence = Presence()
         self._pusher = Pusher(self)
         self._countdown = Countdown(self._close_voting)
@@ -714,6 +718,29 @@ class Room:
         if new:
             await publish(self.deps.backplane, self.session_id, Joined(participant_id, token_hash))
         return participant_id, new
+
+    def rendered_once(self, stage: Stage, key: tuple[object, ...], render: Callable[[], str]) -> str:
+        """`render()` for a stage every phone that shows it is sent alike, rendered once while the session's state
+        stays the same: a room joining at once costs one rendering, not one per phone. `key` says what else the
+        HTML depends on (its language, the page's address). A stage with the room's entries in it (a listing or
+        sharing kind) changes with every answer and is rendered each time."""
+        activity = stage.activity
+        if activity is not None and self.deps.fragments.pushes_list(activity):
+            return render()
+        return self.rendered((stage.rendering, *key), render)
+
+    def rendered(self, key: tuple[object, ...], render: Callable[[], str]) -> str:
+        """`render()`, kept under `key` while the session's state stays the same (for what depends on nothing
+        else: the snapshot and what `key` names)."""
+        if self._rendered_for is not self.snapshot:
+            self._rendered.clear()
+            self._rendered_for = self.snapshot
+        html = self._rendered.get(key)
+        if html is None:
+            if len(self._rendered) >= RENDERED_LIMIT:
+                self._rendered.clear()
+            html = self._rendered[key] = render()
+        return html
 
     def defer(self, token: str, seconds: int) -> None:
         """The join gate asked this phone to come back in `seconds`: it counts as waiting until it is back (or

@@ -41,6 +41,7 @@ COOKIE = "handsup_participant"
 COOKIE_DAYS = 30
 REACTION_FIELD = "reaction"
 NAME_FORM_FIELD = "name_form"  # the hidden field that says a form (or socket message) chooses a nickname and team
+CSRF_STAND_IN = "csrf0stand0in0for0the0token"  # where a page rendered once for many phones takes each one's token
 NAME_FIELD_LIMIT = 200  # characters of a nickname or team read at most (the rules allow far fewer)
 
 
@@ -138,21 +139,28 @@ async def _page(
     # Only where there is nothing to type into: a reload never wipes what someone is writing.
     waiting = activity is None and room.snapshot.live and not room.snapshot.paced and not stage.naming
     closed = activity is not None and not activity.voting_open
-    html = services.views.render(
-        "participant/page.html",
-        kinds={one.kind for one in room.snapshot.activities},
-        refresh_seconds=services.settings.no_script_refresh_seconds if waiting or closed else None,
-        session=session,
-        stage_key=stage.key,
-        at=activity.id if chosen and activity is not None else None,
-        stage=services.views.participant_stage(
-            room, stage, error=error, csrf=csrf, named=room.names.get(participant_id)
-        ),
-        join_url=join_url(services.settings, request, session.code),
-        csrf=csrf,
-        me=_me(room, participant_id),
-    )
-    return HTMLResponse(html, status_code=status)
+
+    def render(token: str) -> str:
+        return services.views.render(
+            "participant/page.html",
+            kinds={one.kind for one in room.snapshot.activities},
+            refresh_seconds=services.settings.no_script_refresh_seconds if waiting or closed else None,
+            session=session,
+            stage_key=stage.key,
+            at=activity.id if chosen and activity is not None else None,
+            stage=services.views.participant_stage(
+                room, stage, error=error, csrf=token, named=room.names.get(participant_id)
+            ),
+            join_url=join_url(services.settings, request, session.code),
+            csrf=token,
+            me=_me(room, participant_id),
+        )
+
+    if fresh and error is None and not naming:
+        # Every phone joining now gets the same page but for its CSRF token: rendered once, the token put in.
+        once = room.rendered_once(stage, ("page", current_language(), str(request.url)), lambda: render(CSRF_STAND_IN))
+        return HTMLResponse(once.replace(CSRF_STAND_IN, csrf), status_code=status)
+    return HTMLResponse(render(csrf), status_code=status)
 
 
 def _me(room: Room, participant_id: int) -> dict[str, Any] | None | Literal[False]:
@@ -202,7 +210,10 @@ def _filling(request: Request, services: Services, room: Room, token: str) -> Re
     the phone's participant cookie already, so its return takes it off the presenter's count of those waiting."""
     seconds = services.hub.gate.retry_after(room.waiting + 1)
     room.defer(token, seconds)
-    html = services.views.render("participant/filling.html", session=room.snapshot.session, retry_after=seconds)
+    html = room.rendered(
+        ("filling", current_language(), seconds),
+        lambda: services.views.render("participant/filling.html", session=room.snapshot.session, retry_after=seconds),
+    )
     headers = {"Retry-After": str(seconds), "Cache-Control": "no-store"}
     return _with_cookie(HTMLResponse(html, status_code=503, headers=headers), services, token)
 
@@ -334,7 +345,8 @@ async def participant_socket(websocket: WebSocket, code: str, services: Services
     stage = room.stage(participant_id, at)
     room.show(connection, stage)
     known = websocket.query_params.get("stage") == stage.key
-    first = None if known else partial(services.views.participant_stage, room, stage)
+    stage_html = partial(services.views.participant_stage, room, stage)
+    first = None if known else partial(room.rendered_once, stage, ("stage", current_language()), stage_html)
     await serve_socket(room, connection, first, on_message)
 
 

@@ -4,6 +4,7 @@ back by itself; phones that have joined always pass; the presenter sees how many
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from typing import Any
 
@@ -132,3 +133,21 @@ def test_the_gate_closes_past_its_joins_in_flight_and_spreads_returns_over_the_w
     assert few <= {1, 2}  # a short wait when few are waiting
     assert max(many) > LONGEST_RETRY_S / 2 and many <= set(range(SHORTEST_RETRY_S, LONGEST_RETRY_S + 1))  # spread
     assert gate.deferred == 400
+
+
+def test_the_gate_reads_how_many_connections_wait_to_be_accepted(settings: Settings) -> None:
+    """A worker too busy to accept is not late by its own clock: the room waits in the kernel's accept queue."""
+    gate = JoinGate(settings.model_copy(update={"join_accept_queue_limit": 3}))
+    with socket.create_server(("127.0.0.1", 0), backlog=16) as listener:
+        gate.watch_listeners([listener])
+        assert gate.accept_queue() == 0
+        waiting = [socket.create_connection(listener.getsockname()) for _ in range(5)]
+        try:
+            assert gate.accept_queue() == 5
+            gate.queued = gate.accept_queue()
+            assert not gate.open
+            listener.accept()[0].close()
+            assert gate.accept_queue() == 4
+        finally:
+            for connection in waiting:
+                connection.close()

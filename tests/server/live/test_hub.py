@@ -105,3 +105,22 @@ def test_a_room_turns_idle_only_when_its_last_socket_closes(quickly_idle: TestCl
         assert session["id"] not in hub.rooms
 
     eventually(closed)
+
+
+def test_a_crowd_behind_one_address_joins_a_worker_that_has_not_served_the_session_yet(
+    client: TestClient, presenter: Presenter, settings: Settings
+) -> None:
+    """A worker new to a session looks its code up once for everyone asking at the same moment: a room behind one
+    venue's address is not taken for a guesser because its phones arrived before the first lookup came back."""
+    session = presenter.start(DECK)
+    hub = services_of(client).hub
+    crowd = 3 * settings.join_misses_per_address
+
+    async def cold_worker_crowd() -> list[Room]:
+        await hub.forget(session["id"])
+        hub._codes.clear()  # a worker that has never served it (or has just restarted)
+        return list(await asyncio.gather(*(hub.admit(session["code"], "203.0.113.9") for _ in range(crowd))))
+
+    rooms = run(client, cold_worker_crowd)
+    assert len(rooms) == crowd and all(room is rooms[0] for room in rooms)
+    assert rooms[0].session_id == session["id"]
