@@ -169,7 +169,7 @@ class DeployedTarget(HandsupTarget):
 
     def stop(self) -> int | None:
         """Stop the workers (their writers commit what they hold), read the database, stop the services; the first
-        non-zero exit code of a worker (or 0)."""
+        worker's exit code, or another's that is neither 0 nor -15 (uvicorn's clean stop on SIGTERM)."""
         started = time.perf_counter()
         try:
             with ThreadPoolExecutor(max(1, len(self.workers))) as pool:
@@ -183,7 +183,7 @@ class DeployedTarget(HandsupTarget):
             self.timings["stop_s"] = round(time.perf_counter() - started, 1)
         if not codes:
             return None
-        return next((code for code in codes if code), codes[0])
+        return next((code for code in codes if code not in (0, -15)), codes[0])
 
     # --- what was stored, what was logged -----------------------------------------------------------------------
 
