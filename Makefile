@@ -54,8 +54,10 @@ bench: $(VENV)/.test-installed ## the quick benchmark profile and its charts, th
 	$(BIN)/python -m bench.slide_import
 	$(BIN)/python -m bench.editor_preview
 
+# The full profile's poll on one worker on SQLite, one on PostgreSQL, and two on PostgreSQL and Redis behind nginx, side
+# by side under `deployments` (docs/benchmarks.md); `make bench` (quick) stays on SQLite alone, to stay under 2 minutes.
 bench-full: $(VENV)/.test-installed
-	$(BIN)/python -m bench.run --profile full
+	$(BIN)/python -m bench.run --profile full --deployment all
 	$(BIN)/python -m bench.charts bench/results/latest.json docs/benchmarks
 
 # The message catalogues (docs/translating.md): the .pot from the sources, then every language's .po from the .pot.

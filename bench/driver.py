@@ -155,6 +155,7 @@ class Sample:
     client_cpu: float
     machine_busy: float
     rss_kib: int
+    services_cpu: dict[str, float] = field(default_factory=dict)  # the deployment's database, Redis, proxy
 
 
 @dataclass
@@ -164,28 +165,43 @@ class Meters:
     server_pid: int
     marks: dict[str, Sample] = field(default_factory=dict)
     server_gone_at: str | None = None
+    # A target of several processes (bench/deployments.py) reads its own: the workers' CPU seconds and RSS (KiB)
+    # summed, and each service's CPU seconds (postgres, redis, nginx); OSError once the workers are gone.
+    usage: Callable[[], tuple[float, int, dict[str, float]]] | None = None
 
     def mark(self, name: str) -> None:
         """Sample now; once the server process is gone its last figures stand (and the mark says when)."""
+        services: dict[str, float] = {}
         try:
-            server_cpu, rss = cpu_seconds(self.server_pid), rss_kib(self.server_pid)
+            if self.usage is not None:
+                server_cpu, rss, services = self.usage()
+            else:
+                server_cpu, rss = cpu_seconds(self.server_pid), rss_kib(self.server_pid)
         except (OSError, RuntimeError):
             self.server_gone_at = self.server_gone_at or name
             last = list(self.marks.values())[-1] if self.marks else None
             server_cpu, rss = (last.server_cpu, last.rss_kib) if last else (0.0, 0)
-        self.marks[name] = Sample(time.perf_counter(), server_cpu, client_cpu_seconds(), machine_busy_seconds(), rss)
+            services = last.services_cpu if last else {}
+        self.marks[name] = Sample(
+            time.perf_counter(), server_cpu, client_cpu_seconds(), machine_busy_seconds(), rss, services
+        )
 
-    def between(self, start: str, end: str) -> dict[str, float]:
-        """Wall time and CPU between two marks; `other_cpu_s` is what the rest of the machine used meanwhile."""
+    def between(self, start: str, end: str) -> dict[str, Any]:
+        """Wall time and CPU between two marks; `other_cpu_s` is what the rest of the machine used meanwhile (the
+        deployment's services, when it has them, are counted apart in `services_cpu_s`)."""
         first, last = self.marks[start], self.marks[end]
         server, client = last.server_cpu - first.server_cpu, last.client_cpu - first.client_cpu
-        other = last.machine_busy - first.machine_busy - server - client
-        return {
+        services = {name: last.services_cpu[name] - first.services_cpu.get(name, 0.0) for name in last.services_cpu}
+        other = last.machine_busy - first.machine_busy - server - client - sum(services.values())
+        figures: dict[str, Any] = {
             "wall_s": round(last.wall - first.wall, 3),
             "server_cpu_s": round(server, 3),
             "client_cpu_s": round(client, 3),
             "other_cpu_s": round(max(0.0, other), 2),
         }
+        if services:
+            figures["services_cpu_s"] = {name: round(seconds, 3) for name, seconds in services.items()}
+        return figures
 
     def rss(self, name: str) -> int:
         return self.marks[name].rss_kib
@@ -750,6 +766,7 @@ def cpu_figures(run: Run) -> dict[str, Any]:
         "client_cpu_s": total["client_cpu_s"],
         "other_processes_cpu_s": total["other_cpu_s"],
         "measured_wall_s": total["wall_s"],
+        **({"services_cpu_s": total["services_cpu_s"]} if "services_cpu_s" in total else {}),
         "phases": phases,
         "rss_after_burst_kib": meters.rss("burst_end"),
     }
@@ -868,7 +885,11 @@ async def drive(target: Target, profile: Profile) -> tuple[dict[str, Any], Run]:
     async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(30.0)) as http:
         await target.prepare(http)
         run = Run(
-            target, profile, [Client(i) for i in range(profile.participants)], Presenter(), Meters(target.server_pid)
+            target,
+            profile,
+            [Client(i) for i in range(profile.participants)],
+            Presenter(),
+            Meters(target.server_pid, usage=getattr(target, "usage", None)),  # bench/deployments.py: several
         )
         await connect_presenter(run, http)
         try:

@@ -109,7 +109,9 @@ class HandsupTarget:
             figures["server_profile"] = {**summary(self.profile_file), "raw": str(self.profile_file)}
         return figures
 
-    def _persisted(self, answers: dict[str, int]) -> dict[str, Any]:
+    def _stored(self) -> tuple[int, dict[str, Any]]:
+        """Responses in the database file: their count, and participant token hash -> choices on the poll.
+        (bench/deployments.py reads the same from PostgreSQL.)"""
         database = self.workdir / "handsup.db"
         with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as db:
             total = db.execute("SELECT count(*) FROM response").fetchone()[0]
@@ -118,7 +120,10 @@ class HandsupTarget:
                 " WHERE r.activity_id = ?",
                 (self.poll_id,),
             )
-            stored = {token_hash: json.loads(payload).get("choices") for token_hash, payload in rows.fetchall()}
+            return total, {token_hash: json.loads(payload).get("choices") for token_hash, payload in rows.fetchall()}
+
+    def _persisted(self, answers: dict[str, int]) -> dict[str, Any]:
+        total, stored = self._stored()
         matching = sum(1 for token, round_ in answers.items() if stored.get(hash_token(token)) == [round_])
         return {
             "votes_persisted": total,

@@ -48,6 +48,32 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime is field 14, stime field 15
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and all its descendants, live or ended: each live one's own time plus what its ended
+    children used (cutime + cstime, counted once reaped). PostgreSQL runs a process per connection, nginx a worker."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # ended meanwhile
+                continue
+            parents.setdefault(int(stat[stat.rindex(")") + 2 :].split()[1]), []).append(int(entry.name))
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text()
+        except OSError:
+            if current == pid:
+                raise
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += sum(int(v) for v in fields[11:15]) / CLOCK_TICKS  # utime, stime, cutime, cstime (fields 14-17)
+        pending.extend(parents.get(current, []))
+    return total
+
+
 def machine_busy_seconds() -> float:
     """CPU time the whole machine spent busy (all cores, every process), from the first line of /proc/stat."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]

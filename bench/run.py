@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.baseline import BaselineTarget
+from bench.deployments import DEPLOYMENTS, deployments_option, summary_of, target_for
 from bench.driver import Profile, downsample, run_target
 from bench.loadgen import HandsupTarget
 from bench.procs import ROOT, raise_open_files
@@ -424,6 +425,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="sample Handsup's stacks with py-spy during burst and fan-out (raw stacks beside --out, summary in JSON)",
     )
+    parser.add_argument(
+        "--deployment",
+        type=deployments_option,
+        default=[DEPLOYMENTS["sqlite"]],
+        help="the poll on: sqlite (one worker, the default), postgres (one worker), postgres-redis-2 (two workers "
+        "behind nginx); several separated by commas, or all: the first's figures at the top level, every one's "
+        "under `deployments` (bench/deployments.py)",
+    )
     args = parser.parse_args(argv)
     profile = PROFILES[args.profile]
     host = machine()  # raises the open-files limit first: the servers inherit it
@@ -433,6 +442,10 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     if args.scenario in ("all", "poll"):
         result, failed = poll_scenario(args, profile, repeat)
+        if len(args.deployment) > 1 and args.only != "baseline":
+            result["deployments"], failed_too = deployments_scenario(args, profile, repeat, result)
+            result["deployments_summary"] = summary_of(result["deployments"])
+            failed = failed or failed_too
     if args.scenario in ("all", "quiz"):
         result["quiz"] = quiz_scenario(args, QUIZ_PROFILES[args.profile], args.repeat or 1)
         failed = failed or "error" in result["quiz"] or "error" in result["quiz"]["baseline"]
@@ -463,7 +476,7 @@ def poll_scenario(args: argparse.Namespace, profile: Profile, repeat: int) -> tu
             runs["baseline"].append(run_one(BaselineTarget, profile, args.keep))
         if args.only != "baseline":
             spy = args.out.with_suffix(".profile.txt") if args.server_profile else None
-            target = partial(HandsupTarget, gc_stats=args.server_gc, profile_file=spy)
+            target = target_for(args.deployment[0], gc_stats=args.server_gc, profile_file=spy)
             runs["handsup"].append(run_one(target, profile, args.keep))
     baseline = combine(runs["baseline"]) if runs["baseline"] else {}
     handsup = combine(runs["handsup"]) if runs["handsup"] else {}
@@ -476,7 +489,26 @@ def poll_scenario(args: argparse.Namespace, profile: Profile, repeat: int) -> tu
     }
     if handsup:
         result["targets"] = judge(goals(profile), result)
+        result["deployment"] = args.deployment[0].name
     return result, "error" in handsup or "error" in baseline
+
+
+def deployments_scenario(
+    args: argparse.Namespace, profile: Profile, repeat: int, first: dict[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """The poll on each further deployment (bench/deployments.py), after the first's runs (the top level, repeated
+    here without its baseline); each judged by the same goals, against the same baseline."""
+    baseline = first.get("baseline", {})
+    side_by_side = {args.deployment[0].key: {key: value for key, value in first.items() if key != "baseline"}}
+    for deployment in args.deployment[1:]:
+        figures = combine([run_one(target_for(deployment), profile, args.keep) for _ in range(repeat)])
+        figures["deployment"] = deployment.name
+        figures["throughput_ratio_to_baseline"] = ratios(figures, baseline)["throughput_votes_per_s"]
+        figures["ratios_to_baseline"] = ratios(figures, baseline)
+        sys.stderr.write(f"-- the poll on {deployment.name}:\n")
+        figures["targets"] = judge(goals(profile), figures)
+        side_by_side[deployment.key] = figures
+    return side_by_side, any("error" in figures for figures in side_by_side.values())
 
 
 def quiz_scenario(args: argparse.Namespace, profile: Profile, repeat: int) -> dict[str, Any]:

@@ -27,6 +27,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
+from bench.services import shipped_nginx
 from tests.factories import free_port
 from tests.image.factories import (
     IMAGE,
@@ -41,7 +42,6 @@ from tests.image.factories import (
 from tests.services import NginxServer, PostgresServer, RedisServer, scratch_folder
 
 pytestmark = [pytest.mark.image, pytest.mark.timeout(900)]  # the first run makes the base image and builds
-SHIPPED_NGINX = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
 PRESENTER = "presenter@example.org"
 PASSWORD = "correct horse battery staple"
 DECK = "distributed-leadership"  # the example deck the image ships (examples/decks)
@@ -246,20 +246,6 @@ def test_the_data_outlives_the_container(single: Single) -> None:
 # --- two containers on PostgreSQL and Redis, behind the shipped nginx.conf -----------------------------------------
 
 
-def nginx_for_loopback(app_ports: tuple[int, int], listen: int) -> str:
-    """deploy/nginx.conf with compose's service names swapped for the containers' loopback ports."""
-    config = SHIPPED_NGINX.read_text()
-    swaps = [
-        ("server app1:8000 ", f"server 127.0.0.1:{app_ports[0]} "),
-        ("server app2:8000 ", f"server 127.0.0.1:{app_ports[1]} "),
-        ("listen 80;", f"listen 127.0.0.1:{listen};"),
-    ]
-    for old, new in swaps:
-        assert config.count(old) == 1, f"deploy/nginx.conf no longer has {old!r}: update this test with it"
-        config = config.replace(old, new)
-    return config
-
-
 @dataclass
 class Deployment:
     apps: tuple[Container, Container]
@@ -291,7 +277,7 @@ def deployment(containers: Containers) -> Iterator[Deployment]:
             apps.append(containers.start(name, free_port(), settings=settings))
         listen = free_port()
         (folder / "nginx").mkdir(mode=0o755)
-        proxy = NginxServer(folder / "nginx", nginx_for_loopback((apps[0].port, apps[1].port), listen))
+        proxy = NginxServer(folder / "nginx", shipped_nginx((apps[0].port, apps[1].port), listen))
         stack.callback(proxy.stop)
         proxy.start(listen)
         yield Deployment((apps[0], apps[1]), f"http://127.0.0.1:{listen}")

@@ -16,28 +16,14 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.factories import PASSWORD, ROOT, LiveServer, cli, eventually, free_port, start_server, stop_server
+from bench.services import shipped_nginx
+from tests.factories import PASSWORD, LiveServer, cli, eventually, free_port, start_server, stop_server
 from tests.server.live.test_live_uvicorn import until
 from tests.services import NginxServer, scratch_folder
 
-SHIPPED = ROOT / "deploy" / "nginx.conf"
 # A client address of its own (all of 127.0.0.0/8 is loopback), so the forwarded address is not nginx's own.
 CLIENT = "127.0.0.5"
 ADMIN = "admin@example.org"
-
-
-def for_loopback(config: str, app_port: int, listen_port: int) -> str:
-    """The shipped configuration with compose's service names and port swapped for loopback ones (both upstream
-    entries lead to the one server here)."""
-    swaps = [
-        (r"server app1:8000 ", f"server 127.0.0.1:{app_port} "),
-        (r"server app2:8000 ", f"server 127.0.0.1:{app_port} "),
-        (r"listen 80;", f"listen 127.0.0.1:{listen_port};"),
-    ]
-    for old, new in swaps:
-        assert config.count(old) == 1, f"deploy/nginx.conf no longer has {old!r}: update this test with it"
-        config = config.replace(old, new)
-    return config
 
 
 @dataclass
@@ -53,7 +39,7 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
     server = start_server(tmp_path_factory.mktemp("proxied"), HANDSUP_LOG_FORMAT="json")
     folder = scratch_folder("handsup-nginx-")  # nginx's workers run as another user when started by root
     listen = free_port()
-    proxy = NginxServer(folder, for_loopback(SHIPPED.read_text(), server.port, listen))
+    proxy = NginxServer(folder, shipped_nginx((server.port, server.port), listen))
     try:
         password = server.data_dir / "password"
         password.write_text(PASSWORD)
@@ -83,7 +69,7 @@ def access_records(server: LiveServer) -> list[dict[str, Any]]:
 def test_the_shipped_config_passes_nginx_t() -> None:
     folder = scratch_folder("handsup-nginx-t-")
     try:
-        report = NginxServer(folder, for_loopback(SHIPPED.read_text(), free_port(), free_port())).check()
+        report = NginxServer(folder, shipped_nginx((free_port(), free_port()), free_port())).check()
         assert "syntax is ok" in report and "test is successful" in report
     finally:
         shutil.rmtree(folder, ignore_errors=True)
