@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     join_lag_limit_ms: int = Field(default=300, ge=10)
     joins_in_flight_limit: int = Field(default=500, ge=1)
     # ... or past this many connections waiting for the worker to accept them (served directly, on Linux).
-    join_accept_queue_limit: int = Field(default=128, ge=1)
+    join_accept_queue_limit: int = Field(default=512, ge=1)
     # Pushes to presenter and projector views are coalesced to at most one per interval per session.
     push_interval_ms: int = 100
     # Messages waiting for one client; a client that falls further behind is dropped and resyncs on reconnect.

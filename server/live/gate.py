@@ -31,7 +31,7 @@ from server.config import Settings
 LAG_PROBE_S = 0.05  # how often the event loop's lateness is sampled
 LAG_DECAY = 0.8  # a late wake-up counts fully, then fades over a few probes (so one busy moment is not a surge)
 RATE_WINDOW_S = 5.0  # joins let in over this window give the rate the waiting phones are spread over
-SLOWEST_RATE = 20.0  # joins per second assumed at least, so a cold worker does not send phones away for long
+SLOWEST_RATE = 100.0  # joins per second assumed at least, so a cold worker does not send phones away for long
 # A late event loop alone is not a surge (a collector pause, one heavy request): phones are asked to wait only
 # while at least this many joins are under way too, so one phone arriving at a busy moment is never sent away.
 CROWD = 16

@@ -378,6 +378,7 @@ class Room:
         self.names: dict[int, Named] = {}  # participant id -> the nickname and team they chose (if they did)
         # Phones the join gate asked to come back (server/live/gate.py): token hash -> when we stop counting them.
         self._waiting: dict[str, float] = {}
+        self._waiting_pruned = 0.0
         # What every new phone is sent alike (its stage, its page), rendered once per snapshot (`rendered_once`).
         self._rendered: dict[tuple[object, ...], str] = {}
         self._rendered_for: SessionSnapshot | None = None
@@ -750,10 +751,13 @@ class Room:
 
     @property
     def waiting(self) -> int:
-        """Phones of this worker waiting to join: asked to come back, and not back yet."""
+        """Phones of this worker waiting to join: asked to come back, and not back yet (those gone for good are
+        dropped at most once a second: a surge asks this for every phone it defers)."""
         now = time.monotonic()
-        for token_hash in [h for h, until in self._waiting.items() if until < now]:
-            del self._waiting[token_hash]
+        if now >= self._waiting_pruned + 1:
+            self._waiting_pruned = now
+            for token_hash in [h for h, until in self._waiting.items() if until < now]:
+                del self._waiting[token_hash]
         return len(self._waiting)
 
     def shown(self, participant_id: int, at: int | None) -> Activity | None:

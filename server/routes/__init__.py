@@ -31,6 +31,7 @@ from server.routes import (
 from server.web import headers
 
 ROUTERS: list[APIRouter] = [
+    participant.socket_router,  # first: a room joining at once opens thousands of these sockets
     decks.api_router,
     editor.api_router,
     presenter.api_router,

@@ -35,6 +35,8 @@ from server.web.problems import API_ERRORS, Problem, problem_responses
 from server.web.throttle import Throttled, address_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(in_their_language)])
+# The phones' socket, first of all routes: a room joining at once opens thousands, and each is matched in order.
+socket_router = APIRouter(include_in_schema=False, dependencies=[Depends(in_their_language)])
 # The JSON API of participants: join by code, what the screen shows, answer, react (docs/api.md).
 api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS)
 COOKIE = "handsup_participant"
@@ -316,7 +318,7 @@ def _back(room: Room, activity_id: int | None) -> str:
     return f"/{code}?at={activity_id}"
 
 
-@router.websocket("/ws/participant/{code}", dependencies=[declare(Access.participant)])
+@socket_router.websocket("/ws/participant/{code}", dependencies=[declare(Access.participant)])
 async def participant_socket(websocket: WebSocket, code: str, services: ServicesDep) -> None:
     """Pushes the participant's stage as the presenter moves; takes their answers and reactions."""
     token = websocket.cookies.get(COOKIE)
