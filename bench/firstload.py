@@ -3,9 +3,10 @@
 A fresh Handsup server (bench/loadgen.py's target: real CLI, real uvicorn), a session of the example deck on its
 first poll, then a fresh phone (360×740, empty cache, no cookie) opens the join link under Chrome DevTools' "Slow 3G"
 preset, set with CDP `Network.emulateNetworkConditions`: 50,000 bytes/s each way and 2,000 ms of latency added to
-every request. Times are the page's own (ms from the start of navigation): first contentful paint, whether the
-answer form was usable then (its Send button there and enabled: it posts without JavaScript), DOMContentLoaded, and
-the socket open (the page follows live). Several phones one after the other; the figures are medians.
+every request. Times are the page's own (ms from the start of navigation): usable (the first frame drawn with the
+answer form's Send button laid out and enabled: it posts without JavaScript), first contentful paint, the first
+stylesheet file's arrival, DOMContentLoaded, and the socket open (the page follows live). Several phones one after
+the other; the figures are medians.
 
     .venv/bin/python -m bench.firstload [--phones 5] [--out bench/results/firstload.json]
 
@@ -46,23 +47,32 @@ PHONE: dict[str, Any] = {
     "device_scale_factor": 2,
 }
 CHROME_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
-# Recorded in the page from its first moment: the paint, with the state of the answer form at that paint, and the
-# socket's opening (htmx's ws extension fires htmx:wsOpen).
+# Recorded in the page from its first moment: the first contentful paint; the first frame drawn with the answer form's
+# Send button laid out and enabled (usable: the form posts without JavaScript; a first paint may come before the
+# form has been parsed); and the socket's opening (htmx's ws extension fires htmx:wsOpen).
 TIMINGS = """
 window.handsupTimes = {};
 new PerformanceObserver(function (list) {
   list.getEntriesByName("first-contentful-paint").forEach(function (entry) {
-    var send = document.querySelector("form.answer button[type=submit]");
     window.handsupTimes.paint = entry.startTime;
-    window.handsupTimes.usableAtPaint = !!send && !send.disabled && !send.closest("[disabled]");
   });
 }).observe({type: "paint", buffered: true});
+(function usable() {  // the first frame drawn with the Send button laid out and enabled
+  requestAnimationFrame(function (frame) {
+    var send = document.querySelector("form.answer button[type=submit]");
+    if (send && !send.disabled && !send.closest("[disabled]") && send.getBoundingClientRect().height > 0) {
+      window.handsupTimes.usable = frame;
+    } else {
+      usable();
+    }
+  });
+})();
 document.addEventListener("htmx:wsOpen", function () {
   if (!window.handsupTimes.socket) window.handsupTimes.socket = performance.now();
 });
 """
-CONNECTED = "() => Boolean(window.handsupTimes && window.handsupTimes.socket && window.handsupTimes.paint)"
-TIMES = """() => ({paint: window.handsupTimes.paint, usable_at_paint: window.handsupTimes.usableAtPaint,
+CONNECTED = "() => Boolean(window.handsupTimes && window.handsupTimes.socket && window.handsupTimes.usable)"
+TIMES = """() => ({paint: window.handsupTimes.paint, usable: window.handsupTimes.usable,
   dom: performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd, socket: window.handsupTimes.socket,
   stylesheet: Math.min(...performance.getEntriesByType("resource").filter(function (r) {
     return r.name.indexOf(".css") > 0; }).map(function (r) { return r.responseEnd; }))})"""
@@ -96,13 +106,8 @@ def one_phone(browser: Browser, url: str) -> dict[str, Any]:
     finally:
         context.close()
     figures: dict[str, Any] = {
-        name: round(value)
-        for name, value in times.items()
-        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        name: round(value) for name, value in times.items() if isinstance(value, int | float) and math.isfinite(value)
     }
-    # Usable: painted with the form there and enabled. A paint without it would not count; nor does a later one.
-    figures["usable_at_paint"] = bool(times["usable_at_paint"])
-    figures["usable"] = figures["paint"] if figures["usable_at_paint"] else None
     return figures
 
 
