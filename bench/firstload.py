@@ -8,7 +8,7 @@ answer form's Send button laid out and enabled: it posts without JavaScript), fi
 stylesheet file's arrival, DOMContentLoaded, and the socket open (the page follows live). Several phones one after
 the other; the figures are medians.
 
-    .venv/bin/python -m bench.firstload [--phones 5] [--out bench/results/firstload.json]
+    .venv/bin/python -m bench.firstload [--phones 5] [--warm-up 1] [--out bench/results/firstload.json]
 
 The target (issue 7, kept by issue 18): usable within 3 s. Exit status 1 if the run itself failed.
 """
@@ -111,7 +111,7 @@ def one_phone(browser: Browser, url: str) -> dict[str, Any]:
     return figures
 
 
-def measure(phones: int) -> dict[str, Any]:
+def measure(phones: int, warm_up: int = 1) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="handsup-firstload-") as folder:
         target = HandsupTarget(Path(folder))
         target.launch()
@@ -129,7 +129,8 @@ def measure(phones: int) -> dict[str, Any]:
             with sync_playwright() as driver:
                 browser = driver.chromium.launch(executable_path=chromium(), args=CHROME_ARGS)
                 try:
-                    one_phone(browser, url)  # warm-up, not counted: the server's templates compiled, Chromium started
+                    for _ in range(warm_up):  # not counted: the server's templates compiled, Chromium warm
+                        one_phone(browser, url)
                     runs = [one_phone(browser, url) for _ in range(phones)]
                 finally:
                     browser.close()
@@ -144,6 +145,7 @@ def measure(phones: int) -> dict[str, Any]:
         "benchmark": "firstload",
         "network": {**SLOW_3G, "preset": "Chrome DevTools Slow 3G"},
         "phones": phones,
+        "warm_up_phones": warm_up,
         "page": f"/{{code}} of the {DECK!r} deck, on its first poll",
         "usable_ms": median("usable"),
         "paint_ms": median("paint"),
@@ -157,10 +159,11 @@ def measure(phones: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--phones", type=int, default=5, help="phones measured one after the other (median)")
+    parser.add_argument("--warm-up", type=int, default=1, help="phones before those measured, not counted")
     parser.add_argument("--out", type=Path, default=Path("bench/results/firstload.json"))
     args = parser.parse_args(argv)
     try:
-        report = measure(args.phones)
+        report = measure(args.phones, args.warm_up)
         failed = False
     except Exception as error:  # noqa: BLE001 - a failed run is reported in the JSON, as bench/run.py does
         report = {"benchmark": "firstload", "error": f"{type(error).__name__}: {error}"}
