@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -208,6 +209,35 @@ def test_a_client_that_leaves_before_the_answer_is_counted_abandoned_not_500(liv
             before, RESPONSES, route="/csp-reports", status=status
         )
     assert '"POST /csp-reports" 499' in live_server.log.read_text()
+
+
+def reset_right_after(port: int, path: str) -> None:
+    """A browser closing the page while its icon was on the way: the request, then the connection reset at once."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with RST
+
+
+def test_a_static_file_whose_browser_left_is_not_a_500(live_server: LiveServer) -> None:
+    """The case seen in production: `GET /static/favicon.svg` counted 5xx when the browser closed the page."""
+    before = scrape(live_server)
+    port = int(live_server.url.rsplit(":", 1)[1])
+    for _ in range(3):
+        reset_right_after(port, "/static/favicon.svg")
+
+    def counted() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        after = scrape(live_server)
+        gone = value(after, ABANDONED, route="/static/{path}") - value(before, ABANDONED, route="/static/{path}")
+        served = value(after, RESPONSES, route="/static/{path}", status="2xx") - value(
+            before, RESPONSES, route="/static/{path}", status="2xx"
+        )
+        assert gone >= 1 and gone + served == 3  # any the server answered before it saw the reset are 200s
+        return after
+
+    after = eventually(counted)
+    assert value(after, RESPONSES, route="/static/{path}", status="5xx") == value(
+        before, RESPONSES, route="/static/{path}", status="5xx"
+    )
 
 
 async def awaits_the_body(request: Request) -> Response:
