@@ -48,11 +48,12 @@ typecheck: $(VENV)/.test-installed
 
 # Each profile's run is drawn into docs/benchmarks/*-quick.svg or *-full.svg (bench/charts.py), which
 # docs/benchmarks.md shows: commit them with the figures they belong to.
-bench: $(VENV)/.test-installed ## the quick benchmark profile and its charts, then the slide import's and the editor preview's; writes bench/results/*.json
+bench: $(VENV)/.test-installed ## the quick benchmark profile and its charts, then the slide import's, the editor preview's and the first load on Slow 3G; writes bench/results/*.json
 	$(BIN)/python -m bench.run --profile quick
 	$(BIN)/python -m bench.charts bench/results/latest.json docs/benchmarks
 	$(BIN)/python -m bench.slide_import
 	$(BIN)/python -m bench.editor_preview
+	$(BIN)/python -m bench.firstload
 
 # The full profile's poll on one worker on SQLite, one on PostgreSQL, and two on PostgreSQL and Redis behind nginx, side
 # by side under `deployments` (docs/benchmarks.md); `make bench` (quick) stays on SQLite alone, to stay under 2 minutes.

@@ -4,6 +4,9 @@ Each worker process answers for itself (Prometheus scrapes every worker as its o
 read at scrape time from what the hub, writer and backplane keep anyway (open sockets, queue depths, plain
 counters), so the websocket path pays nothing. HTTP requests pass one middleware that counts each response by its
 route template (never the raw path: a label per join code would grow without end) and writes the access log line.
+A request whose client went away before its answer started (a phone closed the page) answered no one: it is counted
+apart as abandoned, logged with nginx's status 499, and never as a 5xx, so an alert on 5xx means the server failed
+someone who was waiting.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from server.services import Services
 access_log = logging.getLogger("handsup.access")
 
 UNMATCHED = "unmatched"  # requests no route took (their paths are not labels)
+ABANDONED = 499  # the access log's status for a request whose client left before the answer started (as nginx logs)
 # Path parameters that are keys: the access log shows the route's placeholder instead of their value.
 SECRET_PARAMETERS = frozenset({"secret", "token"})
 COMMIT_SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -43,6 +47,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.http_responses: Counter[tuple[str, str]] = Counter()  # (route template, status class) -> responses
+        self.http_abandoned: Counter[str] = Counter()  # route template -> requests whose client left unanswered
         self.services: Services | None = None
         self.commit_seconds = Histogram(
             "handsup_commit_seconds",
@@ -102,6 +107,14 @@ class _ServicesCollector(Collector):
         for (route, status), count in sorted(self.metrics.http_responses.items()):
             responses.add_metric([route, status], count)
         yield responses
+        abandoned = CounterMetricFamily(
+            "handsup_http_requests_abandoned",
+            "HTTP requests whose client went away before the answer started, by route template (not responses)",
+            labels=["route"],
+        )
+        for route, count in sorted(self.metrics.http_abandoned.items()):
+            abandoned.add_metric([route], count)
+        yield abandoned
         connections = GaugeMetricFamily(
             "handsup_connections", "Open websockets and event streams by audience", labels=["audience"]
         )
@@ -166,6 +179,13 @@ class RequestMetrics:
     """Counts every HTTP response by route template and status class, and logs it (method, path, status,
     duration, client) on `handsup.access`. Websockets are logged when they end and not wrapped: their messages
     pass untouched.
+
+    A request whose client went away before the response started is abandoned, not a response: the server says so
+    when the app asks it for the body (`http.disconnect`, which Starlette turns into ClientDisconnect, or a streamed
+    response into a quiet end), or sending to the client fails (OSError). Whatever status the app then tries to send
+    (Starlette's error middleware answers a ClientDisconnect with a 500 no one receives), or none, it is counted in
+    `handsup_http_requests_abandoned_total` and logged as 499. A client that leaves while nothing reads from it is
+    not noticed: its request is counted by the status its answer had.
     """
 
     def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
@@ -185,18 +205,36 @@ class RequestMetrics:
             await self.app(scope, receive, send)
             return
         started, status = time.monotonic(), 500
+        gone = False  # the client went away
+        answered = False  # the response started while the client was still there
+
+        async def watched() -> Message:
+            nonlocal gone
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                gone = True
+            return message
 
         async def counted(message: Message) -> None:
-            nonlocal status
+            nonlocal status, gone, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
-            await send(message)
+                answered = not gone
+            try:
+                await send(message)
+            except OSError:
+                gone = True
+                raise
 
         try:
-            await self.app(scope, receive, counted)
+            await self.app(scope, watched, counted)
         finally:
-            self.metrics.http_responses[self._template(scope), f"{status // 100}xx"] += 1
-            self._log(scope, scope["method"], status, started)
+            if gone and not answered:
+                self.metrics.http_abandoned[self._template(scope)] += 1
+                self._log(scope, scope["method"], ABANDONED, started)
+            else:
+                self.metrics.http_responses[self._template(scope), f"{status // 100}xx"] += 1
+                self._log(scope, scope["method"], status, started)
 
     def _template(self, scope: Scope) -> str:
         """The route that served the request, as written in the app (`/api/v1/sessions/{session_id}`)."""

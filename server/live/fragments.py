@@ -24,6 +24,7 @@ from server.names import NICKNAME_MAX, NICKNAME_MIN
 from server.sessions import Named, SessionSnapshot, format_code, moderated_results, names_open, seconds_left
 from server.standings import is_scored
 from server.times import COMMON_ZONES, DEFAULT_ZONE
+from server.web.critical import CRITICAL_CSS
 from server.web.i18n import (
     catalogues,
     current_language,
@@ -174,6 +175,7 @@ def make_environment(registry: Registry, time_zone: str = DEFAULT_ZONE) -> Envir
     env.globals.update(
         version=__version__,
         static=static_url,
+        critical_css=CRITICAL_CSS,  # the participant page's inlined stylesheet (server/web/critical.py)
         kind_styles=lambda kinds: kind_static_urls(registry, kinds, ".css"),
         kind_scripts=lambda kinds: kind_static_urls(registry, kinds, ".js"),
         # The kinds that offer an institute-wide pool, for the organizer's links to them: (kind, its pool's label).

@@ -1,7 +1,9 @@
 """Security headers on every HTTP response, and the endpoint browsers report Content-Security-Policy violations to.
 
-The policy allows nothing inline: no `<script>` or `<style>` in a page, no `style=` or `on...=` attributes, no
-`javascript:` URLs. Our own script and stylesheet come from /static; htmx swaps in markup that obeys the same rule.
+The policy allows nothing inline: no `<script>` in a page, no `style=` or `on...=` attributes, no `javascript:` URLs,
+and no `<style>` but one: the participant page's critical stylesheet, allowed by the hash of its exact bytes
+(server/web/critical.py), never by 'unsafe-inline'. Our own scripts and stylesheets come from /static; htmx swaps in
+markup that obeys the same rule.
 A violation is blocked by the browser and reported here, counted and logged, so a page that breaks the rule shows
 up in the server's log (and fails the browser tests) rather than quietly losing its styling.
 """
@@ -21,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.accounts.access import Access, declare
 from server.web.bodies import TooLarge, capped
+from server.web.critical import CRITICAL_CSS_SOURCE
 from server.web.deps import ServicesDep
 from server.web.problems import Problem
 
@@ -35,7 +38,8 @@ POLICY = "; ".join(
         "default-src 'self'",
         # 'report-sample': a report quotes the start of what was blocked, which says where to look.
         "script-src 'self' 'report-sample'",
-        "style-src 'self' 'report-sample'",
+        # The hash: the participant page's inlined critical stylesheet, and no other <style> (server/web/critical.py).
+        f"style-src 'self' {CRITICAL_CSS_SOURCE} 'report-sample'",
         "img-src 'self' data:",
         "connect-src 'self'",  # CSP Level 3: 'self' covers ws: and wss: to this host
         "font-src 'self'",

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from bench.driver import (
     Client,
@@ -324,3 +325,18 @@ def test_a_server_error_on_the_page_is_not_a_deferral() -> None:
     assert isinstance(outcome, StatusError) and failure_kind(outcome, "page") == ("http_500", True)
     assert asked == 2 and client.deferrals == 1
     assert not isinstance(outcome, Deferred)
+
+
+@pytest.mark.browser
+def test_the_first_load_benchmark_writes_its_figures_and_verdict(tmp_path: Path) -> None:
+    """bench/firstload.py end to end with one phone: a real server, Chromium under Slow 3G (the time is not judged)."""
+    from bench.firstload import main as firstload
+
+    out = tmp_path / "firstload.json"
+    assert firstload(["--phones", "1", "--warm-up", "0", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["network"]["latency"] == 2000
+    for figure in ("usable_ms", "paint_ms", "first_stylesheet_ms", "dom_content_loaded_ms", "socket_open_ms"):
+        assert result[figure] > 0, figure
+    assert len(result["runs"]) == 1
+    assert [target["figure"] for target in result["targets"]] == ["usable_ms"]

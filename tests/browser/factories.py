@@ -157,12 +157,16 @@ class LiveDeck:
 def live_deck(server: LiveServer, start: dict[str, Any]) -> Iterator[LiveDeck]:
     """A presenter account and API token made with the real CLI, and a session started with `start`
     (`{"deck_yaml": ...}`, `{"deck_slug": ...}`, or `{"deck_source": ...}`: YAML stored as a deck first). The
-    account is made on a live server's first call."""
+    account and its token are made on a live server's first call, the token kept in its data folder: each CLI run
+    is a Python start-up (1-2.5 s on a busy machine), and the tests that start a session each made one per test."""
     password_file = server.data_dir / "password"
     if not password_file.exists():
         password_file.write_text(PASSWORD)
         cli(server, "user", "add", PRESENTER, "--password-file", str(password_file))
-    token = cli(server, "token", "create", PRESENTER)
+    token_file = server.data_dir / "presenter-token"
+    if not token_file.exists():
+        token_file.write_text(cli(server, "token", "create", PRESENTER))
+    token = token_file.read_text()
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as api:
         if "deck_source" in start:  # stored as a deck of the presenter's first, so its session can be started again
             deck = api.post("/api/v1/decks", json={"source": start["deck_source"]})

@@ -4,19 +4,30 @@ commit histograms observe the commit, and callers other than this machine (or th
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
+import threading
+import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
+import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from websockets.asyncio.client import connect
 
+from server.metrics import Metrics, RequestMetrics
 from tests.factories import (
     LiveServer,
     Presenter,
     eventually,
+    free_port,
     join,
     limits,
     login,
@@ -165,3 +176,110 @@ def test_a_client_dropped_for_a_full_outbox_is_counted(client: TestClient, prese
 
     eventually(counted)
     assert b"handsup_outbox_drops_total 1.0" in client.app.state.metrics.exposition()
+
+
+ABANDONED = "handsup_http_requests_abandoned_total"
+RESPONSES = "handsup_http_responses_total"
+
+
+def leave_mid_body(port: int, path: str, content_type: str = "application/json") -> None:
+    """What a phone closing its page mid-upload looks like to the server: a request announcing a body, half of it
+    sent, then the connection closed (a raw socket: no client library finishes the body for us)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {content_type}\r\n"
+        sock.sendall(f"{head}Content-Length: 1000\r\n\r\n".encode() + b"{" + b" " * 99)
+        time.sleep(0.3)  # the app is reading the body when the client goes
+
+
+def test_a_client_that_leaves_before_the_answer_is_counted_abandoned_not_500(live_server: LiveServer) -> None:
+    """On a real `handsup serve`: the CSP report endpoint awaits the body; its client leaves mid-body. The server's
+    5xx count does not move (no one was failed); the abandoned count does, and the access log says 499."""
+    before = scrape(live_server)
+    port = int(live_server.url.rsplit(":", 1)[1])
+    leave_mid_body(port, "/csp-reports", "application/csp-report")
+
+    def counted() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        after = scrape(live_server)
+        assert value(after, ABANDONED, route="/csp-reports") == value(before, ABANDONED, route="/csp-reports") + 1
+        return after
+
+    after = eventually(counted)
+    for status in ("2xx", "4xx", "5xx"):
+        assert value(after, RESPONSES, route="/csp-reports", status=status) == value(
+            before, RESPONSES, route="/csp-reports", status=status
+        )
+    assert '"POST /csp-reports" 499' in live_server.log.read_text()
+
+
+def reset_right_after(port: int, path: str) -> None:
+    """A browser closing the page while its icon was on the way: the request, then the connection reset at once."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with RST
+
+
+def test_a_static_file_whose_browser_left_is_not_a_500(live_server: LiveServer) -> None:
+    """The case seen in production: `GET /static/favicon.svg` counted 5xx when the browser closed the page."""
+    before = scrape(live_server)
+    port = int(live_server.url.rsplit(":", 1)[1])
+    for _ in range(3):
+        reset_right_after(port, "/static/favicon.svg")
+
+    def counted() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        after = scrape(live_server)
+        gone = value(after, ABANDONED, route="/static/{path}") - value(before, ABANDONED, route="/static/{path}")
+        served = value(after, RESPONSES, route="/static/{path}", status="2xx") - value(
+            before, RESPONSES, route="/static/{path}", status="2xx"
+        )
+        assert gone >= 1 and gone + served == 3  # any the server answered before it saw the reset are 200s
+        return after
+
+    after = eventually(counted)
+    assert value(after, RESPONSES, route="/static/{path}", status="5xx") == value(
+        before, RESPONSES, route="/static/{path}", status="5xx"
+    )
+
+
+async def awaits_the_body(request: Request) -> Response:
+    return PlainTextResponse(f"{len(await request.body())} bytes")
+
+
+async def fails(request: Request) -> Response:
+    raise RuntimeError("a real failure, with the client still waiting")
+
+
+@pytest.fixture
+def small_app() -> Iterator[tuple[Metrics, int]]:
+    """RequestMetrics around a two-route app, served by a real uvicorn on loopback in a thread."""
+    metrics = Metrics()
+    app = Starlette(routes=[Route("/body", awaits_the_body, methods=["POST"]), Route("/fails", fails)])
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+
+    def started() -> None:
+        assert server.started
+
+    eventually(started)
+    yield metrics, port
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_a_real_500_still_counts_as_500_and_an_abandoned_request_apart(small_app: tuple[Metrics, int]) -> None:
+    metrics, port = small_app
+    url = f"http://127.0.0.1:{port}"
+    assert httpx.get(f"{url}/fails", timeout=5).status_code == 500
+    assert httpx.post(f"{url}/body", content=b"x" * 1000, timeout=5).text == "1000 bytes"
+    leave_mid_body(port, "/body")
+
+    def counted() -> None:
+        assert metrics.http_abandoned == {"/body": 1}
+
+    eventually(counted)
+    assert metrics.http_responses == {("/fails", "5xx"): 1, ("/body", "2xx"): 1}
+    exposed = metrics.exposition().decode()
+    assert 'handsup_http_requests_abandoned_total{route="/body"} 1.0' in exposed
+    assert 'handsup_http_responses_total{route="/fails",status="5xx"} 1.0' in exposed

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from starlette.types import Message, Receive, Scope, Send
 from server.app import create_app
 from server.config import Settings
 from server.models import Role
+from server.web.critical import CRITICAL_CSS_FILE
 from server.web.headers import CSP_REPORTS, HEADERS, HSTS, POLICY, POLICY_HTTPS, REPORT_GROUP, SecurityHeaders
 from tests.factories import TWO_QUESTIONS, LiveServer, Presenter, login, make_user, start_server, stop_server
 
@@ -85,9 +88,11 @@ def test_files_json_problems_and_downloads_carry_the_headers(
         assert_secured(response)
 
 
-def test_the_policy_allows_nothing_inline() -> None:
+def test_the_policy_allows_nothing_inline_but_the_critical_stylesheet_by_its_hash() -> None:
     directives = dict(part.strip().split(" ", 1) for part in POLICY.split(";"))
-    assert directives["script-src"] == directives["style-src"] == "'self' 'report-sample'"
+    assert directives["script-src"] == "'self' 'report-sample'"
+    digest = base64.b64encode(hashlib.sha256(CRITICAL_CSS_FILE.read_bytes()).digest()).decode()
+    assert directives["style-src"] == f"'self' 'sha256-{digest}' 'report-sample'"
     assert directives["object-src"] == directives["base-uri"] == directives["frame-ancestors"] == "'none'"
     assert "unsafe" not in POLICY and "nonce" not in POLICY and "*" not in POLICY
     assert directives["report-uri"] == CSP_REPORTS
