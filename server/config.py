@@ -93,8 +93,10 @@ class Settings(BaseSettings):
     # 503 with Retry-After).
     join_lag_limit_ms: int = Field(default=300, ge=10)
     joins_in_flight_limit: int = Field(default=500, ge=1)
-    # ... or past this many connections waiting for the worker to accept them (served directly, on Linux).
-    join_accept_queue_limit: int = Field(default=512, ge=1)
+    # ... or, when set, past this many connections waiting for the worker to accept them (served directly, on
+    # Linux). Off by default: the kernel's queue holds a room in order (the server asks for 4,096), and measured here
+    # (docs/benchmarks.md, "The surge") deferring at its door made 10,000 phones at 1,000/s join later, not sooner.
+    join_accept_queue_limit: int | None = Field(default=None, ge=1)
     # Pushes to presenter and projector views are coalesced to at most one per interval per session.
     push_interval_ms: int = 100
     # Messages waiting for one client; a client that falls further behind is dropped and resyncs on reconnect.

@@ -1,14 +1,18 @@
 """The join gate: past what this worker can take, a new phone is asked to come back in a moment, never refused.
 
-A room that scans the code at once arrives faster than one process can serve pages. Left alone, the joins queue
-inside the server until each waits longer than any page should and the last ones time out. The gate watches how late
-the event loop runs (the queue every request waits in), how many connections wait at the door for the worker to
-accept them (Linux's accept queue of the listening socket), and how many joins are under way. Past the limit of the
-accept queue or of joins under way, or while a crowd of joins is under way and the loop runs late, a phone that has
-not joined yet gets the light "the room is filling up" page at once, with `Retry-After` and a refresh of its own.
-The delay is drawn at random over a spread that grows with the phones already waiting, so they come back spread out
-at about the rate the worker has been answering joins. Phones that have joined (their cookie is in the room) always
-pass: a reload or a reconnect never waits behind the newcomers.
+A room that scans the code at once arrives faster than one process can serve pages. The gate watches how late the
+event loop runs (the queue every request waits in once accepted) and how many joins are under way; and, when
+`join_accept_queue_limit` is set, how many connections wait at the door for the worker to accept them (Linux's
+accept queue of the listening socket). Past the limit of joins under way or of the accept queue, or while a crowd of
+joins is under way and the loop runs late, a phone that has not joined yet gets the light "the room is filling up"
+page at once, with `Retry-After` and a refresh of its own. The delay is about the time the worker needs for the
+phones ahead (at the rate it has been answering joins lately), drawn at random over half as long again, so they come
+back spread out rather than all at once. Phones that have joined (their cookie is in the room) always pass: a reload
+or a reconnect never waits behind the newcomers.
+
+Short of those limits, the kernel's accept queue is the waiting room: it holds the phones in order, and measured on
+two cores (docs/benchmarks.md, "The surge") that took 10,000 phones arriving at 1,000 a second in sooner than
+deferring them at the door did; so the door's limit is off unless set.
 
 The presenter sees how many are waiting: each deferred phone carries its new participant cookie, so its return takes
 it off the waiting list (server/live/room.py `waiting`)."""
@@ -30,8 +34,10 @@ from server.config import Settings
 
 LAG_PROBE_S = 0.05  # how often the event loop's lateness is sampled
 LAG_DECAY = 0.8  # a late wake-up counts fully, then fades over a few probes (so one busy moment is not a surge)
-RATE_WINDOW_S = 5.0  # joins let in over this window give the rate the waiting phones are spread over
-SLOWEST_RATE = 100.0  # joins per second assumed at least, so a cold worker does not send phones away for long
+RATE_WINDOW_S = 5.0  # the joins answered over this window say how fast the worker takes them in
+FIRST_CAPACITY = 200.0  # joins per second assumed until the worker has answered enough to know its own
+MEASURED_AFTER_S = 1.0  # seconds (and joins, below) a window needs before it says how fast joins go
+MEASURED_AFTER_JOINS = 20
 # A late event loop alone is not a surge (a collector pause, one heavy request): phones are asked to wait only
 # while at least this many joins are under way too, so one phone arriving at a busy moment is never sent away.
 CROWD = 16
@@ -57,7 +63,10 @@ class JoinGate:
         self._listeners: list[socket.socket] = []
         self.in_flight = 0  # joins let in that have not been answered yet
         self.deferred = 0  # phones asked to come back (since start: /metrics)
-        self._answered: deque[float] = deque()  # when recent joins were answered: the rate the worker takes them
+        self.answered_joins = 0  # since start
+        # Joins this worker has been answering per second, lately: how fast the phones waiting will be taken in.
+        self.capacity = FIRST_CAPACITY
+        self._samples: deque[tuple[float, int]] = deque()  # (monotonic, joins answered so far)
         self._watcher: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -79,7 +88,19 @@ class JoinGate:
             await asyncio.sleep(LAG_PROBE_S)
             late = time.monotonic() - asked - LAG_PROBE_S
             self.lag = max(late, self.lag * LAG_DECAY)
-            self.queued = self.accept_queue()  # as it is now: a queue drained is a door open again at once
+            if self.queue_limit is not None:
+                self.queued = self.accept_queue()  # as it is now: a queue drained is a door open again at once
+            self._measure()
+
+    def _measure(self) -> None:
+        """Joins answered per second over the window: the rate the phones waiting are taken in at."""
+        now = time.monotonic()
+        self._samples.append((now, self.answered_joins))
+        while self._samples[0][0] < now - RATE_WINDOW_S:
+            self._samples.popleft()
+        then, joins_then = self._samples[0]
+        if now - then >= MEASURED_AFTER_S and self.answered_joins - joins_then >= MEASURED_AFTER_JOINS:
+            self.capacity = (self.answered_joins - joins_then) / (now - then)
 
     def accept_queue(self) -> int:
         """Connections waiting to be accepted now (the most on any of the listening sockets)."""
@@ -94,7 +115,8 @@ class JoinGate:
     def open(self) -> bool:
         """Whether a new phone may join now."""
         crowded = self.in_flight >= CROWD and self.lag >= self.lag_limit
-        return not crowded and self.in_flight < self.in_flight_limit and self.queued < self.queue_limit
+        at_the_door = self.queue_limit is not None and self.queued >= self.queue_limit
+        return not crowded and not at_the_door and self.in_flight < self.in_flight_limit
 
     def admitted(self) -> None:
         """A join was let in (call `answered` once its page is out)."""
@@ -102,17 +124,13 @@ class JoinGate:
 
     def answered(self) -> None:
         self.in_flight -= 1
-        now = time.monotonic()
-        self._answered.append(now)
-        while self._answered[0] < now - RATE_WINDOW_S:
-            self._answered.popleft()
+        self.answered_joins += 1
 
-    def retry_after(self, waiting: int) -> int:
-        """Seconds a deferred phone waits before it asks again: at random over a spread long enough for the phones
-        waiting to come back at about the rate joins have been answered lately."""
+    def retry_after(self) -> int:
+        """Seconds a deferred phone waits before it asks again: about the time the worker needs for the phones
+        at its door now (at the rate it has been answering joins), drawn at random over half as long again, so the
+        phones waiting come back spread out, into a queue that has room again."""
         self.deferred += 1
-        while self._answered and self._answered[0] < time.monotonic() - RATE_WINDOW_S:
-            self._answered.popleft()
-        rate = max(SLOWEST_RATE, len(self._answered) / RATE_WINDOW_S)
-        spread = min(LONGEST_RETRY_S, max(2 * SHORTEST_RETRY_S, math.ceil(waiting / rate)))
-        return random.randint(SHORTEST_RETRY_S, spread)  # noqa: S311 - jitter, not a secret
+        ahead = (self.queued + self.in_flight) / self.capacity
+        seconds = math.ceil(ahead * random.uniform(1.0, 1.5)) + random.randint(0, SHORTEST_RETRY_S)  # noqa: S311
+        return min(LONGEST_RETRY_S, max(SHORTEST_RETRY_S, seconds))

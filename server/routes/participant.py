@@ -210,7 +210,7 @@ async def participant_page(code: str, request: Request, services: ServicesDep) -
 def _filling(request: Request, services: Services, room: Room, token: str) -> Response:
     """The join gate's answer to a phone it cannot let in yet: a light page that asks again by itself. It carries
     the phone's participant cookie already, so its return takes it off the presenter's count of those waiting."""
-    seconds = services.hub.gate.retry_after(room.waiting + 1)
+    seconds = services.hub.gate.retry_after()
     room.defer(token, seconds)
     html = room.rendered(
         ("filling", current_language(), seconds),

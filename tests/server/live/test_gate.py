@@ -128,11 +128,29 @@ def test_the_gate_closes_past_its_joins_in_flight_and_spreads_returns_over_the_w
     assert not gate.open
     gate.answered()
     assert gate.open
-    few = {gate.retry_after(waiting=1) for _ in range(200)}
-    many = {gate.retry_after(waiting=10_000) for _ in range(200)}
-    assert few <= {1, 2}  # a short wait when few are waiting
-    assert max(many) > LONGEST_RETRY_S / 2 and many <= set(range(SHORTEST_RETRY_S, LONGEST_RETRY_S + 1))  # spread
-    assert gate.deferred == 400
+    gate.capacity = 100.0  # joins a second, as the worker measured itself
+    few = [gate.retry_after() for _ in range(200)]  # one join under way
+    assert set(few) <= {1, 2}  # a short wait when few are ahead
+    gate.queued = 1_000  # 10 s of joins at the door ahead of them
+    many = [gate.retry_after() for _ in range(200)]
+    assert min(many) >= 10 and max(many) <= 17 and len(set(many)) > 3  # after those ahead, spread out
+    gate.queued = 100_000
+    assert {gate.retry_after() for _ in range(20)} == {LONGEST_RETRY_S}
+    assert gate.deferred == 420
+
+
+def test_the_gate_measures_how_many_joins_the_worker_answers_per_second(client: TestClient) -> None:
+    gate = services_of(client).hub.gate
+
+    async def answer_joins() -> None:
+        for _ in range(60):  # 60 joins over about 1.2 s
+            gate.admitted()
+            await asyncio.sleep(0.02)
+            gate.answered()
+        await asyncio.sleep(0.1)  # the probe measures
+
+    run(client, answer_joins)
+    assert 20 < gate.capacity < 60  # about 50 a second (the probe's window starts a little before the first)
 
 
 def test_the_gate_reads_how_many_connections_wait_to_be_accepted(settings: Settings) -> None:
