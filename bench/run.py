@@ -309,9 +309,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["both", "handsup", "baseline"], default="both")
     parser.add_argument(
         "--scenario",
-        choices=["both", "poll", "quiz"],
+        choices=["both", "poll", "quiz", "saturation", "rooms"],
         default="both",
-        help="the poll's votes and slide change, the quiz's answers and reveal (bench/quiz.py), or both",
+        help="the poll's votes and slide change, the quiz's answers and reveal (bench/quiz.py), the vote rate stepped"
+        " up to saturation (bench/saturation.py), many rooms at once (bench/rooms.py); by default the poll and the"
+        " quiz, and for the quick and full profiles the saturation and the rooms after them",
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--repeat", type=int, help="runs of each target, alternating (default: the profile's)")
@@ -329,11 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     repeat = args.repeat or profile.repeat
     result: dict[str, Any] = {}
     failed = False
-    if args.scenario != "quiz":
+    if args.scenario in ("both", "poll"):
         result, failed = poll_scenario(args, profile, repeat)
-    if args.scenario != "poll":
+    if args.scenario in ("both", "quiz"):
         result["quiz"] = quiz_scenario(args, QUIZ_PROFILES[args.profile], args.repeat or 1)
         failed = failed or "error" in result["quiz"] or "error" in result["quiz"]["baseline"]
+    failed = limit_scenarios(args, result) or failed
     result.update(
         {
             "profile": {**dataclasses.asdict(profile), "repeat": repeat},
@@ -348,6 +351,21 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))  # noqa: T201  (the figures are the program's output)
     return 1 if failed else 0
+
+
+def limit_scenarios(args: argparse.Namespace, result: dict[str, Any]) -> bool:
+    """The saturation and the many rooms (issue 18), when asked or by default beyond the smoke profile; failed?"""
+    from bench import rooms, saturation  # here: both modules import this one
+
+    failed = False
+    default = args.scenario == "both" and args.profile != "smoke"
+    if args.scenario == "saturation" or default:
+        result["saturation"] = saturation.scenario(args.profile, args.only, args.keep, args.repeat or 1)
+        failed = "error" in result["saturation"] or "error" in result["saturation"]["baseline"]
+    if (args.scenario == "rooms" or default) and args.only != "baseline":  # Handsup's rooms against its one room
+        result["rooms"] = rooms.scenario(args.profile, args.keep)
+        failed = failed or "error" in result["rooms"] or "error" in result["rooms"]["one_room"]
+    return failed
 
 
 def poll_scenario(args: argparse.Namespace, profile: Profile, repeat: int) -> tuple[dict[str, Any], bool]:
