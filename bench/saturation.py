@@ -149,6 +149,7 @@ def step_figures(run: Run, rate: float, start: str, end: str, steps: Steps) -> d
         "ack_max_ms": percentile(latencies, 100),
         "kept_up": lost == 0 and p99 is not None and p99 <= steps.p99_bound_s * 1000,
         "client_bound": send_rate is not None and send_rate < steps.sender_share * rate,
+        "wall_s": cpu["wall_s"],
         "server_cpu_s": cpu["server_cpu_s"],
         "client_cpu_s": cpu["client_cpu_s"],
         "other_cpu_s": cpu["other_cpu_s"],
