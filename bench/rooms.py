@@ -158,6 +158,7 @@ async def drive_layout(host: HandsupTarget, profile: RoomsProfile, rooms: int) -
         runs = await open_rooms(host, http, profile, rooms)
         setup_s = time.perf_counter() - started
         meters = runs[0].meters
+        levels = [0] * len(runs)  # each presenter's tally before the votes
         try:
             meters.mark("ramp_start")
             await ramp_rooms(runs, http, profile)
