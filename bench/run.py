@@ -309,8 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["both", "handsup", "baseline"], default="both")
     parser.add_argument(
         "--scenario",
-        choices=["both", "poll", "quiz", "saturation", "rooms"],
-        default="both",
+        choices=["all", "poll", "quiz", "saturation", "rooms"],
+        default="all",
         help="the poll's votes and slide change, the quiz's answers and reveal (bench/quiz.py), the vote rate stepped"
         " up to saturation (bench/saturation.py), many rooms at once (bench/rooms.py); by default the poll and the"
         " quiz, and for the quick and full profiles the saturation and the rooms after them",
@@ -331,9 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     repeat = args.repeat or profile.repeat
     result: dict[str, Any] = {}
     failed = False
-    if args.scenario in ("both", "poll"):
+    if args.scenario in ("all", "poll"):
         result, failed = poll_scenario(args, profile, repeat)
-    if args.scenario in ("both", "quiz"):
+    if args.scenario in ("all", "quiz"):
         result["quiz"] = quiz_scenario(args, QUIZ_PROFILES[args.profile], args.repeat or 1)
         failed = failed or "error" in result["quiz"] or "error" in result["quiz"]["baseline"]
     failed = limit_scenarios(args, result) or failed
@@ -358,7 +358,7 @@ def limit_scenarios(args: argparse.Namespace, result: dict[str, Any]) -> bool:
     from bench import rooms, saturation  # here: both modules import this one
 
     failed = False
-    default = args.scenario == "both" and args.profile != "smoke"
+    default = args.scenario == "all" and args.profile != "smoke"
     if args.scenario == "saturation" or default:
         result["saturation"] = saturation.scenario(args.profile, args.only, args.keep, args.repeat or 1)
         failed = "error" in result["saturation"] or "error" in result["saturation"]["baseline"]
