@@ -20,11 +20,14 @@ the stop, every phone's acknowledged vote must be in the database (bench/loadgen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import dataclasses
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -51,6 +54,7 @@ from bench.driver import (
 )
 from bench.loadgen import HandsupTarget, log_problems
 from bench.run import Goal, judge, ratios, run_one
+from bench.spy import recording, summary
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,8 @@ async def drive_layout(host: HandsupTarget, profile: RoomsProfile, rooms: int) -
             await asyncio.sleep(base.idle_s)
             meters.mark("idle_end")
             levels = [run.presenter.level for run in runs]
-            with quiet_collector():
+            spy = layout_profile(host, rooms)
+            with quiet_collector(), recording(host.server_pid, spy) if spy else contextlib.nullcontext():
                 await vote_all(plan(runs), profile.vote_window_s)
                 meters.mark("sent")
                 votes = [vote for run in runs for vote in run.votes]
@@ -182,6 +187,12 @@ async def drive_layout(host: HandsupTarget, profile: RoomsProfile, rooms: int) -
     figures = layout_figures(runs, levels, profile, rooms)
     figures["sessions_setup_s"] = round(setup_s, 2)
     return figures, runs
+
+
+def layout_profile(host: HandsupTarget, rooms: int) -> Path | None:
+    """Where py-spy records the server through this layout's votes (with `--server-profile`): one file per layout."""
+    spy = host.profile_file
+    return spy.with_name(f"{spy.stem}.{rooms}{spy.suffix}") if spy is not None else None
 
 
 def layout_figures(runs: list[Run], levels: list[int], profile: RoomsProfile, rooms: int) -> dict[str, Any]:
@@ -260,8 +271,11 @@ async def run_rooms(host: HandsupTarget, profile: RoomsProfile) -> dict[str, Any
     finally:
         exit_code = await asyncio.to_thread(host.stop)
     (many, many_runs), (single, single_runs) = layouts
-    many.update(await asyncio.to_thread(check, many_runs))
-    single.update(await asyncio.to_thread(check, single_runs))
+    for figures, runs, rooms in ((many, many_runs, profile.rooms), (single, single_runs, 1)):
+        figures.update(await asyncio.to_thread(check, runs))
+        spy = layout_profile(host, rooms)
+        if spy is not None and spy.exists():
+            figures["server_profile"] = {**summary(spy), "raw": str(spy)}
     assert host.server is not None
     return {**compare(many, single), "server_exit_code": exit_code, **log_problems(host.server.log)}
 
@@ -308,10 +322,11 @@ def goals(profile: RoomsProfile) -> list[Goal]:
     ]
 
 
-def scenario(name: str, keep: bool) -> dict[str, Any]:
-    """The many rooms, then the one room of the same total phones, on one Handsup server (no baseline here)."""
+def scenario(name: str, keep: bool, profile_file: Path | None = None) -> dict[str, Any]:
+    """The many rooms, then the one room of the same total phones, on one Handsup server (no baseline here);
+    with `profile_file`, py-spy through each layout's votes (the file's name gains the number of rooms)."""
     profile = PROFILES[name]
-    result = run_one(HandsupTarget, profile.base, keep, drive(profile))
+    result = run_one(partial(HandsupTarget, profile_file=profile_file), profile.base, keep, drive(profile))
     result["profile"] = {**dataclasses.asdict(profile), "total": profile.total}
     result["targets"] = judge(goals(profile), result)
     return result

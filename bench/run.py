@@ -360,10 +360,12 @@ def limit_scenarios(args: argparse.Namespace, result: dict[str, Any]) -> bool:
     failed = False
     default = args.scenario == "all" and args.profile != "smoke"
     if args.scenario == "saturation" or default:
-        result["saturation"] = saturation.scenario(args.profile, args.only, args.keep, args.repeat or 1)
+        spy = args.out.with_suffix(".saturation.profile.txt") if args.server_profile else None
+        result["saturation"] = saturation.scenario(args.profile, args.only, args.keep, args.repeat or 1, spy)
         failed = "error" in result["saturation"] or "error" in result["saturation"]["baseline"]
     if (args.scenario == "rooms" or default) and args.only != "baseline":  # Handsup's rooms against its one room
-        result["rooms"] = rooms.scenario(args.profile, args.keep)
+        spy = args.out.with_suffix(".rooms.profile.txt") if args.server_profile else None
+        result["rooms"] = rooms.scenario(args.profile, args.keep, spy)
         failed = failed or "error" in result["rooms"]
     return failed
 

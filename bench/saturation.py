@@ -21,9 +21,11 @@ must carry thousands of votes a second, and the budget guards against one abusiv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,7 @@ from bench.driver import (
 from bench.loadgen import HandsupTarget
 from bench.rooms import JOINS_IN_FLIGHT
 from bench.run import Goal, combine, judge, ratios, run_one
+from bench.spy import recording
 
 # The per-phone answer budget, out of the way: each phone here carries tens of votes a second.
 UNTHROTTLED = {"HANDSUP_SUBMISSIONS_PER_MINUTE": "1000000"}
@@ -96,8 +99,8 @@ PROFILES = {
 }
 
 
-def handsup(workdir: Path) -> HandsupTarget:
-    return HandsupTarget(workdir, extra_env=UNTHROTTLED)
+def handsup(workdir: Path, profile_file: Path | None = None) -> HandsupTarget:
+    return HandsupTarget(workdir, extra_env=UNTHROTTLED, profile_file=profile_file)
 
 
 def baseline(workdir: Path) -> BaselineTarget:
@@ -236,7 +239,8 @@ async def run_saturation(target: Target, profile: SaturationProfile) -> dict[str
                 await ramp(run, http)
                 run.meters.mark("ramp_end")
                 await asyncio.sleep(base.idle_s)
-                with quiet_collector():
+                spy = target.profile_file
+                with quiet_collector(), recording(target.server_pid, spy) if spy else contextlib.nullcontext():
                     steps, reason = await climb(run, profile.steps)
             finally:
                 await close_all(run)
@@ -295,15 +299,17 @@ def drive(profile: SaturationProfile) -> Callable[[Any, Profile], Coroutine[Any,
     return start
 
 
-def scenario(name: str, only: str, keep: bool, repeat: int) -> dict[str, Any]:
-    """Both targets (alternating when repeated), Handsup's figures at the top, the baseline's under `baseline`."""
+def scenario(name: str, only: str, keep: bool, repeat: int, profile_file: Path | None = None) -> dict[str, Any]:
+    """Both targets (alternating when repeated), Handsup's figures at the top, the baseline's under `baseline`;
+    with `profile_file`, py-spy through Handsup's steps."""
     profile = PROFILES[name]
     runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "handsup": []}
     for _ in range(repeat):
         if only != "handsup":
             runs["baseline"].append(run_one(baseline, profile.base, keep, drive(profile)))
         if only != "baseline":
-            runs["handsup"].append(run_one(handsup, profile.base, keep, drive(profile)))
+            make = partial(handsup, profile_file=profile_file)
+            runs["handsup"].append(run_one(make, profile.base, keep, drive(profile)))
     bare = combine(runs["baseline"], SUMMARY) if runs["baseline"] else {}
     mine = combine(runs["handsup"], SUMMARY) if runs["handsup"] else {}
     result = {
