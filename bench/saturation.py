@@ -70,6 +70,7 @@ class Steps:
     min_growth: float = 1.1  # a step whose acked rate is below best * this ends the ramp (the rate stopped growing)
     sender_share: float = 0.9  # a step the sender offered at less than this share of its rate is client-bound
     settle_timeout_s: float = 20.0  # per step: the longest wait for its last acks
+    refine: int = 2  # steps between the last rate kept up and the first not, after the climb (geometric means)
 
 
 @dataclass(frozen=True)
@@ -172,36 +173,57 @@ def stop_reason(step: dict[str, Any], best: float | None, steps: Steps) -> str |
     return None
 
 
+async def run_step(run: Run, number: int, rate: float, steps: Steps, sent: dict[int, int]) -> dict[str, Any]:
+    """One step at `rate`: send its votes, wait (bounded) for their answers; its figures."""
+    run.profile = dataclasses.replace(run.profile, rate=rate)
+    run.votes = plan_step(run, rate, steps.step_s, sent)
+    run.meters.mark(f"step{number}_start")
+    await burst(run)
+    settled = await wait_until(
+        lambda: all(v.acked is not None or v.error is not None or v.sent is None for v in run.votes),
+        steps.settle_timeout_s,
+    )
+    run.meters.mark(f"step{number}_end")
+    step = step_figures(run, rate, f"step{number}_start", f"step{number}_end", steps)
+    step["settled"] = settled
+    for vote in run.votes:
+        if vote.error is not None:
+            run.fail("vote", vote.error)
+    return step
+
+
 async def climb(run: Run, steps: Steps) -> tuple[list[dict[str, Any]], str]:
-    """Step the offered rate up until a stop rule holds; each step's figures, and why it stopped."""
+    """Step the offered rate up until a stop rule holds; then, when a step did not keep up, narrow the limit down
+    between the last rate that did and the first that did not (`refine` steps at their geometric mean). Each
+    step's figures, and why the climb stopped."""
     sent: dict[int, int] = {}
     figures: list[dict[str, Any]] = []
     best: float | None = None
+    kept_rate: float | None = None  # the highest offered rate that kept up
+    reason = f"the last of {steps.max_steps} steps"
     for number in range(steps.max_steps):
-        rate = steps.start_rate * steps.factor**number
-        run.profile = dataclasses.replace(run.profile, rate=rate)
-        run.votes = plan_step(run, rate, steps.step_s, sent)
-        if not run.votes:
+        if not run.connected:
             return figures, "no phone connected"
-        run.meters.mark(f"step{number}_start")
-        await burst(run)
-        settled = await wait_until(
-            lambda: all(v.acked is not None or v.error is not None or v.sent is None for v in run.votes),
-            steps.settle_timeout_s,
-        )
-        run.meters.mark(f"step{number}_end")
-        step = step_figures(run, rate, f"step{number}_start", f"step{number}_end", steps)
-        step["settled"] = settled
-        figures.append(step)
-        for vote in run.votes:
-            if vote.error is not None:
-                run.fail("vote", vote.error)
-        reason = stop_reason(step, best, steps)
+        rate = steps.start_rate * steps.factor**number
+        step = await run_step(run, number, rate, steps, sent)
+        figures.append({**step, "refining": False})
+        stop = stop_reason(step, best, steps)
         if step["kept_up"]:
             best = max(best or 0.0, step["acked_rate_votes_per_s"] or 0.0)
-        if reason is not None:
-            return figures, reason
-    return figures, f"the last of {steps.max_steps} steps"
+            kept_rate = rate
+        if stop is not None:
+            reason = stop
+            break
+    if figures and not figures[-1]["kept_up"] and kept_rate is not None:
+        low, high = kept_rate, figures[-1]["offered_rate_votes_per_s"]
+        for _ in range(steps.refine):
+            if not run.connected:
+                break
+            rate = float(round((low * high) ** 0.5))
+            step = await run_step(run, len(figures), rate, steps, sent)
+            figures.append({**step, "refining": True})
+            low, high = (rate, high) if step["kept_up"] else (low, rate)
+    return figures, reason
 
 
 def summarise(steps: list[dict[str, Any]], reason: str) -> dict[str, Any]:

@@ -24,9 +24,10 @@ def test_the_saturation_scenario_steps_the_rate_up_on_both_targets_and_loses_no_
     for figures in (saturation, saturation["baseline"]):
         assert figures["participants_connected"] == phones
         steps = figures["steps"]
-        assert 1 <= len(steps) == figures["steps_run"] <= profile.steps.max_steps
-        rates = [step["offered_rate_votes_per_s"] for step in steps]
-        assert rates == [profile.steps.start_rate * profile.steps.factor**n for n in range(len(steps))]
+        assert 1 <= len(steps) == figures["steps_run"] <= profile.steps.max_steps + profile.steps.refine
+        rates = [step["offered_rate_votes_per_s"] for step in steps if not step["refining"]]
+        assert rates == [profile.steps.start_rate * profile.steps.factor**n for n in range(len(rates))]
+        assert all(min(rates) < step["offered_rate_votes_per_s"] < max(rates) for step in steps if step["refining"])
         for step in steps:
             assert step["votes_offered"] == round(step["offered_rate_votes_per_s"] * profile.steps.step_s)
             assert step["votes_acked"] + step["votes_refused_or_lost"] == step["votes_offered"] >= step["votes_sent"]
