@@ -118,6 +118,41 @@ async def open_rooms(host: HandsupTarget, http: httpx.AsyncClient, profile: Room
     return runs
 
 
+COMMIT_FAMILIES = ("handsup_commit_seconds", "handsup_commit_wait_seconds", "handsup_commit_batch_size")
+
+
+async def commit_meters(http: httpx.AsyncClient, url: str) -> dict[str, float]:
+    """The server's group-commit histograms (GET /metrics, open to this machine): each family's sum and count."""
+    response = await http.get(f"{url}/metrics")
+    response.raise_for_status()
+    found: dict[str, float] = {}
+    for line in response.text.splitlines():
+        name, _, value = line.partition(" ")
+        if name.removesuffix("_sum").removesuffix("_count") in COMMIT_FAMILIES and name.endswith(("_sum", "_count")):
+            found[name] = float(value)
+    return found
+
+
+def commit_figures(before: dict[str, float], after: dict[str, float]) -> dict[str, float | None]:
+    """Between two readings: the group commits made, their mean duration, the mean of each commit's longest wait
+    (submit to committed), and their mean size; where the acks' time went, if it went to the writer."""
+
+    def grown(name: str) -> float:
+        return after.get(name, 0.0) - before.get(name, 0.0)
+
+    commits = grown("handsup_commit_seconds_count")
+
+    def mean(family: str, scale: float) -> float | None:
+        return round(scale * grown(f"{family}_sum") / commits, 2) if commits else None
+
+    return {
+        "commits": commits,
+        "commit_mean_ms": mean("handsup_commit_seconds", 1000),
+        "commit_wait_mean_ms": mean("handsup_commit_wait_seconds", 1000),
+        "commit_batch_mean": mean("handsup_commit_batch_size", 1),
+    }
+
+
 def wave(profile: RoomsProfile, rooms: int) -> int:
     """Rooms whose phones join at once: at most one per join in flight, so the profile's cap holds overall."""
     return min(rooms, profile.base.join_concurrency)
@@ -170,6 +205,7 @@ async def drive_layout(host: HandsupTarget, profile: RoomsProfile, rooms: int) -
             await asyncio.sleep(base.idle_s)
             meters.mark("idle_end")
             levels = [run.presenter.level for run in runs]
+            before = await commit_meters(http, host.url)
             spy = layout_profile(host, rooms)
             with quiet_collector(), recording(host.server_pid, spy) if spy else contextlib.nullcontext():
                 await vote_all(plan(runs), profile.vote_window_s)
@@ -182,9 +218,10 @@ async def drive_layout(host: HandsupTarget, profile: RoomsProfile, rooms: int) -
                     runs[0].notes.append(f"acks still missing after {base.ack_timeout_s:.0f} s")
                 await asyncio.gather(*(await_presenter(run, level) for run, level in zip(runs, levels, strict=True)))
                 meters.mark("votes_end")
+            writer = commit_figures(before, await commit_meters(http, host.url))
         finally:
             await asyncio.gather(*(close_all(run) for run in runs))
-    figures = layout_figures(runs, levels, profile, rooms)
+    figures = {**layout_figures(runs, levels, profile, rooms), **writer}
     figures["sessions_setup_s"] = round(setup_s, 2)
     return figures, runs
 
