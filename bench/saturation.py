@@ -95,7 +95,7 @@ PROFILES = {
         _phones("quick", 500, 0.5), Steps(start_rate=1000.0, factor=2.0, step_s=1.0, max_steps=4, settle_timeout_s=10.0)
     ),
     "full": SaturationProfile(
-        _phones("full", 2000, 2.0, join_timeout_s=60.0), Steps(start_rate=1000.0, factor=1.5, step_s=3.0, max_steps=10)
+        _phones("full", 5000, 2.0, join_timeout_s=60.0), Steps(start_rate=1000.0, factor=1.5, step_s=3.0, max_steps=10)
     ),
 }
 
@@ -161,15 +161,20 @@ def step_figures(run: Run, rate: float, start: str, end: str, steps: Steps) -> d
     }
 
 
+FELL_BEHIND = "ack p99 over the bound or votes not acknowledged"
+FLAT = "the acknowledged rate stopped growing"
+CLIENT_BOUND = "the sender could not offer the rate (client-bound)"
+
+
 def stop_reason(step: dict[str, Any], best: float | None, steps: Steps) -> str | None:
     """Why the ramp ends after this step (None: go on)."""
     if not step["kept_up"]:
-        return "ack p99 over the bound or votes not acknowledged"
+        return FELL_BEHIND
     if step["client_bound"]:
-        return "the sender could not offer the rate (client-bound)"
+        return CLIENT_BOUND
     rate = step["acked_rate_votes_per_s"] or 0.0
     if best is not None and rate < best * steps.min_growth:
-        return "the acknowledged rate stopped growing"
+        return FLAT
     return None
 
 
@@ -236,6 +241,9 @@ def summarise(steps: list[dict[str, Any]], reason: str) -> dict[str, Any]:
         "sustained_offered_votes_per_s": best["offered_rate_votes_per_s"] if best else None,
         "steps_run": len(steps),
         "stopped_because": reason,
+        # The target's own limit was found (it fell behind, or stopped gaining); otherwise its sustained rate is a
+        # floor: the sender, or the last step, came first.
+        "reached_limit": reason in (FELL_BEHIND, FLAT),
         "client_bound": any(s["client_bound"] for s in steps),
         "votes_offered": sum(s["votes_offered"] for s in steps),
         "votes_acked": sum(s["votes_acked"] for s in steps),

@@ -9,8 +9,8 @@ from pathlib import Path
 from bench.rooms import PROFILES as ROOMS
 from bench.rooms import goals as room_goals
 from bench.run import main
+from bench.saturation import FELL_BEHIND, FLAT, Steps, goals, stop_reason
 from bench.saturation import PROFILES as SATURATION
-from bench.saturation import Steps, goals, stop_reason
 
 
 def test_the_saturation_scenario_steps_the_rate_up_on_both_targets_and_loses_no_vote(tmp_path: Path) -> None:
@@ -33,6 +33,7 @@ def test_the_saturation_scenario_steps_the_rate_up_on_both_targets_and_loses_no_
             assert step["votes_acked"] + step["votes_refused_or_lost"] == step["votes_offered"] >= step["votes_sent"]
             assert step["kept_up"] == (step["votes_refused_or_lost"] == 0 and step["ack_p99_ms"] <= 1000)
         assert figures["votes_acked"] == sum(step["votes_acked"] for step in steps)
+        assert figures["reached_limit"] == (figures["stopped_because"] in (FELL_BEHIND, FLAT))
         kept = [step["acked_rate_votes_per_s"] for step in steps if step["kept_up"]]
         assert figures["sustained_votes_per_s"] == (max(kept) if kept else None)
         assert figures["participants_with_acked_vote"] == phones
