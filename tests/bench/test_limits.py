@@ -71,7 +71,7 @@ def test_the_rooms_scenario_votes_in_every_room_and_compares_with_one_room(tmp_p
         assert figures["acked_answers_persisted"] == profile.total
         assert figures["acked_answers_lost"] == 0
         assert figures["presenter_p99_ms"] is not None and figures["server_cpu_s"] >= 0
-    assert rooms["server_log_problems"] == 0, rooms["server_log_samples"]
+        assert figures["server_log_problems"] == 0, figures["server_log_samples"]
     assert rooms["votes_lost"] == 0
     assert rooms["presenter_p99_worst_room_ms"] >= rooms["presenter_p99_ms"]
     assert {v["figure"] for v in rooms["targets"]} == {goal.figure for goal in room_goals(profile)}
