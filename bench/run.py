@@ -411,10 +411,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["both", "handsup", "baseline"], default="both")
     parser.add_argument(
         "--scenario",
-        choices=["all", "poll", "quiz", "surge"],
+        choices=["all", "poll", "quiz", "surge", "saturation", "rooms"],
         default="all",
         help="the poll's votes and slide change, the quiz's answers and reveal (bench/quiz.py), the surge of joins "
-        "(bench/surge.py), or all three",
+        "(bench/surge.py), the vote rate stepped up to saturation (bench/saturation.py), many rooms at once "
+        "(bench/rooms.py); by default all of them (the saturation and the rooms only for the quick and full profiles)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--repeat", type=int, help="runs of each target, alternating (default: the profile's)")
@@ -452,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.scenario in ("all", "surge"):
         result["surge"] = surge_scenario(args, SURGE_PROFILES[args.profile])
         failed = failed or any("error" in run or "error" in run["baseline"] for run in result["surge"].values())
+    failed = limit_scenarios(args, result) or failed
     result.update(
         {
             "profile": {**dataclasses.asdict(profile), "repeat": repeat},
@@ -466,6 +468,23 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))  # noqa: T201  (the figures are the program's output)
     return 1 if failed else 0
+
+
+def limit_scenarios(args: argparse.Namespace, result: dict[str, Any]) -> bool:
+    """The saturation and the many rooms (issue 18), when asked or by default beyond the smoke profile; failed?"""
+    from bench import rooms, saturation  # here: both modules import this one
+
+    failed = False
+    default = args.scenario == "all" and args.profile != "smoke"
+    if args.scenario == "saturation" or default:
+        spy = args.out.with_suffix(".saturation.profile.txt") if args.server_profile else None
+        result["saturation"] = saturation.scenario(args.profile, args.only, args.keep, args.repeat or 1, spy)
+        failed = "error" in result["saturation"] or "error" in result["saturation"]["baseline"]
+    if (args.scenario == "rooms" or default) and args.only != "baseline":  # Handsup's rooms against its one room
+        spy = args.out.with_suffix(".rooms.profile.txt") if args.server_profile else None
+        result["rooms"] = rooms.scenario(args.profile, args.keep, spy)
+        failed = failed or "error" in result["rooms"]
+    return failed
 
 
 def poll_scenario(args: argparse.Namespace, profile: Profile, repeat: int) -> tuple[dict[str, Any], bool]:
