@@ -456,9 +456,8 @@ def main(argv: list[str] | None = None) -> int:
             surges, failed_too = surge_deployments_scenario(args, plan, result["surge"])
             deployments = result.setdefault("deployments", {})
             for deployment in args.deployment:  # beside the poll's figures, when the poll ran too
-                deployments.setdefault(deployment.key, {"deployment": deployment.name})["surge"] = surges[
-                    deployment.key
-                ]
+                entry = deployments.setdefault(deployment.key, {"deployment": deployment.name})
+                entry["surge"] = surges[deployment.key]
             result["deployments_summary"] = summary_of(deployments)
             failed = failed or failed_too
     result.update(
