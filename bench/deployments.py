@@ -26,7 +26,7 @@ from typing import Any
 
 import asyncpg
 
-from bench.loadgen import EMAIL, HandsupTarget, log_problems
+from bench.loadgen import EMAIL, HandsupTarget, hash_token, log_problems
 from bench.procs import ServerProcess, cpu_seconds, free_port, rss_kib, start_process, tree_cpu_seconds
 from bench.services import NginxServer, PostgresServer, RedisServer, in_thread, shipped_nginx
 
@@ -100,6 +100,7 @@ class DeployedTarget(HandsupTarget):
         self.workers: list[ServerProcess] = []
         self.proxy: NginxServer | None = None
         self.stored: tuple[int, dict[str, Any]] | None = None
+        self.participants: dict[int, set[str]] | None = None  # session id -> its participants' token hashes
         self.services_started: list[Callable[[], None]] = []  # their stops, in reverse order of starting
         self.timings: dict[str, float] = {}  # seconds to start and stop the whole deployment (not measured load)
 
@@ -175,7 +176,7 @@ class DeployedTarget(HandsupTarget):
             with ThreadPoolExecutor(max(1, len(self.workers))) as pool:
                 codes = list(pool.map(lambda worker: worker.stop(), self.workers))
             if self.postgres is not None and self.poll_id and self.workers:
-                self.stored = in_thread(self._read_postgres)
+                self.stored, self.participants = in_thread(self._read_postgres)
         finally:
             for stop in reversed(self.services_started):
                 stop()
@@ -187,7 +188,8 @@ class DeployedTarget(HandsupTarget):
 
     # --- what was stored, what was logged -----------------------------------------------------------------------
 
-    async def _read_postgres(self) -> tuple[int, dict[str, Any]]:
+    async def _read_postgres(self) -> tuple[tuple[int, dict[str, Any]], dict[int, set[str]]]:
+        """The responses (the poll's check) and every session's participants (the surge's), in one connection."""
         assert self.postgres is not None
         connection = await asyncpg.connect(
             host="127.0.0.1", port=self.postgres.port, user="postgres", database="handsup"
@@ -199,14 +201,30 @@ class DeployedTarget(HandsupTarget):
                 " WHERE r.activity_id = $1",
                 self.poll_id,
             )
+            joined = await connection.fetch("SELECT session_id, token_hash FROM participant")
         finally:
             await connection.close()
-        return int(total), {row["token_hash"]: json.loads(row["payload"]).get("choices") for row in rows}
+        participants: dict[int, set[str]] = {}
+        for row in joined:
+            participants.setdefault(row["session_id"], set()).add(row["token_hash"])
+        choices = {row["token_hash"]: json.loads(row["payload"]).get("choices") for row in rows}
+        return (int(total), choices), participants
 
     def _stored(self) -> tuple[int, dict[str, Any]]:
         if self.stored is None:
             raise RuntimeError("the database was not read before the services stopped")
         return self.stored
+
+    def stored_participants(self, tokens: list[str], session_id: int) -> dict[str, Any]:
+        """The surge's check on PostgreSQL (as HandsupTarget's on SQLite): the session's participant rows, and how
+        many of the phones that joined have none; from what was read before the services stopped."""
+        if self.participants is None:
+            raise RuntimeError("the database was not read before the services stopped")
+        stored = self.participants.get(session_id, set())
+        return {
+            "participants_stored": len(stored),
+            "joined_not_stored": sum(1 for token in tokens if hash_token(token) not in stored),
+        }
 
     def check(self, answers: dict[str, int]) -> dict[str, Any]:
         """Every acknowledged last answer must be in PostgreSQL; what the workers and nginx logged."""
@@ -248,6 +266,32 @@ SUMMARY = (
 )
 
 
+# The surge's headline figures, per offered rate (bench/surge.py): joined, lost, deferred, how long, at what CPU.
+SURGE_SUMMARY = (
+    "participants_connected",
+    "participants_gave_up",
+    "join_server_errors",
+    "join_deferrals",
+    "phones_deferred",
+    "join_p50_ms",
+    "join_p99_ms",
+    "join_rate_sustained_per_s",
+    "server_cpu_per_join_ms",
+    "cpu_per_join_with_services_ms",
+    "services_cpu_s",
+    "joined_not_stored",
+    "error",
+)
+
+
 def summary_of(deployments: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Deployment key -> its summary figures (those it has)."""
-    return {key: {name: figures[name] for name in SUMMARY if name in figures} for key, figures in deployments.items()}
+    """Deployment key -> its summary figures (those it has); its surges' under `surge`, keyed by the rate."""
+    rows: dict[str, dict[str, Any]] = {}
+    for key, figures in deployments.items():
+        rows[key] = {name: figures[name] for name in SUMMARY if name in figures}
+        surges = figures.get("surge")
+        if isinstance(surges, dict):
+            rows[key]["surge"] = {
+                rate: {name: run[name] for name in SURGE_SUMMARY if name in run} for rate, run in surges.items()
+            }
+    return rows

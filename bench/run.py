@@ -29,7 +29,6 @@ from typing import Any
 from bench.baseline import BaselineTarget
 from bench.deployments import DEPLOYMENTS, deployments_option, summary_of, target_for
 from bench.driver import Profile, downsample, run_target
-from bench.loadgen import HandsupTarget
 from bench.procs import ROOT, raise_open_files
 from bench.quiz import DEFAULT_SIZES, QUESTIONS, QuizBaseline, QuizHandsup, QuizTarget, pooled, run_quiz_target
 from bench.surge import run_surges
@@ -430,9 +429,9 @@ def main(argv: list[str] | None = None) -> int:
         "--deployment",
         type=deployments_option,
         default=[DEPLOYMENTS["sqlite"]],
-        help="the poll on: sqlite (one worker, the default), postgres (one worker), postgres-redis-2 (two workers "
-        "behind nginx); several separated by commas, or all: the first's figures at the top level, every one's "
-        "under `deployments` (bench/deployments.py)",
+        help="the poll and the surge on: sqlite (one worker, the default), postgres (one worker), postgres-redis-2 "
+        "(two workers behind nginx); several separated by commas, or all: the first's figures at the top level, "
+        "every one's under `deployments` (the surge's under `deployments.<name>.surge`; bench/deployments.py)",
     )
     args = parser.parse_args(argv)
     profile = PROFILES[args.profile]
@@ -451,8 +450,17 @@ def main(argv: list[str] | None = None) -> int:
         result["quiz"] = quiz_scenario(args, QUIZ_PROFILES[args.profile], args.repeat or 1)
         failed = failed or "error" in result["quiz"] or "error" in result["quiz"]["baseline"]
     if args.scenario in ("all", "surge"):
-        result["surge"] = surge_scenario(args, SURGE_PROFILES[args.profile])
+        plan = SURGE_PROFILES[args.profile]
+        result["surge"] = surge_scenario(args, plan)
         failed = failed or any("error" in run or "error" in run["baseline"] for run in result["surge"].values())
+        if len(args.deployment) > 1 and args.only != "baseline":
+            surges, failed_too = surge_deployments_scenario(args, plan, result["surge"])
+            deployments = result.setdefault("deployments", {})
+            for deployment in args.deployment:  # beside the poll's figures, when the poll ran too
+                entry = deployments.setdefault(deployment.key, {"deployment": deployment.name})
+                entry["surge"] = surges[deployment.key]
+            result["deployments_summary"] = summary_of(deployments)
+            failed = failed or failed_too
     failed = limit_scenarios(args, result) or failed
     result.update(
         {
@@ -561,20 +569,65 @@ def quiz_scenario(args: argparse.Namespace, profile: Profile, repeat: int) -> di
 
 
 def surge_scenario(args: argparse.Namespace, plan: SurgePlan) -> dict[str, Any]:
-    """Each surge of the profile (bench/surge.py), the baseline then Handsup: keyed by the offered rate
-    ("250_per_s"), Handsup's figures at the top of each, the baseline's under `baseline`, ratios, targets."""
-    batches = [plan.surges] if plan.one_server else [(profile,) for profile in plan.surges]
+    """Each surge of the profile (bench/surge.py) on the first `--deployment`, the baseline then Handsup: keyed by
+    the offered rate ("250_per_s"), Handsup's figures at the top of each, the baseline's under `baseline`, ratios,
+    targets."""
+    deployment = args.deployment[0]
     found: dict[str, list[dict[str, Any]]] = {"baseline": [], "handsup": []}
-    for batch in batches:
-        for name, make in (("baseline", BaselineTarget), ("handsup", HandsupTarget)):
+    for batch in surge_batches(plan):  # the two targets alternate, so that both see the same (noisy) machine
+        for name, make in (("baseline", BaselineTarget), ("handsup", target_for(deployment))):
             if args.only not in ("both", name):
                 found[name].extend({} for _ in batch)
                 continue
-            figures = run_one(make, batch[0], args.keep, partial(drive_surges, batch))
-            found[name].extend(split_surges(figures, len(batch)))
+            found[name].extend(surges_on_one_server(make, batch, args.keep))
+    return surge_entries(plan, deployment.name, found["baseline"], found["handsup"])
+
+
+def surge_deployments_scenario(
+    args: argparse.Namespace, plan: SurgePlan, first: dict[str, Any]
+) -> tuple[dict[str, dict[str, Any]], bool]:
+    """The surges on each further deployment (bench/deployments.py), after the first's (the top level, repeated
+    here without its baseline): deployment key -> its surges by rate, judged against the first's baseline runs."""
+    baselines = [first.get(rate, {}).get("baseline", {}) for rate in surge_keys(plan)]
+    side_by_side = {
+        args.deployment[0].key: {
+            rate: {name: value for name, value in entry.items() if name != "baseline"} for rate, entry in first.items()
+        }
+    }
+    for deployment in args.deployment[1:]:
+        found: list[dict[str, Any]] = []
+        for batch in surge_batches(plan):
+            found.extend(surges_on_one_server(target_for(deployment), batch, args.keep))
+        sys.stderr.write(f"-- the surge on {deployment.name}:\n")
+        entries = surge_entries(plan, deployment.name, baselines, found)
+        side_by_side[deployment.key] = {
+            rate: {name: value for name, value in entry.items() if name != "baseline"}
+            for rate, entry in entries.items()
+        }
+    failed = any("error" in run for surges in side_by_side.values() for run in surges.values())
+    return side_by_side, failed
+
+
+def surge_batches(plan: SurgePlan) -> list[tuple[Profile, ...]]:
+    """The surges each server process runs: all of them on one (`one_server`), or one each."""
+    return [plan.surges] if plan.one_server else [(profile,) for profile in plan.surges]
+
+
+def surge_keys(plan: SurgePlan) -> list[str]:
+    return [f"{profile.join_rate:g}_per_s" for profile in plan.surges]
+
+
+def surges_on_one_server(make: Callable[[Path], Any], batch: tuple[Profile, ...], keep: bool) -> list[dict[str, Any]]:
+    return split_surges(run_one(make, batch[0], keep, partial(drive_surges, batch)), len(batch))
+
+
+def surge_entries(
+    plan: SurgePlan, deployment: str, baselines: list[dict[str, Any]], handsups: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Handsup's figures per surge, beside the baseline's, with the ratios and the verdicts on the targets."""
     fastest = max(profile.join_rate for profile in plan.surges)
     result: dict[str, Any] = {}
-    for index, (profile, baseline, handsup) in enumerate(zip(plan.surges, *found.values(), strict=True)):
+    for index, (profile, baseline, handsup) in enumerate(zip(plan.surges, baselines, handsups, strict=True)):
         compared = ratios(handsup, baseline, SURGE_RATIOS)
         entry = {
             **handsup,
@@ -585,9 +638,10 @@ def surge_scenario(args: argparse.Namespace, plan: SurgePlan) -> dict[str, Any]:
             "profile": dataclasses.asdict(profile),
         }
         if handsup:
+            entry["deployment"] = deployment
             memory = index == 0 or not plan.one_server
             entry["targets"] = judge(surge_goals(profile, profile.join_rate == fastest, memory), entry)
-        result[f"{profile.join_rate:g}_per_s"] = entry
+        result[surge_keys(plan)[index]] = entry
     return result
 
 

@@ -38,6 +38,15 @@ from bench.driver import (
 
 CURVE_STEP_S = 0.5  # the join curve's sampling interval
 SUSTAINED = (0.1, 0.9)  # the sustained join rate is measured between these shares of the joins
+# What a target's check says of the whole server (of every surge on it): its workers' logs, nginx's, and how long a
+# deployment took to start and stop (bench/deployments.py).
+LOGGED = (
+    "server_log_problems",
+    "server_log_samples",
+    "proxy_log_problems",
+    "proxy_log_samples",
+    "deployment_timings",
+)
 
 
 async def open_ramp(run: Run, http: httpx.AsyncClient) -> list[float]:
@@ -75,6 +84,25 @@ def sustained_rate(clients: list[Client]) -> float | None:
     return round((high - low) / (done[high] - done[low]), 1)
 
 
+def per_join(seconds: float, joined: list[Client]) -> float | None:
+    """CPU seconds as milliseconds per phone that joined."""
+    return round(1000 * seconds / len(joined), 3) if joined else None
+
+
+def services_figures(ramp: dict[str, Any], joined: list[Client]) -> dict[str, Any]:
+    """A deployment's services during the ramp (bench/deployments.py): each one's CPU seconds, theirs per join, and
+    the CPU per join of the whole deployment (workers and services); nothing for one process on SQLite."""
+    services = ramp.get("services_cpu_s")
+    if not services:
+        return {}
+    spent = sum(services.values())
+    return {
+        "services_cpu_s": services,
+        "services_cpu_per_join_ms": per_join(spent, joined),
+        "cpu_per_join_with_services_ms": per_join(ramp["server_cpu_s"] + spent, joined),
+    }
+
+
 def surge_figures(run: Run, late: list[float], probe: LagProbe) -> dict[str, Any]:
     clients = run.clients
     meters = run.meters
@@ -96,7 +124,8 @@ def surge_figures(run: Run, late: list[float], probe: LagProbe) -> dict[str, Any
         **spread([c.join_http_s for c in joined if c.join_http_s is not None], "join_http"),
         "ramp_wall_s": ramp["wall_s"],
         "server_cpu_s": ramp["server_cpu_s"],
-        "server_cpu_per_join_ms": round(1000 * ramp["server_cpu_s"] / len(joined), 3) if joined else None,
+        "server_cpu_per_join_ms": per_join(ramp["server_cpu_s"], joined),
+        **services_figures(ramp, joined),
         "client_cpu_s": ramp["client_cpu_s"],
         "other_processes_cpu_s": ramp["other_cpu_s"],
         "rss_before_kib": meters.rss("ramp_start"),
@@ -115,9 +144,10 @@ async def surge(target: Target, profile: Profile) -> tuple[dict[str, Any], Run]:
     """One surge against a started target: the session and the presenter as in the poll, the open ramp, the idle."""
     async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as http:
         await target.prepare(http)
-        run = Run(
-            target, profile, [Client(i) for i in range(profile.participants)], Presenter(), Meters(target.server_pid)
-        )
+        # A deployment of several workers (bench/deployments.py) reads its own usage: the workers' CPU and RSS summed,
+        # the services' apart. Without it, only the first worker's process would be measured.
+        meters = Meters(target.server_pid, usage=getattr(target, "usage", None))
+        run = Run(target, profile, [Client(i) for i in range(profile.participants)], Presenter(), meters)
         await connect_presenter(run, http)
         probe = LagProbe()
         watcher = asyncio.create_task(probe.watch())
@@ -160,11 +190,12 @@ async def run_surges(target: Target, profiles: Sequence[Profile]) -> dict[str, A
     finally:
         exit_code = await asyncio.to_thread(target.stop)
     checked = await asyncio.to_thread(target.check, {})
-    stored = getattr(target, "stored_participants", None)  # Handsup's database; the bare app stores nothing
+    # Handsup's database (SQLite's file, or PostgreSQL as read before its server stopped); the bare app stores nothing
+    stored = getattr(target, "stored_participants", None)
     for figures, (session, tokens) in zip(results, joined, strict=True):
         figures["server_exit_code"] = exit_code
         figures["surges_on_this_server"] = len(profiles)
-        for name in ("server_log_problems", "server_log_samples"):  # the whole server's log
+        for name in LOGGED:  # the whole server's log (and a deployment's proxy and timings)
             if name in checked:
                 figures[name] = checked[name]
         if stored is not None:

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+import bench.charts
 from bench.driver import (
     Client,
     Deferred,
@@ -100,6 +101,10 @@ def test_a_smoke_run_drives_both_targets_and_writes_every_asked_figure(tmp_path:
         assert surge["join_saturation_ratio_to_baseline"] is not None
         assert surge["rss_per_participant_ratio_to_baseline"] is not None
         assert {v["figure"] for v in surge["targets"]} == {g.figure for g in surge_goals(profile, saturation=True)}
+
+    charts = tmp_path / "charts"  # the charts are drawn from this JSON (bench/charts.py)
+    assert bench.charts.main([str(out), str(charts)]) == 0
+    assert (charts / "latency-join-smoke.svg").exists() and list(charts.glob("surge-*.svg"))
 
 
 def assert_surge_figures_add_up(figures: dict[str, Any], profile: Profile) -> None:
