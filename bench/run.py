@@ -39,7 +39,7 @@ PROFILES = {
     # The harness end to end in seconds: what the test suite runs (tests/bench), not a measurement.
     "smoke": Profile("smoke", participants=20, votes=40, rate=100.0, join_rate=50.0, join_concurrency=10, idle_s=0.5),
     "quick": Profile(
-        "quick", participants=500, votes=1000, rate=500.0, join_rate=250.0, join_concurrency=100, idle_s=3.0, repeat=3
+        "quick", participants=500, votes=1000, rate=500.0, join_rate=250.0, join_concurrency=100, idle_s=3.0, repeat=1
     ),
     # The targets of the project's scale issue: 10,000 participants, 10,000 votes at 2,000/s.
     "full": Profile(

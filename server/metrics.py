@@ -135,6 +135,11 @@ class _ServicesCollector(Collector):
         drops = CounterMetricFamily(
             "handsup_outbox_drops", "Websocket clients disconnected because their outbox was full (they resync)"
         )
+        deferred = CounterMetricFamily(
+            "handsup_joins_deferred", "New phones the join gate asked to come back in a moment (503 'filling up')"
+        )
+        waiting = GaugeMetricFamily("handsup_joins_waiting", "Deferred phones not back yet, over this process's rooms")
+        joined = CounterMetricFamily("handsup_participants_joined", "Participants inserted by the group-commit writer")
         families = (
             connections,
             rooms,
@@ -146,6 +151,9 @@ class _ServicesCollector(Collector):
             backplane_depth,
             overflows,
             drops,
+            deferred,
+            waiting,
+            joined,
         )
         if services is not None:
             hub, writer, settings = services.hub, services.writer, services.settings
@@ -162,6 +170,9 @@ class _ServicesCollector(Collector):
             backplane_depth.add_metric([], sum(r.subscription.depth for r in open_rooms if r.subscription is not None))
             overflows.add_metric([], hub.stats.backplane_overflows)
             drops.add_metric([], hub.stats.outbox_drops)
+            deferred.add_metric([], hub.gate.deferred)
+            waiting.add_metric([], sum(room.waiting for room in open_rooms))
+            joined.add_metric([], writer.joined)
         yield from families
 
 

@@ -95,12 +95,16 @@ def test_the_presenter_sees_how_many_phones_are_waiting_to_join(
         busy(client, 5.0)
         tokens = [phone(client, session["code"]).cookies[COOKIE] for _ in range(3)]
         receive_until(ws, lambda frame: root_id(frame) == "counts" and "<strong>3</strong> waiting to join" in frame)
+        scraped = client.app.state.metrics.exposition().decode()  # type: ignore[attr-defined]
+        assert "handsup_joins_deferred_total 3.0" in scraped and "handsup_joins_waiting 3.0" in scraped
         busy(client, 0.0)
         for token in tokens:
             assert phone(client, session["code"], token).status_code == 200
         client.cookies.update(cookies)
         counts = receive_until(ws, lambda frame: root_id(frame) == "counts" and "<strong>3</strong> joined" in frame)
         assert "waiting to join" not in counts
+        scraped = client.app.state.metrics.exposition().decode()  # type: ignore[attr-defined]
+        assert "handsup_joins_waiting 0.0" in scraped and "handsup_participants_joined_total 3.0" in scraped
 
 
 def test_the_gate_closes_while_the_event_loop_runs_late_and_opens_again(client: TestClient) -> None:
