@@ -530,8 +530,10 @@ def deployments_scenario(
     for deployment in args.deployment[1:]:
         figures = combine([run_one(target_for(deployment), profile, args.keep) for _ in range(repeat)])
         figures["deployment"] = deployment.name
-        figures["throughput_ratio_to_baseline"] = ratios(figures, baseline)["throughput_votes_per_s"]
-        figures["ratios_to_baseline"] = ratios(figures, baseline)
+        compared = ratios(figures, baseline)
+        figures["throughput_ratio_to_baseline"] = compared["throughput_votes_per_s"]
+        figures["rss_per_participant_ratio_to_baseline"] = compared["rss_per_participant_kib"]
+        figures["ratios_to_baseline"] = compared
         sys.stderr.write(f"-- the poll on {deployment.name}:\n")
         figures["targets"] = judge(goals(profile), figures)
         side_by_side[deployment.key] = figures

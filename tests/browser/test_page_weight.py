@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, expect
 
 from activities import registry
+from bench.firstload import SLOW_3G, TIMINGS
 from server.app import GZIP_MINIMUM_BYTES
 from server.live.fragments import kind_static_urls
 from server.web.critical import CRITICAL_CSS_FILE
@@ -20,30 +21,9 @@ from tests.factories import LiveServer
 
 pytestmark = pytest.mark.browser
 FIRST_LOAD_LIMIT = 60 * 1024  # issue 7: at most 60 KB compressed, every response of the first load together
-# Chrome DevTools' "Slow 3G" preset (named "3G" in recent DevTools; Puppeteer's PredefinedNetworkConditions mirror it):
-# 500 kbit/s × 0.8 each way, and 400 ms × 5 of latency added to every request.
-SLOW_3G = {"offline": False, "latency": 400 * 5, "downloadThroughput": 500 * 1000 / 8 * 0.8}
-SLOW_3G["uploadThroughput"] = SLOW_3G["downloadThroughput"]
-# Recorded in the page from its first moment: when the answer form can be used (the first frame drawn with its Send
-# button laid out and enabled: it posts without JavaScript; the first paint may come before the form is parsed), and
-# when the page follows live (its socket open), in milliseconds from the start of navigation. How soon is
-# bench/firstload.py's figure: timing bounds live in benchmarks.
-TIMINGS = """
-window.handsupTimes = {};
-(function usable() {  // the first frame drawn with the Send button laid out and enabled
-  requestAnimationFrame(function (frame) {
-    var send = document.querySelector("form.answer button[type=submit]");
-    if (send && !send.disabled && !send.closest("[disabled]") && send.getBoundingClientRect().height > 0) {
-      window.handsupTimes.usable = frame;
-    } else {
-      usable();
-    }
-  });
-})();
-document.addEventListener("htmx:wsOpen", function () {
-  if (!window.handsupTimes.socket) window.handsupTimes.socket = performance.now();
-});
-"""
+# Chrome DevTools' "Slow 3G" preset, and what the page records of its first moments (when the answer form can be
+# used, when its socket opened): the same as bench/firstload.py's, whose figure says how soon (timing bounds live in
+# benchmarks).
 CONNECTED = "() => Boolean(window.handsupTimes && window.handsupTimes.socket)"
 USABLE = """() => ({usable: window.handsupTimes.usable || null,
   arrived: performance.getEntriesByType("resource").map(function (r) { return [r.name, r.responseEnd]; })})"""
