@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     joins_in_flight_limit: int = Field(default=500, ge=1)
     # ... or, when set, past this many connections waiting for the worker to accept them (served directly, on
     # Linux). Off by default: the kernel's queue holds a room in order (the server asks for 4,096), and measured here
-    # (docs/benchmarks.md, "The surge") deferring at its door made 10,000 phones at 1,000/s join later, not sooner.
+    # (docs/benchmarks.md, "The join path") deferring at its door made 10,000 phones at 1,000/s join later, not sooner.
     join_accept_queue_limit: int | None = Field(default=None, ge=1)
     # Pushes to presenter and projector views are coalesced to at most one per interval per session.
     push_interval_ms: int = 100

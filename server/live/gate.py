@@ -11,7 +11,7 @@ back spread out rather than all at once. Phones that have joined (their cookie i
 or a reconnect never waits behind the newcomers.
 
 Short of those limits, the kernel's accept queue is the waiting room: it holds the phones in order, and measured on
-two cores (docs/benchmarks.md, "The surge") that took 10,000 phones arriving at 1,000 a second in sooner than
+two cores (docs/benchmarks.md, "The join path") that took 10,000 phones arriving at 1,000 a second in sooner than
 deferring them at the door did; so the door's limit is off unless set.
 
 The presenter sees how many are waiting: each deferred phone carries its new participant cookie, so its return takes
