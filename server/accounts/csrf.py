@@ -1,8 +1,15 @@
 """CSRF: every state-changing form or htmx call carries this browser session's token, and one without it is
-refused as an expired form (a page that says so in a browser, a problem body for htmx and scripts)."""
+refused as an expired form (a page that says so in a browser, a problem body for htmx and scripts).
+
+A participant's token is not kept in a session: it is derived from their participant cookie with the server's key
+(`keyed_csrf_token`), so a phone's first page sets no signed session cookie (a room joins at once: that signing
+was a tenth of a join's CPU). Another site can read neither the cookie nor the key, so it cannot forge the token."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from urllib.parse import urlsplit
 
@@ -27,15 +34,25 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
+def keyed_csrf_token(secret: str, key: str) -> str:
+    """The CSRF token of whoever holds `key` (a participant's cookie token): the same on every page they load."""
+    digest = hmac.new(secret.encode(), b"csrf:" + key.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
 async def check_csrf(request: Request) -> None:
     """Refuse a state-changing form or htmx call whose CSRF token does not match the session's."""
-    expected = request.session.get("csrf")
+    await check_sent_csrf(request, request.session.get("csrf"))
+
+
+async def check_sent_csrf(request: Request, *expected: str | None) -> None:
+    """Refuse a request whose CSRF token (header or form field) is none of `expected` (None is never valid)."""
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
         form = await request.form()
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    if not expected or not sent or not same(str(expected), sent):
+    if not sent or not any(token and same(str(token), sent) for token in expected):
         raise FormExpired
 
 

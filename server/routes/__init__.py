@@ -31,7 +31,9 @@ from server.routes import (
 from server.web import headers
 
 ROUTERS: list[APIRouter] = [
-    participant.socket_router,  # first: a room joining at once opens thousands of these sockets
+    # First: a room joining at once opens thousands of these sockets and pages (FastAPI tries routers in order).
+    participant.socket_router,
+    participant.router,  # its /{code:code} pages take only what may be a join code (server/web/routing.py)
     decks.api_router,
     editor.api_router,
     presenter.api_router,
@@ -61,5 +63,5 @@ ROUTERS: list[APIRouter] = [
     metrics.router,
     language.router,
     health.router,
-    participant.router,  # last: it owns the /{code} pages
+    participant.lost_router,  # last: any other one-segment address is a code typed wrong
 ]

@@ -16,7 +16,7 @@ from sqlmodel import select
 from activities.base import FormFields, whole_number
 from activities.i18n import _
 from server.accounts.access import Access, declare
-from server.accounts.csrf import CSRF_FIELD, check_csrf, csrf_token
+from server.accounts.csrf import CSRF_FIELD, check_csrf, check_sent_csrf, csrf_token, keyed_csrf_token
 from server.accounts.security import looks_like_token, new_token
 from server.live.connections import TRY_AGAIN, Audience, Connection, SocketConnection, refuse, serve_socket
 from server.live.fragments import Views, qr_svg
@@ -32,11 +32,14 @@ from server.sessions import CODE_LENGTHS, NotFound, clean_code, format_code, has
 from server.web.deps import Id, ServicesDep, join_url, keep_cookie, same_origin
 from server.web.i18n import current_language, in_their_language
 from server.web.problems import API_ERRORS, Problem, problem_responses
+from server.web.routing import CODE
 from server.web.throttle import Throttled, address_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(in_their_language)])
 # The phones' socket, first of all routes: a room joining at once opens thousands, and each is matched in order.
 socket_router = APIRouter(include_in_schema=False, dependencies=[Depends(in_their_language)])
+# Last of all routes: any other one-segment address, most likely a code typed wrong.
+lost_router = APIRouter(include_in_schema=False, dependencies=[Depends(in_their_language)])
 # The JSON API of participants: join by code, what the screen shows, answer, react (docs/api.md).
 api_router = APIRouter(prefix="/api/v1", tags=["v1"], responses=API_ERRORS)
 COOKIE = "handsup_participant"
@@ -45,6 +48,22 @@ REACTION_FIELD = "reaction"
 NAME_FORM_FIELD = "name_form"  # the hidden field that says a form (or socket message) chooses a nickname and team
 CSRF_STAND_IN = "csrf0stand0in0for0the0token"  # where a page rendered once for many phones takes each one's token
 NAME_FIELD_LIMIT = 200  # characters of a nickname or team read at most (the rules allow far fewer)
+
+
+def _csrf(services: Services, token: str) -> str:
+    """The CSRF token of the phone holding participant `token` (server/accounts/csrf.py: no session to sign)."""
+    return keyed_csrf_token(services.settings.resolved_secret_key, token)
+
+
+async def check_phone_csrf(request: Request, services: ServicesDep) -> None:
+    """Refuse a phone's form post whose CSRF token is neither the one its participant cookie gives (its page's) nor
+    its browser session's (the join page's, for a phone whose participant cookie was lost)."""
+    token = _known_token(request)
+    await check_sent_csrf(request, _csrf(services, token) if token is not None else None, request.session.get("csrf"))
+
+
+# A phone's plain form posts (the no-JavaScript path): whoever has the code, with their page's CSRF token.
+PHONE_FORM = [declare(Access.participant), Depends(check_phone_csrf)]
 
 
 @router.get("/", response_class=HTMLResponse, dependencies=[declare(Access.anyone)])
@@ -94,15 +113,20 @@ async def _room_for(services: Services, request: Request, code: str) -> Room:
     or everyone, has tried too many codes that are not live)."""
     cleaned = clean_code(code)
     if cleaned is None:
-        length = _(CODE_LENGTHS[services.settings.join_code_digits])
-        detail = _("There is no page here. To join a session, type its {length}-digit code.").format(length=length)
-        raise Problem(404, _("Not found"), detail)
+        raise _no_page(services)
     try:
         return await services.hub.admit(cleaned, address_of(request), _known_token(request))
     except NotFound:
         raise Problem(404, _("No such session"), await _why_not_live(services, cleaned)) from None
     except Throttled as throttled:
         raise Problem(429, _("Too many tries"), str(throttled), {"Retry-After": throttled.retry_after}) from None
+
+
+def _no_page(services: Services) -> Problem:
+    """A 404 for an address that is no join code, saying how to join."""
+    length = _(CODE_LENGTHS[services.settings.join_code_digits])
+    detail = _("There is no page here. To join a session, type its {length}-digit code.").format(length=length)
+    return Problem(404, _("Not found"), detail)
 
 
 def _known_token(request: Request) -> str | None:
@@ -115,6 +139,7 @@ async def _page(
     request: Request,
     services: Services,
     room: Room,
+    token: str,
     participant_id: int,
     error: str | None = None,
     status: int = 200,
@@ -137,7 +162,7 @@ async def _page(
     # The socket stays on the activity this page shows when the participant chose it or sets their own pace.
     chosen = activity is not None and (activity.id == at or activity is not room.snapshot.current)
     chosen = chosen or room.snapshot.paced
-    csrf = csrf_token(request)
+    csrf = _csrf(services, token)
     # Only where there is nothing to type into: a reload never wipes what someone is writing.
     waiting = activity is None and room.snapshot.live and not room.snapshot.paced and not stage.naming
     closed = activity is not None and not activity.voting_open
@@ -182,7 +207,7 @@ def _with_cookie(response: Response, services: Services, token: str) -> Response
     return keep_cookie(response, services.settings, COOKIE, token, COOKIE_DAYS)
 
 
-@router.get("/{code}", response_class=HTMLResponse, dependencies=[declare(Access.participant)])
+@router.get(CODE, response_class=HTMLResponse, dependencies=[declare(Access.participant)])
 async def participant_page(code: str, request: Request, services: ServicesDep) -> Response:
     """The participant's page: the current activity, live."""
     room = await _room_for(services, request, code)
@@ -192,14 +217,14 @@ async def participant_page(code: str, request: Request, services: ServicesDep) -
     token = _cookie_token(request)
     known = room.known(token)
     if known is not None:  # joined already: a reload or a reconnect never waits behind the newcomers
-        return _with_cookie(await _page(request, services, room, known), services, token)
+        return _with_cookie(await _page(request, services, room, token, known), services, token)
     gate = services.hub.gate
     if not gate.open:
         return _filling(request, services, room, token)
     gate.admitted()
     try:
         participant_id, new = await room.join(token)
-        page = await _page(request, services, room, participant_id, fresh=new)
+        page = await _page(request, services, room, token, participant_id, fresh=new)
     except (WriterBusy, WriterFailed):  # the queue is full, or its commit failed: nothing was stored, come back
         return _filling(request, services, room, token)
     finally:
@@ -220,12 +245,18 @@ def _filling(request: Request, services: Services, room: Room, token: str) -> Re
     return _with_cookie(HTMLResponse(html, status_code=503, headers=headers), services, token)
 
 
+@lost_router.get("/{text}", response_class=HTMLResponse, dependencies=[declare(Access.anyone)])
+async def not_a_code(text: str, services: ServicesDep) -> Response:
+    """An address that is neither a page nor a code's: a 404 that says how to join."""
+    raise _no_page(services)
+
+
 def _cookie_token(request: Request) -> str:
     """The participant's token from their cookie, or a new one (a cookie we did not issue is ignored)."""
     return _known_token(request) or new_token()
 
 
-@router.get("/{code}/qr.svg", dependencies=[declare(Access.participant)])
+@router.get(CODE + "/qr.svg", dependencies=[declare(Access.participant)])
 async def join_qr(code: str, request: Request, services: ServicesDep) -> Response:
     """The QR code of a live session's join link."""
     room = await _room_for(services, request, code)
@@ -233,9 +264,7 @@ async def join_qr(code: str, request: Request, services: ServicesDep) -> Respons
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
 
 
-@router.post(
-    "/{code}/respond", response_class=HTMLResponse, dependencies=[declare(Access.participant), Depends(check_csrf)]
-)
+@router.post(CODE + "/respond", response_class=HTMLResponse, dependencies=PHONE_FORM)
 async def respond_by_form(code: str, request: Request, services: ServicesDep) -> Response:
     """The no-JavaScript path: a plain form post, stored, then back to the page (which shows 'received')."""
     room, token, participant_id, fields = await _form_post(code, request, services)
@@ -244,12 +273,12 @@ async def respond_by_form(code: str, request: Request, services: ServicesDep) ->
         activity_id = activity_of(form_fields)
         await respond(room, participant_id, activity_id, form_fields)
     except Refused as refused:
-        response = await _page(request, services, room, participant_id, error=str(refused), status=422)
+        response = await _page(request, services, room, token, participant_id, error=str(refused), status=422)
         return _with_cookie(response, services, token)
     return _with_cookie(RedirectResponse(_back(room, activity_id), status_code=303), services, token)
 
 
-@router.get("/{code}/name", response_class=HTMLResponse, dependencies=[declare(Access.participant)])
+@router.get(CODE + "/name", response_class=HTMLResponse, dependencies=[declare(Access.participant)])
 async def name_page(code: str, request: Request, services: ServicesDep) -> Response:
     """The form to choose or change a nickname and team (while the session still takes them)."""
     room = await _room_for(services, request, code)
@@ -257,19 +286,19 @@ async def name_page(code: str, request: Request, services: ServicesDep) -> Respo
     participant_id = await room.participant(token)
     if not room.asks_names:
         return _with_cookie(RedirectResponse(f"/{room.snapshot.session.code}", status_code=303), services, token)
-    return _with_cookie(await _page(request, services, room, participant_id, naming=True), services, token)
+    return _with_cookie(await _page(request, services, room, token, participant_id, naming=True), services, token)
 
 
-@router.post(
-    "/{code}/name", response_class=HTMLResponse, dependencies=[declare(Access.participant), Depends(check_csrf)]
-)
+@router.post(CODE + "/name", response_class=HTMLResponse, dependencies=PHONE_FORM)
 async def name_by_form(code: str, request: Request, services: ServicesDep) -> Response:
     """The no-JavaScript path of a nickname and team: stored, then back to the page; or the form again, saying why."""
     room, token, participant_id, fields = await _form_post(code, request, services)
     try:
         await _choose_name(room, participant_id, fields)
     except NameRefused as refused:
-        response = await _page(request, services, room, participant_id, error=str(refused), status=422, naming=True)
+        response = await _page(
+            request, services, room, token, participant_id, error=str(refused), status=422, naming=True
+        )
         return _with_cookie(response, services, token)
     return _with_cookie(RedirectResponse(f"/{room.snapshot.session.code}", status_code=303), services, token)
 
@@ -284,9 +313,7 @@ async def _choose_name(room: Room, participant_id: int, fields: Mapping[str, Seq
     await room.choose_name(participant_id, field("nickname"), field("team"))
 
 
-@router.post(
-    "/{code}/react", response_class=HTMLResponse, dependencies=[declare(Access.participant), Depends(check_csrf)]
-)
+@router.post(CODE + "/react", response_class=HTMLResponse, dependencies=PHONE_FORM)
 async def react_by_form(code: str, request: Request, services: ServicesDep) -> Response:
     """The no-JavaScript path of a reaction: float it, then back to the page the participant was on."""
     room, token, participant_id, fields = await _form_post(code, request, services)
@@ -294,7 +321,9 @@ async def react_by_form(code: str, request: Request, services: ServicesDep) -> R
     try:
         await room.react(participant_id, str(next(iter(fields.get(REACTION_FIELD, ())), "")))
     except ReactionRefused as refused:
-        response = await _page(request, services, room, participant_id, error=str(refused), status=refused.status)
+        response = await _page(
+            request, services, room, token, participant_id, error=str(refused), status=refused.status
+        )
         return _with_cookie(response, services, token)
     return _with_cookie(RedirectResponse(_back(room, at), status_code=303), services, token)
 
@@ -352,7 +381,7 @@ async def participant_socket(websocket: WebSocket, code: str, services: Services
     await serve_socket(room, connection, first, on_message)
 
 
-@router.get("/{code}/events", dependencies=[declare(Access.participant)])
+@router.get(CODE + "/events", dependencies=[declare(Access.participant)])
 async def participant_events(code: str, request: Request, services: ServicesDep) -> Response:
     """The socket's twin for networks that block websockets: the participant's stage as server-sent events.
 

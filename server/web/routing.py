@@ -9,14 +9,34 @@ from typing import Literal
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, APIWebSocketRoute
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import BaseRoute, Mount, Route
+
+
+class JoinCode(Convertor[str]):
+    """A path segment that may be a join code as people type it: digits, with spaces or dashes between
+    (server.sessions.clean_code says whether it is one). The participant's pages come first of all routes, so that a
+    room joining at once is not matched against every other route first; this keeps them off `/login` and the rest."""
+
+    regex = "[0-9][0-9 \u00a0-]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("code", JoinCode())
+CODE = "/{code:code}"
+"""The path of a participant's page, `/123456`; its actions are below it (`/123456/respond`)."""
 
 
 @dataclass(frozen=True)
 class Served:
     """One route: its full path, its methods ("WEBSOCKET" for a socket) and the route object itself."""
 
-    path: str
+    path: str  # as written, without convertors: `/{code}`, not `/{code:code}`
     methods: frozenset[str]
     route: BaseRoute
 
@@ -33,9 +53,9 @@ def _walk(routes: Iterable[BaseRoute], prefix: str) -> Iterator[Served]:
             context = getattr(route, "include_context", None)
             yield from _walk(included.routes, prefix + (getattr(context, "prefix", "") or ""))
         elif isinstance(route, APIWebSocketRoute):
-            yield Served(prefix + route.path, frozenset({"WEBSOCKET"}), route)
+            yield Served(prefix + route.path_format, frozenset({"WEBSOCKET"}), route)
         elif isinstance(route, APIRoute | Route):
-            yield Served(prefix + route.path, frozenset(route.methods or ()), route)
+            yield Served(prefix + route.path_format, frozenset(route.methods or ()), route)
         elif isinstance(route, Mount):
             yield Served(prefix + route.path, frozenset({"GET", "HEAD"}), route)
 
@@ -187,6 +207,7 @@ PAGE_TWINS: dict[tuple[str, str], Twin | Exempt] = {
     ("POST", "/{code}/react"): Twin("POST", f"{_V1}/sessions/{{session_id}}/reactions"),
     ("GET", "/{code}/events"): Exempt("socket", "the participant socket's fallback over server-sent events"),
     ("WEBSOCKET", "/ws/participant/{code}"): Exempt("socket", "opens with the participant token of /api/v1/join"),
+    ("GET", "/{text}"): Exempt("open", "any other one-segment address: a 404 page that says how to join"),
 }
 """Every route outside /api/ with its API twin or why it has none (tests/server/routes/test_api_twins.py checks the
 router against it both ways: every page route is here, and every twin exists)."""

@@ -177,6 +177,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "kind": "resources",  # the kind whose pool the pool routes show
             "column": compared["columns"][0]["key"],
             "token": "not-a-setup-link",
+            "text": "nothing-here",  # an address that is no join code: the 404 page that says how to join
             # Someone who is nobody's co-facilitator: the routes that name a person change nothing with it.
             "user_id": str(bystander.id),
             # The bystander's sign-in at a provider, asking to be linked (linked, then unlinked, by the admin).

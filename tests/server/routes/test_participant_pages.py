@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import xml.etree.ElementTree as ElementTree
 from typing import Any
 
@@ -205,6 +206,58 @@ def test_a_form_post_stores_the_answer_and_returns_to_the_page(
     assert "Received" in page
     assert "Update my answer" in page
     assert 'value="1" checked' in " ".join(page.split())
+
+
+def _page_csrf(page: str) -> str:
+    [token] = set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
+    return token
+
+
+def test_a_phones_page_sets_no_session_and_its_own_token_posts_its_forms(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
+    """A phone's form token comes from its participant cookie, not a signed session: joining signs nothing."""
+    poll = show(client, presenter, session, 0)
+    page = client.get(f"/{session['code']}", headers=BROWSER)
+    assert "handsup_session" not in page.headers.get("set-cookie", "")
+    token = _page_csrf(page.text)
+    assert _page_csrf(client.get(f"/{session['code']}", headers=BROWSER).text) == token  # the same on every load
+    posted = client.post(
+        f"/{session['code']}/respond",
+        data={"activity": str(poll), "choice": "1", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303
+    [row] = stored(client, select(Response))
+    assert row.payload == {"choices": [1]}
+
+
+def test_a_phones_form_with_another_phones_token_or_a_forged_one_changes_nothing(
+    client: TestClient, presenter: Presenter, session: dict[str, Any]
+) -> None:
+    poll = show(client, presenter, session, 0)
+    other = _page_csrf(client.get(f"/{session['code']}", headers=BROWSER).text)
+    client.cookies.clear()
+    mine = _page_csrf(client.get(f"/{session['code']}", headers=BROWSER).text)
+    assert mine != other
+    for token in (other, mine[:-2] + "xx", ""):
+        posted = client.post(
+            f"/{session['code']}/respond",
+            data={"activity": str(poll), "choice": "1", "csrf_token": token},
+            headers=BROWSER,
+            follow_redirects=False,
+        )
+        assert posted.status_code == 403
+        assert "This form has expired" in posted.text
+    assert stored(client, select(Response)) == []
+
+
+def test_an_address_of_digits_that_is_no_code_is_a_404_page_that_says_how_to_join(client: TestClient) -> None:
+    for path in ("/12", "/1234567890123", "/12-34"):
+        page = client.get(path, headers=BROWSER)
+        assert page.status_code == 404
+        assert "There is no page here. To join a session, type its six-digit code." in page.text
+    assert client.get("/login", headers=BROWSER).status_code == 200  # the pages that come after codes are still found
 
 
 def test_a_form_post_without_a_prior_visit_joins_and_sets_the_cookie(
