@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount, Route, Router
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from activities import registry as default_registry
 from server import ROOT, __version__, metrics
@@ -39,6 +39,7 @@ from server.media import ImageRefused, store_shipped_images, sweep_images
 from server.models import Deck, utcnow
 from server.routes import ROUTERS
 from server.routes.kinds import describe_kinds
+from server.routes.participant import is_phone_socket, serve_phone_socket
 from server.services import Services
 from server.web import headers, i18n
 from server.web.asgi import HttpOnly
@@ -70,6 +71,19 @@ class Assets(StaticFiles):
         versioned = b"v=" in scope.get("query_string", b"") and response.status_code in (200, 304)
         response.headers["cache-control"] = f"public, max-age={YEAR}, immutable" if versioned else "no-cache"
         return response
+
+
+class Handsup(FastAPI):
+    """The app: FastAPI's, but for a phone's socket, which it hands to its endpoint directly
+    (server/routes/participant.py serve_phone_socket: a room holds thousands open, and each layer of the framework
+    would keep a frame per socket alive)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if is_phone_socket(scope):
+            scope["app"] = self
+            await serve_phone_socket(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 BUNDLE_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
@@ -132,7 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             services.close_pool()
             await services.engine.dispose()
 
-    app = FastAPI(
+    app = Handsup(
         title="Handsup",
         version=__version__,
         lifespan=lifespan,

@@ -210,7 +210,7 @@ class RequestMetrics:
             try:
                 await self.app(scope, receive, send)
             finally:
-                self._log(scope, "WEBSOCKET", None, started)
+                log_access(scope, "WEBSOCKET", None, started)
             return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -242,10 +242,10 @@ class RequestMetrics:
         finally:
             if gone and not answered:
                 self.metrics.http_abandoned[self._template(scope)] += 1
-                self._log(scope, scope["method"], ABANDONED, started)
+                log_access(scope, scope["method"], ABANDONED, started)
             else:
                 self.metrics.http_responses[self._template(scope), f"{status // 100}xx"] += 1
-                self._log(scope, scope["method"], status, started)
+                log_access(scope, scope["method"], status, started)
 
     def _template(self, scope: Scope) -> str:
         """The route that served the request, as written in the app (`/api/v1/sessions/{session_id}`)."""
@@ -258,30 +258,32 @@ class RequestMetrics:
             self._mounts = {id(r.app): f"{r.path}/{{path}}" for r in app.routes if isinstance(r, Mount)}
         return self._mounts.get(id(scope.get("endpoint")), UNMATCHED)
 
-    def _log(self, scope: Scope, method: str, status: int | None, started: float) -> None:
-        if not access_log.isEnabledFor(logging.INFO):
-            return
-        client = scope.get("client")
-        fields: dict[str, Any] = {
-            "method": method,
-            "path": _loggable_path(scope),
-            "status": status,
-            "duration_ms": round((time.monotonic() - started) * 1000, 2),
-            "client": client[0] if client else None,
-        }
-        session_id = (scope.get("path_params") or {}).get("session_id")
-        if session_id is not None:
-            fields["session_id"] = int(session_id) if str(session_id).isdigit() else session_id
-        shown = f"{status}" if status is not None else "closed"
-        access_log.info(
-            '%s - "%s %s" %s %.1f ms',
-            fields["client"],
-            method,
-            fields["path"],
-            shown,
-            fields["duration_ms"],
-            extra=fields,
-        )
+
+def log_access(scope: Scope, method: str, status: int | None, started: float) -> None:
+    """The access log line of a request (or of a socket, when it ends: `status` None)."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    client = scope.get("client")
+    fields: dict[str, Any] = {
+        "method": method,
+        "path": _loggable_path(scope),
+        "status": status,
+        "duration_ms": round((time.monotonic() - started) * 1000, 2),
+        "client": client[0] if client else None,
+    }
+    session_id = (scope.get("path_params") or {}).get("session_id")
+    if session_id is not None:
+        fields["session_id"] = int(session_id) if str(session_id).isdigit() else session_id
+    shown = f"{status}" if status is not None else "closed"
+    access_log.info(
+        '%s - "%s %s" %s %.1f ms',
+        fields["client"],
+        method,
+        fields["path"],
+        shown,
+        fields["duration_ms"],
+        extra=fields,
+    )
 
 
 def _loggable_path(scope: Scope) -> str:

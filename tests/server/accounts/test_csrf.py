@@ -173,7 +173,9 @@ def test_a_stale_form_gets_a_page_that_says_so_with_a_way_back(world: World) -> 
     code, poll = world.values["code"], world.values["activity_id"]
     page = client.get(f"/{code}?at={poll}", headers=BROWSER)
     stale = csrf_from(page.text)
-    client.cookies.delete("handsup_session")  # the session cookie ran out while the page stayed open
+    # A phone's token is its participant cookie's (server/accounts/csrf.py): that cookie ran out while the page
+    # stayed open.
+    client.cookies.delete("handsup_participant")
     response = client.post(
         f"/{code}/respond",
         data={"activity": poll, "choice": "1", "csrf_token": stale},
@@ -214,7 +216,10 @@ def test_the_join_page_and_the_participant_page_carry_the_token(world: World) ->
     token = csrf_from(home)
     assert re.search(r'<form method="post" action="/join"[^>]*>\s*<input type="hidden" name="csrf_token"', home)
     page = client.get(f"/{world.values['code']}", headers=BROWSER).text
-    # The same browser session, the same token: in every form (the answer, the reactions), on <body> for handsup.js.
+    # The phone's own token (its participant cookie's): in every form (the answer, the reactions), on <body> for
+    # handsup.js, and the same on every load.
+    token = csrf_from(page)
+    assert csrf_from(client.get(f"/{world.values['code']}", headers=BROWSER).text) == token
     assert page.count(f'name="csrf_token" value="{token}"') == page.count('method="post"') >= 2
     assert f'hx-headers=\'{{"X-CSRF-Token": "{token}"}}\'' in page
 

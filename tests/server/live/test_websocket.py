@@ -15,6 +15,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from server.live.connections import GONE
 from server.models import Response
+from server.routes.participant import is_phone_socket
 from tests.factories import (
     TWO_QUESTIONS,
     Presenter,
@@ -418,3 +419,37 @@ def test_a_projector_socket_with_a_bad_secret_is_closed(client: TestClient, sess
     for secret in ("x" * 32, "short"):
         with client.websocket_connect(f"/ws/projector/{secret}") as ws:
             assert closed_with(ws) == GONE
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "direct"),
+    [
+        ("websocket", "/ws/participant/123456", True),
+        ("websocket", "/ws/participant/123456/more", False),
+        ("websocket", "/ws/participant/", True),  # no code: the endpoint refuses it, as the route would
+        ("websocket", "/ws/presenter/1", False),
+        ("http", "/ws/participant/123456", False),
+        ("lifespan", "", False),
+    ],
+)
+def test_only_a_phones_socket_is_served_directly(kind: str, path: str, direct: bool) -> None:
+    scope: dict[str, Any] = {"type": kind} | ({"path": path} if path else {})
+    assert is_phone_socket(scope) is direct
+
+
+def test_a_socket_past_a_phones_path_is_the_frameworks_and_is_not_found(client: TestClient) -> None:
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect("/ws/participant/123456/more") as socket:
+        socket.receive_text()
+
+
+def test_a_phones_socket_speaks_the_language_of_its_cookie_as_its_route_would(
+    client: TestClient, presenter: Presenter
+) -> None:
+    session = presenter.start(TWO_QUESTIONS)
+    presenter.control(session["id"], "goto", int(session["activities"][0]["id"]))
+    caught_up(client, session["id"])
+    token = join(client, session["code"])
+    headers = {"cookie": f"handsup_participant={token}; handsup_language=es"}
+    with client.websocket_connect(f"/ws/participant/{session['code']}", headers=headers) as socket:
+        stage = receive(socket)
+    assert ">Enviar</button>" in stage and 'aria-label="Me gusta"' in stage

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 import xml.etree.ElementTree as ElementTree
 from typing import Any
 
@@ -15,7 +14,17 @@ from server.app import create_app
 from server.config import Settings
 from server.models import Participant, Response
 from server.sessions import hash_token
-from tests.factories import TWO_QUESTIONS, Presenter, api_token, caught_up, eventually, home_csrf, make_user, stored
+from tests.factories import (
+    TWO_QUESTIONS,
+    Presenter,
+    api_token,
+    caught_up,
+    csrf_from,
+    eventually,
+    home_csrf,
+    make_user,
+    stored,
+)
 from tests.hostile import PAYLOADS
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
@@ -208,11 +217,6 @@ def test_a_form_post_stores_the_answer_and_returns_to_the_page(
     assert 'value="1" checked' in " ".join(page.split())
 
 
-def _page_csrf(page: str) -> str:
-    [token] = set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
-    return token
-
-
 def test_a_phones_page_sets_no_session_and_its_own_token_posts_its_forms(
     client: TestClient, presenter: Presenter, session: dict[str, Any]
 ) -> None:
@@ -220,8 +224,8 @@ def test_a_phones_page_sets_no_session_and_its_own_token_posts_its_forms(
     poll = show(client, presenter, session, 0)
     page = client.get(f"/{session['code']}", headers=BROWSER)
     assert "handsup_session" not in page.headers.get("set-cookie", "")
-    token = _page_csrf(page.text)
-    assert _page_csrf(client.get(f"/{session['code']}", headers=BROWSER).text) == token  # the same on every load
+    token = csrf_from(page.text)
+    assert csrf_from(client.get(f"/{session['code']}", headers=BROWSER).text) == token  # the same on every load
     posted = client.post(
         f"/{session['code']}/respond",
         data={"activity": str(poll), "choice": "1", "csrf_token": token},
@@ -236,9 +240,9 @@ def test_a_phones_form_with_another_phones_token_or_a_forged_one_changes_nothing
     client: TestClient, presenter: Presenter, session: dict[str, Any]
 ) -> None:
     poll = show(client, presenter, session, 0)
-    other = _page_csrf(client.get(f"/{session['code']}", headers=BROWSER).text)
+    other = csrf_from(client.get(f"/{session['code']}", headers=BROWSER).text)
     client.cookies.clear()
-    mine = _page_csrf(client.get(f"/{session['code']}", headers=BROWSER).text)
+    mine = csrf_from(client.get(f"/{session['code']}", headers=BROWSER).text)
     assert mine != other
     for token in (other, mine[:-2] + "xx", ""):
         posted = client.post(
