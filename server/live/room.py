@@ -196,19 +196,41 @@ class AnswerLocks:
     def __init__(self) -> None:
         self._held: dict[int, tuple[asyncio.Lock, int]] = {}  # participant -> (lock, holders and waiters)
 
-    @contextlib.asynccontextmanager
-    async def hold(self, participant_id: int) -> AsyncIterator[None]:
-        lock, users = self._held.get(participant_id) or (asyncio.Lock(), 0)
-        self._held[participant_id] = (lock, users + 1)
+    def hold(self, participant_id: int) -> AnswerTurn:
+        return AnswerTurn(self._held, participant_id)
+
+
+class AnswerTurn:
+    """One participant's turn to answer (`AnswerLocks.hold`), as an async context manager written out: one is taken
+    per vote, and a generator-based one (contextlib) cost a generator, its registration with the loop and a wrapper
+    per vote, which showed in the saturation profile."""
+
+    __slots__ = ("_held", "_participant", "_lock")
+
+    def __init__(self, held: dict[int, tuple[asyncio.Lock, int]], participant_id: int) -> None:
+        self._held = held
+        self._participant = participant_id
+
+    async def __aenter__(self) -> None:
+        lock, users = self._held.get(self._participant) or (asyncio.Lock(), 0)
+        self._held[self._participant] = (lock, users + 1)
+        self._lock = lock
         try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._held[participant_id]
-            if users <= 1:
-                del self._held[participant_id]
-            else:
-                self._held[participant_id] = (lock, users - 1)
+            await lock.acquire()
+        except BaseException:  # cancelled while waiting: no longer a user of the lock
+            self._leave()
+            raise
+
+    async def __aexit__(self, *_: object) -> None:
+        self._lock.release()
+        self._leave()
+
+    def _leave(self) -> None:
+        lock, users = self._held[self._participant]
+        if users <= 1:
+            del self._held[self._participant]
+        else:
+            self._held[self._participant] = (lock, users - 1)
 
 
 class Pusher:

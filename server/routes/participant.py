@@ -393,7 +393,9 @@ async def _message(services: Services, room: Room, connection: Connection, parti
             connection.send(views.participant_status(room, activity, error=str(refused)))
         return
     assert activity is not None and activity.id is not None
-    answer = room.tallies[activity.id].parse_payload(event.payload)
+    # Only a kind whose reply marks the participant's own answer on its list needs the answer back (it costs a
+    # validation per vote).
+    answer = room.tallies[activity.id].parse_payload(event.payload) if views.pushes_list(activity) else None
     connection.send(views.participant_status(room, activity, answer, error=None))
 
 
