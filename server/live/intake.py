@@ -81,6 +81,9 @@ def form_from_json(data: Mapping[str, Any], limit: int) -> FormFields:
     for name, value in data.items():
         if name == "HEADERS":
             continue
+        if type(value) is str and len(value) <= limit and value.isascii():  # a field of plain text: most votes' all
+            form[str(name)] = [value]
+            continue
         values = value if isinstance(value, list) else [value]
         if not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in values):
             raise Refused(_("The field {name} must be text.").format(name=repr(name)), 422)
@@ -97,6 +100,8 @@ def form_from_json(data: Mapping[str, Any], limit: int) -> FormFields:
 def _encodable(text: str) -> bool:
     """Whether text survives UTF-8: JSON can carry half of a surrogate pair (`"\\ud800"`), which no page, socket or
     database can hold, so storing one would break every later rendering of the answer."""
+    if text.isascii():
+        return True
     try:
         text.encode()
     except UnicodeEncodeError:
