@@ -13,7 +13,7 @@ import contextlib
 import copy
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
@@ -189,12 +189,14 @@ class Countdown:
 
 class AnswerLocks:
     """One participant's answers one at a time, so an answer built on their previous one (one more question, one
-    more upvote) never races another and loses it. A lock exists only while someone holds or awaits it."""
+    more upvote) never races another and loses it. A participant's entry exists only while someone holds or awaits
+    their turn; the queue of those awaiting it, only while one does (most turns are taken with nobody waiting)."""
 
     __slots__ = ("_held",)
 
     def __init__(self) -> None:
-        self._held: dict[int, tuple[asyncio.Lock, int]] = {}  # participant -> (lock, holders and waiters)
+        # participant -> None (their turn is taken, nobody waits) or the turns awaiting it, first first
+        self._held: dict[int, deque[asyncio.Future[None]] | None] = {}
 
     def hold(self, participant_id: int) -> AnswerTurn:
         return AnswerTurn(self._held, participant_id)
@@ -202,35 +204,46 @@ class AnswerLocks:
 
 class AnswerTurn:
     """One participant's turn to answer (`AnswerLocks.hold`), as an async context manager written out: one is taken
-    per vote, and a generator-based one (contextlib) cost a generator, its registration with the loop and a wrapper
-    per vote, which showed in the saturation profile."""
+    per vote, and a generator-based one (contextlib) around an asyncio.Lock cost a generator, its registration with
+    the loop, a wrapper and a lock per vote, which showed in the saturation profile."""
 
-    __slots__ = ("_held", "_participant", "_lock")
+    __slots__ = ("_held", "_participant")
 
-    def __init__(self, held: dict[int, tuple[asyncio.Lock, int]], participant_id: int) -> None:
+    def __init__(self, held: dict[int, deque[asyncio.Future[None]] | None], participant_id: int) -> None:
         self._held = held
         self._participant = participant_id
 
     async def __aenter__(self) -> None:
-        lock, users = self._held.get(self._participant) or (asyncio.Lock(), 0)
-        self._held[self._participant] = (lock, users + 1)
-        self._lock = lock
+        held, participant = self._held, self._participant
+        if participant not in held:
+            held[participant] = None
+            return
+        waiting = held[participant]
+        if waiting is None:
+            waiting = held[participant] = deque()
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiting.append(turn)
         try:
-            await lock.acquire()
-        except BaseException:  # cancelled while waiting: no longer a user of the lock
-            self._leave()
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # handed the turn as it was cancelled: pass it on
+                self._pass_on()
+            elif turn in waiting:
+                waiting.remove(turn)
             raise
 
     async def __aexit__(self, *_: object) -> None:
-        self._lock.release()
-        self._leave()
+        self._pass_on()
 
-    def _leave(self) -> None:
-        lock, users = self._held[self._participant]
-        if users <= 1:
-            del self._held[self._participant]
-        else:
-            self._held[self._participant] = (lock, users - 1)
+    def _pass_on(self) -> None:
+        """The turn goes to the first still waiting for it; with nobody waiting, the entry goes."""
+        waiting = self._held[self._participant]
+        while waiting:
+            turn = waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        del self._held[self._participant]
 
 
 class Pusher:

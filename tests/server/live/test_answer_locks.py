@@ -48,9 +48,36 @@ async def test_a_cancelled_waiter_leaves_nothing_behind_and_the_next_one_gets_it
         await asyncio.sleep(0)
         waiting.cancel()
         await asyncio.sleep(0)
-        assert locks._held[7][1] == 2  # the holder and the one still waiting
+        queue = locks._held[7]
+        assert queue is not None and len(queue) == 1  # the cancelled one waits no more; "after" still does
     await after
     assert waiting.cancelled() and entered == ["after"] and locks._held == {}
+
+
+async def test_a_waiter_cancelled_as_it_is_handed_the_turn_passes_it_on() -> None:
+    locks, entered = AnswerLocks(), []
+
+    async def answer(name: str) -> None:
+        async with locks.hold(7):
+            entered.append(name)
+
+    holder = locks.hold(7)
+    await holder.__aenter__()
+    handed = asyncio.create_task(answer("handed"))
+    after = asyncio.create_task(answer("after"))
+    await asyncio.sleep(0)
+    await holder.__aexit__(None, None, None)  # the turn goes to "handed", which has not run yet
+    handed.cancel()
+    async with asyncio.timeout(1):
+        await after
+    assert handed.cancelled() and entered == ["after"] and locks._held == {}
+
+
+async def test_an_uncontended_turn_makes_no_queue() -> None:
+    locks = AnswerLocks()
+    async with locks.hold(5):
+        assert locks._held == {5: None}
+    assert locks._held == {}
 
 
 async def test_an_error_inside_a_turn_releases_it() -> None:
