@@ -372,6 +372,14 @@ class Views:
         own = ""
         if error is None and (shares or kind.participant_results):
             own = self.render(f"{activity.kind}/own.html", **self._shared_context(room, activity, answer))
+        elif error is None:
+            # Every phone's "Received" to this activity is the same HTML while the session's state stays: rendered
+            # once per state, language and open or closed (the activity may be a snapshot older than the room's).
+            key = ("reply", activity.id, activity.voting_open, current_language())
+            return room.rendered(key, lambda: self._reply(activity, None, shares, own))
+        return self._reply(activity, error, shares, own)
+
+    def _reply(self, activity: Activity, error: str | None, shares: bool, own: str) -> str:
         return self.render(
             "participant/reply.html", activity=activity, error=error, received=error is None, own=own, shares=shares
         )

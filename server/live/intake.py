@@ -29,13 +29,13 @@ async def respond(room: Room, participant_id: int, activity_id: int, form: FormF
     activity = snapshot.activity(activity_id)
     if not snapshot.live:
         raise Refused(_("This session has ended. Thank you for taking part!"))
-    if activity is None or activity.id is None:
+    if activity is None:  # found by its id: `activity_id` is its id below (the ORM's attribute reads cost, per vote)
         raise Refused(_("That activity is not part of this session."))
-    if not snapshot.reachable(activity) and activity.id not in snapshot.ambient:
+    if not snapshot.reachable(activity) and activity_id not in snapshot.ambient:
         if snapshot.current is None:
             raise Refused(_("The presenter has not started an activity yet."))
         raise Refused(_("The presenter has moved on; your screen now shows the current activity."))
-    if activity.id in snapshot.answerless:
+    if activity_id in snapshot.answerless:
         raise Refused(_("This activity takes no answers: there is nothing to send here."), 422)
     if not activity.voting_open:
         raise Refused(_("Voting is closed for this activity."))
@@ -51,10 +51,10 @@ async def respond(room: Room, participant_id: int, activity_id: int, form: FormF
             429,
         )
     async with room.answering(participant_id):
-        previous = room.tallies[activity.id].answer_of(participant_id)
+        previous = room.tallies[activity_id].answer_of(participant_id)
         try:
             submission: KindSubmission = kind.validate_submission(
-                snapshot.configs[activity.id], form, previous, elapsed=elapsed_since_open(activity)
+                snapshot.configs[activity_id], form, previous, elapsed=elapsed_since_open(activity)
             )
         except SubmissionInvalid as error:
             raise Refused(str(error), 422) from None
@@ -65,7 +65,7 @@ async def respond(room: Room, participant_id: int, activity_id: int, form: FormF
             raise Refused(message.format(limit=limit), 422)
         try:
             event = await room.deps.writer.submit(
-                room.session_id, activity.id, participant_id, activity.epoch, submission.model_dump(mode="json")
+                room.session_id, activity_id, participant_id, activity.epoch, submission.model_dump(mode="json")
             )
         except WriterBusy:
             raise Refused(_("The server is very busy; your answer was not saved. Please send it again."), 503) from None
@@ -80,6 +80,9 @@ def form_from_json(data: Mapping[str, Any], limit: int) -> FormFields:
     form: dict[str, list[str]] = {}
     for name, value in data.items():
         if name == "HEADERS":
+            continue
+        if type(value) is str and len(value) <= limit and value.isascii():  # a field of plain text: most votes' all
+            form[str(name)] = [value]
             continue
         values = value if isinstance(value, list) else [value]
         if not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in values):
@@ -97,6 +100,8 @@ def form_from_json(data: Mapping[str, Any], limit: int) -> FormFields:
 def _encodable(text: str) -> bool:
     """Whether text survives UTF-8: JSON can carry half of a surrogate pair (`"\\ud800"`), which no page, socket or
     database can hold, so storing one would break every later rendering of the answer."""
+    if text.isascii():
+        return True
     try:
         text.encode()
     except UnicodeEncodeError:

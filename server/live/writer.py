@@ -33,12 +33,16 @@ class WriterFailed(Exception):
     """The database refused the group this response was in; nothing of it was stored."""
 
 
-@dataclass
 class _Pending:
-    session_id: int
-    event: ResponseEvent
-    done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-    queued_at: float = field(default_factory=time.monotonic)
+    """One response waiting for its group's commit. A plain class with slots: one is made per vote."""
+
+    __slots__ = ("session_id", "event", "done", "queued_at")
+
+    def __init__(self, session_id: int, event: ResponseEvent, done: asyncio.Future[None]) -> None:
+        self.session_id = session_id
+        self.event = event
+        self.done = done
+        self.queued_at = time.monotonic()
 
 
 @dataclass
@@ -96,12 +100,14 @@ class ResponseWriter:
     ) -> ResponseEvent:
         """Store one response; returns once it is committed (never earlier)."""
         event = ResponseEvent(activity_id, participant_id, epoch, self._clock.next(), payload)
-        pending = _Pending(session_id, event)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         try:
-            self._queue.put_nowait(pending)
+            self._queue.put_nowait(_Pending(session_id, event, done))
         except asyncio.QueueFull:
             raise WriterBusy from None
-        await asyncio.shield(pending.done)
+        # Not shielded: a submitter cancelled here (its phone gone) cancels only its wait. The response stays in the
+        # queue and is committed with its group; the writer skips acknowledging a wait that has ended.
+        await done
         return event
 
     async def join(self, session_id: int, token_hash: str) -> tuple[int, bool]:

@@ -445,13 +445,15 @@ async def _message(services: Services, room: Room, connection: Connection, parti
         activity = room.snapshot.activity(activity_id)
         event = await respond(room, participant_id, activity_id, form)
     except Refused as refused:
-        if activity is None or activity.id != connection.showing:  # no status line of it on their screen
+        if activity is None or activity_id != connection.showing:  # no status line of it on their screen
             connection.send(views.render("participant/notice.html", message=str(refused)))
         else:
             connection.send(views.participant_status(room, activity, error=str(refused)))
         return
-    assert activity is not None and activity.id is not None
-    answer = room.tallies[activity.id].parse_payload(event.payload)
+    assert activity is not None
+    # Only a kind whose reply marks the participant's own answer on its list needs the answer back (it costs a
+    # validation per vote).
+    answer = room.tallies[activity_id].parse_payload(event.payload) if views.pushes_list(activity) else None
     connection.send(views.participant_status(room, activity, answer, error=None))
 
 

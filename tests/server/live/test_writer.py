@@ -194,6 +194,26 @@ async def test_a_refused_group_stores_nothing_and_the_writer_carries_on(world: W
     assert await world.rows() == {world.people[1]: (0, later.version, {"choices": [1]})}
 
 
+async def test_a_submitter_that_stops_waiting_still_has_its_response_committed(world: World) -> None:
+    """A phone that goes away while its answer waits for the commit: the answer is stored with its group (it was
+    taken), the others of the group are acknowledged, and the writer carries on."""
+    writer = world.writer()
+    gone = asyncio.create_task(world.submit(writer, 0, 1))
+    staying = asyncio.create_task(world.submit(writer, 1, 0))
+    await settle()
+    gone.cancel()
+    async with world.backplane.subscribe(session_channel(world.session_id)) as subscription, running(writer):
+        kept = await staying
+        message = await subscription.get()
+        later = await world.submit(writer, 2, 1)
+    assert gone.cancelled()
+    rows = await world.rows()
+    assert rows[world.people[0]][2] == {"choices": [1]} and rows[world.people[1]] == (0, kept.version, {"choices": [0]})
+    assert rows[world.people[2]] == (0, later.version, {"choices": [1]})
+    assert [item["participant"] for item in message["items"]] == world.people[:2]
+    assert writer.committed == 3
+
+
 async def test_committed_responses_are_published_on_the_sessions_channel(world: World) -> None:
     writer = world.writer()
     async with world.backplane.subscribe(session_channel(world.session_id)) as subscription, running(writer):
