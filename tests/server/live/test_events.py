@@ -28,11 +28,6 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def session(client: TestClient, presenter: Presenter) -> dict[str, Any]:
-    return presenter.start(TWO_QUESTIONS)
-
-
 def cookie(token: str) -> dict[str, str]:
     return {"cookie": f"handsup_participant={token}"}
 

@@ -9,7 +9,6 @@ import time
 from typing import Any
 
 import httpx
-import pytest
 from sqlmodel import select
 from starlette.testclient import TestClient
 
@@ -17,7 +16,6 @@ from server.config import Settings
 from server.live.gate import CROWD, LONGEST_RETRY_S, SHORTEST_RETRY_S, JoinGate
 from server.models import Participant
 from tests.factories import (
-    TWO_QUESTIONS,
     Presenter,
     eventually,
     login,
@@ -29,11 +27,6 @@ from tests.factories import (
 )
 
 COOKIE = "handsup_participant"
-
-
-@pytest.fixture
-def session(client: TestClient, presenter: Presenter) -> dict[str, Any]:
-    return presenter.start(TWO_QUESTIONS)
 
 
 def phone(client: TestClient, code: str, token: str | None = None, **headers: str) -> httpx.Response:

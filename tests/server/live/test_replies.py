@@ -9,22 +9,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from server.live.fragments import Views
-from tests.factories import TWO_QUESTIONS, Presenter, caught_up, join, receive, receive_until, root_id, run, services_of
+from tests.factories import join, receive, receive_until, root_id, run, services_of
 
 REPLY = "participant/reply.html"
-
-
-@pytest.fixture
-def session(client: TestClient, presenter: Presenter) -> dict[str, Any]:
-    return presenter.start(TWO_QUESTIONS)
-
-
-@pytest.fixture
-def on_poll(client: TestClient, presenter: Presenter, session: dict[str, Any]) -> int:
-    poll = int(session["activities"][0]["id"])
-    presenter.control(session["id"], "goto", poll)
-    caught_up(client, session["id"])
-    return poll
 
 
 @pytest.fixture

@@ -56,19 +56,6 @@ def answer(activity: int, **fields: Any) -> dict[str, Any]:
     return {"activity": str(activity), **fields, "HEADERS": {**HTMX_HEADERS, "HX-Trigger": f"form-{activity}"}}
 
 
-@pytest.fixture
-def session(client: TestClient, presenter: Presenter) -> dict[str, Any]:
-    return presenter.start(TWO_QUESTIONS)
-
-
-@pytest.fixture
-def on_poll(client: TestClient, presenter: Presenter, session: dict[str, Any]) -> int:
-    poll = int(session["activities"][0]["id"])
-    presenter.control(session["id"], "goto", poll)
-    caught_up(client, session["id"])
-    return poll
-
-
 # --- the participant socket -----------------------------------------------------------------------------------------
 
 
