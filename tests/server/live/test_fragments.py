@@ -12,6 +12,7 @@ from jinja2 import FileSystemLoader
 from activities import load_registry
 from server.live.fragments import Views, make_environment
 
+
 def test_a_template_renders_with_its_globals_as_one_plain_dict_and_the_same_html() -> None:
     registry = load_registry()
     views = Views(make_environment(registry), registry)
