@@ -198,6 +198,7 @@ async def drive_layout(host: HandsupTarget, profile: RoomsProfile, rooms: int) -
         setup_s = time.perf_counter() - started
         meters = runs[0].meters
         levels = [0] * len(runs)  # each presenter's tally before the votes
+        pushed = [0] * len(runs)  # and the tallies pushed to it so far
         try:
             meters.mark("ramp_start")
             await ramp_rooms(runs, http, profile)
@@ -205,6 +206,7 @@ async def drive_layout(host: HandsupTarget, profile: RoomsProfile, rooms: int) -
             await asyncio.sleep(base.idle_s)
             meters.mark("idle_end")
             levels = [run.presenter.level for run in runs]
+            pushed = [len(run.presenter.timeline) for run in runs]
             before = await commit_meters(http, host.url)
             spy = layout_profile(host, rooms)
             with quiet_collector(), recording(host.server_pid, spy) if spy else contextlib.nullcontext():
@@ -221,9 +223,17 @@ async def drive_layout(host: HandsupTarget, profile: RoomsProfile, rooms: int) -
             writer = commit_figures(before, await commit_meters(http, host.url))
         finally:
             await asyncio.gather(*(close_all(run) for run in runs))
-    figures = {**layout_figures(runs, levels, profile, rooms), **writer}
+    figures = {**layout_figures(runs, levels, profile, rooms), **writer, **push_figures(runs, pushed)}
     figures["sessions_setup_s"] = round(setup_s, 2)
     return figures, runs
+
+
+def push_figures(runs: list[Run], pushed: list[int]) -> dict[str, Any]:
+    """The tallies pushed to the presenters since the votes began (`pushed`: how many each had before), in all and
+    per acknowledged vote: how many renderings of a presenter's results the votes cost the server."""
+    pushes = sum(len(run.presenter.timeline) - before for run, before in zip(runs, pushed, strict=True))
+    acked = sum(1 for run in runs for vote in run.votes if vote.acked is not None)
+    return {"presenter_pushes": pushes, "presenter_pushes_per_vote": round(pushes / acked, 3) if acked else None}
 
 
 def layout_profile(host: HandsupTarget, rooms: int) -> Path | None:

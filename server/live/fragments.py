@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections import Counter
+from collections import ChainMap, Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import segno
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from activities import Registry
 from activities.base import ActivityKind, KindConfig, Tally
@@ -253,7 +253,18 @@ class Views:
         self._lanes = itertools.cycle(range(LANES))
 
     def render(self, name: str, **context: Any) -> str:
-        return self.env.get_template(name).render(**context)
+        return self.template(name).render(**context)
+
+    def template(self, name: str) -> Template:
+        """A template by name, with its globals as one plain dict. Jinja holds a template's globals as a ChainMap over
+        the environment's, and every render copies it key by key into the render's context: 17-18 µs of a 35-80 µs
+        fragment (the presenter's counts, a poll's bars), rendered for every room at every push. The environment's
+        globals are all set in make_environment, before any render; a template reloaded from disk is flattened
+        again at its first render."""
+        template = self.env.get_template(name)
+        if type(template.globals) is ChainMap:
+            template.globals = dict(template.globals)
+        return template
 
     def activity_context(self, room: Room, activity: Activity, audience: Audience | str) -> dict[str, Any]:
         """What a kind's template gets for one activity, as this audience may see it."""

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import copy
 import logging
+import math
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable
@@ -99,6 +100,54 @@ class HubStats:
     backplane_overflows: int = 0  # room resyncs from the database after their backplane queue overflowed
 
 
+PUSH_SHARE = 0.02  # the share of the worker's time the rooms' pushes may take before each room pushes less often
+PUSH_STRETCH_MAX = 3.0  # ... at most this many push intervals apart (300 ms by default: a vote still reaches its
+# presenter well within half a second)
+PUSH_WINDOW_S = 1.0  # the pushes' time is counted over about this long (it fades exponentially)
+
+
+class PushPacer:
+    """How long a room waits after a push before its next: the push interval, stretched while the pushes of all the
+    worker's rooms take more than PUSH_SHARE of its time, up to PUSH_STRETCH_MAX intervals. One per worker.
+
+    A room's pushes cost one rendering per interval however many votes came in, so one room of any size costs little
+    (ten presenter views a second). Two hundred rooms voting at once cost two hundred renderings per interval, in
+    bursts on the one event loop, and the commits and acks of the votes wait behind them (docs/benchmarks.md, "Many
+    rooms"). Stretched, each push carries more votes: the same renderings, fewer of them."""
+
+    def __init__(
+        self,
+        share_limit: float = PUSH_SHARE,
+        stretch_max: float = PUSH_STRETCH_MAX,
+        window_s: float = PUSH_WINDOW_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.share_limit = share_limit
+        self.stretch_max = stretch_max
+        self.window_s = window_s
+        self._clock = clock
+        self._spent = 0.0  # seconds spent pushing, fading with time (as of `_at`)
+        self._at = clock()
+
+    def spent(self, seconds: float) -> None:
+        """A room spent this long rendering and queueing a push."""
+        now = self._clock()
+        self._spent = self._faded(now) + seconds
+        self._at = now
+
+    @property
+    def share(self) -> float:
+        """The share of the worker's time the pushes took lately (0.05: 5 %)."""
+        return self._faded(self._clock()) / self.window_s
+
+    def interval(self, base: float) -> float:
+        """Seconds between a room's pushes: `base` (the push interval), stretched with the pushes' share."""
+        return base * min(self.stretch_max, max(1.0, self.share / self.share_limit))
+
+    def _faded(self, now: float) -> float:
+        return self._spent * math.exp(-max(0.0, now - self._at) / self.window_s)
+
+
 @dataclass(frozen=True)
 class RoomDeps:
     """What a room (and the hub that opens rooms) needs of the running server, and nothing more: the live core
@@ -113,6 +162,7 @@ class RoomDeps:
     fragments: Views  # what each audience is pushed
     throttles: Throttles
     stats: HubStats = field(default_factory=HubStats)
+    pacer: PushPacer = field(default_factory=PushPacer)  # the rooms' pushes, paced together
 
 
 class Presence:
@@ -248,7 +298,8 @@ class AnswerTurn:
 
 class Pusher:
     """Turns what changed in a room into pushes: changes are marked as they are folded, and a ticker renders and
-    sends them at most once per push interval (many votes in one interval cost one rendering per audience)."""
+    sends them at most once per push interval (many votes in one interval cost one rendering per audience), a longer
+    one while the worker's rooms together push more than their share (PushPacer)."""
 
     def __init__(self, room: Room) -> None:
         self._room = room
@@ -278,12 +329,14 @@ class Pusher:
 
     async def run(self) -> None:
         room = self._room
-        interval = room.deps.settings.push_interval_ms / 1000
+        interval, pacer = room.deps.settings.push_interval_ms / 1000, room.deps.pacer
         while True:
             await self._wake.wait()
             self._wake.clear()
             try:
+                started = time.perf_counter()
                 phones = self._flush()
+                pacer.spent(time.perf_counter() - started)
                 if phones:
                     # The room's screens first: a new stage can mean a rendering per phone (a revealed quiz question
                     # carries each phone's own points and rank), and the projector's leaderboard must not wait for
@@ -295,7 +348,7 @@ class Pusher:
                 log.exception(
                     "session %d: rendering a push failed", room.session_id, extra={"session_id": room.session_id}
                 )
-            await asyncio.sleep(interval)
+            await asyncio.sleep(pacer.interval(interval))
 
     def _flush(self) -> bool:
         """Push what changed to the screens (presenter, remote, projector) and to phones' shared lists; True when the

@@ -72,6 +72,9 @@ def test_the_rooms_scenario_votes_in_every_room_and_compares_with_one_room(tmp_p
         assert figures["acked_answers_lost"] == 0
         assert figures["presenter_p99_ms"] is not None and figures["server_cpu_s"] >= 0
         assert figures["server_log_problems"] == 0, figures["server_log_samples"]
+        # every vote reached its presenter in some push, and a push carries at least one vote
+        assert 1 <= figures["presenter_pushes"] <= profile.total
+        assert figures["presenter_pushes_per_vote"] == round(figures["presenter_pushes"] / profile.total, 3)
     assert rooms["votes_lost"] == 0
     assert rooms["presenter_p99_worst_room_ms"] >= rooms["presenter_p99_ms"]
     assert {v["figure"] for v in rooms["targets"]} == {goal.figure for goal in room_goals(profile)}
