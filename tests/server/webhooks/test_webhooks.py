@@ -444,3 +444,31 @@ def test_a_change_is_checked_as_an_addition_is(presenter: Presenter) -> None:
     assert "secret" not in changed.json()
     listed = presenter.client.get("/api/v1/webhooks", headers=presenter.headers).json()
     assert [w["url"] for w in listed] == ["https://example.org/other"] and "secret" not in listed[0]
+
+
+@limits(**LOCAL)
+def test_without_a_webhook_for_them_stored_responses_never_enter_the_queue(presenter: Presenter) -> None:
+    """A busy room on a server without webhooks: once the wanted events are read, a commit's responses skip the
+    delivery queue altogether; a webhook added for them is served from the next commit on."""
+    session, poll = on_the_poll(presenter)
+    client = presenter.client
+    webhooks = services_of(client).webhooks
+    assert respond(client, join(client, session["code"]), poll, choice="0").status_code == 201
+
+    def read_and_idle() -> None:  # the delivery loop has read which events are wanted, and taken the first commit
+        assert webhooks._wanted is not None and webhooks.depth == 0
+
+    eventually(read_and_idle)
+    raised = webhooks.stats.raised
+    for choice in ("1", "0"):
+        assert respond(client, join(client, session["code"]), poll, choice=choice).status_code == 201
+    assert webhooks.stats.raised == raised  # neither commit queued anything
+    with receiving() as receiver:
+        add_webhook(presenter, receiver.url, ["response.stored"])
+        assert respond(client, join(client, session["code"]), poll, choice="1").status_code == 201
+        assert webhooks.stats.raised == raised + 1
+
+        def delivered() -> None:
+            assert len(receiver.received) == 1
+
+        eventually(delivered, seconds=15)
