@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from starlette.testclient import TestClient
 import server.accounts.security
 from server.app import create_app
 from server.config import Settings
+from server.db import upgrade
 from tests.factories import (
     SECRET,
     LiveServer,
@@ -74,14 +76,31 @@ def postgres() -> Iterator[PostgresDatabases]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file at the newest revision, made once a run (once a worker): migrating a new file takes 0.3 to
+    0.8 s, and most tests start an app on a database of their own. tests/server/test_migrations.py and
+    tests/server/test_app.py migrate empty files themselves, and every live server (start_server) does."""
+    path = tmp_path_factory.mktemp("migrated") / "handsup.db"
+    with ThreadPoolExecutor(1) as pool:  # alembic runs its own event loop: not in a thread that has one
+        pool.submit(upgrade, f"sqlite+aiosqlite:///{path}").result()
+    leftovers = sorted(p.name for p in path.parent.iterdir() if p != path)
+    assert not leftovers, f"the migrated file is not complete on its own: {leftovers}"
+    return path
+
+
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Where one test's data lives: a SQLite file in its folder (not yet migrated: the app migrates it), or, on
-    the `postgresql` run of a test marked `postgresql`, a PostgreSQL database of its own, already migrated."""
+    """Where one test's data lives: a SQLite file in its folder, or, on the `postgresql` run of a test marked
+    `postgresql`, a PostgreSQL database of its own. Both start migrated, as copies of a template made once a run
+    (`migrated_sqlite`, `PostgresDatabases`); the app still runs its migrations at start, finding nothing to do."""
     if getattr(request, "param", "sqlite") == "postgresql":
         databases: PostgresDatabases = request.getfixturevalue("postgres")
         return databases.fresh()
-    return f"sqlite+aiosqlite:///{tmp_path / 'handsup.db'}"
+    template: Path = request.getfixturevalue("migrated_sqlite")
+    path = tmp_path / "handsup.db"
+    shutil.copyfile(template, path)
+    return f"sqlite+aiosqlite:///{path}"
 
 
 @pytest.fixture
