@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -47,6 +48,23 @@ def quick_password_hashes() -> Iterator[None]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Real-browser tests last: the quick tests report first, and the browser's loop starts after them."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """The browser tests' shared Playwright (tests/browser/conftest.py) stops before a test that does not use it:
+    its event loop would break that test's asyncio.run() or Playwright of its own."""
+    if "browser" not in getattr(item, "fixturenames", ()):
+        _stop_shared_browser()
+
+
+def pytest_sessionfinish() -> None:
+    _stop_shared_browser()
+
+
+def _stop_shared_browser() -> None:
+    factories = sys.modules.get("tests.browser.factories")  # not imported: no browser test has run
+    if factories is not None:
+        factories.SHARED_BROWSER.stop()
 
 
 @pytest.fixture
