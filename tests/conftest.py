@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +17,7 @@ from starlette.testclient import TestClient
 import server.accounts.security
 from server.app import create_app
 from server.config import Settings
+from server.db import upgrade
 from tests.factories import (
     SECRET,
     LiveServer,
@@ -47,6 +50,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """The browser tests' shared Playwright (tests/browser/conftest.py) stops before a test that does not use it:
+    its event loop would break that test's asyncio.run() or Playwright of its own."""
+    if "browser" not in getattr(item, "fixturenames", ()):
+        _stop_shared_browser()
+
+
+def pytest_sessionfinish() -> None:
+    _stop_shared_browser()
+
+
+def _stop_shared_browser() -> None:
+    factories = sys.modules.get("tests.browser.factories")  # not imported: no browser test has run
+    if factories is not None:
+        factories.SHARED_BROWSER.stop()
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     """Async tests run on asyncio, as the server does."""
@@ -74,14 +94,31 @@ def postgres() -> Iterator[PostgresDatabases]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file at the newest revision, made once a run (once a worker): migrating a new file takes 0.3 to
+    0.8 s, and most tests start an app on a database of their own. tests/server/test_migrations.py and
+    tests/server/test_app.py migrate empty files themselves, and every live server (start_server) does."""
+    path = tmp_path_factory.mktemp("migrated") / "handsup.db"
+    with ThreadPoolExecutor(1) as pool:  # alembic runs its own event loop: not in a thread that has one
+        pool.submit(upgrade, f"sqlite+aiosqlite:///{path}").result()
+    leftovers = sorted(p.name for p in path.parent.iterdir() if p != path)
+    assert not leftovers, f"the migrated file is not complete on its own: {leftovers}"
+    return path
+
+
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Where one test's data lives: a SQLite file in its folder (not yet migrated: the app migrates it), or, on
-    the `postgresql` run of a test marked `postgresql`, a PostgreSQL database of its own, already migrated."""
+    """Where one test's data lives: a SQLite file in its folder, or, on the `postgresql` run of a test marked
+    `postgresql`, a PostgreSQL database of its own. Both start migrated, as copies of a template made once a run
+    (`migrated_sqlite`, `PostgresDatabases`); the app still runs its migrations at start, finding nothing to do."""
     if getattr(request, "param", "sqlite") == "postgresql":
         databases: PostgresDatabases = request.getfixturevalue("postgres")
         return databases.fresh()
-    return f"sqlite+aiosqlite:///{tmp_path / 'handsup.db'}"
+    template: Path = request.getfixturevalue("migrated_sqlite")
+    path = tmp_path / "handsup.db"
+    shutil.copyfile(template, path)
+    return f"sqlite+aiosqlite:///{path}"
 
 
 @pytest.fixture

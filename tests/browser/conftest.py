@@ -5,32 +5,34 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, Playwright
 
 from tests.browser.factories import (
-    CHROME_ARGS,
+    SHARED_BROWSER,
     CspWatch,
     LiveDeck,
     PageErrors,
-    chromium_path,
     live_deck,
 )
 from tests.factories import LiveServer
 
 
-# Module scope: Playwright's sync API keeps an event loop running in the main thread while it lives, which
-# would break every later test that calls asyncio.run() (the CLI's tests do).
+# One Playwright driver and one Chromium for every browser test in a row (starting them cost about 1.2 s a module).
+# Playwright's sync API keeps an event loop running in the main thread while it lives, which would break a later
+# test that calls asyncio.run() (the CLI's tests do) or starts a Playwright of its own (bench/firstload.py): the
+# driver stops before any test that does not ask for `browser` (tests/conftest.py, pytest_runtest_setup), and
+# browser tests run after the others (pytest_collection_modifyitems).
 @pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
+def playwright() -> Playwright:
+    return SHARED_BROWSER.driver()
 
 
 @pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
-    instance = playwright.chromium.launch(executable_path=chromium_path(), args=CHROME_ARGS)
+    instance = SHARED_BROWSER.browser()
     yield instance
-    instance.close()
+    for context in list(instance.contexts):  # what a module left open goes with it, as its own browser did
+        context.close()
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,16 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    PlaywrightContextManager,
+    expect,
+    sync_playwright,
+)
 
 from tests.factories import PASSWORD, LiveServer, cli
 
@@ -46,6 +55,37 @@ def chromium_path() -> str:
             "HANDSUP_CHROMIUM to a Chromium binary."
         )
     return path
+
+
+class SharedBrowser:
+    """Playwright's driver and Chromium, started on first use and kept until stop(): one for a run of browser tests."""
+
+    def __init__(self) -> None:
+        self._manager: PlaywrightContextManager | None = None
+        self._driver: Playwright | None = None
+        self._browser: Browser | None = None
+
+    def driver(self) -> Playwright:
+        if self._driver is None:
+            self._manager = sync_playwright()
+            self._driver = self._manager.start()
+        return self._driver
+
+    def browser(self) -> Browser:
+        if self._browser is None or not self._browser.is_connected():
+            self._browser = self.driver().chromium.launch(executable_path=chromium_path(), args=CHROME_ARGS)
+        return self._browser
+
+    def stop(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._browser = None
+        if self._manager is not None:
+            self._manager.__exit__(None, None, None)
+            self._manager = self._driver = None
+
+
+SHARED_BROWSER = SharedBrowser()
 
 
 # In every page: each CSP violation goes to Python at once (surviving navigation) and onto window (to wait for).

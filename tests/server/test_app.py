@@ -9,15 +9,18 @@ import shutil
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from starlette.testclient import TestClient
 
 from activities import registry
 from server.accounts.security import setup_token_valid
 from server.app import create_app
 from server.config import ConfigError, Settings
+from server.db import alembic_config
 from server.live.fragments import kind_static_urls
 from server.media import prepare_image
-from tests.factories import DECK, Presenter, api_token, make_user
+from tests.factories import DECK, SECRET, Presenter, api_token, make_user
 from tests.images import picture
 
 SMALL = "title: {title}\nactivities:\n  - kind: wordcloud\n    title: Three words\n"
@@ -35,6 +38,23 @@ def decks(client: TestClient) -> list[tuple[int, str, str]]:
 
 def test_health_answers_once_the_database_is_reachable(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok", "version": "0.1.0"}
+
+
+def test_the_app_migrates_an_empty_database_as_it_starts(tmp_path: Path) -> None:
+    """The first start on a new file (the other tests' databases start as copies of a migrated one)."""
+    path = tmp_path / "handsup.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    settings = Settings(env="test", data_dir=tmp_path, database_url=url, secret_key=SECRET)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").json()["status"] == "ok"
+        assert sorted(slug for _, slug, _ in decks(client)) == ["closing-quiz", "distributed-leadership"]
+    engine = sa.create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            revision = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+    finally:
+        engine.dispose()
+    assert revision == ScriptDirectory.from_config(alembic_config(url)).get_current_head()
 
 
 def test_the_vendored_front_end_is_served(client: TestClient) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
-from tests.browser.factories import CHROME_ARGS, chromium_path
+from tests.browser.factories import SHARED_BROWSER
 from tests.factories import PASSWORD, TWO_QUESTIONS, LiveServer, cli
 
 pytestmark = pytest.mark.browser
@@ -28,10 +28,11 @@ OPEN = """([url, protocols]) => new Promise(resolve => {
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as driver:
-        instance = driver.chromium.launch(executable_path=chromium_path(), args=CHROME_ARGS)
-        yield instance
-        instance.close()
+    """The browser tests' shared Chromium (tests/browser/factories.py), which runs before this module."""
+    instance = SHARED_BROWSER.browser()
+    yield instance
+    for context in list(instance.contexts):
+        context.close()
 
 
 @pytest.fixture(scope="module")
