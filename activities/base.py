@@ -168,8 +168,9 @@ class Tally(ABC, Generic[ConfigT, SubmissionT]):
     def snapshot(self, moderation: Mapping[str, Any]) -> dict[str, Any]:
         """The aggregate as plain data for templates and the JSON API, with moderation applied."""
 
-    def fold(self, event: ResponseEvent) -> bool:
-        """Apply one response event; returns whether the tally changed."""
+    def fold(self, event: ResponseEvent, submission: SubmissionT | None = None) -> bool:
+        """Apply one response event; returns whether the tally changed. `submission` is the event's payload as the
+        kind's Submission when the caller has it already (the one `respond` validated): not parsed a second time."""
         if event.epoch < self.epoch:
             return False
         if event.epoch > self.epoch:
@@ -177,7 +178,8 @@ class Tally(ABC, Generic[ConfigT, SubmissionT]):
         current = self._latest.get(event.participant_id)
         if current is not None and current[0] >= event.version:
             return False
-        submission = self.parse_payload(event.payload)
+        if submission is None:
+            submission = self.parse_payload(event.payload)
         if current is not None:
             self.retract(current[1])
             self._count_texts(current[1], -1)

@@ -159,6 +159,9 @@ async def store(
                 else:
                     submission = kind.validate_submission(config, step.form, elapsed=step.elapsed)
                 payload = submission.model_dump(mode="json")
+                # The server folds the submission it validated, not its payload parsed back (Room.fold_now): the two
+                # must be the same answer.
+                assert kind.new_tally(config).parse_payload(payload) == submission
                 waiting.append(
                     asyncio.ensure_future(
                         writer.submit(

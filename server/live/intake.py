@@ -71,7 +71,7 @@ async def respond(room: Room, participant_id: int, activity_id: int, form: FormF
             raise Refused(_("The server is very busy; your answer was not saved. Please send it again."), 503) from None
         except WriterFailed:
             raise Refused(_("Your answer could not be saved. Please send it again."), 503) from None
-        room.fold_now(event)
+        room.fold_now(event, submission)
         return event
 
 

@@ -666,11 +666,13 @@ class Room:
         """Take one participant's answers one at a time (AnswerLocks)."""
         return self._answering.hold(participant_id)
 
-    def fold_now(self, event: ResponseEvent) -> None:
+    def fold_now(self, event: ResponseEvent, submission: KindSubmission | None = None) -> None:
         """Fold a response this worker has just committed, without waiting for the backplane to bring it back
-        (it will, and folding it again changes nothing): the participant's next answer builds on this one."""
+        (it will, and folding it again changes nothing: the tally sees its version already counted, before any
+        parsing): the participant's next answer builds on this one. `submission` is the answer `respond` validated
+        (its payload is that answer's dump), so the tally need not parse the payload again."""
         tally = self.tallies.get(event.activity_id)
-        if tally is not None and tally.fold(event):
+        if tally is not None and tally.fold(event, submission):
             self._mark(event.activity_id)
 
     async def react(self, participant_id: int, name: str) -> None:

@@ -133,3 +133,22 @@ def test_the_standings_folded_in_any_order_equal_a_recompute_from_the_database(
     assert {row.participant_id: row.points for row in plain.rows} == {
         pid: sum(scores.get(pid, 0) for scores in scored) for pid in set().union(*scored)
     }
+
+
+def test_a_fold_given_the_validated_submission_does_not_parse_the_payload_again(monkeypatch: Any) -> None:
+    """Room.fold_now hands the tally the answer `respond` validated; the payload is parsed only when folding an
+    event from elsewhere (the backplane, the database)."""
+    submission = poll.validate_submission(POLL, {"choice": ["1"]})
+    event = ResponseEvent(1, 7, 0, 1, submission.model_dump(mode="json"))
+    given_tally, parsed_tally = poll.new_tally(POLL), poll.new_tally(POLL)
+
+    def refuse(self: Tally[Any, Any], payload: Any) -> Any:
+        raise AssertionError("parsed again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(type(given_tally), "parse_payload", refuse)
+        assert given_tally.fold(event, submission)
+        assert not given_tally.fold(event)  # the backplane's echo: counted already, nothing parsed
+    assert parsed_tally.fold(event)
+    assert given_tally.snapshot({}) == parsed_tally.snapshot({})
+    assert given_tally.answer_of(7) == parsed_tally.answer_of(7) == submission
