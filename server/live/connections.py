@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import types
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket
 
@@ -85,9 +84,6 @@ class Connection:
             return
         outbox = self._outbox
         if outbox is None:
-            if self._sender is None:  # nothing queued, nothing being sent: write it now, without a task
-                self._send_now(text)
-                return
             outbox = self._outbox = deque()
         if len(outbox) >= self._limit:
             self.dropped = self.overran = True
@@ -98,27 +94,8 @@ class Connection:
         if self._sender is None:
             self._sender = asyncio.create_task(self._drain(outbox))
 
-    def _send_now(self, text: str) -> None:
-        """Run the message's delivery up to its first wait: a socket whose buffer has room takes it there and then
-        (most replies: a task per reply was 5 µs of a vote's CPU). One that must wait goes on as the drain's task,
-        the message at the head of a new outbox until it has gone, as if it had been queued."""
-        stage_key = self.stage_key
-        delivery = self._deliver(text, stage_key)
+    async def _drain(self, outbox: deque[tuple[str, str]]) -> None:
         try:
-            waiting = delivery.send(None)
-        except StopIteration:
-            return
-        except Exception:
-            self.dropped = True  # the client is gone: its reader sees the disconnect and detaches it
-            return
-        outbox = self._outbox = deque(((text, stage_key),))
-        self._sender = asyncio.create_task(self._drain(outbox, _carry_on(delivery, waiting)))
-
-    async def _drain(self, outbox: deque[tuple[str, str]], first: Awaitable[None] | None = None) -> None:
-        try:
-            if first is not None:
-                await first
-                outbox.popleft()
             while outbox:
                 await self._deliver(*outbox[0])
                 outbox.popleft()
@@ -145,26 +122,6 @@ class Connection:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await sender
-
-
-@types.coroutine
-def _carry_on(delivery: Coroutine[Any, Any, None], waiting: Any) -> Generator[Any, Any, None]:
-    """The rest of a delivery that `send` started and that had to wait on `waiting`, for a task to run: what the
-    task sends in (a result, a cancellation) goes on to the delivery, what the delivery waits on goes up to the
-    task, as `await` would have done had the task started it."""
-    while True:
-        try:
-            sent = yield waiting
-        except BaseException as error:
-            try:
-                waiting = delivery.throw(error)
-            except StopIteration:
-                return
-            continue
-        try:
-            waiting = delivery.send(sent)
-        except StopIteration:
-            return
 
 
 class SocketConnection(Connection):
